@@ -1,0 +1,132 @@
+"""Colour: parsing theme colours, and sRGB ↔ BT.709 limited-range YUV 4:2:0.
+
+Video frames travel as NV12: the W×H luma plane followed by the W/2×H/2 chroma plane
+with Cb and Cr interleaved. libx264 takes NV12 directly and NVENC wants it, so no
+conversion happens between the compositor and the encoder.
+
+The matrix is applied to sRGB code values (no linearisation), as every encoder and
+player expects; the stream is then tagged BT.709 primaries/transfer/matrix, tv range.
+Chroma is left-sited (H.264's default): sample i sits on luma column 2i, filtered
+[1, 2, 1] / 4 across columns 2i-1..2i+1 and averaged over the two rows it covers.
+The GL conversion shader (shaders/rgb_to_yuv.frag) does the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import SpecError
+
+__all__ = [
+    "KR",
+    "KB",
+    "parse_colour",
+    "rgb_to_yuv",
+    "rgb_to_nv12",
+    "nv12_planes",
+    "nv12_to_rgb",
+    "nv12_size",
+]
+
+KR, KB = 0.2126, 0.0722
+KG = 1.0 - KR - KB
+
+# Rows of the RGB (0..1) → (E'Y, E'Cb, E'Cr) matrix, BT.709.
+_M = np.array(
+    [
+        [KR, KG, KB],
+        [-KR / (2 * (1 - KB)), -KG / (2 * (1 - KB)), 0.5],
+        [0.5, -KG / (2 * (1 - KR)), -KB / (2 * (1 - KR))],
+    ],
+    dtype=np.float64,
+)
+_M_INV = np.linalg.inv(_M)
+
+_NAMED = {
+    "black": (0, 0, 0),
+    "white": (255, 255, 255),
+    "red": (255, 0, 0),
+    "green": (0, 128, 0),
+    "blue": (0, 0, 255),
+    "gray": (128, 128, 128),
+    "grey": (128, 128, 128),
+}
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
+    """``"#1a2b3c"``, ``"#abc"``, a basic name, or ``[r, g, b]`` (0–255) → an RGB triple."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _NAMED:
+            return _NAMED[text]
+        if _HEX.match(text):
+            digits = text[1:]
+            if len(digits) == 3:
+                digits = "".join(c * 2 for c in digits)
+            return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+    elif isinstance(value, (list, tuple)) and len(value) == 3:
+        if all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
+            return (value[0], value[1], value[2])
+    raise SpecError(f"{value!r} is not a colour; write '#rrggbb', '#rgb', a basic name, or [r, g, b] with 0-255", path)
+
+
+def rgb_to_yuv(rgb: tuple[float, float, float] | np.ndarray) -> np.ndarray:
+    """sRGB code values 0–255 → (Y, Cb, Cr) as unrounded limited-range 8-bit values."""
+    e = np.asarray(rgb, dtype=np.float64) / 255.0
+    y, cb, cr = np.moveaxis(e @ _M.T, -1, 0)
+    return np.stack([16 + 219 * y, 128 + 224 * cb, 128 + 224 * cr], axis=-1)
+
+
+def _quantise(values: np.ndarray) -> np.ndarray:
+    # floor(v + 0.5) is what a UNORM8 render target stores; GL and numpy agree on it.
+    return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+
+
+def rgb_to_nv12(image: np.ndarray) -> np.ndarray:
+    """An H×W×3 (or ×4, alpha ignored) uint8 sRGB image → one flat NV12 buffer."""
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"expected an H×W×3 or H×W×4 image, got shape {image.shape}")
+    h, w = image.shape[:2]
+    if h % 2 or w % 2:
+        raise ValueError(f"4:2:0 needs even sizes, got {w}×{h}")
+    rgb = image[..., :3].astype(np.float32) * np.float32(1 / 255)
+    m = _M.astype(np.float32)
+    out = np.empty(nv12_size(w, h), dtype=np.uint8)
+    y_plane, uv_plane = nv12_planes(out, w, h)
+
+    y_plane[:] = _quantise(16 + 219 * (rgb @ m[0]))
+
+    # Left-sited chroma: average the row pair, then [1,2,1]/4 around even columns.
+    rows = (rgb[0::2] + rgb[1::2]) * np.float32(0.5)
+    left = np.concatenate([rows[:, :1], rows[:, 1:-1:2]], axis=1)  # column 2i-1, clamped at 0
+    centre = rows[:, 0::2]
+    right = rows[:, 1::2]
+    sited = (left + 2 * centre + right) * np.float32(0.25)
+    uv_plane[..., 0] = _quantise(128 + 224 * (sited @ m[1]))
+    uv_plane[..., 1] = _quantise(128 + 224 * (sited @ m[2]))
+    return out
+
+
+def nv12_size(width: int, height: int) -> int:
+    return width * height * 3 // 2
+
+
+def nv12_planes(buffer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Views (no copies) of an NV12 buffer's luma (H×W) and chroma (H/2×W/2×2) planes."""
+    y = buffer[: width * height].reshape(height, width)
+    uv = buffer[width * height : nv12_size(width, height)].reshape(height // 2, width // 2, 2)
+    return y, uv
+
+
+def nv12_to_rgb(buffer: np.ndarray, width: int, height: int) -> np.ndarray:
+    """NV12 → H×W×3 uint8 sRGB, chroma upsampled by nearest neighbour (stills, tests)."""
+    y, uv = nv12_planes(buffer, width, height)
+    uv_full = uv.repeat(2, axis=0).repeat(2, axis=1).astype(np.float64)
+    yuv = np.stack(
+        [(y.astype(np.float64) - 16) / 219, (uv_full[..., 0] - 128) / 224, (uv_full[..., 1] - 128) / 224],
+        axis=-1,
+    )
+    return _quantise(255 * (yuv @ _M_INV.T))

@@ -1,0 +1,73 @@
+"""Every error Reel raises on purpose.
+
+    EngineError
+     ├── SpecError                  (ValueError)         the deck is wrong; message starts with its path
+     ├── AssetError                 (FileNotFoundError)  an image/font file is missing or unreadable
+     ├── BackendUnavailableError    (RuntimeError)       a compositor or encoder that was asked for cannot start
+     ├── CodecNotSupportedError     (RuntimeError)       no encoder on this machine can write the codec
+     ├── InsufficientResourcesError (OSError)            not enough disk or memory to start
+     └── RenderError                (RuntimeError)       an internal failure while rendering
+
+The first five are the user's to fix: the CLI prints their message on one line and
+exits 2. RenderError (and anything unexpected) exits 1.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EngineError",
+    "SpecError",
+    "AssetError",
+    "BackendUnavailableError",
+    "CodecNotSupportedError",
+    "InsufficientResourcesError",
+    "RenderError",
+]
+
+
+class EngineError(Exception):
+    """Root of Reel's errors."""
+
+    #: Whether the user can fix this by changing their input or machine (CLI exit 2).
+    user_error = True
+
+
+class SpecError(EngineError, ValueError):
+    """The deck does not validate. `path` is where, e.g. ``slides[3].duration``."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        self.path = path
+        self.reason = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class AssetError(EngineError, FileNotFoundError):
+    """A file the deck names is missing or cannot be decoded."""
+
+    def __init__(self, message: str, file: object = None) -> None:
+        self.file = None if file is None else str(file)
+        super().__init__(message)
+
+    def __str__(self) -> str:  # FileNotFoundError would otherwise format errno fields
+        return self.args[0]
+
+
+class BackendUnavailableError(EngineError, RuntimeError):
+    """A backend the user named explicitly cannot start here."""
+
+
+class CodecNotSupportedError(EngineError, RuntimeError):
+    """No encoder that can write this codec opens on this machine."""
+
+
+class InsufficientResourcesError(EngineError, OSError):
+    """Disk or memory is short for this render; checked before starting."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class RenderError(EngineError, RuntimeError):
+    """Something failed inside the engine; not the user's input."""
+
+    user_error = False

@@ -1,0 +1,192 @@
+"""Where a video is going: platform preset × quality preset → one `Output`.
+
+A platform fixes the frame (size, base fps, bitrate cap, safe area); a quality preset
+scales it (draft renders at half size and 15 fps) and picks the encoder effort.
+Custom sizes are written ``WxH`` or ``WxH@fps``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .errors import SpecError
+
+__all__ = ["Platform", "Quality", "SafeArea", "Output", "PLATFORMS", "QUALITIES", "resolve_output"]
+
+
+@dataclass(frozen=True)
+class SafeArea:
+    """Margins, as fractions of the frame, that the platform's own UI may cover."""
+
+    top: float
+    right: float
+    bottom: float
+    left: float
+
+    def box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """The safe rectangle in pixels: (left, top, right, bottom)."""
+        return (
+            round(self.left * width),
+            round(self.top * height),
+            width - round(self.right * width),
+            height - round(self.bottom * height),
+        )
+
+
+# Title-safe for landscape players: nothing covers the frame, but 5 % keeps text off
+# the edge on TVs and in thumbnails.
+_TITLE_SAFE = SafeArea(0.05, 0.05, 0.05, 0.05)
+# Vertical feeds cover the top (tabs, search) and the bottom and right (caption,
+# like/comment/share column). Measured off 1080×1920 UI overlays, rounded up.
+_TIKTOK_SAFE = SafeArea(top=0.08, right=0.12, bottom=0.20, left=0.06)
+_REELS_SAFE = SafeArea(top=0.12, right=0.10, bottom=0.22, left=0.06)
+_SHORTS_SAFE = SafeArea(top=0.08, right=0.12, bottom=0.18, left=0.06)
+_STORIES_SAFE = SafeArea(top=0.12, right=0.06, bottom=0.16, left=0.06)
+_FEED_SAFE = SafeArea(0.05, 0.05, 0.05, 0.05)
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    width: int
+    height: int
+    fps: int
+    max_bitrate: int  # bit/s; the cap for the capped-CRF encode at `standard` quality
+    safe_area: SafeArea
+    description: str = ""
+
+    @property
+    def aspect(self) -> str:
+        from math import gcd
+
+        g = gcd(self.width, self.height)
+        return f"{self.width // g}:{self.height // g}"
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in [
+        Platform("youtube", 1920, 1080, 30, 12_000_000, _TITLE_SAFE, "YouTube 16:9 1080p"),
+        Platform("youtube_4k", 3840, 2160, 30, 45_000_000, _TITLE_SAFE, "YouTube 16:9 2160p"),
+        Platform("youtube_shorts", 1080, 1920, 30, 10_000_000, _SHORTS_SAFE, "YouTube Shorts 9:16"),
+        Platform("tiktok", 1080, 1920, 30, 10_000_000, _TIKTOK_SAFE, "TikTok 9:16"),
+        Platform("instagram_reels", 1080, 1920, 30, 8_000_000, _REELS_SAFE, "Instagram Reels 9:16"),
+        Platform("instagram_stories", 1080, 1920, 30, 8_000_000, _STORIES_SAFE, "Instagram Stories 9:16"),
+        Platform("instagram_feed", 1080, 1080, 30, 8_000_000, _FEED_SAFE, "Instagram feed 1:1"),
+        Platform("instagram_portrait", 1080, 1350, 30, 8_000_000, _FEED_SAFE, "Instagram feed 4:5"),
+        Platform("facebook", 1920, 1080, 30, 10_000_000, _TITLE_SAFE, "Facebook 16:9"),
+        Platform("linkedin", 1920, 1080, 30, 10_000_000, _TITLE_SAFE, "LinkedIn 16:9"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Quality:
+    name: str
+    scale: float  # of the platform's frame size
+    fps: int | None  # None keeps the platform's fps
+    crf: int
+    preset: str  # x264 preset name; other encoders map it to their own effort scale
+    bitrate_factor: float  # × the platform's max_bitrate
+    description: str = ""
+
+
+QUALITIES: dict[str, Quality] = {
+    q.name: q
+    for q in [
+        Quality("draft", 0.5, 15, 28, "ultrafast", 1.0, "half size, 15 fps, fastest encode: previews"),
+        Quality("standard", 1.0, None, 23, "veryfast", 1.0, "platform size and fps"),
+        Quality("high", 1.0, None, 20, "faster", 1.25, "lower CRF, more encoder effort"),
+        Quality("maximum", 1.0, 60, 18, "medium", 1.5, "60 fps, highest bitrate cap"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Output:
+    """Everything downstream stages need to know about one video to make."""
+
+    platform: str
+    quality: str
+    width: int
+    height: int
+    fps: int
+    crf: int
+    preset: str
+    max_bitrate: int  # bit/s
+    buffer_size: int  # bits: the VBV buffer for capped CRF
+    gop: int  # frames between keyframes: 2 s
+    safe_area: SafeArea
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    @property
+    def label(self) -> str:
+        """Name used in output file names: ``youtube``, ``youtube-draft``, ``720x1280@24``."""
+        return self.platform if self.quality == "standard" else f"{self.platform}-{self.quality}"
+
+
+_CUSTOM = re.compile(r"^(\d+)x(\d+)(?:@(\d+))?$")
+
+#: Frame sizes beyond this are refused: 8K is the largest H.264 level 6.2 handles.
+_MAX_SIDE = 8192
+
+
+def _even(n: float) -> int:
+    return max(2, int(round(n / 2)) * 2)
+
+
+def _platform(name: str) -> Platform:
+    if name in PLATFORMS:
+        return PLATFORMS[name]
+    m = _CUSTOM.match(name)
+    if not m:
+        known = ", ".join(PLATFORMS)
+        raise SpecError(f"unknown platform {name!r}; use one of {known}, or WxH[@fps]", "platform")
+    w, h, fps = int(m[1]), int(m[2]), int(m[3] or 30)
+    if w % 2 or h % 2:
+        raise SpecError(f"{w}x{h}: width and height must be even for 4:2:0 video", "platform")
+    if not (16 <= w <= _MAX_SIDE and 16 <= h <= _MAX_SIDE):
+        raise SpecError(f"{w}x{h}: each side must be between 16 and {_MAX_SIDE}", "platform")
+    if not 1 <= fps <= 120:
+        raise SpecError(f"{fps} fps: must be between 1 and 120", "platform")
+    # Bitrate cap for custom frames: YouTube's 1080p30 figure scaled by pixel rate.
+    bitrate = int(12_000_000 * (w * h * fps) / (1920 * 1080 * 30))
+    return Platform(name, w, h, fps, max(bitrate, 500_000), _TITLE_SAFE, "custom")
+
+
+def resolve_output(platform: str | Platform, quality: str = "standard") -> Output:
+    """Combine a platform and a quality preset into the `Output` a render targets."""
+    p = platform if isinstance(platform, Platform) else _platform(platform)
+    if quality not in QUALITIES:
+        raise SpecError(f"unknown quality {quality!r}; use one of {', '.join(QUALITIES)}", "quality")
+    q = QUALITIES[quality]
+    width, height = _even(p.width * q.scale), _even(p.height * q.scale)
+    fps = q.fps or p.fps
+    pixel_rate = (width * height * fps) / (p.width * p.height * p.fps)
+    bitrate = p.max_bitrate * q.bitrate_factor
+    if pixel_rate < 1:
+        # Fewer pixels per second need fewer bits, though not proportionally fewer.
+        bitrate *= pixel_rate**0.5
+    max_bitrate = max(int(bitrate), 500_000)
+    return Output(
+        platform=p.name,
+        quality=q.name,
+        width=width,
+        height=height,
+        fps=fps,
+        crf=q.crf,
+        preset=q.preset,
+        max_bitrate=max_bitrate,
+        buffer_size=2 * max_bitrate,
+        gop=2 * fps,
+        safe_area=p.safe_area,
+    )
+
+
+def with_size(output: Output, width: int, height: int) -> Output:
+    """A copy of `output` at another size (tests and stills)."""
+    return replace(output, width=width, height=height)

@@ -1,0 +1,152 @@
+"""Frame-exact schedule of a deck: which frames hold a slide, which run a transition.
+
+Pure arithmetic: no files, no GL. The rules (also in docs/design.md):
+
+- A slide's duration is its whole time on screen, including the transitions into and
+  out of it. A transition overlaps the end of one slide and the start of the next, as
+  ffmpeg's xfade does, so total = Σ durations − Σ transition durations.
+- Frame boundaries round *cumulative* time × fps, never per-slide durations, so a
+  60.0 s deck at 30 fps is exactly 1800 frames whatever its slides' lengths.
+- A transition of N frames shows progress (k + 1) / (N + 1) on its k-th frame: never
+  exactly 0 or 1, which would repeat the hold frames on either side of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence, Union
+
+__all__ = ["SlideTiming", "Hold", "Transition", "Segment", "Timeline", "build_timeline"]
+
+
+@dataclass(frozen=True)
+class SlideTiming:
+    """What the timeline needs to know of one slide."""
+
+    duration: float  # seconds on screen, transitions included
+    transition: str | None = None  # name of the transition *into* this slide; None = cut
+    transition_duration: float = 0.0
+    transition_params: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """`slide` shown unchanged for frames [start, end)."""
+
+    slide: int
+    start: int
+    end: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Frames [start, end) blend slide `from_slide` into `to_slide` with `name`."""
+
+    from_slide: int
+    to_slide: int
+    name: str
+    start: int
+    end: int
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+    def progress(self, frame: int) -> float:
+        """Progress in (0, 1) of absolute frame number `frame`."""
+        if not self.start <= frame < self.end:
+            raise ValueError(f"frame {frame} is outside this transition [{self.start}, {self.end})")
+        return (frame - self.start + 1) / (self.frames + 1)
+
+
+Segment = Union[Hold, Transition]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    fps: int
+    segments: tuple[Segment, ...]
+    slide_starts: tuple[float, ...]  # seconds at which each slide first appears
+
+    @property
+    def frame_count(self) -> int:
+        return self.segments[-1].end if self.segments else 0
+
+    @property
+    def duration(self) -> float:
+        return self.frame_count / self.fps
+
+    def segment_at(self, frame: int) -> Segment:
+        """The segment that frame number `frame` belongs to."""
+        if not 0 <= frame < self.frame_count:
+            raise ValueError(f"frame {frame} is outside the video (0..{self.frame_count - 1})")
+        lo, hi = 0, len(self.segments) - 1
+        while lo < hi:  # segments are sorted and contiguous
+            mid = (lo + hi) // 2
+            if self.segments[mid].end <= frame:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.segments[lo]
+
+    def frame_at(self, seconds: float) -> int:
+        """The frame on screen at time `seconds` (clamped to the video)."""
+        return min(max(math.floor(seconds * self.fps + 1e-9), 0), self.frame_count - 1)
+
+    def __iter__(self) -> Iterator[Segment]:
+        return iter(self.segments)
+
+
+def _frame(seconds: float, fps: int) -> int:
+    # Round half up on a value nudged off float noise: 0.1 s × 30 fps is 3, not 2.9999.
+    return math.floor(seconds * fps + 0.5 + 1e-9)
+
+
+def build_timeline(slides: Sequence[SlideTiming], fps: int) -> Timeline:
+    """Lay `slides` out in frames. The first slide's transition is ignored (nothing precedes it)."""
+    if fps <= 0:
+        raise ValueError("fps must be positive")
+    if not slides:
+        return Timeline(fps, (), ())
+
+    for i, slide in enumerate(slides):
+        incoming = _overlap(slide) if i > 0 else 0.0
+        outgoing = _overlap(slides[i + 1]) if i + 1 < len(slides) else 0.0
+        if slide.duration <= 0 or incoming + outgoing > slide.duration + 1e-9:
+            # The spec rejects such decks with a path; this guards direct callers.
+            raise ValueError(f"slide {i}: {slide.duration} s cannot hold its transitions ({incoming} s in, {outgoing} s out)")
+
+    # Start time of each slide: the previous start plus the previous duration, pulled
+    # back by the overlap of the transition into this slide.
+    starts: list[float] = [0.0]
+    for i in range(1, len(slides)):
+        starts.append(starts[-1] + slides[i - 1].duration - _overlap(slides[i]))
+    end_time = starts[-1] + slides[-1].duration
+
+    segments: list[Segment] = []
+    for i, slide in enumerate(slides):
+        hold_from = starts[i]
+        if i > 0 and _overlap(slide) > 0:
+            t0, t1 = _frame(starts[i], fps), _frame(starts[i] + slide.transition_duration, fps)
+            if t1 > t0:
+                segments.append(
+                    Transition(i - 1, i, slide.transition, t0, t1, dict(slide.transition_params))
+                )
+            hold_from = starts[i] + slide.transition_duration
+        hold_to = starts[i + 1] if i + 1 < len(slides) else end_time
+        h0, h1 = _frame(hold_from, fps), _frame(hold_to, fps)
+        if h1 > h0:
+            segments.append(Hold(i, h0, h1))
+    return Timeline(fps, tuple(segments), tuple(starts))
+
+
+def _overlap(slide: SlideTiming) -> float:
+    if slide.transition is None or slide.transition == "cut":
+        return 0.0
+    return slide.transition_duration

@@ -1,0 +1,78 @@
+"""The catalogue of built-in transitions: names, parameters and their defaults.
+
+Each built-in has a GLSL file ``shaders/transitions/<name>.glsl`` written to the open
+gl-transitions convention (``vec4 transition(vec2 uv)`` over ``getFromColor``,
+``getToColor``, ``progress``, ``ratio``) and a numpy twin in
+``engine/composite/cpu.py``. The spec validates names and parameters against this
+table, and both compositors fill in defaults from it.
+
+``yuv_safe`` means the effect is affine in colour (mixes, masks, moves), so it can run
+directly on YUV planes. Colour-valued parameters are listed in ``colour_params``: the
+host converts them to YUV and hands each plane its own components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .colour import parse_colour
+from .errors import SpecError
+
+__all__ = ["TransitionDef", "BUILTIN", "transition_names", "resolve_params"]
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    name: str
+    description: str
+    # name → default; floats for scalars, "#rrggbb" strings for colours.
+    params: Mapping[str, object] = field(default_factory=dict)
+    colour_params: frozenset[str] = frozenset()
+    yuv_safe: bool = True
+
+
+BUILTIN: dict[str, TransitionDef] = {
+    t.name: t
+    for t in [
+        TransitionDef("cut", "no blend: the next slide replaces this one at once"),
+        TransitionDef("fade", "crossfade"),
+        TransitionDef(
+            "fadeblack",
+            "fade out to a colour, then in from it (black by default)",
+            {"color": "#000000"},
+            frozenset({"color"}),
+        ),
+        TransitionDef("wipeleft", "the next slide is uncovered right to left", {"softness": 0.0}),
+        TransitionDef("wiperight", "the next slide is uncovered left to right", {"softness": 0.0}),
+        TransitionDef("slideleft", "both slides move left, the next one pushing in from the right"),
+        TransitionDef("slideright", "both slides move right, the next one pushing in from the left"),
+    ]
+}
+
+
+def transition_names() -> list[str]:
+    return list(BUILTIN)
+
+
+def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "") -> dict[str, object]:
+    """Defaults merged with `params`, each checked: floats, and colours as RGB triples."""
+    if name not in BUILTIN:
+        raise SpecError(f"unknown transition {name!r}; built-ins are {', '.join(BUILTIN)}", path + ".name" if path else "")
+    definition = BUILTIN[name]
+    given = dict(params or {})
+    unknown = sorted(set(given) - set(definition.params))
+    if unknown:
+        allowed = ", ".join(definition.params) or "none"
+        raise SpecError(f"{name} has no parameter {unknown[0]!r} (parameters: {allowed})", f"{path}.params" if path else "params")
+    resolved: dict[str, object] = {}
+    for key, default in definition.params.items():
+        value = given.get(key, default)
+        where = f"{path}.params.{key}" if path else f"params.{key}"
+        if key in definition.colour_params:
+            resolved[key] = parse_colour(value, where)
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise SpecError(f"must be a number, got {value!r}", where)
+            resolved[key] = float(value)
+    return resolved
