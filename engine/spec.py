@@ -1,0 +1,833 @@
+"""The deck: what a user writes (JSON, YAML or Python) validated into one `Deck` model.
+
+A deck, in JSON::
+
+    {
+      "title": "Quarterly update",
+      "theme": {"background": "#14161b", "accent": "#ffb020"},
+      "defaults": {"slide_duration": 5, "transition": {"name": "fade", "duration": 0.5}},
+      "slides": [
+        {"kind": "title", "title": "Q3", "subtitle": "What changed"},
+        {"kind": "bullets", "title": "Highlights", "bullets": ["Revenue up", "Churn down"]},
+        {"kind": "image", "file": "chart.png", "fit": "contain", "transition": "wipeleft"},
+        {"kind": "text", "text": "Ship it.", "style": "big", "duration": 3}
+      ]
+    }
+
+Rules worth knowing:
+
+- A slide's ``duration`` is its whole time on screen, transitions included (see
+  engine/timeline.py). A slide without one takes ``defaults.slide_duration``.
+- A slide's ``transition`` is the one *into* it; a slide without one takes
+  ``defaults.transition``. The first slide has nothing before it, so a transition
+  there is accepted and ignored. ``"cut"`` (or a duration of 0) means no blend.
+- A transition may not be longer than the slide it comes out of or the slide it goes
+  into, and the transitions into and out of one slide may not overlap each other.
+- Shorthands: ``"background": "#112233"`` is ``{"color": "#112233"}``;
+  ``"transition": "wipeleft"`` is ``{"name": "wipeleft"}``.
+- Colours are anything `engine.colour.parse_colour` reads; the model stores them
+  normalised to ``"#rrggbb"`` (``Theme.text_rgb`` and friends give RGB triples).
+- Relative file paths (image slides, background images, fonts) resolve against the
+  deck file's folder, or `load_deck`'s ``base_dir``, or the current folder for decks
+  given as dicts. The model holds them absolute.
+- A deck file may carry a ``"$schema"`` key for editors; it is ignored.
+
+Every problem `load_deck` finds is a `SpecError` whose message starts with the JSON
+path of the offending value (``slides[3].duration: must be > 0``), or an `AssetError`
+for a file that is not there. Building models directly in Python (``Deck(...)``)
+validates the same way but raises pydantic's ``ValidationError``; pass a dict to
+`load_deck` to get a `SpecError` instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, Union
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .colour import parse_colour
+from .errors import AssetError, SpecError
+from .timeline import SlideTiming
+from .transitions import BUILTIN, resolve_params
+
+__all__ = [
+    "Deck",
+    "Theme",
+    "Defaults",
+    "Background",
+    "Gradient",
+    "TransitionSpec",
+    "TitleSlide",
+    "BulletsSlide",
+    "ImageSlide",
+    "TextSlide",
+    "Slide",
+    "load_deck",
+    "deck_json_schema",
+]
+
+MAX_SLIDES = 500
+MAX_BULLETS = 8
+# A slide (or transition) longer than an hour is a typo, and unbounded durations would
+# let a deck ask the timeline for billions of frames.
+MAX_SECONDS = 3600.0
+# Durations are user-typed decimals; "0.1 + 0.2 > 0.3" must not fail a deck.
+_SECONDS_SLACK = 1e-9
+
+DEFAULT_BACKGROUND = "#14161b"
+DEFAULT_TEXT_COLOR = "#ffffff"
+DEFAULT_ACCENT = "#ffb020"
+
+
+# ---------------------------------------------------------------------------------
+# Failing from inside validation
+#
+# Validators raise `_fail`, a pydantic error carrying the message verbatim plus an
+# optional sub-path below the value being validated (a model-level check that blames
+# one field, say). `load_deck` turns it, like every pydantic error, into a SpecError.
+
+
+def _fail(message: str, *subpath: str | int) -> NoReturn:
+    # The template is only "{message}" so braces in user text are never interpreted.
+    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
+
+
+def _show(value: object) -> str:
+    """A short, one-line rendering of a user value for messages, JSON-flavoured."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "a very large number"  # repr of a huge int is slow, and refused past 4300 digits
+    if isinstance(value, (int, float, str)):
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+# ---------------------------------------------------------------------------------
+# Field types
+
+
+def _normalise_colour(value: object) -> str:
+    try:
+        r, g, b = parse_colour(value)
+    except SpecError as exc:
+        _fail(exc.reason)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+# Accepts what parse_colour accepts; stored as "#rrggbb" so the rest of the engine
+# (and a content hash of the deck) sees one spelling per colour.
+Colour = Annotated[
+    str,
+    BeforeValidator(
+        _normalise_colour,
+        json_schema_input_type=Union[
+            str, Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=3, max_length=3)]
+        ],
+    ),
+]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        _fail("must not be empty (or only spaces)")
+    return text
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+
+# Numbers are strict: `true` or "5" where seconds are expected is a mistake, not a 1
+# or a 5. Ints are still accepted for floats. NaN and ±inf are refused model-wide.
+Seconds = Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS)]
+TransitionSeconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+Fit = Literal["cover", "contain"]
+
+
+def _check_path_text(value: object) -> object:
+    # Path("") is ".", which would later read as "a folder, not a file": say it here.
+    if isinstance(value, str):
+        if not value.strip():
+            _fail("must not be empty")
+        if "\0" in value:
+            _fail("a file path cannot contain a NUL character")
+    return value
+
+
+def _context_base_dir(context: object) -> Path:
+    if isinstance(context, Mapping) and context.get("base_dir") is not None:
+        return Path(context["base_dir"])
+    return Path.cwd()
+
+
+def _resolve_path(path: Path, info: ValidationInfo) -> Path:
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # no home folder to expand "~" with: leave the path as written
+        pass
+    # abspath is pure string work: no filesystem access, no symlink surprises.
+    return Path(os.path.abspath(_context_base_dir(info.context) / path))
+
+
+# A file the deck names, made absolute against the deck's folder during validation.
+AssetPath = Annotated[Path, BeforeValidator(_check_path_text), AfterValidator(_resolve_path)]
+
+
+# ---------------------------------------------------------------------------------
+# Models
+
+
+class _SpecModel(BaseModel):
+    """Shared configuration, and unknown keys reported with a suggestion."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    # Keys tolerated and dropped on input (Deck: "$schema").
+    _ignored_keys: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        # extra="forbid" would catch these too, but only as "extra inputs are not
+        # permitted"; here we know the model, so we can suggest what was meant.
+        if not isinstance(data, Mapping):
+            return data
+        accepted = _accepted_keys(cls)
+        for key in data:
+            if not isinstance(key, str):
+                _fail(f"keys must be strings, got {_show(key)}")
+            if key not in accepted and key not in cls._ignored_keys:
+                _fail(_unknown_key_message(cls, key), key)
+        if cls._ignored_keys & data.keys():
+            return {key: value for key, value in data.items() if key not in cls._ignored_keys}
+        return data
+
+
+def _json_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a JSON deck uses for `model`, in declaration order."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _accepted_keys(model: type[BaseModel]) -> set[str]:
+    keys = set(_json_keys(model))
+    if model.model_config.get("populate_by_name"):
+        keys |= set(model.model_fields)
+    return keys
+
+
+def _unknown_key_message(model: type[BaseModel], key: str) -> str:
+    keys = _json_keys(model)
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    # A key that belongs to another kind of slide is a likelier mistake than a typo.
+    if issubclass(model, _SlideBase):
+        for kind, other in SLIDE_KINDS.items():
+            if key in other.model_fields:
+                this_kind = model.model_fields["kind"].default
+                return f"unknown key for a {this_kind} slide ({key!r} belongs to kind {kind!r})"
+    return f"unknown key; expected one of {', '.join(keys)}"
+
+
+class Gradient(_SpecModel):
+    """Two colours blended across the frame: top to bottom, or corner to corner."""
+
+    # "from"/"to" in a deck; Python cannot name an attribute "from".
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: Colour = Field(alias="from")
+    end: Colour = Field(alias="to")
+    direction: Literal["vertical", "diagonal"] = "vertical"
+
+    @property
+    def start_rgb(self) -> tuple[int, int, int]:
+        return parse_colour(self.start)
+
+    @property
+    def end_rgb(self) -> tuple[int, int, int]:
+        return parse_colour(self.end)
+
+
+class Background(_SpecModel):
+    """Exactly one of a flat `color`, a `gradient`, or an `image` file (scaled per `fit`)."""
+
+    color: Colour | None = None
+    gradient: Gradient | None = None
+    image: AssetPath | None = None
+    fit: Fit = "cover"
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Background:
+        given = [name for name in ("color", "gradient", "image") if getattr(self, name) is not None]
+        if len(given) != 1:
+            found = f"; found {' and '.join(given)}" if given else ""
+            _fail(f"give exactly one of color, gradient or image{found}")
+        if "fit" in self.model_fields_set and self.image is None:
+            _fail("fit applies only to an image background", "fit")
+        return self
+
+    @property
+    def color_rgb(self) -> tuple[int, int, int] | None:
+        return None if self.color is None else parse_colour(self.color)
+
+
+def _background_shorthand(value: object) -> object:
+    # "background": "#112233" (or [17, 34, 51]) is a flat colour.
+    if isinstance(value, (str, list, tuple)):
+        return {"color": _normalise_colour(value)}
+    return value
+
+
+BackgroundField = Annotated[
+    Background, BeforeValidator(_background_shorthand, json_schema_input_type=Union[str, Background])
+]
+
+
+class Theme(_SpecModel):
+    """Look shared by every slide. Fonts default to the bundled Inter (engine/resources.py)."""
+
+    background: BackgroundField = Field(default_factory=lambda: Background(color=DEFAULT_BACKGROUND))
+    text_color: Colour = DEFAULT_TEXT_COLOR
+    accent: Colour = DEFAULT_ACCENT
+    font: AssetPath | None = None  # regular weight
+    font_bold: AssetPath | None = None
+
+    @property
+    def text_rgb(self) -> tuple[int, int, int]:
+        return parse_colour(self.text_color)
+
+    @property
+    def accent_rgb(self) -> tuple[int, int, int]:
+        return parse_colour(self.accent)
+
+
+class TransitionSpec(_SpecModel):
+    """A built-in transition (engine/transitions.py), its length, and its parameters.
+
+    ``"cut"`` always has duration 0, whatever was written.
+    """
+
+    name: str = Field("fade", json_schema_extra={"enum": list(BUILTIN)})
+    duration: TransitionSeconds = 0.5
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str) -> str:
+        if name not in BUILTIN:
+            close = difflib.get_close_matches(name, list(BUILTIN), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            _fail(f"unknown transition {name!r}; {hint}built-ins are {', '.join(BUILTIN)}")
+        return name
+
+    @model_validator(mode="after")
+    def _check_params(self) -> TransitionSpec:
+        try:
+            resolved = resolve_params(self.name, self.params)
+        except SpecError as exc:
+            # resolve_params reports "params" or "params.<key>" below the transition.
+            _fail(exc.reason, *exc.path.split(".", 1))
+        except OverflowError:  # an int too large for a float
+            _fail("a parameter is too large a number", "params")
+        for key, value in resolved.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                _fail(f"must be a finite number, got {_show(value)}", "params", key)
+        if self.name == "cut":
+            self.duration = 0.0
+        return self
+
+    def resolved_params(self) -> dict[str, object]:
+        """Parameters with defaults filled in: floats, and colours as RGB triples."""
+        return resolve_params(self.name, self.params)
+
+
+def _transition_shorthand(value: object) -> object:
+    # "transition": "wipeleft" is that transition with its default duration.
+    return {"name": value} if isinstance(value, str) else value
+
+
+TransitionField = Annotated[
+    TransitionSpec, BeforeValidator(_transition_shorthand, json_schema_input_type=Union[str, TransitionSpec])
+]
+
+
+class Defaults(_SpecModel):
+    """What a slide gets when it does not say."""
+
+    slide_duration: Seconds = 5.0
+    transition: TransitionField = Field(default_factory=TransitionSpec)
+
+
+class _SlideBase(_SpecModel):
+    """Fields every kind of slide has. `transition` is the one *into* the slide."""
+
+    kind: str  # each kind narrows this to its Literal; declared here so it comes first
+    duration: Seconds | None = None
+    background: BackgroundField | None = None
+    transition: TransitionField | None = None
+
+
+class TitleSlide(_SlideBase):
+    """A large title, with an optional subtitle under it."""
+
+    kind: Literal["title"] = "title"
+    title: Text
+    subtitle: Text | None = None
+
+
+class BulletsSlide(_SlideBase):
+    """One to eight bullet points under an optional title."""
+
+    kind: Literal["bullets"] = "bullets"
+    title: Text | None = None
+    bullets: Annotated[list[Text], Field(min_length=1, max_length=MAX_BULLETS)]
+
+
+class ImageSlide(_SlideBase):
+    """An image file filling the frame (cover) or shown whole (contain), with an optional caption."""
+
+    kind: Literal["image"] = "image"
+    file: AssetPath
+    fit: Fit = "cover"
+    caption: Text | None = None
+
+
+class TextSlide(_SlideBase):
+    """A paragraph, a quote (with an optional attribution), or one big statement."""
+
+    kind: Literal["text"] = "text"
+    text: Text
+    style: Literal["paragraph", "quote", "big"] = "paragraph"
+    attribution: Text | None = None
+
+
+Slide = Annotated[Union[TitleSlide, BulletsSlide, ImageSlide, TextSlide], Field(discriminator="kind")]
+
+SLIDE_KINDS: dict[str, type[_SlideBase]] = {
+    cls.model_fields["kind"].default: cls for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide)
+}
+
+
+def _allow_schema_key(schema: dict[str, Any]) -> None:
+    # Decks may name their schema for editors; with additionalProperties false, the
+    # schema itself must then list the key.
+    schema.setdefault("properties", {})["$schema"] = {"type": "string"}
+
+
+class Deck(_SpecModel):
+    """A Reel deck: theme, defaults and slides.
+
+    A slide's transition is the one into it; on the first slide it is ignored.
+    """
+
+    model_config = ConfigDict(title="Reel deck", json_schema_extra=_allow_schema_key)
+    _ignored_keys: ClassVar[frozenset[str]] = frozenset({"$schema"})
+
+    title: Text | None = None
+    seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 0
+    theme: Theme = Field(default_factory=Theme)
+    defaults: Defaults = Field(default_factory=Defaults)
+    slides: Annotated[list[Slide], Field(min_length=1, max_length=MAX_SLIDES)]
+
+    _base_dir: Path = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._base_dir = _context_base_dir(context)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in this deck were resolved against."""
+        return self._base_dir
+
+    # -- timing ------------------------------------------------------------------
+
+    def slide_duration(self, index: int) -> float:
+        """Seconds slide `index` is on screen, transitions into and out of it included."""
+        own = self.slides[index].duration
+        return self.defaults.slide_duration if own is None else own
+
+    def transition_into(self, index: int) -> TransitionSpec | None:
+        """The transition that blends slide `index - 1` into slide `index`; None for a cut.
+
+        Slide 0 has nothing before it, so its transition (if any) is ignored.
+        """
+        slide = self.slides[index]
+        if index == 0:
+            return None
+        spec = self.defaults.transition if slide.transition is None else slide.transition
+        if spec.name == "cut" or spec.duration == 0:
+            return None
+        return spec
+
+    def timings(self) -> list[SlideTiming]:
+        """What engine.timeline.build_timeline needs, transition parameters resolved."""
+        timings = []
+        for index in range(len(self.slides)):
+            into = self.transition_into(index)
+            timings.append(
+                SlideTiming(
+                    duration=self.slide_duration(index),
+                    transition=None if into is None else into.name,
+                    transition_duration=0.0 if into is None else into.duration,
+                    transition_params={} if into is None else into.resolved_params(),
+                )
+            )
+        return timings
+
+    def total_duration(self) -> float:
+        """Seconds of video: Σ slide durations − Σ transition durations (they overlap)."""
+        return sum(self.slide_duration(i) - self._seconds_into(i) for i in range(len(self.slides)))
+
+    def _seconds_into(self, index: int) -> float:
+        into = self.transition_into(index) if 0 <= index < len(self.slides) else None
+        return 0.0 if into is None else into.duration
+
+    # -- files -------------------------------------------------------------------
+
+    def asset_files(self) -> list[tuple[str, Path, str]]:
+        """Every file the deck names: (JSON path, absolute file, what it is)."""
+        found: list[tuple[str, Path, str]] = []
+        for where, path, what in (
+            ("theme.font", self.theme.font, "font"),
+            ("theme.font_bold", self.theme.font_bold, "font"),
+            ("theme.background.image", self.theme.background.image, "background image"),
+        ):
+            if path is not None:
+                found.append((where, path, what))
+        for index, slide in enumerate(self.slides):
+            if isinstance(slide, ImageSlide):
+                found.append((f"slides[{index}].file", slide.file, "image"))
+            if slide.background is not None and slide.background.image is not None:
+                found.append((f"slides[{index}].background.image", slide.background.image, "background image"))
+        return found
+
+    # -- cross-slide checks ------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _transitions_fit_their_slides(self) -> Deck:
+        for index in range(1, len(self.slides)):
+            into = self.transition_into(index)
+            if into is None:
+                continue
+            # A transition overlaps the end of the slide before it and the start of
+            # this one, so it must fit inside each of them...
+            for blamed, which in ((index, "that slide"), (index - 1, f"slides[{index - 1}], which it comes out of")):
+                if into.duration > self.slide_duration(blamed) + _SECONDS_SLACK:
+                    _fail(
+                        f"{self._describe_transition(index)} is longer than {which} "
+                        f"({self._describe_duration(blamed)})",
+                        *self._blame_path(index, blamed),
+                    )
+            # ...and the transitions at both ends of the slide before it must not
+            # overlap each other.
+            previous = index - 1
+            incoming, outgoing = self._seconds_into(previous), into.duration
+            if previous > 0 and incoming + outgoing > self.slide_duration(previous) + _SECONDS_SLACK:
+                _fail(
+                    f"slides[{previous}] lasts {self._describe_duration(previous)}, too short for both "
+                    f"{self._describe_transition(previous)} and {self._describe_transition(index)} "
+                    f"({_seconds(incoming + outgoing)} together)",
+                    *self._blame_path(index, previous, also=previous),
+                )
+        return self
+
+    def _describe_transition(self, index: int) -> str:
+        into = self.transition_into(index)
+        name = "cut" if into is None else into.name
+        source = "" if self.slides[index].transition is not None else " (from defaults.transition)"
+        return f"the {_seconds(self._seconds_into(index))} {name} into slides[{index}]{source}"
+
+    def _describe_duration(self, index: int) -> str:
+        source = "" if self.slides[index].duration is not None else " from defaults.slide_duration"
+        return f"{_seconds(self.slide_duration(index))}{source}"
+
+    def _blame_path(self, index: int, short_slide: int, also: int | None = None) -> tuple[str | int, ...]:
+        """Where to point the user: a transition they wrote, else the slide that is too short.
+
+        `index` is the transition at fault; `also` another slide whose own transition
+        takes part (the incoming one, in an overlap).
+        """
+        for candidate in (index, also):
+            if candidate is not None and self.slides[candidate].transition is not None:
+                return ("slides", candidate, "transition", "duration")
+        return ("slides", short_slide, "duration")
+
+
+# ---------------------------------------------------------------------------------
+# Loading
+
+
+def load_deck(
+    source: str | os.PathLike[str] | Mapping[str, Any] | Deck,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Deck:
+    """A validated `Deck` from a file (``.json``; anything else is read as YAML), a dict, or a Deck.
+
+    A `Deck` is returned as is. Relative file paths resolve against `base_dir` if
+    given, else the deck file's folder, else the current folder. Raises `SpecError`
+    for anything wrong in the deck, `AssetError` for a missing deck file or a file it
+    names that is not there.
+    """
+    if isinstance(source, Deck):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        deck_file = Path(source).absolute()
+        data = _read_deck_file(deck_file)
+        folder = deck_file.parent
+    else:
+        data = source  # already parsed; validation says what is wrong with it
+        folder = Path.cwd()
+    if base_dir is not None:
+        folder = Path(base_dir).absolute()
+
+    try:
+        deck = Deck.model_validate(data, context={"base_dir": folder})
+    except ValidationError as exc:
+        raise _spec_error(exc, data) from exc
+    except RecursionError as exc:  # a self-referencing structure from Python code
+        raise SpecError("the deck is nested too deeply, or refers to itself") from exc
+    _check_files_exist(deck)
+    return deck
+
+
+def _read_deck_file(deck_file: Path) -> object:
+    try:
+        text = deck_file.read_text(encoding="utf-8-sig")  # tolerate a BOM from Windows editors
+    except FileNotFoundError as exc:
+        raise AssetError(f"deck file not found: {deck_file}", deck_file) from exc
+    except IsADirectoryError as exc:
+        raise AssetError(f"deck file is a folder, not a file: {deck_file}", deck_file) from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{deck_file}: not UTF-8 text (bad byte at offset {exc.start})") from exc
+    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
+        reason = getattr(exc, "strerror", None) or exc
+        raise AssetError(f"cannot read deck file {deck_file}: {reason}", deck_file) from exc
+
+    if deck_file.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"{deck_file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+        except (ValueError, RecursionError) as exc:  # e.g. an int literal of 5000 digits
+            raise SpecError(f"{deck_file}: invalid JSON: {exc}") from exc
+    # YAML is (nearly) a superset of JSON, so it is the reader for every other suffix.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
+        raise SpecError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
+    except Exception as exc:  # noqa: BLE001
+        # PyYAML's constructors fail on odd tagged values with whatever builtin error
+        # they hit (`2024-13-40` → ValueError, `!!timestamp x` → AttributeError); all
+        # of them mean the text is not a deck.
+        raise SpecError(f"{deck_file}: invalid YAML: {' '.join(str(exc).split())}") from exc
+
+
+def _check_files_exist(deck: Deck) -> None:
+    for where, path, what in deck.asset_files():
+        problem = _file_problem(path)
+        if problem:
+            raise AssetError(f"{where}: {what} {problem}: {path}", path)
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a file, or None if it can."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "not found"
+    except (OSError, ValueError) as exc:  # Path.is_file would re-raise ENAMETOOLONG and kin
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
+
+
+# ---------------------------------------------------------------------------------
+# pydantic errors → SpecError
+
+
+def _spec_error(exc: ValidationError, data: object) -> SpecError:
+    """The first error of `exc`, as ``path: what is wrong``."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = _without_union_tags(first["loc"], data)
+    message, subpath = _describe(first, loc)
+    if loc[-2:-1] and loc[-1] == "[key]":
+        loc = loc[:-2]  # pydantic's ("params", 1, "[key]"): blame the mapping, not the key
+    if len(errors) > 1:
+        message += f" (+{len(errors) - 1} more)"
+    return SpecError(message, _json_path(loc + subpath))
+
+
+def _without_union_tags(loc: tuple[str | int, ...], data: object) -> tuple[str | int, ...]:
+    """`loc` minus the tags pydantic inserts for discriminated unions.
+
+    pydantic reports an error inside ``slides[1]``, a bullets slide, at
+    ``("slides", 1, "bullets", "bullets", 2)``: the first "bullets" is the tag. We walk
+    the input alongside the loc: on arriving at a slide (a mapping whose "kind" is a
+    slide kind), a loc item equal to that kind is the tag. Only slides carry a "kind";
+    any other mapping with that key fails its own unknown-key check first.
+    """
+    kept: list[str | int] = []
+    node: object = data
+    just_arrived = True
+    for item in loc:
+        if (
+            just_arrived
+            and isinstance(node, Mapping)
+            and item in SLIDE_KINDS
+            and node.get("kind") == item
+        ):
+            just_arrived = False  # the tag appears once, straight after arriving
+            continue
+        kept.append(item)
+        node = _child(node, item)
+        just_arrived = True
+    return tuple(kept)
+
+
+def _child(node: object, item: str | int) -> object:
+    if isinstance(node, Mapping) and isinstance(item, str):
+        return node.get(item)
+    if isinstance(node, (list, tuple)) and isinstance(item, int) and 0 <= item < len(node):
+        return node[item]
+    return None  # off the raw input (a shorthand was expanded): nothing more to strip
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
+
+
+def _json_path(loc: tuple[str | int, ...]) -> str:
+    """``("slides", 3, "duration")`` → ``slides[3].duration``."""
+    text = ""
+    for item in loc:
+        if isinstance(item, int):
+            text += f"[{item}]"
+        elif _PLAIN_KEY.match(str(item)):
+            text += f".{item}" if text else str(item)
+        else:
+            text += f"[{json.dumps(str(item))}]"
+    return text
+
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "path_type": "a file path (a string)",
+}
+
+
+def _describe(error: Mapping[str, Any], loc: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...]]:
+    """A message for one pydantic error, and any path below `loc` it belongs to."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    got = _show(value)
+
+    if kind == "reel":
+        return ctx["message"], tuple(ctx["subpath"])
+    if not loc and kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"a deck must be an object with a 'slides' list, got {got}", ()
+    if loc and loc[-1] == "[key]":  # a non-string key in a free-form mapping (params)
+        return f"keys must be strings, got {got}", ()
+    if kind in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[kind]}, got {got}", ()
+    if kind == "missing":
+        return "required, but missing", ()
+    if kind == "extra_forbidden":  # normally caught earlier, with a suggestion
+        return "unknown key", ()
+    if kind == "finite_number":
+        return f"must be a finite number, got {got}", ()
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()), "?")
+        if isinstance(bound, float):
+            bound = f"{bound:g}"
+        return f"must be {op} {bound}, got {got}", ()
+    if kind == "string_too_short":
+        return "must not be empty", ()
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}", ()
+    if kind == "too_long":
+        return f"allows at most {ctx.get('max_length')} items", ()
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}, got {got}", ()
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return _describe_bad_tag(kind, ctx, value)
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"]), ()
+    if kind == "recursion_loop":
+        return "refers to itself", ()
+    # Anything else: pydantic's own words, lower-cased to read after "path: ".
+    message = str(error.get("msg", "is invalid"))
+    return message[:1].lower() + message[1:], ()
+
+
+def _describe_bad_tag(kind: str, ctx: Mapping[str, Any], value: object) -> tuple[str, tuple[str | int, ...]]:
+    """An unknown or missing ``kind``, reported at the ``kind`` key itself."""
+    key = str(ctx.get("discriminator", "'kind'")).strip("'")
+    expected = [tag.strip().strip("'") for tag in str(ctx.get("expected_tags", "")).split(",") if tag.strip()]
+    expected = expected or list(SLIDE_KINDS)
+    choices = ", ".join(expected)
+    if kind == "union_tag_not_found":
+        return f"required, one of {choices}", (key,)
+    tag = value.get(key) if isinstance(value, Mapping) else ctx.get("tag")
+    close = difflib.get_close_matches(tag, expected, n=1) if isinstance(tag, str) else []
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown {key} {_show(tag)}; {hint}valid kinds are {choices}", (key,)
+
+
+# ---------------------------------------------------------------------------------
+# Schema
+
+
+def deck_json_schema() -> dict[str, Any]:
+    """JSON Schema of a deck file, for editors and `reel schema`."""
+    schema = Deck.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "Reel deck"}
