@@ -1,0 +1,196 @@
+"""Slides → H×W×3 uint8 sRGB images at one output's size, cached by content hash.
+
+    rasterizer = SlideRasterizer(deck, output)
+    key, image = rasterizer.raster(0)      # image.shape == (output.height, output.width, 3)
+
+A slide's key hashes everything its pixels depend on: the slide's own fields (less
+its duration and transition, which do not change a pixel), the theme, the frame size
+and safe area, the identity (path, size, mtime) of the font files and of every image
+file it draws, and the layout version. Slides with the same key are rasterized once
+while they stay in the cache; the cached arrays are read-only, so the compositor can
+keep them without copying. The cache holds a few images at most (least recently used
+go first): at 4K one raster is 25 MB, and memory must not grow with the deck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import AssetError
+from ..layout import LAYOUT_VERSION, FontSet, SlideLayout, layout_slide, resolve_fonts
+from .background import render_background
+from .slides import Palette, paint_layout
+
+__all__ = ["SlideRasterizer", "CacheInfo", "rasterize_slide", "render_background", "slide_background"]
+
+log = logging.getLogger(__name__)
+
+#: Slide fields that change when a slide is shown, not what it looks like.
+_TIMING_FIELDS = {"duration", "transition"}
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    hits: int
+    misses: int  # == slides actually rasterized
+    entries: int
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able view of a deck object: pydantic models, namespaces, paths, lists."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "__dict__"):
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+    return repr(value)
+
+
+def _file_identity(file: Path | str | None, what: str) -> str:
+    if file is None:
+        return ""
+    file = Path(file)
+    try:
+        st = file.stat()
+    except OSError as exc:
+        raise AssetError(f"{what} file not found: {file}", file) from exc
+    return f"{file.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def slide_background(slide: object, theme: object) -> object:
+    """The background a slide is drawn on: its own, else the theme's."""
+    own = getattr(slide, "background", None)
+    return own if own is not None else getattr(theme, "background", None)
+
+
+class SlideRasterizer:
+    """Rasterizes one deck's slides for one output, each distinct slide once.
+
+    Not thread-safe for concurrent `raster` calls on the same index beyond the cache
+    lookup itself: use one rasterizer per render thread (the pipeline does).
+    """
+
+    def __init__(self, deck: object, output: object, max_cached: int = 4) -> None:
+        self.deck = deck
+        self.width = int(output.width)
+        self.height = int(output.height)
+        self.safe_area = output.safe_area
+        self.safe_box = tuple(int(v) for v in output.safe_area.box(self.width, self.height))
+        self.theme = deck.theme
+        self.fonts: FontSet = resolve_fonts(self.theme)
+        self.palette = Palette.from_theme(self.theme)
+        self._theme_json = json.dumps(_plain(self.theme), sort_keys=True)
+        self.max_cached = max(1, max_cached)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._keys: dict[int, str] = {}
+        self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.rasterized = 0
+
+    # -- keys ---------------------------------------------------------------------
+
+    def key(self, index: int) -> str:
+        """The content hash of slide `index` at this output (computed once per index)."""
+        if index in self._keys:
+            return self._keys[index]
+        slide = self.deck.slides[index]
+        fields = _plain(slide)
+        if isinstance(fields, dict):
+            fields = {k: v for k, v in fields.items() if k not in _TIMING_FIELDS}
+        h = hashlib.sha256()
+        for part in (
+            f"layout-v{LAYOUT_VERSION}",
+            json.dumps(fields, sort_keys=True),
+            self._theme_json,
+            f"{self.width}x{self.height}",
+            repr(self.safe_box),
+            _file_identity(self.fonts.regular, "font"),
+            _file_identity(self.fonts.bold, "font"),
+            _file_identity(getattr(slide, "file", None), "image"),
+            _file_identity(getattr(slide_background(slide, self.theme), "image", None), "background image"),
+        ):
+            h.update(part.encode())
+            h.update(b"\0")
+        key = f"slide-{h.hexdigest()[:32]}"
+        self._keys[index] = key
+        return key
+
+    # -- rendering ----------------------------------------------------------------
+
+    def layout(self, index: int) -> SlideLayout:
+        """Where everything on slide `index` goes at this output's size."""
+        return layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
+
+    def background(self, index: int) -> np.ndarray:
+        """Slide `index`'s background alone (what lies under its content); read-only.
+
+        Backgrounds are cached too: a deck's slides usually share the theme's one.
+        """
+        bg = slide_background(self.deck.slides[index], self.theme)
+        text_colour = getattr(self.theme, "text_color", "#ffffff")
+        key = json.dumps([_plain(bg), text_colour, _file_identity(getattr(bg, "image", None), "background image")])
+        with self._lock:
+            cached = self._backgrounds.get(key)
+            if cached is not None:
+                self._backgrounds.move_to_end(key)
+        if cached is None:
+            cached = render_background(bg, self.width, self.height, text_colour)
+            cached.flags.writeable = False
+            with self._lock:
+                _store(self._backgrounds, key, cached, self.max_cached)
+        return cached
+
+    def raster(self, index: int) -> tuple[str, np.ndarray]:
+        """(key, H×W×3 uint8 image) of slide `index`; the image is shared and read-only."""
+        key = self.key(index)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return key, cached
+        image = paint_layout(self.background(index), self.layout(index), self.palette)
+        image.flags.writeable = False
+        with self._lock:
+            if key not in self._cache:
+                _store(self._cache, key, image, self.max_cached)
+                self.rasterized += 1
+                log.debug("rasterized slide %d as %s (%dx%d)", index, key, self.width, self.height)
+            return key, self._cache[key]
+
+    def cache_info(self) -> CacheInfo:
+        return CacheInfo(self.hits, self.rasterized, len(self._cache))
+
+    def clear(self) -> None:
+        """Drop every cached image (keys stay valid)."""
+        with self._lock:
+            self._cache.clear()
+            self._backgrounds.clear()
+
+
+def _store(cache: OrderedDict, key: str, value: np.ndarray, limit: int) -> None:
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+def rasterize_slide(deck: object, index: int, output: object) -> np.ndarray:
+    """Slide `index` of `deck` at `output`'s size: an H×W×3 uint8 sRGB image."""
+    return SlideRasterizer(deck, output).raster(index)[1]

@@ -1,0 +1,173 @@
+"""Slide backgrounds as H×W×3 uint8 sRGB arrays: solid, gradient, or an image.
+
+Gradients are computed in floating point and quantised with an 8×8 ordered (Bayer)
+dither of at most one code value, so a slow gradient over 1080 rows shows no bands
+and the same input always gives the same pixels. Image backgrounds are cover-fitted
+(or contained, on the background's colour or black) with Lanczos, and veiled towards
+the opposite of the text colour, more for a picture close to it, so text stays legible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..colour import parse_colour
+from ..errors import AssetError
+
+__all__ = ["render_background", "solid", "gradient", "image_cover", "image_contain", "open_image", "bayer_matrix"]
+
+#: How far an image background is at least veiled towards black (light text) or white
+#: (dark text), and how close to the text's luminance its average may then be.
+IMAGE_VEIL = 0.3
+VEIL_TARGET = 0.35
+
+
+def bayer_matrix(n: int = 8) -> np.ndarray:
+    """The n×n ordered-dither thresholds, (i + 0.5) / n², in [0, 1)."""
+    m = np.zeros((1, 1), dtype=np.int64)
+    while m.shape[0] < n:
+        m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+    return ((m + 0.5) / m.size).astype(np.float32)
+
+
+def _dither(values: np.ndarray) -> np.ndarray:
+    """Float code values (H×W×3, 0–255) → uint8 with a ±½ LSB ordered dither (in place)."""
+    h, w = values.shape[:2]
+    b = bayer_matrix(8)
+    threshold = np.tile(b, (h // 8 + 1, w // 8 + 1))[:h, :w, None]
+    values += threshold
+    np.floor(values, out=values)
+    np.clip(values, 0, 255, out=values)
+    return values.astype(np.uint8)
+
+
+def solid(width: int, height: int, colour: tuple[int, int, int]) -> np.ndarray:
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    out[...] = colour
+    return out
+
+
+def gradient(
+    width: int,
+    height: int,
+    start: tuple[int, int, int],
+    end: tuple[int, int, int],
+    direction: str = "vertical",
+) -> np.ndarray:
+    """`start` at the top (top-left when diagonal) blending evenly to `end` at the far edge.
+
+    Diagonal iso-colour lines are perpendicular to the frame's diagonal, so the two
+    opposite corners get exactly the two colours whatever the aspect ratio.
+    """
+    y = np.arange(height, dtype=np.float32) / max(1, height - 1)
+    if direction == "diagonal":
+        x = np.arange(width, dtype=np.float32) / max(1, width - 1)
+        w2, h2 = float(width) ** 2, float(height) ** 2
+        t = (x[None, :] * w2 + y[:, None] * h2) / (w2 + h2)
+    else:
+        t = np.broadcast_to(y[:, None], (height, width))
+    a = np.asarray(start, dtype=np.float32)
+    d = np.asarray(end, dtype=np.float32) - a
+    values = np.empty((height, width, 3), dtype=np.float32)
+    np.multiply(t[..., None], d, out=values)
+    values += a
+    return _dither(values)
+
+
+def open_image(file: Path, size_hint: tuple[int, int] | None = None) -> Image.Image:
+    """The image at `file`, decoded, upright (EXIF), as RGBA; AssetError if it cannot be.
+
+    `size_hint` (the size it will be drawn at) lets a JPEG decode at a reduced scale
+    that still covers it, which saves most of the time and memory for large photos.
+    The caller owns (and closes) the returned image.
+    """
+    file = Path(file)
+    try:
+        with Image.open(file) as im:
+            if size_hint is not None and im.format == "JPEG":
+                side = max(size_hint)  # either way up: EXIF may turn it a quarter
+                im.draft("RGB", (side, side))
+            im.load()
+            upright = ImageOps.exif_transpose(im)
+            try:
+                return upright.convert("RGBA")
+            finally:
+                if upright is not im:
+                    upright.close()
+    except FileNotFoundError as exc:
+        raise AssetError(f"image file not found: {file}", file) from exc
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+        raise AssetError(f"cannot read image {file}: {exc}", file) from exc
+
+
+def image_cover(file: Path, width: int, height: int) -> Image.Image:
+    """`file` scaled to cover width × height and centre-cropped (RGBA, caller closes)."""
+    with open_image(file, (width, height)) as im:
+        return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+
+
+def _is_light(colour: tuple[int, int, int]) -> bool:
+    r, g, b = colour
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 127.5
+
+
+def image_contain(file: Path, width: int, height: int, fill: tuple[int, int, int]) -> Image.Image:
+    """`file` scaled to fit inside width × height, centred on `fill` (RGB, caller closes)."""
+    canvas = Image.new("RGB", (width, height), fill)
+    with open_image(file, (width, height)) as im:
+        scale = min(width / im.width, height / im.height)
+        size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+        with im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) as fitted:
+            canvas.paste(fitted, ((width - size[0]) // 2, (height - size[1]) // 2), fitted)
+    return canvas
+
+
+def _is_light(colour: tuple[int, int, int]) -> bool:
+    r, g, b = colour
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 127.5
+
+
+def _veil(pixels: np.ndarray, light_text: bool) -> np.ndarray:
+    """Blend towards black (light text) or white (dark text) until text can be read.
+
+    At least `IMAGE_VEIL`; more for a picture whose average luminance is close to the
+    text's, so its mean ends at most `VEIL_TARGET` of the way towards the text colour.
+    """
+    luma = float((pixels @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)).mean()) / 255
+    closeness = luma if light_text else 1 - luma  # 0: already far from the text colour
+    strength = min(0.8, max(IMAGE_VEIL, 1 - VEIL_TARGET / max(closeness, 1e-6)))
+    target = 0.0 if light_text else 255.0
+    return pixels * (1 - strength) + target * strength
+
+
+def render_background(background: object, width: int, height: int, text_colour: str = "#ffffff") -> np.ndarray:
+    """One Background (a colour string, or an object with .color/.gradient/.image)."""
+    if background is None:
+        return solid(width, height, (0, 0, 0))
+    if isinstance(background, str):
+        return solid(width, height, parse_colour(background))
+    grad = getattr(background, "gradient", None)
+    image = getattr(background, "image", None)
+    colour = getattr(background, "color", None)
+    if image is not None:
+        if getattr(background, "fit", "cover") == "contain":
+            im = image_contain(Path(image), width, height, parse_colour(colour) if colour else (0, 0, 0))
+        else:
+            im = image_cover(Path(image), width, height)
+        with im:
+            pixels = np.asarray(im, dtype=np.float32)
+        if pixels.shape[2] == 4:  # transparent parts show the background colour, or black
+            alpha = pixels[..., 3:] / 255
+            under = np.asarray(parse_colour(colour) if colour else (0, 0, 0), dtype=np.float32)
+            pixels = pixels[..., :3] * alpha + under * (1 - alpha)
+        return _dither(_veil(pixels, _is_light(parse_colour(text_colour))))
+    if grad is not None:
+        end = getattr(grad, "end", None) or getattr(grad, "to", None)
+        direction = getattr(grad, "direction", "vertical") or "vertical"
+        return gradient(width, height, parse_colour(grad.start), parse_colour(end), direction)
+    if colour is not None:
+        return solid(width, height, parse_colour(colour))
+    return solid(width, height, (0, 0, 0))

@@ -1,0 +1,299 @@
+"""engine.raster: slides painted at each output's size, cached by content hash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace as NS
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.errors import AssetError
+from engine.layout import Shape, load_font
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer, rasterize_slide
+from engine.raster.background import bayer_matrix, gradient, render_background
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+OUTPUTS = [
+    resolve_output("youtube"),
+    resolve_output("tiktok"),
+    resolve_output("instagram_feed"),
+    resolve_output("instagram_portrait"),
+    resolve_output("youtube", "draft"),
+]
+OUTPUT_IDS = [o.label for o in OUTPUTS]
+
+
+def colour_bg(colour: str = "#1e2a4a"):
+    return NS(color=colour, gradient=None, image=None)
+
+
+def gradient_bg(start: str = "#1b2a41", end: str = "#0f6b5c", direction: str = "vertical"):
+    return NS(color=None, gradient=NS(start=start, end=end, direction=direction), image=None)
+
+
+def theme(**overrides):
+    base = dict(background=gradient_bg(), text_color="#ffffff", accent="#ffb547", font=None, font_bold=None)
+    base.update(overrides)
+    return NS(**base)
+
+
+def slide(kind: str, **fields):
+    defaults = {
+        "title": dict(title="Title", subtitle=None),
+        "bullets": dict(title="Heading", bullets=["One"]),
+        "image": dict(file=None, fit="cover", caption=None),
+        "text": dict(text="Text", style="paragraph", attribution=None),
+    }[kind]
+    return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
+
+
+def deck(*slides, **theme_overrides):
+    return NS(theme=theme(**theme_overrides), slides=list(slides))
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    """A small striped RGBA test image (with a transparent corner)."""
+    path = tmp_path_factory.mktemp("img") / "photo.png"
+    a = np.zeros((120, 160, 4), dtype=np.uint8)
+    a[..., 0] = np.linspace(0, 255, 160, dtype=np.uint8)[None, :]
+    a[..., 1] = 90
+    a[::10, :, 2] = 255
+    a[..., 3] = 255
+    a[:20, :20, 3] = 0
+    Image.fromarray(a, "RGBA").save(path)
+    return path
+
+
+def every_kind(photo: Path) -> list:
+    return [
+        slide("title", title="Seven days of good food", subtitle="A balanced plan for the week"),
+        slide("bullets", title="Monday · 1,850 kcal", bullets=["Breakfast — Oats · 420 kcal", "Lunch — Salad · 560"]),
+        slide("image", file=photo, fit="cover", caption="A caption over the photo"),
+        slide("image", file=photo, fit="contain", caption="Contained"),
+        slide("text", text="A paragraph of body text that wraps over a few lines. " * 3),
+        slide("text", style="quote", text="Eat food. Not too much. Mostly plants.", attribution="Michael Pollan"),
+        slide("text", style="big", text="12,950 kcal / week"),
+    ]
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=OUTPUT_IDS)
+def test_every_kind_rasterizes_at_the_output_size(output, photo):
+    d = deck(*every_kind(photo))
+    r = SlideRasterizer(d, output)
+    for i in range(len(d.slides)):
+        key, image = r.raster(i)
+        assert key.startswith("slide-")
+        assert image.shape == (output.height, output.width, 3)
+        assert image.dtype == np.uint8
+        assert not image.flags.writeable, "cached rasters are shared read-only"
+        assert np.any(image != r.background(i)), f"slide {i} drew nothing"
+
+
+def test_nothing_is_drawn_outside_the_safe_box(photo):
+    output = resolve_output("tiktok")
+    d = deck(*every_kind(photo), background=colour_bg("#123456"))
+    r = SlideRasterizer(d, output)
+    left, top, right, bottom = output.safe_area.box(output.width, output.height)
+    outside = np.ones((output.height, output.width), dtype=bool)
+    outside[top:bottom, left:right] = False
+    for i in range(len(d.slides)):
+        _, image = r.raster(i)
+        background = r.background(i)
+        assert np.array_equal(image[outside], background[outside]), f"slide {i} ({d.slides[i].kind}) left the safe box"
+        assert np.any(image[~outside] != background[~outside])
+
+
+def test_descenders_are_drawn_whole_inside_their_block():
+    output = resolve_output("youtube")
+    d = deck(slide("title", title="gjpqy"), background=colour_bg("#000000"))
+    r = SlideRasterizer(d, output)
+    layout = r.layout(0)
+    block = layout.block("title")
+    bar = next(i for i in layout.items if isinstance(i, Shape))
+    _, image = r.raster(0)
+    ink = image.max(axis=2) > 0
+    ink[bar.box[1] :, :] = False  # the accent bar below the title is not text
+    rows, cols = np.nonzero(ink)
+    baseline = block.lines[0].baseline
+    # The descenders are there (well below the baseline) and end inside the block's box.
+    assert rows.max() > baseline + 0.15 * block.size
+    assert rows.max() < block.box[3]
+    assert rows.min() >= block.box[1]
+    assert cols.min() >= block.box[0] - 1 and cols.max() <= block.box[2]
+    font = load_font(block.font, block.size)
+    assert rows.max() <= baseline + font.getmetrics()[1]
+
+
+def test_identical_slides_share_a_key_and_are_rasterized_once():
+    a = slide("title", title="Same", subtitle="slide")
+    b = slide("title", title="Same", subtitle="slide", duration=9.0, transition=NS(name="fade", duration=1.0))
+    c = slide("title", title="Different", subtitle="slide")
+    r = SlideRasterizer(deck(a, b, c), resolve_output("youtube", "draft"))
+    key_a, image_a = r.raster(0)
+    key_b, image_b = r.raster(1)
+    key_c, _ = r.raster(2)
+    assert key_a == key_b, "duration and transition do not change a pixel"
+    assert image_a is image_b
+    assert key_c != key_a
+    assert r.rasterized == 2
+    info = r.cache_info()
+    assert (info.hits, info.misses, info.entries) == (1, 2, 2)
+
+
+def test_keys_change_with_size_theme_and_image_file(photo, tmp_path):
+    s = slide("title", title="Same")
+    key = SlideRasterizer(deck(s), resolve_output("youtube")).key(0)
+    assert SlideRasterizer(deck(s), resolve_output("youtube")).key(0) == key
+    assert SlideRasterizer(deck(s), resolve_output("youtube", "draft")).key(0) != key
+    assert SlideRasterizer(deck(s, accent="#00ff00"), resolve_output("youtube")).key(0) != key
+
+    file = tmp_path / "pic.png"
+    Image.new("RGB", (40, 30), (255, 0, 0)).save(file)
+    pic = slide("image", file=file)
+    first = SlideRasterizer(deck(pic), resolve_output("youtube")).key(0)
+    Image.new("RGB", (41, 30), (0, 255, 0)).save(file)  # same name, new content
+    assert SlideRasterizer(deck(pic), resolve_output("youtube")).key(0) != first
+
+
+def test_rasterizing_is_deterministic(photo):
+    output = resolve_output("instagram_feed")
+    slides = every_kind(photo)
+    for i in range(len(slides)):
+        first = rasterize_slide(deck(*slides), i, output)
+        second = SlideRasterizer(deck(*slides), output).raster(i)[1]
+        assert np.array_equal(first, second)
+
+
+def test_a_missing_image_raises_asset_error_with_its_name(tmp_path):
+    missing = tmp_path / "missing-plate.png"
+    r = SlideRasterizer(deck(slide("image", file=missing, fit="cover")), resolve_output("youtube", "draft"))
+    with pytest.raises(AssetError, match="missing-plate.png") as info:
+        r.raster(0)
+    assert info.value.file == str(missing)
+
+
+def test_a_corrupt_image_raises_asset_error_with_the_cause_chained(tmp_path):
+    bad = tmp_path / "corrupt.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    for fit in ("cover", "contain"):
+        r = SlideRasterizer(deck(slide("image", file=bad, fit=fit)), resolve_output("youtube", "draft"))
+        with pytest.raises(AssetError, match="corrupt.png") as info:
+            r.raster(0)
+        assert info.value.__cause__ is not None
+    background = NS(color=None, gradient=None, image=bad)
+    with pytest.raises(AssetError, match="corrupt.png"):
+        SlideRasterizer(deck(slide("title"), background=background), resolve_output("youtube", "draft")).raster(0)
+
+
+def test_a_missing_font_raises_asset_error(tmp_path):
+    with pytest.raises(AssetError, match="Gone-Bold.ttf"):
+        SlideRasterizer(deck(slide("title"), font_bold=tmp_path / "Gone-Bold.ttf"), resolve_output("youtube"))
+
+
+def test_a_theme_font_is_used(tmp_path):
+    from engine.resources import font_path
+
+    output = resolve_output("youtube", "draft")
+    s = slide("title", title="Hamburgefonts")
+    inter = rasterize_slide(deck(s), 0, output)
+    regular = font_path("Inter-Regular.otf")
+    custom = SlideRasterizer(deck(s, font=regular, font_bold=regular), output)
+    assert custom.layout(0).block("title").font == regular
+    assert not np.array_equal(custom.raster(0)[1], inter)
+
+
+def test_vertical_gradient_runs_from_one_colour_to_the_other():
+    start, end = (27, 42, 65), (15, 107, 92)
+    g = gradient(64, 1080, start, end, "vertical")
+    assert g.shape == (1080, 64, 3) and g.dtype == np.uint8
+    assert np.abs(g[0].astype(int) - start).max() <= 1
+    assert np.abs(g[-1].astype(int) - end).max() <= 1
+    # No bands: averaged over each 8×8 dither tile, the pixels follow the exact blend
+    # to a small fraction of a code value, though each pixel holds a whole one.
+    exact = np.array(start) + np.linspace(0, 1, 1080)[:, None] * (np.array(end) - np.array(start))
+    tiles = g.reshape(135, 8, 8, 8, 3).mean(axis=(1, 3))  # 135 × 8 tiles × RGB
+    assert np.abs(tiles - exact.reshape(135, 8, 3).mean(axis=1)[:, None, :]).max() < 0.1
+
+
+def test_diagonal_gradient_puts_the_colours_in_opposite_corners():
+    g = gradient(192, 108, (0, 0, 0), (255, 255, 255), "diagonal")
+    assert g[0, 0].max() <= 1 and g[-1, -1].min() >= 254
+    assert abs(int(g[0, -1, 0]) - int(g[-1, 0, 0])) > 100, "iso-lines are perpendicular to the diagonal"
+
+
+def test_solid_colours_are_not_dithered():
+    g = gradient(32, 32, (10, 20, 30), (10, 20, 30))
+    assert np.all(g == (10, 20, 30))
+    b = bayer_matrix(8)
+    assert b.shape == (8, 8) and len(np.unique(b)) == 64 and 0 < b.min() and b.max() < 1
+
+
+def test_theme_gradient_reaches_the_raster_edges():
+    output = resolve_output("youtube", "draft")
+    r = SlideRasterizer(deck(slide("title", title="x"), background=gradient_bg("#000000", "#ffffff")), output)
+    _, image = r.raster(0)
+    assert image[0].max() <= 1 and image[-1].min() >= 254
+
+
+def test_image_backgrounds_cover_the_frame_and_are_veiled(photo):
+    bg = NS(color=None, gradient=None, image=photo, fit="cover")
+    image = render_background(bg, 320, 180, "#ffffff")
+    assert image.shape == (180, 320, 3)
+    dark = render_background(bg, 320, 180, "#000000")
+    assert image.mean() < dark.mean(), "light text darkens the picture, dark text lightens it"
+    contained = render_background(NS(color="#ff0000", gradient=None, image=photo, fit="contain"), 320, 180)
+    assert contained[90, 2, 0] > contained[90, 2, 1] + 50, "letterbox bars take the background colour"
+
+
+def test_slide_background_overrides_the_theme():
+    s = slide("title", title="x", background=colour_bg("#ff0000"))
+    r = SlideRasterizer(deck(s), resolve_output("youtube", "draft"))
+    assert tuple(r.background(0)[0, 0]) == (255, 0, 0)
+
+
+def test_contain_image_letterboxes_over_the_background(photo):
+    output = resolve_output("youtube", "draft")
+    r = SlideRasterizer(deck(slide("image", file=photo, fit="contain"), background=colour_bg("#000000")), output)
+    _, image = r.raster(0)
+    layout = r.layout(0)
+    placed = layout.items[0]
+    left, top, right, bottom = placed.rect
+    assert placed.rect != placed.box
+    mid = (top + bottom) // 2
+    assert image[mid, left - 2].max() == 0 and image[mid, right + 1].max() == 0
+    assert image[mid, (left + right) // 2].max() > 0
+
+
+def test_example_deck_rasterizes_through_the_real_spec():
+    from engine.spec import load_deck
+
+    d = load_deck(EXAMPLES / "meal-plan.json")
+    assert 45 <= d.total_duration() <= 60
+    kinds = [s.kind for s in d.slides]
+    assert kinds[0] == kinds[-1] == "title" and kinds.count("bullets") == 7 and "image" in kinds and "text" in kinds
+    output = resolve_output("tiktok", "draft")
+    r = SlideRasterizer(d, output)
+    for i in range(len(d.slides)):
+        _, image = r.raster(i)
+        assert image.shape == (output.height, output.width, 3)
+    assert r.rasterized == len(d.slides)
+    plate = EXAMPLES / "assets" / "plate.png"
+    assert plate.stat().st_size < 200_000
+
+
+def test_an_exif_rotated_jpeg_is_drawn_upright(tmp_path):
+    file = tmp_path / "sideways.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    Image.new("RGB", (800, 400), (200, 60, 60)).save(file, exif=exif.tobytes())
+    output = resolve_output("youtube", "draft")
+    r = SlideRasterizer(deck(slide("image", file=file, fit="contain"), background=colour_bg("#000000")), output)
+    left, top, right, bottom = r.layout(0).items[0].rect
+    assert (right - left) / (bottom - top) == pytest.approx(0.5, rel=0.02)
+    _, image = r.raster(0)
+    assert image[(top + bottom) // 2, (left + right) // 2, 0] > 150
