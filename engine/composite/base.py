@@ -1,0 +1,155 @@
+"""The contract between the timeline and a compositor.
+
+A compositor holds each slide as YUV 4:2:0 planes, converted once at `upload`, and
+composites frames *in YUV space*: every built-in transition is affine in colour, so
+blending converted planes equals converting the blended RGB (within rounding). A frame
+is read back as one NV12 buffer, the format the encoders take.
+
+    c = open_compositor("auto", width, height)
+    a = c.upload("slide-0", rgba0); b = c.upload("slide-1", rgba1)
+    c.render(FrameSpec(a))                                   # a hold
+    c.render(FrameSpec(a, b, "fade", 0.5, {}))               # a transition frame
+    c.read_nv12(into=buffer)                                 # W*H*3/2 bytes
+    c.close()
+
+Compositors are not thread-safe: create, use and close one on a single thread (a GL
+context is current on one thread only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..colour import nv12_size, rgb_to_yuv
+from ..errors import SpecError
+from ..transitions import BUILTIN, resolve_params
+
+__all__ = [
+    "SlideHandle",
+    "FrameSpec",
+    "Compositor",
+    "TransitionStep",
+    "plan_transition",
+    "check_size",
+    "check_image",
+    "check_into",
+]
+
+PlaneParams = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class SlideHandle:
+    """A slide the compositor holds; opaque outside the compositor that made it."""
+
+    key: str
+    index: int
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """One frame: `source` alone (a hold), or `source` → `target` at `progress`."""
+
+    source: SlideHandle
+    target: SlideHandle | None = None
+    transition: str | None = None
+    progress: float = 0.0
+    # Resolved parameters (engine.transitions.resolve_params): floats and RGB triples.
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Compositor(Protocol):
+    name: str  # "gl" | "cpu"
+    kind: str  # "gl-gpu" | "gl-software" | "cpu": what the report shows
+    renderer: str  # e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or "numpy"
+    width: int
+    height: int
+
+    def upload(self, key: str, image: np.ndarray) -> SlideHandle:
+        """Take an H×W×3/×4 uint8 sRGB slide at the output size; convert it to YUV once."""
+
+    def render(self, frame: FrameSpec) -> None:
+        """Composite `frame` into the compositor's current frame."""
+
+    def release(self, handle: SlideHandle) -> None:
+        """Free an uploaded slide no later frame shows; its handle becomes invalid."""
+
+    def read_nv12(self, into: np.ndarray) -> None:
+        """Copy the current frame, as NV12, into the flat uint8 array `into`."""
+
+    def close(self) -> None:
+        """Free textures, buffers and contexts. Safe to call twice."""
+
+
+# --- checks and planning shared by both compositors ---------------------------------
+
+
+def check_size(width: int, height: int) -> None:
+    if not (isinstance(width, int) and isinstance(height, int)) or width < 2 or height < 2:
+        raise ValueError(f"frame size must be two integers ≥ 2, got {width!r}×{height!r}")
+    if width % 2 or height % 2:
+        raise ValueError(f"4:2:0 video needs an even width and height, got {width}×{height}")
+
+
+def check_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The slide as a C-contiguous H×W×3/×4 uint8 array, or a ValueError saying what is off."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"a slide must be an H×W×3 or H×W×4 uint8 array, got {image.dtype} {image.shape}")
+    if image.shape[:2] != (height, width):
+        raise ValueError(f"slide is {image.shape[1]}×{image.shape[0]} but the compositor renders {width}×{height}")
+    return np.ascontiguousarray(image)
+
+
+def check_into(into: np.ndarray, width: int, height: int) -> None:
+    size = nv12_size(width, height)
+    if not isinstance(into, np.ndarray) or into.dtype != np.uint8 or into.ndim != 1 or into.size != size:
+        got = f"{into.dtype} {into.shape}" if isinstance(into, np.ndarray) else type(into).__name__
+        raise ValueError(f"read_nv12 needs a flat uint8 array of {size} bytes (W*H*3/2), got {got}")
+    if not into.flags.c_contiguous or not into.flags.writeable:
+        raise ValueError("read_nv12 needs a contiguous, writable array")
+
+
+@dataclass(frozen=True)
+class TransitionStep:
+    """One transition frame, ready for either backend.
+
+    Scalars are the same on both planes; a colour parameter becomes a normalised
+    vec3 per plane, (Y, 0, 0) for luma and (Cb, Cr, 0) for chroma, so one shader
+    source serves both planes.
+    """
+
+    name: str
+    progress: float
+    luma: PlaneParams
+    chroma: PlaneParams
+
+
+def plan_transition(frame: FrameSpec) -> TransitionStep | None:
+    """None for a hold; otherwise the validated transition with per-plane parameters.
+
+    Raises SpecError for an unknown transition or parameter (see resolve_params).
+    """
+    if frame.target is None:
+        return None
+    if frame.transition is None:
+        raise SpecError("a frame with a target slide needs a transition name")
+    params = resolve_params(frame.transition, frame.params)
+    progress = float(frame.progress)
+    if progress != progress:
+        raise SpecError(f"transition progress must be a number in 0..1, got {frame.progress!r}")
+    progress = min(max(progress, 0.0), 1.0)
+    colours = BUILTIN[frame.transition].colour_params
+    luma: dict[str, object] = {}
+    chroma: dict[str, object] = {}
+    for key, value in params.items():
+        if key in colours:
+            y, cb, cr = (float(c) for c in rgb_to_yuv(value) / 255.0)
+            luma[key], chroma[key] = (y, 0.0, 0.0), (cb, cr, 0.0)
+        else:
+            luma[key] = chroma[key] = value
+    return TransitionStep(frame.transition, progress, luma, chroma)

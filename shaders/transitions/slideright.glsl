@@ -1,0 +1,8 @@
+// Author: Reel
+// License: MIT
+// Both slides move right together; the next one pushes in from the left.
+
+vec4 transition(vec2 uv) {
+    float x = uv.x - progress;  // where this pixel sits on the strip [to | from]
+    return x >= 0.0 ? getFromColor(vec2(x, uv.y)) : getToColor(vec2(x + 1.0, uv.y));
+}
