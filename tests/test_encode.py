@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from engine.colour import nv12_size, rgb_to_nv12
+from engine.encode import ENCODERS, EncodeSettings, open_encoder, probe_encoder
+from engine.errors import BackendUnavailableError, CodecNotSupportedError
+
+from .helpers import decode_frames, probe
+
+
+def solid_nv12(width, height, rgb):
+    return rgb_to_nv12(np.full((height, width, 3), rgb, np.uint8))
+
+
+def test_libx264_probes_ok_and_unknown_encoder_says_why():
+    assert probe_encoder("libx264") is None
+    assert "unknown encoder" in probe_encoder("no-such-encoder")
+
+
+def test_encoded_file_is_h264_high_yuv420p_bt709_tv_faststart(tmp_path):
+    settings = EncodeSettings(width=320, height=180, fps=30, gop=60)
+    encoder = open_encoder("auto", settings)
+    path = tmp_path / "clip.mp4"
+    encoder.open(path)
+    red, blue = solid_nv12(320, 180, (220, 30, 30)), solid_nv12(320, 180, (30, 30, 220))
+    encoder.encode_repeated(red, 0, 100)
+    encoder.encode(blue, 100)
+    encoder.encode_repeated(blue, 101, 49)
+    stats = encoder.close()
+
+    assert stats.frames == 150 and stats.bytes == path.stat().st_size and stats.encoder == "libx264"
+    info = probe(path)
+    assert (info.codec, info.profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (info.width, info.height, info.fps, info.frames) == (320, 180, 30.0, 150)
+    assert (info.color_primaries, info.color_trc, info.colorspace, info.color_range) == (1, 1, 1, 1)
+    assert info.moov_before_mdat
+    assert info.keyframes == [0, 60, 120]  # fixed 2 s GOP, no scene-cut keyframes
+    assert info.duration == pytest.approx(5.0, abs=0.05)
+
+    frames = decode_frames(path, {50, 140})
+    assert np.abs(frames[50].astype(int) - (220, 30, 30)).max() <= 3
+    assert np.abs(frames[140].astype(int) - (30, 30, 220)).max() <= 3
+
+
+def test_buffer_can_be_reused_as_soon_as_encode_returns(tmp_path):
+    settings = EncodeSettings(width=64, height=64, fps=10, gop=20)
+    encoder = open_encoder("libx264", settings)
+    encoder.open(tmp_path / "reuse.mp4")
+    buffer = np.empty(nv12_size(64, 64), np.uint8)
+    for i, rgb in enumerate([(255, 255, 255), (0, 0, 0)] * 5):
+        buffer[:] = solid_nv12(64, 64, rgb)
+        encoder.encode(buffer, i)
+    encoder.close()
+    frames = decode_frames(tmp_path / "reuse.mp4", set(range(10)))
+    means = [frames[i].mean() for i in range(10)]
+    assert all(m > 240 for m in means[0::2]) and all(m < 15 for m in means[1::2])
+
+
+def test_explicit_encoder_that_cannot_open_raises(monkeypatch):
+    monkeypatch.setitem(ENCODERS, "broken", ("h264", "h264_no_such_encoder"))
+    probe_encoder.cache_clear()
+    with pytest.raises(BackendUnavailableError, match="broken"):
+        open_encoder("broken", EncodeSettings(width=64, height=64, fps=10))
+    probe_encoder.cache_clear()
+
+
+def test_auto_with_no_working_encoder_is_codec_not_supported(monkeypatch):
+    monkeypatch.setattr("engine.encode.ENCODERS", {"broken": ("h264", "h264_no_such_encoder")})
+    probe_encoder.cache_clear()
+    fallbacks = []
+    with pytest.raises(CodecNotSupportedError, match="no encoder for h264"):
+        open_encoder("auto", EncodeSettings(width=64, height=64, fps=10), fallbacks)
+    assert fallbacks and "broken" in fallbacks[0]
+    probe_encoder.cache_clear()
+
+
+def test_abort_leaves_the_file_for_the_caller_to_delete_without_raising(tmp_path):
+    encoder = open_encoder("libx264", EncodeSettings(width=64, height=64, fps=10))
+    encoder.open(tmp_path / "a.mp4")
+    encoder.encode(solid_nv12(64, 64, (1, 2, 3)), 0)
+    encoder.abort()
+    encoder.abort()  # twice is fine
