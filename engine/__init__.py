@@ -1,0 +1,50 @@
+"""Reel: slide decks and charts into social videos, on the GPU when there is one.
+
+    import engine
+    deck = engine.load_deck("deck.json")
+    report = engine.render(deck, "out/", platform="tiktok")
+    frame = engine.render_frame(deck, 12.5, platform="youtube")   # H×W×3 uint8
+
+GL, PyAV and PyNvVideoCodec are imported only when a backend needs them.
+"""
+
+__version__ = "0.1.0"
+
+from .api import render, render_frame
+from .errors import (
+    AssetError,
+    BackendUnavailableError,
+    CodecNotSupportedError,
+    EngineError,
+    InsufficientResourcesError,
+    RenderError,
+    SpecError,
+)
+from .jobs import render_many
+from .pipeline import RenderProgress
+from .platforms import PLATFORMS, QUALITIES, Output, resolve_output
+from .report import RenderReport
+from .spec import Deck, deck_json_schema, load_deck
+
+__all__ = [
+    "__version__",
+    "load_deck",
+    "Deck",
+    "deck_json_schema",
+    "render",
+    "render_many",
+    "render_frame",
+    "RenderReport",
+    "RenderProgress",
+    "resolve_output",
+    "Output",
+    "PLATFORMS",
+    "QUALITIES",
+    "EngineError",
+    "SpecError",
+    "AssetError",
+    "BackendUnavailableError",
+    "CodecNotSupportedError",
+    "InsufficientResourcesError",
+    "RenderError",
+]

@@ -1,0 +1,66 @@
+"""The Python API: load a deck, render it for a platform, or grab one frame."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .pipeline import ProgressCallback, render_output, render_still
+from .platforms import Output, Platform, resolve_output
+from .report import RenderReport
+from .spec import Deck, load_deck
+
+__all__ = ["render", "render_frame", "output_path", "deck_name"]
+
+
+def deck_name(deck: Deck, source: object = None) -> str:
+    """A file-name-safe name for the deck: its file's stem, else its title, else "deck"."""
+    if isinstance(source, (str, Path)) and not isinstance(source, dict):
+        return Path(source).stem
+    title = getattr(deck, "title", None) or "deck"
+    return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "deck"
+
+
+def output_path(out: str | Path, name: str, output: Output) -> Path:
+    """`out` itself when it names an .mp4 file, else ``out/<name>-<label>.mp4``."""
+    out = Path(out)
+    if out.suffix.lower() == ".mp4":
+        return out
+    return out / f"{name}-{output.label}.mp4"
+
+
+def render(
+    deck: Deck | dict | str | Path,
+    out: str | Path,
+    *,
+    platform: str | Platform = "youtube",
+    quality: str = "standard",
+    compositor: str = "auto",
+    encoder: str = "auto",
+    on_progress: ProgressCallback | None = None,
+) -> RenderReport:
+    """Render `deck` for one platform into `out` (an .mp4 path, or a folder).
+
+    `compositor` is "auto", "gl" or "cpu"; `encoder` is "auto" or an encoder name.
+    Nothing is left at the target unless the render completes.
+    """
+    source = deck
+    deck = load_deck(deck)
+    output = resolve_output(platform, quality)
+    target = output_path(out, deck_name(deck, source), output)
+    return render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress)
+
+
+def render_frame(
+    deck: Deck | dict | str | Path,
+    t: float,
+    *,
+    platform: str | Platform = "youtube",
+    quality: str = "standard",
+    compositor: str = "auto",
+) -> np.ndarray:
+    """The frame shown at `t` seconds, as an H×W×3 uint8 sRGB array."""
+    deck = load_deck(deck)
+    return render_still(deck, resolve_output(platform, quality), t, compositor=compositor)

@@ -1,0 +1,208 @@
+"""The `reel` command: render, still, doctor, platforms, schema.
+
+User mistakes (a bad deck, a missing file, an encoder that does not exist here) print
+one line and exit 2; internal failures exit 1. `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import EngineError
+
+log = logging.getLogger("engine")
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="reel: %(levelname)s: %(message)s",
+    )
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("reel: interrupted; no partial files were left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except EngineError as exc:
+        if args.debug:
+            raise
+        print(f"reel: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR if exc.user_error else EXIT_INTERNAL_ERROR
+    except Exception as exc:  # a bug: say so plainly, traceback only on request
+        if args.debug:
+            raise
+        print(f"reel: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reel", description="Render slide decks into social videos.")
+    parser.add_argument("--version", action="version", version=f"reel {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log details and show tracebacks")
+    parser.set_defaults(run=lambda args: parser.print_help())
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    render = commands.add_parser("render", help="render a deck for one or more platforms")
+    render.add_argument("deck", help="deck file (.json, .yaml)")
+    _output_options(render, many=True)
+    render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
+    render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
+    render.add_argument("-j", "--jobs", type=int, default=None, help="outputs rendered at once (default: from cores and memory)")
+    render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
+    render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    render.set_defaults(run=_render)
+
+    still = commands.add_parser("still", help="write the frame at one moment as a PNG")
+    still.add_argument("deck")
+    still.add_argument("--at", type=float, default=0.0, metavar="SECONDS", help="time of the frame (default 0)")
+    _output_options(still, many=False)
+    still.add_argument("-o", "--out", default="frame.png", help="PNG path (default: frame.png)")
+    still.set_defaults(run=_still)
+
+    doctor = commands.add_parser("doctor", help="what this machine can use: GL renderer, encoders")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(run=_doctor)
+
+    platforms = commands.add_parser("platforms", help="list platform and quality presets")
+    platforms.set_defaults(run=_platforms)
+
+    schema = commands.add_parser("schema", help="print the deck JSON Schema")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
+    if many:
+        parser.add_argument(
+            "-p", "--platform", action="append", dest="platforms", metavar="NAME",
+            help="preset name or WxH[@fps]; repeat for several, or 'all' (default: youtube)",
+        )
+    else:
+        parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
+    parser.add_argument("--quality", default="standard", help="draft | standard | high | maximum (default: standard)")
+    parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"], help="default: auto (gl, else cpu)")
+
+
+def _render(args) -> int:
+    from .jobs import render_many
+    from .platforms import PLATFORMS
+
+    platforms = args.platforms or ["youtube"]
+    if "all" in platforms:
+        platforms = list(PLATFORMS)
+    out = Path(args.out)
+    if out.suffix.lower() == ".mp4" and len(platforms) > 1:
+        raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")
+    bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar()
+    reports = render_many(
+        args.deck, out, platforms, quality=args.quality, compositor=args.compositor,
+        encoder=args.encoder, jobs=args.jobs, on_progress=bar,
+    )
+    if bar:
+        bar.finish()
+    if args.report:
+        Path(args.report).write_text(json.dumps({"outputs": [r.to_dict() for r in reports]}, indent=2) + "\n")
+    if not args.quiet:
+        for report in reports:
+            print(report.summary())
+    return 0
+
+
+def _still(args) -> int:
+    from PIL import Image
+
+    from .api import render_frame
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise _usage(f"{out}: a still is written as PNG; name it .png")
+    image = render_frame(args.deck, args.at, platform=args.platform, quality=args.quality, compositor=args.compositor)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Image.fromarray(image) as picture:
+        picture.save(out)
+    print(f"{out}: {image.shape[1]}x{image.shape[0]} frame at {args.at:g} s")
+    return 0
+
+
+def _doctor(args) -> int:
+    from .doctor import diagnose
+
+    facts = diagnose()
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return 0
+    for section, rows in facts.items():
+        print(f"{section}:")
+        for name, value in rows.items():
+            print(f"  {name:<18} {value}")
+    return 0
+
+
+def _platforms(args) -> int:
+    from .platforms import PLATFORMS, QUALITIES
+
+    print(f"{'platform':<20}{'size':>11}{'fps':>5}{'max Mbit/s':>12}  {'safe area (t/r/b/l)':<22}description")
+    for p in PLATFORMS.values():
+        s = p.safe_area
+        safe = f"{s.top:.0%}/{s.right:.0%}/{s.bottom:.0%}/{s.left:.0%}"
+        print(f"{p.name:<20}{p.width:>5}x{p.height:<5}{p.fps:>5}{p.max_bitrate / 1e6:>12g}  {safe:<22}{p.description}")
+    print("custom: WxH or WxH@fps, even sizes (e.g. 1280x720@24)\n")
+    print(f"{'quality':<10}{'scale':>6}{'fps':>6}{'crf':>5}  {'x264 preset':<12}description")
+    for q in QUALITIES.values():
+        print(f"{q.name:<10}{q.scale:>6g}{q.fps or 'same':>6}{q.crf:>5}  {q.preset:<12}{q.description}")
+    return 0
+
+
+def _schema(args) -> int:
+    from .spec import deck_json_schema
+
+    print(json.dumps(deck_json_schema(), indent=2))
+    return 0
+
+
+def _usage(message: str) -> EngineError:
+    from .errors import SpecError
+
+    return SpecError(message)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    width = 30
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def __call__(self, progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and progress.frames_done < progress.frames_total:
+            return
+        self._last = now
+        filled = int(self.width * progress.fraction)
+        rate = progress.frames_done / progress.elapsed if progress.elapsed > 0 else 0.0
+        left = (progress.frames_total - progress.frames_done) / rate if rate > 0 else 0.0
+        sys.stderr.write(
+            f"\r{progress.output:<20} [{'#' * filled}{'.' * (self.width - filled)}] {progress.fraction:4.0%} "
+            f"{progress.frames_done}/{progress.frames_total} frames  {rate:5.0f} fps  {left:4.0f} s left "
+        )
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

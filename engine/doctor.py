@@ -1,0 +1,39 @@
+"""`reel doctor`: what this machine can really do, found by trying each backend."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+__all__ = ["diagnose"]
+
+
+def diagnose() -> dict[str, dict[str, str]]:
+    from . import __version__
+    from .composite import COMPOSITORS, open_compositor
+    from .encode import ENCODERS, probe_encoder
+    from .errors import BackendUnavailableError
+
+    facts: dict[str, dict[str, str]] = {
+        "reel": {"version": __version__, "python": sys.version.split()[0], "machine": platform.machine()},
+        "compositors": {},
+        "encoders": {},
+    }
+    for name in COMPOSITORS:
+        try:
+            compositor = open_compositor(name, 64, 64)
+        except BackendUnavailableError as exc:
+            facts["compositors"][name] = f"unavailable: {exc}"
+        else:
+            facts["compositors"][name] = f"ok: {compositor.kind}, {compositor.renderer}"
+            compositor.close()
+    for name in ENCODERS:
+        reason = probe_encoder(name)
+        facts["encoders"][name] = "ok" if reason is None else f"unavailable: {reason}"
+    try:
+        import av
+
+        facts["reel"]["pyav"] = f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})"
+    except Exception as exc:  # av is a dependency, but doctor must never crash
+        facts["reel"]["pyav"] = f"unavailable: {exc}"
+    return facts

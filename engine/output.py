@@ -1,0 +1,70 @@
+"""Getting a finished file onto disk, whole or not at all.
+
+The encoder writes to a hidden temporary file in the target's own folder (so the
+final rename is atomic on the same file system). Only a render that completes is
+fsynced and renamed into place; an error or Ctrl-C deletes the temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psutil
+
+from .errors import InsufficientResourcesError
+from .platforms import Output
+
+__all__ = ["atomic_output", "check_resources", "estimate_bytes"]
+
+# Slack above the bitrate cap for the container and the faststart rewrite, which
+# copies the file once.
+_DISK_FACTOR = 2.2
+# What one render needs beyond its frame buffers: interpreter, libraries, x264's
+# lookahead. Measured ~250 MB at 1080p; checked loosely so tests on small machines run.
+_BASE_MEMORY = 150 * 1024 * 1024
+
+
+def estimate_bytes(output: Output, seconds: float) -> int:
+    """An upper estimate of the finished file's size: the bitrate cap × duration."""
+    return int(output.max_bitrate / 8 * seconds)
+
+
+def check_resources(output: Output, seconds: float, target: Path) -> None:
+    """Raise InsufficientResourcesError before starting if disk or memory is short."""
+    folder = target.parent
+    need_disk = int(estimate_bytes(output, seconds) * _DISK_FACTOR)
+    free_disk = shutil.disk_usage(folder).free
+    if free_disk < need_disk:
+        raise InsufficientResourcesError(
+            f"{folder}: {free_disk / 1e6:.0f} MB free, this render may need {need_disk / 1e6:.0f} MB"
+        )
+    # Frame buffers and slide planes scale with the frame; x264 keeps ~40 frames in flight.
+    need_memory = _BASE_MEMORY + output.width * output.height * 3 // 2 * 48
+    available = psutil.virtual_memory().available
+    if available < need_memory:
+        raise InsufficientResourcesError(
+            f"{available / 1e6:.0f} MB of memory available, a {output.width}x{output.height} render needs "
+            f"about {need_memory / 1e6:.0f} MB"
+        )
+
+
+@contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success fsync and rename it to `target`."""
+    target = Path(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part" + target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

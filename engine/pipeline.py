@@ -1,0 +1,322 @@
+"""Drive the stages for one output: render thread → bounded queue → encoder.
+
+The render thread owns the compositor (a GL context is current on one thread only):
+it rasterizes and uploads slides as the timeline reaches them, composites each
+segment and reads frames back into a small pool of reusable NV12 buffers. A Hold is
+composited once and handed over as one item with a repeat count; the encoder (on the
+calling thread) encodes that one buffer at N timestamps. The pool bounds memory: it is
+the same for a 10 s video and a 10 min one.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import psutil
+
+from .colour import nv12_size, nv12_to_rgb
+from .composite import FrameSpec, open_compositor
+from .encode import EncodeSettings, open_encoder
+from .errors import RenderError
+from .output import atomic_output, check_resources
+from .platforms import Output
+from .raster import SlideRasterizer
+from .report import RenderReport
+from .timeline import Hold, Timeline, Transition, build_timeline
+
+__all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still"]
+
+log = logging.getLogger(__name__)
+
+# Frames in flight: one being composited, one queued, one being encoded, one spare.
+_POOL_SIZE = 4
+# How often blocked threads wake to check for cancellation, seconds.
+_POLL = 0.1
+
+
+@dataclass(frozen=True)
+class RenderProgress:
+    output: str  # the output's label, e.g. "youtube"
+    frames_done: int
+    frames_total: int
+    elapsed: float  # seconds
+
+    @property
+    def fraction(self) -> float:
+        return self.frames_done / self.frames_total if self.frames_total else 1.0
+
+
+ProgressCallback = Callable[[RenderProgress], None]
+
+
+class _StageClock:
+    """Accumulates wall time per named stage; one instance per thread."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+
+@dataclass
+class _Frames:
+    """A composited frame to be encoded `count` times from timestamp `first_pts`."""
+
+    buffer: np.ndarray
+    first_pts: int
+    count: int
+
+
+class _Done:
+    pass
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _FrameProducer(threading.Thread):
+    """The render thread: slides → compositor → NV12 buffers on a bounded queue."""
+
+    def __init__(self, deck, output: Output, timeline: Timeline, compositor: str, fallbacks: list[str]) -> None:
+        super().__init__(name=f"reel-render-{output.label}", daemon=True)
+        self.deck, self.output, self.timeline = deck, output, timeline
+        self.compositor_name = compositor
+        self.fallbacks = fallbacks
+        self.clock = _StageClock()
+        self.compositor_kind = self.renderer = ""
+        self.composited = 0
+        self.slides_uploaded = 0
+        self._ready: queue.Queue = queue.Queue(maxsize=_POOL_SIZE)
+        self._free: queue.Queue = queue.Queue()
+        for _ in range(_POOL_SIZE):
+            self._free.put(np.empty(nv12_size(output.width, output.height), dtype=np.uint8))
+        self._cancel = threading.Event()
+
+    # -- consumer side (the calling thread) --
+    def frames(self) -> Iterator[_Frames]:
+        """Composited frames in timeline order; raises what the render thread raised."""
+        while True:
+            try:
+                item = self._ready.get(timeout=_POLL)
+            except queue.Empty:
+                if not self.is_alive() and self._ready.empty():
+                    raise RenderError("the render thread stopped without finishing")
+                continue
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def recycle(self, buffer: np.ndarray) -> None:
+        self._free.put(buffer)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    # -- producer side (this thread) --
+    def run(self) -> None:
+        compositor = None
+        try:
+            with self.clock("start_compositor"):
+                compositor = open_compositor(self.compositor_name, self.output.width, self.output.height, self.fallbacks)
+            self.compositor_kind, self.renderer = compositor.kind, compositor.renderer
+            self._produce(compositor)
+            self._put(_Done())
+        except _Cancelled:
+            pass
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._put(exc, even_if_cancelled=True)
+        finally:
+            if compositor is not None:
+                compositor.close()
+
+    def _produce(self, compositor) -> None:
+        rasterizer = SlideRasterizer(self.deck, self.output)
+        # Slides that look the same share a key, and one upload.
+        keys = [rasterizer.key(i) for i in range(len(self.deck.slides))]
+        last_use = _last_use(self.timeline, keys)
+        handles: dict[str, object] = {}
+
+        def handle(slide: int):
+            key = keys[slide]
+            if key not in handles:
+                with self.clock("raster"):
+                    _, image = rasterizer.raster(slide)
+                with self.clock("upload"):
+                    handles[key] = compositor.upload(key, image)
+                self.slides_uploaded += 1
+            return handles[key]
+
+        for index, segment in enumerate(self.timeline):
+            if isinstance(segment, Hold):
+                self._composite(compositor, FrameSpec(handle(segment.slide)), segment.start, segment.frames)
+            elif isinstance(segment, Transition):
+                source, target = handle(segment.from_slide), handle(segment.to_slide)
+                for frame in range(segment.start, segment.end):
+                    spec = FrameSpec(source, target, segment.name, segment.progress(frame), segment.params)
+                    self._composite(compositor, spec, frame, 1)
+            # Free slides no later segment shows, so memory does not grow with the deck.
+            for key in [k for k in handles if last_use[k] == index]:
+                compositor.release(handles.pop(key))
+
+    def _composite(self, compositor, spec: FrameSpec, first_pts: int, count: int) -> None:
+        buffer = self._take_buffer()
+        with self.clock("composite"):
+            compositor.render(spec)
+            compositor.read_nv12(buffer)
+        self.composited += 1
+        self._put(_Frames(buffer, first_pts, count))
+
+    def _take_buffer(self) -> np.ndarray:
+        while True:
+            if self._cancel.is_set():
+                raise _Cancelled
+            try:
+                return self._free.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+
+    def _put(self, item, even_if_cancelled: bool = False) -> None:
+        while True:
+            if self._cancel.is_set() and not even_if_cancelled:
+                raise _Cancelled
+            try:
+                self._ready.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                if self._cancel.is_set():
+                    return  # nobody is listening any more
+                continue
+
+
+def _last_use(timeline: Timeline, keys: list[str]) -> dict[str, int]:
+    """For each slide key, the index of the last segment that shows it."""
+    last: dict[str, int] = {}
+    for index, segment in enumerate(timeline):
+        slides = (segment.slide,) if isinstance(segment, Hold) else (segment.from_slide, segment.to_slide)
+        for slide in slides:
+            last[keys[slide]] = index
+    return last
+
+
+def render_output(
+    deck,
+    output: Output,
+    target: Path,
+    *,
+    compositor: str = "auto",
+    encoder: str = "auto",
+    on_progress: ProgressCallback | None = None,
+) -> RenderReport:
+    """Render `deck` for `output` into the MP4 file `target`; return what happened."""
+    started = time.perf_counter()
+    target = Path(target)
+    timeline = build_timeline(deck.timings(), output.fps)
+    if timeline.frame_count == 0:
+        raise RenderError("the deck has no frames to render")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    check_resources(output, timeline.duration, target)
+
+    fallbacks: list[str] = []
+    enc = open_encoder(encoder, EncodeSettings.from_output(output), fallbacks)
+    producer = _FrameProducer(deck, output, timeline, compositor, fallbacks)
+    clock = _StageClock()
+    process = psutil.Process()
+    peak_rss = process.memory_info().rss
+    frames_done = 0
+
+    with atomic_output(target) as temporary:
+        with clock("open_encoder"):
+            enc.open(temporary)
+        producer.start()
+        try:
+            for item in producer.frames():
+                with clock("encode"):
+                    enc.encode_repeated(item.buffer, item.first_pts, item.count)
+                producer.recycle(item.buffer)
+                frames_done += item.count
+                peak_rss = max(peak_rss, process.memory_info().rss)
+                if on_progress is not None:
+                    on_progress(RenderProgress(output.label, frames_done, timeline.frame_count, time.perf_counter() - started))
+            with clock("finish"):
+                stats = enc.close()
+        except BaseException:
+            producer.cancel()
+            enc.abort()
+            raise
+        finally:
+            producer.join()
+    if stats.frames != timeline.frame_count:
+        raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
+
+    stages = dict(producer.clock.seconds)
+    stages.update(clock.seconds)
+    return RenderReport(
+        path=str(target),
+        platform=output.platform,
+        quality=output.quality,
+        width=output.width,
+        height=output.height,
+        fps=output.fps,
+        frames=timeline.frame_count,
+        duration=timeline.duration,
+        compositor=producer.compositor_kind,
+        renderer=producer.renderer,
+        encoder=stats.encoder,
+        wall_seconds=time.perf_counter() - started,
+        stage_seconds=stages,
+        peak_rss_mb=max(peak_rss, process.memory_info().rss) / 2**20,
+        bytes=stats.bytes,
+        fallbacks=fallbacks,
+        slides_uploaded=producer.slides_uploaded,
+        composited_frames=producer.composited,
+    )
+
+
+def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
+    """The NV12 frame the video shows at `seconds`, composited exactly as a render would."""
+    timeline = build_timeline(deck.timings(), output.fps)
+    if timeline.frame_count == 0:
+        raise RenderError("the deck has no frames to render")
+    frame = timeline.frame_at(seconds)
+    segment = timeline.segment_at(frame)
+    rasterizer = SlideRasterizer(deck, output)
+    comp = open_compositor(compositor, output.width, output.height)
+    try:
+        def upload(slide: int):
+            return comp.upload(*rasterizer.raster(slide))
+
+        if isinstance(segment, Hold):
+            spec = FrameSpec(upload(segment.slide))
+        else:
+            spec = FrameSpec(
+                upload(segment.from_slide), upload(segment.to_slide), segment.name, segment.progress(frame), segment.params
+            )
+        comp.render(spec)
+        buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
+        comp.read_nv12(buffer)
+        return buffer
+    finally:
+        comp.close()
+
+
+def render_still(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
+    """The frame at `seconds` as an H×W×3 uint8 sRGB array (what a decoder shows)."""
+    return nv12_to_rgb(render_still_nv12(deck, output, seconds, compositor=compositor), output.width, output.height)

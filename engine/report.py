@@ -1,0 +1,71 @@
+"""What a render did: `RenderReport`, one per output file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["RenderReport"]
+
+
+@dataclass
+class RenderReport:
+    path: str
+    platform: str
+    quality: str
+    width: int
+    height: int
+    fps: int
+    frames: int
+    duration: float  # seconds of video
+    compositor: str  # "gl-gpu" | "gl-software" | "cpu"
+    renderer: str  # GL_RENDERER string, or "numpy"
+    encoder: str  # e.g. "libx264"
+    wall_seconds: float
+    # Seconds spent per stage. raster/upload/composite run on the render thread and
+    # overlap with encode, so they can sum to more than the wall time.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+    bytes: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    slides_uploaded: int = 0  # distinct slides rasterized and uploaded
+    composited_frames: int = 0  # frames composited; holds composite once for all their frames
+
+    @property
+    def fps_rendered(self) -> float:
+        return self.frames / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of video made per second of wall time (× realtime)."""
+        return self.duration / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def bitrate(self) -> float:
+        """Average bit/s of the whole file."""
+        return self.bytes * 8 / self.duration if self.duration > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(
+            fps_rendered=round(self.fps_rendered, 2),
+            realtime_factor=round(self.realtime_factor, 3),
+            bitrate=round(self.bitrate),
+        )
+        data["stage_seconds"] = {k: round(v, 4) for k, v in self.stage_seconds.items()}
+        data["wall_seconds"] = round(self.wall_seconds, 4)
+        data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        return data
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def summary(self) -> str:
+        """One line for a terminal."""
+        return (
+            f"{Path(self.path).name}: {self.width}x{self.height}@{self.fps} {self.frames} frames "
+            f"({self.duration:.1f} s) in {self.wall_seconds:.1f} s = {self.realtime_factor:.2f}x realtime, "
+            f"{self.fps_rendered:.0f} fps, {self.compositor}+{self.encoder}, "
+            f"{self.bytes / 1e6:.1f} MB at {self.bitrate / 1e6:.2f} Mbit/s, peak RSS {self.peak_rss_mb:.0f} MB"
+        )

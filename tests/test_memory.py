@@ -1,0 +1,33 @@
+"""Memory stays flat with video length: no render holds a video's frames."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench.run import bench_deck
+
+_RENDER = """
+import json, resource, sys
+import engine
+report = engine.render(json.loads(sys.argv[1]), sys.argv[2], platform="youtube")
+print(json.dumps({"frames": report.frames, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def peak_rss_mb(seconds, out):
+    result = subprocess.run(
+        [sys.executable, "-c", _RENDER, json.dumps(bench_deck(seconds)), str(out)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_peak_rss_of_5_min_render_is_within_15_percent_of_60_s_and_under_350_mb(tmp_path):
+    short = peak_rss_mb(60, tmp_path / "short.mp4")
+    long = peak_rss_mb(300, tmp_path / "long.mp4")
+    assert (short["frames"], long["frames"]) == (1800, 9000)
+    assert long["maxrss_mb"] < 350 and short["maxrss_mb"] < 350
+    assert abs(long["maxrss_mb"] - short["maxrss_mb"]) / short["maxrss_mb"] < 0.15, (short, long)

@@ -1,0 +1,118 @@
+"""End to end: a deck in, an MP4 out, decoded and checked."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.colour import parse_colour
+from engine.platforms import PLATFORMS
+
+from .helpers import decode_frames, probe
+
+RED, BLUE = "#c83232", "#2850c8"
+
+
+def two_slide_deck(duration=2.0, fade=1.0, transition="fade"):
+    return {
+        "title": "Two slides",
+        "defaults": {"transition": {"name": transition, "duration": fade}},
+        "slides": [
+            {"kind": "title", "title": "Alpha", "duration": duration, "background": RED},
+            {"kind": "title", "title": "Beta", "duration": duration, "background": BLUE},
+        ],
+    }
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+def test_every_platform_preset_decodes_to_the_expected_stream(tmp_path, platform):
+    report = engine.render(two_slide_deck(1.5, 0.5), tmp_path, platform=platform)
+    output = engine.resolve_output(platform)
+    info = probe(tmp_path / f"two-slides-{platform}.mp4")
+    assert (info.width, info.height) == output.size
+    assert info.frames == report.frames == 75  # (1.5 + 1.5 − 0.5) s × 30 fps
+    assert info.fps == 30.0
+    assert (info.codec, info.profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (info.color_primaries, info.color_trc, info.colorspace, info.color_range) == (1, 1, 1, 1)
+    assert info.moov_before_mdat
+    assert report.bytes == (tmp_path / f"two-slides-{platform}.mp4").stat().st_size
+
+
+def test_hold_frame_matches_the_slide_and_its_background(tmp_path):
+    deck = two_slide_deck()
+    report = engine.render(deck, tmp_path / "clip.mp4", platform="320x180@10", compositor="cpu")
+    assert report.frames == 30
+    decoded = decode_frames(tmp_path / "clip.mp4", {5, 25})
+    for frame, slide_time, colour in ((5, 0.5, RED), (25, 2.5, BLUE)):
+        expected = engine.render_frame(deck, slide_time, platform="320x180@10", compositor="cpu")
+        difference = np.abs(decoded[frame].astype(int) - expected.astype(int))
+        assert difference.mean() < 2.0 and np.percentile(difference, 99) <= 16
+        # A corner outside the safe area is pure background.
+        corner = decoded[frame][2:8, 2:8].reshape(-1, 3).mean(axis=0)
+        assert np.abs(corner - parse_colour(colour)).max() <= 4
+
+
+@pytest.mark.parametrize("compositor", ["cpu", "gl"])
+def test_fade_midpoint_is_the_even_mix_of_both_slides(tmp_path, compositor, gl_compositor):
+    if compositor == "gl":
+        gl_compositor(16, 16)  # skips, saying why, where no EGL context can be made
+    # 3 s slides, a 1 s fade at 9 fps: 9 fade frames, the 5th (index 4) at progress 5/10.
+    deck = two_slide_deck(duration=3.0, fade=1.0)
+    report = engine.render(deck, tmp_path / "fade.mp4", platform="320x180@9", compositor=compositor)
+    assert report.compositor.startswith("gl" if compositor == "gl" else "cpu")
+    first_fade_frame = 2 * 9  # slide 0 holds for 2 s
+    midpoint = first_fade_frame + 4
+    decoded = decode_frames(tmp_path / "fade.mp4", {5, midpoint, 40})
+    mix = (decoded[5].astype(float) + decoded[40].astype(float)) / 2
+    difference = np.abs(decoded[midpoint].astype(float) - mix)
+    assert difference.mean() < 2.0
+    corner = decoded[midpoint][2:8, 2:8].reshape(-1, 3).mean(axis=0)
+    expected = (np.array(parse_colour(RED)) + np.array(parse_colour(BLUE))) / 2
+    assert np.abs(corner - expected).max() <= 4
+
+
+def test_report_describes_the_render(tmp_path):
+    seen = []
+    report = engine.render(two_slide_deck(), tmp_path, platform="320x180@10", on_progress=seen.append)
+    data = report.to_dict()
+    assert data["frames"] == 30 and data["duration"] == 3.0
+    assert data["compositor"] in {"gl-gpu", "gl-software", "cpu"} and data["renderer"]
+    assert data["encoder"] == "libx264"
+    assert data["peak_rss_mb"] > 10 and data["bytes"] > 0 and data["bitrate"] > 0
+    assert {"raster", "composite", "encode"} <= set(data["stage_seconds"])
+    assert report.composited_frames == 2 + 10  # two holds composited once each, 10 fade frames
+    assert seen[-1].frames_done == seen[-1].frames_total == 30
+    assert [p.frames_done for p in seen] == sorted(p.frames_done for p in seen)
+
+
+def test_identical_slides_are_rasterized_once(tmp_path):
+    deck = two_slide_deck()
+    deck["slides"].append(dict(deck["slides"][0]))
+    report = engine.render(deck, tmp_path, platform="320x180@10", compositor="cpu")
+    assert report.frames == 40  # 3 × 2 s − 2 × 1 s fades, at 10 fps
+    assert report.slides_uploaded == 2  # slide 2 looks exactly like slide 0
+
+
+def test_draft_quality_is_half_size_15_fps(tmp_path):
+    report = engine.render(two_slide_deck(), tmp_path, platform="tiktok", quality="draft")
+    info = probe(tmp_path / "two-slides-tiktok-draft.mp4")
+    assert (info.width, info.height, info.fps, info.frames) == (540, 960, 15.0, 45)
+    assert report.frames == 45
+
+
+def test_render_frame_returns_the_frame_as_rgb():
+    frame = engine.render_frame(two_slide_deck(), 0.5, platform="320x180@10", compositor="cpu")
+    assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8
+
+
+def test_failed_render_leaves_nothing_behind(tmp_path, monkeypatch):
+    calls = []
+
+    def explode(self, frame, first_pts, count):
+        calls.append(first_pts)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # what Ctrl-C looks like mid-render
+
+    monkeypatch.setattr("engine.encode.pyav.PyAVEncoder.encode_repeated", explode)
+    with pytest.raises(KeyboardInterrupt):
+        engine.render(two_slide_deck(), tmp_path, platform="320x180@10")
+    assert list(tmp_path.iterdir()) == []
