@@ -37,8 +37,8 @@ __all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still
 
 log = logging.getLogger(__name__)
 
-# Frames in flight: one being composited, one queued, one being encoded, one spare.
-_POOL_SIZE = 4
+# Frames in flight: one being composited, one queued, one being encoded.
+_POOL_SIZE = 3
 # How often blocked threads wake to check for cancellation, seconds.
 _POLL = 0.1
 
@@ -148,7 +148,9 @@ class _FrameProducer(threading.Thread):
                 compositor.close()
 
     def _produce(self, compositor) -> None:
-        rasterizer = SlideRasterizer(self.deck, self.output)
+        # The compositor holds what is on screen; the raster cache only needs to cover
+        # a slide that comes back after it was released.
+        rasterizer = SlideRasterizer(self.deck, self.output, max_cached=1)
         # Slides that look the same share a key, and one upload.
         keys = [rasterizer.key(i) for i in range(len(self.deck.slides))]
         last_use = _last_use(self.timeline, keys)

@@ -397,6 +397,8 @@ def test_gl_without_an_egl_device_is_backend_unavailable(monkeypatch):
         raise Exception("requested device index 0, but found 0 devices")
 
     monkeypatch.setattr(moderngl, "create_standalone_context", no_device)
+    # As if EGL listed a GPU, so that "auto" really tries GL.
+    monkeypatch.setattr("engine.composite._only_software_gl", lambda: False)
     with pytest.raises(BackendUnavailableError, match="libegl1"):
         GLCompositor(64, 36)
     with pytest.raises(BackendUnavailableError):
@@ -404,6 +406,32 @@ def test_gl_without_an_egl_device_is_backend_unavailable(monkeypatch):
     fallbacks: list[str] = []
     assert open_compositor("auto", 64, 36, fallbacks).name == "cpu"
     assert "found 0 devices" in fallbacks[0]
+
+
+def test_auto_skips_software_gl_and_says_why(monkeypatch):
+    monkeypatch.setattr("engine.composite._only_software_gl", lambda: True)
+    fallbacks: list[str] = []
+    assert open_compositor("auto", 64, 36, fallbacks).name == "cpu"
+    assert "software" in fallbacks[0]
+
+
+@pytest.mark.gl
+def test_auto_that_finds_software_gl_only_on_creation_uses_cpu(monkeypatch, gl_compositor):
+    if gl_compositor(64, 36).kind != "gl-software":
+        pytest.skip("this machine's EGL device is a GPU")
+    monkeypatch.setattr("engine.composite._only_software_gl", lambda: False)  # devices unlisted
+    fallbacks: list[str] = []
+    assert open_compositor("auto", 64, 36, fallbacks).name == "cpu"
+    assert "software rendering" in fallbacks[0]
+
+
+def test_named_gl_runs_even_where_it_is_software(gl_compositor):
+    gl_compositor(16, 16)  # skips where there is no EGL at all
+    compositor = open_compositor("gl", 64, 36)
+    try:
+        assert compositor.name == "gl" and compositor.kind in {"gl-gpu", "gl-software"}
+    finally:
+        compositor.close()
 
 
 def test_egl_probing_never_fails(monkeypatch):

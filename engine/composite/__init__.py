@@ -4,6 +4,12 @@ Backends are named in a preference table and imported lazily, so `import engine`
 neither OpenGL nor anything else a backend uses. ``auto`` tries each in order and
 records why one was skipped; a backend named explicitly that cannot start raises
 `BackendUnavailableError`.
+
+``auto`` takes GL only where it runs on a GPU. Where EGL offers nothing but Mesa's
+llvmpipe, the numpy compositor is measurably the better CPU path (a 1080p fade frame:
+~3.5 ms in numpy, ~13 ms on llvmpipe with two cores; ~100 MB less memory, since no
+LLVM and no software GL context are loaded), so ``auto`` skips software GL and says
+so in the report. ``gl`` still runs on llvmpipe when named.
 """
 
 from __future__ import annotations
@@ -42,15 +48,37 @@ def open_compositor(name: str, width: int, height: int, fallbacks: list[str] | N
     if name != "auto" and name not in COMPOSITORS:
         raise BackendUnavailableError(f"unknown compositor {name!r}; use auto, {', '.join(COMPOSITORS)}")
     candidates = list(COMPOSITORS) if name == "auto" else [name]
-    reasons = []
+    reasons: list[str] = []
+
+    def skip(reason: str) -> None:
+        reasons.append(reason)
+        log.info(reason)
+        if fallbacks is not None:
+            fallbacks.append(reason)
+
     for candidate in candidates:
+        if name == "auto" and candidate == "gl" and _only_software_gl():
+            skip("compositor gl skipped: EGL offers only software rendering (llvmpipe), where cpu is faster")
+            continue
         try:
-            return _load(candidate)(width, height)
+            compositor = _load(candidate)(width, height)
         except BackendUnavailableError as exc:
             if name != "auto":
                 raise
-            reasons.append(f"compositor {candidate} unavailable: {exc}")
-            log.info(reasons[-1])
-            if fallbacks is not None:
-                fallbacks.append(reasons[-1])
+            skip(f"compositor {candidate} unavailable: {exc}")
+            continue
+        if name == "auto" and compositor.kind == "gl-software" and candidate != candidates[-1]:
+            # EGL's devices could not be listed beforehand; the context told us now.
+            compositor.close()
+            skip(f"compositor gl skipped: {compositor.renderer} is software rendering, where cpu is faster")
+            continue
+        return compositor
     raise BackendUnavailableError("; ".join(reasons))
+
+
+def _only_software_gl() -> bool:
+    """True when every EGL device is a software renderer; False if any is hardware or if unknown."""
+    from ._egl import list_devices
+
+    devices = list_devices()
+    return bool(devices) and all(device.is_software for device in devices)
