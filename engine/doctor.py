@@ -27,6 +27,14 @@ def diagnose() -> dict[str, dict[str, str]]:
         else:
             facts["compositors"][name] = f"ok: {compositor.kind}, {compositor.renderer}"
             compositor.close()
+    skipped: list[str] = []
+    try:
+        chosen = open_compositor("auto", 64, 64, skipped)
+    except BackendUnavailableError as exc:
+        facts["compositors"]["auto"] = f"none: {exc}"
+    else:
+        facts["compositors"]["auto"] = f"{chosen.name}" + (f" ({'; '.join(skipped)})" if skipped else "")
+        chosen.close()
     for name in ENCODERS:
         reason = probe_encoder(name)
         facts["encoders"][name] = "ok" if reason is None else f"unavailable: {reason}"

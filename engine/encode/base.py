@@ -40,6 +40,7 @@ class EncodeSettings:
     max_bitrate: int = 12_000_000  # bit/s, the cap of capped CRF
     buffer_size: int = 24_000_000  # bits: VBV buffer
     gop: int = 60  # frames between keyframes
+    lookahead: int | None = None  # rate-control lookahead in frames; None = the preset's
 
     @classmethod
     def from_output(cls, output: Output) -> "EncodeSettings":
@@ -52,6 +53,7 @@ class EncodeSettings:
             max_bitrate=output.max_bitrate,
             buffer_size=output.buffer_size,
             gop=output.gop,
+            lookahead=output.lookahead,
         )
 
 
