@@ -92,7 +92,7 @@ def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
     else:
         parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
     parser.add_argument("--quality", default="standard", help="draft | standard | high | maximum (default: standard)")
-    parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"], help="default: auto (gl, else cpu)")
+    parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"], help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe")
 
 
 def _render(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace as NS
 
 import av
 import numpy as np
@@ -100,3 +101,14 @@ def decode_rgb(frame) -> np.ndarray:
     from engine.colour import nv12_to_rgb
 
     return nv12_to_rgb(decode_nv12(frame), frame.width, frame.height)
+
+
+def slide(kind: str, **fields):
+    """A stand-in for a spec slide of `kind` (attribute access only), for layout and raster tests."""
+    defaults = {
+        "title": dict(title="Title", subtitle=None),
+        "bullets": dict(title="Heading", bullets=["One"]),
+        "image": dict(file=None, fit="cover", caption=None),
+        "text": dict(text="Text", style="paragraph", attribution=None),
+    }[kind]
+    return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})

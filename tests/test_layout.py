@@ -23,6 +23,8 @@ from engine.layout import (
 from engine.platforms import resolve_output
 from engine.resources import font_path
 
+from .helpers import slide
+
 OUTPUTS = [
     resolve_output("youtube"),
     resolve_output("tiktok"),
@@ -46,16 +48,6 @@ def theme(**overrides):
     )
     base.update(overrides)
     return NS(**base)
-
-
-def slide(kind: str, **fields):
-    defaults = {
-        "title": dict(title="Title", subtitle=None),
-        "bullets": dict(title="Heading", bullets=["One"]),
-        "image": dict(file=None, fit="cover", caption=None),
-        "text": dict(text="Text", style="paragraph", attribution=None),
-    }[kind]
-    return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
 
 
 @pytest.fixture(scope="module")

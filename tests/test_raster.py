@@ -15,6 +15,8 @@ from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer, rasterize_slide
 from engine.raster.background import bayer_matrix, gradient, render_background
 
+from .helpers import slide
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 OUTPUTS = [
@@ -39,16 +41,6 @@ def theme(**overrides):
     base = dict(background=gradient_bg(), text_color="#ffffff", accent="#ffb547", font=None, font_bold=None)
     base.update(overrides)
     return NS(**base)
-
-
-def slide(kind: str, **fields):
-    defaults = {
-        "title": dict(title="Title", subtitle=None),
-        "bullets": dict(title="Heading", bullets=["One"]),
-        "image": dict(file=None, fit="cover", caption=None),
-        "text": dict(text="Text", style="paragraph", attribution=None),
-    }[kind]
-    return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
 
 
 def deck(*slides, **theme_overrides):
