@@ -185,12 +185,15 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         self._last = 0.0
+        self._output: str | None = None
 
     def __call__(self, progress) -> None:
         now = time.monotonic()
-        if now - self._last < 0.1 and progress.frames_done < progress.frames_total:
+        if progress.output == self._output and now - self._last < 0.1 and progress.frames_done < progress.frames_total:
             return
-        self._last = now
+        if self._output is not None and progress.output != self._output:
+            sys.stderr.write("\n")  # keep the finished output's line
+        self._last, self._output = now, progress.output
         filled = int(self.width * progress.fraction)
         rate = progress.frames_done / progress.elapsed if progress.elapsed > 0 else 0.0
         left = (progress.frames_total - progress.frames_done) / rate if rate > 0 else 0.0

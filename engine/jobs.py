@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Sequence
 
 import psutil
 
 from .api import deck_name, output_path
-from .pipeline import ProgressCallback, render_output
+from .pipeline import ProgressCallback, RenderProgress, render_output
 from .platforms import resolve_output
 from .report import RenderReport
 from .spec import Deck, load_deck
@@ -50,8 +51,9 @@ def render_many(
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`; reports in `platforms` order.
 
-    With one job the renders run here, one after another, and report progress; with
-    more they run in worker processes (progress is reported per finished output).
+    With one job the renders run here, one after another, reporting progress frame
+    by frame; with more they run in worker processes and progress is reported as each
+    output finishes.
     The first failure cancels the renders not yet started and is raised.
     """
     source = deck
@@ -67,12 +69,18 @@ def render_many(
         ]
     # spawn, not fork: a forked child would inherit the parent's threads and GL state.
     context = multiprocessing.get_context("spawn")
+    started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [pool.submit(_render_one, deck, o, t, compositor, encoder) for o, t in zip(outputs, targets)]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()
+        try:
+            for future in as_completed(futures):
+                report = future.result()  # the first failure propagates from here
+                if on_progress is not None:
+                    label = outputs[futures.index(future)].label
+                    elapsed = time.perf_counter() - started
+                    on_progress(RenderProgress(label, report.frames, report.frames, elapsed))
+        except BaseException:
+            for future in futures:
+                future.cancel()  # those not started; running ones finish or fail on their own
+            raise
         return [f.result() for f in futures]

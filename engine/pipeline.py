@@ -26,7 +26,7 @@ import psutil
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
 from .encode import EncodeSettings, open_encoder
-from .errors import RenderError
+from .errors import RenderError, SpecError
 from .output import atomic_output, check_resources
 from .platforms import Output
 from .raster import SlideRasterizer
@@ -297,6 +297,8 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
     timeline = build_timeline(deck.timings(), output.fps)
     if timeline.frame_count == 0:
         raise RenderError("the deck has no frames to render")
+    if not 0 <= seconds < timeline.duration:  # also refuses NaN
+        raise SpecError(f"{seconds:g} s is outside the video (0 to {timeline.duration:g} s)", "at")
     frame = timeline.frame_at(seconds)
     segment = timeline.segment_at(frame)
     rasterizer = SlideRasterizer(deck, output)

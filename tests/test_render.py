@@ -104,6 +104,12 @@ def test_render_frame_returns_the_frame_as_rgb():
     assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8
 
 
+@pytest.mark.parametrize("seconds", [-1.0, 3.0, float("nan")])
+def test_render_frame_outside_the_video_is_a_spec_error(seconds):
+    with pytest.raises(engine.SpecError, match="outside the video"):
+        engine.render_frame(two_slide_deck(), seconds, platform="320x180@10", compositor="cpu")
+
+
 def test_failed_render_leaves_nothing_behind(tmp_path, monkeypatch):
     calls = []
 
@@ -116,3 +122,12 @@ def test_failed_render_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         engine.render(two_slide_deck(), tmp_path, platform="320x180@10")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_render_many_in_worker_processes_matches_platform_order(tmp_path):
+    seen = []
+    reports = engine.render_many(two_slide_deck(), tmp_path, ["320x180@10", "180x320@10"], jobs=2, on_progress=seen.append)
+    assert [(r.width, r.height) for r in reports] == [(320, 180), (180, 320)]
+    assert sorted(p.output for p in seen) == ["180x320@10", "320x180@10"] and all(p.fraction == 1 for p in seen)
+    for report in reports:
+        assert probe(report.path).frames == report.frames == 30
