@@ -84,7 +84,8 @@ def rgb_to_yuv(rgb: tuple[float, float, float] | np.ndarray) -> np.ndarray:
 
 
 def _quantise(values: np.ndarray) -> np.ndarray:
-    # floor(v + 0.5) is what a UNORM8 render target stores; GL and numpy agree on it.
+    # Round half up. A UNORM8 render target rounds v·255 too, but llvmpipe breaks exact
+    # ties to even, so about one sample in 10⁵ differs by one code from the shader.
     return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
 
 

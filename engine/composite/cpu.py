@@ -3,12 +3,11 @@
 Slides are held as NV12 buffers (`engine.colour.rgb_to_nv12`, once per slide) and
 every built-in transition has a twin here that mirrors its shader's arithmetic: the
 same float32 uv at pixel centres, nearest texels at ``floor(uv * size)`` clamped to
-the edge, the same progress and edge formulas, and ``floor(v + 0.5)`` rounding as a
-UNORM8 target stores. Every built-in depends on x alone, so a twin works out
+the edge, the same progress and edge formulas, and ``rint(v · 255)`` rounding as
+llvmpipe's UNORM8 targets store it. Every built-in depends on x alone, so a twin works out
 per-column weights and source columns, copies whole column ranges where a single
 slide shows, and blends in float32 only where it must, a block of rows at a time so
 the temporaries stay in cache.
-
 """
 
 from __future__ import annotations
