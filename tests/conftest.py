@@ -68,3 +68,9 @@ def _no_gl_errors(request):
     assert compositors.errors() == [], "a GL error was pending before this test"
     yield
     assert compositors.errors() == [], "this test left a GL error behind"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--regenerate-golden", action="store_true", help="rewrite tests/golden/*.png from the current code"
+    )

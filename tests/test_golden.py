@@ -1,0 +1,56 @@
+"""Golden stills: the example deck's look, pinned at small sizes.
+
+References live in tests/golden/ and come from the CPU path (bundled fonts, numpy
+compositor), so they do not depend on a GPU driver. After a deliberate change to the
+look, regenerate them with ``pytest tests/test_golden.py --regenerate-golden`` and
+review the new PNGs before committing. A failure writes the frame it got and a diff
+image next to the reference (``*.actual.png``, ``*.diff.png``, both git-ignored).
+"""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.pipeline import render_still
+from engine.platforms import resolve_output
+from engine.spec import load_deck
+
+GOLDEN = Path(__file__).parent / "golden"
+DECK = Path(__file__).parent.parent / "examples" / "meal-plan.json"
+
+# (platform whose safe area applies, size, moment in seconds → which slide)
+CASES = [
+    ("youtube", (320, 180), 2.0),  # title slide
+    ("youtube", (320, 180), 8.0),  # Monday's bullets
+    ("tiktok", (180, 320), 8.0),  # the same slide re-laid out for 9:16
+    ("instagram_feed", (240, 240), 38.0),  # the image slide
+    ("instagram_portrait", (216, 270), 43.0),  # the big number
+]
+
+# Per channel, on 0–255: FreeType versions may move antialiased edges by a little.
+MEAN_TOLERANCE = 1.0
+PIXEL_TOLERANCE = 64
+MAX_PIXELS_OVER = 0.005
+
+
+@pytest.mark.parametrize("platform,size,seconds", CASES, ids=[f"{c[0]}-{c[2]:g}s" for c in CASES])
+def test_example_deck_still_matches_its_golden(platform, size, seconds, request):
+    output = replace(resolve_output(platform), width=size[0], height=size[1])
+    frame = render_still(load_deck(DECK), output, seconds, compositor="cpu")
+    reference = GOLDEN / f"meal-plan-{platform}-{seconds:g}s.png"
+    if request.config.getoption("--regenerate-golden"):
+        Image.fromarray(frame).save(reference, optimize=True)
+        pytest.skip(f"regenerated {reference.name}")
+    assert reference.exists(), f"no golden {reference.name}; run with --regenerate-golden"
+    with Image.open(reference) as image:
+        expected = np.asarray(image.convert("RGB"))
+    assert expected.shape == frame.shape
+    difference = np.abs(frame.astype(int) - expected.astype(int))
+    over = (difference.max(axis=2) > PIXEL_TOLERANCE).mean()
+    if difference.mean() > MEAN_TOLERANCE or over > MAX_PIXELS_OVER:
+        Image.fromarray(frame).save(reference.with_suffix(".actual.png"))
+        Image.fromarray(np.clip(difference * 4, 0, 255).astype(np.uint8)).save(reference.with_suffix(".diff.png"))
+        pytest.fail(f"{reference.name}: mean difference {difference.mean():.2f}, {over:.2%} of pixels off by > {PIXEL_TOLERANCE}")
