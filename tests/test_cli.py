@@ -76,11 +76,22 @@ def _missing_image(tmp_path):
     return [str(deck)], "nope.png"
 
 
+def _corrupt_image_found_mid_render(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    deck = write_deck(tmp_path, slides=[
+        {"kind": "title", "title": "Fine", "duration": 1.5},
+        {"kind": "image", "file": "broken.png", "duration": 1.5},
+    ])
+    return [str(deck)], "broken.png"
+
+
 def _unknown_compositor_encoder(tmp_path):
     return [str(write_deck(tmp_path)), "--encoder", "h265_magic"], "h265_magic"
 
 
-@pytest.mark.parametrize("make_case", [_bad_duration, _missing_image, _unknown_compositor_encoder])
+@pytest.mark.parametrize(
+    "make_case", [_bad_duration, _missing_image, _corrupt_image_found_mid_render, _unknown_compositor_encoder]
+)
 def test_user_errors_print_one_line_exit_2_and_write_nothing(tmp_path, make_case):
     args, mentioned = make_case(tmp_path)
     out = tmp_path / "out"
