@@ -32,6 +32,7 @@ from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
 from .timeline import Hold, Timeline, Transition, build_timeline
+from .verify import luma_psnr, sample_points
 
 __all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still"]
 
@@ -243,6 +244,9 @@ def render_output(
     process = psutil.Process()
     peak_rss = process.memory_info().rss
     frames_done = 0
+    # Luma of a few composited keyframes, to compare with the decoded file afterwards.
+    samples = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
+    luma_size = output.width * output.height
 
     with atomic_output(target) as temporary:
         with clock("open_encoder"):
@@ -250,6 +254,9 @@ def render_output(
         producer.start()
         try:
             for item in producer.frames():
+                for pts in samples:
+                    if item.first_pts <= pts < item.first_pts + item.count:
+                        samples[pts] = item.buffer[:luma_size].reshape(output.height, output.width).copy()
                 with clock("encode"):
                     enc.encode_repeated(item.buffer, item.first_pts, item.count)
                 producer.recycle(item.buffer)
@@ -267,6 +274,8 @@ def render_output(
             producer.join()
     if stats.frames != timeline.frame_count:
         raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
+    with clock("verify"):
+        psnr = luma_psnr(target, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)
@@ -289,6 +298,7 @@ def render_output(
         fallbacks=fallbacks,
         slides_uploaded=producer.slides_uploaded,
         composited_frames=producer.composited,
+        psnr_db=psnr,
     )
 
 

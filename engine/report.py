@@ -31,6 +31,9 @@ class RenderReport:
     fallbacks: list[str] = field(default_factory=list)
     slides_uploaded: int = 0  # distinct slides rasterized and uploaded
     composited_frames: int = 0  # frames composited; holds composite once for all their frames
+    # Worst luma PSNR (dB) of a few decoded keyframes against the composited frames:
+    # what the encode cost in quality (inf where lossless, None if nothing was sampled).
+    psnr_db: float | None = None
 
     @property
     def fps_rendered(self) -> float:
@@ -56,6 +59,8 @@ class RenderReport:
         data["stage_seconds"] = {k: round(v, 4) for k, v in self.stage_seconds.items()}
         data["wall_seconds"] = round(self.wall_seconds, 4)
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        if self.psnr_db is not None:
+            data["psnr_db"] = round(self.psnr_db, 2) if self.psnr_db != float("inf") else "inf"
         return data
 
     def write_json(self, path: str | Path) -> None:
@@ -67,5 +72,7 @@ class RenderReport:
             f"{Path(self.path).name}: {self.width}x{self.height}@{self.fps} {self.frames} frames "
             f"({self.duration:.1f} s) in {self.wall_seconds:.1f} s = {self.realtime_factor:.2f}x realtime, "
             f"{self.fps_rendered:.0f} fps, {self.compositor}+{self.encoder}, "
-            f"{self.bytes / 1e6:.1f} MB at {self.bitrate / 1e6:.2f} Mbit/s, peak RSS {self.peak_rss_mb:.0f} MB"
+            f"{self.bytes / 1e6:.1f} MB at {self.bitrate / 1e6:.2f} Mbit/s, "
+            + (f"PSNR {self.psnr_db:.1f} dB, " if self.psnr_db is not None else "")
+            + f"peak RSS {self.peak_rss_mb:.0f} MB"
         )

@@ -78,6 +78,7 @@ def test_report_describes_the_render(tmp_path):
     assert data["compositor"] in {"gl-gpu", "gl-software", "cpu"} and data["renderer"]
     assert data["encoder"] == "libx264"
     assert data["peak_rss_mb"] > 10 and data["bytes"] > 0 and data["bitrate"] > 0
+    assert data["psnr_db"] == "inf" or data["psnr_db"] > 35  # decoded keyframes vs composited
     assert {"raster", "composite", "encode"} <= set(data["stage_seconds"])
     assert report.composited_frames == 2 + 10  # two holds composited once each, 10 fade frames
     assert seen[-1].frames_done == seen[-1].frames_total == 30
@@ -131,3 +132,16 @@ def test_render_many_in_worker_processes_matches_platform_order(tmp_path):
     assert sorted(p.output for p in seen) == ["180x320@10", "320x180@10"] and all(p.fraction == 1 for p in seen)
     for report in reports:
         assert probe(report.path).frames == report.frames == 30
+
+
+def test_psnr_check_notices_a_frame_that_is_not_what_was_composited(tmp_path):
+    from engine.verify import luma_psnr, sample_points
+
+    report = engine.render(two_slide_deck(), tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")
+    assert sample_points(report.frames, 20) == [0, 20]
+    right = engine.render_frame(two_slide_deck(), 0.0, platform="320x180@10", compositor="cpu")
+    from engine.colour import rgb_to_nv12
+
+    luma = rgb_to_nv12(right)[: 320 * 180].reshape(180, 320)
+    assert luma_psnr(tmp_path / "v.mp4", {0: luma}, fps=10) > 35
+    assert luma_psnr(tmp_path / "v.mp4", {20: luma}, fps=10) < 30  # frame 20 shows the blue slide
