@@ -9,6 +9,8 @@ from types import SimpleNamespace as NS
 import av
 import numpy as np
 
+from engine.platforms import resolve_output
+
 
 @dataclass
 class Probe:
@@ -112,3 +114,14 @@ def slide(kind: str, **fields):
         "text": dict(text="Text", style="paragraph", attribution=None),
     }[kind]
     return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
+
+
+#: One output per frame shape (16:9, 9:16, 1:1, 4:5) plus a draft size.
+OUTPUTS = [
+    resolve_output("youtube"),
+    resolve_output("tiktok"),
+    resolve_output("instagram_feed"),
+    resolve_output("instagram_portrait"),
+    resolve_output("youtube", "draft"),
+]
+OUTPUT_IDS = [o.label for o in OUTPUTS]

@@ -23,16 +23,8 @@ from engine.layout import (
 from engine.platforms import resolve_output
 from engine.resources import font_path
 
-from .helpers import slide
+from .helpers import OUTPUT_IDS, OUTPUTS, slide
 
-OUTPUTS = [
-    resolve_output("youtube"),
-    resolve_output("tiktok"),
-    resolve_output("instagram_feed"),
-    resolve_output("instagram_portrait"),
-    resolve_output("youtube", "draft"),
-]
-OUTPUT_IDS = [o.label for o in OUTPUTS]
 
 LONG_TITLE = " ".join(["Wholesome", "weekly", "meals", "for", "busy", "families"] * 7)[:-1]  # 42 words
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" + "Supercalifragilistic"  # 65 chars

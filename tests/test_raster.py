@@ -15,18 +15,9 @@ from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer, rasterize_slide
 from engine.raster.background import bayer_matrix, gradient, render_background
 
-from .helpers import slide
+from .helpers import OUTPUT_IDS, OUTPUTS, slide
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-OUTPUTS = [
-    resolve_output("youtube"),
-    resolve_output("tiktok"),
-    resolve_output("instagram_feed"),
-    resolve_output("instagram_portrait"),
-    resolve_output("youtube", "draft"),
-]
-OUTPUT_IDS = [o.label for o in OUTPUTS]
 
 
 def colour_bg(colour: str = "#1e2a4a"):
