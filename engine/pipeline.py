@@ -219,6 +219,13 @@ def _last_use(timeline: Timeline, keys: list[str]) -> dict[str, int]:
     return last
 
 
+def _timeline(deck, output: Output) -> Timeline:
+    timeline = build_timeline(deck.timings(), output.fps)
+    if timeline.frame_count == 0:
+        raise SpecError(f"the deck lasts {deck.total_duration():g} s, less than one frame at {output.fps} fps", "slides")
+    return timeline
+
+
 def render_output(
     deck,
     output: Output,
@@ -231,9 +238,7 @@ def render_output(
     """Render `deck` for `output` into the MP4 file `target`; return what happened."""
     started = time.perf_counter()
     target = Path(target)
-    timeline = build_timeline(deck.timings(), output.fps)
-    if timeline.frame_count == 0:
-        raise RenderError("the deck has no frames to render")
+    timeline = _timeline(deck, output)
     target.parent.mkdir(parents=True, exist_ok=True)
     check_resources(output, timeline.duration, target)
 
@@ -272,10 +277,11 @@ def render_output(
             raise
         finally:
             producer.join()
-    if stats.frames != timeline.frame_count:
-        raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
-    with clock("verify"):
-        psnr = luma_psnr(target, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
+        # Checked before the rename, so a file that fails them never appears.
+        if stats.frames != timeline.frame_count:
+            raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
+        with clock("verify"):
+            psnr = luma_psnr(temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)
@@ -304,9 +310,7 @@ def render_output(
 
 def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
     """The NV12 frame the video shows at `seconds`, composited exactly as a render would."""
-    timeline = build_timeline(deck.timings(), output.fps)
-    if timeline.frame_count == 0:
-        raise RenderError("the deck has no frames to render")
+    timeline = _timeline(deck, output)
     if not 0 <= seconds < timeline.duration:  # also refuses NaN
         raise SpecError(f"{seconds:g} s is outside the video (0 to {timeline.duration:g} s)", "at")
     frame = timeline.frame_at(seconds)

@@ -145,3 +145,10 @@ def test_psnr_check_notices_a_frame_that_is_not_what_was_composited(tmp_path):
     luma = rgb_to_nv12(right)[: 320 * 180].reshape(180, 320)
     assert luma_psnr(tmp_path / "v.mp4", {0: luma}, fps=10) > 35
     assert luma_psnr(tmp_path / "v.mp4", {20: luma}, fps=10) < 30  # frame 20 shows the blue slide
+
+
+def test_a_deck_shorter_than_one_frame_is_a_spec_error(tmp_path):
+    deck = {"slides": [{"kind": "title", "title": "Blink", "duration": 0.01}]}
+    with pytest.raises(engine.SpecError, match="less than one frame"):
+        engine.render(deck, tmp_path, platform="320x180@10")
+    assert list(tmp_path.iterdir()) == []
