@@ -15,11 +15,11 @@ from .spec import Deck, load_deck
 __all__ = ["render", "render_frame", "output_path", "deck_name"]
 
 
-def deck_name(deck: Deck, source: object = None) -> str:
+def deck_name(deck: Deck) -> str:
     """A file-name-safe name for the deck: its file's stem, else its title, else "deck"."""
-    if isinstance(source, (str, Path)) and not isinstance(source, dict):
-        return Path(source).stem
-    title = getattr(deck, "title", None) or "deck"
+    if deck.source is not None:
+        return deck.source.stem
+    title = deck.title or "deck"
     return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "deck"
 
 
@@ -46,10 +46,9 @@ def render(
     `compositor` is "auto", "gl" or "cpu"; `encoder` is "auto" or an encoder name.
     Nothing is left at the target unless the render completes.
     """
-    source = deck
     deck = load_deck(deck)
     output = resolve_output(platform, quality)
-    target = output_path(out, deck_name(deck, source), output)
+    target = output_path(out, deck_name(deck), output)
     return render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress)
 
 

@@ -56,10 +56,9 @@ def render_many(
     output finishes.
     The first failure cancels the renders not yet started and is raised.
     """
-    source = deck
     deck = load_deck(deck)
     outputs = [resolve_output(p, quality) for p in platforms]  # bad names fail before any work
-    name = deck_name(deck, source)
+    name = deck_name(deck)
     targets = [output_path(out_dir, name, o) for o in outputs]
     jobs = jobs or default_jobs(len(outputs))
     if jobs <= 1 or len(outputs) == 1:

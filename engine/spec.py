@@ -461,14 +461,22 @@ class Deck(_SpecModel):
     slides: Annotated[list[Slide], Field(min_length=1, max_length=MAX_SLIDES)]
 
     _base_dir: Path = PrivateAttr()
+    _source: Path | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
         self._base_dir = _context_base_dir(context)
+        if isinstance(context, Mapping) and context.get("source") is not None:
+            self._source = Path(context["source"])
 
     @property
     def base_dir(self) -> Path:
         """The folder relative paths in this deck were resolved against."""
         return self._base_dir
+
+    @property
+    def source(self) -> Path | None:
+        """The file this deck was loaded from; None for decks built from data."""
+        return self._source
 
     # -- timing ------------------------------------------------------------------
 
@@ -602,6 +610,7 @@ def load_deck(
     """
     if isinstance(source, Deck):
         return source
+    deck_file = None
     if isinstance(source, (str, os.PathLike)):
         deck_file = Path(source).absolute()
         data = _read_deck_file(deck_file)
@@ -613,7 +622,7 @@ def load_deck(
         folder = Path(base_dir).absolute()
 
     try:
-        deck = Deck.model_validate(data, context={"base_dir": folder})
+        deck = Deck.model_validate(data, context={"base_dir": folder, "source": deck_file})
     except ValidationError as exc:
         raise _spec_error(exc, data) from exc
     except RecursionError as exc:  # a self-referencing structure from Python code

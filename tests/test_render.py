@@ -152,3 +152,13 @@ def test_a_deck_shorter_than_one_frame_is_a_spec_error(tmp_path):
     with pytest.raises(engine.SpecError, match="less than one frame"):
         engine.render(deck, tmp_path, platform="320x180@10")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_are_named_after_the_deck_file_even_when_loaded_first(tmp_path):
+    import json
+
+    deck_file = tmp_path / "weekly.json"
+    deck_file.write_text(json.dumps(two_slide_deck()))
+    report = engine.render(engine.load_deck(deck_file), tmp_path / "out", platform="320x180@10", compositor="cpu")
+    assert report.path.endswith("weekly-320x180@10.mp4")
+    assert engine.load_deck(two_slide_deck()).source is None  # a dict deck is named by its title
