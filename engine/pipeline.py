@@ -10,6 +10,7 @@ the same for a 10 s video and a 10 min one.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import queue
 import threading
@@ -23,6 +24,7 @@ from typing import Callable, Iterator
 import numpy as np
 import psutil
 
+from ._malloc import fix_mmap_threshold
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
 from .encode import EncodeSettings, open_encoder
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # Frames in flight: one being composited, one queued, one being encoded.
 _POOL_SIZE = 3
+# Distinct slides kept uploaded at once (3 MB each at 1080p): a transition needs two.
+_MAX_LIVE_SLIDES = 4
 # How often blocked threads wake to check for cancellation, seconds.
 _POLL = 0.1
 
@@ -154,7 +158,7 @@ class _FrameProducer(threading.Thread):
         rasterizer = SlideRasterizer(self.deck, self.output, max_cached=1)
         # Slides that look the same share a key, and one upload.
         keys = [rasterizer.key(i) for i in range(len(self.deck.slides))]
-        last_use = _last_use(self.timeline, keys)
+        uses = _uses(self.timeline, keys)
         handles: dict[str, object] = {}
 
         def handle(slide: int):
@@ -175,9 +179,14 @@ class _FrameProducer(threading.Thread):
                 for frame in range(segment.start, segment.end):
                     spec = FrameSpec(source, target, segment.name, segment.progress(frame), segment.params)
                     self._composite(compositor, spec, frame, 1)
-            # Free slides no later segment shows, so memory does not grow with the deck.
-            for key in [k for k in handles if last_use[k] == index]:
+            # Keep few slides uploaded, so memory does not grow with the deck: drop those
+            # no later segment shows, then those shown again furthest in the future
+            # (they are rasterized again when they come back).
+            for key in [k for k in handles if _next_use(uses[k], index) is None]:
                 compositor.release(handles.pop(key))
+            while len(handles) > _MAX_LIVE_SLIDES:
+                furthest = max(handles, key=lambda k: _next_use(uses[k], index))
+                compositor.release(handles.pop(furthest))
 
     def _composite(self, compositor, spec: FrameSpec, first_pts: int, count: int) -> None:
         buffer = self._take_buffer()
@@ -209,14 +218,20 @@ class _FrameProducer(threading.Thread):
                 continue
 
 
-def _last_use(timeline: Timeline, keys: list[str]) -> dict[str, int]:
-    """For each slide key, the index of the last segment that shows it."""
-    last: dict[str, int] = {}
+def _uses(timeline: Timeline, keys: list[str]) -> dict[str, list[int]]:
+    """For each slide key, the indices of the segments that show it, in order."""
+    uses: dict[str, list[int]] = defaultdict(list)
     for index, segment in enumerate(timeline):
         slides = (segment.slide,) if isinstance(segment, Hold) else (segment.from_slide, segment.to_slide)
-        for slide in slides:
-            last[keys[slide]] = index
-    return last
+        for key in {keys[slide] for slide in slides}:
+            uses[key].append(index)
+    return uses
+
+
+def _next_use(indices: list[int], after: int) -> int | None:
+    """The first of the sorted segment `indices` after segment `after`, if any."""
+    position = bisect.bisect_right(indices, after)
+    return indices[position] if position < len(indices) else None
 
 
 def _timeline(deck, output: Output) -> Timeline:
@@ -237,6 +252,7 @@ def render_output(
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened."""
     started = time.perf_counter()
+    fix_mmap_threshold()
     target = Path(target)
     timeline = _timeline(deck, output)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,9 @@ def luma_psnr(path: Path, expected: dict[int, np.ndarray], fps: int) -> float | 
     worst = math.inf
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        # One decoding thread: a few frames are decoded, and frame threads would each
+        # hold a set of 1080p buffers on top of the render's peak.
+        stream.codec_context.thread_count = 1
         for frame_number, luma in sorted(expected.items()):
             target = Fraction(frame_number, fps)
             container.seek(int(target / stream.time_base), stream=stream, backward=True)
