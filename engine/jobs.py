@@ -7,7 +7,6 @@ comes from the cores (x264 already uses two threads per encode) and free memory.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Sequence
 
 import psutil
 
+from ._host import usable_cores
 from .api import deck_name, output_path
 from .pipeline import ProgressCallback, RenderProgress, render_output
 from .platforms import resolve_output
@@ -29,13 +29,12 @@ _MEMORY_PER_JOB = 400 * 2**20
 
 def default_jobs(outputs: int) -> int:
     """Parallel renders this machine can take: ≤ cores / 2, ≤ memory / 400 MB."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     by_memory = psutil.virtual_memory().available // _MEMORY_PER_JOB
-    return max(1, min(outputs, cores // 2, by_memory))
+    return max(1, min(outputs, usable_cores() // 2, by_memory))
 
 
-def _render_one(deck: Deck, output, target: Path, compositor: str, encoder: str) -> RenderReport:
-    return render_output(deck, output, target, compositor=compositor, encoder=encoder)
+def _render_one(deck: Deck, output, target: Path, compositor: str, encoder: str, threads: int) -> RenderReport:
+    return render_output(deck, output, target, compositor=compositor, encoder=encoder, encoder_threads=threads)
 
 
 def render_many(
@@ -69,8 +68,11 @@ def render_many(
     # spawn, not fork: a forked child would inherit the parent's threads and GL state.
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
+    # The cores are shared out, or N encoders each starting one thread per core would
+    # fight over them.
+    threads = max(1, usable_cores() // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_render_one, deck, o, t, compositor, encoder) for o, t in zip(outputs, targets)]
+        futures = [pool.submit(_render_one, deck, o, t, compositor, encoder, threads) for o, t in zip(outputs, targets)]
         try:
             for future in as_completed(futures):
                 report = future.result()  # the first failure propagates from here

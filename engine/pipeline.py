@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 import numpy as np
 import psutil
 
-from ._malloc import fix_mmap_threshold
+from ._host import fix_mmap_threshold
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
 from .encode import EncodeSettings, open_encoder
@@ -249,8 +249,13 @@ def render_output(
     compositor: str = "auto",
     encoder: str = "auto",
     on_progress: ProgressCallback | None = None,
+    encoder_threads: int | None = None,
 ) -> RenderReport:
-    """Render `deck` for `output` into the MP4 file `target`; return what happened."""
+    """Render `deck` for `output` into the MP4 file `target`; return what happened.
+
+    `encoder_threads` caps the encoder's threads (default: one per usable core); set
+    it when several renders share the machine.
+    """
     started = time.perf_counter()
     fix_mmap_threshold()
     target = Path(target)
@@ -259,7 +264,7 @@ def render_output(
     check_resources(output, timeline.duration, target)
 
     fallbacks: list[str] = []
-    enc = open_encoder(encoder, EncodeSettings.from_output(output), fallbacks)
+    enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads), fallbacks)
     producer = _FrameProducer(deck, output, timeline, compositor, fallbacks)
     clock = _StageClock()
     process = psutil.Process()

@@ -41,10 +41,12 @@ class EncodeSettings:
     buffer_size: int = 24_000_000  # bits: VBV buffer
     gop: int = 60  # frames between keyframes
     lookahead: int | None = None  # rate-control lookahead in frames; None = the preset's
+    threads: int | None = None  # encoder threads; None = one per core this process may use
 
     @classmethod
-    def from_output(cls, output: Output) -> "EncodeSettings":
+    def from_output(cls, output: Output, threads: int | None = None) -> "EncodeSettings":
         return cls(
+            threads=threads,
             width=output.width,
             height=output.height,
             fps=output.fps,

@@ -7,12 +7,12 @@ memory without a copy and libx264 takes NV12 natively, so there is no swscale pa
 from __future__ import annotations
 
 import logging
-import os
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from .._host import usable_cores
 from ..errors import BackendUnavailableError, RenderError
 from .base import EncodeSettings, EncodeStats
 
@@ -48,7 +48,7 @@ def _configure(codec_context, settings: EncodeSettings, codec: str) -> None:
     cc.thread_type = "AUTO"
     # One frame thread per core: x264's own default (1.5 per core) measured no faster
     # on two cores and held ~25 MB more at 1080p.
-    cc.thread_count = _cores()
+    cc.thread_count = settings.threads or usable_cores()
     if codec == "libx264":
         cc.options = {
             "preset": settings.preset,
@@ -63,12 +63,6 @@ def _configure(codec_context, settings: EncodeSettings, codec: str) -> None:
         }
         if settings.lookahead is not None:
             cc.options = {**cc.options, "rc-lookahead": str(settings.lookahead)}
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 class PyAVEncoder:

@@ -1,6 +1,9 @@
-"""Keep glibc from holding on to freed frame-sized buffers.
+"""The host process: how many cores it may use, and how its allocator behaves.
 
-glibc serves allocations above a threshold (128 KB) with mmap and returns them to the
+`usable_cores` counts the cores this process may run on (its affinity mask, which
+containers and `taskset` narrow), not the machine's.
+
+`fix_mmap_threshold` keeps glibc from holding on to freed frame-sized buffers. glibc serves allocations above a threshold (128 KB) with mmap and returns them to the
 system on free, but by default it *raises* that threshold each time such a block is
 freed, up to 32 MB. After the first few slide rasters (6 MB each at 1080p) every later
 one comes from the heap, and the heap keeps what it held. Fixing the threshold at its
@@ -15,15 +18,22 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import sys
 
-__all__ = ["fix_mmap_threshold"]
+__all__ = ["usable_cores", "fix_mmap_threshold"]
 
 log = logging.getLogger(__name__)
 
 _M_MMAP_THRESHOLD = -3
 _THRESHOLD = 128 * 1024
 _done = False
+
+
+def usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def fix_mmap_threshold() -> None:
