@@ -1,4 +1,4 @@
-"""The `reel` command: render, still, doctor, platforms, schema.
+"""The `reel` command: render, still, doctor, platforms, transitions, schema.
 
 User mistakes (a bad deck, a missing file, an encoder that does not exist here) print
 one line and exit 2; internal failures exit 1. `--debug` shows tracebacks.
@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
 
     platforms = commands.add_parser("platforms", help="list platform and quality presets")
     platforms.set_defaults(run=_platforms)
+
+    transitions = commands.add_parser("transitions", help="list the built-in transitions, their parameters and easings")
+    transitions.add_argument("--json", action="store_true", help="machine-readable output")
+    transitions.set_defaults(run=_transitions)
 
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
     schema.set_defaults(run=_schema)
@@ -162,6 +166,28 @@ def _platforms(args) -> int:
     print(f"{'quality':<10}{'scale':>6}{'fps':>6}{'crf':>5}  {'x264 preset':<12}description")
     for q in QUALITIES.values():
         print(f"{q.name:<10}{q.scale:>6g}{q.fps or 'same':>6}{q.crf:>5}  {q.preset:<12}{q.description}")
+    return 0
+
+
+def _transitions(args) -> int:
+    from .easing import easing_names
+    from .transitions import BUILTIN
+
+    if args.json:
+        listing = {
+            "transitions": {
+                t.name: {"description": t.description, "params": dict(t.params), "yuv_safe": t.yuv_safe}
+                for t in BUILTIN.values()
+            },
+            "easings": easing_names() + ["[x1, y1, x2, y2] (cubic-bezier)"],
+        }
+        print(json.dumps(listing, indent=2))
+        return 0
+    for t in BUILTIN.values():
+        params = ", ".join(f"{name}={value}" for name, value in t.params.items())
+        print(f"{t.name:<16}{t.description}" + (f"  [{params}]" if params else ""))
+    print(f"\neasings: {', '.join(easing_names())}, or [x1, y1, x2, y2] for a cubic-bezier")
+    print('use: "transition": {"name": "wipeleft", "duration": 0.6, "easing": "ease-in-out", "params": {"softness": 0.1}}')
     return 0
 
 

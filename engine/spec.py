@@ -67,6 +67,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .colour import parse_colour
+from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
 from .timeline import SlideTiming
 from .transitions import BUILTIN, resolve_params
@@ -332,6 +333,26 @@ class Theme(_SpecModel):
         return parse_colour(self.accent)
 
 
+def _normalise_easing(value: object) -> str:
+    try:
+        return str(parse_easing(value))
+    except SpecError as exc:
+        _fail(exc.reason)
+
+
+# A name from engine.easing, or four cubic-bezier numbers; stored as its canonical
+# text ("ease-in-out", "cubic-bezier(0.25, 0.1, 0.25, 1)").
+EasingName = Annotated[
+    str,
+    BeforeValidator(
+        _normalise_easing,
+        json_schema_input_type=Union[
+            Annotated[str, Field(examples=easing_names())], Annotated[list[float], Field(min_length=4, max_length=4)]
+        ],
+    ),
+]
+
+
 class TransitionSpec(_SpecModel):
     """A built-in transition (engine/transitions.py), its length, and its parameters.
 
@@ -341,6 +362,7 @@ class TransitionSpec(_SpecModel):
     name: str = Field("fade", json_schema_extra={"enum": list(BUILTIN)})
     duration: TransitionSeconds = 0.5
     params: dict[str, Any] = Field(default_factory=dict)
+    easing: EasingName = "linear"
 
     @field_validator("name")
     @classmethod
@@ -370,6 +392,11 @@ class TransitionSpec(_SpecModel):
     def resolved_params(self) -> dict[str, object]:
         """Parameters with defaults filled in: floats, and colours as RGB triples."""
         return resolve_params(self.name, self.params)
+
+    @property
+    def curve(self) -> Easing:
+        """The easing as a callable curve."""
+        return parse_easing(self.easing)
 
 
 def _transition_shorthand(value: object) -> object:
@@ -509,6 +536,7 @@ class Deck(_SpecModel):
                     transition=None if into is None else into.name,
                     transition_duration=0.0 if into is None else into.duration,
                     transition_params={} if into is None else into.resolved_params(),
+                    transition_easing=LINEAR if into is None else into.curve,
                 )
             )
         return timings

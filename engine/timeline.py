@@ -7,8 +7,9 @@ Pure arithmetic: no files, no GL. The rules (also in docs/design.md):
   ffmpeg's xfade does, so total = Σ durations − Σ transition durations.
 - Frame boundaries round *cumulative* time × fps, never per-slide durations, so a
   60.0 s deck at 30 fps is exactly 1800 frames whatever its slides' lengths.
-- A transition of N frames shows progress (k + 1) / (N + 1) on its k-th frame: never
-  exactly 0 or 1, which would repeat the hold frames on either side of it.
+- A transition of N frames is at time (k + 1) / (N + 1) on its k-th frame: never
+  exactly 0 or 1, which would repeat the hold frames on either side of it. Its
+  easing curve turns that time into progress.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
+
+from .easing import LINEAR, Easing
 
 __all__ = ["SlideTiming", "Hold", "Transition", "Segment", "Timeline", "build_timeline"]
 
@@ -28,6 +31,7 @@ class SlideTiming:
     transition: str | None = None  # name of the transition *into* this slide; None = cut
     transition_duration: float = 0.0
     transition_params: dict = field(default_factory=dict, compare=False, hash=False)
+    transition_easing: Easing = LINEAR
 
 
 @dataclass(frozen=True)
@@ -53,16 +57,17 @@ class Transition:
     start: int
     end: int
     params: dict = field(default_factory=dict, compare=False, hash=False)
+    easing: Easing = LINEAR
 
     @property
     def frames(self) -> int:
         return self.end - self.start
 
     def progress(self, frame: int) -> float:
-        """Progress in (0, 1) of absolute frame number `frame`."""
+        """Eased progress of absolute frame number `frame`: time (k + 1) / (N + 1) through the curve."""
         if not self.start <= frame < self.end:
             raise ValueError(f"frame {frame} is outside this transition [{self.start}, {self.end})")
-        return (frame - self.start + 1) / (self.frames + 1)
+        return self.easing((frame - self.start + 1) / (self.frames + 1))
 
 
 Segment = Union[Hold, Transition]
@@ -136,7 +141,9 @@ def build_timeline(slides: Sequence[SlideTiming], fps: int) -> Timeline:
             t0, t1 = _frame(starts[i], fps), _frame(starts[i] + slide.transition_duration, fps)
             if t1 > t0:
                 segments.append(
-                    Transition(i - 1, i, slide.transition, t0, t1, dict(slide.transition_params))
+                    Transition(
+                        i - 1, i, slide.transition, t0, t1, dict(slide.transition_params), slide.transition_easing
+                    )
                 )
             hold_from = starts[i] + slide.transition_duration
         hold_to = starts[i + 1] if i + 1 < len(slides) else end_time

@@ -57,6 +57,11 @@ def test_platforms_schema_and_doctor_print(capsys):
     assert "instagram_portrait" in capsys.readouterr().out
     assert cli.main(["schema"]) == 0
     assert "slides" in json.loads(capsys.readouterr().out)["properties"]
+    assert cli.main(["transitions"]) == 0
+    listing = capsys.readouterr().out
+    assert "wipeleft" in listing and "softness=0.0" in listing and "ease-in-out" in listing
+    assert cli.main(["transitions", "--json"]) == 0
+    assert "fadeblack" in json.loads(capsys.readouterr().out)["transitions"]
     assert cli.main(["doctor", "--json"]) == 0
     facts = json.loads(capsys.readouterr().out)
     assert facts["encoders"]["libx264"] == "ok"
