@@ -1,4 +1,4 @@
-"""The `reel` command: render, still, doctor, platforms, transitions, schema.
+"""The `reel` command: render, still, doctor, platforms, transitions, gallery, schema.
 
 User mistakes (a bad deck, a missing file, an encoder that does not exist here) print
 one line and exit 2; internal failures exit 1. `--debug` shows tracebacks.
@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     transitions = commands.add_parser("transitions", help="list the built-in transitions, their parameters and easings")
     transitions.add_argument("--json", action="store_true", help="machine-readable output")
     transitions.set_defaults(run=_transitions)
+
+    gallery = commands.add_parser("gallery", help="render every built-in transition, as a video and/or a contact sheet")
+    gallery.add_argument("-o", "--out", help="MP4 path for the gallery video")
+    gallery.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of mid-transition frames")
+    _output_options(gallery, many=False)
+    gallery.set_defaults(run=_gallery)
 
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
     schema.set_defaults(run=_schema)
@@ -188,6 +194,32 @@ def _transitions(args) -> int:
         print(f"{t.name:<16}{t.description}" + (f"  [{params}]" if params else ""))
     print(f"\neasings: {', '.join(easing_names())}, or [x1, y1, x2, y2] for a cubic-bezier")
     print('use: "transition": {"name": "wipeleft", "duration": 0.6, "easing": "ease-in-out", "params": {"softness": 0.1}}')
+    return 0
+
+
+def _gallery(args) -> int:
+    from .api import render
+    from .gallery import contact_sheet, gallery_deck
+    from .platforms import resolve_output
+
+    if not args.out and not args.sheet:
+        raise _usage("give -o gallery.mp4, --sheet gallery.png, or both")
+    if args.out and Path(args.out).suffix.lower() != ".mp4":
+        raise _usage(f"{args.out}: the gallery video is an .mp4")
+    if args.sheet and Path(args.sheet).suffix.lower() != ".png":
+        raise _usage(f"{args.sheet}: the contact sheet is a .png")
+    deck = gallery_deck()
+    if args.out:
+        bar = _ProgressBar() if sys.stderr.isatty() else None
+        report = render(deck, args.out, platform=args.platform, quality=args.quality, compositor=args.compositor, on_progress=bar)
+        if bar:
+            bar.finish()
+        print(report.summary())
+    if args.sheet:
+        sheet = contact_sheet(deck, resolve_output(args.platform, args.quality), compositor=args.compositor)
+        Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(args.sheet, optimize=True)
+        print(f"{args.sheet}: {sheet.width}x{sheet.height} contact sheet of {len(deck.slides) - 1} transitions")
     return 0
 
 

@@ -8,8 +8,8 @@ fsynced and renamed into place; an error or Ctrl-C deletes the temporary file.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -57,9 +57,15 @@ def check_resources(output: Output, seconds: float, target: Path) -> None:
 def atomic_output(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success fsync and rename it to `target`."""
     target = Path(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part" + target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    while True:
+        tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.part{target.suffix}")
+        try:
+            # Not mkstemp: its 0600 would carry over to the finished video. Mode 0666
+            # lets the umask decide, as for any file the user writes.
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

@@ -162,3 +162,13 @@ def test_outputs_are_named_after_the_deck_file_even_when_loaded_first(tmp_path):
     report = engine.render(engine.load_deck(deck_file), tmp_path / "out", platform="320x180@10", compositor="cpu")
     assert report.path.endswith("weekly-320x180@10.mp4")
     assert engine.load_deck(two_slide_deck()).source is None  # a dict deck is named by its title
+
+
+def test_finished_video_gets_ordinary_file_permissions(tmp_path):
+    import os
+    import stat
+
+    report = engine.render(two_slide_deck(), tmp_path / "p.mp4", platform="320x180@10", compositor="cpu")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(report.path).st_mode) == 0o666 & ~umask
