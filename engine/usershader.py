@@ -1,0 +1,193 @@
+"""A user's transition file in the open gl-transitions convention: its parameters.
+
+Such a file defines ``vec4 transition(vec2 uv)`` over ``getFromColor``/``getToColor``,
+``progress`` and ``ratio``, and declares its parameters as uniforms whose defaults sit
+in comments, because GLSL 1.20 cannot initialise a uniform::
+
+    uniform float strength; // = 0.5
+    uniform vec2 direction; // = vec2(1.0, 0.0)
+    uniform bool inverted /* = true */;
+    uniform ivec2 squares; // = ivec2(10)
+    uniform sampler2D luma;            // an image file given in the deck; no default
+
+This module reads those declarations, parses their defaults, and checks and converts
+the values a deck supplies (`resolve_user_params`) into what a GL uniform takes. It is
+pure text work: compiling and running the file is the GL compositor's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AssetError, SpecError
+
+__all__ = ["UniformParam", "UserTransition", "read_user_transition", "parse_uniforms", "resolve_user_params"]
+
+# Uniforms the host provides; a file may redeclare them, they are not parameters.
+_HOST_UNIFORMS = {"progress", "ratio", "from", "to", "_fromR", "_toR"}
+
+_COMPONENTS = {"float": 1, "int": 1, "bool": 1, "vec2": 2, "vec3": 3, "vec4": 4, "ivec2": 2, "ivec3": 3, "ivec4": 4}
+_TYPES = tuple(_COMPONENTS) + ("sampler2D",)
+
+# One uniform statement up to its semicolon, then the rest of its line.
+_STATEMENT = re.compile(r"\buniform\s+(?P<type>\w+)\s+(?P<body>[^;]*);(?P<rest>[^\n]*)")
+# "// = value" after the statement; a ";" ends the value if another comment follows.
+_TRAILING = re.compile(r"\s*//\s*=\s*(?P<value>[^;\n]*?)\s*(?:;.*)?$")
+_DECLARATOR = re.compile(r"(?P<name>[A-Za-z_]\w*)\s*(?:/\*\s*=\s*(?P<inline>.*?)\s*\*/)?\s*$")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+@dataclass(frozen=True)
+class UniformParam:
+    name: str
+    type: str  # one of _TYPES
+    default: object = None  # float | int | bool | tuple; None for sampler2D (or no default given)
+
+    @property
+    def is_texture(self) -> bool:
+        return self.type == "sampler2D"
+
+
+@dataclass(frozen=True)
+class UserTransition:
+    file: Path
+    source: str
+    params: dict[str, UniformParam]
+
+
+def read_user_transition(file: Path | str) -> UserTransition:
+    """Read a gl-transitions file; AssetError if unreadable, SpecError if it is not one."""
+    file = Path(file)
+    try:
+        source = file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise AssetError(f"transition file not found: {file}", file) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssetError(f"cannot read transition file {file}: {exc}", file) from exc
+    if not re.search(r"\bvec4\s+transition\s*\(\s*vec2\s+\w+\s*\)", source):
+        raise SpecError(f"{file.name} does not define vec4 transition(vec2 uv), which gl-transitions files must", "file")
+    return UserTransition(file, source, parse_uniforms(source, file.name))
+
+
+def parse_uniforms(source: str, where: str = "shader") -> dict[str, UniformParam]:
+    """The parameter uniforms declared in `source`, with their comment defaults."""
+    text = re.sub(r"^\s*//(?!\s*=).*$", "", source, flags=re.MULTILINE)  # whole-line comments
+    params: dict[str, UniformParam] = {}
+    for match in _STATEMENT.finditer(text):
+        kind = match["type"]
+        if kind not in _TYPES:
+            raise SpecError(f"{where}: uniform type {kind!r} is not supported (use {', '.join(_TYPES)})", "file")
+        declarators = _split_declarators(match["body"])
+        trailing = _TRAILING.match(match["rest"])
+        for declarator in declarators:
+            found = _DECLARATOR.match(declarator.strip())
+            if not found:
+                raise SpecError(f"{where}: cannot read the uniform declaration {declarator.strip()!r}", "file")
+            name = found["name"]
+            if name in _HOST_UNIFORMS:
+                continue
+            # An inline /* = v */ wins; a trailing "// = v" is shared by the others.
+            written = found["inline"] if found["inline"] is not None else (trailing and trailing["value"])
+            default = None
+            if written and kind != "sampler2D":
+                default = _parse_value(kind, written.strip().rstrip(";"), f"{where}: default of {name}")
+            params[name] = UniformParam(name, kind, default)
+    return params
+
+
+def _split_declarators(body: str) -> list[str]:
+    # Commas inside /* = vec2(1, 0) */ are not separators.
+    parts, depth, current = [], 0, []
+    for character in body:
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+        if character == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(character)
+    parts.append("".join(current))
+    return parts
+
+
+def _parse_value(kind: str, text: str, where: str) -> object:
+    """A GLSL literal (``0.5``, ``true``, ``vec2(1.0)``, ``ivec2(10, 4)``) as a Python value."""
+    count = _COMPONENTS[kind]
+    if kind == "bool":
+        if text in ("true", "false"):
+            return text == "true"
+        raise SpecError(f"{where}: {text!r} is not true or false", "file")
+    if count == 1:
+        if not re.fullmatch(_NUMBER, text):
+            raise SpecError(f"{where}: {text!r} is not a number", "file")
+        return int(float(text)) if kind == "int" else float(text)
+    call = re.fullmatch(rf"{kind}\s*\((?P<args>[^)]*)\)", text)
+    if not call:
+        raise SpecError(f"{where}: expected {kind}(...), got {text!r}", "file")
+    numbers = [part.strip() for part in call["args"].split(",")]
+    if not all(re.fullmatch(_NUMBER, n) for n in numbers) or len(numbers) not in (1, count):
+        raise SpecError(f"{where}: {kind} takes 1 or {count} numbers, got {text!r}", "file")
+    values = [float(n) for n in numbers] * (count if len(numbers) == 1 else 1)  # vec3(1.0) broadcasts
+    return tuple(int(v) for v in values) if kind.startswith("i") else tuple(values)
+
+
+def resolve_user_params(transition: UserTransition, given: dict[str, object] | None, path: str = "params") -> dict[str, object]:
+    """Defaults merged with the deck's `given` values, each checked against its uniform's type.
+
+    Texture parameters come back as absolute file paths (str) for the compositor to load.
+    """
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(transition.params))
+    if unknown:
+        names = ", ".join(transition.params) or "none"
+        raise SpecError(f"{transition.file.name} has no parameter {unknown[0]!r} (parameters: {names})", path)
+    resolved: dict[str, object] = {}
+    for name, param in transition.params.items():
+        where = f"{path}.{name}"
+        if name not in given:
+            if param.default is None:
+                if param.is_texture:
+                    raise SpecError(f"{transition.file.name} needs an image file for its sampler2D {name!r}", where)
+                resolved[name] = _zero(param.type)  # GL's own default for an unset uniform
+            else:
+                resolved[name] = param.default
+            continue
+        resolved[name] = _check_value(param, given[name], where)
+    return resolved
+
+
+def _zero(kind: str) -> object:
+    count = _COMPONENTS[kind]
+    if kind == "bool":
+        return False
+    zero = 0 if kind.startswith("i") or kind == "int" else 0.0
+    return zero if count == 1 else (zero,) * count
+
+
+def _check_value(param: UniformParam, value: object, where: str) -> object:
+    kind = param.type
+    if param.is_texture:
+        if not isinstance(value, str) or not value.strip():
+            raise SpecError("an image file path is expected for a sampler2D parameter", where)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(f"must be true or false, got {value!r}", where)
+        return value
+    count = _COMPONENTS[kind]
+    integer = kind == "int" or kind.startswith("i")
+    items = [value] if count == 1 else value
+    if count > 1 and (not isinstance(value, (list, tuple)) or len(value) != count):
+        raise SpecError(f"{kind} takes a list of {count} numbers, got {value!r}", where)
+    checked = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or item != item or item in (float("inf"), float("-inf")):
+            raise SpecError(f"must be {'integers' if integer else 'finite numbers'}, got {value!r}", where)
+        if integer and float(item) != int(item):
+            raise SpecError(f"{kind} takes whole numbers, got {value!r}", where)
+        checked.append(int(item) if integer else float(item))
+    return checked[0] if count == 1 else tuple(checked)
