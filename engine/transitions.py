@@ -2,9 +2,10 @@
 
 Each built-in has a GLSL file ``shaders/transitions/<name>.glsl`` written to the open
 gl-transitions convention (``vec4 transition(vec2 uv)`` over ``getFromColor``,
-``getToColor``, ``progress``, ``ratio``) and a numpy twin in
-``engine/composite/cpu.py``. The spec validates names and parameters against this
-table, and both compositors fill in defaults from it.
+``getToColor``, ``progress``, ``ratio``; parameters as uniforms with ``// = default``
+comments) and a numpy twin in ``engine/composite/twins.py``. The spec validates names
+and parameters against this table, and both compositors fill in defaults from it.
+Parameters are floats or colours, nothing else.
 
 ``yuv_safe`` means the effect is affine in colour (mixes, masks, moves), so it can run
 directly on YUV planes. Colour-valued parameters are listed in ``colour_params``: the
@@ -47,6 +48,38 @@ BUILTIN: dict[str, TransitionDef] = {
         TransitionDef("wiperight", "the next slide is uncovered left to right", {"softness": 0.0}),
         TransitionDef("slideleft", "both slides move left, the next one pushing in from the right"),
         TransitionDef("slideright", "both slides move right, the next one pushing in from the left"),
+        TransitionDef("wipeup", "the next slide is uncovered bottom to top", {"softness": 0.0}),
+        TransitionDef("wipedown", "the next slide is uncovered top to bottom", {"softness": 0.0}),
+        TransitionDef("wipediagonal", "the next slide is uncovered from the top-left corner to the bottom-right", {"softness": 0.0}),
+        TransitionDef("slideup", "both slides move up, the next one pushing in from the bottom"),
+        TransitionDef("slidedown", "both slides move down, the next one pushing in from the top"),
+        TransitionDef("coverleft", "the next slide moves in from the right over this one, which stays still"),
+        TransitionDef("coverright", "the next slide moves in from the left over this one, which stays still"),
+        TransitionDef("revealleft", "this slide moves away to the left, uncovering the next one, which stays still"),
+        TransitionDef("revealright", "this slide moves away to the right, uncovering the next one, which stays still"),
+        TransitionDef("zoomin", "this slide zooms in about the centre (to 1 + strength) while the next fades in", {"strength": 0.5}),
+        TransitionDef("zoomout", "the next slide fades in enlarged (1 + strength) and shrinks to fit", {"strength": 0.5}),
+        TransitionDef("circleopen", "the next slide appears in a circle growing from the centre", {"softness": 0.0}),
+        TransitionDef("circleclose", "the next slide appears around a circle shrinking onto the centre", {"softness": 0.0}),
+        TransitionDef("clockwipe", "a hand sweeps clockwise from 12 o'clock, uncovering the next slide", {"softness": 0.0}),
+        TransitionDef(
+            "dissolve",
+            "the next slide replaces this one cell by cell in seeded random order (cells: rows of cells down the frame)",
+            {"cells": 540.0, "seed": 0.0},
+        ),
+        TransitionDef("pixelize", "crossfade through blocks that grow to `squares` rows halfway, then shrink", {"squares": 20.0}),
+        TransitionDef("blurfade", "crossfade through a blur, strongest halfway (radius: fraction of the frame height)", {"radius": 0.01}),
+        TransitionDef(
+            "ripple",
+            "crossfade through rings rippling out from the centre, strongest halfway",
+            {"amplitude": 0.01, "frequency": 40.0, "speed": 30.0},
+        ),
+        TransitionDef(
+            "cube",
+            "the slides are two sides of a cube turning to the left; faces darken towards the fold, the space around is `shadow`",
+            {"shadow": "#000000"},
+            frozenset({"shadow"}),
+        ),
     ]
 }
 

@@ -21,11 +21,13 @@ out vec4 _reel_out;
 
 // Nearest texel at floor(uv * size), clamped to the edge: the slides are already at
 // the output size, and an explicit texelFetch gives the CPU compositor an exact
-// formula to mirror (no filtering or sub-texel precision left to the driver).
+// formula to mirror (no filtering or sub-texel precision left to the driver). The
+// clamp comes before the conversion to integers, so even a coordinate far outside
+// the frame picks an edge texel (converting it first would be undefined).
 vec4 _reel_sample(sampler2D plane, vec2 uv) {
     ivec2 size = textureSize(plane, 0);
-    ivec2 texel = ivec2(floor(vec2(uv.x, 1.0 - uv.y) * vec2(size)));
-    return vec4(texelFetch(plane, clamp(texel, ivec2(0), size - 1), 0).rg, 0.0, 1.0);
+    vec2 texel = floor(vec2(uv.x, 1.0 - uv.y) * vec2(size));
+    return vec4(texelFetch(plane, ivec2(clamp(texel, vec2(0.0), vec2(size - 1))), 0).rg, 0.0, 1.0);
 }
 
 vec4 getFromColor(vec2 uv) { return _reel_sample(from, uv); }

@@ -2,18 +2,20 @@
 
 Tolerances: the GL and CPU compositors must agree within ±1 code value on at least
 99.9 % of NV12 samples and within 3 codes anywhere (ties and float contraction may
-round differently on other drivers; on llvmpipe they agree bit for bit). Progress 0
-and 1 must give the source and the target exactly, on both.
+round differently on other drivers; on llvmpipe they agree bit for bit, the geometric
+built-ins included, so no transition has a looser bound). Progress 0 and 1 must give
+the source and the target exactly, on both.
 """
 
 from __future__ import annotations
 
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
 
-from engine.colour import nv12_planes, nv12_size, rgb_to_nv12, rgb_to_yuv
+from engine.colour import nv12_planes, nv12_size, parse_colour, rgb_to_nv12, rgb_to_yuv
 from engine.composite import COMPOSITORS, Compositor, FrameSpec, SlideHandle, open_compositor
 from engine.composite.cpu import TWINS, CPUCompositor
 from engine.errors import BackendUnavailableError, RenderError, SpecError
@@ -27,7 +29,22 @@ CASES = [(name, {}) for name in BUILTIN] + [
     ("fadeblack", {"color": (200, 30, 90)}),
     ("wipeleft", {"softness": 0.15}),
     ("wiperight", {"softness": 0.3}),
+    ("wipeup", {"softness": 0.2}),
+    ("wipedown", {"softness": 0.1}),
+    ("wipediagonal", {"softness": 0.25}),
+    ("circleopen", {"softness": 0.1}),
+    ("circleclose", {"softness": 0.3}),
+    ("clockwipe", {"softness": 0.05}),
+    ("zoomin", {"strength": 2.0}),
+    ("zoomout", {"strength": 1.0}),
+    ("dissolve", {"cells": 9.0, "seed": 3.0}),
+    ("pixelize", {"squares": 6.0}),
+    ("blurfade", {"radius": 0.05}),
+    ("ripple", {"amplitude": 0.05, "frequency": 20.0, "speed": 10.0}),
+    ("cube", {"shadow": (200, 30, 90)}),
 ]
+# Built-ins whose edge sweeps across the frame, with a `softness`.
+WIPES = ["wipeleft", "wiperight", "wipeup", "wipedown", "wipediagonal", "circleopen", "circleclose", "clockwipe"]
 MAX_DIFF = 3
 MIN_WITHIN_ONE = 0.999
 
@@ -98,6 +115,22 @@ def test_every_builtin_has_a_shader_in_the_gl_transitions_convention(name):
     assert "texture" not in source, "sample only through getFromColor / getToColor"
     declared = dict(re.findall(r"uniform\s+\w+\s+(\w+)\s*;\s*//\s*=\s*(.+)", source))
     assert set(declared) == set(BUILTIN[name].params), "uniforms with // = defaults match the catalogue"
+    for key, default in BUILTIN[name].params.items():
+        if key in BUILTIN[name].colour_params:
+            inside = re.fullmatch(r"vec3\((.*)\)\s*", declared[key]).group(1)
+            components = [float(v) for v in inside.split(",")]
+            rgb = [round(255 * c) for c in (components * 3 if len(components) == 1 else components)]
+            assert tuple(rgb) == parse_colour(default), f"{key}: {declared[key]} is not {default}"
+        else:
+            assert float(declared[key]) == default, f"{key}: {declared[key]} is not {default}"
+
+
+@pytest.mark.parametrize("name", list(BUILTIN))
+def test_every_builtin_is_described_and_yuv_safe(name):
+    definition = BUILTIN[name]
+    assert definition.description and definition.yuv_safe
+    for key, default in definition.params.items():
+        assert isinstance(default, str) if key in definition.colour_params else isinstance(default, float)
 
 
 def test_every_builtin_has_a_numpy_twin():
@@ -185,7 +218,16 @@ def luma_columns(compositor, solids, name, progress) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("name", "target_side"),
-    [("wipeleft", "right"), ("wiperight", "left"), ("slideleft", "right"), ("slideright", "left")],
+    [
+        ("wipeleft", "right"),
+        ("wiperight", "left"),
+        ("slideleft", "right"),
+        ("slideright", "left"),
+        ("coverleft", "right"),
+        ("coverright", "left"),
+        ("revealleft", "right"),
+        ("revealright", "left"),
+    ],
 )
 def test_the_next_slide_appears_on_the_named_side(make, solids, name, target_side):
     compositor = make(W, H)
@@ -197,6 +239,180 @@ def test_the_next_slide_appears_on_the_named_side(make, solids, name, target_sid
     else:
         shows_target[:quarter] = True
     assert np.array_equal(columns, np.where(shows_target, BLUE_Y, RED_Y))
+
+
+@pytest.mark.parametrize(
+    ("name", "target_edge"), [("wipeup", "bottom"), ("wipedown", "top"), ("slideup", "bottom"), ("slidedown", "top")]
+)
+def test_the_next_slide_appears_at_the_named_edge(make, solids, name, target_edge):
+    compositor = make(W, H)
+    a = compositor.upload("solid-red", solids[0])
+    b = compositor.upload("solid-blue", solids[1])
+    y, _ = nv12_planes(frame(compositor, a, b, name, 0.25), W, H)
+    assert np.all(y == y[:, :1]), "every column the same"
+    quarter = H // 4
+    shows_target = np.zeros(H, dtype=bool)
+    if target_edge == "bottom":
+        shows_target[H - quarter :] = True
+    else:
+        shows_target[:quarter] = True
+    assert np.array_equal(y[:, 0], np.where(shows_target, BLUE_Y, RED_Y))
+
+
+@pytest.mark.parametrize(("name", "moved_to"), [("slideup", 36 - 18), ("slidedown", 36 + 18)])
+def test_vertical_slides_move_the_content_in_the_named_direction(make, name, moved_to):
+    compositor = make(W, H)
+    marked = np.zeros((H, W, 3), dtype=np.uint8)
+    marked[36:38] = 255  # a white band across the middle of a black slide
+    a = compositor.upload("band", marked)
+    b = compositor.upload("black", np.zeros((H, W, 3), dtype=np.uint8))
+    y, _ = nv12_planes(frame(compositor, a, b, name, 0.25), W, H)
+    assert np.flatnonzero(y[:, 0] == 235).tolist() == [moved_to, moved_to + 1]
+
+
+def test_covers_move_only_the_next_slide_and_reveals_only_this_one(make, pair):
+    compositor = make(W, H)
+    a, b = upload_pair(compositor, pair)
+    source, target = nv12_planes(pair[2], W, H)[0], nv12_planes(pair[3], W, H)[0]
+    quarter = W // 4
+    cover_left = nv12_planes(frame(compositor, a, b, "coverleft", 0.25), W, H)[0]
+    assert np.array_equal(cover_left[:, : W - quarter], source[:, : W - quarter]), "this slide stays"
+    assert np.array_equal(cover_left[:, W - quarter :], target[:, :quarter]), "the next one's left edge comes in"
+    cover_right = nv12_planes(frame(compositor, a, b, "coverright", 0.25), W, H)[0]
+    assert np.array_equal(cover_right[:, quarter:], source[:, quarter:])
+    assert np.array_equal(cover_right[:, :quarter], target[:, W - quarter :])
+    reveal_left = nv12_planes(frame(compositor, a, b, "revealleft", 0.25), W, H)[0]
+    assert np.array_equal(reveal_left[:, W - quarter :], target[:, W - quarter :]), "the next slide stays"
+    assert np.array_equal(reveal_left[:, : W - quarter], source[:, quarter:]), "this one moves left"
+    reveal_right = nv12_planes(frame(compositor, a, b, "revealright", 0.25), W, H)[0]
+    assert np.array_equal(reveal_right[:, :quarter], target[:, :quarter])
+    assert np.array_equal(reveal_right[:, quarter:], source[:, : W - quarter])
+
+
+def solid_luma(compositor, solids, name, progress, params=None) -> np.ndarray:
+    a = compositor.upload("solid-red", solids[0])
+    b = compositor.upload("solid-blue", solids[1])
+    return nv12_planes(frame(compositor, a, b, name, progress, params), W, H)[0]
+
+
+def test_circleopen_shows_the_next_slide_at_the_centre_first(make, solids):
+    compositor = make(W, H)
+    y = solid_luma(compositor, solids, "circleopen", 0.1)
+    assert np.all(y[34:38, 62:66] == BLUE_Y) and np.all(y[[0, 0, -1, -1], [0, -1, 0, -1]] == RED_Y)
+    y = solid_luma(compositor, solids, "circleclose", 0.1)
+    assert np.all(y[34:38, 62:66] == RED_Y) and np.all(y[[0, 0, -1, -1], [0, -1, 0, -1]] == BLUE_Y)
+
+
+def test_circles_are_round_at_any_aspect_ratio(make, solids):
+    compositor = make(W, H)
+    y = solid_luma(compositor, solids, "circleopen", 0.4)
+    across, down = np.sum(y[H // 2] == BLUE_Y), np.sum(y[:, W // 2] == BLUE_Y)
+    assert 20 < down < H and abs(int(across) - int(down)) <= 2, (across, down)
+
+
+def test_clockwipe_sweeps_clockwise_from_twelve(make, solids):
+    compositor = make(W, H)
+    y = solid_luma(compositor, solids, "clockwipe", 0.25)
+    assert np.all(y[:34, 66:] == BLUE_Y), "a quarter turn in: the upper-right quadrant is the next slide"
+    assert np.all(y[38:] == RED_Y) and np.all(y[:, :62] == RED_Y), "the rest is still this one"
+    y = solid_luma(compositor, solids, "clockwipe", 0.5)
+    assert np.all(y[:, 66:] == BLUE_Y) and np.all(y[:, :62] == RED_Y), "half a turn: the right half"
+
+
+def test_wipediagonal_runs_from_the_top_left_corner(make, solids):
+    compositor = make(W, H)
+    y = solid_luma(compositor, solids, "wipediagonal", 0.25)
+    assert y[0, 0] == BLUE_Y and y[-1, -1] == RED_Y and y[-1, 0] == RED_Y and y[0, -1] == RED_Y
+    diagonal = y[np.arange(H), np.arange(H) * W // H]
+    assert np.all(np.diff(diagonal.astype(int)) >= 0), "the next slide, then this one, along the diagonal"
+
+
+def test_dissolve_is_fixed_by_its_seed(make, pair):
+    compositor = make(W, H)
+    a, b = upload_pair(compositor, pair)
+    first = frame(compositor, a, b, "dissolve", 0.4, {"seed": 1.0})
+    assert np.array_equal(frame(compositor, a, b, "dissolve", 0.4, {"seed": 1.0}), first)
+    assert not np.array_equal(frame(compositor, a, b, "dissolve", 0.4, {"seed": 2.0}), first)
+
+
+def test_dissolve_shows_whole_cells_in_both_planes(make, solids):
+    compositor = make(W, H)
+    a = compositor.upload("solid-red", solids[0])
+    b = compositor.upload("solid-blue", solids[1])
+    # 36 cells down a 72-row frame: cells of 2×2 pixels, one chroma texel each.
+    y, uv = nv12_planes(frame(compositor, a, b, "dissolve", 0.3, {"cells": 36.0}), W, H)
+    blocks = y.reshape(H // 2, 2, W // 2, 2).transpose(0, 2, 1, 3).reshape(H // 2, W // 2, 4)
+    assert np.all(blocks == blocks[..., :1]), "a cell is one slide or the other"
+    shows_target = blocks[..., 0] == BLUE_Y
+    assert 0.2 < shows_target.mean() < 0.4, "about `progress` of the cells"
+    red_uv, blue_uv = (nv12_planes(rgb_to_nv12(s), W, H)[1][0, 0] for s in solids)
+    assert np.array_equal(uv, np.where(shows_target[..., None], blue_uv, red_uv)), "chroma follows its cell"
+
+
+def centre_square(side: int) -> np.ndarray:
+    image = np.zeros((H, W, 3), dtype=np.uint8)
+    image[H // 2 - side // 2 : H // 2 + side // 2, W // 2 - side // 2 : W // 2 + side // 2] = 255
+    return image
+
+
+@pytest.mark.parametrize("name", ["zoomin", "zoomout"])
+def test_zooms_scale_about_the_centre(make, name):
+    compositor = make(W, H)
+    square, black = compositor.upload("square", centre_square(20)), compositor.upload("black", np.zeros((H, W, 3), np.uint8))
+    a, b = (square, black) if name == "zoomin" else (black, square)
+    # Halfway with strength 1 the zoomed slide is at 1.5×, blended half and half with black.
+    y, _ = nv12_planes(frame(compositor, a, b, name, 0.5, {"strength": 1.0}), W, H)
+    lit = y > 16
+    rows, columns = np.flatnonzero(lit.any(axis=1)), np.flatnonzero(lit.any(axis=0))
+    assert 28 <= rows.size <= 32 and 28 <= columns.size <= 32
+    assert abs(rows.mean() - (H - 1) / 2) <= 0.5 and abs(columns.mean() - (W - 1) / 2) <= 0.5
+
+
+def test_pixelize_shows_square_blocks_halfway(make, pair):
+    compositor = make(W, H)
+    a, b = upload_pair(compositor, pair)
+    # 8 blocks down 72 rows, 8 · 128/72 across 128 columns: 9×9-pixel blocks.
+    y, _ = nv12_planes(frame(compositor, a, b, "pixelize", 0.5, {"squares": 8.0}), W, H)
+    for top in range(0, H, 9):
+        for left in range(0, W - W % 9, 9):
+            block = y[top : top + 9, left : left + 9]
+            assert np.all(block == block[0, 0]), f"block at {left}, {top}"
+    assert np.unique(y).size > 20, "and the blocks differ"
+
+
+@pytest.mark.parametrize(("name", "params"), [("blurfade", {"radius": 0.0}), ("ripple", {"amplitude": 0.0})])
+def test_blurfade_and_ripple_without_their_effect_are_the_fade(make, pair, name, params):
+    compositor = make(W, H)
+    a, b = upload_pair(compositor, pair)
+    for progress in (0.3, 0.5):
+        assert np.array_equal(frame(compositor, a, b, name, progress, params), frame(compositor, a, b, "fade", progress))
+
+
+@pytest.mark.parametrize("name", ["blurfade", "ripple"])
+def test_blurfade_and_ripple_move_texels_but_keep_the_fade_overall(make, pair, name):
+    compositor = make(W, H)
+    a, b = upload_pair(compositor, pair)
+    moved, fade = frame(compositor, a, b, name, 0.5), frame(compositor, a, b, "fade", 0.5)
+    assert np.mean(moved != fade) > 0.1  # random slides: a texel moved is a texel changed
+    assert abs(float(moved.mean()) - float(fade.mean())) < 1.0
+
+
+def test_cube_turns_left_darkens_towards_the_fold_and_shows_shadow_around(make, solids):
+    compositor = make(W, H)
+    a = compositor.upload("solid-red", solids[0])
+    b = compositor.upload("solid-blue", solids[1])
+    green = (0, 255, 0)
+    y, uv = nv12_planes(frame(compositor, a, b, "cube", 0.5, {"shadow": green}), W, H)
+    green_yuv = np.floor(rgb_to_yuv(green) + 0.5)
+    assert np.all(np.abs(y[[0, 0, -1, -1], [0, -1, 0, -1]] - green_yuv[0]) <= 1), "the corners are shadow"
+    assert np.all(np.abs(uv[0, 0] - green_yuv[1:]) <= 1)
+    # Along the middle row: shadow, the current (red: Cr high) face, the next (blue: Cb high) one.
+    cb, cr = uv[H // 4, :, 0].astype(int), uv[H // 4, :, 1].astype(int)
+    red_face, blue_face = np.flatnonzero(cr > cb + 40), np.flatnonzero(cb > cr + 40)
+    assert red_face.size > 10 and blue_face.size > 10
+    assert red_face.max() < blue_face.min(), "the current slide on the left, the next on the right"
+    row = y[H // 2, red_face].astype(int)
+    assert row[-1] > row[0], "nearer the fold, nearer the (brighter) shadow colour"
 
 
 @pytest.mark.parametrize(("name", "moved_to"), [("slideleft", 64 - 32), ("slideright", 64 + 32)])
@@ -225,8 +441,10 @@ def test_a_soft_wipe_blends_only_inside_its_band(make, solids):
 def test_wipes_with_odd_softness_still_end_on_the_target(make, pair, softness):
     compositor = make(W, H)
     a, b = upload_pair(compositor, pair)
+    for name in WIPES:
+        assert np.array_equal(frame(compositor, a, b, name, 0.0, {"softness": softness}), pair[2]), name
+        assert np.array_equal(frame(compositor, a, b, name, 1.0, {"softness": softness}), pair[3]), name
     for name in ("wipeleft", "wiperight"):
-        assert np.array_equal(frame(compositor, a, b, name, 1.0, {"softness": softness}), pair[3])
         middle = frame(compositor, a, b, name, 0.5, {"softness": softness})
         y = nv12_planes(middle, W, H)[0]
         from_side, to_side = (slice(0, W // 2 - 1), slice(W // 2 + 1, W))[:: 1 if name == "wipeleft" else -1]
@@ -273,6 +491,30 @@ def test_bad_inputs_say_what_is_wrong(make, pair):
         compositor.read_nv12(np.empty((H, W), dtype=np.uint8))
 
 
+def test_cpu_transitions_allocate_no_frame_sized_temporaries():
+    # Whole-plane work goes through the compositor's scratch a block of rows at a time;
+    # what a frame may allocate is a few vectors per row or column. A block of float32
+    # is 256 KiB and the NV12 frame 3 MiB, so 256 KiB is a bound that neither fits.
+    width, height = 1920, 1080
+    compositor = CPUCompositor(width, height)
+    a = compositor.upload("a", random_image(width, height, seed=3))
+    b = compositor.upload("b", random_image(width, height, seed=4))
+    out = np.empty(nv12_size(width, height), dtype=np.uint8)
+    peaks = {}
+    for name in BUILTIN:
+        compositor.render(FrameSpec(a, b, name, 0.5))  # first use: the uv grids are made once
+        tracemalloc.start()
+        try:
+            for progress in (0.3, 0.6):
+                compositor.render(FrameSpec(a, b, name, progress))
+                compositor.read_nv12(out)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    compositor.close()
+    assert {name: peak for name, peak in peaks.items() if peak >= 256 * 1024} == {}
+
+
 def test_odd_sizes_are_refused():
     with pytest.raises(ValueError, match="even"):
         CPUCompositor(127, 72)
@@ -311,7 +553,22 @@ def test_gl_matches_cpu_on_every_builtin(gl_compositor, pair, case):
 @pytest.mark.gl
 @pytest.mark.parametrize(
     ("name", "progress", "params"),
-    [("fade", 0.5, {}), ("fadeblack", 0.3, {"color": (10, 250, 40)}), ("slideleft", 0.77, {}), ("wiperight", 0.3, {"softness": 0.2})],
+    [
+        ("fade", 0.5, {}),
+        ("fadeblack", 0.3, {"color": (10, 250, 40)}),
+        ("slideleft", 0.77, {}),
+        ("wiperight", 0.3, {"softness": 0.2}),
+        # 1082 wide: the chroma plane is 541 texels, one column right on the centre.
+        ("slideup", 0.61, {}),
+        ("circleopen", 0.4, {}),
+        ("clockwipe", 0.6, {"softness": 0.1}),
+        ("zoomin", 0.3, {}),
+        ("dissolve", 0.5, {}),
+        ("pixelize", 0.45, {}),
+        ("blurfade", 0.5, {}),
+        ("ripple", 0.5, {}),
+        ("cube", 0.35, {"shadow": (10, 250, 40)}),
+    ],
 )
 def test_gl_matches_cpu_at_a_width_that_is_not_a_multiple_of_4(gl_compositor, name, progress, params):
     width, height = 1082, 608
