@@ -34,6 +34,7 @@ from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
 from .timeline import Hold, Timeline, Transition, build_timeline
+from .usershader import user_transition_file
 from .verify import luma_psnr, sample_points
 
 __all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still"]
@@ -140,7 +141,9 @@ class _FrameProducer(threading.Thread):
         compositor = None
         try:
             with self.clock("start_compositor"):
-                compositor = open_compositor(self.compositor_name, self.output.width, self.output.height, self.fallbacks)
+                compositor = open_compositor(
+                    self.compositor_name, self.output.width, self.output.height, self.fallbacks, _glsl_files(self.timeline)
+                )
             self.compositor_kind, self.renderer = compositor.kind, compositor.renderer
             self._produce(compositor)
             self._put(_Done())
@@ -176,9 +179,15 @@ class _FrameProducer(threading.Thread):
                 self._composite(compositor, FrameSpec(handle(segment.slide)), segment.start, segment.frames)
             elif isinstance(segment, Transition):
                 source, target = handle(segment.from_slide), handle(segment.to_slide)
-                for frame in range(segment.start, segment.end):
-                    spec = FrameSpec(source, target, segment.name, segment.progress(frame), segment.params)
-                    self._composite(compositor, spec, frame, 1)
+                try:
+                    for frame in range(segment.start, segment.end):
+                        spec = FrameSpec(source, target, segment.name, segment.progress(frame), segment.params)
+                        self._composite(compositor, spec, frame, 1)
+                except SpecError as exc:
+                    # A user file that does not compile: say which slide brings it in.
+                    if exc.path.startswith("transition"):
+                        raise SpecError(exc.reason, f"slides[{segment.to_slide}].{exc.path}") from exc
+                    raise
             # Keep few slides uploaded, so memory does not grow with the deck: drop those
             # no later segment shows, then those shown again furthest in the future
             # (they are rasterized again when they come back).
@@ -216,6 +225,12 @@ class _FrameProducer(threading.Thread):
                 if self._cancel.is_set():
                     return  # nobody is listening any more
                 continue
+
+
+def _glsl_files(timeline: Timeline) -> list[Path]:
+    """User transition files the timeline runs, in order of first use."""
+    files = [user_transition_file(s.name) for s in timeline if isinstance(s, Transition)]
+    return list(dict.fromkeys(f for f in files if f is not None))
 
 
 def _uses(timeline: Timeline, keys: list[str]) -> dict[str, list[int]]:
@@ -337,7 +352,7 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
     frame = timeline.frame_at(seconds)
     segment = timeline.segment_at(frame)
     rasterizer = SlideRasterizer(deck, output)
-    comp = open_compositor(compositor, output.width, output.height)
+    comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
     try:
         def upload(slide: int):
             return comp.upload(*rasterizer.raster(slide))

@@ -71,6 +71,7 @@ from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
 from .timeline import SlideTiming
 from .transitions import BUILTIN, resolve_params
+from .usershader import read_user_transition, resolve_user_params, user_transition_key
 
 __all__ = [
     "Deck",
@@ -354,15 +355,21 @@ EasingName = Annotated[
 
 
 class TransitionSpec(_SpecModel):
-    """A built-in transition (engine/transitions.py), its length, and its parameters.
+    """A built-in transition (engine/transitions.py) or a gl-transitions ``file``, its
+    length, easing and parameters.
 
-    ``"cut"`` always has duration 0, whatever was written.
+    ``"cut"`` always has duration 0, whatever was written. A file's parameters are its
+    uniforms (engine/usershader.py); a ``sampler2D`` parameter takes an image file,
+    relative to the deck like every other path.
     """
 
     name: str = Field("fade", json_schema_extra={"enum": list(BUILTIN)})
+    file: AssetPath | None = None
     duration: TransitionSeconds = 0.5
     params: dict[str, Any] = Field(default_factory=dict)
     easing: EasingName = "linear"
+
+    _user_params: dict[str, object] | None = PrivateAttr(default=None)
 
     @field_validator("name")
     @classmethod
@@ -374,7 +381,13 @@ class TransitionSpec(_SpecModel):
         return name
 
     @model_validator(mode="after")
-    def _check_params(self) -> TransitionSpec:
+    def _check_params(self, info: ValidationInfo) -> TransitionSpec:
+        if self.file is not None:
+            if "name" in self.model_fields_set:
+                _fail("give a built-in name or a file, not both", "file")
+            if self.file.is_file():  # a missing file is reported with the deck's other files
+                self._user_params = _user_transition_params(self.file, self.params, info)
+            return self
         try:
             resolved = resolve_params(self.name, self.params)
         except SpecError as exc:
@@ -390,13 +403,42 @@ class TransitionSpec(_SpecModel):
         return self
 
     def resolved_params(self) -> dict[str, object]:
-        """Parameters with defaults filled in: floats, and colours as RGB triples."""
+        """Parameters with defaults filled in: floats and colours as RGB triples for a
+        built-in; for a file, values per its uniforms' types, images as absolute paths."""
+        if self.file is not None:
+            return dict(self._user_params or {})
         return resolve_params(self.name, self.params)
+
+    @property
+    def key(self) -> str:
+        """What the timeline and compositors call this transition."""
+        return user_transition_key(self.file) if self.file is not None else self.name
+
+    def texture_files(self) -> dict[str, Path]:
+        """A file transition's sampler2D parameters: name → absolute image path."""
+        if self.file is None or self._user_params is None:
+            return {}
+        return {k: Path(v) for k, v in self._user_params.items() if isinstance(v, str)}
 
     @property
     def curve(self) -> Easing:
         """The easing as a callable curve."""
         return parse_easing(self.easing)
+
+
+def _user_transition_params(file: Path, params: dict[str, Any], info: ValidationInfo) -> dict[str, object]:
+    try:
+        transition = read_user_transition(file)
+        resolved = resolve_user_params(transition, params)
+    except SpecError as exc:
+        _fail(exc.reason, *[part for part in exc.path.split(".") if part])
+    except AssetError as exc:
+        _fail(str(exc), "file")
+    base = _context_base_dir(info.context)
+    for name, value in resolved.items():
+        if transition.params[name].is_texture:
+            resolved[name] = os.path.abspath(base / Path(value).expanduser())
+    return resolved
 
 
 def _transition_shorthand(value: object) -> object:
@@ -521,7 +563,7 @@ class Deck(_SpecModel):
         if index == 0:
             return None
         spec = self.defaults.transition if slide.transition is None else slide.transition
-        if spec.name == "cut" or spec.duration == 0:
+        if (spec.file is None and spec.name == "cut") or spec.duration == 0:
             return None
         return spec
 
@@ -533,7 +575,7 @@ class Deck(_SpecModel):
             timings.append(
                 SlideTiming(
                     duration=self.slide_duration(index),
-                    transition=None if into is None else into.name,
+                    transition=None if into is None else into.key,
                     transition_duration=0.0 if into is None else into.duration,
                     transition_params={} if into is None else into.resolved_params(),
                     transition_easing=LINEAR if into is None else into.curve,
@@ -566,6 +608,13 @@ class Deck(_SpecModel):
                 found.append((f"slides[{index}].file", slide.file, "image"))
             if slide.background is not None and slide.background.image is not None:
                 found.append((f"slides[{index}].background.image", slide.background.image, "background image"))
+        for where, spec in [("defaults.transition", self.defaults.transition)] + [
+            (f"slides[{i}].transition", s.transition) for i, s in enumerate(self.slides) if s.transition is not None
+        ]:
+            if spec.file is not None:
+                found.append((f"{where}.file", spec.file, "transition file"))
+                for name, image in spec.texture_files().items():
+                    found.append((f"{where}.params.{name}", image, "image"))
         return found
 
     # -- cross-slide checks ------------------------------------------------------

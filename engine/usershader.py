@@ -23,7 +23,29 @@ from pathlib import Path
 
 from .errors import AssetError, SpecError
 
-__all__ = ["UniformParam", "UserTransition", "read_user_transition", "parse_uniforms", "resolve_user_params"]
+__all__ = [
+    "UniformParam",
+    "UserTransition",
+    "read_user_transition",
+    "parse_uniforms",
+    "resolve_user_params",
+    "user_transition_key",
+    "user_transition_file",
+]
+
+# A file transition travels through the timeline as "file:<absolute path>".
+_KEY_PREFIX = "file:"
+
+
+def user_transition_key(file: Path | str) -> str:
+    return _KEY_PREFIX + str(Path(file).absolute())
+
+
+def user_transition_file(key: str | None) -> Path | None:
+    """The file behind a transition key, or None for a built-in's name."""
+    if key is not None and key.startswith(_KEY_PREFIX):
+        return Path(key[len(_KEY_PREFIX) :])
+    return None
 
 # Uniforms the host provides; a file may redeclare them, they are not parameters.
 _HOST_UNIFORMS = {"progress", "ratio", "from", "to", "_fromR", "_toR"}

@@ -85,3 +85,34 @@ def test_bad_default_and_unsupported_type_are_spec_errors():
 def test_the_broken_file_still_parses_its_parameters():
     # Its error is for the compiler to find; reading parameters must not trip on it.
     assert read_user_transition(DATA / "Broken.glsl").params["amount"].default == 1.0
+
+
+def _deck_with(transition, tmp_path=None):
+    import engine
+
+    slides = [{"kind": "title", "title": "a"}, {"kind": "title", "title": "b", "transition": transition}]
+    return engine.load_deck({"slides": slides}, base_dir=DATA)
+
+
+def test_a_deck_names_a_file_relative_to_itself_and_its_image_parameters_too():
+    from engine.usershader import user_transition_file
+
+    deck = _deck_with({"file": "LumaMatte.glsl", "duration": 1, "params": {"luma": "../../../examples/assets/plate.png"}})
+    timing = deck.timings()[1]
+    assert user_transition_file(timing.transition) == DATA / "LumaMatte.glsl"
+    assert Path(timing.transition_params["luma"]).is_file() and timing.transition_params["softness"] == 0.1
+
+
+@pytest.mark.parametrize(
+    "transition,error,message",
+    [
+        ({"file": "LumaMatte.glsl"}, SpecError, r"^slides\[1\]\.transition\.params\.luma: LumaMatte\.glsl needs an image"),
+        ({"file": "LumaMatte.glsl", "params": {"luma": "gone.png"}}, AssetError, r"^slides\[1\]\.transition\.params\.luma: image not found"),
+        ({"file": "Gone.glsl"}, AssetError, r"^slides\[1\]\.transition\.file: transition file not found"),
+        ({"file": "ShutterBlinds.glsl", "params": {"count": "4"}}, SpecError, r"^slides\[1\]\.transition\.params\.count: must be integers"),
+        ({"name": "fade", "file": "Broken.glsl"}, SpecError, r"^slides\[1\]\.transition\.file: give a built-in name or a file"),
+    ],
+)
+def test_file_transition_mistakes_name_their_path(transition, error, message):
+    with pytest.raises(error, match=message):
+        _deck_with(transition)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
+from typing import Sequence
 
 from ..errors import BackendUnavailableError
 from .base import Compositor, FrameSpec, SlideHandle
@@ -39,14 +41,30 @@ def _load(name: str):
         raise BackendUnavailableError(f"compositor {name} cannot be loaded: {exc}") from exc
 
 
-def open_compositor(name: str, width: int, height: int, fallbacks: list[str] | None = None) -> Compositor:
+def open_compositor(
+    name: str,
+    width: int,
+    height: int,
+    fallbacks: list[str] | None = None,
+    glsl_files: Sequence[Path] = (),
+) -> Compositor:
     """Start compositor `name` ("auto", "gl" or "cpu") for frames of `width`×`height`.
 
     With "auto", each backend that fails to start adds a line to `fallbacks` (when
-    given) saying why, and the next one is tried.
+    given) saying why, and the next one is tried. `glsl_files` are user transition
+    files the render will run: only GL can, so they rule the numpy compositor out and
+    let "auto" take software GL.
     """
     if name != "auto" and name not in COMPOSITORS:
         raise BackendUnavailableError(f"unknown compositor {name!r}; use auto, {', '.join(COMPOSITORS)}")
+    if glsl_files:
+        needs = f"the transition file {Path(glsl_files[0]).name} is GLSL and needs the gl compositor"
+        if name == "cpu":
+            raise BackendUnavailableError(f"{needs}; drop --compositor cpu")
+        try:
+            return _load("gl")(width, height, keep_rgb=True)
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(f"{needs}, which cannot start here: {exc}") from exc
     candidates = list(COMPOSITORS) if name == "auto" else [name]
     reasons: list[str] = []
 

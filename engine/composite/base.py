@@ -24,8 +24,9 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 import numpy as np
 
 from ..colour import nv12_size, rgb_to_yuv
-from ..errors import SpecError
+from ..errors import BackendUnavailableError, SpecError
 from ..transitions import BUILTIN, resolve_params
+from ..usershader import user_transition_file
 
 __all__ = [
     "SlideHandle",
@@ -138,6 +139,12 @@ def plan_transition(frame: FrameSpec) -> TransitionStep | None:
         return None
     if frame.transition is None:
         raise SpecError("a frame with a target slide needs a transition name")
+    user_file = user_transition_file(frame.transition)
+    if user_file is not None:
+        raise BackendUnavailableError(
+            f"the transition file {user_file.name} is GLSL and needs the gl compositor; "
+            "this machine has no OpenGL (EGL) context to run it"
+        )
     params = resolve_params(frame.transition, frame.params)
     progress = float(frame.progress)
     if progress != progress:

@@ -15,13 +15,16 @@ imported only here, and only when a compositor is made.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..colour import KB, KR
-from ..errors import BackendUnavailableError, RenderError
+from ..errors import BackendUnavailableError, RenderError, SpecError
+from ..usershader import read_user_transition, user_transition_file
 from ..resources import shader_source
 from ._egl import preferred_device_index
 from .base import FrameSpec, SlideHandle
@@ -72,6 +75,7 @@ class _Slide:
     uv: Any  # moderngl.Texture, RG8 W/2×H/2
     y_fbo: Any
     uv_fbo: Any
+    rgb: Any = None  # the RGB texture, kept only for user transition files (keep_rgb)
 
 
 @dataclass
@@ -85,9 +89,14 @@ class GLCompositor:
 
     name = "gl"
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, keep_rgb: bool = False) -> None:
         check_size(width, height)
         self.width, self.height = width, height
+        # User gl-transitions files run in RGB, so slides keep their RGB texture too.
+        self.keep_rgb = keep_rgb
+        self._user_programs: dict[Path, _Program] = {}
+        self._images: dict[str, Any] = {}  # image parameters of user files, by path
+        self._rgb_target: tuple[Any, Any] | None = None  # (texture, framebuffer), made on first use
         self._closed = True  # until the context exists, close() has nothing to free
         self._ctx = _create_context()
         self._closed = False
@@ -133,15 +142,20 @@ class GLCompositor:
                     self._convert.program["plane"].value = plane
                     self._convert.vao.render(vertices=3)
             finally:
-                rgb.release()  # only the YUV planes are kept
+                if not self.keep_rgb:
+                    rgb.release()  # only the YUV planes are kept
         self._uploads += 1
-        slide = _Slide(SlideHandle(key, self._uploads), y, uv, y_fbo, uv_fbo)
+        slide = _Slide(SlideHandle(key, self._uploads), y, uv, y_fbo, uv_fbo, rgb if self.keep_rgb else None)
         self._slides[key] = slide
         return slide.handle
 
     def render(self, frame: FrameSpec) -> None:
         self._check_open()
         source = self._slide(frame.source)
+        user_file = user_transition_file(frame.transition) if frame.target is not None else None
+        if user_file is not None:
+            self._render_user(source, self._slide(frame.target), user_file, frame)
+            return
         step = plan_transition(frame)
         if step is None:
             self._current = (source.y_fbo, source.uv_fbo)  # a hold reads the slide itself
@@ -172,8 +186,9 @@ class GLCompositor:
         if self._current == (slide.y_fbo, slide.uv_fbo):
             self._current = None
         with self._ctx:
-            for gl_object in (slide.y_fbo, slide.uv_fbo, slide.y, slide.uv):
-                gl_object.release()
+            for gl_object in (slide.y_fbo, slide.uv_fbo, slide.y, slide.uv, slide.rgb):
+                if gl_object is not None:
+                    gl_object.release()
 
     def read_nv12(self, into: np.ndarray) -> None:
         self._check_open()
@@ -196,7 +211,81 @@ class GLCompositor:
         # Releasing the context frees every object made on it.
         self._slides.clear()
         self._programs.clear()
+        self._user_programs.clear()
+        self._images.clear()
+        self._rgb_target = None
         self._ctx.release()
+
+    # --- user gl-transitions files (RGB) -------------------------------------------------
+
+    def _render_user(self, source: _Slide, target: _Slide, file: Path, frame: FrameSpec) -> None:
+        if source.rgb is None or target.rgb is None:
+            raise RenderError("a transition file needs the slides' RGB: make the compositor with keep_rgb=True")
+        with self._ctx:
+            shader = self._user_program(file)
+            program = shader.program
+            texture, fbo = self._rgb_frame()
+            fbo.use()
+            source.rgb.use(0)
+            target.rgb.use(1)
+            ratio = self.width / self.height
+            for name, value in (("progress", min(max(float(frame.progress), 0.0), 1.0)), ("ratio", ratio),
+                                ("_fromR", ratio), ("_toR", ratio), ("_reel_size", (self.width, self.height))):
+                _set_uniform(program, name, value)
+            unit = 2
+            for name, value in frame.params.items():
+                if isinstance(value, str):  # a sampler2D parameter: an image file
+                    self._image(value).use(unit)
+                    _set_uniform(program, name, unit)
+                    unit += 1
+                else:
+                    _set_uniform(program, name, value)
+            shader.vao.render(vertices=3)
+            # Then the same RGB → YUV pass as an upload, into the frame's planes.
+            texture.use(0)
+            for plane, out in enumerate(self._out):
+                out.use()
+                self._convert.program["plane"].value = plane
+                self._convert.vao.render(vertices=3)
+        self._current = self._out
+
+    def _user_program(self, file: Path) -> _Program:
+        """A user file's program, compiled on first use; a SpecError if it does not compile.
+
+        Call with the context current.
+        """
+        shader = self._user_programs.get(file)
+        if shader is None:
+            source = read_user_transition(file).source
+            text = shader_source("user_prelude.glsl") + "\n#line 1\n" + source
+            try:
+                shader = self._compile(text)
+            except Exception as exc:  # moderngl.Error carries the compiler log
+                raise _compile_error(file, exc) from exc
+            _set_uniform(shader.program, "from", 0)
+            _set_uniform(shader.program, "to", 1)
+            self._user_programs[file] = shader
+        return shader
+
+    def _rgb_frame(self):
+        if self._rgb_target is None:
+            texture = self._ctx.texture((self.width, self.height), 4)
+            texture.filter = (self._ctx.NEAREST, self._ctx.NEAREST)
+            self._rgb_target = (texture, self._ctx.framebuffer([texture]))
+        return self._rgb_target
+
+    def _image(self, path: str):
+        """An image parameter as a texture, uploaded bottom-up (GL's convention) once."""
+        texture = self._images.get(path)
+        if texture is None:
+            from ..raster.background import open_image
+
+            with open_image(Path(path)) as image:
+                pixels = np.ascontiguousarray(np.asarray(image)[::-1])
+            texture = self._ctx.texture((pixels.shape[1], pixels.shape[0]), 4, data=pixels, alignment=1)
+            texture.repeat_x = texture.repeat_y = False
+            self._images[path] = texture
+        return texture
 
     # --- internals ----------------------------------------------------------------------
 
@@ -240,6 +329,17 @@ class GLCompositor:
         _set_uniform(shader.program, "to", 1)
         self._programs[name] = shader
         return shader
+
+
+def _compile_error(file: Path, exc: Exception) -> SpecError:
+    """The compiler's complaint about a user file as a one-line SpecError: file, line, message."""
+    text = str(exc)
+    # Mesa writes "0:8(50): error: ...", NVIDIA "0(8) : error C1008: ...".
+    found = re.search(r"\b\d+[:(](\d+)\)?(?:\(\d+\))?\s*:\s*error\b:?\s*(.*)", text)
+    if found:
+        return SpecError(f"{file.name}:{found[1]}: does not compile: {found[2].strip()}", "transition.file")
+    last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), text)
+    return SpecError(f"{file.name}: does not compile: {last}", "transition.file")
 
 
 def _set_uniform(program, name: str, value) -> None:
