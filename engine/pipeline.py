@@ -176,13 +176,11 @@ class _FrameProducer(threading.Thread):
 
         for index, segment in enumerate(self.timeline):
             if isinstance(segment, Hold):
-                self._composite(compositor, FrameSpec(handle(segment.slide)), segment.start, segment.frames)
+                self._composite(compositor, _frame_spec(segment, segment.start, handle), segment.start, segment.frames)
             elif isinstance(segment, Transition):
-                source, target = handle(segment.from_slide), handle(segment.to_slide)
                 try:
                     for frame in range(segment.start, segment.end):
-                        spec = FrameSpec(source, target, segment.name, segment.progress(frame), segment.params)
-                        self._composite(compositor, spec, frame, 1)
+                        self._composite(compositor, _frame_spec(segment, frame, handle), frame, 1)
                 except SpecError as exc:
                     # A user file that does not compile: say which slide brings it in.
                     if exc.path.startswith("transition"):
@@ -225,6 +223,15 @@ class _FrameProducer(threading.Thread):
                 if self._cancel.is_set():
                     return  # nobody is listening any more
                 continue
+
+
+def _frame_spec(segment: Hold | Transition, frame: int, handle: Callable[[int], object]) -> FrameSpec:
+    """What the compositor draws for `frame` of `segment`; `handle` gives a slide's upload."""
+    if isinstance(segment, Hold):
+        return FrameSpec(handle(segment.slide))
+    return FrameSpec(
+        handle(segment.from_slide), handle(segment.to_slide), segment.name, segment.progress(frame), segment.params
+    )
 
 
 def _glsl_files(timeline: Timeline) -> list[Path]:
@@ -354,16 +361,7 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
     rasterizer = SlideRasterizer(deck, output)
     comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
     try:
-        def upload(slide: int):
-            return comp.upload(*rasterizer.raster(slide))
-
-        if isinstance(segment, Hold):
-            spec = FrameSpec(upload(segment.slide))
-        else:
-            spec = FrameSpec(
-                upload(segment.from_slide), upload(segment.to_slide), segment.name, segment.progress(frame), segment.params
-            )
-        comp.render(spec)
+        comp.render(_frame_spec(segment, frame, lambda slide: comp.upload(*rasterizer.raster(slide))))
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
         comp.read_nv12(buffer)
         return buffer
