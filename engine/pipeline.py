@@ -4,7 +4,9 @@ The render thread owns the compositor (a GL context is current on one thread onl
 it rasterizes and uploads slides as the timeline reaches them, composites each
 segment and reads frames back into a small pool of reusable NV12 buffers. A Hold is
 composited once and handed over as one item with a repeat count; the encoder (on the
-calling thread) encodes that one buffer at N timestamps. The pool bounds memory: it is
+calling thread) encodes that one buffer at N timestamps. Motion and Transition frames
+are composited one by one; a slide in motion is uploaded once, as layers, and each
+of its frames carries its motion state. The pool bounds memory: it is
 the same for a 10 s video and a 10 min one.
 """
 
@@ -33,7 +35,7 @@ from .output import atomic_output, check_resources
 from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
-from .timeline import Hold, Timeline, Transition, build_timeline
+from .timeline import Hold, Motion, Timeline, Transition, build_timeline
 from .usershader import user_transition_file
 from .verify import luma_psnr, sample_points
 
@@ -158,29 +160,19 @@ class _FrameProducer(threading.Thread):
     def _produce(self, compositor) -> None:
         # The compositor holds what is on screen; the raster cache only needs to cover
         # a slide that comes back after it was released.
-        rasterizer = SlideRasterizer(self.deck, self.output, max_cached=1)
-        # Slides that look the same share a key, and one upload.
-        keys = [rasterizer.key(i) for i in range(len(self.deck.slides))]
-        uses = _uses(self.timeline, keys)
-        handles: dict[str, object] = {}
-
-        def handle(slide: int):
-            key = keys[slide]
-            if key not in handles:
-                with self.clock("raster"):
-                    _, image = rasterizer.raster(slide)
-                with self.clock("upload"):
-                    handles[key] = compositor.upload(key, image)
-                self.slides_uploaded += 1
-            return handles[key]
+        slides = _SlideSource(self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1)
+        uses = _uses(self.timeline, slides.keys)
 
         for index, segment in enumerate(self.timeline):
             if isinstance(segment, Hold):
-                self._composite(compositor, _frame_spec(segment, segment.start, handle), segment.start, segment.frames)
+                self._composite(compositor, slides.frame(segment, segment.start), segment.start, segment.frames)
+            elif isinstance(segment, Motion):
+                for frame in range(segment.start, segment.end):
+                    self._composite(compositor, slides.frame(segment, frame), frame, 1)
             elif isinstance(segment, Transition):
                 try:
                     for frame in range(segment.start, segment.end):
-                        self._composite(compositor, _frame_spec(segment, frame, handle), frame, 1)
+                        self._composite(compositor, slides.frame(segment, frame), frame, 1)
                 except SpecError as exc:
                     # A user file that does not compile: say which slide brings it in.
                     if exc.path.startswith("transition"):
@@ -189,11 +181,11 @@ class _FrameProducer(threading.Thread):
             # Keep few slides uploaded, so memory does not grow with the deck: drop those
             # no later segment shows, then those shown again furthest in the future
             # (they are rasterized again when they come back).
-            for key in [k for k in handles if _next_use(uses[k], index) is None]:
-                compositor.release(handles.pop(key))
-            while len(handles) > _MAX_LIVE_SLIDES:
-                furthest = max(handles, key=lambda k: _next_use(uses[k], index))
-                compositor.release(handles.pop(furthest))
+            for key in [k for k in slides.handles if _next_use(uses[k], index) is None]:
+                slides.release(key)
+            while len(slides.handles) > _MAX_LIVE_SLIDES:
+                slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index)))
+        self.slides_uploaded = slides.uploaded
 
     def _composite(self, compositor, spec: FrameSpec, first_pts: int, count: int) -> None:
         buffer = self._take_buffer()
@@ -225,13 +217,67 @@ class _FrameProducer(threading.Thread):
                 continue
 
 
-def _frame_spec(segment: Hold | Transition, frame: int, handle: Callable[[int], object]) -> FrameSpec:
-    """What the compositor draws for `frame` of `segment`; `handle` gives a slide's upload."""
-    if isinstance(segment, Hold):
-        return FrameSpec(handle(segment.slide))
-    return FrameSpec(
-        handle(segment.from_slide), handle(segment.to_slide), segment.name, segment.progress(frame), segment.params
-    )
+class _SlideSource:
+    """Slides for one compositor: rasterized and uploaded on first use, as layers when they move.
+
+    `frame(segment, n)` is the FrameSpec of frame n, with the motion state of each slide
+    in motion at that frame. Slides that look the same share a key, and one upload.
+    """
+
+    def __init__(self, deck, output: Output, timeline: Timeline, compositor, clock: _StageClock | None = None, max_cached: int = 4) -> None:
+        self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
+        self.clock = clock or _StageClock()
+        self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached)
+        self.keys = [self.rasterizer.key(i) for i in range(len(deck.slides))]
+        motion = getattr(deck, "motion", None)
+        self.motions = [motion(i) if callable(motion) else None for i in range(len(deck.slides))]
+        self.handles: dict[str, object] = {}
+        self._items: dict[str, int] = {}  # build items of each layered upload
+        self.uploaded = 0
+
+    def handle(self, slide: int):
+        key = self.keys[slide]
+        if key not in self.handles:
+            if self.motions[slide] is None:
+                with self.clock("raster"):
+                    _, image = self.rasterizer.raster(slide)
+                with self.clock("upload"):
+                    self.handles[key] = self.compositor.upload(key, image)
+            else:
+                with self.clock("raster"):
+                    layers = self.rasterizer.layers(slide)
+                with self.clock("upload"):
+                    self.handles[key] = self.compositor.upload_layers(key, layers)
+                self._items[key] = layers.count
+            self.uploaded += 1
+        return self.handles[key]
+
+    def state(self, slide: int, frame: int):
+        motion = self.motions[slide]
+        if motion is None:
+            return None
+        items = self._items[self.keys[slide]]
+        return motion.state(self.timeline.slide_time(slide, frame), items, self.output.width, self.output.height)
+
+    def frame(self, segment, frame: int) -> FrameSpec:
+        """What the compositor draws for `frame` of `segment`."""
+        if isinstance(segment, (Hold, Motion)):
+            handle = self.handle(segment.slide)
+            return FrameSpec(handle, source_state=self.state(segment.slide, frame))
+        source, target = self.handle(segment.from_slide), self.handle(segment.to_slide)
+        return FrameSpec(
+            source,
+            target,
+            segment.name,
+            segment.progress(frame),
+            segment.params,
+            source_state=self.state(segment.from_slide, frame),
+            target_state=self.state(segment.to_slide, frame),
+        )
+
+    def release(self, key: str) -> None:
+        self.compositor.release(self.handles.pop(key))
+        self._items.pop(key, None)
 
 
 def _glsl_files(timeline: Timeline) -> list[Path]:
@@ -244,7 +290,7 @@ def _uses(timeline: Timeline, keys: list[str]) -> dict[str, list[int]]:
     """For each slide key, the indices of the segments that show it, in order."""
     uses: dict[str, list[int]] = defaultdict(list)
     for index, segment in enumerate(timeline):
-        slides = (segment.slide,) if isinstance(segment, Hold) else (segment.from_slide, segment.to_slide)
+        slides = (segment.from_slide, segment.to_slide) if isinstance(segment, Transition) else (segment.slide,)
         for key in {keys[slide] for slide in slides}:
             uses[key].append(index)
     return uses
@@ -358,10 +404,9 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
         raise SpecError(f"{seconds:g} s is outside the video (0 to {timeline.duration:g} s)", "at")
     frame = timeline.frame_at(seconds)
     segment = timeline.segment_at(frame)
-    rasterizer = SlideRasterizer(deck, output)
     comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
     try:
-        comp.render(_frame_spec(segment, frame, lambda slide: comp.upload(*rasterizer.raster(slide))))
+        comp.render(_SlideSource(deck, output, timeline, comp).frame(segment, frame))
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
         comp.read_nv12(buffer)
         return buffer

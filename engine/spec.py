@@ -31,6 +31,12 @@ Rules worth knowing:
   deck file's folder, or `load_deck`'s ``base_dir``, or the current folder for decks
   given as dicts. The model holds them absolute.
 - A deck file may carry a ``"$schema"`` key for editors; it is ignored.
+- ``motion`` (on a slide, or in ``defaults`` for every slide) turns on Ken Burns
+  (image slides), staggered builds of the text, and background drift; ``true`` takes
+  a motion's defaults, ``false`` turns off one that ``defaults.motion`` turned on.
+  A motion that cannot apply to a slide (Ken Burns without a picture, drift over a
+  flat colour) is skipped when it comes from the defaults, and an error when the
+  slide asks for it.
 
 Every problem `load_deck` finds is a `SpecError` whose message starts with the JSON
 path of the offending value (``slides[3].duration: must be > 0``), or an `AssetError`
@@ -69,6 +75,7 @@ from pydantic_core import PydanticCustomError
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
+from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, SlideMotion
 from .timeline import SlideTiming
 from .transitions import BUILTIN, resolve_params
 from .usershader import read_user_transition, resolve_user_params, user_transition_key
@@ -80,6 +87,7 @@ __all__ = [
     "Background",
     "Gradient",
     "TransitionSpec",
+    "MotionSpec",
     "TitleSlide",
     "BulletsSlide",
     "ImageSlide",
@@ -451,11 +459,79 @@ TransitionField = Annotated[
 ]
 
 
+# ---------------------------------------------------------------------------------
+# Motion inside a slide (engine/motion.py)
+
+ZoomFactor = Annotated[float, Field(strict=False, ge=1.0, le=4.0)]
+
+
+class KenBurnsSpec(_SpecModel):
+    """A slow zoom from `zoom[0]` to `zoom[1]` across the picture, with an optional camera pan."""
+
+    zoom: Annotated[list[ZoomFactor], Field(min_length=2, max_length=2)] = Field(default_factory=lambda: [1.0, 1.12])
+    pan: Literal[tuple(PAN_DIRECTIONS)] = "none"  # type: ignore[valid-type]
+    easing: EasingName = "linear"
+
+    def motion(self) -> KenBurns:
+        return KenBurns(self.zoom[0], self.zoom[1], self.pan, parse_easing(self.easing))
+
+
+class BuildSpec(_SpecModel):
+    """The slide's text items enter one after another over `duration` seconds.
+
+    `delay` counts from the slide's first frame; by default the build starts as the
+    transition into the slide ends.
+    """
+
+    style: Literal["rise", "fade", "slide"] = "rise"
+    duration: Seconds = 1.0
+    delay: TransitionSeconds | None = None
+    easing: EasingName = "ease-out-cubic"
+
+
+class DriftSpec(_SpecModel):
+    """The background, drawn `amount` larger than the frame, drifts across that margin."""
+
+    amount: Annotated[float, Field(strict=False, ge=0.01, le=0.3)] = 0.06
+    direction: Literal["left", "right", "up", "down"] = "right"
+
+    def motion(self) -> Drift:
+        return Drift(self.amount, self.direction)
+
+
+def _switch(value: object) -> object:
+    # true is the motion with its defaults; false (like null) is "off", which overrides
+    # defaults.motion because the key was given.
+    if value is True:
+        return {}
+    return None if value is False else value
+
+
+def _motion_shorthand(value: object) -> object:
+    # "motion": false switches every motion off for the slide.
+    return {"ken_burns": False, "build": False, "drift": False} if value is False else value
+
+
+class MotionSpec(_SpecModel):
+    """Which motions a slide runs; each is an object, `true` (its defaults) or `false`.
+
+    A key left out is not "off": the slide keeps what ``defaults.motion`` says.
+    """
+
+    ken_burns: Annotated[KenBurnsSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, KenBurnsSpec])] = None
+    build: Annotated[BuildSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, BuildSpec])] = None
+    drift: Annotated[DriftSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, DriftSpec])] = None
+
+
+MotionField = Annotated[MotionSpec, BeforeValidator(_motion_shorthand, json_schema_input_type=Union[bool, MotionSpec])]
+
+
 class Defaults(_SpecModel):
     """What a slide gets when it does not say."""
 
     slide_duration: Seconds = 5.0
     transition: TransitionField = Field(default_factory=TransitionSpec)
+    motion: MotionField | None = None
 
 
 class _SlideBase(_SpecModel):
@@ -465,6 +541,7 @@ class _SlideBase(_SpecModel):
     duration: Seconds | None = None
     background: BackgroundField | None = None
     transition: TransitionField | None = None
+    motion: MotionField | None = None
 
 
 class TitleSlide(_SlideBase):
@@ -579,9 +656,43 @@ class Deck(_SpecModel):
                     transition_duration=0.0 if into is None else into.duration,
                     transition_params={} if into is None else into.resolved_params(),
                     transition_easing=LINEAR if into is None else into.curve,
+                    motion=() if self.motion(index) is None else self.motion(index).windows,
                 )
             )
         return timings
+
+    def motion(self, index: int) -> SlideMotion | None:
+        """What moves on slide `index`, or None for a still slide.
+
+        A slide's own ``motion`` keys override those of ``defaults.motion``; motions
+        that cannot apply to the slide are left out (the validator has already refused
+        those the slide asked for itself).
+        """
+        slide = self.slides[index]
+        chosen = {}
+        for source in (self.defaults.motion, slide.motion):
+            if source is not None:
+                chosen.update({key: getattr(source, key) for key in source.model_fields_set})
+        kb, build, drift = (chosen.get(key) or None for key in ("ken_burns", "build", "drift"))
+        if kb is not None and not isinstance(slide, ImageSlide):
+            kb = None
+        if build is not None and not _has_text(slide):
+            build = None
+        if drift is not None and (kb is not None or not _background_moves(slide_background_of(self, index))):
+            drift = None
+        if kb is None and build is None and drift is None:
+            return None
+        return SlideMotion(
+            self.slide_duration(index),
+            ken_burns=kb.motion() if kb else None,
+            build=None if build is None else Build(
+                build.style,
+                self._seconds_into(index) if build.delay is None else build.delay,
+                build.duration,
+                parse_easing(build.easing),
+            ),
+            drift=drift.motion() if drift else None,
+        )
 
     def total_duration(self) -> float:
         """Seconds of video: Σ slide durations − Σ transition durations (they overlap)."""
@@ -647,6 +758,45 @@ class Deck(_SpecModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _motions_fit_their_slides(self) -> Deck:
+        for index, slide in enumerate(self.slides):
+            own = slide.motion
+            if own is not None and own.ken_burns and not isinstance(slide, ImageSlide):
+                _fail(
+                    f"Ken Burns moves an image slide's picture; a {slide.kind} slide has none",
+                    "slides", index, "motion", "ken_burns",
+                )
+            if own is not None and own.drift and not _background_moves(slide_background_of(self, index)):
+                _fail(
+                    "drift moves the background, and a flat colour does not show it; "
+                    "use a gradient or an image background",
+                    "slides", index, "motion", "drift",
+                )
+            motion = self.motion(index)
+            if motion is None:
+                continue
+            for neighbour in (index, index + 1):
+                into = self.transition_into(neighbour) if neighbour < len(self.slides) else None
+                if into is not None and into.file is not None:
+                    _fail(
+                        f"slides[{index}] moves, and a transition file ({into.file.name}) cannot blend a slide "
+                        "in motion yet; use a built-in transition there or turn the motion off",
+                        "slides", neighbour, "transition", "file",
+                    )
+            if motion.build is None:
+                continue
+            build = motion.build
+            if build.delay + build.duration > motion.duration + _SECONDS_SLACK:
+                from_defaults = own is None or not own.build
+                path = ("defaults", "motion", "build") if from_defaults else ("slides", index, "motion", "build")
+                _fail(
+                    f"the {_seconds(build.duration)} build starting {_seconds(build.delay)} into slides[{index}] "
+                    f"ends after the slide ({self._describe_duration(index)})",
+                    *path,
+                )
+        return self
+
     def _describe_transition(self, index: int) -> str:
         into = self.transition_into(index)
         name = "cut" if into is None else into.name
@@ -667,6 +817,21 @@ class Deck(_SpecModel):
             if candidate is not None and self.slides[candidate].transition is not None:
                 return ("slides", candidate, "transition", "duration")
         return ("slides", short_slide, "duration")
+
+
+def slide_background_of(deck: Deck, index: int) -> Background:
+    """The background slide `index` is drawn on: its own, else the theme's."""
+    own = deck.slides[index].background
+    return own if own is not None else deck.theme.background
+
+
+def _background_moves(background: Background) -> bool:
+    # A flat colour looks the same wherever it is; drifting it only costs frames.
+    return background.color is None
+
+
+def _has_text(slide: object) -> bool:
+    return not isinstance(slide, ImageSlide) or slide.caption is not None
 
 
 # ---------------------------------------------------------------------------------

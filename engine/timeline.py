@@ -10,6 +10,12 @@ Pure arithmetic: no files, no GL. The rules (also in docs/design.md):
 - A transition of N frames is at time (k + 1) / (N + 1) on its k-th frame: never
   exactly 0 or 1, which would repeat the hold frames on either side of it. Its
   easing curve turns that time into progress.
+- A slide with motion (engine.motion) gives the intervals in which its picture
+  changes. Frames of a hold inside one (strictly after its start, before its end)
+  become a Motion segment, composited one by one; the rest stay Holds, composited
+  once and encoded N times.
+- Frame f shows time f / fps; a slide is `t = f / fps − start` seconds into its time
+  on screen (Timeline.slide_time).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Iterator, Sequence, Union
 
 from .easing import LINEAR, Easing
 
-__all__ = ["SlideTiming", "Hold", "Transition", "Segment", "Timeline", "build_timeline"]
+__all__ = ["SlideTiming", "Hold", "Motion", "Transition", "Segment", "Timeline", "build_timeline"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class SlideTiming:
     transition_duration: float = 0.0
     transition_params: dict = field(default_factory=dict, compare=False, hash=False)
     transition_easing: Easing = LINEAR
+    # Slide-local [start, end) seconds in which the slide's own picture changes.
+    motion: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,20 @@ class Transition:
         return self.easing((frame - self.start + 1) / (self.frames + 1))
 
 
-Segment = Union[Hold, Transition]
+@dataclass(frozen=True)
+class Motion:
+    """`slide` alone on screen for frames [start, end), changing every frame."""
+
+    slide: int
+    start: int
+    end: int
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+Segment = Union[Hold, Motion, Transition]
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,10 @@ class Timeline:
     def frame_at(self, seconds: float) -> int:
         """The frame on screen at time `seconds` (clamped to the video)."""
         return min(max(math.floor(seconds * self.fps + 1e-9), 0), self.frame_count - 1)
+
+    def slide_time(self, slide: int, frame: int) -> float:
+        """Seconds slide `slide` has been on screen at frame `frame` (its first frame: 0)."""
+        return frame / self.fps - self.slide_starts[slide]
 
     def __iter__(self) -> Iterator[Segment]:
         return iter(self.segments)
@@ -149,8 +174,28 @@ def build_timeline(slides: Sequence[SlideTiming], fps: int) -> Timeline:
         hold_to = starts[i + 1] if i + 1 < len(slides) else end_time
         h0, h1 = _frame(hold_from, fps), _frame(hold_to, fps)
         if h1 > h0:
-            segments.append(Hold(i, h0, h1))
+            segments.extend(_split_hold(i, h0, h1, starts[i], slide.motion, fps))
     return Timeline(fps, tuple(segments), tuple(starts))
+
+
+def _split_hold(slide: int, h0: int, h1: int, start: float, motion, fps: int) -> list[Segment]:
+    """Frames [h0, h1) of `slide`: Motion where its picture changes, Holds between."""
+    moving = [False] * (h1 - h0)
+    for m0, m1 in motion:
+        # Frames strictly inside (m0, m1) change; at or before m0 the picture is still
+        # the one at m0, at or after m1 the one at m1.
+        first = max(h0, math.floor((start + m0) * fps + 1e-9) + 1)
+        last = min(h1, math.ceil((start + m1) * fps - 1e-9))
+        for frame in range(first, last):
+            moving[frame - h0] = True
+    segments: list[Segment] = []
+    run_start = h0
+    for frame in range(h0 + 1, h1 + 1):
+        if frame == h1 or moving[frame - h0] != moving[run_start - h0]:
+            kind = Motion if moving[run_start - h0] else Hold
+            segments.append(kind(slide, run_start, frame))
+            run_start = frame
+    return segments
 
 
 def _overlap(slide: SlideTiming) -> float:

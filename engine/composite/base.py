@@ -12,6 +12,11 @@ is read back as one NV12 buffer, the format the encoders take.
     c.read_nv12(into=buffer)                                 # W*H*3/2 bytes
     c.close()
 
+A slide in motion is uploaded as layers instead (`upload_layers`, engine.raster.layers)
+and every frame that shows it carries its `MotionState` (engine.motion): the
+compositor first draws the slide in that state (see engine.composite.layers), then
+holds or transitions as for any slide.
+
 Compositors are not thread-safe: create, use and close one on a single thread (a GL
 context is current on one thread only).
 """
@@ -25,6 +30,8 @@ import numpy as np
 
 from ..colour import nv12_size, rgb_to_yuv
 from ..errors import BackendUnavailableError, SpecError
+from ..motion import MotionState
+from ..raster.layers import SlideLayers
 from ..transitions import BUILTIN, resolve_params
 from ..usershader import user_transition_file
 
@@ -37,6 +44,7 @@ __all__ = [
     "check_size",
     "check_image",
     "check_into",
+    "check_layers",
 ]
 
 PlaneParams = Mapping[str, object]
@@ -60,6 +68,9 @@ class FrameSpec:
     progress: float = 0.0
     # Resolved parameters (engine.transitions.resolve_params): floats and RGB triples.
     params: Mapping[str, Any] = field(default_factory=dict)
+    # Where a layered slide's layers are in this frame; None for a slide uploaded whole.
+    source_state: MotionState | None = None
+    target_state: MotionState | None = None
 
 
 @runtime_checkable
@@ -72,6 +83,9 @@ class Compositor(Protocol):
 
     def upload(self, key: str, image: np.ndarray) -> SlideHandle:
         """Take an H×W×3/×4 uint8 sRGB slide at the output size; convert it to YUV once."""
+
+    def upload_layers(self, key: str, layers: SlideLayers) -> SlideHandle:
+        """Take a slide in motion as layers at the output size; convert them to YUV once."""
 
     def render(self, frame: FrameSpec) -> None:
         """Composite `frame` into the compositor's current frame."""
@@ -113,6 +127,24 @@ def check_into(into: np.ndarray, width: int, height: int) -> None:
         raise ValueError(f"read_nv12 needs a flat uint8 array of {size} bytes (W*H*3/2), got {got}")
     if not into.flags.c_contiguous or not into.flags.writeable:
         raise ValueError("read_nv12 needs a contiguous, writable array")
+
+
+def check_layers(layers: SlideLayers, width: int, height: int) -> None:
+    """A ValueError unless `layers` are a layered slide for a width×height output."""
+    if not isinstance(layers, SlideLayers):
+        raise ValueError(f"upload_layers takes SlideLayers, got {type(layers).__name__}")
+    for name in ("static", "items"):
+        layer = getattr(layers, name)
+        if layer is not None and (layer.dtype != np.uint8 or layer.shape != (height, width, 4)):
+            raise ValueError(f"the {name} layer must be {width}×{height} RGBA uint8, got {layer.dtype} {layer.shape}")
+    back = layers.back
+    if back.dtype != np.uint8 or back.ndim != 3 or back.shape[2] != 3 or back.shape[0] % 2 or back.shape[1] % 2:
+        raise ValueError(f"the back layer must be an even-sized RGB uint8 image, got {back.dtype} {back.shape}")
+    if layers.rows.shape != (height,):
+        raise ValueError(f"rows must give one item per frame row ({height}), got shape {layers.rows.shape}")
+    left, top, right, bottom = layers.region
+    if not (0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise ValueError(f"the back layer's region {layers.region} is not inside the {width}×{height} frame")
 
 
 @dataclass(frozen=True)

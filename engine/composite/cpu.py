@@ -3,7 +3,8 @@
 Slides are held as NV12 buffers (`engine.colour.rgb_to_nv12`, once per slide); a
 transition frame runs the transition's numpy twin (`engine.composite.twins`, one per
 shader, mirroring its arithmetic) on each plane, with scratch buffers made once per
-compositor.
+compositor. A slide in motion is held as `LayerPlanes` and drawn in its frame's
+state into one of two scratch frames (`engine.composite.layers`) before that.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import numpy as np
 
 from ..colour import nv12_planes, nv12_size, rgb_to_nv12
 from ..errors import RenderError
-from .base import FrameSpec, SlideHandle, check_image, check_into, check_size, plan_transition
+from .base import FrameSpec, SlideHandle, check_image, check_into, check_layers, check_size, plan_transition
+from .layers import LayerPlanes, LayerWork, compose_plane, plan_layers, prepare_layers
 from .twins import TWINS, Workspace
 
 __all__ = ["CPUCompositor", "TWINS"]
@@ -32,9 +34,11 @@ class CPUCompositor:
         check_size(width, height)
         self.width, self.height = width, height
         self._handles: dict[str, SlideHandle] = {}
-        self._slides: list[np.ndarray | None] = []  # flat NV12 buffers, by handle index
+        self._slides: list[np.ndarray | LayerPlanes | None] = []  # NV12 buffers or layers, by handle index
         self._frame = np.empty(nv12_size(width, height), dtype=np.uint8)
         self._work = Workspace(width, height)  # the twins' scratch, reused by every frame
+        self._moving: list[np.ndarray] = []  # two frames for slides in motion, made on first use
+        self._layer_work: LayerWork | None = None
         self._current: np.ndarray | None = None
         self._closed = False
 
@@ -42,20 +46,29 @@ class CPUCompositor:
         self._check_open()
         if key in self._handles:
             return self._handles[key]
-        nv12 = rgb_to_nv12(check_image(image, self.width, self.height))
+        return self._add(key, rgb_to_nv12(check_image(image, self.width, self.height)))
+
+    def upload_layers(self, key: str, layers) -> SlideHandle:
+        self._check_open()
+        if key in self._handles:
+            return self._handles[key]
+        check_layers(layers, self.width, self.height)
+        return self._add(key, prepare_layers(layers, self.width, self.height))
+
+    def _add(self, key: str, slide) -> SlideHandle:
         handle = SlideHandle(key, len(self._slides))
-        self._slides.append(nv12)
+        self._slides.append(slide)
         self._handles[key] = handle
         return handle
 
     def render(self, frame: FrameSpec) -> None:
         self._check_open()
-        source = self._slide(frame.source)
+        source = self._picture(frame.source, frame.source_state, 0)
         step = plan_transition(frame)
         if step is None:
             self._current = source  # a hold is the slide itself: nothing to compute
             return
-        target = self._slide(frame.target)
+        target = self._picture(frame.target, frame.target_state, 1)
         twin = TWINS.get(step.name)
         if twin is None:  # a catalogue entry without its twin: our bug, not the deck's
             raise RenderError(f"transition {step.name!r} has no numpy implementation")
@@ -69,6 +82,34 @@ class CPUCompositor:
         for out, a, b, params in planes:
             twin(out, a, b, progress, params, self._work)
         self._current = self._frame
+
+    def _picture(self, handle: SlideHandle, state, slot: int) -> np.ndarray:
+        """The slide as an NV12 buffer: itself, or its layers drawn in `state` into frame `slot`."""
+        slide = self._slide(handle)
+        if not isinstance(slide, LayerPlanes):
+            return slide
+        if state is None:
+            raise ValueError(f"{handle.key} is a slide in motion: its frames need a MotionState")
+        if not self._moving:
+            self._moving = [np.empty(nv12_size(self.width, self.height), dtype=np.uint8) for _ in range(2)]
+            self._layer_work = LayerWork(self.width)
+        out = self._moving[slot]
+        y_out, uv_out = nv12_planes(out, self.width, self.height)
+        luma, chroma = plan_layers(slide, state)
+        static, items = slide.static, slide.items
+        compose_plane(
+            y_out, slide.back_y,
+            None if static is None else (static.y, static.alpha, static.open_box[0], static.ink_rows[0]),
+            None if items is None else (items.y, items.alpha),
+            slide.rows, luma, self._layer_work,
+        )
+        compose_plane(
+            uv_out, slide.back_uv,
+            None if static is None else (static.uv, static.alpha_uv, static.open_box[1], static.ink_rows[1]),
+            None if items is None else (items.uv, items.alpha_uv),
+            slide.rows_uv, chroma, self._layer_work,
+        )
+        return out
 
     def release(self, handle: SlideHandle) -> None:
         self._check_open()
@@ -86,10 +127,11 @@ class CPUCompositor:
     def close(self) -> None:
         self._slides.clear()
         self._handles.clear()
+        self._moving.clear()
         self._current = None
         self._closed = True
 
-    def _slide(self, handle: SlideHandle) -> np.ndarray:
+    def _slide(self, handle: SlideHandle) -> np.ndarray | LayerPlanes:
         if not isinstance(handle, SlideHandle) or self._handles.get(handle.key) != handle:
             raise ValueError(f"{handle!r} was not uploaded to this compositor")
         return self._slides[handle.index]

@@ -28,7 +28,8 @@ from ..usershader import read_user_transition, user_transition_file
 from ..resources import shader_source
 from ._egl import preferred_device_index
 from .base import FrameSpec, SlideHandle
-from .base import check_image, check_into, check_size, plan_transition
+from .base import check_image, check_into, check_layers, check_size, plan_transition
+from .layers import LayerPlanes, PlaneStep, plan_layers, prepare_layers
 
 __all__ = ["GLCompositor", "bt709_rows"]
 
@@ -79,6 +80,17 @@ class _Slide:
 
 
 @dataclass
+class _Layered:
+    """A slide in motion: its layers as textures, per plane (engine.composite.layers)."""
+
+    handle: SlideHandle
+    back_size: tuple[int, int]
+    region: tuple[int, int, int, int]
+    count: int  # build items
+    textures: list[dict[str, Any]]  # per plane (Y, CbCr): sampler name → texture
+
+
+@dataclass
 class _Program:
     program: Any
     vao: Any
@@ -100,8 +112,9 @@ class GLCompositor:
         self._closed = True  # until the context exists, close() has nothing to free
         self._ctx = _create_context()
         self._closed = False
-        self._slides: dict[str, _Slide] = {}
+        self._slides: dict[str, _Slide | _Layered] = {}
         self._programs: dict[str, _Program] = {}
+        self._moving: list[_Slide] = []  # two targets for slides in motion, made on first use
         self._uploads = 0  # handle indices stay unique after releases
         self._current: tuple[Any, Any] | None = None  # (Y framebuffer, CbCr framebuffer)
         try:
@@ -149,18 +162,35 @@ class GLCompositor:
         self._slides[key] = slide
         return slide.handle
 
+    def upload_layers(self, key: str, layers) -> SlideHandle:
+        self._check_open()
+        if key in self._slides:
+            return self._slides[key].handle
+        check_layers(layers, self.width, self.height)
+        planes = prepare_layers(layers, self.width, self.height)
+        with self._ctx:
+            textures = [_layer_textures(self._ctx, planes, plane) for plane in (0, 1)]
+        self._uploads += 1
+        # The textures hold the pixels now; the arrays go.
+        slide = _Layered(SlideHandle(key, self._uploads), planes.back_size, planes.region, planes.count, textures)
+        self._slides[key] = slide
+        return slide.handle
+
     def render(self, frame: FrameSpec) -> None:
         self._check_open()
-        source = self._slide(frame.source)
         user_file = user_transition_file(frame.transition) if frame.target is not None else None
         if user_file is not None:
-            self._render_user(source, self._slide(frame.target), user_file, frame)
+            source, target = self._slide(frame.source), self._slide(frame.target)
+            if isinstance(source, _Layered) or isinstance(target, _Layered):
+                raise RenderError("a transition file cannot blend a slide in motion")
+            self._render_user(source, target, user_file, frame)
             return
+        source = self._picture(frame.source, frame.source_state, 0)
         step = plan_transition(frame)
         if step is None:
             self._current = (source.y_fbo, source.uv_fbo)  # a hold reads the slide itself
             return
-        target = self._slide(frame.target)
+        target = self._picture(frame.target, frame.target_state, 1)
         with self._ctx:
             shader = self._transition(step.name)
             program = shader.program
@@ -183,6 +213,11 @@ class GLCompositor:
         self._check_open()
         slide = self._slide(handle)
         del self._slides[handle.key]
+        if isinstance(slide, _Layered):
+            with self._ctx:
+                for texture in (t for plane in slide.textures for t in plane.values()):
+                    texture.release()
+            return
         if self._current == (slide.y_fbo, slide.uv_fbo):
             self._current = None
         with self._ctx:
@@ -210,11 +245,54 @@ class GLCompositor:
         self._current = None
         # Releasing the context frees every object made on it.
         self._slides.clear()
+        self._moving.clear()
         self._programs.clear()
         self._user_programs.clear()
         self._images.clear()
         self._rgb_target = None
         self._ctx.release()
+
+    # --- slides in motion -----------------------------------------------------------------
+
+    def _picture(self, handle: SlideHandle, state, slot: int) -> _Slide:
+        """The slide's planes: its own, or its layers drawn in `state` into target `slot`."""
+        slide = self._slide(handle)
+        if not isinstance(slide, _Layered):
+            return slide
+        if state is None:
+            raise ValueError(f"{handle.key} is a slide in motion: its frames need a MotionState")
+        with self._ctx:
+            if not self._moving:
+                for _ in range(2):
+                    y, uv, (y_fbo, uv_fbo) = self._planes()
+                    self._moving.append(_Slide(handle, y, uv, y_fbo, uv_fbo))
+            out = self._moving[slot]
+            shader = self._motion_program()
+            program = shader.program
+            for fbo, textures, step in zip((out.y_fbo, out.uv_fbo), slide.textures, plan_layers(slide, state)):
+                fbo.use()
+                for unit, name in enumerate(_LAYER_SAMPLERS):
+                    texture = textures.get(name, textures["back"])  # absent layers: any bound texture
+                    texture.use(unit)
+                _set_uniform(program, "has_static", "static_colour" in textures)
+                _set_uniform(program, "has_items", "item_colour" in textures)
+                _set_uniform(program, "back_map", tuple(float(v) for v in step.back_map))
+                items = program.get("items", None)
+                if items is not None:
+                    table = np.zeros((32, 3), dtype=np.float32)
+                    table[: len(step.items)] = step.items
+                    items.write(table.tobytes())
+                shader.vao.render(vertices=3)
+        return out
+
+    def _motion_program(self) -> _Program:
+        shader = self._programs.get("<motion>")
+        if shader is None:
+            shader = self._compile(shader_source("motion.frag"))
+            for unit, name in enumerate(_LAYER_SAMPLERS):
+                _set_uniform(shader.program, name, unit)
+            self._programs["<motion>"] = shader
+        return shader
 
     # --- user gl-transitions files (RGB) -------------------------------------------------
 
@@ -293,7 +371,7 @@ class GLCompositor:
         if self._closed:
             raise RenderError("the compositor is closed")
 
-    def _slide(self, handle: SlideHandle) -> _Slide:
+    def _slide(self, handle: SlideHandle) -> _Slide | _Layered:
         slide = self._slides.get(getattr(handle, "key", None))
         if slide is None or slide.handle != handle:
             raise ValueError(f"{handle!r} was not uploaded to this compositor")
@@ -329,6 +407,29 @@ class GLCompositor:
         _set_uniform(shader.program, "to", 1)
         self._programs[name] = shader
         return shader
+
+
+_LAYER_SAMPLERS = ("back", "static_colour", "static_alpha", "item_colour", "item_alpha", "rows")
+
+
+def _layer_textures(ctx, planes: LayerPlanes, plane: int) -> dict[str, Any]:
+    """One plane's layer textures (0: luma, 1: chroma), by sampler name."""
+    arrays = {"back": planes.back_y if plane == 0 else planes.back_uv}
+    for prefix, front in (("static", planes.static), ("item", planes.items)):
+        if front is not None:
+            arrays[f"{prefix}_colour"] = front.y if plane == 0 else front.uv
+            arrays[f"{prefix}_alpha"] = front.alpha if plane == 0 else front.alpha_uv
+    if planes.items is not None:
+        arrays["rows"] = (planes.rows if plane == 0 else planes.rows_uv).reshape(-1, 1)
+    textures = {}
+    for name, array in arrays.items():
+        array = np.ascontiguousarray(array)
+        components = array.shape[2] if array.ndim == 3 else 1
+        texture = ctx.texture((array.shape[1], array.shape[0]), components, data=array, alignment=1)
+        texture.filter = (ctx.NEAREST, ctx.NEAREST)
+        texture.repeat_x = texture.repeat_y = False
+        textures[name] = texture
+    return textures
 
 
 def _compile_error(file: Path, exc: Exception) -> SpecError:

@@ -28,14 +28,15 @@ import numpy as np
 from ..errors import AssetError
 from ..layout import LAYOUT_VERSION, FontSet, SlideLayout, layout_slide, resolve_fonts
 from .background import render_background
+from .layers import SlideLayers, slide_layers
 from .slides import Palette, paint_layout
 
-__all__ = ["SlideRasterizer", "CacheInfo", "rasterize_slide", "render_background", "slide_background"]
+__all__ = ["SlideRasterizer", "SlideLayers", "CacheInfo", "rasterize_slide", "render_background", "slide_background"]
 
 log = logging.getLogger(__name__)
 
 #: Slide fields that change when a slide is shown, not what it looks like.
-_TIMING_FIELDS = {"duration", "transition"}
+_TIMING_FIELDS = {"duration", "transition", "motion"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class SlideRasterizer:
             _file_identity(self.fonts.bold, "font"),
             _file_identity(getattr(slide, "file", None), "image"),
             _file_identity(getattr(slide_background(slide, self.theme), "image", None), "background image"),
+            _layer_shape(self._motion(index)),  # a slide in motion is uploaded as layers
         ):
             h.update(part.encode())
             h.update(b"\0")
@@ -132,26 +134,35 @@ class SlideRasterizer:
         self._keys[index] = key
         return key
 
+    def _motion(self, index: int):
+        motion = getattr(self.deck, "motion", None)
+        return motion(index) if callable(motion) else None
+
     # -- rendering ----------------------------------------------------------------
 
     def layout(self, index: int) -> SlideLayout:
         """Where everything on slide `index` goes at this output's size."""
         return layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
 
-    def background(self, index: int) -> np.ndarray:
+    def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
         """Slide `index`'s background alone (what lies under its content); read-only.
 
-        Backgrounds are cached too: a deck's slides usually share the theme's one.
+        `size` (width, height) draws it at another size than the output's (a drifting
+        background is larger). Backgrounds are cached too: a deck's slides usually
+        share the theme's one.
         """
         bg = slide_background(self.deck.slides[index], self.theme)
         text_colour = getattr(self.theme, "text_color", "#ffffff")
-        key = json.dumps([_plain(bg), text_colour, _file_identity(getattr(bg, "image", None), "background image")])
+        width, height = size or (self.width, self.height)
+        key = json.dumps(
+            [_plain(bg), text_colour, _file_identity(getattr(bg, "image", None), "background image"), width, height]
+        )
         with self._lock:
             cached = self._backgrounds.get(key)
             if cached is not None:
                 self._backgrounds.move_to_end(key)
         if cached is None:
-            cached = render_background(bg, self.width, self.height, text_colour)
+            cached = render_background(bg, width, height, text_colour)
             cached.flags.writeable = False
             with self._lock:
                 _store(self._backgrounds, key, cached, self.max_cached)
@@ -175,6 +186,20 @@ class SlideRasterizer:
                 log.debug("rasterized slide %d as %s (%dx%d)", index, key, self.width, self.height)
             return key, self._cache[key]
 
+    def layers(self, index: int) -> SlideLayers:
+        """Slide `index` as layers for its motion (engine.raster.layers); not cached.
+
+        Raises ValueError for a slide without motion: `raster` draws those.
+        """
+        motion = self._motion(index)
+        if motion is None:
+            raise ValueError(f"slide {index} has no motion; rasterize it with raster()")
+        layers = slide_layers(self, index, motion)
+        for array in (layers.back, layers.static, layers.items, layers.rows):
+            if array is not None:
+                array.flags.writeable = False
+        return layers
+
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.rasterized, len(self._cache))
 
@@ -183,6 +208,18 @@ class SlideRasterizer:
         with self._lock:
             self._cache.clear()
             self._backgrounds.clear()
+
+
+def _layer_shape(motion) -> str:
+    """What of a slide's motion its layers depend on (not timings, easings or directions)."""
+    if motion is None:
+        return "still"
+    kb, drift = motion.ken_burns, motion.drift
+    return repr((
+        None if kb is None else max(kb.zoom_from, kb.zoom_to),
+        None if drift is None else drift.amount,
+        motion.build is not None,
+    ))
 
 
 def _store(cache: OrderedDict, key: str, value: np.ndarray, limit: int) -> None:

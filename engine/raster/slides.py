@@ -17,7 +17,7 @@ from ..colour import parse_colour
 from ..layout import ImagePlacement, Shape, SlideLayout, TextBlock, load_font
 from .background import open_image
 
-__all__ = ["Palette", "paint_layout"]
+__all__ = ["Palette", "paint_layout", "paint_text", "fitted_picture", "rounded_mask"]
 
 _SUPERSAMPLE = 4
 
@@ -42,7 +42,7 @@ class Palette:
         return getattr(self, role)
 
 
-def _rounded_mask(width: int, height: int, radius: int, ellipse: bool = False) -> Image.Image:
+def rounded_mask(width: int, height: int, radius: int, ellipse: bool = False) -> Image.Image:
     """An antialiased L mask of a rounded rectangle (or ellipse) filling width × height."""
     s = _SUPERSAMPLE
     with Image.new("L", (width * s, height * s), 0) as big:
@@ -62,7 +62,7 @@ def _paint_shape(canvas: Image.Image, shape: Shape, rgba: tuple[int, int, int, i
     w, h = right - left, bottom - top
     if w <= 0 or h <= 0:
         return
-    with _rounded_mask(w, h, shape.radius, shape.kind == "ellipse") as mask:
+    with rounded_mask(w, h, shape.radius, shape.kind == "ellipse") as mask:
         if rgba[3] < 255:
             mask = mask.point(lambda v, a=rgba[3]: v * a // 255)
         with Image.new("RGB", (w, h), rgba[:3]) as fill:
@@ -70,28 +70,31 @@ def _paint_shape(canvas: Image.Image, shape: Shape, rgba: tuple[int, int, int, i
         mask.close()
 
 
-def _paint_image(canvas: Image.Image, item: ImagePlacement) -> None:
+def fitted_picture(item: ImagePlacement, scale: float = 1.0) -> Image.Image:
+    """The picture of `item` fitted to its rect (× `scale`), corners rounded: RGBA, caller closes."""
     left, top, right, bottom = item.rect
-    w, h = right - left, bottom - top
-    if w <= 0 or h <= 0:
-        return
+    w, h = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
     with open_image(item.file, (w, h)) as source:
         if item.fit == "cover":
             fitted = ImageOps.fit(source, (w, h), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
         else:
             fitted = source.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    with fitted:
-        alpha = fitted.getchannel("A")
-        if item.radius > 0:
-            with _rounded_mask(w, h, item.radius) as corners:
-                alpha_arr = np.asarray(alpha, dtype=np.uint16) * np.asarray(corners, dtype=np.uint16) // 255
-            alpha.close()
-            alpha = Image.fromarray(alpha_arr.astype(np.uint8), "L")
-        with alpha, fitted.convert("RGB") as rgb:
-            canvas.paste(rgb, (left, top), alpha)
+    if item.radius > 0:
+        with fitted.getchannel("A") as alpha, rounded_mask(w, h, round(item.radius * scale)) as corners:
+            rounded = np.asarray(alpha, dtype=np.uint16) * np.asarray(corners, dtype=np.uint16) // 255
+        fitted.putalpha(Image.fromarray(rounded.astype(np.uint8), "L"))
+    return fitted
 
 
-def _paint_text(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: tuple[int, int, int, int]) -> None:
+def _paint_image(canvas: Image.Image, item: ImagePlacement) -> None:
+    left, top, right, bottom = item.rect
+    if right <= left or bottom <= top:
+        return
+    with fitted_picture(item) as fitted, fitted.getchannel("A") as alpha, fitted.convert("RGB") as rgb:
+        canvas.paste(rgb, (left, top), alpha)
+
+
+def paint_text(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: tuple[int, int, int, int]) -> None:
     font = load_font(block.font, block.size)
     for line in block.lines:
         if line.text:
@@ -104,7 +107,7 @@ def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette) 
         draw = ImageDraw.Draw(canvas, "RGBA")
         for item in layout.items:
             if isinstance(item, TextBlock):
-                _paint_text(draw, item, palette[item.colour])
+                paint_text(draw, item, palette[item.colour])
             elif isinstance(item, Shape):
                 _paint_shape(canvas, item, palette[item.colour])
             elif isinstance(item, ImagePlacement):

@@ -1,0 +1,350 @@
+"""Slides in motion: their layers as YUV planes, and the numpy twin of ``shaders/motion.frag``.
+
+A layered slide (`engine.raster.layers.SlideLayers`) is converted once, on upload,
+into `LayerPlanes`: the back layer as NV12 planes at its own size, and each front
+layer as Y and CbCr planes of its *straight* colour plus its alpha at both plane
+sizes. Chroma of a front layer is averaged weighted by alpha (the same left-sited
+filter as `engine.colour.rgb_to_nv12`, applied to premultiplied colour), so an
+antialiased edge keeps its colour. Opaque layers convert exactly as slides do.
+
+Each frame, `plan_layers` turns a `MotionState` into per-plane numbers, and both
+compositors draw, per texel of each plane:
+
+    b = bilinear(back, X·sx + ox − ½, Y·sy + oy − ½)     (X, Y: texel centre)
+    b = static alpha is 1 ? static : b + a_s·(static − b)
+    i = rows[y];  (o, dx, dy) = items[i];  s = (x − dx, y − dy)
+    if i > 0 and s is in the frame and rows[s.y] == i:  b = b + a_i(s)·o·(item(s) − b)
+    out = rint(b · 255)
+
+in float32, in that order, with texels read as ``u8 · float32(1/255)`` (see
+`engine.composite.twins`). The GL compositor runs ``shaders/motion.frag``; on
+llvmpipe the two agree bit for bit, elsewhere within a code value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import _M, nv12_planes, rgb_to_nv12
+from ..motion import MotionState
+from ..raster.layers import SlideLayers
+
+__all__ = ["LayerPlanes", "PlaneStep", "prepare_layers", "plan_layers", "compose_plane", "MAX_ITEMS"]
+
+#: Build items a layered slide may have (the shader's uniform array has one more: item 0).
+MAX_ITEMS = 31
+
+_F = np.float32
+_INV255 = _F(1 / 255)
+_F05, _F1, _F255 = _F(0.5), _F(1.0), _F(255.0)
+_BAND = 64  # rows converted at once, as engine.colour does
+
+
+@dataclass(frozen=True)
+class FrontPlanes:
+    """One front layer: straight colour and alpha per plane."""
+
+    y: np.ndarray  # H×W uint8
+    uv: np.ndarray  # H/2×W/2×2 uint8
+    alpha: np.ndarray  # H×W uint8
+    alpha_uv: np.ndarray  # H/2×W/2 uint8
+    # Per plane, the (top, bottom, left, right) box of texels whose alpha is not 255:
+    # outside it the layer covers everything under it. None: it is opaque everywhere.
+    open_box: tuple[tuple[int, int, int, int] | None, tuple[int, int, int, int] | None]
+    # Per plane, which rows have any texel with alpha above 0 (the others change nothing).
+    ink_rows: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class LayerPlanes:
+    width: int
+    height: int
+    back_y: np.ndarray  # Hb×Wb uint8
+    back_uv: np.ndarray  # Hb/2×Wb/2×2 uint8
+    region: tuple[int, int, int, int]  # frame box the back layer fills, luma pixels
+    static: FrontPlanes | None
+    items: FrontPlanes | None
+    rows: np.ndarray  # H uint8
+    rows_uv: np.ndarray  # H/2 uint8
+    count: int
+
+    @property
+    def back_size(self) -> tuple[int, int]:
+        return self.back_y.shape[1], self.back_y.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.back_y, self.back_uv, self.rows, self.rows_uv]
+        for front in (self.static, self.items):
+            if front is not None:
+                arrays += [front.y, front.uv, front.alpha, front.alpha_uv]
+        return sum(a.nbytes for a in arrays)
+
+
+@dataclass(frozen=True)
+class PlaneStep:
+    """One plane's numbers for one frame: the back-layer map and the items' table."""
+
+    back_map: tuple[float, float, float, float]  # sx, ox, sy, oy in this plane's texels
+    items: np.ndarray  # (count + 1)×3 float32: opacity, dx, dy in texels; row 0 is "no item"
+
+
+def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
+    """Convert `layers` (at a width×height output) to planes, once per slide."""
+    if layers.count > MAX_ITEMS:
+        raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
+    back = rgb_to_nv12(np.ascontiguousarray(layers.back))
+    bw, bh = layers.back.shape[1], layers.back.shape[0]
+    back_y, back_uv = (p.copy() for p in nv12_planes(back, bw, bh))
+    rows = np.ascontiguousarray(layers.rows, dtype=np.uint8)
+    pair = rows.reshape(-1, 2)
+    rows_uv = np.where(pair[:, 0] != 0, pair[:, 0], pair[:, 1]).astype(np.uint8)
+    return LayerPlanes(
+        width,
+        height,
+        back_y,
+        back_uv,
+        tuple(layers.region),
+        None if layers.static is None else front_planes(layers.static),
+        None if layers.items is None else front_planes(layers.items),
+        rows,
+        rows_uv,
+        layers.count,
+    )
+
+
+def front_planes(rgba: np.ndarray) -> FrontPlanes:
+    """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes."""
+    h, w = rgba.shape[:2]
+    m = _M.astype(np.float32)
+    y = np.empty((h, w), dtype=np.uint8)
+    uv = np.empty((h // 2, w // 2, 2), dtype=np.uint8)
+    alpha = np.ascontiguousarray(rgba[..., 3])
+    alpha_uv = np.empty((h // 2, w // 2), dtype=np.uint8)
+    for top in range(0, h, _BAND):
+        band = rgba[top : top + _BAND].astype(np.float32) * _INV255
+        rgb, a = band[..., :3], band[..., 3:]
+        y[top : top + _BAND] = _quantise(16 + 219 * (rgb @ m[0]))
+        # Premultiplied colour and alpha through the same left-sited filter, then divided
+        # back: the chroma texel's colour is its covered pixels' colour.
+        pre = np.concatenate([rgb * a, a], axis=-1)
+        pairs = (pre[0::2] + pre[1::2]) * _F05
+        left = np.concatenate([pairs[:, :1], pairs[:, 1:-1:2]], axis=1)
+        sited = (left + 2 * pairs[:, 0::2] + pairs[:, 1::2]) * _F(0.25)
+        weight = sited[..., 3:]
+        colour = np.divide(sited[..., :3], weight, out=np.zeros_like(sited[..., :3]), where=weight > 0)
+        chroma = uv[top // 2 : (top + _BAND) // 2]
+        chroma[..., 0] = _quantise(128 + 224 * (colour @ m[1]))
+        chroma[..., 1] = _quantise(128 + 224 * (colour @ m[2]))
+        alpha_uv[top // 2 : (top + _BAND) // 2] = _quantise(weight[..., 0] * 255)
+    return FrontPlanes(
+        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (alpha.any(axis=1), alpha_uv.any(axis=1))
+    )
+
+
+def _quantise(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+
+
+def _open_box(alpha: np.ndarray):
+    rows = np.flatnonzero((alpha != 255).any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((alpha != 255).any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def plan_layers(planes: LayerPlanes, state: MotionState) -> tuple[PlaneStep, PlaneStep]:
+    """The luma and chroma numbers of one frame of a layered slide in `state`."""
+    if len(state.items) != planes.count:
+        raise ValueError(f"the state has {len(state.items)} build items, the slide {planes.count}")
+    sx, ox, sy, oy = state.window.back_map(planes.region, *planes.back_size)
+    table = np.zeros((planes.count + 1, 3), dtype=np.float32)
+    for number, item in enumerate(state.items, start=1):
+        table[number] = (item.opacity, item.dx, item.dy)
+    chroma_table = table.copy()
+    chroma_table[:, 1:] = np.round(table[:, 1:] / 2)  # offsets are even in luma
+    # A chroma texel's centre is at twice its coordinates in luma, and the back
+    # layer's chroma is half its luma: the scale stays, the offset halves.
+    return PlaneStep((sx, ox, sy, oy), table), PlaneStep((sx, ox / 2, sy, oy / 2), chroma_table)
+
+
+# --- the numpy twin of shaders/motion.frag ------------------------------------------------
+
+
+class LayerWork:
+    """Scratch for `compose_plane`, made once per compositor and reused by every frame."""
+
+    def __init__(self, width: int) -> None:
+        self.rows = max(1, (1 << 16) // (2 * width))  # rows per block, both planes ~ 128 K texels
+        size = self.rows * width * 2
+        self.floats = np.empty((6, size), dtype=np.float32)
+        self._across = np.empty(0, dtype=np.float32)
+
+    def f(self, k: int, shape) -> np.ndarray:
+        return self.floats[k, : int(np.prod(shape))].reshape(shape)
+
+    def across(self, shape) -> np.ndarray:
+        """The back layer's rows interpolated across (see `_across`), grown to the largest need."""
+        size = int(np.prod(shape))
+        if self._across.size < size:
+            self._across = np.empty(size, dtype=np.float32)
+        return self._across[:size].reshape(shape)
+
+
+def compose_plane(
+    out: np.ndarray,
+    back: np.ndarray,
+    static: tuple[np.ndarray, np.ndarray, tuple | None, np.ndarray] | None,
+    items: tuple[np.ndarray, np.ndarray] | None,
+    rows: np.ndarray,
+    step: PlaneStep,
+    work: LayerWork,
+) -> None:
+    """Draw one plane (luma H×W or chroma H/2×W/2×2) of a layered slide into `out`.
+
+    `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha) or None.
+    Work goes a block of rows at a time; rows the static layer covers completely skip
+    the back layer.
+    """
+    height, width = out.shape[:2]
+    sx, ox, sy, oy = (_F(v) for v in step.back_map)
+    columns = _axis(width, sx, ox, back.shape[1])
+    down = _axis(height, sy, oy, back.shape[0])
+    box = None if static is None else static[2]
+    needs_back = [static is None or not (box is None or r1 <= box[0] or r0 >= box[1]) for r0, r1 in _blocks(height, work)]
+    across = None
+    if any(needs_back) and (columns is not None or down is not None):
+        across = _across(back, columns, down, width, work)
+    for (r0, r1), back_needed in zip(_blocks(height, work), needs_back):
+        shape = (r1 - r0, width) + out.shape[2:]
+        value = work.f(0, shape)
+        if not back_needed:
+            np.multiply(static[0][r0:r1], _INV255, out=value)
+        else:
+            if across is None:  # the back layer at rest: its own texels
+                np.multiply(back[r0:r1], _INV255, out=value)
+            else:
+                _down(value, across, down, r0, r1, work, shape)
+            if static is not None and static[3][r0:r1].any():
+                _over(value, static[0][r0:r1], static[1][r0:r1], None, work, shape, keep_opaque=True)
+        if items is not None:
+            _items(value, items, rows, step.items, r0, r1, work, shape)
+        np.multiply(value, _F255, out=value)
+        np.rint(value, out=value)
+        np.copyto(out[r0:r1], value, casting="unsafe")
+
+
+def _blocks(height: int, work: LayerWork):
+    return [(r0, min(height, r0 + work.rows)) for r0 in range(0, height, work.rows)]
+
+
+def _axis(size: int, scale, offset, back_size: int):
+    """(i0, i1, fraction) of the back-layer texels under each texel along one axis; None at rest."""
+    if scale == _F1 and offset == _F(0) and size == back_size:
+        return None
+    position = (np.arange(size, dtype=np.float32) + _F05) * scale + offset - _F05
+    position = np.clip(position, _F(0), _F(back_size - 1))
+    i0 = np.floor(position)
+    fraction = position - i0
+    i0 = i0.astype(np.intp)
+    return i0, np.minimum(i0 + 1, back_size - 1), fraction
+
+
+def _across(back, columns, down, width: int, work: LayerWork):
+    """(first row, rows): each back row the frame reads, interpolated across to the frame's columns.
+
+    The shader's ``top = t00 + (t01 − t00)·fx`` depends on the back row alone, so it is
+    computed once per back row here rather than twice per frame row.
+    """
+    if down is None:
+        first, last = 0, back.shape[0]
+    else:
+        first, last = int(down[0].min()), int(down[1].max()) + 1
+    rows = work.across((last - first, width) + back.shape[2:])
+    if columns is None:
+        np.multiply(back[first:last], _INV255, out=rows)
+        return first, rows
+    x0, x1, fx = columns
+    fx = fx.reshape((1, -1) + (1,) * (back.ndim - 2))
+    step = max(1, work.rows)
+    for r0 in range(first, last, step):
+        r1 = min(last, r0 + step)
+        shape = (r1 - r0, width) + back.shape[2:]
+        left, right = work.f(1, shape), work.f(2, shape)
+        np.multiply(_take_columns(back[r0:r1], x0), _INV255, out=left)
+        np.multiply(_take_columns(back[r0:r1], x1), _INV255, out=right)
+        np.subtract(right, left, out=right)
+        np.multiply(right, fx, out=right)
+        np.add(left, right, out=rows[r0 - first : r1 - first])
+    return first, rows
+
+
+def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    # A chroma texel's (Cb, Cr) moves as one uint16: one gather instead of two.
+    if block.ndim == 3:
+        return np.take(block.view(np.uint16)[..., 0], columns, axis=1).view(np.uint8).reshape(block.shape[0], -1, 2)
+    return np.take(block, columns, axis=1)
+
+
+def _down(value, across, down, r0: int, r1: int, work: LayerWork, shape) -> None:
+    """value ← rows [r0, r1) of the frame: the interpolated back rows, blended down."""
+    first, rows = across
+    if down is None:
+        np.copyto(value, rows[r0 - first : r1 - first])
+        return
+    y0, y1, fy = (a[r0:r1] for a in down)
+    fy = fy.reshape((-1, 1) + (1,) * (value.ndim - 2))
+    bottom = work.f(2, shape)
+    np.take(rows, y0 - first, axis=0, out=value)
+    np.take(rows, y1 - first, axis=0, out=bottom)
+    np.subtract(bottom, value, out=bottom)
+    np.multiply(bottom, fy, out=bottom)
+    np.add(value, bottom, out=value)
+
+
+def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bool = False) -> None:
+    """value ← value + a·(colour − value), a = alpha (× opacity, one per row).
+
+    With `keep_opaque`, a texel of alpha 1 is the colour itself, as the shader takes it.
+    """
+    f, a, d = work.f(4, shape), work.f(5, shape[:2]), work.f(1, shape)
+    np.multiply(colour, _INV255, out=f)
+    np.multiply(alpha, _INV255, out=a)
+    if opacity is not None:
+        np.multiply(a, opacity[:, None], out=a)
+    per_texel = a if value.ndim == 2 else a[..., None]
+    np.subtract(f, value, out=d)
+    np.multiply(d, per_texel, out=d)
+    np.add(value, d, out=value)
+    if keep_opaque:
+        opaque = alpha == 255
+        np.copyto(value, f, where=opaque if value.ndim == 2 else opaque[..., None])
+
+
+def _items(value, items, rows, table, r0, r1, work: LayerWork, shape) -> None:
+    """Blend the build items shown on rows [r0, r1), each shifted by its offset."""
+    colour, alpha = items
+    height, width = colour.shape[:2]
+    ids = rows[r0:r1].astype(np.intp)
+    if not ids.any():
+        return
+    dx = table[ids, 1].astype(np.intp)
+    dy = table[ids, 2].astype(np.intp)
+    source_rows = np.arange(r0, r1, dtype=np.intp) - dy
+    safe_rows = np.clip(source_rows, 0, height - 1)
+    # A row shows its item only from rows of that same item: bands never bleed.
+    shown = (ids > 0) & (source_rows == safe_rows) & (rows[safe_rows] == ids)
+    if not shown.any():
+        return
+    if not dx.any():  # items that rise or fade: whole rows move
+        texels, weights = colour[safe_rows], alpha[safe_rows]
+        weights[~shown] = 0
+    else:
+        source_cols = np.arange(width, dtype=np.intp)[None, :] - dx[:, None]
+        safe_cols = np.clip(source_cols, 0, width - 1)
+        texels, weights = colour[safe_rows[:, None], safe_cols], alpha[safe_rows[:, None], safe_cols]
+        weights[~((source_cols == safe_cols) & shown[:, None])] = 0
+    _over(value, texels, weights, table[ids, 0], work, shape)

@@ -1,0 +1,254 @@
+"""A slide in motion as layers the compositor moves without rasterizing again.
+
+    layers = slide_layers(rasterizer, index, motion)
+
+- `back`: opaque, seen through the motion's window. For Ken Burns, the picture (drawn
+  larger than its rect, so a zoom stays sharp), or, for a picture with transparent
+  parts, the whole scene behind the text; for drift, the background drawn larger
+  than the frame; otherwise the slide's static part, at rest.
+- `static`: straight-alpha RGBA over the back layer that never moves: the
+  background with a hole where a Ken Burns picture shows, the text over a drift.
+- `items`: straight-alpha RGBA of the build items, and `rows`, the item (1…n) each
+  frame row belongs to (0: none). Items own disjoint bands of rows, so a frame can
+  shift an item's rows and fade it without touching the others.
+
+Every layer is at the output's size except `back`, whose size is its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..layout import ImagePlacement, Shape, SlideLayout, TextBlock
+from ..motion import SlideMotion
+from .background import open_image
+from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask
+
+__all__ = ["SlideLayers", "slide_layers", "build_groups"]
+
+Box = tuple[int, int, int, int]
+
+# The most a Ken Burns picture is drawn larger than its rect: past 2× a zoom is soft
+# anyway, and a 4K picture at 2× is already 100 MB of RGB while it is prepared.
+_MAX_PICTURE_SCALE = 2.0
+
+
+@dataclass(frozen=True)
+class SlideLayers:
+    back: np.ndarray  # Hb×Wb×3 uint8, even sizes
+    region: Box  # the frame box the back layer fills
+    static: np.ndarray | None  # H×W×4 uint8 straight alpha, or None
+    items: np.ndarray | None  # H×W×4 uint8 straight alpha, or None when nothing builds
+    rows: np.ndarray  # H uint8: build item of each row, 0 = none
+    count: int  # build items
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.back, self.static, self.items, self.rows) if a is not None)
+
+
+def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
+    """Indices of `layout.items` that enter together, one list per build item, in order.
+
+    Each text block is an item (on a bullets slide, each bullet; its heading stays), a
+    shape joins the item whose rows it overlaps (a bullet's dot, a caption's band), and
+    items whose rows overlap are merged, so that every row belongs to one item at most.
+    """
+    blocks = [
+        i for i, item in enumerate(layout.items)
+        if isinstance(item, TextBlock) and not (kind == "bullets" and item.role == "title")
+    ]
+    groups = [[i] for i in blocks]
+    for i, item in enumerate(layout.items):
+        if isinstance(item, Shape):
+            for group in groups:
+                if _rows_overlap(item.box, layout.items[group[0]].box):
+                    group.append(i)
+                    break
+    merged: list[list[int]] = []
+    for group in groups:
+        if merged and _rows_overlap(_rows_of(layout, merged[-1]), _rows_of(layout, group)):
+            merged[-1].extend(group)
+        else:
+            merged.append(group)
+    return [sorted(g) for g in merged]
+
+
+def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
+    """Slide `index` of the rasterizer's deck as layers for `motion`."""
+    layout = rasterizer.layout(index)
+    slide = rasterizer.deck.slides[index]
+    width, height = rasterizer.width, rasterizer.height
+    palette: Palette = rasterizer.palette
+    groups = build_groups(layout, slide.kind) if motion.build is not None else []
+    building = {i for g in groups for i in g}
+    picture = next((i for i, item in enumerate(layout.items) if isinstance(item, ImagePlacement)), None)
+    if motion.ken_burns is None:
+        picture = None
+    still = [i for i in range(len(layout.items)) if i not in building and i != picture]
+
+    if picture is not None and _opaque(layout.items[picture]):
+        # The camera moves inside the picture's frame, which stays put.
+        placement = layout.items[picture]
+        back = _picture_back(placement, _picture_scale(motion))
+        region = placement.rect
+        static = _with_hole(rasterizer.background(index), placement)
+        _paint_rgba(static, layout, still, palette)
+    elif picture is not None:
+        # A picture with transparent parts shows the background through them, so the
+        # camera moves over the whole scene: background and picture, text staying.
+        scale = _picture_scale(motion)
+        grown = (_even(width * scale), _even(height * scale))
+        scene = _scaled_layout(layout, [picture], grown[0] / width, grown[1] / height)
+        back = paint_layout(rasterizer.background(index, size=grown), scene, palette)
+        region = (0, 0, width, height)
+        static = _transparent(width, height)
+        _paint_rgba(static, layout, still, palette)
+    elif motion.drift is not None:
+        grown = (_even(width * (1 + motion.drift.amount)), _even(height * (1 + motion.drift.amount)))
+        back = rasterizer.background(index, size=grown)
+        region = (0, 0, width, height)
+        static = _transparent(width, height)
+        _paint_rgba(static, layout, still, palette)
+    else:
+        back = paint_layout(rasterizer.background(index), _subset(layout, still), palette)
+        region = (0, 0, width, height)
+        static = None
+
+    items = None
+    rows = np.zeros(height, dtype=np.uint8)
+    if groups:
+        items = _transparent(width, height)
+        _paint_rgba(items, layout, sorted(building), palette)
+        bands = [_rows_of(layout, g) for g in groups]
+        for number, (top, _) in enumerate(bands, start=1):
+            # A band runs down to the next item's band (the last to the frame's foot), so
+            # an item rising from below is not cut off by its own band.
+            below = bands[number][0] if number < len(bands) else height
+            rows[max(0, top) : min(height, below)] = number
+    if static is not None and not static[..., 3].any():
+        static = None
+    return SlideLayers(back, region, static, items, rows, len(groups))
+
+
+# --- painting on transparent canvases ------------------------------------------------
+
+
+def _transparent(width: int, height: int) -> np.ndarray:
+    return np.zeros((height, width, 4), dtype=np.uint8)
+
+
+def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette) -> None:
+    """Draw `layout.items[indices]` over the straight-alpha RGBA `canvas`, in place.
+
+    Each item is drawn on its own transparent layer and composited "over", so a
+    caption over its band, or text over a picture, keeps exact coverage.
+    """
+    if not indices:
+        return
+    height, width = canvas.shape[:2]
+    with Image.fromarray(canvas, "RGBA") as image:
+        for i in indices:
+            item = layout.items[i]
+            layer, origin = _item_layer(item, palette, width, height)
+            if layer is None:
+                continue
+            with layer:
+                image.alpha_composite(layer, dest=origin)
+        canvas[...] = np.asarray(image)
+
+
+def _item_layer(item, palette: Palette, width: int, height: int):
+    """(RGBA image, top-left) of one layout item on transparency, or (None, None)."""
+    if isinstance(item, TextBlock):
+        layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        paint_text(ImageDraw.Draw(layer), item, palette[item.colour])
+        return layer, (0, 0)
+    left, top, right, bottom = item.box if isinstance(item, Shape) else item.rect
+    left, top = max(0, left), max(0, top)
+    if right <= left or bottom <= top:
+        return None, None
+    if isinstance(item, Shape):
+        rgba = palette[item.colour]
+        with rounded_mask(right - left, bottom - top, item.radius, item.kind == "ellipse") as mask:
+            alpha = np.asarray(mask, dtype=np.uint16) * rgba[3] // 255
+        layer = Image.new("RGBA", mask.size, (*rgba[:3], 0))
+        layer.putalpha(Image.fromarray(alpha.astype(np.uint8), "L"))
+        return layer, (left, top)
+    return fitted_picture(item), (left, top)
+
+
+def _with_hole(background: np.ndarray, placement: ImagePlacement) -> np.ndarray:
+    """The background as RGBA, transparent where the (rounded) picture rect lies."""
+    height, width = background.shape[:2]
+    out = np.empty((height, width, 4), dtype=np.uint8)
+    out[..., :3] = background
+    out[..., 3] = 255
+    left, top, right, bottom = placement.rect
+    with rounded_mask(right - left, bottom - top, placement.radius) as mask:
+        out[top:bottom, left:right, 3] = 255 - np.asarray(mask)
+    return out
+
+
+def _picture_scale(motion: SlideMotion) -> float:
+    # Drawn as large as the closest zoom shows it, so the zoom never magnifies texels.
+    return min(max(motion.ken_burns.zoom_from, motion.ken_burns.zoom_to), _MAX_PICTURE_SCALE)
+
+
+def _opaque(placement: ImagePlacement) -> bool:
+    with open_image(placement.file, (64, 64)) as image, image.getchannel("A") as alpha:
+        return alpha.getextrema()[0] == 255
+
+
+def _picture_back(placement: ImagePlacement, scale: float) -> np.ndarray:
+    """The (opaque) picture fitted straight to `scale` × its rect: one resample, not two.
+
+    Its corners stay square: the static layer's hole rounds them.
+    """
+    left, top, right, bottom = placement.rect
+    size = (_even((right - left) * scale), _even((bottom - top) * scale))
+    rect = (0, 0, size[0], size[1])
+    with fitted_picture(ImagePlacement(placement.file, placement.fit, rect, rect, 0)) as picture:
+        return np.asarray(picture.convert("RGB"), dtype=np.uint8).copy()
+
+
+def _subset(layout: SlideLayout, indices: list[int]) -> SlideLayout:
+    return SlideLayout(
+        layout.width, layout.height, layout.safe_box, layout.content_box, tuple(layout.items[i] for i in indices)
+    )
+
+
+def _scaled_layout(layout: SlideLayout, indices: list[int], sx: float, sy: float) -> SlideLayout:
+    """Pictures `indices` of `layout`, placed as on a frame `sx`×`sy` times larger."""
+    items = []
+    for i in indices:
+        item = layout.items[i]
+        box = tuple(round(v * f) for v, f in zip(item.box, (sx, sy, sx, sy)))
+        rect = tuple(round(v * f) for v, f in zip(item.rect, (sx, sy, sx, sy)))
+        items.append(ImagePlacement(item.file, item.fit, box, rect, round(item.radius * min(sx, sy))))
+    return SlideLayout(round(layout.width * sx), round(layout.height * sy), layout.safe_box, layout.content_box, tuple(items))
+
+
+# --- rows ----------------------------------------------------------------------------
+
+
+def _box_of(item) -> Box:
+    return item.rect if isinstance(item, ImagePlacement) else item.box
+
+
+def _rows_of(layout: SlideLayout, group: list[int]) -> tuple[int, int]:
+    boxes = [_box_of(layout.items[i]) for i in group]
+    return min(b[1] for b in boxes), max(b[3] for b in boxes)
+
+
+def _rows_overlap(a, b) -> bool:
+    top_a, bottom_a = (a[1], a[3]) if len(a) == 4 else a
+    top_b, bottom_b = (b[1], b[3]) if len(b) == 4 else b
+    return top_a < bottom_b and top_b < bottom_a
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))

@@ -1,0 +1,84 @@
+#version 330
+// Author: Reel
+// License: MIT
+//
+// One plane (Y, or CbCr) of a slide in motion, drawn from its layers: the back layer
+// through a moving window, the static layer over it, then the build items, each row
+// shifted by its item's offset and faded by its opacity. The numpy twin is
+// engine/composite/layers.py (`compose_plane`): same formulas, same order, so keep
+// the two in step.
+//
+// Every texture holds top-down rows (memory row 0 is the top of the picture), as do
+// the targets, so gl_FragCoord's texel is the memory texel: no flips here.
+
+uniform sampler2D back;          // Hb×Wb (or half, for chroma)
+uniform sampler2D static_colour; // frame plane size; unused when has_static is false
+uniform sampler2D static_alpha;
+uniform sampler2D item_colour;   // unused when has_items is false
+uniform sampler2D item_alpha;
+uniform sampler2D rows;          // 1×H: the build item (0..255 as UNORM8) of each row
+
+uniform bool has_static;
+uniform bool has_items;
+uniform vec4 back_map;           // sx, ox, sy, oy: back position = frame position · s + o
+uniform vec3 items[32];          // opacity, dx, dy (texels) of items 1…n; items[0] unused
+
+out vec4 colour;
+
+int item_of_row(int y) {
+    return int(texelFetch(rows, ivec2(0, y), 0).r * 255.0 + 0.5);
+}
+
+vec4 back_texel(ivec2 p) {
+    return texelFetch(back, p, 0);
+}
+
+// Bilinear by hand, x first then y, as `a + t·(b − a)`: the twin repeats this exactly,
+// which the texture unit's own filtering (8-bit weights on llvmpipe) would not allow.
+vec4 back_colour() {
+    ivec2 size = textureSize(back, 0);
+    vec2 position = vec2(gl_FragCoord.x * back_map.x + back_map.y - 0.5,
+                         gl_FragCoord.y * back_map.z + back_map.w - 0.5);
+    position = clamp(position, vec2(0.0), vec2(size - 1));
+    vec2 p0 = floor(position);
+    vec2 f = position - p0;
+    ivec2 i0 = ivec2(p0);
+    ivec2 i1 = min(i0 + 1, size - 1);
+    vec4 t00 = back_texel(i0);
+    vec4 t01 = back_texel(ivec2(i1.x, i0.y));
+    vec4 t10 = back_texel(ivec2(i0.x, i1.y));
+    vec4 t11 = back_texel(i1);
+    vec4 top = t00 + (t01 - t00) * f.x;
+    vec4 bottom = t10 + (t11 - t10) * f.x;
+    return top + (bottom - top) * f.y;
+}
+
+void main() {
+    ivec2 at = ivec2(gl_FragCoord.xy);
+    vec4 value;
+    float a = 1.0;
+    if (has_static) {
+        a = texelFetch(static_alpha, at, 0).r;
+    }
+    if (has_static && a == 1.0) {
+        value = texelFetch(static_colour, at, 0);  // covered: the back layer is not needed
+    } else {
+        value = back_colour();
+        if (has_static) {
+            value = value + (texelFetch(static_colour, at, 0) - value) * a;
+        }
+    }
+    if (has_items) {
+        int item = item_of_row(at.y);
+        if (item > 0) {
+            vec3 state = items[item];
+            ivec2 source = at - ivec2(state.yz);
+            ivec2 size = textureSize(item_colour, 0);
+            if (all(greaterThanEqual(source, ivec2(0))) && all(lessThan(source, size)) && item_of_row(source.y) == item) {
+                float weight = texelFetch(item_alpha, source, 0).r * state.x;
+                value = value + (texelFetch(item_colour, source, 0) - value) * weight;
+            }
+        }
+    }
+    colour = value;
+}

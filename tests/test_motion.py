@@ -1,0 +1,361 @@
+"""Motion inside a slide: the arithmetic, the spec, the layers, both compositors, and a decoded render."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import render
+from engine.colour import nv12_size
+from engine.composite import FrameSpec
+from engine.composite.cpu import CPUCompositor
+from engine.errors import SpecError
+from engine.motion import Build, Drift, KenBurns, SlideMotion, Window
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer
+from engine.spec import load_deck
+from engine.timeline import Hold, Motion, SlideTiming, build_timeline
+
+GRADIENT = {"gradient": {"from": "#102030", "to": "#506070", "direction": "diagonal"}}
+
+
+# --- the arithmetic ---------------------------------------------------------------------
+
+
+def test_windows_merge_and_stay_inside_the_slide():
+    motion = SlideMotion(4.0, build=Build(delay=0.5, duration=1.0))
+    assert motion.windows == ((0.5, 1.5),)
+    assert SlideMotion(4.0, ken_burns=KenBurns(), build=Build(delay=0.5)).windows == ((0.0, 4.0),)
+    assert SlideMotion(4.0).windows == ()
+
+
+def test_ken_burns_zooms_from_and_to_and_pans_the_named_way():
+    motion = SlideMotion(2.0, ken_burns=KenBurns(1.0, 1.25, "left"))
+    start, end = motion.state(0, 0, 64, 36).window, motion.state(2.0, 0, 64, 36).window
+    assert start == Window(0.5, 0.5, 1.0)
+    assert end.size == pytest.approx(0.8)
+    assert end.cx == pytest.approx(0.5 - 0.1)  # the camera ends at the left margin
+    assert end.cy == pytest.approx(0.5)
+    # The view never leaves the picture.
+    for t in np.linspace(0, 2, 9):
+        w = motion.state(float(t), 0, 64, 36).window
+        assert w.cx - w.size / 2 >= -1e-9 and w.cx + w.size / 2 <= 1 + 1e-9
+
+
+def test_drift_travels_the_margin_at_constant_speed():
+    motion = SlideMotion(3.0, drift=Drift(0.1, "up"))
+    centres = [motion.state(t, 0, 64, 36).window.cy for t in (0.0, 1.5, 3.0)]
+    margin = (1 - 1 / 1.1) / 2
+    assert centres == pytest.approx([0.5 + margin, 0.5, 0.5 - margin])
+
+
+def test_build_items_enter_in_order_with_even_offsets():
+    motion = SlideMotion(5.0, build=Build("rise", delay=1.0, duration=1.0))
+    before = motion.state(1.0, 3, 1920, 1080).items
+    assert all(item.opacity == 0 and item.dy > 0 for item in before)
+    middle = motion.state(1.5, 3, 1920, 1080).items
+    assert middle[0].opacity > middle[1].opacity > middle[2].opacity
+    assert all(item.dy % 2 == 0 and item.dx == 0 for item in middle)
+    after = motion.state(2.0, 3, 1920, 1080).items
+    assert all(item.opacity == 1 and item.dx == item.dy == 0 for item in after)
+    slide = SlideMotion(5.0, build=Build("slide", duration=1.0)).state(0.2, 2, 1920, 1080).items
+    assert slide[0].dx < 0 and slide[0].dx % 2 == 0 and slide[0].dy == 0
+
+
+def test_back_map_puts_the_window_on_the_region():
+    sx, ox, sy, oy = Window(0.5, 0.5, 0.5).back_map((10, 20, 110, 70), 200, 100)
+    # The region's left edge lands on the window's left edge, its right on the right.
+    assert 10 * sx + ox == pytest.approx(50) and 110 * sx + ox == pytest.approx(150)
+    assert 20 * sy + oy == pytest.approx(25) and 70 * sy + oy == pytest.approx(75)
+
+
+# --- the timeline -------------------------------------------------------------------------
+
+
+def test_motion_frames_are_those_strictly_inside_a_window():
+    slides = [
+        SlideTiming(2.0, motion=((0.5, 1.0),)),
+        SlideTiming(2.0, "fade", 0.5, motion=((0.0, 2.0),)),
+    ]
+    timeline = build_timeline(slides, 10)
+    kinds = [(type(s).__name__, s.start, s.end) for s in timeline]
+    assert kinds == [
+        ("Hold", 0, 6),  # frames 0..5: t <= 0.5 shows the state at 0.5
+        ("Motion", 6, 10),  # t in (0.5, 1.0)
+        ("Hold", 10, 15),
+        ("Transition", 15, 20),
+        ("Motion", 20, 35),
+    ]
+    assert timeline.frame_count == 35
+    assert timeline.slide_time(1, 20) == pytest.approx(0.5)
+
+
+# --- the spec -----------------------------------------------------------------------------
+
+
+def _deck(slides, **extra):
+    return {"theme": {"background": GRADIENT}, "slides": slides, **extra}
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    """An opaque 96×64 photo-like picture with detail everywhere (Ken Burns shows in it)."""
+    path = tmp_path_factory.mktemp("motion") / "photo.png"
+    y, x = np.mgrid[0:64, 0:96]
+    pixels = np.stack([(x * 37 + y * 11) % 256, (x * 5 + y * 29) % 256, (x * y) % 256], axis=-1)
+    Image.fromarray(pixels.astype(np.uint8), "RGB").save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "slide, path, words",
+    [
+        ({"kind": "title", "title": "A", "motion": {"ken_burns": True}}, "slides[0].motion.ken_burns", "image slide"),
+        ({"kind": "title", "title": "A", "duration": 1, "motion": {"build": {"duration": 2}}}, "slides[0].motion.build", "ends after"),
+        ({"kind": "title", "title": "A", "motion": {"bild": True}}, "slides[0].motion.bild", "did you mean 'build'"),
+        ({"kind": "title", "title": "A", "motion": {"build": {"style": "bounce"}}}, "slides[0].motion.build.style", "'rise'"),
+        ({"kind": "title", "title": "A", "motion": {"drift": {"amount": 2}}}, "slides[0].motion.drift.amount", "<= 0.3"),
+    ],
+)
+def test_bad_motion_is_a_one_line_spec_error_with_its_path(slide, path, words):
+    with pytest.raises(SpecError) as caught:
+        load_deck(_deck([slide]))
+    assert caught.value.path == path
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_drift_over_a_flat_colour_is_refused_on_the_slide_and_skipped_from_defaults():
+    slide = {"kind": "title", "title": "A", "background": "#202020"}
+    with pytest.raises(SpecError, match="flat colour") as caught:
+        load_deck({"slides": [{**slide, "motion": {"drift": True}}]})
+    assert caught.value.path == "slides[0].motion.drift"
+    deck = load_deck({"defaults": {"motion": {"drift": True}}, "slides": [slide]})
+    assert deck.motion(0) is None
+
+
+def test_slide_motion_overrides_defaults_key_by_key(photo):
+    deck = load_deck(
+        _deck(
+            [
+                {"kind": "bullets", "bullets": ["a", "b"]},
+                {"kind": "bullets", "bullets": ["a"], "motion": {"build": False}},
+                {"kind": "image", "file": str(photo)},
+                {"kind": "title", "title": "T", "motion": False},
+            ],
+            defaults={"motion": {"build": {"style": "fade"}, "drift": True, "ken_burns": True}},
+        )
+    )
+    assert deck.motion(0).build.style == "fade" and deck.motion(0).drift is not None
+    assert deck.motion(1).build is None and deck.motion(1).drift is not None
+    # Ken Burns on the picture; drift gives way to it; no caption, nothing to build.
+    assert deck.motion(2).ken_burns is not None and deck.motion(2).drift is None and deck.motion(2).build is None
+    assert deck.motion(3) is None
+    # The build waits for the transition into the slide by default.
+    assert deck.motion(1).duration == 5.0 and deck.motion(0).build.delay == 0.0
+    timings = deck.timings()
+    assert timings[0].motion == ((0.0, 5.0),) and timings[3].motion == ()
+
+
+def test_a_transition_file_next_to_a_moving_slide_is_refused(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    glsl = tmp_path / "blinds.glsl"
+    shutil.copy(Path(__file__).parent / "data" / "transitions" / "ShutterBlinds.glsl", glsl)
+    deck = _deck(
+        [
+            {"kind": "title", "title": "A", "motion": {"drift": True}},
+            {"kind": "title", "title": "B", "transition": {"file": str(glsl)}},
+        ]
+    )
+    with pytest.raises(SpecError, match="cannot blend a slide in motion") as caught:
+        load_deck(deck)
+    assert caught.value.path == "slides[1].transition.file"
+
+
+# --- layers ------------------------------------------------------------------------------
+
+
+def _output():
+    return resolve_output("320x180@10")
+
+
+def test_bullets_build_one_item_per_bullet_in_disjoint_bands():
+    deck = load_deck(_deck([{"kind": "bullets", "title": "Day", "bullets": ["one", "two", "three"], "motion": {"build": True}}]))
+    layers = SlideRasterizer(deck, _output()).layers(0)
+    assert layers.count == 3
+    rows = layers.rows
+    # Each item owns one contiguous band, in order, and its pixels lie in its band.
+    for number in (1, 2, 3):
+        band = np.flatnonzero(rows == number)
+        assert band.size and np.all(np.diff(band) == 1)
+    assert np.all(np.diff(rows[rows > 0].astype(int)) >= 0)
+    ink = layers.items[..., 3].any(axis=1)
+    assert not np.any(ink & (rows == 0))
+    # The heading stays in the back layer, and the bullets are not there.
+    assert layers.static is None and layers.back.shape == (180, 320, 3)
+
+
+def test_ken_burns_on_an_opaque_picture_moves_inside_its_frame(photo):
+    deck = load_deck(_deck([{"kind": "image", "file": str(photo), "fit": "contain", "motion": {"ken_burns": {"zoom": [1, 1.5]}}}]))
+    rasterizer = SlideRasterizer(deck, _output())
+    layers = rasterizer.layers(0)
+    left, top, right, bottom = layers.region
+    assert (right - left, bottom - top) != (320, 180)  # the picture's rect, not the frame
+    # Drawn at the closest zoom, so zooming in does not magnify texels.
+    assert layers.back.shape[1] == pytest.approx(1.5 * (right - left), abs=2)
+    alpha = layers.static[..., 3]
+    assert alpha[(top + bottom) // 2, (left + right) // 2] == 0  # a hole where the picture shows
+    assert alpha[5, 5] == 255
+
+
+# --- both compositors ------------------------------------------------------------------------
+
+
+def _moving_deck(photo, slides=None):
+    return load_deck(
+        _deck(
+            slides
+            or [
+                {"kind": "image", "file": str(photo), "fit": "cover", "caption": "Plate", "duration": 2,
+                 "motion": {"ken_burns": {"zoom": [1.0, 1.3], "pan": "right"}, "build": True}},
+                {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad", "Fish"], "duration": 2,
+                 "motion": {"build": {"style": "slide"}, "drift": {"direction": "down"}}},
+                {"kind": "text", "text": "Eat well", "style": "quote", "attribution": "Us", "duration": 2,
+                 "motion": {"build": {"style": "rise", "easing": "ease-out-back"}}},
+            ]
+        )
+    )
+
+
+def _frames(compositor, deck, output, times):
+    """NV12 frames at slide-local `times` of each slide, drawn by `compositor`."""
+    rasterizer = SlideRasterizer(deck, output)
+    buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
+    found = []
+    for index in range(len(deck.slides)):
+        layers = rasterizer.layers(index)
+        handle = compositor.upload_layers(f"motion-test-{index}", layers)
+        motion = deck.motion(index)
+        for t in times:
+            compositor.render(FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height)))
+            compositor.read_nv12(buffer)
+            found.append(buffer.copy())
+        compositor.release(handle)
+    return found
+
+
+@pytest.mark.gl
+def test_gl_and_numpy_draw_moving_slides_alike(gl_compositor, photo):
+    """The stated tolerance: within 1 code value everywhere (on llvmpipe, identical)."""
+    output = _output()
+    deck = _moving_deck(photo)
+    times = (0.0, 0.3, 0.55, 0.9, 1.4, 2.0)
+    cpu = _frames(CPUCompositor(output.width, output.height), deck, output, times)
+    gl = _frames(gl_compositor(output.width, output.height), deck, output, times)
+    for a, b in zip(cpu, gl):
+        difference = np.abs(a.astype(int) - b.astype(int))
+        assert difference.max() <= 1
+        assert np.count_nonzero(difference) <= a.size // 10_000
+    assert not gl_compositor.errors()
+
+
+@pytest.mark.parametrize("make", ["cpu", pytest.param("gl", marks=pytest.mark.gl)])
+def test_a_transition_blends_two_slides_mid_motion(make, gl_compositor, photo):
+    output = _output()
+    deck = _moving_deck(photo)
+    compositor = CPUCompositor(output.width, output.height) if make == "cpu" else gl_compositor(output.width, output.height)
+    rasterizer = SlideRasterizer(deck, output)
+    layers = [rasterizer.layers(i) for i in (0, 1)]
+    handles = [compositor.upload_layers(f"blend-{i}", layer) for i, layer in enumerate(layers)]
+    states = [deck.motion(i).state(t, layers[i].count, 320, 180) for i, t in ((0, 1.8), (1, 0.2))]
+    frames = []
+    for progress in (0.0, 0.5, 1.0):
+        compositor.render(FrameSpec(handles[0], handles[1], "fade", progress, {}, states[0], states[1]))
+        buffer = np.empty(nv12_size(320, 180), dtype=np.uint8)
+        compositor.read_nv12(buffer)
+        frames.append(buffer)
+    alone = []
+    for handle, state in zip(handles, states):
+        compositor.render(FrameSpec(handle, source_state=state))
+        buffer = np.empty(nv12_size(320, 180), dtype=np.uint8)
+        compositor.read_nv12(buffer)
+        alone.append(buffer)
+    assert np.array_equal(frames[0], alone[0]) and np.array_equal(frames[2], alone[1])
+    middle = (alone[0].astype(int) + alone[1].astype(int)) / 2
+    assert np.abs(frames[1] - middle).max() <= 1
+    for handle in handles:
+        compositor.release(handle)
+
+
+def test_a_layered_frame_needs_its_state(photo):
+    output = _output()
+    deck = _moving_deck(photo)
+    compositor = CPUCompositor(320, 180)
+    handle = compositor.upload_layers("x", SlideRasterizer(deck, output).layers(1))
+    with pytest.raises(ValueError, match="MotionState"):
+        compositor.render(FrameSpec(handle))
+
+
+# --- a decoded render -----------------------------------------------------------------------
+
+
+def _luma_frames(path):
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            yield frame.key_frame, frame.to_ndarray(format="gray").astype(np.int16)
+
+
+def test_a_render_moves_where_the_timeline_says_and_holds_elsewhere(tmp_path, photo):
+    deck_data = _deck(
+        [
+            {"kind": "image", "file": str(photo), "fit": "cover", "duration": 2.0,
+             "motion": {"ken_burns": {"zoom": [1.0, 1.4]}}},
+            {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad", "Fish"], "duration": 3.0,
+             "transition": "cut", "motion": {"build": {"delay": 0.5, "duration": 1.0}}},
+        ]
+    )
+    (tmp_path / "deck.json").write_text(json.dumps(deck_data))
+    target = tmp_path / "out.mp4"
+    report = render(tmp_path / "deck.json", target, platform="320x180@10", quality="high")
+    deck = load_deck(tmp_path / "deck.json")
+    timeline = build_timeline(deck.timings(), 10)
+    assert report.frames == timeline.frame_count == 50
+    kinds = {}
+    for segment in timeline:
+        for frame in range(segment.start, segment.end):
+            kinds[frame] = (type(segment), frame == segment.start)
+    previous = None
+    moved, held = 0, 0
+    for number, (key, luma) in enumerate(_luma_frames(target)):
+        if previous is not None:
+            change = np.abs(luma - previous).mean()
+            kind, first = kinds[number]
+            if kind is Motion:
+                assert change > 0, f"frame {number} of a motion does not move"
+                moved += 1
+            elif kind is Hold and not first and not key:
+                # The composited frames of a hold are identical (one frame encoded N
+                # times; the test below checks them exactly); x264 still refines a
+                # repeated frame in a few spots after a motion.
+                assert np.count_nonzero(luma != previous) < luma.size // 100, f"frame {number} of a hold changes"
+                held += 1
+        previous = luma
+    assert moved >= 25 and held >= 10
+    assert report.composited_frames == sum(1 if isinstance(s, Hold) else s.frames for s in timeline)
+
+
+def test_stills_are_identical_inside_a_hold_and_differ_inside_a_motion(photo):
+    from engine.pipeline import render_still_nv12
+
+    deck = _moving_deck(photo)
+    output = _output()
+    # Slide 2's build (after a 0.5 s fade in) ends 1.5 s into it: it holds after that.
+    start = build_timeline(deck.timings(), 10).slide_starts[2]
+    frames = [render_still_nv12(deck, output, start + t, compositor="cpu") for t in (0.6, 0.7, 1.6, 1.8)]
+    assert not np.array_equal(frames[0], frames[1])
+    assert np.array_equal(frames[2], frames[3])
