@@ -77,7 +77,7 @@ from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
 from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, SlideMotion
 from .timeline import SlideTiming
-from .transitions import BUILTIN, resolve_params
+from .transitions import BUILTIN, MATTES, resolve_params
 from .usershader import read_user_transition, resolve_user_params, user_transition_key
 
 __all__ = [
@@ -406,6 +406,10 @@ class TransitionSpec(_SpecModel):
         for key, value in resolved.items():
             if isinstance(value, float) and not math.isfinite(value):
                 _fail(f"must be a finite number, got {_show(value)}", "params", key)
+        base = _context_base_dir(info.context)
+        for key in BUILTIN[self.name].image_params & self.params.keys():
+            if self.params[key] not in MATTES:  # a file, held absolute like every path
+                self.params[key] = os.path.abspath(base / Path(self.params[key]).expanduser())
         if self.name == "cut":
             self.duration = 0.0
         return self
@@ -423,8 +427,11 @@ class TransitionSpec(_SpecModel):
         return user_transition_key(self.file) if self.file is not None else self.name
 
     def texture_files(self) -> dict[str, Path]:
-        """A file transition's sampler2D parameters: name → absolute image path."""
-        if self.file is None or self._user_params is None:
+        """Image parameters given as files: name → absolute image path (bundled mattes aside)."""
+        if self.file is None:
+            images = BUILTIN[self.name].image_params & self.params.keys()
+            return {k: Path(self.params[k]) for k in images if self.params[k] not in MATTES}
+        if self._user_params is None:
             return {}
         return {k: Path(v) for k, v in self._user_params.items() if isinstance(v, str)}
 
@@ -724,8 +731,8 @@ class Deck(_SpecModel):
         ]:
             if spec.file is not None:
                 found.append((f"{where}.file", spec.file, "transition file"))
-                for name, image in spec.texture_files().items():
-                    found.append((f"{where}.params.{name}", image, "image"))
+            for name, image in spec.texture_files().items():
+                found.append((f"{where}.params.{name}", image, "image"))
         return found
 
     # -- cross-slide checks ------------------------------------------------------

@@ -5,7 +5,8 @@ gl-transitions convention (``vec4 transition(vec2 uv)`` over ``getFromColor``,
 ``getToColor``, ``progress``, ``ratio``; parameters as uniforms with ``// = default``
 comments) and a numpy twin in ``engine/composite/twins.py``. The spec validates names
 and parameters against this table, and both compositors fill in defaults from it.
-Parameters are floats or colours, nothing else.
+Parameters are floats, colours, or images: an image parameter names a bundled
+greyscale matte (``shaders/mattes/<name>.png``, see `MATTES`) or an image file.
 
 ``yuv_safe`` means the effect is affine in colour (mixes, masks, moves), so it can run
 directly on YUV planes. Colour-valued parameters are listed in ``colour_params``: the
@@ -15,12 +16,16 @@ host converts them to YUV and hands each plane its own components.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 from .colour import parse_colour
 from .errors import SpecError
 
-__all__ = ["TransitionDef", "BUILTIN", "transition_names", "resolve_params"]
+__all__ = ["TransitionDef", "BUILTIN", "MATTES", "transition_names", "resolve_params", "image_path"]
+
+#: Bundled greyscale mattes an image parameter may name instead of a file.
+MATTES = ("clouds", "radial")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class TransitionDef:
     # name → default; floats for scalars, "#rrggbb" strings for colours.
     params: Mapping[str, object] = field(default_factory=dict)
     colour_params: frozenset[str] = frozenset()
+    image_params: frozenset[str] = frozenset()
     yuv_safe: bool = True
 
 
@@ -75,6 +81,13 @@ BUILTIN: dict[str, TransitionDef] = {
             {"amplitude": 0.01, "frequency": 40.0, "speed": 30.0},
         ),
         TransitionDef(
+            "lumawipe",
+            "the next slide shows through a greyscale matte, darkest first: a bundled one "
+            f"({', '.join(MATTES)}) or any image file; `invert` (1) turns it round",
+            {"matte": "clouds", "softness": 0.1, "invert": 0.0},
+            image_params=frozenset({"matte"}),
+        ),
+        TransitionDef(
             "cube",
             "the slides are two sides of a cube turning to the left; faces darken towards the fold, the space around is `shadow`",
             {"shadow": "#000000"},
@@ -104,8 +117,21 @@ def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "
         where = f"{path}.params.{key}" if path else f"params.{key}"
         if key in definition.colour_params:
             resolved[key] = parse_colour(value, where)
+        elif key in definition.image_params:
+            if not isinstance(value, str) or not value.strip():
+                raise SpecError(f"must be a bundled matte ({', '.join(MATTES)}) or an image file, got {value!r}", where)
+            resolved[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
                 raise SpecError(f"must be a number, got {value!r}", where)
             resolved[key] = float(value)
     return resolved
+
+
+def image_path(value: str) -> Path:
+    """The file an image parameter means: a bundled matte by name, else the path itself."""
+    if value in MATTES:
+        from .resources import data_dir
+
+        return data_dir("shaders") / "mattes" / f"{value}.png"
+    return Path(value)

@@ -32,6 +32,8 @@ vec4 _reel_sample(sampler2D plane, vec2 uv) {
 
 vec4 getFromColor(vec2 uv) { return _reel_sample(from, uv); }
 vec4 getToColor(vec2 uv) { return _reel_sample(to, uv); }
+// An image parameter (a luma matte), which the host uploads at the plane's size.
+vec4 getImageColor(sampler2D image, vec2 uv) { return _reel_sample(image, uv); }
 
 vec4 transition(vec2 uv);
 

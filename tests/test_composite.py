@@ -42,6 +42,8 @@ CASES = [(name, {}) for name in BUILTIN] + [
     ("blurfade", {"radius": 0.05}),
     ("ripple", {"amplitude": 0.05, "frequency": 20.0, "speed": 10.0}),
     ("cube", {"shadow": (200, 30, 90)}),
+    ("lumawipe", {"matte": "radial", "softness": 0.0}),
+    ("lumawipe", {"invert": 1.0, "softness": 0.3}),
 ]
 # Built-ins whose edge sweeps across the frame, with a `softness`.
 WIPES = ["wipeleft", "wiperight", "wipeup", "wipedown", "wipediagonal", "circleopen", "circleclose", "clockwipe"]
@@ -116,7 +118,9 @@ def test_every_builtin_has_a_shader_in_the_gl_transitions_convention(name):
     declared = dict(re.findall(r"uniform\s+\w+\s+(\w+)\s*;\s*//\s*=\s*(.+)", source))
     assert set(declared) == set(BUILTIN[name].params), "uniforms with // = defaults match the catalogue"
     for key, default in BUILTIN[name].params.items():
-        if key in BUILTIN[name].colour_params:
+        if key in BUILTIN[name].image_params:
+            assert declared[key].strip() == default, f"{key}: {declared[key]} is not {default}"
+        elif key in BUILTIN[name].colour_params:
             inside = re.fullmatch(r"vec3\((.*)\)\s*", declared[key]).group(1)
             components = [float(v) for v in inside.split(",")]
             rgb = [round(255 * c) for c in (components * 3 if len(components) == 1 else components)]
@@ -130,7 +134,8 @@ def test_every_builtin_is_described_and_yuv_safe(name):
     definition = BUILTIN[name]
     assert definition.description and definition.yuv_safe
     for key, default in definition.params.items():
-        assert isinstance(default, str) if key in definition.colour_params else isinstance(default, float)
+        is_text = key in definition.colour_params | definition.image_params
+        assert isinstance(default, str) if is_text else isinstance(default, float)
 
 
 def test_every_builtin_has_a_numpy_twin():

@@ -32,7 +32,7 @@ from ..colour import nv12_size, rgb_to_yuv
 from ..errors import BackendUnavailableError, SpecError
 from ..motion import MotionState
 from ..raster.layers import SlideLayers
-from ..transitions import BUILTIN, resolve_params
+from ..transitions import BUILTIN, image_path, resolve_params
 from ..usershader import user_transition_file
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "check_image",
     "check_into",
     "check_layers",
+    "matte_planes",
 ]
 
 PlaneParams = Mapping[str, object]
@@ -147,13 +148,30 @@ def check_layers(layers: SlideLayers, width: int, height: int) -> None:
         raise ValueError(f"the back layer's region {layers.region} is not inside the {width}×{height} frame")
 
 
+def matte_planes(value: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """An image parameter (a bundled matte's name or a file) as luma, at both plane sizes.
+
+    The image is fitted to cover the frame (centred, cropped, never stretched), turned to
+    greyscale, and reduced by averaging for the chroma plane. AssetError if it cannot be read.
+    """
+    from PIL import Image, ImageOps
+
+    from ..raster.background import open_image
+
+    with open_image(image_path(value), (width, height)) as image, image.convert("L") as grey:
+        with ImageOps.fit(grey, (width, height), Image.Resampling.LANCZOS) as luma:
+            with luma.resize((width // 2, height // 2), Image.Resampling.BOX) as chroma:
+                return np.asarray(luma, dtype=np.uint8).copy(), np.asarray(chroma, dtype=np.uint8).copy()
+
+
 @dataclass(frozen=True)
 class TransitionStep:
     """One transition frame, ready for either backend.
 
     Scalars are the same on both planes; a colour parameter becomes a normalised
     vec3 per plane, (Y, 0, 0) for luma and (Cb, Cr, 0) for chroma, so one shader
-    source serves both planes.
+    source serves both planes. An image parameter stays its name or path on both:
+    the compositor loads it at each plane's size (`matte_planes`), once.
     """
 
     name: str

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..colour import nv12_planes, nv12_size, rgb_to_nv12
 from ..errors import RenderError
-from .base import FrameSpec, SlideHandle, check_image, check_into, check_layers, check_size, plan_transition
+from ..transitions import BUILTIN
+from .base import FrameSpec, SlideHandle, check_image, check_into, check_layers, check_size, matte_planes, plan_transition
 from .layers import LayerPlanes, LayerWork, compose_plane, plan_layers, prepare_layers
 from .twins import TWINS, Workspace
 
@@ -39,6 +40,7 @@ class CPUCompositor:
         self._work = Workspace(width, height)  # the twins' scratch, reused by every frame
         self._moving: list[np.ndarray] = []  # two frames for slides in motion, made on first use
         self._layer_work: LayerWork | None = None
+        self._mattes: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # image parameters, per plane
         self._current: np.ndarray | None = None
         self._closed = False
 
@@ -73,11 +75,16 @@ class CPUCompositor:
         if twin is None:  # a catalogue entry without its twin: our bug, not the deck's
             raise RenderError(f"transition {step.name!r} has no numpy implementation")
         progress = np.float32(step.progress)
+        luma, chroma = dict(step.luma), dict(step.chroma)
+        for key in BUILTIN[step.name].image_params:
+            if step.luma[key] not in self._mattes:
+                self._mattes[step.luma[key]] = matte_planes(step.luma[key], self.width, self.height)
+            luma[key], chroma[key] = self._mattes[step.luma[key]]
         planes = zip(
             nv12_planes(self._frame, self.width, self.height),
             nv12_planes(source, self.width, self.height),
             nv12_planes(target, self.width, self.height),
-            (step.luma, step.chroma),
+            (luma, chroma),
         )
         for out, a, b, params in planes:
             twin(out, a, b, progress, params, self._work)
@@ -128,6 +135,7 @@ class CPUCompositor:
         self._slides.clear()
         self._handles.clear()
         self._moving.clear()
+        self._mattes.clear()
         self._current = None
         self._closed = True
 

@@ -28,7 +28,7 @@ from ..usershader import read_user_transition, user_transition_file
 from ..resources import shader_source
 from ._egl import preferred_device_index
 from .base import FrameSpec, SlideHandle
-from .base import check_image, check_into, check_layers, check_size, plan_transition
+from .base import check_image, check_into, check_layers, check_size, matte_planes, plan_transition
 from .layers import LayerPlanes, PlaneStep, plan_layers, prepare_layers
 
 __all__ = ["GLCompositor", "bt709_rows"]
@@ -107,7 +107,7 @@ class GLCompositor:
         # User gl-transitions files run in RGB, so slides keep their RGB texture too.
         self.keep_rgb = keep_rgb
         self._user_programs: dict[Path, _Program] = {}
-        self._images: dict[str, Any] = {}  # image parameters of user files, by path
+        self._images: dict[Any, Any] = {}  # image parameters: of user files by path, of built-ins by ("matte", value)
         self._rgb_target: tuple[Any, Any] | None = None  # (texture, framebuffer), made on first use
         self._closed = True  # until the context exists, close() has nothing to free
         self._ctx = _create_context()
@@ -200,11 +200,15 @@ class GLCompositor:
                 (self._out[0], source.y, target.y, step.luma),
                 (self._out[1], source.uv, target.uv, step.chroma),
             )
-            for fbo, from_plane, to_plane, params in passes:
+            for plane, (fbo, from_plane, to_plane, params) in enumerate(passes):
                 fbo.use()
                 from_plane.use(0)
                 to_plane.use(1)
+                unit = 2
                 for key, value in params.items():
+                    if isinstance(value, str):  # an image parameter: its texture at this plane's size
+                        self._matte(value)[plane].use(unit)
+                        value, unit = unit, unit + 1
                     _set_uniform(program, key, value)
                 shader.vao.render(vertices=3)
         self._current = self._out
@@ -344,6 +348,19 @@ class GLCompositor:
             _set_uniform(shader.program, "to", 1)
             self._user_programs[file] = shader
         return shader
+
+    def _matte(self, value: str):
+        """An image parameter of a built-in as (Y-size, CbCr-size) R8 textures, made once."""
+        textures = self._images.get(("matte", value))
+        if textures is None:
+            textures = []
+            for array in matte_planes(value, self.width, self.height):
+                texture = self._ctx.texture((array.shape[1], array.shape[0]), 1, data=array, alignment=1)
+                texture.filter = (self._ctx.NEAREST, self._ctx.NEAREST)
+                texture.repeat_x = texture.repeat_y = False
+                textures.append(texture)
+            self._images[("matte", value)] = textures
+        return textures
 
     def _rgb_frame(self):
         if self._rgb_target is None:

@@ -17,7 +17,7 @@ time through the workspace's buffers, which stay in cache.
 Twins whose shader depends on x alone (wipeleft, slides, covers, reveals) or on y
 alone (wipeup, slideup) copy whole column or row ranges; separable ones (zooms,
 pixelize) gather rows, then columns; the rest (wipediagonal, circles, clockwipe,
-dissolve, blurfade, ripple, cube) work per texel, a block of rows at a time, copying
+dissolve, blurfade, ripple, lumawipe, cube) work per texel, a block of rows at a time, copying
 rather than blending wherever a block shows one slide. A chroma texel (Cb, Cr) moves
 as one uint16, so a gather reads both channels at once.
 """
@@ -803,6 +803,20 @@ def _cube(out, a, b, progress, params, work) -> None:
         np.copyto(like, shadow_texel.view(to.dtype).reshape(()), where=np.logical_not(inside, out=work.b(1, shape)))
 
 
+def _lumawipe(out, a, b, progress, params, work) -> None:
+    # params["matte"] is the matte at this plane's size (uint8), loaded by the compositor.
+    matte = params["matte"]
+    invert = _F(params["invert"]) > _F05
+
+    def t_block(r0, r1, into):
+        np.multiply(matte[r0:r1], _INV255, out=into)
+        if not invert:
+            np.subtract(_F1, into, out=into)
+        return into
+
+    _sweep(out, a, b, work, t_block, progress, _F(params["softness"]), _IRIS)
+
+
 TWINS: dict[str, Twin] = {
     "cut": _cut,
     "fade": _fade,
@@ -829,5 +843,6 @@ TWINS: dict[str, Twin] = {
     "pixelize": _pixelize,
     "blurfade": _blurfade,
     "ripple": _ripple,
+    "lumawipe": _lumawipe,
     "cube": _cube,
 }
