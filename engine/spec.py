@@ -78,7 +78,7 @@ from .errors import AssetError, SpecError
 from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, SlideMotion
 from .timeline import SlideTiming
 from .transitions import BUILTIN, MATTES, resolve_params
-from .usershader import read_user_transition, resolve_user_params, user_transition_key
+from .usershader import RESIZE_KEY, read_user_transition, resolve_user_params, user_transition_key
 
 __all__ = [
     "Deck",
@@ -376,6 +376,10 @@ class TransitionSpec(_SpecModel):
     duration: TransitionSeconds = 0.5
     params: dict[str, Any] = Field(default_factory=dict)
     easing: EasingName = "linear"
+    # How a file's sampler2D images meet the frame's shape: "stretch" (what the
+    # gl-transitions convention assumes), "cover" (fill, crop) or "contain" (fit whole,
+    # transparent around). Built-ins always cover.
+    resize: Literal["stretch", "cover", "contain"] | None = None
 
     _user_params: dict[str, object] | None = PrivateAttr(default=None)
 
@@ -390,6 +394,8 @@ class TransitionSpec(_SpecModel):
 
     @model_validator(mode="after")
     def _check_params(self, info: ValidationInfo) -> TransitionSpec:
+        if self.file is None and self.resize is not None:
+            _fail("resize applies to the images of a transition file; built-ins fit their mattes to cover", "resize")
         if self.file is not None:
             if "name" in self.model_fields_set:
                 _fail("give a built-in name or a file, not both", "file")
@@ -418,7 +424,10 @@ class TransitionSpec(_SpecModel):
         """Parameters with defaults filled in: floats and colours as RGB triples for a
         built-in; for a file, values per its uniforms' types, images as absolute paths."""
         if self.file is not None:
-            return dict(self._user_params or {})
+            params = dict(self._user_params or {})
+            if self.texture_files():
+                params[RESIZE_KEY] = self.resize or "stretch"
+            return params
         return resolve_params(self.name, self.params)
 
     @property

@@ -31,10 +31,16 @@ __all__ = [
     "resolve_user_params",
     "user_transition_key",
     "user_transition_file",
+    "RESIZE_KEY",
+    "RESIZE_MODES",
 ]
 
 # A file transition travels through the timeline as "file:<absolute path>".
 _KEY_PREFIX = "file:"
+#: How a file's images meet the frame rides along with its parameters under a key no
+#: GLSL uniform can have (names with "__" are reserved to the implementation).
+RESIZE_KEY = "__resize"
+RESIZE_MODES = ("stretch", "cover", "contain")
 
 
 def user_transition_key(file: Path | str) -> str:

@@ -74,6 +74,39 @@ def test_sampler2d_parameter_takes_an_image_file_upright(compositor, tmp_path):
     assert is_colour(image[:4], RED).all()  # white top: still the current one
 
 
+@pytest.mark.parametrize("resize", ["stretch", "cover", "contain"])
+def test_resize_fits_an_image_of_another_shape_to_the_frame(compositor, tmp_path, resize):
+    comp, source, target = compositor
+    matte = np.zeros((H, 4 * W), np.uint8)  # twice as wide as the frame's shape
+    matte[:, :W] = 255  # its left quarter white: revealed last
+    Image.fromarray(matte).save(tmp_path / "wide.png")
+    file = DATA / "LumaMatte.glsl"
+    params = resolve_user_params(read_user_transition(file), {"luma": str(tmp_path / "wide.png")})
+    image = frame(comp, source, target, file, 0.5, {**params, "__resize": resize})
+    left, right = image[H // 2, 2], image[H // 2, W - 3]
+    assert is_colour(right, BLUE)
+    if resize == "cover":  # the centre of the image: all dark
+        assert is_colour(left, BLUE)
+    else:  # stretched or whole, its white quarter stays on the left
+        assert is_colour(left, RED)
+    if resize == "contain":  # transparent bands above and below the fitted image
+        assert is_colour(image[1, 2], BLUE)
+
+
+def test_resize_is_a_deck_option_of_files_only(tmp_path):
+    (tmp_path / "matte.png").write_bytes((DATA.parent.parent / "golden" / "transitions" / "fade.png").read_bytes())
+    file = str(DATA / "LumaMatte.glsl")
+    deck = {"slides": [{"kind": "title", "title": "A"}, {"kind": "title", "title": "B", "transition":
+            {"file": file, "params": {"luma": "matte.png"}, "resize": "cover"}}]}
+    (tmp_path / "deck.json").write_text(json.dumps(deck))
+    timings = engine.load_deck(tmp_path / "deck.json").timings()
+    assert timings[1].transition_params["__resize"] == "cover"
+    deck["slides"][1]["transition"] = {"name": "fade", "resize": "cover"}
+    with pytest.raises(SpecError, match="resize applies to the images of a transition file") as caught:
+        engine.load_deck(deck)
+    assert caught.value.path == "slides[1].transition.resize"
+
+
 def test_a_file_that_does_not_compile_is_a_spec_error_naming_file_and_line(compositor):
     comp, source, target = compositor
     with pytest.raises(SpecError, match=r"Broken\.glsl:8: does not compile: .*undeclaredAmount"):

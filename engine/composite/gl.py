@@ -24,7 +24,7 @@ import numpy as np
 
 from ..colour import KB, KR
 from ..errors import BackendUnavailableError, RenderError, SpecError
-from ..usershader import read_user_transition, user_transition_file
+from ..usershader import RESIZE_KEY, RESIZE_MODES, read_user_transition, user_transition_file
 from ..resources import shader_source
 from ._egl import preferred_device_index
 from .base import FrameSpec, SlideHandle
@@ -315,9 +315,12 @@ class GLCompositor:
                                 ("_fromR", ratio), ("_toR", ratio), ("_reel_size", (self.width, self.height))):
                 _set_uniform(program, name, value)
             unit = 2
+            resize = frame.params.get(RESIZE_KEY, "stretch")
             for name, value in frame.params.items():
+                if name == RESIZE_KEY:
+                    continue
                 if isinstance(value, str):  # a sampler2D parameter: an image file
-                    self._image(value).use(unit)
+                    self._image(value, resize).use(unit)
                     _set_uniform(program, name, unit)
                     unit += 1
                 else:
@@ -369,17 +372,31 @@ class GLCompositor:
             self._rgb_target = (texture, self._ctx.framebuffer([texture]))
         return self._rgb_target
 
-    def _image(self, path: str):
-        """An image parameter as a texture, uploaded bottom-up (GL's convention) once."""
-        texture = self._images.get(path)
+    def _image(self, path: str, resize: str = "stretch"):
+        """An image parameter as a texture, fitted per `resize`, uploaded bottom-up (GL's convention) once.
+
+        "stretch" keeps the image as it is (uv 0..1 spans it, whatever its shape);
+        "cover" crops it to the frame's shape, "contain" pads it with transparency.
+        """
+        texture = self._images.get((path, resize))
         if texture is None:
+            from PIL import ImageOps
+
             from ..raster.background import open_image
 
+            if resize not in RESIZE_MODES:
+                raise ValueError(f"resize must be one of {', '.join(RESIZE_MODES)}, got {resize!r}")
             with open_image(Path(path)) as image:
-                pixels = np.ascontiguousarray(np.asarray(image)[::-1])
+                size = (self.width, self.height)
+                if resize == "cover":
+                    image = ImageOps.fit(image, size)
+                elif resize == "contain":
+                    image = ImageOps.pad(image, size, color=(0, 0, 0, 0))
+                with image:
+                    pixels = np.ascontiguousarray(np.asarray(image)[::-1])
             texture = self._ctx.texture((pixels.shape[1], pixels.shape[0]), 4, data=pixels, alignment=1)
             texture.repeat_x = texture.repeat_y = False
-            self._images[path] = texture
+            self._images[(path, resize)] = texture
         return texture
 
     # --- internals ----------------------------------------------------------------------
