@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     _output_options(render, many=True)
     render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
+    render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
     render.add_argument("-j", "--jobs", type=int, default=None, help="outputs rendered at once (default: from cores and memory)")
     render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -106,12 +107,16 @@ def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
 
 
 def _render(args) -> int:
+    from .encode import codec_for
     from .jobs import render_many
-    from .platforms import PLATFORMS
+    from .platforms import PLATFORMS, resolve_platform
 
     platforms = args.platforms or ["youtube"]
     if "all" in platforms:
         platforms = list(PLATFORMS)
+    codec = codec_for(args.encoder, args.codec)
+    if codec is not None:  # each platform, writing that codec instead of its own
+        platforms = [resolve_platform(name, codec) for name in platforms]
     out = Path(args.out)
     if out.suffix.lower() == ".mp4" and len(platforms) > 1:
         raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")

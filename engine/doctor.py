@@ -1,4 +1,9 @@
-"""`reel doctor`: what this machine can really do, found by trying each backend."""
+"""`reel doctor`: what this machine can really do, found by trying each backend.
+
+Every encoder in the table is opened and fed a frame: "works", or "unavailable: " and
+the reason (FFmpeg's or PyNvVideoCodec's own words). ``auto h264`` (and hevc, av1)
+says which one a render would use.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ __all__ = ["diagnose"]
 def diagnose() -> dict[str, dict[str, str]]:
     from . import __version__
     from .composite import COMPOSITORS, open_compositor
-    from .encode import ENCODERS, probe_encoder
+    from .encode import ENCODERS, auto_encoder, probe_encoder
     from .errors import BackendUnavailableError
+    from .platforms import CODECS
 
     facts: dict[str, dict[str, str]] = {
         "reel": {"version": __version__, "python": sys.version.split()[0], "machine": platform.machine()},
@@ -37,7 +43,9 @@ def diagnose() -> dict[str, dict[str, str]]:
         chosen.close()
     for name in ENCODERS:
         reason = probe_encoder(name)
-        facts["encoders"][name] = "ok" if reason is None else f"unavailable: {reason}"
+        facts["encoders"][name] = "works" if reason is None else f"unavailable: {reason}"
+    for codec in CODECS:
+        facts["encoders"][f"auto {codec}"] = auto_encoder(codec) or "none: no encoder for it works here"
     try:
         import av
 

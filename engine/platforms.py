@@ -1,8 +1,10 @@
 """Where a video is going: platform preset × quality preset → one `Output`.
 
-A platform fixes the frame (size, base fps, bitrate cap, safe area); a quality preset
-scales it (draft renders at half size and 15 fps) and picks the encoder effort.
-Custom sizes are written ``WxH`` or ``WxH@fps``.
+A platform fixes the frame (size, base fps, bitrate cap, safe area) and the codec it
+gets by default; a quality preset scales it (draft renders at half size and 15 fps) and
+picks the encoder effort. Custom sizes are written ``WxH`` or ``WxH@fps``. The codec is
+``h264`` unless asked otherwise: every platform ingests it, and ``hevc``/``av1`` are
+opt-in (``resolve_output(..., codec="hevc")``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,32 @@ from dataclasses import dataclass, replace
 
 from .errors import SpecError
 
-__all__ = ["Platform", "Quality", "SafeArea", "Output", "PLATFORMS", "QUALITIES", "resolve_output"]
+__all__ = [
+    "Platform",
+    "Quality",
+    "SafeArea",
+    "Output",
+    "PLATFORMS",
+    "QUALITIES",
+    "CODECS",
+    "resolve_output",
+    "resolve_platform",
+    "normalize_codec",
+]
+
+#: Codecs Reel writes, by FFmpeg's name for them.
+CODECS = ("h264", "hevc", "av1")
+#: Other names people use for them.
+_CODEC_ALIASES = {"avc": "h264", "h.264": "h264", "x264": "h264", "h265": "hevc", "h.265": "hevc", "x265": "hevc"}
+
+
+def normalize_codec(name: str) -> str:
+    """``h264``, ``hevc`` or ``av1`` for `name` or one of its aliases (``h265`` → ``hevc``)."""
+    key = str(name).strip().lower()
+    key = _CODEC_ALIASES.get(key, key)
+    if key not in CODECS:
+        raise SpecError(f"unknown codec {name!r}; use h264, hevc (or h265) or av1", "codec")
+    return key
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,7 @@ class Platform:
     max_bitrate: int  # bit/s; the cap for the capped-CRF encode at `standard` quality
     safe_area: SafeArea
     description: str = ""
+    codec: str = "h264"  # what a render for this platform writes unless asked otherwise
 
     @property
     def aspect(self) -> str:
@@ -123,6 +151,7 @@ class Output:
     gop: int  # frames between keyframes: 2 s
     safe_area: SafeArea
     lookahead: int | None = None  # x264 rc-lookahead; None = the preset's
+    codec: str = "h264"  # h264 | hevc | av1
 
     @property
     def size(self) -> tuple[int, int]:
@@ -163,9 +192,19 @@ def _platform(name: str) -> Platform:
     return Platform(name, w, h, fps, max(bitrate, 500_000), _TITLE_SAFE, "custom")
 
 
-def resolve_output(platform: str | Platform, quality: str = "standard") -> Output:
-    """Combine a platform and a quality preset into the `Output` a render targets."""
+def resolve_platform(platform: str | Platform, codec: str | None = None) -> Platform:
+    """The `Platform` for a preset name or ``WxH[@fps]``, writing `codec` if one is given."""
     p = platform if isinstance(platform, Platform) else _platform(platform)
+    return p if codec is None else replace(p, codec=normalize_codec(codec))
+
+
+def resolve_output(platform: str | Platform, quality: str = "standard", codec: str | None = None) -> Output:
+    """Combine a platform and a quality preset into the `Output` a render targets.
+
+    `codec` (h264, hevc/h265, av1) overrides the platform's own, which is h264.
+    """
+    p = resolve_platform(platform)
+    codec = normalize_codec(codec or p.codec)
     if quality not in QUALITIES:
         raise SpecError(f"unknown quality {quality!r}; use one of {', '.join(QUALITIES)}", "quality")
     q = QUALITIES[quality]
@@ -190,6 +229,7 @@ def resolve_output(platform: str | Platform, quality: str = "standard") -> Outpu
         gop=2 * fps,
         safe_area=p.safe_area,
         lookahead=q.lookahead,
+        codec=codec,
     )
 
 

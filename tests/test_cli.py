@@ -64,7 +64,7 @@ def test_platforms_schema_and_doctor_print(capsys):
     assert "fadeblack" in json.loads(capsys.readouterr().out)["transitions"]
     assert cli.main(["doctor", "--json"]) == 0
     facts = json.loads(capsys.readouterr().out)
-    assert facts["encoders"]["libx264"] == "ok"
+    assert facts["encoders"]["libx264"] == "works"
     assert facts["compositors"]["cpu"].startswith("ok")
 
 

@@ -1,9 +1,10 @@
+import av
 import numpy as np
 import pytest
 
 from engine.colour import nv12_size, rgb_to_nv12
 from engine.encode import ENCODERS, EncodeSettings, open_encoder, probe_encoder
-from engine.errors import BackendUnavailableError, CodecNotSupportedError
+from engine.errors import CodecNotSupportedError, SpecError
 
 from .helpers import decode_frames, probe
 
@@ -35,6 +36,10 @@ def test_encoded_file_is_h264_high_yuv420p_bt709_tv_faststart(tmp_path):
     assert (info.color_primaries, info.color_trc, info.colorspace, info.color_range) == (1, 1, 1, 1)
     assert info.moov_before_mdat
     assert info.keyframes == [0, 60, 120]  # fixed 2 s GOP, no scene-cut keyframes
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.level == 32  # 320x180@30 alone fits 1.2; the 12 Mbit/s cap needs 3.2
+        assert stream.codec_context.has_b_frames <= 2
     assert info.duration == pytest.approx(5.0, abs=0.05)
 
     frames = decode_frames(path, {50, 140})
@@ -56,12 +61,61 @@ def test_buffer_can_be_reused_as_soon_as_encode_returns(tmp_path):
     assert all(m > 240 for m in means[0::2]) and all(m < 15 for m in means[1::2])
 
 
-def test_explicit_encoder_that_cannot_open_raises(monkeypatch):
+def test_explicit_encoder_that_cannot_open_is_codec_not_supported_naming_what_works(monkeypatch):
     monkeypatch.setitem(ENCODERS, "broken", ("h264", "h264_no_such_encoder"))
     probe_encoder.cache_clear()
-    with pytest.raises(BackendUnavailableError, match="broken"):
+    with pytest.raises(CodecNotSupportedError, match="broken") as caught:
         open_encoder("broken", EncodeSettings(width=64, height=64, fps=10))
+    message = str(caught.value)
+    assert "has no h264_no_such_encoder encoder" in message  # why
+    assert "libx264 (h264)" in message and "libx265 (hevc)" in message and "libsvtav1 (av1)" in message  # what works
     probe_encoder.cache_clear()
+
+
+def test_explicit_hardware_encoder_without_the_hardware_says_ffmpegs_reason_quickly():
+    if probe_encoder("h264_nvenc") is None:
+        pytest.skip("this machine has NVENC: h264_nvenc opens")
+    with pytest.raises(CodecNotSupportedError, match="h264_nvenc") as caught:
+        open_encoder("h264_nvenc", EncodeSettings(width=64, height=64, fps=10))
+    message = str(caught.value)
+    # FFmpeg's own log line, not PyAV's "Operation not permitted".
+    assert "Cannot load" in message or "No capable devices" in message or "unsupported device" in message, message
+    assert "libx264" in message
+
+
+def test_auto_skips_what_does_not_open_and_records_why(monkeypatch):
+    monkeypatch.setattr(
+        "engine.encode.ENCODERS", {"broken": ("h264", "h264_no_such_encoder"), "libx264": ("h264", "libx264")}
+    )
+    probe_encoder.cache_clear()
+    fallbacks = []
+    encoder = open_encoder("auto", EncodeSettings(width=64, height=64, fps=10), fallbacks)
+    assert encoder.name == "libx264"
+    assert fallbacks == ["encoder broken unavailable: this PyAV build (FFmpeg " + fallbacks[0].split("(FFmpeg ")[1]]
+    assert "has no h264_no_such_encoder encoder" in fallbacks[0]
+    probe_encoder.cache_clear()
+
+
+def test_auto_on_this_machine_records_every_hardware_encoder_it_skipped():
+    hardware = ["nvenc", "h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox"]
+    if any(probe_encoder(name) is None for name in hardware):
+        pytest.skip("this machine has a hardware H.264 encoder")
+    fallbacks = []
+    assert open_encoder("auto", EncodeSettings(width=64, height=64, fps=10), fallbacks).name == "libx264"
+    assert [f.split()[1] for f in fallbacks] == hardware
+    assert all(": " in f.split("unavailable", 1)[1] for f in fallbacks)  # each with its reason
+
+
+def test_unknown_encoder_or_codec_is_a_user_error_naming_it():
+    with pytest.raises(CodecNotSupportedError, match="h265_magic"):
+        open_encoder("h265_magic", EncodeSettings(width=64, height=64, fps=10))
+    with pytest.raises(SpecError, match="unknown codec 'vp9'"):
+        EncodeSettings(width=64, height=64, fps=10, codec="vp9")
+
+
+def test_named_encoder_for_another_codec_says_which_to_use():
+    with pytest.raises(CodecNotSupportedError, match="libx265 writes hevc"):
+        open_encoder("libx265", EncodeSettings(width=64, height=64, fps=10, codec="h264"))
 
 
 def test_auto_with_no_working_encoder_is_codec_not_supported(monkeypatch):

@@ -7,10 +7,16 @@ units of 1/fps, and writes a finished MP4 on `close`.
     enc = open_encoder("auto", settings)
     enc.open(path)
     enc.encode(frame, pts=0) ...
+    enc.encode_repeated(frame, first_pts=1, count=59)   # a hold: one buffer, 59 frames
     stats = enc.close()        # or enc.abort() on failure: no file is finalised
 
 The buffer may be reused by the caller as soon as `encode` returns, so a hold can hand
 the same buffer over N times with N timestamps.
+
+Every encoder writes the same kind of file: the codec's 8-bit 4:2:0 profile at the
+level the size, frame rate and bitrate need (`conformance.py`), a keyframe exactly
+every `gop` frames and no others, BT.709 limited-range colour tags in the bitstream,
+and the MP4 index before the media data (``+faststart``).
 """
 
 from __future__ import annotations
@@ -21,20 +27,26 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..platforms import Output
+from ..errors import SpecError
+from ..platforms import Output, normalize_codec
+from .conformance import PROFILES
 
 __all__ = ["EncodeSettings", "EncodeStats", "Encoder"]
 
 
 @dataclass(frozen=True)
 class EncodeSettings:
-    """What the encoder must produce; derived from an `Output`."""
+    """What the encoder must produce; derived from an `Output`.
+
+    `crf` and `preset` are on x264's scales; each encoder maps them to its own
+    (`conformance.py`).
+    """
 
     width: int
     height: int
     fps: int
-    codec: str = "h264"
-    profile: str = "high"
+    codec: str = "h264"  # h264 | hevc | av1 (aliases such as h265 are accepted)
+    profile: str | None = None  # None: the codec's usual profile (H.264 high, HEVC/AV1 main)
     crf: int = 23
     preset: str = "veryfast"
     max_bitrate: int = 12_000_000  # bit/s, the cap of capped CRF
@@ -42,6 +54,20 @@ class EncodeSettings:
     gop: int = 60  # frames between keyframes
     lookahead: int | None = None  # rate-control lookahead in frames; None = the preset's
     threads: int | None = None  # encoder threads; None = one per core this process may use
+    bframes: int = 2  # most consecutive B-frames (YouTube asks for 2); presets may use fewer
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
+            size = f"{self.width}x{self.height}"
+            raise SpecError(f"{size}: 4:2:0 video needs a positive, even width and height", "platform")
+        if self.fps <= 0:
+            raise SpecError(f"{self.fps} fps: the frame rate must be positive", "platform")
+        if self.gop < 1:
+            raise SpecError(f"gop {self.gop}: at least one frame between keyframes", "platform")
+        codec = normalize_codec(self.codec)
+        object.__setattr__(self, "codec", codec)
+        if self.profile is None:
+            object.__setattr__(self, "profile", PROFILES[codec])
 
     @classmethod
     def from_output(cls, output: Output, threads: int | None = None) -> "EncodeSettings":
@@ -56,6 +82,7 @@ class EncodeSettings:
             buffer_size=output.buffer_size,
             gop=output.gop,
             lookahead=output.lookahead,
+            codec=output.codec,
         )
 
 
@@ -75,6 +102,9 @@ class Encoder(Protocol):
 
     def encode(self, frame: np.ndarray, pts: int) -> None:
         """Encode one NV12 frame shown at `pts` / fps seconds."""
+
+    def encode_repeated(self, frame: np.ndarray, first_pts: int, count: int) -> None:
+        """Encode the same NV12 frame at `count` consecutive timestamps (a hold)."""
 
     def close(self) -> EncodeStats:
         """Flush, write the index (moov first) and close the file."""

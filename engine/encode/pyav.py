@@ -1,28 +1,48 @@
-"""Software (and FFmpeg-hosted hardware) encoding through PyAV.
+"""Encoding through PyAV: FFmpeg's software encoders and the hardware ones it hosts.
 
-Frames go straight from the NV12 buffer into the codec: `from_numpy_buffer` wraps the
-memory without a copy and libx264 takes NV12 natively, so there is no swscale pass.
+Software: libx264 (H.264), libx265 (HEVC), libsvtav1 (AV1). Hardware, where the
+machine has it: NVENC (``*_nvenc``), Intel Quick Sync (``*_qsv``), VA-API (``*_vaapi``)
+and VideoToolbox (``*_videotoolbox``) — FFmpeg lists these whether or not the hardware
+is there, so they are only known to work once one has opened and encoded a frame.
+
+Frames go from the NV12 buffer into the codec without swscale: `from_numpy_buffer`
+wraps the memory without a copy, and the encoders that take NV12 (x264 and the
+hardware ones) get it as it is. x265 and SVT-AV1 take planar I420 only; for them the
+chroma is de-interleaved once per buffer (a hold is converted once, not per frame).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .._host import usable_cores
-from ..errors import BackendUnavailableError, RenderError
+from ..errors import BackendUnavailableError, EngineError, RenderError
+from . import conformance
 from .base import EncodeSettings, EncodeStats
 
-__all__ = ["PyAVEncoder", "probe"]
+__all__ = ["PyAVEncoder", "probe", "ffmpeg_errors"]
 
 log = logging.getLogger(__name__)
 
 # BT.709 primaries / transfer / matrix, limited ("tv") range: FFmpeg's enum values.
 _BT709 = 1
 _RANGE_TV = 1
+
+# Encoders that copy the frame before `encode` returns, so the caller's buffer can be
+# wrapped rather than copied. The hardware wrappers may keep a reference to the frame
+# (qsv does for aligned system-memory frames), so they get a copy of their own.
+_COPIES_INPUT = {"libx264", "libx265", "libsvtav1", "h264_nvenc", "hevc_nvenc", "av1_nvenc"}
+# More frames than any encoder here reorders by (B-frame pyramids, in frames).
+_MAX_REORDER = 16
+# Encoders that take planar I420 and not NV12.
+_PLANAR_INPUT = {"libx265", "libsvtav1"}
 
 
 def _import_av():
@@ -33,13 +53,59 @@ def _import_av():
     return av
 
 
-def _configure(codec_context, settings: EncodeSettings, codec: str) -> None:
-    cc = codec_context
-    cc.width, cc.height = settings.width, settings.height
-    cc.pix_fmt = "nv12"
-    cc.time_base = Fraction(1, settings.fps)
-    cc.framerate = Fraction(settings.fps, 1)
-    cc.gop_size = settings.gop
+@contextmanager
+def ffmpeg_errors() -> Iterator[list]:
+    """FFmpeg's log records from this thread while the block runs (a live list).
+
+    PyAV's exceptions carry only the failing call ("avcodec_open2: Operation not
+    permitted"); the reason ("Cannot load libcuda.so.1") is in FFmpeg's log, which
+    PyAV leaves switched off by default. It is switched on at error level for the
+    block, and restored after. `_reason` turns the records into one line.
+    """
+    import av.logging
+
+    previous = av.logging.get_level()
+    if previous is None or previous < av.logging.ERROR:
+        av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=True) as logs:
+            yield logs
+    finally:
+        av.logging.set_level(previous)
+
+
+def _reason(exc: BaseException, logs: list) -> str:
+    """One line saying why FFmpeg refused: its own error lines if any, else the exception."""
+    import av.logging
+
+    lines: list[str] = []
+    for level, name, message in logs:
+        text = f"{name}: {message.strip()}" if name else message.strip()
+        if level <= av.logging.ERROR and text not in lines:
+            lines.append(text)
+    if lines:
+        return "; ".join(lines)
+    text = str(exc).strip() or type(exc).__name__
+    return text.split("; last error log:")[0]
+
+
+def _family(encoder: str) -> str:
+    """The option set `encoder` takes: x264, x265, svtav1, nvenc, qsv, vaapi, videotoolbox."""
+    if encoder in ("libx264", "libx265", "libsvtav1"):
+        return encoder[3:]
+    return encoder.rsplit("_", 1)[-1]
+
+
+def _configure(cc, settings: EncodeSettings, encoder: str) -> None:
+    """Set `cc` (a not yet opened codec context) up to write what `settings` asks."""
+    s = settings
+    cc.width, cc.height = s.width, s.height
+    cc.pix_fmt = "yuv420p" if encoder in _PLANAR_INPUT else "nv12"
+    cc.time_base = Fraction(1, s.fps)
+    cc.framerate = Fraction(s.fps, 1)
+    cc.gop_size = s.gop
+    # The encoders write these into the bitstream's VUI (x264, x265, NVENC) or sequence
+    # header (SVT-AV1); the MP4 muxer adds a matching `colr` box.
     cc.colorspace = _BT709
     cc.color_primaries = _BT709
     cc.color_trc = _BT709
@@ -47,72 +113,243 @@ def _configure(codec_context, settings: EncodeSettings, codec: str) -> None:
     # PyAV defaults to slice threads; frame threads are what x264 is fastest with.
     cc.thread_type = "AUTO"
     # One frame thread per core: x264's own default (1.5 per core) measured no faster
-    # on two cores and held ~25 MB more at 1080p.
-    cc.thread_count = settings.threads or usable_cores()
-    if codec == "libx264":
-        cc.options = {
-            "preset": settings.preset,
-            "crf": str(settings.crf),
-            "maxrate": str(settings.max_bitrate),
-            "bufsize": str(settings.buffer_size),
-            "profile": settings.profile,
-            # A keyframe exactly every `gop` frames: chunked rendering joins on them,
-            # and platforms recommend a fixed 2 s GOP.
-            "keyint_min": str(settings.gop),
-            "sc_threshold": "0",
-        }
-        if settings.lookahead is not None:
-            cc.options = {**cc.options, "rc-lookahead": str(settings.lookahead)}
+    # on two cores and held ~25 MB more at 1080p. SVT-AV1 reads it as its parallelism.
+    cc.thread_count = s.threads or usable_cores()
+    cc.options = _OPTIONS[_family(encoder)](s, encoder)
+
+
+def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    options = {
+        "preset": s.preset,
+        "crf": str(s.crf),
+        # Capped CRF: constant quality, but never above the platform's bitrate.
+        "maxrate": str(s.max_bitrate),
+        "bufsize": str(s.buffer_size),
+        "profile": s.profile,
+        "level": conformance.h264_level(s.width, s.height, s.fps, s.max_bitrate, s.buffer_size, s.profile),
+        # A keyframe exactly every `gop` frames: chunked rendering joins on them,
+        # and platforms recommend a fixed 2 s GOP.
+        "keyint_min": str(s.gop),
+        "sc_threshold": "0",
+        "bf": str(conformance.bframes(encoder, s.preset, s.bframes)),
+    }
+    if s.lookahead is not None:
+        options["rc-lookahead"] = str(s.lookahead)
+    return options
+
+
+def _x265(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    level, tier = conformance.hevc_level(s.width, s.height, s.fps, s.max_bitrate, s.buffer_size)
+    params = {
+        "keyint": s.gop,
+        "min-keyint": s.gop,
+        "scenecut": 0,
+        "open-gop": 0,  # x265 defaults to open GOPs (CRA); chunks must start clean (IDR)
+        "bframes": conformance.bframes(encoder, s.preset, s.bframes),
+        "vbv-maxrate": s.max_bitrate // 1000,  # kbit/s
+        "vbv-bufsize": s.buffer_size // 1000,  # kbit
+        "level-idc": level,
+        "high-tier": int(tier == "high"),
+        "colorprim": "bt709",
+        "transfer": "bt709",
+        "colormatrix": "bt709",
+        "range": "limited",
+        "log-level": "error",
+    }
+    if s.lookahead is not None:
+        params["rc-lookahead"] = max(s.lookahead, params["bframes"] + 1)
+    if s.threads:
+        params["pools"] = s.threads
+    return {
+        "preset": s.preset,  # x265 has x264's preset names
+        "crf": str(conformance.x265_crf(s.crf)),
+        "profile": s.profile,
+        "x265-params": ":".join(f"{k}={v}" for k, v in params.items()),
+    }
+
+
+def _svtav1(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    # SVT-AV1 prints its configuration banner to stderr unless told otherwise; 1 keeps
+    # its errors. An environment variable is the only switch it has.
+    os.environ.setdefault("SVT_LOG", "1")
+    return {
+        "preset": str(conformance.SVTAV1_PRESET.get(s.preset, 9)),
+        "crf": str(conformance.svtav1_crf(s.crf)),
+        # crf with a max bitrate is SVT-AV1's capped CRF.
+        "maxrate": str(s.max_bitrate),
+        "bufsize": str(s.buffer_size),
+        # No scene-change keyframes; closed GOPs (key frames, not intra-only frames).
+        "svtav1-params": "scd=0:irefresh-type=2",
+    }
+
+
+def _nvenc(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    options = {
+        "preset": conformance.NVENC_PRESET.get(s.preset, "p4"),
+        "tune": "hq",
+        # Constant-quality VBR, capped at the platform's bitrate: target bitrate 0
+        # leaves quality to `cq`, the cap to maxrate.
+        "rc": "vbr",
+        "cq": str(conformance.nvenc_cq(s.crf)),
+        "b": "0",
+        "maxrate": str(s.max_bitrate),
+        "bufsize": str(s.buffer_size),
+        # Keyframes are IDRs, exactly every gop frames. The level is NVENC's own choice,
+        # made from the same size, rate and bitrate.
+        "forced-idr": "1",
+        "no-scenecut": "1",
+    }
+    if s.codec != "av1":  # av1_nvenc has no profile option: 8-bit 4:2:0 is Main anyway
+        options["profile"] = s.profile
+    if s.codec == "h264":  # every NVENC generation has H.264 B-frames; not so for HEVC
+        options["bf"] = str(conformance.bframes(encoder, s.preset, s.bframes))
+    return options
+
+
+def _qsv(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    options = {
+        "preset": conformance.QSV_PRESET.get(s.preset, "medium"),
+        # VBR under the cap: Quick Sync has no capped constant-quality mode.
+        "b": str(s.max_bitrate // 2),
+        "maxrate": str(s.max_bitrate),
+        "bufsize": str(s.buffer_size),
+        "profile": s.profile,
+    }
+    if s.codec == "h264":
+        options["idr_interval"] = "0"  # every I-frame an IDR (HEVC counts differently)
+        options["bf"] = str(conformance.bframes(encoder, s.preset, s.bframes))
+    return options
+
+
+def _vaapi(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    # FFmpeg's VA-API encoders take frames in GPU memory; fed system-memory NV12 they
+    # refuse to open, and the probe reports that.
+    return {
+        "rc_mode": "VBR",
+        "b": str(s.max_bitrate // 2),
+        "maxrate": str(s.max_bitrate),
+        "bufsize": str(s.buffer_size),
+        "profile": s.profile,
+    }
+
+
+def _videotoolbox(s: EncodeSettings, encoder: str) -> dict[str, str]:
+    return {
+        "b": str(s.max_bitrate // 2),
+        "maxrate": str(s.max_bitrate),
+        "profile": s.profile,
+        "allow_sw": "0",  # hardware or nothing: the software path is slower than x264
+        "realtime": "0",
+    }
+
+
+_OPTIONS = {
+    "x264": _x264,
+    "x265": _x265,
+    "svtav1": _svtav1,
+    "nvenc": _nvenc,
+    "qsv": _qsv,
+    "vaapi": _vaapi,
+    "videotoolbox": _videotoolbox,
+}
+
+
+def nv12_to_i420(nv12: np.ndarray, width: int, height: int, into: np.ndarray) -> np.ndarray:
+    """De-interleave NV12's CbCr plane into I420's separate Cb and Cr planes."""
+    luma = width * height
+    quarter = luma // 4
+    into[:luma] = nv12[:luma]
+    chroma = nv12[luma : luma + 2 * quarter]
+    into[luma : luma + quarter] = chroma[0::2]
+    into[luma + quarter : luma + 2 * quarter] = chroma[1::2]
+    return into
 
 
 class PyAVEncoder:
-    """H.264 through one of FFmpeg's encoders (libx264 by default) into MP4."""
+    """One of FFmpeg's encoders (libx264 by default), writing MP4 through PyAV."""
 
-    def __init__(self, settings: EncodeSettings, codec: str = "libx264") -> None:
+    def __init__(self, settings: EncodeSettings, codec: str = "libx264", name: str | None = None) -> None:
         self.settings = settings
-        self.codec = codec
-        self.name = codec
+        self.codec = codec  # FFmpeg's encoder name
+        self.name = name or codec  # the ENCODERS key, as reports show it
         self._container = None
         self._stream = None
         self._frames = 0
         self._path: Path | None = None
+        self._i420: np.ndarray | None = None
+        self._last_dts: int | None = None
 
     def open(self, path: Path) -> None:
         av = _import_av()
+        s = self.settings
         self._path = Path(path)
-        try:
-            # +faststart rewrites the file so `moov` precedes `mdat`: players and
-            # upload pages can start before the whole file has arrived.
-            self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
-            self._stream = self._container.add_stream(self.codec, rate=self.settings.fps)
-            _configure(self._stream.codec_context, self.settings, self.codec)
-            self._stream.codec_context.open()
-        except Exception as exc:
-            self.abort()
-            raise BackendUnavailableError(f"cannot open encoder {self.codec}: {exc}") from exc
+        with ffmpeg_errors() as errors:
+            try:
+                # +faststart rewrites the file so `moov` precedes `mdat`: players and
+                # upload pages can start before the whole file has arrived.
+                self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+                self._stream = self._container.add_stream(self.codec, rate=s.fps)
+                _configure(self._stream.codec_context, s, self.codec)
+                if s.codec == "hevc":
+                    # hvc1 (parameter sets in the sample entry) is what Apple's players
+                    # accept; FFmpeg's default hev1 does not play in Safari/QuickTime.
+                    self._stream.codec_context.codec_tag = "hvc1"
+                self._stream.codec_context.open()
+            except EngineError:
+                self.abort()
+                raise
+            except Exception as exc:
+                self.abort()
+                raise BackendUnavailableError(f"cannot open encoder {self.name}: {_reason(exc, errors)}") from exc
+        if self.codec in _PLANAR_INPUT:
+            self._i420 = np.empty(s.width * s.height * 3 // 2, np.uint8)
 
-    def encode(self, frame: np.ndarray, pts: int) -> None:
+    def _frame(self, frame: np.ndarray):
+        """A VideoFrame over `frame` (NV12), in the layout this encoder takes."""
         av = _import_av()
         s = self.settings
-        video_frame = av.VideoFrame.from_numpy_buffer(frame.reshape(s.height * 3 // 2, s.width), format="nv12")
-        video_frame.pts = pts
-        self._mux(self._stream.encode(video_frame))
-        self._frames += 1
+        rows = s.height * 3 // 2
+        if self._i420 is not None:
+            frame, pix_fmt = nv12_to_i420(frame.reshape(-1), s.width, s.height, self._i420), "yuv420p"
+        else:
+            pix_fmt = "nv12"
+        # PyAV 18's from_numpy_buffer takes the height of a 4:2:0 array to be
+        # rows // 6 * 4, so a frame 1350 (or 90) high comes out 1348 (88) high, its
+        # chroma plane two luma rows early. Such heights get a copy.
+        if s.height % 4 == 0 and (self._i420 is not None or self.codec in _COPIES_INPUT):
+            return av.VideoFrame.from_numpy_buffer(frame.reshape(rows, s.width), format=pix_fmt)
+        return av.VideoFrame.from_ndarray(frame.reshape(rows, s.width), format=pix_fmt)
+
+    def encode(self, frame: np.ndarray, pts: int) -> None:
+        self.encode_repeated(frame, pts, 1)
 
     def encode_repeated(self, frame: np.ndarray, first_pts: int, count: int) -> None:
         """Encode the same frame at `count` consecutive timestamps (a hold)."""
-        av = _import_av()
-        s = self.settings
         # One wrapper for the whole hold: the encoder copies the pixels on each call,
         # so only the timestamp changes.
-        video_frame = av.VideoFrame.from_numpy_buffer(frame.reshape(s.height * 3 // 2, s.width), format="nv12")
-        for k in range(count):
-            video_frame.pts = first_pts + k
-            self._mux(self._stream.encode(video_frame))
+        video_frame = self._frame(frame)
+        try:
+            for k in range(count):
+                video_frame.pts = first_pts + k
+                self._mux(self._stream.encode(video_frame))
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise RenderError(f"{self.name} failed at frame {video_frame.pts}: {exc}") from exc
         self._frames += count
 
     def _mux(self, packets) -> None:
         for packet in packets:
+            # x265 leaves dts uninitialised when the stream is shorter than its B-frame
+            # delay (two frames with bframes=2); the MP4 muxer then refuses the packet.
+            # A dts after the pts, far before it, or not after the last one is replaced
+            # by the next one in sequence.
+            dts, pts, last = packet.dts, packet.pts, self._last_dts
+            if pts is not None and not (
+                dts is not None and pts - _MAX_REORDER <= dts <= pts and (last is None or dts > last)
+            ):
+                packet.dts = pts - self.settings.bframes if last is None else last + 1
+            self._last_dts = packet.dts
             self._container.mux(packet)
 
     def close(self) -> EncodeStats:
@@ -121,10 +358,10 @@ class PyAVEncoder:
             self._container.close()
         except Exception as exc:
             self.abort()
-            raise RenderError(f"{self.codec} failed while finishing {self._path}: {exc}") from exc
+            raise RenderError(f"{self.name} failed while finishing {self._path}: {exc}") from exc
         self._container = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
-        return EncodeStats(encoder=self.codec, frames=self._frames, bytes=size)
+        return EncodeStats(encoder=self.name, frames=self._frames, bytes=size)
 
     def abort(self) -> None:
         container, self._container = self._container, None
@@ -135,21 +372,34 @@ class PyAVEncoder:
                 log.debug("ignoring error while closing an aborted container", exc_info=True)
 
 
-def probe(codec: str) -> str | None:
-    """Open `codec` and encode one tiny frame. None if it works, else why not.
+def probe(encoder: str, settings: EncodeSettings) -> str | None:
+    """Open FFmpeg's `encoder` for `settings` and encode one grey frame: None if that
+    works, else why not (FFmpeg's own words where it logged any).
 
     Listing codecs is not enough: FFmpeg lists h264_nvenc on machines with no NVIDIA
     GPU at all, and it only fails when opened.
     """
     try:
         av = _import_av()
-        ctx = av.CodecContext.create(codec, "w")
-        _configure(ctx, EncodeSettings(width=64, height=64, fps=30, gop=30, max_bitrate=1_000_000, buffer_size=2_000_000), codec)
-        ctx.open()
-        frame = av.VideoFrame.from_ndarray(np.full((96, 64), 128, np.uint8), format="nv12")
-        frame.pts = 0
-        ctx.encode(frame)
-        ctx.encode(None)
-        return None
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}".strip()
+    except BackendUnavailableError as exc:  # pragma: no cover - av is a core dependency
+        return str(exc)
+    try:
+        av.Codec(encoder, "w")
+    except Exception:
+        return f"this PyAV build (FFmpeg {av.ffmpeg_version_info}) has no {encoder} encoder"
+    with ffmpeg_errors() as errors:
+        try:
+            ctx = av.CodecContext.create(encoder, "w")
+            _configure(ctx, settings, encoder)
+            ctx.open()
+            rows, width = settings.height * 3 // 2, settings.width
+            planes = np.full((rows, width), 128, np.uint8)
+            planes[: settings.height] = 16
+            frame = av.VideoFrame.from_ndarray(planes, format=ctx.pix_fmt)
+            frame.pts = 0
+            ctx.encode(frame)
+            ctx.encode(None)
+            return None
+        except Exception as exc:
+            failure = exc
+    return _reason(failure, errors)
