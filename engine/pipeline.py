@@ -330,6 +330,9 @@ def render_output(
     timeline = _timeline(deck, output)
     target.parent.mkdir(parents=True, exist_ok=True)
     check_resources(output, timeline.duration, target)
+    audio_plan = deck.audio_plan(output.fps) if hasattr(deck, "audio_plan") else None
+    if audio_plan is not None:
+        audio_plan.check()  # a bad audio file fails now, not after the video is made
 
     fallbacks: list[str] = []
     enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads), fallbacks)
@@ -371,6 +374,12 @@ def render_output(
             raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
         with clock("verify"):
             psnr = luma_psnr(temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
+        audio = None
+        if audio_plan is not None:
+            from .audio import mux_audio
+
+            with clock("audio"):
+                audio = mux_audio(temporary, temporary, audio_plan)
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)
@@ -389,11 +398,20 @@ def render_output(
         wall_seconds=time.perf_counter() - started,
         stage_seconds=stages,
         peak_rss_mb=max(peak_rss, process.memory_info().rss) / 2**20,
-        bytes=stats.bytes,
         fallbacks=fallbacks,
         slides_uploaded=producer.slides_uploaded,
         composited_frames=producer.composited,
         psnr_db=psnr,
+        audio=None if audio is None else {
+            "codec": "aac",
+            "sample_rate": 48_000,
+            "channels": 2,
+            "seconds": round(audio.seconds, 4),
+            "peak_dbfs": round(audio.peak_dbfs, 2) if audio.peak_dbfs != float("-inf") else None,
+            "limited_samples": audio.limited_samples,
+            "music_loops": audio.music_loops,
+        },
+        bytes=stats.bytes if audio is None else audio.bytes,
     )
 
 

@@ -34,6 +34,9 @@ class RenderReport:
     # Worst luma PSNR (dB) of a few decoded keyframes against the composited frames:
     # what the encode cost in quality (inf where lossless, None if nothing was sampled).
     psnr_db: float | None = None
+    # The soundtrack, when the deck has one: codec, sample_rate, channels, seconds,
+    # peak_dbfs, limited_samples (samples the limiter touched), music_loops.
+    audio: dict | None = None
 
     @property
     def fps_rendered(self) -> float:
@@ -74,5 +77,6 @@ class RenderReport:
             f"{self.fps_rendered:.0f} fps, {self.compositor}+{self.encoder}, "
             f"{self.bytes / 1e6:.1f} MB at {self.bitrate / 1e6:.2f} Mbit/s, "
             + (f"PSNR {self.psnr_db:.1f} dB, " if self.psnr_db is not None else "")
+            + ("AAC 48 kHz stereo, " if self.audio else "")
             + f"peak RSS {self.peak_rss_mb:.0f} MB"
         )

@@ -66,12 +66,15 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    PlainSerializer,
     ValidationInfo,
+    WrapValidator,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from .audio.models import DEFAULT_PADDING, AudioSpec, Padding, VoiceoverField, auto_duration
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
@@ -550,14 +553,37 @@ class Defaults(_SpecModel):
     motion: MotionField | None = None
 
 
+def _auto_or_seconds(value: object, handler) -> object:
+    # "auto" passes as it is; anything else is validated as Seconds, with its errors.
+    return value if value == "auto" else handler(value)
+
+
+# A slide's seconds on screen, or "auto": its voiceover's length plus padding.
+SlideSeconds = Annotated[
+    Seconds,
+    WrapValidator(_auto_or_seconds, json_schema_input_type=Union[float, Literal["auto"]]),
+    PlainSerializer(lambda value: value, return_type=Union[float, str]),  # "auto" stays "auto"
+]
+
+
 class _SlideBase(_SpecModel):
     """Fields every kind of slide has. `transition` is the one *into* the slide."""
 
     kind: str  # each kind narrows this to its Literal; declared here so it comes first
-    duration: Seconds | None = None
+    duration: SlideSeconds | None = None
     background: BackgroundField | None = None
     transition: TransitionField | None = None
     motion: MotionField | None = None
+    voiceover: VoiceoverField | None = None
+    padding: Padding | None = None  # seconds after the voiceover, for "duration": "auto"
+
+    @model_validator(mode="after")
+    def _auto_needs_a_voiceover(self) -> _SlideBase:
+        if self.duration == "auto" and self.voiceover is None:
+            _fail('"auto" makes the slide as long as its voiceover, and it has none', "duration")
+        if self.padding is not None and self.duration != "auto":
+            _fail('padding is the time after the voiceover of a slide with "duration": "auto"', "padding")
+        return self
 
 
 class TitleSlide(_SlideBase):
@@ -619,11 +645,13 @@ class Deck(_SpecModel):
     title: Text | None = None
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 0
     theme: Theme = Field(default_factory=Theme)
+    audio: AudioSpec | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     slides: Annotated[list[Slide], Field(min_length=1, max_length=MAX_SLIDES)]
 
     _base_dir: Path = PrivateAttr()
     _source: Path | None = PrivateAttr(default=None)
+    _auto_seconds: dict[int, float] = PrivateAttr(default_factory=dict)  # "auto" durations, measured
 
     def model_post_init(self, context: Any, /) -> None:
         self._base_dir = _context_base_dir(context)
@@ -645,6 +673,8 @@ class Deck(_SpecModel):
     def slide_duration(self, index: int) -> float:
         """Seconds slide `index` is on screen, transitions into and out of it included."""
         own = self.slides[index].duration
+        if own == "auto":
+            return self._auto_seconds[index]
         return self.defaults.slide_duration if own is None else own
 
     def transition_into(self, index: int) -> TransitionSpec | None:
@@ -676,6 +706,25 @@ class Deck(_SpecModel):
                 )
             )
         return timings
+
+    def audio_plan(self, fps: int):
+        """The soundtrack (engine.audio.AudioPlan) of a render at `fps`, or None for a silent deck.
+
+        A voiceover starts on its slide's first frame (plus its delay), so it stays within
+        a frame of the picture whatever the rounding of slide starts.
+        """
+        from .audio import AudioPlan, VoiceoverCue
+        from .timeline import build_timeline
+
+        cues = [(i, s.voiceover) for i, s in enumerate(self.slides) if s.voiceover is not None]
+        if self.audio is None and not cues:
+            return None
+        timeline = build_timeline(self.timings(), fps)
+        return AudioPlan(
+            music=self.audio,
+            voiceovers=[VoiceoverCue(timeline.first_frame(i) / fps, vo, f"slides[{i}].voiceover") for i, vo in cues],
+            duration=timeline.duration,
+        )
 
     def motion(self, index: int) -> SlideMotion | None:
         """What moves on slide `index`, or None for a still slide.
@@ -730,7 +779,11 @@ class Deck(_SpecModel):
         ):
             if path is not None:
                 found.append((where, path, what))
+        if self.audio is not None:
+            found.append(("audio.music", self.audio.music, "music"))
         for index, slide in enumerate(self.slides):
+            if slide.voiceover is not None:
+                found.append((f"slides[{index}].voiceover.file", slide.voiceover.file, "voiceover"))
             if isinstance(slide, ImageSlide):
                 found.append((f"slides[{index}].file", slide.file, "image"))
             if slide.background is not None and slide.background.image is not None:
@@ -745,6 +798,20 @@ class Deck(_SpecModel):
         return found
 
     # -- cross-slide checks ------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _measure_voiceovers(self) -> Deck:
+        # Runs before the checks below, which need every slide's duration. A voiceover
+        # file that is missing or does not decode is an AssetError naming it.
+        from .audio.decode import voiceover_duration
+
+        for index, slide in enumerate(self.slides):
+            if slide.duration == "auto":
+                where = f"slides[{index}].voiceover"
+                seconds = voiceover_duration(slide.voiceover.file, where)
+                padding = DEFAULT_PADDING if slide.padding is None else slide.padding
+                self._auto_seconds[index] = auto_duration(seconds, padding, slide.voiceover.delay)
+        return self
 
     @model_validator(mode="after")
     def _transitions_fit_their_slides(self) -> Deck:
@@ -820,7 +887,10 @@ class Deck(_SpecModel):
         return f"the {_seconds(self._seconds_into(index))} {name} into slides[{index}]{source}"
 
     def _describe_duration(self, index: int) -> str:
-        source = "" if self.slides[index].duration is not None else " from defaults.slide_duration"
+        own = self.slides[index].duration
+        source = "" if own is not None else " from defaults.slide_duration"
+        if own == "auto":
+            source = " (auto, from its voiceover)"
         return f"{_seconds(self.slide_duration(index))}{source}"
 
     def _blame_path(self, index: int, short_slide: int, also: int | None = None) -> tuple[str | int, ...]:

@@ -125,6 +125,10 @@ class Timeline:
         """The frame on screen at time `seconds` (clamped to the video)."""
         return min(max(math.floor(seconds * self.fps + 1e-9), 0), self.frame_count - 1)
 
+    def first_frame(self, slide: int) -> int:
+        """The frame on which slide `slide` first appears."""
+        return _frame(self.slide_starts[slide], self.fps)
+
     def slide_time(self, slide: int, frame: int) -> float:
         """Seconds slide `slide` has been on screen at frame `frame` (its first frame: 0)."""
         return frame / self.fps - self.slide_starts[slide]

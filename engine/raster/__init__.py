@@ -36,7 +36,7 @@ __all__ = ["SlideRasterizer", "SlideLayers", "CacheInfo", "rasterize_slide", "re
 log = logging.getLogger(__name__)
 
 #: Slide fields that change when a slide is shown, not what it looks like.
-_TIMING_FIELDS = {"duration", "transition", "motion"}
+_TIMING_FIELDS = {"duration", "transition", "motion", "voiceover", "padding"}
 
 
 @dataclass(frozen=True)

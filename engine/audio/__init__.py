@@ -1,0 +1,42 @@
+"""Sound for a rendered video: a music bed, per-slide voiceovers, ducking, AAC in the MP4.
+
+A stage that runs after the video is encoded::
+
+    from engine.audio import AudioPlan, VoiceoverCue, mux_audio
+    plan = AudioPlan(music=deck.audio, voiceovers=[VoiceoverCue(start, slide.voiceover, "slides[2].voiceover")])
+    plan.check()                                  # before rendering: AssetError for a bad file
+    stats = mux_audio("video.mp4", "final.mp4", plan)
+
+    models.py  the deck's ``audio`` object and a slide's ``voiceover`` (pydantic, spec.py's rules)
+    decode.py  any file PyAV reads → 48 kHz float32 stereo blocks, on demand; voiceover lengths
+    mix.py     AudioPlan → blocks: gain, fades, loop/trim, voiceovers to the sample, ducking, limiter
+    mux.py     video packets copied + AAC 48 kHz stereo, +faststart, written atomically
+
+PyAV is imported only when a file is decoded or written.
+"""
+
+from .decode import SAMPLE_RATE, AudioReader, probe_audio, voiceover_duration
+from .mix import AudioPlan, MixStats, VoiceoverCue, mix
+from .models import DEFAULT_PADDING, AudioSpec, DuckSpec, Padding, Voiceover, VoiceoverField, auto_duration
+from .mux import DEFAULT_AUDIO_BIT_RATE, AudioStats, mux_audio
+
+__all__ = [
+    "AudioSpec",
+    "DuckSpec",
+    "Voiceover",
+    "VoiceoverField",
+    "Padding",
+    "DEFAULT_PADDING",
+    "auto_duration",
+    "voiceover_duration",
+    "probe_audio",
+    "AudioReader",
+    "AudioPlan",
+    "VoiceoverCue",
+    "MixStats",
+    "mix",
+    "mux_audio",
+    "AudioStats",
+    "DEFAULT_AUDIO_BIT_RATE",
+    "SAMPLE_RATE",
+]

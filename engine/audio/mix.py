@@ -1,0 +1,327 @@
+"""The soundtrack of one video, mixed block by block: music bed, voiceovers, ducking, limiter.
+
+    plan = AudioPlan(music=deck.audio, voiceovers=[(slide_start_seconds, slide.voiceover), ...])
+    for block in mix(plan, duration):      # (2, n) float32 at 48 kHz, n <= BLOCK
+        ...
+
+Exactly ``round(duration × 48000)`` samples come out. The music plays from its
+``start`` offset, looping (or falling silent) when it ends and cut at the video's end,
+at its gain, faded in at the video's start and out at its end. Each voiceover starts
+at its sample, ``round((start + delay) × 48000)``, and is cut at the video's end.
+
+Ducking is worked out before the mix, at a control rate of 200 Hz (one value per
+5 ms): a first pass decodes each voiceover once, keeping only its energy per 5 ms, so
+the envelope for a ten-minute video is ~120 000 floats. Voice counts as speaking
+where its RMS over 20 ms is above about -45 dBFS; gaps shorter than 0.2 s stay
+ducked; the music reaches `amount_db` as a voice starts (going down over the
+`attack` before it) and recovers over `release` after it stops.
+
+The sum goes through a soft knee above -1 dBFS (tanh-shaped, reaching 0 dBFS only
+asymptotically), so loud music plus voice bends instead of clipping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AssetError, SpecError
+from .decode import SAMPLE_RATE, AudioReader, probe_audio
+from .models import AudioSpec, DuckSpec, Voiceover
+
+__all__ = ["AudioPlan", "VoiceoverCue", "MixStats", "mix", "BLOCK"]
+
+log = logging.getLogger(__name__)
+
+# Samples per mixed block: 8 AAC frames, ~0.17 s.
+BLOCK = 8 * 1024
+# Ducking control rate, detector window and hold.
+_HOP = 240  # 5 ms
+_DETECT_HOPS = 4  # RMS over 20 ms
+_HOLD_SECONDS = 0.2
+# Voice RMS (dBFS) from which the music starts to duck, and by which it is fully ducked.
+_GATE_LOW_DB, _GATE_HIGH_DB = -50.0, -40.0
+# The limiter's knee: samples above this pass through tanh towards 1.0.
+_KNEE = 10 ** (-1 / 20)
+# A music pass (from `start` to the end) shorter than this loops from memory.
+_LOOP_IN_MEMORY = 30 * SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class VoiceoverCue:
+    """A voiceover and where its slide starts in the video (seconds; frame-exact ideally).
+
+    `where` names it in error messages, e.g. ``slides[2].voiceover``.
+    """
+
+    start: float
+    voiceover: Voiceover
+    where: str = "voiceover"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.start) and self.start >= 0):
+            raise ValueError(f"{self.where}: start must be a finite number >= 0, got {self.start!r}")
+
+    @property
+    def first_sample(self) -> int:
+        return round((self.start + self.voiceover.delay) * SAMPLE_RATE)
+
+
+@dataclass(frozen=True)
+class AudioPlan:
+    """Everything that makes a video's soundtrack.
+
+    `voiceovers` takes `VoiceoverCue`s or ``(start_seconds, Voiceover)`` pairs.
+    `duration` (seconds), when given, is checked against the video by `mux_audio`;
+    the audio is always made exactly as long as the video it joins.
+    """
+
+    music: AudioSpec | None = None
+    voiceovers: Sequence[VoiceoverCue | tuple[float, Voiceover]] = ()
+    duration: float | None = None
+    music_where: str = field(default="audio.music", compare=False)
+
+    def __post_init__(self) -> None:
+        cues = tuple(
+            cue if isinstance(cue, VoiceoverCue) else VoiceoverCue(float(cue[0]), cue[1], f"voiceovers[{i}]")
+            for i, cue in enumerate(self.voiceovers)
+        )
+        object.__setattr__(self, "voiceovers", cues)
+        if self.duration is not None and not (math.isfinite(self.duration) and self.duration > 0):
+            raise ValueError(f"duration must be a finite number of seconds > 0, got {self.duration!r}")
+
+    @property
+    def is_silent(self) -> bool:
+        """True when there is nothing to mix (no music, no voiceovers)."""
+        return self.music is None and not self.voiceovers
+
+    def files(self) -> list[tuple[str, Path]]:
+        """(where, file) for every audio file the plan reads."""
+        found = [(self.music_where, self.music.music)] if self.music is not None else []
+        return found + [(cue.where, cue.voiceover.file) for cue in self.voiceovers]
+
+    def check(self) -> None:
+        """Open each file and decode its first frame: AssetError for the first that fails.
+
+        Cheap (no file is decoded through), so it belongs before a long render.
+        """
+        for where, path in self.files():
+            probe_audio(path, where)
+
+
+@dataclass
+class MixStats:
+    """Filled in while `mix` runs: what came out and whether the limiter worked."""
+
+    samples: int = 0
+    peak: float = 0.0  # largest |sample| out, after the limiter
+    limited_samples: int = 0  # samples the soft knee bent (above -1 dBFS)
+    music_loops: int = 0  # times the music restarted
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+
+def mix(plan: AudioPlan, duration: float | None = None, stats: MixStats | None = None) -> Iterator[np.ndarray]:
+    """The soundtrack as (2, n) float32 blocks at 48 kHz, n <= BLOCK, round(duration × 48 kHz) in all.
+
+    `duration` defaults to the plan's. Files are opened as their blocks are reached
+    and closed when done (also when the caller stops early). Raises AssetError for a
+    file that is missing or does not decode, SpecError when `audio.start` is past the
+    end of the music.
+    """
+    duration = plan.duration if duration is None else duration
+    if duration is None or not (math.isfinite(duration) and duration > 0):
+        raise ValueError(f"mix needs a duration in seconds > 0, got {duration!r}")
+    total = round(duration * SAMPLE_RATE)
+    stats = MixStats() if stats is None else stats
+    music = plan.music
+    duck = music.duck if music is not None else None
+    reduction_db = _duck_envelope(plan.voiceovers, total, duck) if duck is not None and duck.amount_db < 0 else None
+
+    bed = _MusicBed(music, plan.music_where, stats) if music is not None else None
+    cues = sorted((cue for cue in plan.voiceovers if cue.first_sample < total), key=lambda c: c.first_sample)
+    for cue in plan.voiceovers:
+        if cue.first_sample >= total:
+            seconds = cue.first_sample / SAMPLE_RATE
+            log.warning("%s starts at %.3f s, after the video ends (%.3f s): not heard", cue.where, seconds, duration)
+    playing: list[tuple[VoiceoverCue, AudioReader]] = []
+    try:
+        for pos in range(0, total, BLOCK):
+            n = min(BLOCK, total - pos)
+            out = np.zeros((2, n), np.float32)
+            if bed is not None:
+                block = bed.read(n)
+                out[:, : block.shape[1]] = block
+                out *= _music_gain(music, pos, n, total, reduction_db)
+            while cues and cues[0].first_sample < pos + n:
+                cue = cues.pop(0)
+                playing.append((cue, AudioReader(cue.voiceover.file, cue.where)))
+            for cue, reader in list(playing):
+                offset = max(0, cue.first_sample - pos)
+                voice = reader.read(n - offset)
+                out[:, offset : offset + voice.shape[1]] += voice * np.float32(cue.voiceover.gain)
+                if voice.shape[1] < n - offset:
+                    if reader.samples_read == 0:
+                        path = cue.voiceover.file
+                        raise AssetError(f"{cue.where}: audio file {path} contains no audio samples", path)
+                    reader.close()
+                    playing.remove((cue, reader))
+            stats.limited_samples += _soft_limit(out)
+            stats.peak = max(stats.peak, float(np.abs(out).max(initial=0.0)))
+            stats.samples += n
+            yield out
+    finally:
+        for _, reader in playing:
+            reader.close()
+        if bed is not None:
+            bed.close()
+
+
+class _MusicBed:
+    """The music from `start`, looped or ending in silence, before any gain.
+
+    A pass shorter than `_LOOP_IN_MEMORY` is kept after it has been decoded once and
+    replayed from memory (at most ~11.5 MB); a longer one is decoded again each time.
+    """
+
+    def __init__(self, spec: AudioSpec, where: str, stats: MixStats) -> None:
+        self.spec, self.where, self.stats = spec, where, stats
+        self.reader: AudioReader | None = AudioReader(spec.music, where, spec.start)
+        self.first_pass: list[np.ndarray] | None = [] if spec.loop else None
+        self.loop_audio: np.ndarray | None = None
+        self.loop_pos = 0
+
+    def read(self, n: int) -> np.ndarray:
+        parts, got = [], 0
+        while got < n:
+            if self.loop_audio is not None:
+                part = self.loop_audio[:, self.loop_pos : self.loop_pos + n - got]
+                self.loop_pos += part.shape[1]
+                if self.loop_pos == self.loop_audio.shape[1]:
+                    self.loop_pos = 0
+                    self.stats.music_loops += 1
+            elif self.reader is not None:
+                part = self.reader.read(n - got)
+                if self.first_pass is not None:
+                    self.first_pass.append(part.copy())
+                    if self.reader.samples_read > _LOOP_IN_MEMORY:
+                        self.first_pass = None
+                if part.shape[1] < n - got:
+                    self._pass_ended()
+            else:  # not looping, and the music has ended: silence
+                break
+            parts.append(part)
+            got += part.shape[1]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros((2, 0), np.float32)], axis=1)
+
+    def _pass_ended(self) -> None:
+        reader, self.reader = self.reader, None
+        reader.close()
+        if reader.samples_read == 0:
+            path = self.spec.music
+            if self.spec.start > 0:
+                where = f"{self.where.rpartition('.')[0]}.start" if "." in self.where else "start"
+                raise SpecError(f"{self.spec.start:g} s is at or past the end of the music ({path})", where)
+            raise AssetError(f"{self.where}: audio file {path} contains no audio samples", path)
+        if not self.spec.loop:
+            return
+        self.stats.music_loops += 1
+        if self.first_pass is not None:
+            self.loop_audio = np.concatenate(self.first_pass, axis=1)
+            self.first_pass = None
+        else:
+            self.reader = AudioReader(self.spec.music, self.where, self.spec.start)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+
+def _music_gain(spec: AudioSpec, pos: int, n: int, total: int, reduction_db: np.ndarray | None) -> np.ndarray:
+    """Per-sample music gain for samples [pos, pos + n): level × fades × ducking."""
+    t = np.arange(pos, pos + n, dtype=np.float64)
+    gain = np.full(n, spec.gain)
+    if spec.fade_in > 0:
+        gain *= np.clip(t / (spec.fade_in * SAMPLE_RATE), 0.0, 1.0)
+    if spec.fade_out > 0:
+        gain *= np.clip((total - t) / (spec.fade_out * SAMPLE_RATE), 0.0, 1.0)
+    if reduction_db is not None:
+        # Interpolated between hop centres; only the hops around this block are needed.
+        first, last = max(0, pos // _HOP - 1), min(reduction_db.size, (pos + n) // _HOP + 2)
+        centres = (np.arange(first, last) + 0.5) * _HOP
+        gain *= 10 ** (-np.interp(t, centres, reduction_db[first:last]) / 20)
+    return gain.astype(np.float32)
+
+
+def _duck_envelope(cues: Sequence[VoiceoverCue], total: int, duck: DuckSpec) -> np.ndarray | None:
+    """Music reduction in dB (>= 0) per 5 ms hop, or None if no voice is heard."""
+    hops = -(-total // _HOP)
+    energy = np.zeros(hops)
+    for cue in cues:
+        start = cue.first_sample
+        if start >= total:
+            continue
+        gain2 = cue.voiceover.gain**2
+        with AudioReader(cue.voiceover.file, cue.where) as reader:
+            pos = start
+            while pos < total:
+                voice = reader.read(min(BLOCK, total - pos))
+                if not voice.shape[1]:
+                    break
+                power = (voice.astype(np.float64) ** 2).mean(axis=0) * gain2
+                bins = (pos + np.arange(voice.shape[1])) // _HOP
+                energy[bins[0] : bins[-1] + 1] += np.bincount(bins - bins[0], weights=power)
+                pos += voice.shape[1]
+    if not energy.any():
+        return None
+    # Mean square per hop, then over the detector window; level in dBFS.
+    mean_square = np.convolve(energy / _HOP, np.ones(_DETECT_HOPS) / _DETECT_HOPS, mode="same")
+    level_db = 10 * np.log10(np.maximum(mean_square, 1e-12))
+    speaking = np.clip((level_db - _GATE_LOW_DB) / (_GATE_HIGH_DB - _GATE_LOW_DB), 0.0, 1.0)
+    # Hold: a pause shorter than the hold does not let the music back up.
+    hold = max(1, round(_HOLD_SECONDS * SAMPLE_RATE / _HOP))
+    padded = np.concatenate([np.zeros(hold - 1), speaking])
+    speaking = np.lib.stride_tricks.sliding_window_view(padded, hold).max(axis=1)
+    target = -duck.amount_db * speaking
+    return _slew(target, -duck.amount_db, duck.attack, duck.release)
+
+
+def _slew(target: np.ndarray, depth: float, attack: float, release: float) -> np.ndarray:
+    """`target` with its falls spread over `release` and its rises begun `attack` earlier.
+
+    Linear in dB: the music goes down by `depth` over `attack` seconds (ending as the
+    voice starts) and back up over `release` seconds.
+    """
+    hop_seconds = _HOP / SAMPLE_RATE
+    up = depth * hop_seconds / release if release > 0 else math.inf
+    down = depth * hop_seconds / attack if attack > 0 else math.inf
+    after = _slew_after(target, up)  # recovering after each voice
+    before = _slew_after(target[::-1], down)[::-1]  # the same, backwards in time: ducking ahead of it
+    return np.maximum(after, before)
+
+
+def _slew_after(values: np.ndarray, step: float) -> np.ndarray:
+    """out[i] = max over j <= i of values[j] - step × (i - j): every peak decays linearly."""
+    if math.isinf(step):
+        return values.copy()
+    ramp = step * np.arange(values.size)
+    return np.maximum.accumulate(values + ramp) - ramp
+
+
+def _soft_limit(block: np.ndarray) -> int:
+    """Bend samples above -1 dBFS in place (tanh, asymptote 1.0); returns how many."""
+    magnitude = np.abs(block)
+    over = magnitude > _KNEE
+    count = int(over.sum())
+    if count:
+        room = 1.0 - _KNEE
+        bent = _KNEE + room * np.tanh((magnitude[over] - _KNEE) / room)
+        block[over] = np.copysign(bent, block[over]).astype(np.float32)
+    return count

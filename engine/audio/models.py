@@ -1,0 +1,207 @@
+"""What a deck says about sound: the deck-level ``audio`` object and a slide's ``voiceover``.
+
+In a deck::
+
+    "audio": {
+      "music": "bed.mp3",          # any file PyAV decodes: mp3, wav, m4a/aac, ogg/opus, flac
+      "volume": 0.8,               # or "gain_db": -6 (not both); default 1.0 (0 dB)
+      "fade_in": 1.0,              # seconds at the video's start; default 0
+      "fade_out": 2.0,             # seconds at the video's end; default 0
+      "loop": true,                # repeat when shorter than the video; default true
+      "start": 0.0,                # seconds into the music file to begin at (each loop too)
+      "duck": {"amount_db": -12, "attack": 0.15, "release": 0.4}   # or true / false
+    }
+
+    "slides": [{"kind": "title", "title": "Hi", "duration": "auto", "padding": 0.5,
+                "voiceover": "vo1.wav"}]          # or {"file": "vo1.wav", "gain_db": 0, "delay": 0}
+
+``duck`` is on by default whenever there is music; ``false`` (or null) turns it off,
+``true`` is the defaults. These models follow engine/spec.py's conventions (unknown
+keys refused with a suggestion, strict numbers, paths made absolute against the deck's
+folder) but import nothing from it, so spec.py can import them. Their validation
+errors use spec.py's ``"reel"`` error type, so `load_deck` reports them as
+``audio.duck.amount_db: must be <= 0, got 3``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "AudioSpec",
+    "DuckSpec",
+    "Voiceover",
+    "VoiceoverField",
+    "Padding",
+    "DEFAULT_PADDING",
+    "auto_duration",
+]
+
+# As engine.spec.MAX_SECONDS: an hour-long fade or delay is a typo.
+MAX_SECONDS = 3600.0
+DEFAULT_PADDING = 0.5
+# Gains are bounded so a typo ("gain_db": 600) is an error, not a blast of noise.
+MIN_DB, MAX_DB = -60.0, 24.0
+MAX_VOLUME = 10 ** (MAX_DB / 20)  # ≈ 15.85, the same ceiling as a linear factor
+
+
+def _fail(message: str, *subpath: str | int) -> NoReturn:
+    # engine.spec turns this error type into "path: message" (its `_describe`).
+    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
+
+
+# ---------------------------------------------------------------------------------
+# Field types
+
+Decibels = Annotated[float, Field(strict=True, ge=MIN_DB, le=MAX_DB)]
+Offset = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+# Seconds of a slide left after its voiceover ends, for ``"duration": "auto"``.
+Padding = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+
+
+def _check_path_text(value: object) -> object:
+    if isinstance(value, str):
+        if not value.strip():
+            _fail("must not be empty")
+        if "\0" in value:
+            _fail("a file path cannot contain a NUL character")
+    return value
+
+
+def _resolve_path(path: Path, info: ValidationInfo) -> Path:
+    # The same rule as engine.spec.AssetPath: relative to context["base_dir"], else cwd.
+    context = info.context
+    base = Path(context["base_dir"]) if isinstance(context, Mapping) and context.get("base_dir") else Path.cwd()
+    try:
+        path = path.expanduser()
+    except RuntimeError:  # no home folder to expand "~" with
+        pass
+    return Path(os.path.abspath(base / path))
+
+
+AudioFile = Annotated[Path, BeforeValidator(_check_path_text), AfterValidator(_resolve_path)]
+
+
+# ---------------------------------------------------------------------------------
+# Models
+
+
+class _AudioModel(BaseModel):
+    """engine.spec._SpecModel's configuration: unknown keys refused with a suggestion."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        keys = list(cls.model_fields)
+        for key in data:
+            if not isinstance(key, str):
+                _fail(f"keys must be strings, got {key!r}")
+            if key not in cls.model_fields:
+                close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(keys)}"
+                _fail(f"unknown key; {hint}", key)
+        return data
+
+
+class DuckSpec(_AudioModel):
+    """Music lowered by `amount_db` while a voiceover speaks.
+
+    The voiceovers' places are known before mixing, so the music starts going down
+    `attack` seconds before a voice begins (fully down as it starts) and comes back
+    over `release` seconds after it stops.
+    """
+
+    amount_db: Annotated[float, Field(strict=True, ge=MIN_DB, le=0)] = -12.0
+    attack: Annotated[float, Field(strict=True, ge=0, le=10)] = 0.15
+    release: Annotated[float, Field(strict=True, ge=0, le=10)] = 0.4
+
+
+def _duck_shorthand(value: object) -> object:
+    # "duck": true is the defaults, "duck": false no ducking.
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return value
+
+
+DuckField = Annotated[
+    Union[DuckSpec, None], BeforeValidator(_duck_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
+]
+
+
+class AudioSpec(_AudioModel):
+    """The deck's music bed: gain, fades at the video's ends, looping, ducking."""
+
+    music: AudioFile
+    volume: Annotated[float, Field(strict=True, ge=0, le=MAX_VOLUME)] | None = None
+    gain_db: Decibels | None = None
+    fade_in: Offset = 0.0
+    fade_out: Offset = 0.0
+    loop: Annotated[bool, Field(strict=True)] = True
+    start: Offset = 0.0
+    duck: DuckField = Field(default_factory=DuckSpec)
+
+    @model_validator(mode="after")
+    def _one_gain(self) -> AudioSpec:
+        if self.volume is not None and self.gain_db is not None:
+            _fail("give volume (a factor) or gain_db (decibels), not both", "gain_db")
+        return self
+
+    @property
+    def gain(self) -> float:
+        """The music's linear gain factor."""
+        if self.volume is not None:
+            return self.volume
+        return 10 ** ((self.gain_db or 0.0) / 20)
+
+
+class Voiceover(_AudioModel):
+    """A clip that starts with its slide (plus `delay` seconds), at `gain_db`."""
+
+    file: AudioFile
+    gain_db: Decibels = 0.0
+    delay: Offset = 0.0
+
+    @property
+    def gain(self) -> float:
+        return 10 ** (self.gain_db / 20)
+
+
+def _voiceover_shorthand(value: object) -> object:
+    # "voiceover": "vo1.wav" is {"file": "vo1.wav"}.
+    if isinstance(value, (str, os.PathLike)):
+        return {"file": value}
+    return value
+
+
+VoiceoverField = Annotated[
+    Voiceover, BeforeValidator(_voiceover_shorthand, json_schema_input_type=Union[str, Voiceover])
+]
+
+
+def auto_duration(voiceover_seconds: float, padding: float = DEFAULT_PADDING, delay: float = 0.0) -> float:
+    """A ``"duration": "auto"`` slide's length: its voiceover's delay + length + padding."""
+    for name, value in (("voiceover_seconds", voiceover_seconds), ("padding", padding), ("delay", delay)):
+        if not value >= 0:  # also refuses NaN
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return delay + voiceover_seconds + padding

@@ -1,0 +1,166 @@
+"""A finished video plus its soundtrack: a new MP4, the video copied packet for packet.
+
+The video stream is not re-encoded: its packets (and its codec parameters, colour
+tags included) are copied as they are. The soundtrack is mixed (engine.audio.mix) and
+encoded to AAC-LC, 48 kHz stereo, while the video packets stream past, so the two are
+interleaved on the way into the file and neither is ever held whole. The file is
+written through engine.output.atomic_output (temp file, fsync, rename; nothing left on
+failure) with ``+faststart``. The output may replace the input (same path).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import AssetError, RenderError
+from ..output import atomic_output
+from .decode import SAMPLE_RATE
+from .mix import AudioPlan, MixStats, mix
+
+__all__ = ["AudioStats", "mux_audio", "DEFAULT_AUDIO_BIT_RATE"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AUDIO_BIT_RATE = 192_000
+# Audio is encoded this far ahead of the video packet being copied, so the muxer's
+# interleaving queue stays short.
+_AUDIO_LEAD_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class AudioStats:
+    """What `mux_audio` wrote: for the render report."""
+
+    seconds: float  # audio length (samples / 48 kHz), equal to the video's to the sample
+    video_seconds: float
+    peak_dbfs: float  # after the limiter; -inf for silence
+    limited_samples: int  # samples the soft limiter bent (0 when the mix never neared 0 dBFS)
+    music_loops: int
+    bytes: int  # size of the finished file
+
+
+def _import_av():
+    import av
+
+    return av
+
+
+def mux_audio(
+    video_path: str | Path,
+    out_path: str | Path,
+    plan: AudioPlan,
+    *,
+    bit_rate: int = DEFAULT_AUDIO_BIT_RATE,
+) -> AudioStats:
+    """Write `out_path`: `video_path`'s video stream copied, plus the plan's soundtrack in AAC.
+
+    The audio lasts exactly as long as the video (its stream duration, or frames ÷
+    frame rate). Every audio file is checked before anything is written. Raises
+    AssetError for an audio file that is missing or does not decode (or a video file
+    without a video stream), SpecError for a music `start` past the music's end,
+    RenderError if `plan.duration` disagrees with the video by more than one frame or
+    FFmpeg fails while writing.
+    """
+    av = _import_av()
+    video_path, out_path = Path(video_path), Path(out_path)
+    plan.check()
+    stats = MixStats()
+    with atomic_output(out_path) as tmp:
+        try:
+            src = av.open(str(video_path))
+        except av.FFmpegError as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
+        dst = None
+        try:
+            if not src.streams.video:
+                raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
+            video = src.streams.video[0]
+            seconds, frame_seconds = _video_seconds(src, video)
+            if plan.duration is not None and abs(plan.duration - seconds) > frame_seconds + 1e-6:
+                raise RenderError(
+                    f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s"
+                )
+            dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+            video_out = dst.add_stream_from_template(video)
+            audio_out = dst.add_stream("aac", rate=SAMPLE_RATE)
+            audio_out.layout = "stereo"
+            audio_out.bit_rate = bit_rate
+            _copy_with_audio(av, src, video, video_out, dst, audio_out, mix(plan, seconds, stats))
+            dst.close()
+            dst = None
+        except av.FFmpegError as exc:
+            raise RenderError(f"adding audio to {video_path} failed: {exc}") from exc
+        finally:
+            src.close()
+            if dst is not None:
+                _abort(dst)
+    peak = 20 * math.log10(stats.peak) if stats.peak > 0 else -math.inf
+    return AudioStats(
+        seconds=stats.seconds,
+        video_seconds=seconds,
+        peak_dbfs=peak,
+        limited_samples=stats.limited_samples,
+        music_loops=stats.music_loops,
+        bytes=out_path.stat().st_size,
+    )
+
+
+def _video_seconds(container, stream) -> tuple[float, float]:
+    """The video's duration and one frame's, in seconds."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    frame_seconds = float(1 / rate) if rate else 1 / 30
+    if stream.duration is not None and stream.time_base is not None:
+        seconds = float(stream.duration * stream.time_base)
+    elif stream.frames and rate:
+        seconds = float(stream.frames / rate)
+    elif container.duration is not None:
+        seconds = container.duration / 1_000_000  # AV_TIME_BASE
+    else:
+        raise RenderError(f"cannot tell how long {container.name} lasts")
+    if not seconds > 0:
+        raise RenderError(f"{container.name} has a video stream of length {seconds} s")
+    return seconds, frame_seconds
+
+
+def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks) -> None:
+    """Copy video packets in order, encoding audio blocks up to just ahead of each."""
+    time_base = Fraction(1, SAMPLE_RATE)
+    written = 0  # audio samples handed to the encoder
+
+    def encode_until(seconds: float) -> bool:
+        nonlocal written
+        while written < seconds * SAMPLE_RATE:
+            block = next(blocks, None)
+            if block is None:
+                return False
+            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = written
+            frame.time_base = time_base
+            written += block.shape[1]
+            dst.mux(audio_out.encode(frame))
+        return True
+
+    try:
+        for packet in src.demux(video):
+            if packet.dts is None:  # the demuxer's end-of-stream marker
+                continue
+            encode_until(float(packet.dts * packet.time_base) + _AUDIO_LEAD_SECONDS)
+            packet.stream = video_out
+            dst.mux(packet)
+        encode_until(math.inf)
+        dst.mux(audio_out.encode(None))
+    finally:
+        blocks.close()  # the mix's files close even when muxing fails
+
+
+def _abort(container) -> None:
+    try:
+        container.close()
+    except Exception:  # the temp file is being deleted; its tail does not matter
+        log.debug("ignoring error while closing an aborted output", exc_info=True)
