@@ -20,6 +20,7 @@ uniform sampler2D rows;          // 1×H: the build item (0..255 as UNORM8) of e
 
 uniform bool has_static;
 uniform bool has_items;
+uniform bool back_at_rest;       // the window is the whole back layer, texel for texel
 uniform vec4 back_map;           // sx, ox, sy, oy: back position = frame position · s + o
 uniform vec3 items[32];          // opacity, dx, dy (texels) of items 1…n; items[0] unused
 
@@ -36,6 +37,9 @@ vec4 back_texel(ivec2 p) {
 // Bilinear by hand, x first then y, as `a + t·(b − a)`: the twin repeats this exactly,
 // which the texture unit's own filtering (8-bit weights on llvmpipe) would not allow.
 vec4 back_colour() {
+    if (back_at_rest) {
+        return back_texel(ivec2(gl_FragCoord.xy));  // what the bilinear below gives there
+    }
     ivec2 size = textureSize(back, 0);
     vec2 position = vec2(gl_FragCoord.x * back_map.x + back_map.y - 0.5,
                          gl_FragCoord.y * back_map.z + back_map.w - 0.5);

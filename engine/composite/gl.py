@@ -281,6 +281,9 @@ class GLCompositor:
                 _set_uniform(program, "has_static", "static_colour" in textures)
                 _set_uniform(program, "has_items", "item_colour" in textures)
                 _set_uniform(program, "back_map", tuple(float(v) for v in step.back_map))
+                size = textures["back"].size
+                at_rest = step.back_map == (1.0, 0.0, 1.0, 0.0) and size == (fbo.width, fbo.height)
+                _set_uniform(program, "back_at_rest", at_rest)
                 items = program.get("items", None)
                 if items is not None:
                     table = np.zeros((32, 3), dtype=np.float32)

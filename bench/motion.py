@@ -1,0 +1,131 @@
+#!/usr/bin/env python
+"""Per-frame cost of motion inside a slide, on each compositor, against a plain fade.
+
+A frame is `render` + `read_nv12` of one frame of a slide in motion at 1920×1080:
+Ken Burns on an opaque photo (the camera inside the picture's frame) and on a
+transparent picture (the whole scene moves), background drift under text, and a
+bullet build. Each is timed over --frames frames spread over its motion, round-robin
+with a fade between two still slides on the same compositor, and reported as medians.
+
+    python bench/motion.py                         # gl and cpu, 1920×1080, 15 frames
+    python bench/motion.py --compositors cpu --size 1280x720
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.colour import nv12_size  # noqa: E402
+from engine.composite import FrameSpec, open_compositor  # noqa: E402
+from engine.errors import BackendUnavailableError  # noqa: E402
+from engine.platforms import resolve_output  # noqa: E402
+from engine.raster import SlideRasterizer  # noqa: E402
+from engine.spec import load_deck  # noqa: E402
+
+PLATE = Path(__file__).resolve().parent.parent / "examples" / "assets" / "plate.png"
+
+
+def deck(folder: Path):
+    """One slide per motion, plus two still slides for the fade baseline."""
+    photo = folder / "photo.jpg"
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    Image.fromarray(pixels).resize((1600, 900), Image.Resampling.BICUBIC).save(photo, quality=90)
+    bullets = ["Breakfast — overnight oats · 420 kcal", "Lunch — chickpea salad · 560 kcal",
+               "Snack — yoghurt and honey · 180 kcal", "Dinner — salmon and greens · 690 kcal"]
+    return load_deck(
+        {
+            "theme": {"background": {"gradient": {"from": "#1b2a41", "to": "#0f6b5c", "direction": "diagonal"}}},
+            "slides": [
+                {"kind": "title", "title": "Still A"},
+                {"kind": "title", "title": "Still B"},
+                {"kind": "image", "file": str(photo), "caption": "Ken Burns, photo",
+                 "motion": {"ken_burns": {"zoom": [1.0, 1.2], "pan": "right"}}},
+                {"kind": "image", "file": str(PLATE), "fit": "contain", "caption": "Ken Burns, scene",
+                 "motion": {"ken_burns": {"zoom": [1.0, 1.2]}}},
+                {"kind": "bullets", "title": "Drift", "bullets": bullets, "motion": {"drift": True}},
+                {"kind": "bullets", "title": "Build", "bullets": bullets, "motion": {"build": True}},
+            ],
+        }
+    )
+
+
+CASES = {2: "kenburns-photo", 3: "kenburns-scene", 4: "drift", 5: "build"}
+
+
+def time_motion(compositor, the_deck, output, frames: int, into: np.ndarray) -> dict[str, float]:
+    rasterizer = SlideRasterizer(the_deck, output)
+    still = [compositor.upload(f"still-{i}", rasterizer.raster(i)[1]) for i in (0, 1)]
+    moving = {}
+    for index, name in CASES.items():
+        layers = rasterizer.layers(index)
+        moving[name] = (compositor.upload_layers(f"moving-{index}", layers), layers.count, the_deck.motion(index))
+    times: dict[str, list[float]] = {name: [] for name in ["fade", *CASES.values()]}
+    for k in range(-1, frames):  # k = -1: warm-up (shader compiles, caches)
+        fraction = (k + 1) / (frames + 1)
+        for name in times:
+            if name == "fade":
+                spec = FrameSpec(still[0], still[1], "fade", fraction)
+            else:
+                handle, count, motion = moving[name]
+                window = motion.windows[0]
+                t = window[0] + fraction * (window[1] - window[0])
+                spec = FrameSpec(handle, source_state=motion.state(t, count, output.width, output.height))
+            started = time.perf_counter()
+            compositor.render(spec)
+            compositor.read_nv12(into)
+            if k >= 0:
+                times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(samples) for name, samples in times.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT (default 1920x1080)")
+    parser.add_argument("--frames", type=int, default=15, help="timed frames per case (default 15)")
+    parser.add_argument("--compositors", default="gl,cpu", help="comma-separated (default gl,cpu)")
+    args = parser.parse_args(argv)
+    output = resolve_output(f"{args.size.lower()}@30")
+    into = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
+    results, renderers = {}, {}
+    with tempfile.TemporaryDirectory() as folder:
+        the_deck = deck(Path(folder))
+        for kind in args.compositors.split(","):
+            try:
+                compositor = open_compositor(kind, output.width, output.height)
+            except BackendUnavailableError as exc:
+                print(f"{kind}: unavailable ({exc})", file=sys.stderr)
+                continue
+            try:
+                renderers[kind] = f"{compositor.kind}, {compositor.renderer}"
+                results[kind] = time_motion(compositor, the_deck, output, args.frames, into)
+            finally:
+                compositor.close()
+    kinds = list(results)
+    print(f"Per-frame composite (render + read_nv12) at {output.width}×{output.height}, median of {args.frames} frames")
+    for kind in kinds:
+        print(f"- {kind}: {renderers[kind]}")
+    print()
+    print("| motion | " + " | ".join(f"{kind} ms | {kind} × fade" for kind in kinds) + " |")
+    print("|---|" + "---:|---:|" * len(kinds))
+    for name in ["fade", *CASES.values()]:
+        cells = []
+        for kind in kinds:
+            ms, fade = results[kind][name] * 1000, results[kind]["fade"] * 1000
+            cells += [f"{ms:.1f}", f"{ms / fade:.2f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
