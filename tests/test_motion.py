@@ -359,3 +359,20 @@ def test_stills_are_identical_inside_a_hold_and_differ_inside_a_motion(photo):
     frames = [render_still_nv12(deck, output, start + t, compositor="cpu") for t in (0.6, 0.7, 1.6, 1.8)]
     assert not np.array_equal(frames[0], frames[1])
     assert np.array_equal(frames[2], frames[3])
+
+
+def test_every_shader_has_its_numpy_twin():
+    """Each GLSL program the compositors run has a numpy implementation the CPU path uses."""
+    from engine.colour import rgb_to_nv12
+    from engine.composite.layers import compose_plane
+    from engine.composite.twins import TWINS
+    from engine.resources import data_dir
+
+    twins = {"motion.frag": compose_plane, "rgb_to_yuv.frag": rgb_to_nv12}
+    # Not programs of their own: the vertex stage, and the preludes user files and
+    # built-ins are appended to.
+    helpers = {"fullscreen.vert", "transition_prelude.glsl", "user_prelude.glsl"}
+    shaders = data_dir("shaders")
+    for path in shaders.glob("*.*"):
+        assert path.name in twins or path.name in helpers, f"{path.name} has no numpy twin"
+    assert {p.stem for p in (shaders / "transitions").glob("*.glsl")} == set(TWINS)
