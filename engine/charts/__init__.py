@@ -1,0 +1,35 @@
+"""Charts from data in the deck: validated, rasterized once, revealed per pixel.
+
+    chart = parse_chart({"type": "bar", "labels": ["Mon", "Tue"], "values": [1850, 2100], "unit": "kcal"})
+    raster = draw_chart(chart, 1600, 900, fonts=resolve_fonts(theme),
+                        text_rgb=theme.text_rgb, accent_rgb=theme.accent_rgb)
+    raster.image, raster.base, raster.reveal   # finished RGBA, static RGBA, reveal times
+
+Inside: `model` (the spec), `ticks` and `format` (pure numbers), `reveal` (when each
+pixel appears, pure arithmetic), `canvas` and `text` (pixels and type), `palette` and
+`style` (colours, type scale, legend), `axes` (what charts with a value axis share),
+one module per family of charts (`columns`, `hbars`, `radial`) and `draw`, which
+picks the family and hands back a `ChartRaster`.
+"""
+
+from .draw import ChartRaster, draw_chart
+from .format import format_number, format_value
+from .model import CHART_TYPES, MAX_BARS, Chart, Series, parse_chart
+from .palette import OKABE_ITO, series_colours
+from .ticks import Ticks, nice_ticks
+
+__all__ = [
+    "CHART_TYPES",
+    "MAX_BARS",
+    "Chart",
+    "Series",
+    "parse_chart",
+    "ChartRaster",
+    "draw_chart",
+    "Ticks",
+    "nice_ticks",
+    "format_number",
+    "format_value",
+    "OKABE_ITO",
+    "series_colours",
+]

@@ -1,0 +1,252 @@
+"""Parts of the charts with a value axis: header, ticks, gridlines, category and value labels.
+
+`columns` (vertical bars, lines, areas) and `hbars` lay these out along their own
+axes; everything here is static (revealed at 0) except the value labels, which appear
+when the bar or point they label has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from PIL import ImageFont
+
+from .canvas import Canvas, Reveal, Sketch
+from .format import format_value
+from .model import Chart
+from .style import (
+    AXIS_ALPHA,
+    CATEGORY,
+    GAP,
+    GRID_ALPHA,
+    LABEL_ALPHA,
+    MUTED_ALPHA,
+    PAD,
+    TICK,
+    VALUE,
+    Legend,
+    Rect,
+    Style,
+    legend,
+)
+from .text import Label, ellipsize, fit_labels, measure, sizes
+from .ticks import Ticks
+
+__all__ = [
+    "inner_box",
+    "Header",
+    "header",
+    "tick_labels",
+    "tick_target",
+    "value_extent",
+    "Categories",
+    "categories",
+    "value_labels",
+    "draw_value",
+    "gridline",
+    "font_height",
+]
+
+RGB = tuple[int, int, int]
+_SIN = math.sin(math.radians(45))
+
+
+def inner_box(canvas: Canvas, style: Style) -> Rect:
+    pad = round(style.px(PAD, 2))
+    return Rect(pad, pad, canvas.width - pad, canvas.height - pad)
+
+
+# ── header: unit caption and legend ───────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Header:
+    caption: Label | None
+    legend: Legend | None
+    gap: float
+
+    @property
+    def height(self) -> float:
+        tallest = max(self.caption.height if self.caption else 0, self.legend.height if self.legend else 0)
+        return tallest + self.gap if tallest else 0
+
+    def draw(self, canvas: Canvas, box: Rect, style: Style) -> None:
+        if self.caption:
+            self.caption.draw(canvas, box.left, box.top, style.text, align="left", alpha=MUTED_ALPHA)
+        if self.legend:
+            self.legend.draw(canvas, box.right, box.top, style.text)
+
+
+def header(style: Style, box: Rect, names: Sequence[str | None], colours: Sequence[RGB]) -> Header:
+    """The unit as a caption (unless the ticks carry it) and a legend for several series."""
+    gap = style.px(GAP)
+    caption = None
+    if style.chart.unit and not style.unit_on_ticks:
+        font = style.regular(style.size(TICK))
+        caption = measure(ellipsize(font, style.chart.unit, int(box.width * 0.3)), font)
+    chart_legend = None
+    if len(names) > 1:
+        room = box.width - (caption.width + 2 * gap if caption else 0)
+        chart_legend = legend(style, [name or "" for name in names], colours, room)
+    return Header(caption, chart_legend, gap)
+
+
+# ── the value axis ────────────────────────────────────────────────────────────────
+
+
+def value_extent(chart: Chart) -> tuple[float, float]:
+    """Lowest and highest value the axis must show (stacks: their sums)."""
+    series = chart.data_series
+    if chart.type == "stacked_bar":
+        columns = list(zip(*(s.values for s in series)))
+        highs = [sum(v for v in column if v > 0) for column in columns]
+        lows = [sum(v for v in column if v < 0) for column in columns]
+        return min(lows), max(highs)
+    values = [v for s in series for v in s.values]
+    return min(values), max(values)
+
+
+def tick_target(length: float, spacing: float) -> int:
+    """How many intervals fit `length` with ticks about `spacing` apart (2 to 6)."""
+    return max(2, min(6, round(length / max(1.0, spacing))))
+
+
+def tick_labels(style: Style, ticks: Ticks, max_width: float) -> list[Label]:
+    """One label per tick; compact ("12.5k") when full numbers would be too wide."""
+    font = style.regular(style.size(TICK))
+    unit = style.chart.unit if style.unit_on_ticks else None
+    for compact in (True,) if _millions(ticks.values) else (False, True):
+        labels = [measure(format_value(t, unit, ticks.decimals, compact=compact), font) for t in ticks.values]
+        if max(label.width for label in labels) <= max_width:
+            break
+    return labels
+
+
+def _millions(values: Sequence[float]) -> bool:
+    return max(abs(v) for v in values) >= 1e6
+
+
+def gridline(canvas: Canvas, style: Style, x0: float, y0: float, x1: float, y1: float, *, axis: bool = False) -> None:
+    """A hairline from (x0, y0) to (x1, y1), horizontal or vertical, on whole pixels."""
+    thickness = max(1, round(style.u * 0.003))
+    alpha = AXIS_ALPHA if axis else GRID_ALPHA
+    if y0 == y1:
+        top = round(y0 - thickness / 2)
+        box = (x0, top, x1, top + thickness)
+    else:
+        left = round(x0 - thickness / 2)
+        box = (left, y0, left + thickness, y1)
+    sketch = Sketch(*box)
+    sketch.rect(*box, style.text)
+    canvas.sketch(sketch, alpha)
+
+
+# ── category labels ───────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Categories:
+    """Labels under slots: flat (one or two lines), or turned when crowded.
+
+    A turned label ends at its slot's centre and runs down to the left at 45°, or
+    straight down (90°) where 45° would cut labels at the box's left edge; when even
+    turned labels would touch, only every `step`-th is shown.
+    """
+
+    labels: tuple[Label, ...]
+    angle: float
+    step: int
+    height: float
+
+    def draw(self, canvas: Canvas, centres: Sequence[float], top: float, style: Style) -> None:
+        for index in range(0, len(self.labels), self.step):
+            label, x = self.labels[index], centres[index]
+            if not self.angle:
+                label.draw(canvas, x, top, style.text, alpha=LABEL_ALPHA)
+                continue
+            # The text's middle line ends at the anchor; lower it so its top corner is at `top`.
+            drop = label.height / 2 * math.cos(math.radians(self.angle))
+            canvas.text(x, top + drop, label.lines[0], label.font, style.text,
+                        anchor="rm", alpha=LABEL_ALPHA, angle=self.angle)
+
+
+def categories(style: Style, texts: Sequence[str], slot: float, box: Rect, first_centre: float) -> Categories:
+    """Fit category labels to slots `slot` wide; turn them when they cannot fit flat."""
+    largest, floor = style.size(CATEGORY[0]), style.size(CATEGORY[1])
+    flat = fit_labels(texts, style.fonts.regular, int(slot * 0.94) - 1, largest, floor)
+    if flat is not None:
+        return Categories(tuple(flat), 0.0, 1, max(label.height for label in flat))
+    font = style.regular(max(floor, round(largest * 0.85)))
+    height = font_height(font)
+    budget = box.height * 0.26  # the most height turned labels may take
+    angle = 45.0 if _fit_at_45(font, texts, slot, box, first_centre, budget) else 90.0
+    sin, cos = math.sin(math.radians(angle)), math.cos(math.radians(angle))
+    longest = (budget - height * cos) / sin
+    labels = [measure(ellipsize(font, text, max(1, int(longest))), font) for text in texts]
+    step = max(1, math.ceil(height * 1.15 / (slot * sin)))  # parallel labels lie slot × sin apart
+    extent = max(label.width * sin + height * cos for label in labels[::step])
+    return Categories(tuple(labels), angle, step, extent)
+
+
+def _fit_at_45(font: ImageFont.FreeTypeFont, texts: Sequence[str], slot: float, box: Rect, first_centre: float,
+               budget: float) -> bool:
+    """Whether every label fits uncut at 45°: within the height budget, and (reaching
+    left and down from its slot's centre) within the box's left edge."""
+    height = font_height(font)
+    for index, text in enumerate(texts):
+        room = min((first_centre + index * slot - box.left) / _SIN - height / 2, budget / _SIN - height)
+        if measure(text, font).width > room:
+            return False
+    return True
+
+
+# ── value labels ──────────────────────────────────────────────────────────────────
+
+
+def value_labels(
+    style: Style, values: Sequence[float], max_width: float, *, max_height: float | None = None, default: bool = True
+) -> list[Label] | None:
+    """Bold labels for `values`, all no wider than `max_width` (nor, but at the
+    smallest size, taller than `max_height`), or None (not shown).
+
+    Tried at each size from the largest down: with the unit, without it (the axis
+    carries it), compact (always compact from a million up: "$3.3T" reads, a row of
+    thirteen digits does not). ``show_values`` true shows them even when they do not fit;
+    absent, `default` says whether they are wanted where they fit.
+    """
+    wanted = style.chart.show_values
+    if wanted is False or (wanted is None and not default) or not values:
+        return None
+    largest, floor = style.size(VALUE[0]), style.size(VALUE[1])
+    units = (True, False) if style.chart.unit else (False,)
+    compacts = (True,) if _millions(values) else (False, True)
+    variants = [(unit, compact) for compact in compacts for unit in units]
+    for size in sizes(largest, floor):
+        font = style.bold(size)
+        if max_height is not None and font_height(font) > max_height and size > floor:
+            continue
+        for unit, compact in variants:
+            labels = [measure(style.value_text(v, unit=unit, compact=compact), font) for v in values]
+            if max(label.width for label in labels) <= max_width:
+                return labels
+    return labels if wanted else None
+
+
+def draw_value(canvas: Canvas, label: Label, x: float, y: float, anchor: str, style: Style, reveal: Reveal) -> None:
+    """A value label whose `anchor` point ("mb" above, "mt" below, "lm" right of, "rm"
+    left of) sits at (x, y)."""
+    if anchor == "mb":
+        label.draw(canvas, x, y - label.height, style.text, reveal=reveal)
+    elif anchor == "mt":
+        label.draw(canvas, x, y, style.text, reveal=reveal)
+    elif anchor == "lm":
+        label.draw(canvas, x, y - label.height / 2, style.text, align="left", reveal=reveal)
+    else:
+        label.draw(canvas, x, y - label.height / 2, style.text, align="right", reveal=reveal)
+
+
+def font_height(font: ImageFont.FreeTypeFont) -> int:
+    ascent, descent = font.getmetrics()
+    return ascent + descent

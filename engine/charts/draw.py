@@ -1,0 +1,110 @@
+"""`draw_chart`: a chart rasterized once, finished, with the map that animates it.
+
+    raster = draw_chart(chart, 1600, 900, fonts=resolve_fonts(theme),
+                        text_rgb=theme.text_rgb, accent_rgb=theme.accent_rgb)
+    frame = raster.at(0.4)   # H×W×4 RGBA of the reveal at 40 % of its clock
+
+The renderer runs the reveal's clock t linearly from 0 to 1 over ``chart.reveal``
+seconds (the chart's easing is already in the map) and shows, per pixel, ``image``
+where ``reveal <= t`` and ``base`` elsewhere. ``base`` holds only the static parts
+(axes, gridlines, labels), so a gridline crossing a bar's place shows until the bar
+covers it; a renderer that treats ``base`` as transparent shows the same chart with
+that gridline missing until then. Both images are straight-alpha RGBA on a
+transparent background, to be laid over the slide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..layout import FontSet
+from .canvas import Canvas, to_straight
+from .columns import draw_columns
+from .hbars import draw_hbars
+from .model import Chart
+from .radial import draw_kpi, draw_pie
+from .reveal import Timing
+from .style import Style
+
+__all__ = ["ChartRaster", "draw_chart"]
+
+RGB = tuple[int, int, int]
+
+_DRAW = {
+    "bar": draw_columns,
+    "stacked_bar": draw_columns,
+    "line": draw_columns,
+    "area": draw_columns,
+    "hbar": draw_hbars,
+    "pie": draw_pie,
+    "donut": draw_pie,
+    "kpi": draw_kpi,
+}
+#: Below this box side a chart cannot be drawn legibly (the smallest text alone is 9 px).
+MIN_SIDE = 48
+
+
+@dataclass(frozen=True)
+class ChartRaster:
+    """A finished chart and how it appears.
+
+    image:  H×W×4 uint8, straight alpha: the chart when fully revealed.
+    base:   H×W×4 uint8, straight alpha: its static parts, shown before the reveal.
+    reveal: H×W float32 in [0, 1]: the clock time at which ``image`` replaces
+            ``base`` at that pixel (0 where nothing animates).
+    seconds: the reveal's length (``chart.reveal``).
+    """
+
+    image: np.ndarray
+    base: np.ndarray
+    reveal: np.ndarray
+    seconds: float
+
+    def at(self, t: float) -> np.ndarray:
+        """The chart at clock time `t` (0..1): the reference the GPU shader must match."""
+        shown = (self.reveal <= t)[..., None]
+        return np.where(shown, self.image, self.base)
+
+    def clock(self, seconds: float) -> float:
+        """Clock time `seconds` after the chart starts to appear."""
+        if self.seconds <= 0:
+            return 1.0
+        return min(1.0, max(0.0, seconds / self.seconds))
+
+
+def draw_chart(
+    chart: Chart,
+    width: int,
+    height: int,
+    *,
+    fonts: FontSet,
+    text_rgb: RGB,
+    accent_rgb: RGB | None = None,
+    background_rgb: RGB | None = None,
+) -> ChartRaster:
+    """Rasterize `chart` into a width × height box.
+
+    `accent_rgb` is the palette's first colour (else Okabe–Ito's orange);
+    `background_rgb`, the slide's colour behind the chart where known, drops palette
+    colours that would not show on it.
+    """
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise ValueError(f"a chart needs a box of at least {MIN_SIDE}×{MIN_SIDE} px, got {width}×{height}")
+    style = Style(
+        chart=chart,
+        fonts=fonts,
+        text=tuple(text_rgb),
+        accent=None if accent_rgb is None else tuple(accent_rgb),
+        background=None if background_rgb is None else tuple(background_rgb),
+        u=float(min(width, height)),
+        timing=Timing(chart.easing_curve),
+    )
+    canvas = Canvas(width, height)
+    _DRAW[chart.type](canvas, style)
+    # Convert one buffer at a time and let each go: at 4K the working buffers are
+    # larger than the result.
+    image, canvas.image = to_straight(canvas.image), None
+    base, canvas.base = to_straight(canvas.base), None
+    return ChartRaster(image=image, base=base, reveal=np.clip(canvas.reveal, 0.0, 1.0), seconds=chart.reveal)

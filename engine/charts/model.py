@@ -1,0 +1,352 @@
+"""The ``chart`` object of a chart slide, validated into a `Chart`.
+
+    {"type": "bar", "labels": ["Mon", "Tue"], "values": [1850, 2100], "unit": "kcal"}
+    {"type": "line", "labels": [...], "series": [{"name": "2024", "values": [...]}, ...]}
+    {"type": "kpi", "value": 1850, "unit": "kcal", "label": "per day", "progress": 0.82, "delta": -3.5}
+
+Types: bar, hbar, stacked_bar, line, area, pie, donut (category charts: one value per
+label, in ``values`` or in each of several ``series``) and kpi (one big number). Options
+shared by all: ``unit``, ``decimals`` (auto when absent), ``show_values`` (auto when
+absent: shown where they fit), ``colors`` (overrides the palette in order), and the
+animated reveal: ``reveal`` (its length in seconds), ``easing`` (each bar's, line's or
+slice's own curve) and ``stagger`` (the share of the reveal over which the bars'
+starts are spread; 0 grows them all at once).
+
+`parse_chart` raises `SpecError` whose path starts at the chart (``chart.values[3]:
+must be a finite number, got nan``). Errors are raised as pydantic custom errors of
+type ``"reel"`` carrying ``message`` and ``subpath``, the convention engine/spec.py
+uses, so a `Chart` nested in a deck model reports through the deck's own errors too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, NoReturn, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..colour import parse_colour
+from ..easing import Easing, parse_easing
+from ..errors import SpecError
+
+__all__ = [
+    "CHART_TYPES",
+    "CATEGORY_TYPES",
+    "MAX_BARS",
+    "MAX_POINTS",
+    "MAX_SLICES",
+    "MAX_SERIES",
+    "Series",
+    "Chart",
+    "parse_chart",
+]
+
+CHART_TYPES = ("bar", "hbar", "stacked_bar", "line", "area", "pie", "donut", "kpi")
+#: Types with labels and values (everything but kpi).
+CATEGORY_TYPES = CHART_TYPES[:-1]
+BAR_TYPES = ("bar", "hbar", "stacked_bar")
+PIE_TYPES = ("pie", "donut")
+#: Bars per series: past this a bar chart is a texture, not a chart.
+MAX_BARS = 24
+#: Points per series of a line or area chart.
+MAX_POINTS = 120
+#: Slices of a pie or donut; more are unreadable (and outrun the palette).
+MAX_SLICES = 8
+MAX_SERIES = 6
+#: No label can print more digits than this sensibly (and layout arithmetic stays exact).
+MAX_ABS_VALUE = 1e15
+MAX_SECONDS = 60.0
+#: Keys only a kpi chart reads.
+KPI_KEYS = ("value", "label", "progress", "delta", "delta_unit")
+
+
+def _fail(message: str, *subpath: str | int) -> NoReturn:
+    # The template is only "{message}" so braces in user text are never interpreted.
+    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
+
+
+def _show(value: object) -> str:
+    """A short, one-line rendering of a user value for messages."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # nan, inf, -inf
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (int, float, str)):
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a very large number"
+        return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _colour(value: object) -> str:
+    try:
+        r, g, b = parse_colour(value)
+    except SpecError as exc:
+        _fail(exc.reason)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _easing(value: object) -> str:
+    try:
+        return str(parse_easing(value))
+    except SpecError as exc:
+        _fail(exc.reason)
+
+
+def _text(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        _fail("must not be empty (or only spaces)")
+    return value
+
+
+# Ints are accepted for floats; booleans and numeric strings are mistakes, not numbers.
+Number = Annotated[float, Field(strict=True)]
+Colour = Annotated[str, BeforeValidator(_colour)]
+EasingName = Annotated[str, BeforeValidator(_easing)]
+Text = Annotated[str, BeforeValidator(_text), Field(max_length=200)]
+
+
+class _ChartModel(BaseModel):
+    """Unknown keys are refused with a suggestion; NaN and ±inf are refused everywhere."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        keys = list(cls.model_fields)
+        for key in data:
+            if not isinstance(key, str):
+                _fail(f"keys must be strings, got {_show(key)}")
+            if key not in cls.model_fields:
+                close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(keys)}"
+                _fail(f"unknown key; {hint}", key)
+        return data
+
+
+class Series(_ChartModel):
+    """One named row of values, one per label. The name shows in the legend."""
+
+    name: Optional[Text] = None
+    values: list[Number]
+    color: Optional[Colour] = None
+
+
+class Chart(_ChartModel):
+    """A chart: its type, its data and how it is drawn and revealed."""
+
+    type: str = Field(json_schema_extra={"enum": list(CHART_TYPES)})
+    labels: Optional[list[Text]] = None
+    values: Optional[list[Number]] = None
+    series: Optional[list[Series]] = None
+    unit: Optional[Annotated[str, Field(max_length=16)]] = None
+    decimals: Optional[Annotated[int, Field(strict=True, ge=0, le=6)]] = None
+    show_values: Optional[Annotated[bool, Field(strict=True)]] = None
+    colors: Optional[list[Colour]] = None
+    reveal: Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)] = 1.2
+    easing: EasingName = "ease-out-cubic"
+    stagger: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.35
+    # kpi only
+    value: Optional[Number] = None
+    label: Optional[Text] = None
+    progress: Optional[Number] = None
+    delta: Optional[Number] = None
+    delta_unit: Optional[Annotated[str, Field(max_length=16)]] = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, name: str) -> str:
+        if name not in CHART_TYPES:
+            close = difflib.get_close_matches(name, CHART_TYPES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            _fail(f"unknown chart type {name!r}; {hint}use one of {', '.join(CHART_TYPES)}")
+        return name
+
+    @field_validator("progress")
+    @classmethod
+    def _a_share(cls, progress: float | None) -> float | None:
+        if progress is not None and not 0 <= progress <= 1:
+            _fail(f"must be within 0..1 (0.82 is 82 %), got {progress:g}")
+        return progress
+
+    @model_validator(mode="after")
+    def _check_data(self) -> Chart:
+        if self.type == "kpi":
+            self._check_kpi()
+        else:
+            self._check_categories()
+        return self
+
+    # ── kpi ───────────────────────────────────────────────────────────────────────
+
+    def _check_kpi(self) -> None:
+        for key in ("labels", "values", "series"):
+            if getattr(self, key) is not None:
+                _fail("not used by a kpi chart; give 'value' (and 'label', 'progress', 'delta')", key)
+        if self.value is None:
+            _fail("required for a kpi chart", "value")
+        for key in ("value", "delta"):
+            number = getattr(self, key)
+            if number is not None and abs(number) > MAX_ABS_VALUE:
+                _fail(f"must be within ±{MAX_ABS_VALUE:g}, got {number:g}", key)
+
+    # ── charts of categories ──────────────────────────────────────────────────────
+
+    def _check_categories(self) -> None:
+        for key in KPI_KEYS:
+            if getattr(self, key) is not None:
+                _fail(f"only a kpi chart uses {key!r}", key)
+        if self.values is not None and self.series is not None:
+            _fail("give 'values' (one series) or 'series' (several), not both", "values")
+        if self.values is None and self.series is None:
+            _fail("required: give 'values' (one series) or 'series' (several)", "values")
+        if self.labels is None:
+            _fail(f"required: a {self.type} chart needs one label per value", "labels")
+        if not self.labels:
+            _fail("must not be empty", "labels")
+        if self.series is not None and not self.series:
+            _fail("needs at least one series", "series")
+        if self.series is not None and len(self.series) > MAX_SERIES:
+            _fail(f"at most {MAX_SERIES} series fit one chart, got {len(self.series)}", "series")
+        self._check_count()
+        for index, series in enumerate(self.data_series):
+            self._check_series(index, series)
+        if self.type in PIE_TYPES:
+            self._check_pie()
+
+    def _check_count(self) -> None:
+        count = len(self.labels)
+        if self.type in BAR_TYPES and count > MAX_BARS:
+            _fail(
+                f"a {self.type} chart shows at most {MAX_BARS} bars per series, got {count};"
+                " group the data or split it over several slides",
+                "labels",
+            )
+        if self.type in ("line", "area") and count > MAX_POINTS:
+            _fail(f"a {self.type} chart shows at most {MAX_POINTS} points per series, got {count}", "labels")
+        if self.type in PIE_TYPES and count > MAX_SLICES:
+            _fail(
+                f"a {self.type} chart shows at most {MAX_SLICES} slices, got {count};"
+                " group the smallest into an 'Other' slice",
+                "labels",
+            )
+
+    def _check_series(self, index: int, series: Series) -> None:
+        where = self._values_path(index)
+        if not series.values:
+            _fail("must not be empty", *where)
+        if len(series.values) != len(self.labels):
+            _fail(
+                f"has {len(series.values)} value(s) for {len(self.labels)} label(s); give one value per label",
+                *where,
+            )
+        for i, value in enumerate(series.values):
+            if abs(value) > MAX_ABS_VALUE:
+                _fail(f"must be within ±{MAX_ABS_VALUE:g}, got {value:g}", *where, i)
+        if self.series is not None and len(self.series) > 1 and series.name is None:
+            _fail("required when a chart has several series (the legend shows it)", "series", index, "name")
+
+    def _check_pie(self) -> None:
+        if self.series is not None and len(self.series) > 1:
+            _fail(f"a {self.type} chart shows one series, got {len(self.series)}", "series")
+        where = self._values_path(0)
+        values = self.data_series[0].values
+        for i, value in enumerate(values):
+            if value < 0:
+                _fail(f"a {self.type} chart cannot show a negative value, got {value:g}", *where, i)
+        if not any(values):
+            _fail(f"every value is 0; a {self.type} chart needs something to divide", *where)
+
+    def _values_path(self, index: int) -> tuple[str | int, ...]:
+        return ("values",) if self.values is not None else ("series", index, "values")
+
+    # ── what the renderer reads ───────────────────────────────────────────────────
+
+    @property
+    def data_series(self) -> list[Series]:
+        """The series to draw: ``values`` as one unnamed series, or ``series``."""
+        if self.values is not None:
+            return [Series(values=self.values)]
+        return list(self.series or [])
+
+    @property
+    def easing_curve(self) -> Easing:
+        return parse_easing(self.easing)
+
+
+# ── SpecError from pydantic's errors ──────────────────────────────────────────────
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "dict_type": "an object",
+}
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
+
+
+def parse_chart(data: object, path: str = "chart") -> Chart:
+    """A validated `Chart` from a slide's ``chart`` object; `SpecError` under `path` if wrong."""
+    if isinstance(data, Chart):
+        return data
+    try:
+        return Chart.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        message, loc = _describe(errors[0])
+        if len(errors) > 1:
+            message += f" (+{len(errors) - 1} more)"
+        raise SpecError(message, _json_path(path, loc)) from exc
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str, tuple[str | int, ...]]:
+    """A one-line message for one pydantic error, and where it belongs."""
+    kind, loc = error["type"], tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    got = _show(error.get("input"))
+    if kind == "reel":
+        return ctx["message"], loc + tuple(ctx["subpath"])
+    if kind in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[kind]}, got {got}", loc
+    if kind == "finite_number":
+        return f"must be a finite number, got {got}", loc
+    if kind == "missing":
+        return "required, but missing", loc
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), None)
+        if isinstance(bound, (int, float)):
+            return f"must be {_BOUNDS[kind]} {bound:g}, got {got}", loc
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters", loc
+    message = str(error.get("msg", "is invalid"))
+    return message[:1].lower() + message[1:], loc
+
+
+def _json_path(root: str, loc: tuple[str | int, ...]) -> str:
+    """``("series", 1, "values", 3)`` under ``chart`` → ``chart.series[1].values[3]``."""
+    text = root
+    for item in loc:
+        if isinstance(item, int):
+            text += f"[{item}]"
+        elif _PLAIN_KEY.match(item):
+            text += f".{item}" if text else item
+        else:
+            text += f"[{json.dumps(item)}]"
+    return text
