@@ -24,7 +24,7 @@ warning is logged) rather than drawn outside its box.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, Union
@@ -173,7 +173,16 @@ class ImagePlacement:
     radius: int = 0
 
 
-LayoutItem = Union[TextBlock, Shape, ImagePlacement]
+@dataclass(frozen=True)
+class ChartPlacement:
+    """A chart slide's chart (data to draw, or a picture of one) filling `box`."""
+
+    box: Box
+    slide: object = field(compare=False, repr=False)  # the ChartSlide: its chart, image or figure
+    fonts: "FontSet" = field(compare=False, repr=False)
+
+
+LayoutItem = Union[TextBlock, Shape, ImagePlacement, ChartPlacement]
 
 
 @dataclass(frozen=True)
@@ -531,6 +540,8 @@ def layout_slide(
         return _bullets(f, slide)
     if kind == "image":
         return _image(f, slide, size_of)
+    if kind == "chart":
+        return _chart(f, slide)
     if kind == "text":
         style = getattr(slide, "style", "paragraph")
         if style == "quote":
@@ -737,4 +748,21 @@ def _big(f: _Frame, slide: object) -> SlideLayout:
     y = _stack_top(f, [big.height, bar_h], [gap])
     items: list[LayoutItem] = [_place(big, "big", "text", f.left, y, f.w, "center")]
     items.append(f.bar(f.left, y + big.height + gap, 0.11, centered=True))
+    return f.done(items)
+
+
+def _chart(f: _Frame, slide: object) -> SlideLayout:
+    """A heading and its accent bar at the top, the chart in all the room below."""
+    title_text = getattr(slide, "title", None)
+    items: list[LayoutItem] = []
+    top = f.top
+    if title_text:
+        heading = f.fit_few_lines(
+            "heading", title_text, f.w, round(f.h * 0.22), 1, 0.8, bold=True, spacing=1.02, max_lines=2, balance=True
+        )
+        items.append(_place(heading, "title", "text", f.left, top, f.w, "left"))
+        top += heading.height + f.px(0.025)
+        items.append(f.bar(f.left, top, 0.07))
+        top += f.px(0.009, 3) + f.px(0.04)
+    items.append(ChartPlacement((f.left, top, f.right, f.bottom), slide, f.fonts))
     return f.done(items)

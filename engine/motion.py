@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from .easing import LINEAR, Easing, parse_easing
 
-__all__ = ["KenBurns", "Build", "Drift", "Window", "ItemState", "MotionState", "SlideMotion", "PAN_DIRECTIONS"]
+__all__ = [
+    "KenBurns", "Build", "Drift", "Reveal", "Window", "ItemState", "MotionState", "SlideMotion", "PAN_DIRECTIONS",
+]
 
 #: Camera directions: a pan "left" moves the view left, so the picture slides right.
 PAN_DIRECTIONS: dict[str, tuple[int, int]] = {
@@ -73,6 +75,21 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Reveal:
+    """A chart appears: each pixel turns from its base to the finished chart at its own time.
+
+    The clock runs from 0 to 1 over `duration` seconds from `delay`, through `easing`
+    (a data chart's times already hold its easing and stagger: LINEAR there). With
+    `fade`, the clock is also the chart's opacity.
+    """
+
+    delay: float = 0.0
+    duration: float = 1.2
+    easing: Easing = LINEAR
+    fade: bool = False
+
+
+@dataclass(frozen=True)
 class Window:
     """The part of the back layer on screen: centre and size as fractions of the back layer."""
 
@@ -109,6 +126,8 @@ class MotionState:
 
     window: Window = Window()
     items: tuple[ItemState, ...] = ()  # build items 1…n, in order
+    reveal: float = 1.0  # the chart's reveal clock, 0..1
+    reveal_opacity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,7 @@ class SlideMotion:
     ken_burns: KenBurns | None = None
     build: Build | None = None
     drift: Drift | None = None
+    reveal: Reveal | None = None
 
     @property
     def moves_back(self) -> bool:
@@ -130,8 +150,9 @@ class SlideMotion:
         spans = []
         if self.moves_back:
             spans.append((0.0, self.duration))
-        if self.build is not None:
-            spans.append((self.build.delay, min(self.build.delay + self.build.duration, self.duration)))
+        for timed in (self.build, self.reveal):
+            if timed is not None:
+                spans.append((timed.delay, min(timed.delay + timed.duration, self.duration)))
         merged: list[tuple[float, float]] = []
         for start, end in sorted(s for s in spans if s[1] > s[0]):
             if merged and start <= merged[-1][1]:
@@ -154,7 +175,13 @@ class SlideMotion:
                 states = (ItemState(),) * items
             else:
                 states = tuple(_item_state(self.build, i, items, t, width, height) for i in range(items))
-        return MotionState(window, states)
+        clock, opacity = 1.0, 1.0
+        if self.reveal is not None:
+            r = self.reveal
+            linear = min(max((t - r.delay) / r.duration, 0.0), 1.0) if r.duration > 0 else 1.0
+            clock = min(max(r.easing(linear), 0.0), 1.0)
+            opacity = clock if r.fade else 1.0
+        return MotionState(window, states, clock, opacity)
 
 
 def _ken_burns_window(kb: KenBurns, fraction: float) -> Window:

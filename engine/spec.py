@@ -75,10 +75,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .audio.models import DEFAULT_PADDING, AudioSpec, Padding, VoiceoverField, auto_duration
+from .charts.model import Chart
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
-from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, SlideMotion
+from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, Reveal, SlideMotion
 from .timeline import SlideTiming
 from .transitions import BUILTIN, MATTES, resolve_params
 from .usershader import RESIZE_KEY, read_user_transition, resolve_user_params, user_transition_key
@@ -95,6 +96,7 @@ __all__ = [
     "BulletsSlide",
     "ImageSlide",
     "TextSlide",
+    "ChartSlide",
     "Slide",
     "load_deck",
     "deck_json_schema",
@@ -620,10 +622,63 @@ class TextSlide(_SlideBase):
     attribution: Text | None = None
 
 
-Slide = Annotated[Union[TitleSlide, BulletsSlide, ImageSlide, TextSlide], Field(discriminator="kind")]
+def _reveal_style(value: object) -> object:
+    return {"style": value} if isinstance(value, str) else value
+
+
+class PictureReveal(_SpecModel):
+    """How a picture of a chart comes in: a left-to-right `wipe`, a `fade`, or `none`."""
+
+    style: Literal["wipe", "fade", "none"] = "wipe"
+    duration: Seconds = 1.0
+    easing: EasingName = "ease-in-out"
+
+
+class ChartSlide(_SlideBase):
+    """A chart under an optional title: drawn from `chart` data, or a ready-made picture.
+
+    The picture is an image file (`image`) or, from Python, a matplotlib Figure, a PIL
+    image or an H×W×3/×4 uint8 array (`figure`). Data charts reveal themselves as
+    `chart.reveal` says (bars grow, lines draw, pies sweep); a picture by `reveal`.
+    """
+
+    kind: Literal["chart"] = "chart"
+    title: Text | None = None
+    chart: Chart | None = None
+    image: AssetPath | None = None
+    figure: Any = Field(default=None, json_schema_extra={"description": "Python only: a matplotlib Figure, PIL image or array"})
+    reveal: Annotated[PictureReveal, BeforeValidator(_reveal_style)] = Field(default_factory=PictureReveal)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChartSlide:
+        given = [k for k in ("chart", "image", "figure") if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = f"; found {' and '.join(given)}" if given else ""
+            _fail(f"a chart slide needs exactly one of chart (data), image (a file) or figure (Python){found}")
+        if self.figure is not None:
+            self.figure = _figure_source(self.figure)
+        if "reveal" in self.model_fields_set and self.chart is not None:
+            _fail("a data chart's reveal is chart.reveal (seconds); reveal here is for pictures", "reveal")
+        return self
+
+
+def _figure_source(figure: object) -> object:
+    """Accept what `engine.raster.charts.figure_pixels` can draw, or say what is wrong."""
+    import numpy as np
+
+    if isinstance(figure, np.ndarray):
+        if figure.dtype != np.uint8 or figure.ndim != 3 or figure.shape[2] not in (3, 4) or min(figure.shape[:2]) < 2:
+            _fail(f"an array figure must be H×W×3 or H×W×4 uint8, got {figure.dtype} {figure.shape}", "figure")
+        return figure
+    if hasattr(figure, "savefig") or hasattr(figure, "convert"):  # a matplotlib Figure, a PIL image
+        return figure
+    _fail(f"figure must be a matplotlib Figure, a PIL image or a uint8 array, got {type(figure).__name__}", "figure")
+
+
+Slide = Annotated[Union[TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide], Field(discriminator="kind")]
 
 SLIDE_KINDS: dict[str, type[_SlideBase]] = {
-    cls.model_fields["kind"].default: cls for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide)
+    cls.model_fields["kind"].default: cls for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide)
 }
 
 
@@ -739,13 +794,14 @@ class Deck(_SpecModel):
             if source is not None:
                 chosen.update({key: getattr(source, key) for key in source.model_fields_set})
         kb, build, drift = (chosen.get(key) or None for key in ("ken_burns", "build", "drift"))
+        reveal = self._chart_reveal(index)
         if kb is not None and not isinstance(slide, ImageSlide):
             kb = None
         if build is not None and not _has_text(slide):
             build = None
         if drift is not None and (kb is not None or not _background_moves(slide_background_of(self, index))):
             drift = None
-        if kb is None and build is None and drift is None:
+        if kb is None and build is None and drift is None and reveal is None:
             return None
         return SlideMotion(
             self.slide_duration(index),
@@ -757,7 +813,21 @@ class Deck(_SpecModel):
                 parse_easing(build.easing),
             ),
             drift=drift.motion() if drift else None,
+            reveal=reveal,
         )
+
+    def _chart_reveal(self, index: int) -> Reveal | None:
+        """A chart slide's reveal, starting when the transition into the slide ends."""
+        slide = self.slides[index]
+        if not isinstance(slide, ChartSlide):
+            return None
+        delay = self._seconds_into(index)
+        if slide.chart is not None:
+            # The chart's own easing and stagger are drawn into its reveal times.
+            return Reveal(delay, slide.chart.reveal) if slide.chart.reveal > 0 else None
+        if slide.reveal.style == "none":
+            return None
+        return Reveal(delay, slide.reveal.duration, parse_easing(slide.reveal.easing), slide.reveal.style == "fade")
 
     def total_duration(self) -> float:
         """Seconds of video: Σ slide durations − Σ transition durations (they overlap)."""
@@ -786,6 +856,8 @@ class Deck(_SpecModel):
                 found.append((f"slides[{index}].voiceover.file", slide.voiceover.file, "voiceover"))
             if isinstance(slide, ImageSlide):
                 found.append((f"slides[{index}].file", slide.file, "image"))
+            if isinstance(slide, ChartSlide) and slide.image is not None:
+                found.append((f"slides[{index}].image", slide.image, "chart image"))
             if slide.background is not None and slide.background.image is not None:
                 found.append((f"slides[{index}].background.image", slide.background.image, "background image"))
         for where, spec in [("defaults.transition", self.defaults.transition)] + [
@@ -867,6 +939,14 @@ class Deck(_SpecModel):
                         "in motion yet; use a built-in transition there or turn the motion off",
                         "slides", neighbour, "transition", "file",
                     )
+            reveal = motion.reveal
+            if reveal is not None and reveal.delay + reveal.duration > motion.duration + _SECONDS_SLACK:
+                where = ("chart", "reveal") if self.slides[index].chart is not None else ("reveal", "duration")
+                _fail(
+                    f"the {_seconds(reveal.duration)} reveal starting {_seconds(reveal.delay)} into slides[{index}] "
+                    f"ends after the slide ({self._describe_duration(index)})",
+                    "slides", index, *where,
+                )
             if motion.build is None:
                 continue
             build = motion.build

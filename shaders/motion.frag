@@ -3,8 +3,10 @@
 // License: MIT
 //
 // One plane (Y, or CbCr) of a slide in motion, drawn from its layers: the back layer
-// through a moving window, the static layer over it, then the build items, each row
-// shifted by its item's offset and faded by its opacity. The numpy twin is
+// through a moving window, the static layer over it, a chart that appears pixel by
+// pixel (its image where the reveal clock has passed a pixel's time, its base where
+// not), then the build items, each row shifted by its item's offset and faded by its
+// opacity. The numpy twin is
 // engine/composite/layers.py (`compose_plane`): same formulas, same order, so keep
 // the two in step.
 //
@@ -17,9 +19,17 @@ uniform sampler2D static_alpha;
 uniform sampler2D item_colour;   // unused when has_items is false
 uniform sampler2D item_alpha;
 uniform sampler2D rows;          // 1×H: the build item (0..255 as UNORM8) of each row
+uniform sampler2D reveal_image;  // unused when has_reveal is false
+uniform sampler2D reveal_image_alpha;
+uniform sampler2D reveal_base;
+uniform sampler2D reveal_base_alpha;
+uniform usampler2D reveal_times; // R16UI: each texel's reveal time, 0..65535
 
 uniform bool has_static;
 uniform bool has_items;
+uniform bool has_reveal;
+uniform uint reveal_threshold;   // the clock, 0..65535: texels with a time at most this show the image
+uniform float reveal_opacity;    // the image's opacity (a picture that fades in)
 uniform bool back_at_rest;       // the window is the whole back layer, texel for texel
 uniform vec4 back_map;           // sx, ox, sy, oy: back position = frame position · s + o
 uniform vec3 items[32];          // opacity, dx, dy (texels) of items 1…n; items[0] unused
@@ -71,6 +81,13 @@ void main() {
         if (has_static) {
             value = value + (texelFetch(static_colour, at, 0) - value) * a;
         }
+    }
+    if (has_reveal) {
+        bool shown = texelFetch(reveal_times, at, 0).r <= reveal_threshold;
+        vec4 f = shown ? texelFetch(reveal_image, at, 0) : texelFetch(reveal_base, at, 0);
+        float weight = shown ? texelFetch(reveal_image_alpha, at, 0).r * reveal_opacity
+                             : texelFetch(reveal_base_alpha, at, 0).r;
+        value = value + (f - value) * weight;
     }
     if (has_items) {
         int item = item_of_row(at.y);

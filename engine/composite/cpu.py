@@ -108,13 +108,13 @@ class CPUCompositor:
             y_out, slide.back_y,
             None if static is None else (static.y, static.alpha, static.open_box[0], static.ink_rows[0]),
             None if items is None else (items.y, items.alpha),
-            slide.rows, luma, self._layer_work,
+            slide.rows, luma, self._layer_work, _reveal_args(slide, 0),
         )
         compose_plane(
             uv_out, slide.back_uv,
             None if static is None else (static.uv, static.alpha_uv, static.open_box[1], static.ink_rows[1]),
             None if items is None else (items.uv, items.alpha_uv),
-            slide.rows_uv, chroma, self._layer_work,
+            slide.rows_uv, chroma, self._layer_work, _reveal_args(slide, 1),
         )
         return out
 
@@ -147,3 +147,14 @@ class CPUCompositor:
     def _check_open(self) -> None:
         if self._closed:
             raise RenderError("the compositor is closed")
+
+
+def _reveal_args(slide: LayerPlanes, plane: int):
+    """A layered slide's chart for `compose_plane`, on plane 0 (luma) or 1 (chroma), or None."""
+    reveal = slide.reveal
+    if reveal is None:
+        return None
+    image, base = reveal.image, reveal.base
+    if plane == 0:
+        return image.y, image.alpha, base.y, base.alpha, reveal.times, reveal.rows[0]
+    return image.uv, image.alpha_uv, base.uv, base.alpha_uv, reveal.times_uv, reveal.rows[1]

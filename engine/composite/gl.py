@@ -276,10 +276,14 @@ class GLCompositor:
             for fbo, textures, step in zip((out.y_fbo, out.uv_fbo), slide.textures, plan_layers(slide, state)):
                 fbo.use()
                 for unit, name in enumerate(_LAYER_SAMPLERS):
-                    texture = textures.get(name, textures["back"])  # absent layers: any bound texture
-                    texture.use(unit)
+                    # An absent layer is never read; its sampler still needs a texture of its kind.
+                    spare = self._spare_times() if name == "reveal_times" else textures["back"]
+                    textures.get(name, spare).use(unit)
                 _set_uniform(program, "has_static", "static_colour" in textures)
                 _set_uniform(program, "has_items", "item_colour" in textures)
+                _set_uniform(program, "has_reveal", "reveal_times" in textures)
+                _set_uniform(program, "reveal_threshold", step.reveal_threshold)
+                _set_uniform(program, "reveal_opacity", step.reveal_opacity)
                 _set_uniform(program, "back_map", tuple(float(v) for v in step.back_map))
                 size = textures["back"].size
                 at_rest = step.back_map == (1.0, 0.0, 1.0, 0.0) and size == (fbo.width, fbo.height)
@@ -291,6 +295,15 @@ class GLCompositor:
                     items.write(table.tobytes())
                 shader.vao.render(vertices=3)
         return out
+
+    def _spare_times(self):
+        """A 1×1 integer texture for the reveal-times sampler of slides without a chart."""
+        texture = self._images.get("<spare times>")
+        if texture is None:
+            texture = self._ctx.texture((1, 1), 1, data=np.zeros(1, np.uint16), dtype="u2")
+            texture.filter = (self._ctx.NEAREST, self._ctx.NEAREST)
+            self._images["<spare times>"] = texture
+        return texture
 
     def _motion_program(self) -> _Program:
         shader = self._programs.get("<motion>")
@@ -446,7 +459,10 @@ class GLCompositor:
         return shader
 
 
-_LAYER_SAMPLERS = ("back", "static_colour", "static_alpha", "item_colour", "item_alpha", "rows")
+_LAYER_SAMPLERS = (
+    "back", "static_colour", "static_alpha", "item_colour", "item_alpha", "rows",
+    "reveal_image", "reveal_image_alpha", "reveal_base", "reveal_base_alpha", "reveal_times",
+)
 
 
 def _layer_textures(ctx, planes: LayerPlanes, plane: int) -> dict[str, Any]:
@@ -458,11 +474,17 @@ def _layer_textures(ctx, planes: LayerPlanes, plane: int) -> dict[str, Any]:
             arrays[f"{prefix}_alpha"] = front.alpha if plane == 0 else front.alpha_uv
     if planes.items is not None:
         arrays["rows"] = (planes.rows if plane == 0 else planes.rows_uv).reshape(-1, 1)
+    if planes.reveal is not None:
+        for prefix, front in (("reveal_image", planes.reveal.image), ("reveal_base", planes.reveal.base)):
+            arrays[prefix] = front.y if plane == 0 else front.uv
+            arrays[f"{prefix}_alpha"] = front.alpha if plane == 0 else front.alpha_uv
+        arrays["reveal_times"] = planes.reveal.times if plane == 0 else planes.reveal.times_uv
     textures = {}
     for name, array in arrays.items():
         array = np.ascontiguousarray(array)
         components = array.shape[2] if array.ndim == 3 else 1
-        texture = ctx.texture((array.shape[1], array.shape[0]), components, data=array, alignment=1)
+        dtype = "u2" if array.dtype == np.uint16 else "f1"  # reveal times: an integer texture
+        texture = ctx.texture((array.shape[1], array.shape[0]), components, data=array, alignment=1, dtype=dtype)
         texture.filter = (ctx.NEAREST, ctx.NEAREST)
         texture.repeat_x = texture.repeat_y = False
         textures[name] = texture

@@ -12,6 +12,7 @@ compositors draw, per texel of each plane:
 
     b = bilinear(back, X·sx + ox − ½, Y·sy + oy − ½)     (X, Y: texel centre)
     b = static alpha is 1 ? static : b + a_s·(static − b)
+    (f, a) = times ≤ clock ? (chart, its alpha · opacity) : (chart base, its alpha);  b = b + a·(f − b)
     i = rows[y];  (o, dx, dy) = items[i];  s = (x − dx, y − dy)
     if i > 0 and s is in the frame and rows[s.y] == i:  b = b + a_i(s)·o·(item(s) − b)
     out = rint(b · 255)
@@ -29,9 +30,9 @@ import numpy as np
 
 from ..colour import _M, nv12_planes, rgb_to_nv12
 from ..motion import MotionState
-from ..raster.layers import SlideLayers
+from ..raster.layers import REVEAL_STEPS, SlideLayers
 
-__all__ = ["LayerPlanes", "PlaneStep", "prepare_layers", "plan_layers", "compose_plane", "MAX_ITEMS"]
+__all__ = ["LayerPlanes", "RevealPlanes", "PlaneStep", "prepare_layers", "plan_layers", "compose_plane", "MAX_ITEMS"]
 
 #: Build items a layered slide may have (the shader's uniform array has one more: item 0).
 MAX_ITEMS = 31
@@ -69,6 +70,7 @@ class LayerPlanes:
     rows: np.ndarray  # H uint8
     rows_uv: np.ndarray  # H/2 uint8
     count: int
+    reveal: RevealPlanes | None = None
 
     @property
     def back_size(self) -> tuple[int, int]:
@@ -77,10 +79,26 @@ class LayerPlanes:
     @property
     def nbytes(self) -> int:
         arrays = [self.back_y, self.back_uv, self.rows, self.rows_uv]
-        for front in (self.static, self.items):
+        fronts = [self.static, self.items]
+        if self.reveal is not None:
+            fronts += [self.reveal.image, self.reveal.base]
+            arrays += [self.reveal.times, self.reveal.times_uv]
+        for front in fronts:
             if front is not None:
                 arrays += [front.y, front.uv, front.alpha, front.alpha_uv]
         return sum(a.nbytes for a in arrays)
+
+
+@dataclass(frozen=True)
+class RevealPlanes:
+    """A chart that appears: its finished image and its base as planes, and the reveal times."""
+
+    image: FrontPlanes
+    base: FrontPlanes
+    times: np.ndarray  # H×W uint16, 0..REVEAL_STEPS
+    times_uv: np.ndarray  # H/2×W/2 uint16: a chroma texel turns when its last pixel does
+    rows: tuple[np.ndarray, np.ndarray]  # per plane, the rows the chart touches
+    fades: bool
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,8 @@ class PlaneStep:
 
     back_map: tuple[float, float, float, float]  # sx, ox, sy, oy in this plane's texels
     items: np.ndarray  # (count + 1)×3 float32: opacity, dx, dy in texels; row 0 is "no item"
+    reveal_threshold: int = REVEAL_STEPS  # pixels whose time is at most this show the chart
+    reveal_opacity: float = 1.0
 
 
 def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
@@ -112,7 +132,19 @@ def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
         rows,
         rows_uv,
         layers.count,
+        None if layers.reveal is None else _reveal_planes(layers.reveal),
     )
+
+
+def _reveal_planes(reveal) -> RevealPlanes:
+    image, base = front_planes(reveal.image), front_planes(reveal.base)
+    times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
+    h, w = times.shape
+    times_uv = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+    touched = [
+        image.ink_rows[plane] | base.ink_rows[plane] for plane in (0, 1)
+    ]
+    return RevealPlanes(image, base, times, np.ascontiguousarray(times_uv), (touched[0], touched[1]), reveal.fades)
 
 
 def front_planes(rgba: np.ndarray) -> FrontPlanes:
@@ -166,9 +198,14 @@ def plan_layers(planes: LayerPlanes, state: MotionState) -> tuple[PlaneStep, Pla
         table[number] = (item.opacity, item.dx, item.dy)
     chroma_table = table.copy()
     chroma_table[:, 1:] = np.round(table[:, 1:] / 2)  # offsets are even in luma
+    threshold = int(round(min(max(state.reveal, 0.0), 1.0) * REVEAL_STEPS))
+    reveal = dict(reveal_threshold=threshold, reveal_opacity=float(state.reveal_opacity))
     # A chroma texel's centre is at twice its coordinates in luma, and the back
     # layer's chroma is half its luma: the scale stays, the offset halves.
-    return PlaneStep((sx, ox, sy, oy), table), PlaneStep((sx, ox / 2, sy, oy / 2), chroma_table)
+    return (
+        PlaneStep((sx, ox, sy, oy), table, **reveal),
+        PlaneStep((sx, ox / 2, sy, oy / 2), chroma_table, **reveal),
+    )
 
 
 # --- the numpy twin of shaders/motion.frag ------------------------------------------------
@@ -202,10 +239,12 @@ def compose_plane(
     rows: np.ndarray,
     step: PlaneStep,
     work: LayerWork,
+    reveal: tuple[np.ndarray, ...] | None = None,
 ) -> None:
     """Draw one plane (luma H×W or chroma H/2×W/2×2) of a layered slide into `out`.
 
-    `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha) or None.
+    `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha) or
+    None; `reveal` (image colour, image alpha, base colour, base alpha, times, rows) or None.
     Work goes a block of rows at a time; rows the static layer covers completely skip
     the back layer.
     """
@@ -230,6 +269,8 @@ def compose_plane(
                 _down(value, across, down, r0, r1, work, shape)
             if static is not None and static[3][r0:r1].any():
                 _over(value, static[0][r0:r1], static[1][r0:r1], None, work, shape, keep_opaque=True)
+        if reveal is not None and reveal[5][r0:r1].any():
+            _reveal(value, reveal, step, r0, r1, work, shape)
         if items is not None:
             _items(value, items, rows, step.items, r0, r1, work, shape)
         np.multiply(value, _F255, out=value)
@@ -305,8 +346,8 @@ def _down(value, across, down, r0: int, r1: int, work: LayerWork, shape) -> None
     np.add(value, bottom, out=value)
 
 
-def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bool = False) -> None:
-    """value ← value + a·(colour − value), a = alpha (× opacity, one per row).
+def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bool = False, texel_opacity=None) -> None:
+    """value ← value + a·(colour − value), a = alpha (× opacity, one per row, or one per texel).
 
     With `keep_opaque`, a texel of alpha 1 is the colour itself, as the shader takes it.
     """
@@ -315,6 +356,8 @@ def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bo
     np.multiply(alpha, _INV255, out=a)
     if opacity is not None:
         np.multiply(a, opacity[:, None], out=a)
+    if texel_opacity is not None:
+        np.multiply(a, texel_opacity, out=a)
     per_texel = a if value.ndim == 2 else a[..., None]
     np.subtract(f, value, out=d)
     np.multiply(d, per_texel, out=d)
@@ -322,6 +365,20 @@ def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bo
     if keep_opaque:
         opaque = alpha == 255
         np.copyto(value, f, where=opaque if value.ndim == 2 else opaque[..., None])
+
+
+def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: LayerWork, shape) -> None:
+    """Blend the chart's image where its time has come, its base elsewhere, over rows [r0, r1)."""
+    image, image_alpha, base, base_alpha, times, _ = reveal
+    shown = times[r0:r1] <= step.reveal_threshold
+    per_texel = shown if value.ndim == 2 else shown[..., None]
+    colour = np.where(per_texel, image[r0:r1], base[r0:r1])
+    alpha = np.where(shown, image_alpha[r0:r1], base_alpha[r0:r1])
+    opacity = None
+    if step.reveal_opacity != 1.0:
+        # The image's alpha times the opacity, the base's as it is: a per-texel factor.
+        opacity = np.where(shown, _F(step.reveal_opacity), _F1)
+    _over(value, colour, alpha, None, work, shape, texel_opacity=opacity)
 
 
 def _items(value, items, rows, table, r0, r1, work: LayerWork, shape) -> None:

@@ -49,7 +49,11 @@ class CacheInfo:
 def _plain(value: Any) -> Any:
     """A JSON-able view of a deck object: pydantic models, namespaces, paths, lists."""
     if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
+        figure = getattr(value, "figure", None)
+        if figure is None:
+            return value.model_dump(mode="json")
+        # A Python figure (array, PIL image, matplotlib Figure) is not JSON: its identity is.
+        return {**value.model_dump(mode="json", exclude={"figure"}), "figure": _figure_identity(figure)}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -61,6 +65,16 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dict__"):
         return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
     return repr(value)
+
+
+def _figure_identity(figure: Any) -> str:
+    if isinstance(figure, np.ndarray):
+        return "array:" + hashlib.sha256(np.ascontiguousarray(figure).tobytes()).hexdigest()
+    if hasattr(figure, "tobytes") and hasattr(figure, "mode"):  # a PIL image
+        return f"image:{figure.mode}:{figure.size}:" + hashlib.sha256(figure.tobytes()).hexdigest()
+    # A matplotlib Figure can change after it is given; its object identity is the best
+    # key there is (a render draws it once per output anyway).
+    return f"figure:{id(figure)}"
 
 
 def _file_identity(file: Path | str | None, what: str) -> str:
@@ -125,6 +139,7 @@ class SlideRasterizer:
             _file_identity(self.fonts.regular, "font"),
             _file_identity(self.fonts.bold, "font"),
             _file_identity(getattr(slide, "file", None), "image"),
+            _file_identity(getattr(slide, "image", None), "chart image"),
             _file_identity(getattr(slide_background(slide, self.theme), "image", None), "background image"),
             _layer_shape(self._motion(index)),  # a slide in motion is uploaded as layers
         ):

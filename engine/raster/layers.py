@@ -11,6 +11,8 @@
 - `items`: straight-alpha RGBA of the build items, and `rows`, the item (1…n) each
   frame row belongs to (0: none). Items own disjoint bands of rows, so a frame can
   shift an item's rows and fade it without touching the others.
+- `reveal`: a chart that appears (engine.raster.charts): its finished image, its
+  base, and each pixel's reveal time, drawn between the static layer and the items.
 
 Every layer is at the output's size except `back`, whose size is its own.
 """
@@ -22,12 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..layout import ImagePlacement, Shape, SlideLayout, TextBlock
+from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout, TextBlock
 from ..motion import SlideMotion
 from .background import open_image
-from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask
+from .charts import chart_reveal
+from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
 
-__all__ = ["SlideLayers", "slide_layers", "build_groups"]
+__all__ = ["SlideLayers", "RevealLayer", "slide_layers", "build_groups", "REVEAL_STEPS"]
+
+#: Reveal times and clocks are compared as integers 0..REVEAL_STEPS, the same in
+#: numpy and in the shader (an R16UI texture), so no float rounding can differ.
+REVEAL_STEPS = 65535
 
 Box = tuple[int, int, int, int]
 
@@ -44,10 +51,24 @@ class SlideLayers:
     items: np.ndarray | None  # H×W×4 uint8 straight alpha, or None when nothing builds
     rows: np.ndarray  # H uint8: build item of each row, 0 = none
     count: int  # build items
+    reveal: RevealLayer | None = None
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.back, self.static, self.items, self.rows) if a is not None)
+        arrays = [self.back, self.static, self.items, self.rows]
+        if self.reveal is not None:
+            arrays += [self.reveal.image, self.reveal.base, self.reveal.times]
+        return sum(a.nbytes for a in arrays if a is not None)
+
+
+@dataclass(frozen=True)
+class RevealLayer:
+    """A chart that appears, at the frame's size: `image` replaces `base` where `times` ≤ the clock."""
+
+    image: np.ndarray  # H×W×4 uint8 straight alpha
+    base: np.ndarray  # H×W×4 uint8 straight alpha
+    times: np.ndarray  # H×W uint16: reveal time × 65535 (0 outside the chart)
+    fades: bool = False
 
 
 def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
@@ -88,7 +109,10 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
     picture = next((i for i, item in enumerate(layout.items) if isinstance(item, ImagePlacement)), None)
     if motion.ken_burns is None:
         picture = None
-    still = [i for i in range(len(layout.items)) if i not in building and i != picture]
+    chart = next((i for i, item in enumerate(layout.items) if isinstance(item, ChartPlacement)), None)
+    if motion.reveal is None:
+        chart = None
+    still = [i for i in range(len(layout.items)) if i not in building and i not in (picture, chart)]
 
     if picture is not None and _opaque(layout.items[picture]):
         # The camera moves inside the picture's frame, which stays put.
@@ -131,7 +155,10 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
             rows[max(0, top) : min(height, below)] = number
     if static is not None and not static[..., 3].any():
         static = None
-    return SlideLayers(back, region, static, items, rows, len(groups))
+    reveal = None
+    if chart is not None:
+        reveal = _reveal_layer(layout.items[chart], palette, rasterizer.background(index), width, height)
+    return SlideLayers(back, region, static, items, rows, len(groups), reveal)
 
 
 # --- painting on transparent canvases ------------------------------------------------
@@ -167,6 +194,8 @@ def _item_layer(item, palette: Palette, width: int, height: int):
         layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         paint_text(ImageDraw.Draw(layer), item, palette[item.colour])
         return layer, (0, 0)
+    if isinstance(item, ChartPlacement):  # a chart that does not animate: as it ends
+        return Image.fromarray(chart_reveal(item, palette).image, "RGBA"), item.box[:2]
     left, top, right, bottom = item.box if isinstance(item, Shape) else item.rect
     left, top = max(0, left), max(0, top)
     if right <= left or bottom <= top:
@@ -179,6 +208,18 @@ def _item_layer(item, palette: Palette, width: int, height: int):
         layer.putalpha(Image.fromarray(alpha.astype(np.uint8), "L"))
         return layer, (left, top)
     return fitted_picture(item), (left, top)
+
+
+def _reveal_layer(placement: ChartPlacement, palette: Palette, background: np.ndarray, width: int, height: int):
+    """The chart of `placement` as a frame-sized RevealLayer."""
+    revealed = chart_reveal(placement, palette, under_colour(background, placement.box))
+    left, top, right, bottom = placement.box
+    image, base = _transparent(width, height), _transparent(width, height)
+    times = np.zeros((height, width), dtype=np.uint16)
+    image[top:bottom, left:right] = revealed.image
+    base[top:bottom, left:right] = revealed.base
+    times[top:bottom, left:right] = np.round(revealed.times * REVEAL_STEPS).astype(np.uint16)
+    return RevealLayer(image, base, times, revealed.fades)
 
 
 def _with_hole(background: np.ndarray, placement: ImagePlacement) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from ..colour import parse_colour
-from ..layout import ImagePlacement, Shape, SlideLayout, TextBlock, load_font
+from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout, TextBlock, load_font
 from .background import open_image
 
 __all__ = ["Palette", "paint_layout", "paint_text", "fitted_picture", "rounded_mask"]
@@ -112,4 +112,25 @@ def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette) 
                 _paint_shape(canvas, item, palette[item.colour])
             elif isinstance(item, ImagePlacement):
                 _paint_image(canvas, item)
+            elif isinstance(item, ChartPlacement):
+                _paint_chart(canvas, item, palette, background)
         return np.array(canvas, dtype=np.uint8)
+
+
+def under_colour(background: np.ndarray, box) -> tuple[int, int, int]:
+    """The mean colour of `background` inside `box`: what a chart's palette must show on."""
+    left, top, right, bottom = box
+    return tuple(int(v) for v in background[top:bottom, left:right].reshape(-1, 3).mean(axis=0))
+
+
+def _paint_chart(canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray) -> None:
+    from .charts import chart_reveal
+
+    left, top, right, bottom = item.box
+    if right <= left or bottom <= top:
+        return
+    revealed = chart_reveal(item, palette, under_colour(background, item.box)).image  # the finished chart
+    with Image.fromarray(revealed, "RGBA") as chart, canvas.crop(item.box) as under, under.convert("RGBA") as rgba:
+        rgba.alpha_composite(chart)
+        with rgba.convert("RGB") as done:
+            canvas.paste(done, (left, top))

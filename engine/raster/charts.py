@@ -1,0 +1,100 @@
+"""A chart slide's chart as pixels: drawn from data (engine.charts), or a picture of one.
+
+    reveal = chart_reveal(placement, palette, background_rgb)
+    reveal.image, reveal.base, reveal.times     # each the size of placement.box
+
+`ChartReveal` is what the compositor animates: ``image`` (the finished chart) replaces
+``base`` (what shows before, e.g. axes and gridlines) at each pixel once the reveal
+clock passes that pixel's time. A data chart's times come from engine.charts, easing
+and stagger included, so its clock runs linearly. A picture (an image file, a
+matplotlib Figure, a PIL image or an array) is fitted whole into the box; its ``wipe``
+uncovers it left to right, its ``fade`` is an opacity the motion eases, and nothing
+draws under it.
+
+matplotlib is imported by nobody here: a Figure draws itself (``savefig``).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ..charts import draw_chart
+from ..layout import ChartPlacement
+from .background import open_image
+
+__all__ = ["ChartReveal", "chart_reveal", "figure_pixels"]
+
+
+@dataclass(frozen=True)
+class ChartReveal:
+    image: np.ndarray  # h×w×4 uint8 straight alpha: the chart revealed
+    base: np.ndarray  # h×w×4 uint8 straight alpha: shown where the reveal has not come yet
+    times: np.ndarray  # h×w float32 in 0..1: when each pixel turns from base to image
+    fades: bool = False  # a picture that fades in: `image`'s opacity follows the clock
+
+    def at(self, t: float) -> np.ndarray:
+        """The chart at clock time `t` (0..1), before any fade."""
+        return np.where((self.times <= t)[..., None], self.image, self.base)
+
+
+def chart_reveal(placement: ChartPlacement, palette, background_rgb=None) -> ChartReveal:
+    """The chart of `placement`, at the size of its box."""
+    left, top, right, bottom = placement.box
+    width, height = right - left, bottom - top
+    slide = placement.slide
+    if slide.chart is not None:
+        raster = draw_chart(
+            slide.chart,
+            width,
+            height,
+            fonts=placement.fonts,
+            text_rgb=palette.text[:3],
+            accent_rgb=palette.accent[:3],
+            background_rgb=background_rgb,
+        )
+        return ChartReveal(raster.image, raster.base, raster.reveal.astype(np.float32))
+    picture = figure_pixels(slide.image if slide.image is not None else slide.figure, width, height)
+    style = slide.reveal.style
+    times = np.zeros((height, width), dtype=np.float32)
+    if style == "wipe":
+        columns = np.nonzero(picture[..., 3].any(axis=0))[0]
+        first, last = (int(columns[0]), int(columns[-1])) if columns.size else (0, width - 1)
+        across = (np.arange(width, dtype=np.float32) - first) / max(1, last - first)
+        times[:] = np.clip(across, 0.0, 1.0)[None, :]
+    return ChartReveal(picture, np.zeros_like(picture), times, fades=style == "fade")
+
+
+def figure_pixels(source: object, width: int, height: int) -> np.ndarray:
+    """`source` fitted whole into width × height, centred, transparent around: H×W×4 uint8.
+
+    `source` is an image file path, a matplotlib Figure (drawn at a resolution that
+    fills the box, so text stays sharp), a PIL image, or an H×W×3/×4 uint8 array.
+    """
+    if hasattr(source, "savefig"):  # a matplotlib Figure: ask it for pixels at our size
+        fig_w, fig_h = source.get_size_inches()
+        dpi = max(10.0, min(width / fig_w, height / fig_h))
+        buffer = io.BytesIO()
+        source.savefig(buffer, format="png", dpi=dpi, transparent=False)
+        buffer.seek(0)
+        image = Image.open(buffer)
+        image.load()
+    elif isinstance(source, np.ndarray):
+        image = Image.fromarray(source, "RGBA" if source.shape[2] == 4 else "RGB")
+    elif hasattr(source, "convert"):  # a PIL image: ours to convert, not to close
+        image = source.copy()
+    else:
+        image = open_image(source, (width, height))
+    with image:
+        rgba = image.convert("RGBA")
+    with rgba:
+        scale = min(width / rgba.width, height / rgba.height)
+        size = (max(1, round(rgba.width * scale)), max(1, round(rgba.height * scale)))
+        with rgba.resize(size, Image.Resampling.LANCZOS) as fitted:
+            canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+            canvas.paste(fitted, ((width - size[0]) // 2, (height - size[1]) // 2))
+    with canvas:
+        return np.asarray(canvas, dtype=np.uint8).copy()

@@ -1,0 +1,155 @@
+"""Chart slides end to end: spec, layout, the reveal on both compositors, a decoded render."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import load_deck, render, render_frame
+from engine.colour import nv12_size
+from engine.composite import FrameSpec
+from engine.composite.cpu import CPUCompositor
+from engine.errors import SpecError
+from engine.layout import ChartPlacement
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer
+from engine.timeline import Motion, build_timeline
+
+ACCENT = (255, 176, 32)  # the default theme's accent: the first bar colour
+CHARTS = {
+    "bar": {"type": "bar", "labels": ["Mon", "Tue", "Wed", "Thu"], "values": [1850, 2100, -300, 1990], "unit": "kcal"},
+    "hbar": {"type": "hbar", "labels": ["Breakfast", "Lunch", "Dinner"], "values": [420, 560, 690], "unit": "kcal"},
+    "stacked_bar": {"type": "stacked_bar", "labels": ["Mon", "Tue"],
+                    "series": [{"name": "Protein", "values": [450, 500]}, {"name": "Carbs", "values": [900, 950]}]},
+    "line": {"type": "line", "labels": ["Jan", "Feb", "Mar"],
+             "series": [{"name": "Weight", "values": [82, 81, 80]}, {"name": "Goal", "values": [80, 79.5, 79]}]},
+    "area": {"type": "area", "labels": ["6am", "noon", "6pm"], "values": [200, 1300, 2100]},
+    "pie": {"type": "pie", "labels": ["Protein", "Carbs", "Fat"], "values": [25, 50, 25], "unit": "%"},
+    "donut": {"type": "donut", "labels": ["Protein", "Carbs", "Fat"], "values": [25, 50, 25], "unit": "%"},
+    "kpi": {"type": "kpi", "value": 1850, "unit": "kcal", "label": "a day", "progress": 0.82, "delta": -3.5},
+}
+
+
+def _deck(slides, **extra):
+    return load_deck({"slides": slides, **extra})
+
+
+@pytest.mark.parametrize(
+    "slide, path, words",
+    [
+        ({"kind": "chart", "chart": {"type": "bar", "labels": ["a", "b"], "values": [1]}}, "slides[0].chart.values", "2 label(s)"),
+        ({"kind": "chart", "chart": {"type": "pie", "labels": ["a"], "values": [-1]}}, "slides[0].chart.values[0]", "negative"),
+        ({"kind": "chart", "chart": {"type": "bars", "labels": ["a"], "values": [1]}}, "slides[0].chart.type", "did you mean 'bar'"),
+        ({"kind": "chart"}, "slides[0]", "exactly one of chart"),
+        ({"kind": "chart", "chart": CHARTS["bar"], "reveal": "fade"}, "slides[0].reveal", "chart.reveal"),
+    ],
+)
+def test_bad_chart_slides_are_one_line_spec_errors_with_the_path(slide, path, words):
+    with pytest.raises(SpecError) as caught:
+        _deck([slide])
+    assert caught.value.path.startswith(path) and words in str(caught.value), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("size", ["320x180", "180x320", "240x240"])
+def test_the_chart_fills_the_room_under_its_title_inside_the_safe_area(size):
+    deck = _deck([{"kind": "chart", "title": "Calories per day", "chart": CHARTS["bar"]}])
+    output = resolve_output(size)
+    layout = SlideRasterizer(deck, output).layout(0)
+    chart = next(item for item in layout.items if isinstance(item, ChartPlacement))
+    left, top, right, bottom = chart.box
+    cl, ct, cr, cb = layout.content_box
+    assert cl <= left < right <= cr and ct < top < bottom <= cb
+    assert (bottom - top) > 0.45 * (cb - ct)  # most of the room goes to the chart
+    title = layout.block("title")
+    assert title.box[3] <= top
+
+
+def _layered_frames(compositor, deck, output, clocks):
+    rasterizer = SlideRasterizer(deck, output)
+    buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
+    frames = []
+    for index in range(len(deck.slides)):
+        layers = rasterizer.layers(index)
+        motion = deck.motion(index)
+        handle = compositor.upload_layers(f"chart-{index}", layers)
+        for clock in clocks:
+            t = motion.reveal.delay + clock * motion.reveal.duration
+            compositor.render(FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height)))
+            compositor.read_nv12(buffer)
+            frames.append(buffer.copy())
+        compositor.release(handle)
+    return frames
+
+
+@pytest.mark.gl
+def test_gl_and_numpy_reveal_every_chart_alike(gl_compositor):
+    """The stated tolerance: within 1 code value (identical on llvmpipe)."""
+    output = resolve_output("256x144")
+    slides = [{"kind": "chart", "title": name, "chart": chart} for name, chart in CHARTS.items()]
+    slides.append({"kind": "chart", "title": "wipe", "figure": np.full((40, 60, 3), 200, np.uint8)})
+    slides.append({"kind": "chart", "title": "fade", "figure": np.full((40, 60, 3), 90, np.uint8), "reveal": "fade"})
+    deck = _deck(slides, theme={"background": {"gradient": {"from": "#102030", "to": "#304050"}}})
+    clocks = (0.0, 0.25, 0.5, 0.75, 1.0)
+    cpu = _layered_frames(CPUCompositor(output.width, output.height), deck, output, clocks)
+    gl = _layered_frames(gl_compositor(output.width, output.height), deck, output, clocks)
+    for a, b in zip(cpu, gl):
+        difference = np.abs(a.astype(int) - b.astype(int))
+        assert difference.max() <= 1
+        assert np.count_nonzero(difference) <= max(1, a.size // 10_000)
+    assert not gl_compositor.errors()
+
+
+def _accent_pixels(rgb: np.ndarray) -> int:
+    return int(np.count_nonzero(np.abs(rgb.astype(int) - ACCENT).max(axis=-1) <= 40))
+
+
+def test_a_decoded_render_grows_the_bars_then_holds_them(tmp_path):
+    chart = {"type": "bar", "labels": ["Mon", "Tue", "Wed"], "values": [1850, 2100, 1720], "reveal": 1.5}
+    deck = {"slides": [{"kind": "chart", "title": "Calories", "chart": chart, "duration": 3}]}
+    (tmp_path / "deck.json").write_text(json.dumps(deck))
+    report = render(tmp_path / "deck.json", tmp_path / "out.mp4", platform="320x180@10", quality="high")
+    timeline = build_timeline(load_deck(tmp_path / "deck.json").timings(), 10)
+    moving = {f for s in timeline if isinstance(s, Motion) for f in range(s.start, s.end)}
+    assert moving == set(range(1, 15))  # the 1.5 s reveal from the first frame
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        counts = [_accent_pixels(frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
+    assert len(counts) == report.frames == 30
+    during, after = counts[:16], counts[15:]
+    assert all(b >= a for a, b in zip(during, during[1:])), during  # monotonic growth
+    assert during[0] < during[-1] / 4
+    assert max(after) - min(after) <= max(after) // 100  # constant after the reveal (encoder noise aside)
+
+
+def test_a_picture_wipes_in_left_to_right():
+    deck = _deck([{"kind": "chart", "figure": np.full((90, 160, 3), 230, np.uint8), "reveal": {"style": "wipe", "duration": 1}}])
+    frame = render_frame(deck, 0.5, platform="320x180")
+    grey = np.abs(frame.astype(int) - 230).max(axis=-1) <= 6
+    columns = np.flatnonzero(grey.any(axis=0))
+    assert columns.size and columns.max() < 320 * 0.75  # only the left part so far
+    assert grey[:, columns.min()].any()
+
+
+def test_pil_images_and_arrays_are_charts_too():
+    picture = Image.new("RGB", (120, 80), (20, 200, 40))
+    for figure in (picture, np.asarray(picture)):
+        frame = render_frame({"slides": [{"kind": "chart", "figure": figure, "reveal": "none"}]}, 1.0, platform="160x90")
+        green = (frame[..., 1].astype(int) - frame[..., 0] > 100) & (frame[..., 1] > 150)
+        assert green.sum() > 0.3 * 160 * 90
+
+
+def test_a_matplotlib_figure_is_drawn_at_the_slide_size():
+    matplotlib = pytest.importorskip("matplotlib", reason="matplotlib is optional (pip install 'reel-engine[charts]')")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 3))
+    axes = figure.add_subplot()
+    axes.bar(["a", "b", "c"], [3, 1, 2], color="#d62728")
+    frame = render_frame({"slides": [{"kind": "chart", "title": "Yours", "figure": figure, "reveal": "none"}]}, 1.0, platform="320x180")
+    red = (frame[..., 0].astype(int) > 180) & (frame[..., 1] < 80) & (frame[..., 2] < 80)
+    assert red.sum() > 200
