@@ -1,7 +1,7 @@
 """Chart colours: a colour-blind-safe palette that starts with the theme's accent.
 
 The default order is Okabe & Ito's (2008) set, which stays distinguishable under the
-common colour-vision deficiencies, then a neutral grey. The theme accent, when given,
+common colour-vision deficiencies, then neutral greys. The theme accent, when given,
 comes first; palette colours too close to it, or too faint against the slide
 background, are skipped.
 """
@@ -25,10 +25,11 @@ OKABE_ITO: tuple[RGB, ...] = (
     (213, 94, 0),  # vermillion
     (204, 121, 167),  # reddish purple
 )
-#: After the palette (its eighth colour, black, vanishes on dark slides): a neutral grey.
-NEUTRAL: RGB = (150, 150, 150)
+#: After the palette (its eighth colour, black, vanishes on dark slides): neutral greys,
+#: so eight series stay distinct even when the accent displaces a palette colour.
+NEUTRALS: tuple[RGB, ...] = ((150, 150, 150), (210, 210, 210), (95, 95, 95))
 #: Below this "redmean" distance a palette colour reads as the accent's series.
-_TOO_CLOSE = 110.0
+_TOO_CLOSE = 160.0
 #: Below this contrast ratio a colour barely shows on the background.
 _TOO_FAINT = 1.35
 
@@ -85,7 +86,7 @@ def series_colours(
 
 def _default_palette(accent: RGB | None, background: RGB | None) -> list[RGB]:
     chosen: list[RGB] = [tuple(accent)] if accent is not None else []
-    for colour in (*OKABE_ITO, NEUTRAL):
+    for colour in (*OKABE_ITO, *NEUTRALS):
         if accent is not None and _distance(colour, tuple(accent)) < _TOO_CLOSE:
             continue
         if background is not None and contrast(colour, tuple(background)) < _TOO_FAINT:
