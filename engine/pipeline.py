@@ -37,7 +37,7 @@ from .raster import SlideRasterizer
 from .report import RenderReport
 from .timeline import Hold, Motion, Timeline, Transition, build_timeline
 from .usershader import user_transition_file
-from .verify import luma_psnr, sample_points
+from .verify import luma_quality, sample_points
 
 __all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still"]
 
@@ -373,7 +373,7 @@ def render_output(
         if stats.frames != timeline.frame_count:
             raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
         with clock("verify"):
-            psnr = luma_psnr(temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
+            psnr, ssim = luma_quality(temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
         audio = None
         if audio_plan is not None:
             from .audio import mux_audio
@@ -402,6 +402,7 @@ def render_output(
         slides_uploaded=producer.slides_uploaded,
         composited_frames=producer.composited,
         psnr_db=psnr,
+        ssim=ssim,
         audio=None if audio is None else {
             "codec": "aac",
             "sample_rate": 48_000,

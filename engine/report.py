@@ -34,6 +34,7 @@ class RenderReport:
     # Worst luma PSNR (dB) of a few decoded keyframes against the composited frames:
     # what the encode cost in quality (inf where lossless, None if nothing was sampled).
     psnr_db: float | None = None
+    ssim: float | None = None  # the lowest SSIM of the same frames (1 = identical)
     # The soundtrack, when the deck has one: codec, sample_rate, channels, seconds,
     # peak_dbfs, limited_samples (samples the limiter touched), music_loops.
     audio: dict | None = None
@@ -64,6 +65,8 @@ class RenderReport:
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
         if self.psnr_db is not None:
             data["psnr_db"] = round(self.psnr_db, 2) if self.psnr_db != float("inf") else "inf"
+        if self.ssim is not None:
+            data["ssim"] = round(self.ssim, 4)
         return data
 
     def write_json(self, path: str | Path) -> None:
@@ -77,6 +80,7 @@ class RenderReport:
             f"{self.fps_rendered:.0f} fps, {self.compositor}+{self.encoder}, "
             f"{self.bytes / 1e6:.1f} MB at {self.bitrate / 1e6:.2f} Mbit/s, "
             + (f"PSNR {self.psnr_db:.1f} dB, " if self.psnr_db is not None else "")
+            + (f"SSIM {self.ssim:.3f}, " if self.ssim is not None else "")
             + ("AAC 48 kHz stereo, " if self.audio else "")
             + f"peak RSS {self.peak_rss_mb:.0f} MB"
         )
