@@ -10,6 +10,7 @@ process (so peak RSS is that render's own) and the median of --runs is reported.
     python bench/run.py                 # 3 runs each, results in bench/results/
     python bench/run.py --runs 5 --compositor cpu
     python bench/run.py --long          # also a 5 min deck: is memory flat with length?
+    python bench/run.py --glsl tests/data/transitions/ShutterBlinds.glsl   # and a user-GLSL deck
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ _SLIDES = [
 ]
 
 
-def bench_deck(seconds: float, fade: float = 1.0) -> dict:
-    """6 slides (repeated for longer decks) with `fade` s fades, exactly `seconds` long."""
+def bench_deck(seconds: float, fade: float = 1.0, glsl: str | None = None) -> dict:
+    """6 slides (repeated for longer decks) with `fade` s fades, exactly `seconds` long.
+
+    With `glsl`, every transition is that gl-transitions file instead (GL's RGB path).
+    """
     count = max(6, round(6 * seconds / 60))
     slides = [dict(_SLIDES[i % 6]) for i in range(count)]
     duration = (seconds + fade * (count - 1)) / count  # Σd − Σt = seconds
@@ -46,7 +50,7 @@ def bench_deck(seconds: float, fade: float = 1.0) -> dict:
     return {
         "title": "bench",
         "theme": {"background": {"gradient": {"from": "#1d2b53", "to": "#0b0f1a", "direction": "diagonal"}}},
-        "defaults": {"transition": {"name": "fade", "duration": fade}},
+        "defaults": {"transition": {"file": glsl, "duration": fade} if glsl else {"name": "fade", "duration": fade}},
         "slides": slides,
     }
 
@@ -75,13 +79,15 @@ from engine.encode import EncodeSettings, open_encoder
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck
+from engine.pipeline import _glsl_files
 from engine.timeline import Hold, build_timeline
 
 deck, out, platform = load_deck(json.loads(sys.argv[1])), sys.argv[2], sys.argv[3]
 output = resolve_output(platform)
 timeline = build_timeline(deck.timings(), output.fps)
 raster = SlideRasterizer(deck, output)
-comp = open_compositor("cpu", output.width, output.height)
+# numpy for built-ins; GL where the deck runs a transition file (as the engine does).
+comp = open_compositor("auto", output.width, output.height, glsl_files=_glsl_files(timeline))
 handles = [comp.upload(*raster.raster(i)) for i in range(len(deck.slides))]
 frames = []  # (buffer, first_pts, count): every distinct frame, held in memory
 for seg in timeline:
@@ -112,8 +118,10 @@ def _child(code: str, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(seconds: float, runs: int, platform_name: str, compositor: str, work: Path, baseline: bool) -> dict:
-    deck = json.dumps(bench_deck(seconds))
+def measure(
+    seconds: float, runs: int, platform_name: str, compositor: str, work: Path, baseline: bool, glsl: str | None = None
+) -> dict:
+    deck = json.dumps(bench_deck(seconds, glsl=glsl))
     engine_runs, encode_runs = [], []
     for run in range(runs):
         out = work / f"engine-{seconds:g}s-{run}.mp4"
@@ -177,6 +185,7 @@ def main() -> None:
     parser.add_argument("--platform", default="youtube")
     parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"])
     parser.add_argument("--long", action="store_true", help="also render a 5 min deck (memory flatness)")
+    parser.add_argument("--glsl", type=Path, help="also a 60 s deck whose transitions are this gl-transitions file (RGB path)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +202,10 @@ def main() -> None:
     }
     print("60 s deck:", file=sys.stderr)
     results["decks"]["60s"] = measure(60, args.runs, args.platform, args.compositor, work, baseline=True)
+    if args.glsl:
+        print(f"60 s deck with {args.glsl.name}:", file=sys.stderr)
+        glsl = str(args.glsl.resolve())
+        results["decks"][f"60s-{args.glsl.stem}"] = measure(60, args.runs, args.platform, args.compositor, work, True, glsl)
     if args.long:
         print("5 min deck:", file=sys.stderr)
         results["decks"]["300s"] = measure(300, max(1, args.runs // 2), args.platform, args.compositor, work, baseline=False)
