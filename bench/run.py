@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -210,7 +211,7 @@ def main() -> None:
         print("5 min deck:", file=sys.stderr)
         results["decks"]["300s"] = measure(300, max(1, args.runs // 2), args.platform, args.compositor, work, baseline=False)
         results["rss_growth_5min_vs_60s"] = results["decks"]["300s"]["peak_rss_mb"] / results["decks"]["60s"]["peak_rss_mb"] - 1
-    work.rmdir()
+    shutil.rmtree(work, ignore_errors=True)  # also what a killed earlier run left
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"bench-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / f"bench-{stamp}.md").write_text(markdown(results))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,9 +25,17 @@ EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 
+def _terminated(signum, frame) -> None:
+    # A batch scheduler stops jobs with SIGTERM: unwind like Ctrl-C, so temporary
+    # outputs are removed on the way out instead of left half-written.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="reel: %(levelname)s: %(message)s",

@@ -161,3 +161,27 @@ def test_internal_error_exits_1_without_traceback(tmp_path, monkeypatch, capsys)
     assert cli.main(["render", str(write_deck(tmp_path)), "-p", "320x180@10", "-o", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err
+
+
+def test_sigterm_mid_render_leaves_nothing_behind(tmp_path):
+    """A scheduler's SIGTERM unwinds like Ctrl-C: exit 130, no partial file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    deck = {"slides": [{"kind": "title", "title": f"Slide {i}", "duration": 5} for i in range(12)]}
+    (tmp_path / "deck.json").write_text(json.dumps(deck))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "render", str(tmp_path / "deck.json"), "-p", "youtube", "-o",
+         str(tmp_path / "out.mp4"), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".*.mp4")) and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)  # wait until the render has started writing
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.json"]
