@@ -2,7 +2,10 @@
 
 Every encoder in the table is opened and fed a frame: "works", or "unavailable: " and
 the reason (FFmpeg's or PyNvVideoCodec's own words). ``auto h264`` (and hevc, av1)
-says which one a render would use.
+says which one a render would use. ``text`` says whether complex scripts are shaped
+(libraqm really lays out a right-to-left string, or what goes wrong without it), how
+many system fonts fontconfig offers, and which font draws Arabic, Hebrew, Devanagari,
+Thai, CJK, Hangul and emoji when the theme's and the bundled fonts lack them.
 """
 
 from __future__ import annotations
@@ -52,4 +55,10 @@ def diagnose() -> dict[str, dict[str, str]]:
         facts["reel"]["pyav"] = f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})"
     except Exception as exc:  # av is a dependency, but doctor must never crash
         facts["reel"]["pyav"] = f"unavailable: {exc}"
+    try:
+        from .text import diagnose_text
+
+        facts["text"] = diagnose_text()
+    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+        facts["text"] = {"error": f"{type(exc).__name__}: {exc}"}
     return facts

@@ -9,12 +9,23 @@ The same deck re-lays out for every frame shape. Sizes come from a type scale on
 box, which has height to spare), so a title is as large relative to the frame in 16:9
 as in 9:16; everything sits inside the safe box, inset by a padding of ``PADDING × u``.
 
-Text is measured with the font itself: a block's box spans every line's full metric
-height (ascent + descent) and its actual ink, so descenders and accents are never
-clipped. A block that does not fit its box wraps at word boundaries, then shrinks
-step by step; words longer than a line are broken only when shrinking alone cannot
-help. At the size floor, what still does not fit is cut with an ellipsis (and a
-warning is logged) rather than drawn outside its box.
+Text is measured as it will be drawn (engine.text): each line is cut into runs, each
+character in the first font of the chain (theme fonts → theme fallbacks → bundled
+Inter → system fonts) that has it, ordered by the bidi algorithm and shaped by raqm.
+A block's box spans every line's full metric height (ascent + descent of every font
+the line uses, so a taller fallback font pushes lines apart) and its actual ink, plus
+the room a legibility treatment needs, so nothing is ever clipped. A block that does
+not fit its box wraps at word boundaries, then shrinks step by step; words longer
+than a line are broken (between clusters) only when shrinking alone cannot help. At
+the size floor, what still does not fit is cut with an ellipsis rather than drawn
+outside its box, and `SlideLayout.warnings` says so, naming the slide (as it does for
+characters no font has, and complex scripts laid out without raqm).
+
+Slide text may carry ``**bold**``, ``*italic*`` and ``[[accent]]`` (engine.text.markup).
+The theme's text options (`TextOptions`: alignment, line height, letter case,
+legibility) apply to every layout; a layout's own "left" means the start of the line,
+so right-to-left paragraphs are set from the right, and bullets and rules move to the
+right with them.
 
     fonts = resolve_fonts(deck.theme)
     layout = layout_slide(deck.slides[0], fonts, 1080, 1920, safe_box)
@@ -24,7 +35,7 @@ warning is logged) rather than drawn outside its box.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, Union
@@ -33,10 +44,18 @@ from PIL import Image, ImageFont, UnidentifiedImageError
 
 from .errors import AssetError, RenderError
 from .resources import font_path
+from .text.fallback import Para, Typeface, clusters
+from .text.markup import BOLD, Rich
+from .text.markup import parse as parse_markup
+from .text.paint import legibility_margins
+from .text.runs import Run, ShapedLine, shape_line
+from .text.shaping import WITHOUT_RAQM, cjk_breaks, layout_engine, paragraph_rtl, raqm_status
 
 __all__ = [
     "Box",
     "FontSet",
+    "TextOptions",
+    "LEGIBILITY",
     "Line",
     "TextBlock",
     "Shape",
@@ -55,7 +74,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a layout decision changes, so cached rasters keyed on it go stale.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclusive)
 
@@ -85,42 +104,114 @@ _SHRINK = 0.94  # each fitting step multiplies the size by this
 
 # ── fonts ─────────────────────────────────────────────────────────────────────────
 
+#: Legibility treatments of text over busy backgrounds (theme ``legibility``).
+LEGIBILITY = ("none", "shadow", "outline", "scrim")
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """The theme's text options (see `engine.spec.Theme`), as the layout applies them."""
+
+    align: str = "auto"  # "auto" (each layout's own, mirrored for right-to-left) | left | center | right
+    line_height: float = 1.0  # × each layout's own line spacing
+    case: str = "none"  # "none" | "upper" | "upper-titles" (titles and headings only)
+    legibility: str = "none"  # "none" | "shadow" | "outline" | "scrim"
+    markup: bool = True  # **bold**, *italic*, [[accent]] (engine.text.markup)
+    accent: str = "#ffcc00"  # colour of [[accent]] spans: the theme's accent
+    language: str | None = None  # BCP 47 tag handed to the shaper (CJK glyph variants)
+
 
 @dataclass(frozen=True)
 class FontSet:
-    """The two font files a deck sets text in."""
+    """The font files a deck sets text in, where missing glyphs come from, and its text options.
+
+    `italic` and `bold_italic` may be None: italic text is then slanted by the
+    renderer (a synthetic oblique). `fallbacks` are the theme's extra fonts for
+    characters its own fonts lack, tried before the bundled Inter and, when `system`
+    is true, before the machine's fonts found through fontconfig.
+    """
 
     regular: Path
     bold: Path
+    italic: Path | None = None
+    bold_italic: Path | None = None
+    fallbacks: tuple[Path, ...] = ()
+    system: bool = True
+    options: TextOptions = field(default_factory=TextOptions)
+
+    @property
+    def typeface(self) -> Typeface:
+        """The fonts as the text engine's fallback chains see them."""
+        return _typeface(self)
+
+
+@lru_cache(maxsize=64)
+def _typeface(fonts: FontSet) -> Typeface:
+    optional = (lambda p: None if p is None else str(p))
+    return Typeface(
+        str(fonts.regular),
+        str(fonts.bold),
+        optional(fonts.italic),
+        optional(fonts.bold_italic),
+        tuple(str(p) for p in fonts.fallbacks),
+        fonts.system,
+        fonts.options.language,
+    )
 
 
 def resolve_fonts(theme: object) -> FontSet:
     """The theme's fonts, or the bundled Inter; each file checked to exist.
 
     A theme that names only a regular font uses it for bold text too, so a deck set in
-    its own typeface is never mixed with Inter.
+    its own typeface is not mixed with Inter (Inter still draws characters the theme's
+    font lacks, before the theme's `fallback_fonts` and the system's have a say).
     """
     regular = getattr(theme, "font", None)
     bold = getattr(theme, "font_bold", None)
+    italic = getattr(theme, "font_italic", None)
+    bold_italic = getattr(theme, "font_bold_italic", None)
     if regular is None and bold is None:
-        fonts = FontSet(font_path("Inter-Regular.otf"), font_path("Inter-Bold.otf"))
+        regular, bold = font_path("Inter-Regular.otf"), font_path("Inter-Bold.otf")
     else:
-        fonts = FontSet(Path(regular or bold), Path(bold or regular))
-    for file in (fonts.regular, fonts.bold):
-        if not file.is_file():
+        regular, bold = Path(regular or bold), Path(bold or regular)
+    fallbacks = tuple(Path(p) for p in (getattr(theme, "fallback_fonts", None) or ()))
+    accent = getattr(theme, "accent", None) or "#ffcc00"
+    options = TextOptions(
+        align=getattr(theme, "text_align", None) or "auto",
+        line_height=float(getattr(theme, "line_height", None) or 1.0),
+        case=getattr(theme, "text_case", None) or "none",
+        legibility=getattr(theme, "legibility", None) or "none",
+        markup=bool(getattr(theme, "markup", True)),
+        accent=accent if isinstance(accent, str) else "#ffcc00",
+        language=getattr(theme, "language", None),
+    )
+    fonts = FontSet(
+        regular,
+        bold,
+        None if italic is None else Path(italic),
+        None if bold_italic is None else Path(bold_italic),
+        fallbacks,
+        bool(getattr(theme, "system_fonts", True)),
+        options,
+    )
+    for file in (fonts.regular, fonts.bold, fonts.italic, fonts.bold_italic, *fonts.fallbacks):
+        if file is not None and not file.is_file():
             raise AssetError(f"font file not found: {file}", file)
     return fonts
 
 
 @lru_cache(maxsize=256)
-def _truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size)
+def _truetype(path: str, size: int, engine: ImageFont.Layout) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, layout_engine=engine)
 
 
 def load_font(path: Path | str, size: int) -> ImageFont.FreeTypeFont:
-    """`path` at `size` pixels, cached per (path, size); AssetError if unreadable."""
+    """`path` at `size` pixels, cached per (path, size); AssetError if unreadable.
+
+    Laid out by raqm when it is usable (engine.text.shaping), else by basic layout.
+    """
     try:
-        return _truetype(str(path), int(size))
+        return _truetype(str(path), int(size), layout_engine())
     except OSError as exc:  # missing file, or not a font FreeType can read
         if not Path(path).is_file():
             raise AssetError(f"font file not found: {path}", path) from exc
@@ -132,16 +223,26 @@ def load_font(path: Path | str, size: int) -> ImageFont.FreeTypeFont:
 
 @dataclass(frozen=True)
 class Line:
-    """One line of text, drawn with Pillow's ``anchor="ls"`` at (x, baseline)."""
+    """One line of text, drawn with Pillow's ``anchor="ls"`` at (x, baseline).
+
+    `runs` are its pieces left to right, each with its own font, direction and pen
+    offset from `x` (engine.text.runs); `text` is the whole line in logical order.
+    """
 
     text: str
     x: int
     baseline: int
+    runs: tuple[Run, ...] = ()
 
 
 @dataclass(frozen=True)
 class TextBlock:
-    """Lines of one font and size. `box` encloses their ink and full line heights."""
+    """Lines of one size. `box` encloses their ink, full line heights and any legibility treatment.
+
+    `font` is the block's own font (the first of its chain); runs may use others.
+    `legibility` is the theme's treatment ("shadow", "outline", "scrim") or "none";
+    `accent` colours ``[[accent]]`` spans.
+    """
 
     role: str
     lines: tuple[Line, ...]
@@ -150,6 +251,8 @@ class TextBlock:
     colour: str  # "text" | "muted" | "accent" | "on_band"
     box: Box
     truncated: bool = False
+    legibility: str = "none"
+    accent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +295,9 @@ class SlideLayout:
     safe_box: Box
     content_box: Box  # the safe box less the padding: every item lies inside it
     items: tuple[LayoutItem, ...]  # in drawing order
+    #: What the layout had to give up, each naming its slide: text cut to fit, characters
+    #: no font has, scripts shaped without raqm. The render report carries them.
+    warnings: tuple[str, ...] = ()
 
     @property
     def blocks(self) -> tuple[TextBlock, ...]:
@@ -207,114 +313,192 @@ class SlideLayout:
 
 # ── measuring and fitting text ────────────────────────────────────────────────────
 
+#: One line to set: characters [start, end) of an itemized paragraph.
+LineRef = tuple[Para, int, int]
+
 
 @dataclass(frozen=True)
 class FittedText:
     """Text wrapped and sized to fit a box, in block-local coordinates (top = 0)."""
 
     lines: tuple[str, ...]
-    font: Path
+    font: Path  # the block's own font
     size: int
     first_baseline: int  # from the block's top
-    gap: int  # baseline to baseline
-    width: int  # widest line's ink extent
-    height: int  # top of the block to the lowest of descent and ink
+    gap: int  # baseline to baseline in the block's own font (taller fallback fonts add to it)
+    width: int  # widest line's ink extent, plus the legibility margins
+    height: int  # top of the block to the lowest of descent and ink, plus the margins
     inks: tuple[tuple[int, int], ...]  # per line, ink x0..x1 relative to the pen
     truncated: bool = False
+    baselines: tuple[int, ...] = ()  # per line, from the block's top
+    shaped: tuple[ShapedLine, ...] = ()  # per line, its runs (engine.text.runs)
+    rtl: tuple[bool, ...] = ()  # per line, whether its paragraph runs right to left
+    margins: tuple[int, int, int, int] = (0, 0, 0, 0)  # legibility treatment around the ink: l, t, r, b
+    legibility: str = "none"
+    accent: str | None = None  # colour of [[accent]] spans
+    missing: tuple[str, ...] = ()  # characters no font in the chain has
+    unshaped: bool = False  # has text that needs raqm, which is not usable here
+    note: str = ""  # what was given up when the text did not fit
 
 
-@lru_cache(maxsize=8192)
+@dataclass(frozen=True)
+class _Source:
+    """A block's text itemized once per fit: its paragraphs, and what it is set in."""
+
+    paras: tuple[Para, ...]
+    font: Path  # the block's own font: line spacing comes from its metrics
+    legibility: str
+    accent: str | None
+
+
+def _source(
+    text: str, font: Path | str | FontSet, *, bold: bool = False, upper: bool = False, legibility: str = "none"
+) -> _Source:
+    if isinstance(font, FontSet):
+        typeface, markup, accent = font.typeface, font.options.markup, font.options.accent
+        own = font.bold if bold else font.regular
+    else:  # a lone font file: Inter and the system's fonts back it up, no markup
+        typeface, markup, accent = Typeface(str(font), str(font)), False, None
+        own = Path(font)
+    rich = parse_markup(text) if markup else Rich.plain(text)
+    if upper:
+        rich = rich.upper()
+    paragraphs = [p.squeeze() for p in rich.split_lines()]
+    directions = [paragraph_rtl(p.text) for p in paragraphs]
+    default = next((d for d in directions if d is not None), False)
+    paras = []
+    for paragraph, rtl in zip(paragraphs, directions):
+        default = default if rtl is None else rtl
+        paras.append(Para.build(typeface, paragraph, default, BOLD if bold else 0))
+    return _Source(tuple(paras), own, legibility, accent)
+
+
 def _ink(font: ImageFont.FreeTypeFont, text: str) -> tuple[int, int, int, int]:
-    """Ink box of `text` relative to the pen on the baseline (may be all zero for "")."""
+    """Ink box of `text` in one font relative to the pen on the baseline (zero for "")."""
     if not text:
         return (0, 0, 0, 0)
     return font.getbbox(text, anchor="ls")
 
 
-def _width(font: ImageFont.FreeTypeFont, text: str) -> int:
-    x0, _, x1, _ = _ink(font, text)
-    return x1 - min(0, x0)
+def _width(line: LineRef, size: int) -> int:
+    return shape_line(*line, size).width
 
 
 def _measure(
-    lines: Sequence[str], path: Path, size: int, spacing: float, tight: bool = False, truncated: bool = False
+    lines: Sequence[LineRef], src: _Source, size: int, spacing: float, tight: bool = False, truncated: bool = False
 ) -> FittedText:
-    font = load_font(path, size)
-    ascent, descent = font.getmetrics()
+    ascent, descent = load_font(src.font, size).getmetrics()
     gap = round(spacing * (ascent + descent))
+    shaped = [shape_line(*line, size) for line in lines]
     top = 0 if not tight else None
     bottom = 0
-    inks = []
-    for i, line in enumerate(lines):
-        base = ascent + i * gap
-        x0, y0, x1, y1 = _ink(font, line)
+    inks, baselines = [], []
+    base = 0
+    for i, line in enumerate(shaped):
+        if i == 0:
+            base = max(ascent, line.ascent)
+        else:  # a line in a taller font (Arabic, Devanagari) pushes its neighbours apart
+            base += gap + max(0, shaped[i - 1].descent - descent) + max(0, line.ascent - ascent)
+        baselines.append(base)
+        x0, y0, x1, y1 = line.ink
         inks.append((min(0, x0), x1))
-        if line:
+        if line.text:
             top = base + y0 if top is None else min(top, base + y0)
             bottom = max(bottom, base + y1)
         if not tight:
-            bottom = max(bottom, base + descent)
+            bottom = max(bottom, base + line.descent)
     top = top or 0
+    ml, mt, mr, mb = legibility_margins(src.legibility, size)
     width = max((x1 - x0 for x0, x1 in inks), default=0)
-    return FittedText(tuple(lines), path, size, ascent - top, gap, width, bottom - top, tuple(inks), truncated)
+    return FittedText(
+        tuple(line.text for line in shaped),
+        src.font,
+        size,
+        baselines[0] - top + mt if baselines else ascent + mt,
+        gap,
+        width + ml + mr,
+        bottom - top + mt + mb,
+        tuple(inks),
+        truncated,
+        tuple(b - top + mt for b in baselines),
+        tuple(shaped),
+        tuple(para.rtl for para, _, _ in lines),
+        (ml, mt, mr, mb),
+        src.legibility,
+        src.accent,
+        tuple(dict.fromkeys(m for line in shaped for m in line.missing)),
+        any(line.complex for line in shaped) and not raqm_status().usable,
+    )
 
 
 #: Separators that end a line rather than start one: "wrap ·" / "540 kcal".
 _GLUE_LEFT = frozenset("·•—–-/|:")
 
 
-def _tokens(paragraph: str) -> list[str]:
-    """Words to wrap, with a free-standing separator glued to the word before it."""
-    words: list[str] = []
-    for word in paragraph.split():
-        if words and word in _GLUE_LEFT:
-            words[-1] = f"{words[-1]} {word}"
-        else:
-            words.append(word)
+def _words(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words of a squeezed paragraph, a lone separator glued to the word before.
+
+    Chinese and Japanese, written without spaces, are cut between characters where a
+    line may break (engine.text.shaping.cjk_breaks).
+    """
+    words: list[tuple[int, int]] = []
+    start = 0
+    for word in text.split(" "):
+        end = start + len(word)
+        if word:
+            if words and word in _GLUE_LEFT:
+                words[-1] = (words[-1][0], end)
+            else:
+                cuts = [start + i for i in cjk_breaks(word)]
+                words.extend(zip([start, *cuts], [*cuts, end]))
+        start = end + 1
     return words
 
 
-def _wrap(font: ImageFont.FreeTypeFont, text: str, width: int, break_words: bool) -> list[str] | None:
+def _wrap(src: _Source, size: int, width: int, break_words: bool) -> list[LineRef] | None:
     """Greedy word wrap; None when a word is wider than a line and may not be broken."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in _tokens(paragraph):
-            candidate = f"{current} {word}" if current else word
-            if _width(font, candidate) <= width:
-                current = candidate
+    lines: list[LineRef] = []
+    for para in src.paras:
+        start = end = None
+        for ws, we in _words(para.text):
+            if start is not None and _width((para, start, we), size) <= width:
+                end = we
                 continue
-            if current:
-                lines.append(current)
-                current = ""
-            if _width(font, word) <= width:
-                current = word
+            if start is not None:
+                lines.append((para, start, end))
+                start = None
+            if _width((para, ws, we), size) <= width:
+                start, end = ws, we
                 continue
             if not break_words:
                 return None
-            pieces = _break_word(font, word, width)
-            lines.extend(pieces[:-1])
-            current = pieces[-1]
-        lines.append(current)
+            pieces = _break_word(para, ws, we, size, width)
+            lines.extend((para, a, b) for a, b in pieces[:-1])
+            start, end = pieces[-1]
+        lines.append((para, start or 0, end or 0))
     return lines
 
 
-def _break_word(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str]:
-    """Split a word wider than a line, after a hyphen or slash where one is near."""
-    pieces, current = [], ""
-    for ch in word:
-        if current and _width(font, current + ch) > width:
+def _break_word(para: Para, start: int, end: int, size: int, width: int) -> list[tuple[int, int]]:
+    """Split a word wider than a line (between clusters), after a hyphen or slash where one is near."""
+    text = para.text
+    pieces = []
+    a = b = start
+    for cs, ce in clusters(text[start:end]):
+        cs, ce = start + cs, start + ce
+        if b > a and _width((para, a, ce), size) > width:
+            current = text[a:b]
             cut = max(current.rfind("-"), current.rfind("/")) + 1
             if cut < len(current) // 3:  # no break point in the last two thirds
                 cut = len(current)
-            pieces.append(current[:cut])
-            current = current[cut:]
-        current += ch
-    pieces.append(current)
+            pieces.append((a, a + cut))
+            a += cut
+        b = ce
+    pieces.append((a, b))
     return pieces
 
 
-def _balance(font: ImageFont.FreeTypeFont, text: str, width: int, lines: list[str]) -> list[str]:
+def _balance(src: _Source, size: int, width: int, lines: list[LineRef]) -> list[LineRef]:
     """The narrowest wrap with as many lines as `lines` (CSS ``text-wrap: balance``)."""
     n = len(lines)
     if n < 2:
@@ -322,7 +506,7 @@ def _balance(font: ImageFont.FreeTypeFont, text: str, width: int, lines: list[st
     lo, hi, best = max(1, width // n), width, lines
     while lo < hi:
         mid = (lo + hi) // 2
-        trial = _wrap(font, text, mid, break_words=False)
+        trial = _wrap(src, size, mid, break_words=False)
         if trial is not None and len(trial) <= n:
             best, hi = trial, mid
         else:
@@ -342,9 +526,14 @@ def _fits(m: FittedText, box_w: int, box_h: int) -> bool:
     return m.width <= box_w and m.height <= box_h
 
 
+def _inner_width(src: _Source, size: int, box_w: int) -> int:
+    ml, _, mr, _ = legibility_margins(src.legibility, size)
+    return max(1, box_w - ml - mr)
+
+
 def fit_text(
     text: str,
-    path: Path,
+    font: Path | str | FontSet,
     box_w: int,
     box_h: int,
     largest: int,
@@ -354,23 +543,29 @@ def fit_text(
     max_lines: int | None = None,
     balance: bool = False,
     tight: bool = False,
+    bold: bool = False,
+    upper: bool = False,
+    legibility: str = "none",
 ) -> FittedText:
     """Wrap and size `text` to fit box_w × box_h, from `largest` down to `floor` px.
 
+    `font` is a deck's `FontSet` (markup, fallback chain, theme options) or one font
+    file. Every measure is of the runs that will be drawn, fallback fonts included.
     Words are broken mid-word only when no size down to the floor fits without it.
     At the floor, lines that still do not fit are dropped and the last kept line ends
-    in an ellipsis. `tight` measures ink only (for decorative glyphs).
+    in an ellipsis (`truncated`, with a `note` of what was cut). `tight` measures ink
+    only (for decorative glyphs).
     """
     floor = max(MIN_PX, min(floor, largest))
-    fitted = _try_fit(text, path, box_w, box_h, largest, floor, spacing, max_lines, balance, tight)
+    src = _source(text, font, bold=bold, upper=upper, legibility=legibility)
+    fitted = _try_fit(src, box_w, box_h, largest, floor, spacing, max_lines, balance, tight)
     if fitted is not None:
         return fitted
-    return _truncate(text, path, box_w, box_h, floor, spacing, max_lines, tight)
+    return _truncate(src, box_w, box_h, floor, spacing, max_lines, tight)
 
 
 def _try_fit(
-    text: str,
-    path: Path,
+    src: _Source,
     box_w: int,
     box_h: int,
     largest: int,
@@ -383,67 +578,90 @@ def _try_fit(
     """The largest size from `largest` down to `floor` that fits; None if none does."""
     for break_words in (False, True):
         for size in _sizes(largest, floor):
-            font = load_font(path, size)
-            lines = _wrap(font, text, box_w, break_words)
+            width = _inner_width(src, size, box_w)
+            lines = _wrap(src, size, width, break_words)
             if lines is None or (max_lines is not None and len(lines) > max_lines):
                 continue
             if balance and not break_words:
-                lines = _balance(font, text, box_w, lines)
-            m = _measure(lines, path, size, spacing, tight)
+                lines = _balance(src, size, width, lines)
+            m = _measure(lines, src, size, spacing, tight)
             if _fits(m, box_w, box_h):
                 return m
     return None
 
 
 def _truncate(
-    text: str, path: Path, box_w: int, box_h: int, size: int, spacing: float, max_lines: int | None, tight: bool
+    src: _Source, box_w: int, box_h: int, size: int, spacing: float, max_lines: int | None, tight: bool
 ) -> FittedText:
-    font = load_font(path, size)
-    lines = _wrap(font, text, box_w, break_words=True) or [""]
+    empty: list[LineRef] = [(src.paras[0], 0, 0)]
+    lines = _wrap(src, size, _inner_width(src, size, box_w), break_words=True) or empty
     # A box too small for even one line at the floor: go below the floor, not outside.
-    while size > 1 and _measure(lines[:1], path, size, spacing, tight).height > box_h:
+    while size > 1 and _measure(lines[:1], src, size, spacing, tight).height > box_h:
         size -= 1
-        font = load_font(path, size)
-        lines = _wrap(font, text, box_w, break_words=True) or [""]
+        lines = _wrap(src, size, _inner_width(src, size, box_w), break_words=True) or empty
     keep = len(lines) if max_lines is None else min(len(lines), max_lines)
-    while keep > 1 and _measure(lines[:keep], path, size, spacing, tight).height > box_h:
+    while keep > 1 and _measure(lines[:keep], src, size, spacing, tight).height > box_h:
         keep -= 1
     kept = lines[:keep]
     if keep < len(lines):
-        last = kept[-1].rstrip()
-        while last and _width(font, last + ELLIPSIS) > box_w:
-            last = last[:-1].rstrip()
-        kept[-1] = last + ELLIPSIS
-    log.warning(
-        "text does not fit its %d×%d px box even at %d px; cut to %d of %d lines: %.60r",
-        box_w,
-        box_h,
-        size,
-        keep,
-        len(lines),
-        text,
-    )
-    return _measure(kept, path, size, spacing, tight, truncated=True)
+        kept[-1] = _with_ellipsis(kept[-1], size, _inner_width(src, size, box_w))
+    note = f"does not fit its {box_w}×{box_h} px box even at {size} px; cut to {keep} of {len(lines)} lines"
+    text = " / ".join(p.text for p in src.paras)
+    log.warning("text %s: %.60r", note, text)
+    fitted = _measure(kept, src, size, spacing, tight, truncated=True)
+    return replace(fitted, note=note)
 
 
-def _place(fit: FittedText, role: str, colour: str, left: int, top: int, width: int, align: str) -> TextBlock:
-    """Position a fitted block: its top edge at `top`, aligned within [left, left+width)."""
+def _with_ellipsis(line: LineRef, size: int, width: int) -> LineRef:
+    """`line` cut back (a cluster at a time) until it fits with "…" after it."""
+    para, start, end = line
+    text = para.text
+    ends = [start] + [start + e for _, e in clusters(text[start:end])]
+    for k in range(len(ends) - 1, -1, -1):
+        stop = ends[k]
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        flag = para.rich.flags[stop - 1] if stop > start else para.base
+        rich = para.rich[start:stop] + Rich.plain(ELLIPSIS, flag)
+        cut = Para.build(para.typeface, rich, para.rtl, para.base)
+        if k == 0 or _width((cut, 0, len(rich)), size) <= width:
+            return (cut, 0, len(rich))
+    raise AssertionError("unreachable")  # k == 0 always returns
+
+
+def _place(
+    fit: FittedText, role: str, colour: str, left: int, top: int, width: int, align: str, mirror: bool = True
+) -> TextBlock:
+    """Position a fitted block: its top edge at `top`, aligned within [left, left+width).
+
+    With `mirror` (a layout's own choice of alignment, not the deck's), "left" means
+    the start of the line: the lines of a right-to-left paragraph go to the right.
+    """
+    ml, _, mr, _ = fit.margins
+    inner_left, inner_width = left + ml, width - ml - mr
     lines, box_l, box_r = [], None, None
     for i, (text, (x0, x1)) in enumerate(zip(fit.lines, fit.inks)):
-        if align == "center":
-            x = left + (width - (x1 - x0)) // 2 - x0
-        elif align == "right":
-            x = left + width - x1
+        line_align = align
+        if mirror and align == "left" and i < len(fit.rtl) and fit.rtl[i]:
+            line_align = "right"
+        if line_align == "center":
+            x = inner_left + (inner_width - (x1 - x0)) // 2 - x0
+        elif line_align == "right":
+            x = inner_left + inner_width - x1
         else:
-            x = left - x0
-        lines.append(Line(text, x, top + fit.first_baseline + i * fit.gap))
+            x = inner_left - x0
+        baseline = top + (fit.baselines[i] if fit.baselines else fit.first_baseline + i * fit.gap)
+        runs = fit.shaped[i].runs if fit.shaped else ()
+        lines.append(Line(text, x, baseline, runs))
         if text:
             box_l = x + x0 if box_l is None else min(box_l, x + x0)
             box_r = x + x1 if box_r is None else max(box_r, x + x1)
     if box_l is None:
-        box_l = box_r = left
-    box = (box_l, top, box_r, top + fit.height)
-    return TextBlock(role, tuple(lines), fit.font, fit.size, colour, box, fit.truncated)
+        box_l = box_r = inner_left
+    box = (box_l - ml, top, box_r + mr, top + fit.height)
+    return TextBlock(
+        role, tuple(lines), fit.font, fit.size, colour, box, fit.truncated, fit.legibility, fit.accent
+    )
 
 
 # ── slide layouts ─────────────────────────────────────────────────────────────────
@@ -463,7 +681,11 @@ def image_size(file: Path) -> tuple[int, int]:
 
 
 class _Frame:
-    """The geometry every slide layout shares: content box, unit and type scale."""
+    """The geometry every slide layout shares: content box, unit and type scale.
+
+    It also applies the theme's text options to every block it fits (line height,
+    letter case, legibility margins) and collects the slide's `warnings`.
+    """
 
     def __init__(self, width: int, height: int, safe_box: Box, fonts: FontSet) -> None:
         self.width, self.height, self.safe_box, self.fonts = width, height, safe_box, fonts
@@ -476,6 +698,19 @@ class _Frame:
         self.left, self.top, self.right, self.bottom = self.content
         self.w, self.h = self.right - self.left, self.bottom - self.top
         self.cx = (self.left + self.right) // 2
+        options = getattr(fonts, "options", None) or TextOptions()
+        self.options = options
+        #: The deck's alignment ("left" | "center" | "right"), None for each layout's own.
+        self.align: str | None = None if options.align == "auto" else options.align
+        self.slide: object | None = None
+        self.warnings: list[str] = []
+
+    def about(self, slide: object) -> None:
+        """The slide being laid out: its own `align`, and its name in warnings."""
+        self.slide = slide
+        own = getattr(slide, "align", None)
+        if isinstance(own, str) and own != "auto":
+            self.align = own
 
     def px(self, fraction: float, minimum: int = 1) -> int:
         return max(minimum, round(fraction * self.u))
@@ -484,10 +719,21 @@ class _Frame:
         largest, floor = SCALE[role]
         return self.px(largest, MIN_PX), self.px(floor, MIN_PX)
 
+    def text_options(self, role: str, kw: dict) -> dict:
+        """`kw` for fitting text of `role`, with the theme's line height, case and legibility."""
+        kw = dict(kw)
+        kw["spacing"] = kw.get("spacing", 1.0) * self.options.line_height
+        case = self.options.case
+        kw["upper"] = case == "upper" or (case == "upper-titles" and role in _TITLE_ROLES)
+        # A caption sits on its own band already.
+        kw["legibility"] = "none" if role == "caption" else self.options.legibility
+        return kw
+
     def fit(self, role: str, text: str, box_w: int, box_h: int, *, bold: bool = False, **kw) -> FittedText:
         largest, floor = self.sizes(role)
-        path = self.fonts.bold if bold else self.fonts.regular
-        return fit_text(text, path, max(1, box_w), max(1, box_h), largest, floor, **kw)
+        kw = self.text_options(role, kw)
+        fitted = fit_text(text, self.fonts, max(1, box_w), max(1, box_h), largest, floor, bold=bold, **kw)
+        return self.check(role, text, fitted)
 
     def fit_few_lines(
         self, role: str, text: str, box_w: int, box_h: int, lines: int, shrink: float, **kw
@@ -498,18 +744,80 @@ class _Frame:
         and a big number better on two lines than on three.
         """
         largest, floor = self.sizes(role)
-        path = self.fonts.bold if kw.pop("bold", False) else self.fonts.regular
-        spacing = kw.get("spacing", 1.0)
-        fitted = _try_fit(text, path, box_w, box_h, largest, max(floor, round(largest * shrink)), spacing, lines, True)
-        return fitted or fit_text(text, path, max(1, box_w), max(1, box_h), largest, floor, **kw)
+        bold = kw.pop("bold", False)
+        options = self.text_options(role, kw)
+        src = _source(text, self.fonts, bold=bold, upper=options["upper"], legibility=options["legibility"])
+        fitted = _try_fit(
+            src, box_w, box_h, largest, max(floor, round(largest * shrink)), options["spacing"], lines, True
+        )
+        if fitted is not None:
+            return self.check(role, text, fitted)
+        return self.fit(role, text, box_w, box_h, bold=bold, **kw)
 
-    def bar(self, left: int, top: int, width_frac: float, centered: bool = False) -> Shape:
+    def check(self, role: str, text: str, fitted: FittedText) -> FittedText:
+        """Note in the slide's warnings what `fitted` could not do."""
+        where = _describe(self.slide)
+        quoted = _excerpt(text)
+        if fitted.truncated:
+            self.warnings.append(f"{where}{_ROLE_NAMES.get(role, role)} {quoted} {fitted.note}")
+        if fitted.missing:
+            chars = ", ".join(f"{m!r} (U+{ord(m[0]):04X})" for m in fitted.missing)
+            self.warnings.append(
+                f"{where}no font has {chars} in {quoted}: drawn as boxes; add a font that has "
+                "them to theme.fallback_fonts (or install one, e.g. Noto)"
+            )
+        if fitted.unshaped:
+            self.warnings.append(f"{where}{quoted} needs libraqm, which is not usable here: {WITHOUT_RAQM}")
+        return fitted
+
+    def place(self, fit: FittedText, role: str, colour: str, left: int, top: int, width: int, align: str) -> TextBlock:
+        """`_place` with the deck's alignment, if it set one, over the layout's own `align`."""
+        if self.align is not None:
+            return _place(fit, role, colour, left, top, width, self.align, mirror=False)
+        return _place(fit, role, colour, left, top, width, align)
+
+    def side(self, fit: FittedText | None) -> str:
+        """Which side a layout's start-aligned decorations go: "right" for RTL text or align=right."""
+        if self.align == "right":
+            return "right"
+        if self.align == "left":
+            return "left"
+        return "right" if fit is not None and fit.rtl and fit.rtl[0] else "left"
+
+    def bar(self, left: int, top: int, width_frac: float, centered: bool = False, side: str = "left") -> Shape:
         w, h = self.px(width_frac, 4), self.px(0.009, 3)
-        x = self.cx - w // 2 if centered else left
+        if centered and self.align in ("left", "right"):
+            centered, side = False, self.align
+        x = self.cx - w // 2 if centered else (self.right - w if side == "right" else left)
         return Shape("rect", (x, top, x + w, top + h), "accent", radius=h // 2)
 
     def done(self, items: list[LayoutItem]) -> SlideLayout:
-        return SlideLayout(self.width, self.height, self.safe_box, self.content, tuple(items))
+        warnings = tuple(dict.fromkeys(self.warnings))
+        return SlideLayout(self.width, self.height, self.safe_box, self.content, tuple(items), warnings)
+
+
+_TITLE_ROLES = frozenset({"hero", "heading"})
+_ROLE_NAMES = {"hero": "title", "heading": "heading", "big": "big text", "quote_mark": "quote mark"}
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return '"' + (flat if len(flat) <= limit else flat[: limit - 1] + ELLIPSIS) + '"'
+
+
+def _describe(slide: object | None) -> str:
+    """'title slide "Weekly plan": ' — how a warning names its slide ("" when unknown)."""
+    if slide is None:
+        return ""
+    kind = getattr(slide, "kind", "a")
+    for name in ("title", "text", "caption"):
+        value = getattr(slide, name, None)
+        if isinstance(value, str) and value.strip():
+            return f"{kind} slide {_excerpt(value, 30)}: "
+    bullets = getattr(slide, "bullets", None)
+    if bullets:
+        return f"{kind} slide {_excerpt(str(bullets[0]), 30)}: "
+    return f"{kind} slide: "
 
 
 def _stack_top(f: _Frame, heights: Sequence[int], gaps: Sequence[int]) -> int:
@@ -553,6 +861,7 @@ def layout_slide(
 
 
 def _title(f: _Frame, slide: object) -> SlideLayout:
+    f.about(slide)
     subtitle = getattr(slide, "subtitle", None)
     gap = f.px(0.045)
     bar_h = f.px(0.009, 3)
@@ -567,12 +876,12 @@ def _title(f: _Frame, slide: object) -> SlideLayout:
     heights = [title.height, bar_h] + ([sub.height] if sub else [])
     gaps = [gap] * (len(heights) - 1)
     y = _stack_top(f, heights, gaps)
-    items: list[LayoutItem] = [_place(title, "title", "text", f.left, y, f.w, "center")]
+    items: list[LayoutItem] = [f.place(title, "title", "text", f.left, y, f.w, "center")]
     y += title.height + gap
     items.append(f.bar(f.left, y, 0.11, centered=True))
     y += bar_h + gap
     if sub:
-        items.append(_place(sub, "subtitle", "muted", f.left, y, f.w, "center"))
+        items.append(f.place(sub, "subtitle", "muted", f.left, y, f.w, "center"))
     return f.done(items)
 
 
@@ -588,18 +897,18 @@ class _BulletFit:
 def _fit_bullets(f: _Frame, bullets: Sequence[str], box_w: int, box_h: int) -> _BulletFit:
     """One shared size for every bullet: the largest at which all of them fit together."""
     largest, floor = f.sizes("bullet")
-    path = f.fonts.regular
-    spacing = 1.1
+    options = f.text_options("bullet", {"spacing": 1.1})
+    spacing = options["spacing"]
+    sources = [_source(text, f.fonts, upper=options["upper"], legibility=options["legibility"]) for text in bullets]
 
     def attempt(size: int, break_words: bool) -> _BulletFit | None:
-        font = load_font(path, size)
         indent = round(size * 1.05)
         fits = []
-        for text in bullets:
-            lines = _wrap(font, text, box_w - indent, break_words)
+        for src in sources:
+            lines = _wrap(src, size, _inner_width(src, size, box_w - indent), break_words)
             if lines is None:
                 return None
-            fits.append(_measure(lines, path, size, spacing))
+            fits.append(_measure(lines, src, size, spacing))
         item_gap = round(fits[0].gap * 0.5)
         total = sum(m.height for m in fits) + item_gap * (len(fits) - 1)
         if total > box_h or any(m.width > box_w - indent for m in fits):
@@ -613,18 +922,20 @@ def _fit_bullets(f: _Frame, bullets: Sequence[str], box_w: int, box_h: int) -> _
                 return got
     # At the floor and still too tall: give each bullet an equal share, cut with "…".
     indent = round(floor * 1.05)
-    item_gap = round(_measure(["x"], path, floor, spacing).gap * 0.5)
+    ascent, descent = load_font(f.fonts.regular, floor).getmetrics()
+    item_gap = round(round(spacing * (ascent + descent)) * 0.5)
     share = max(1, (box_h - item_gap * (len(bullets) - 1)) // max(1, len(bullets)))
     fits = []
     for text in bullets:
-        m = fit_text(text, path, box_w - indent, share, floor, floor, spacing=spacing)
-        fits.append(m)
+        m = fit_text(text, f.fonts, box_w - indent, share, floor, floor, **options)
+        fits.append(f.check("bullet", text, m))
     size = min(m.size for m in fits)
     total = sum(m.height for m in fits) + item_gap * (len(fits) - 1)
     return _BulletFit(tuple(fits), size, indent, item_gap, total)
 
 
 def _bullets(f: _Frame, slide: object) -> SlideLayout:
+    f.about(slide)
     title_text = getattr(slide, "title", None)
     bullets = list(getattr(slide, "bullets", []))
     gap_bar = f.px(0.03)
@@ -637,25 +948,32 @@ def _bullets(f: _Frame, slide: object) -> SlideLayout:
         )
     reserved = (heading.height + gap_bar + bar_h + gap_after) if heading else 0
     fitted = _fit_bullets(f, bullets, f.w, f.h - reserved) if bullets else None
+    # Right-to-left bullets (or align=right) hang from the right: dots, bar and text.
+    side = f.side(fitted.fits[0] if fitted else heading)
 
     heights = ([heading.height, bar_h] if heading else []) + ([fitted.height] if fitted else [])
     gaps = ([gap_bar] if heading else []) + ([gap_after] if heading and fitted else [])
     y = _stack_top(f, heights, gaps)
     items: list[LayoutItem] = []
     if heading:
-        items.append(_place(heading, "title", "text", f.left, y, f.w, "left"))
+        items.append(f.place(heading, "title", "text", f.left, y, f.w, side))
         y += heading.height + gap_bar
-        items.append(f.bar(f.left, y, 0.07))
+        items.append(f.bar(f.left, y, 0.07, centered=f.align == "center", side=side))
         y += bar_h + gap_after
     if fitted:
         font = load_font(f.fonts.regular, fitted.size)
         x_height = -_ink(font, "x")[1]
         dot = max(3, round(fitted.size * 0.3))
         for m in fitted.fits:
-            block = _place(m, "bullet", "text", f.left + fitted.indent, y, f.w - fitted.indent, "left")
+            if side == "right":
+                block = _place(m, "bullet", "text", f.left, y, f.w - fitted.indent, "right", mirror=False)
+                dot_x = f.right - dot
+            else:
+                block = _place(m, "bullet", "text", f.left + fitted.indent, y, f.w - fitted.indent, "left", mirror=False)
+                dot_x = f.left
             cy = block.lines[0].baseline - x_height / 2
             top = round(cy - dot / 2)
-            items.append(Shape("ellipse", (f.left, top, f.left + dot, top + dot), "accent"))
+            items.append(Shape("ellipse", (dot_x, top, dot_x + dot, top + dot), "accent"))
             items.append(block)
             y += m.height + fitted.item_gap
     return f.done(items)
@@ -667,6 +985,7 @@ def _fit_image(rect_w: int, rect_h: int, img_w: int, img_h: int) -> tuple[int, i
 
 
 def _image(f: _Frame, slide: object, size_of: Callable[[Path], tuple[int, int]]) -> SlideLayout:
+    f.about(slide)
     file = Path(slide.file)
     fit_mode = getattr(slide, "fit", "cover") or "cover"
     caption = getattr(slide, "caption", None)
@@ -698,25 +1017,32 @@ def _image(f: _Frame, slide: object, size_of: Callable[[Path], tuple[int, int]])
         bx = f.cx - band_w // 2
         band = (bx, band_top, bx + band_w, band_top + band_h)
         items.append(Shape("rect", band, "band", radius=min(band_h // 2, f.px(0.02))))
-        items.append(_place(cap, "caption", "on_band", bx + pad_x, band_top + pad_y, cap.width, "center"))
+        items.append(f.place(cap, "caption", "on_band", bx + pad_x, band_top + pad_y, cap.width, "center"))
     return f.done(items)
 
 
 def _paragraph(f: _Frame, slide: object) -> SlideLayout:
+    f.about(slide)
     rule_w, rule_gap = f.px(0.008, 3), f.px(0.035)
     measure = round(f.w * (0.82 if f.w > f.h else 1.0)) - rule_w - rule_gap
     body = f.fit("body", slide.text, measure, f.h, spacing=1.16)
     total_w = rule_w + rule_gap + body.width
     x = f.left + (f.w - total_w) // 2
     y = _stack_top(f, [body.height], [])
+    # The accent rule stands at the start of the lines: on the right for right-to-left text.
+    if f.side(body) == "right":
+        rule_x, body_x = x + body.width + rule_gap, x
+    else:
+        rule_x, body_x = x, x + rule_w + rule_gap
     items: list[LayoutItem] = [
-        Shape("rect", (x, y, x + rule_w, y + body.height), "accent", radius=rule_w // 2),
-        _place(body, "body", "text", x + rule_w + rule_gap, y, body.width, "left"),
+        Shape("rect", (rule_x, y, rule_x + rule_w, y + body.height), "accent", radius=rule_w // 2),
+        f.place(body, "body", "text", body_x, y, body.width, "left"),
     ]
     return f.done(items)
 
 
 def _quote(f: _Frame, slide: object) -> SlideLayout:
+    f.about(slide)
     attribution = getattr(slide, "attribution", None)
     gap, mark_gap = f.px(0.04), f.px(0.012)
     mark = f.fit("quote_mark", "\u201c", f.w, round(f.h * 0.25), bold=True, tight=True)
@@ -727,26 +1053,30 @@ def _quote(f: _Frame, slide: object) -> SlideLayout:
     measure = round(f.w * (0.88 if f.w > f.h else 1.0))
     body = f.fit("quote", slide.text, measure, f.h - reserved, spacing=1.18)
 
-    left = f.left + (f.w - max(body.width, attr.width if attr else 0)) // 2
+    column = max(body.width, attr.width if attr else 0)
+    left = f.left + (f.w - column) // 2
     heights = [mark.height, body.height] + ([attr.height] if attr else [])
     y = _stack_top(f, heights, [mark_gap] + [gap] * (len(heights) - 2))
-    items: list[LayoutItem] = [_place(mark, "quote_mark", "accent", left, y, mark.width, "left")]
+    side = "center" if f.align == "center" else f.side(body)
+    mark_x = {"left": left, "right": left + column - mark.width, "center": left + (column - mark.width) // 2}[side]
+    items: list[LayoutItem] = [_place(mark, "quote_mark", "accent", mark_x, y, mark.width, "left", mirror=False)]
     y += mark.height + mark_gap
-    items.append(_place(body, "quote", "text", left, y, body.width, "left"))
+    items.append(f.place(body, "quote", "text", left, y, column, "left"))
     y += body.height + gap
     if attr:
-        items.append(_place(attr, "attribution", "accent", left, y, attr.width, "left"))
+        items.append(f.place(attr, "attribution", "accent", left, y, column, side if side != "center" else "left"))
     return f.done(items)
 
 
 def _big(f: _Frame, slide: object) -> SlideLayout:
+    f.about(slide)
     gap = f.px(0.05)
     bar_h = f.px(0.009, 3)
     big = f.fit_few_lines(
         "big", slide.text, f.w, f.h - gap - bar_h, 2, 0.0, bold=True, spacing=0.98, max_lines=4, balance=True
     )
     y = _stack_top(f, [big.height, bar_h], [gap])
-    items: list[LayoutItem] = [_place(big, "big", "text", f.left, y, f.w, "center")]
+    items: list[LayoutItem] = [f.place(big, "big", "text", f.left, y, f.w, "center")]
     items.append(f.bar(f.left, y + big.height + gap, 0.11, centered=True))
     return f.done(items)
 

@@ -1,7 +1,9 @@
 """Paint a `SlideLayout` over its background: text, accent shapes, images.
 
-Text is drawn with Pillow's FreeType antialiasing straight onto the RGB canvas (each
-line at its baseline, ``anchor="ls"``). Shapes are antialiased by drawing their mask
+Text is drawn with Pillow's FreeType antialiasing straight onto the RGB canvas, each
+line at its baseline (``anchor="ls"``), run by run in the runs' own fonts (fallback
+fonts, colour emoji scaled from their strike), with the theme's legibility treatment
+(`engine.text.paint`). Shapes are antialiased by drawing their mask
 at 4× and reducing it. Images are Lanczos-resampled, their alpha (and rounded
 corners) used as the paste mask.
 """
@@ -14,7 +16,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from ..colour import parse_colour
-from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout, TextBlock, load_font
+from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout, TextBlock
+from ..text.paint import paint_block
 from .background import open_image
 
 __all__ = ["Palette", "paint_layout", "paint_text", "fitted_picture", "rounded_mask"]
@@ -95,10 +98,9 @@ def _paint_image(canvas: Image.Image, item: ImagePlacement) -> None:
 
 
 def paint_text(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: tuple[int, int, int, int]) -> None:
-    font = load_font(block.font, block.size)
-    for line in block.lines:
-        if line.text:
-            draw.text((line.x, line.baseline), line.text, font=font, fill=rgba, anchor="ls")
+    """Draw `block` in `rgba`: each line's runs in their own fonts, [[accent]] spans in the
+    block's accent colour, and the theme's legibility treatment (engine.text.paint)."""
+    paint_block(draw, block, rgba)
 
 
 def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette) -> np.ndarray:
