@@ -110,6 +110,7 @@ class _FrameProducer(threading.Thread):
         self.compositor_kind = self.renderer = ""
         self.composited = 0
         self.slides_uploaded = 0
+        self.warnings: list[str] = []
         self._ready: queue.Queue = queue.Queue(maxsize=_POOL_SIZE)
         self._free: queue.Queue = queue.Queue()
         for _ in range(_POOL_SIZE):
@@ -186,6 +187,7 @@ class _FrameProducer(threading.Thread):
             while len(slides.handles) > _MAX_LIVE_SLIDES:
                 slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index)))
         self.slides_uploaded = slides.uploaded
+        self.warnings = slides.rasterizer.warnings
 
     def _composite(self, compositor, spec: FrameSpec, first_pts: int, count: int) -> None:
         buffer = self._take_buffer()
@@ -403,6 +405,7 @@ def render_output(
         composited_frames=producer.composited,
         psnr_db=psnr,
         ssim=ssim,
+        warnings=list(producer.warnings),
         audio=None if audio is None else {
             "codec": "aac",
             "sample_rate": 48_000,

@@ -38,6 +38,9 @@ class RenderReport:
     # The soundtrack, when the deck has one: codec, sample_rate, channels, seconds,
     # peak_dbfs, limited_samples (samples the limiter touched), music_loops.
     audio: dict | None = None
+    # What the render could not do as asked, per slide: text cut to fit, characters no
+    # font has, complex scripts without libraqm.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def fps_rendered(self) -> float:
@@ -83,4 +86,5 @@ class RenderReport:
             + (f"SSIM {self.ssim:.3f}, " if self.ssim is not None else "")
             + ("AAC 48 kHz stereo, " if self.audio else "")
             + f"peak RSS {self.peak_rss_mb:.0f} MB"
+            + (f", {len(self.warnings)} warning(s)" if self.warnings else "")
         )

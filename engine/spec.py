@@ -329,14 +329,47 @@ BackgroundField = Annotated[
 ]
 
 
+def _language_tag(value: object) -> object:
+    if isinstance(value, str) and not _LANGUAGE_TAG.fullmatch(value):
+        _fail(f"language must be a BCP 47 tag such as \"ja\", \"ar\" or \"zh-Hant\", got {_show(value)}")
+    return value
+
+
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+TextAlign = Literal["auto", "left", "center", "right"]
+
+
 class Theme(_SpecModel):
-    """Look shared by every slide. Fonts default to the bundled Inter (engine/resources.py)."""
+    """Look shared by every slide. Fonts default to the bundled Inter (engine/resources.py).
+
+    Text: each character is drawn by the first of `font` (or `font_bold`, `font_italic`,
+    `font_bold_italic` for emphasis), `fallback_fonts`, the bundled Inter and, with
+    `system_fonts`, the machine's fonts (fontconfig) that has it. Slide text may use
+    ``**bold**``, ``*italic*`` and ``[[accent]]`` (`markup`); italic without an italic
+    font is slanted. `text_align` "auto" keeps each layout's own alignment, with
+    right-to-left paragraphs set from the right; `line_height` scales every layout's
+    line spacing; `text_case` "upper" capitalises all text, "upper-titles" titles and
+    headings; `legibility` sets text apart from busy backgrounds with a soft shadow, an
+    outline or a scrim (a translucent panel); `language` (BCP 47) picks glyph variants
+    where scripts share characters (Japanese vs Chinese Han).
+    """
 
     background: BackgroundField = Field(default_factory=lambda: Background(color=DEFAULT_BACKGROUND))
     text_color: Colour = DEFAULT_TEXT_COLOR
     accent: Colour = DEFAULT_ACCENT
     font: AssetPath | None = None  # regular weight
     font_bold: AssetPath | None = None
+    font_italic: AssetPath | None = None
+    font_bold_italic: AssetPath | None = None
+    fallback_fonts: list[AssetPath] = Field(default_factory=list)
+    system_fonts: bool = True
+    markup: bool = True
+    text_align: TextAlign = "auto"
+    line_height: float = Field(default=1.0, ge=0.7, le=2.5)
+    text_case: Literal["none", "upper", "upper-titles"] = "none"
+    legibility: Literal["none", "shadow", "outline", "scrim"] = "none"
+    language: Annotated[str, BeforeValidator(_language_tag)] | None = None
 
     @property
     def text_rgb(self) -> tuple[int, int, int]:
@@ -578,6 +611,7 @@ class _SlideBase(_SpecModel):
     motion: MotionField | None = None
     voiceover: VoiceoverField | None = None
     padding: Padding | None = None  # seconds after the voiceover, for "duration": "auto"
+    align: TextAlign | None = None  # this slide's text alignment, over the theme's text_align
 
     @model_validator(mode="after")
     def _auto_needs_a_voiceover(self) -> _SlideBase:
@@ -845,6 +879,9 @@ class Deck(_SpecModel):
         for where, path, what in (
             ("theme.font", self.theme.font, "font"),
             ("theme.font_bold", self.theme.font_bold, "font"),
+            ("theme.font_italic", self.theme.font_italic, "font"),
+            ("theme.font_bold_italic", self.theme.font_bold_italic, "font"),
+            *((f"theme.fallback_fonts[{i}]", font, "font") for i, font in enumerate(self.theme.fallback_fonts)),
             ("theme.background.image", self.theme.background.image, "background image"),
         ):
             if path is not None:

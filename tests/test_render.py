@@ -1,5 +1,6 @@
 """End to end: a deck in, an MP4 out, decoded and checked."""
 
+import json
 import numpy as np
 import pytest
 
@@ -172,3 +173,11 @@ def test_finished_video_gets_ordinary_file_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(os.stat(report.path).st_mode) == 0o666 & ~umask
+
+
+def test_text_that_cannot_fit_is_a_warning_in_the_report_naming_the_slide(tmp_path):
+    words = " ".join(["Overflowing"] * 400)
+    deck = {"slides": [{"kind": "title", "title": "Fine"}, {"kind": "text", "text": words, "duration": 1}]}
+    report = engine.render(deck, tmp_path / "w.mp4", platform="160x90@10", quality="draft")
+    assert any(w.startswith("slides[1]:") and "fit" in w for w in report.warnings), report.warnings
+    assert json.loads(json.dumps(report.to_dict()))["warnings"] == report.warnings

@@ -118,6 +118,7 @@ class SlideRasterizer:
         self._lock = threading.Lock()
         self.hits = 0
         self.rasterized = 0
+        self.warnings: list[str] = []  # what the layouts could not do, per slide
 
     # -- keys ---------------------------------------------------------------------
 
@@ -136,8 +137,7 @@ class SlideRasterizer:
             self._theme_json,
             f"{self.width}x{self.height}",
             repr(self.safe_box),
-            _file_identity(self.fonts.regular, "font"),
-            _file_identity(self.fonts.bold, "font"),
+            *(_file_identity(font, "font") for font in _theme_fonts(self.theme, self.fonts)),
             _file_identity(getattr(slide, "file", None), "image"),
             _file_identity(getattr(slide, "image", None), "chart image"),
             _file_identity(getattr(slide_background(slide, self.theme), "image", None), "background image"),
@@ -156,8 +156,18 @@ class SlideRasterizer:
     # -- rendering ----------------------------------------------------------------
 
     def layout(self, index: int) -> SlideLayout:
-        """Where everything on slide `index` goes at this output's size."""
-        return layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
+        """Where everything on slide `index` goes at this output's size.
+
+        Its warnings (text cut to fit, characters no font has) are collected in
+        `warnings`, with the slide's number, once each.
+        """
+        layout = layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
+        for warning in layout.warnings:
+            message = f"slides[{index}]: {warning}"
+            if message not in self.warnings:
+                self.warnings.append(message)
+                log.warning("%s", message)
+        return layout
 
     def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
         """Slide `index`'s background alone (what lies under its content); read-only.
@@ -223,6 +233,13 @@ class SlideRasterizer:
         with self._lock:
             self._cache.clear()
             self._backgrounds.clear()
+
+
+def _theme_fonts(theme: object, fonts: FontSet) -> list:
+    """Every font file a slide's pixels may come from: the set in use and the theme's others."""
+    named = [getattr(theme, key, None) for key in ("font_italic", "font_bold_italic")]
+    named += list(getattr(theme, "fallback_fonts", None) or [])
+    return [fonts.regular, fonts.bold, *(font for font in named if font is not None)]
 
 
 def _layer_shape(motion) -> str:
