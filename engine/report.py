@@ -34,7 +34,7 @@ class RenderReport:
     # Worst luma PSNR (dB) of a few decoded keyframes against the composited frames:
     # what the encode cost in quality (inf where lossless, None if nothing was sampled).
     psnr_db: float | None = None
-    ssim: float | None = None  # the lowest SSIM of the same frames (1 = identical)
+    ssim: float | None = None  # SSIM of the frame with the lowest PSNR (1 = identical)
     # The soundtrack, when the deck has one: codec, sample_rate, channels, seconds,
     # peak_dbfs, limited_samples (samples the limiter touched), music_loops.
     audio: dict | None = None

@@ -715,3 +715,21 @@ def test_egl_probing_never_fails(monkeypatch):
         assert _egl.preferred_device_index() is None
     finally:
         _egl.list_devices.cache_clear()
+
+
+@pytest.mark.gl
+def test_pbo_readback_gives_the_frames_a_direct_read_does(gl_compositor, pair):
+    gl_compositor(16, 16)  # skips, saying why, where there is no EGL
+    from engine.composite.gl import GLCompositor
+
+    frames = {}
+    for readback in ("direct", "pbo"):
+        compositor = GLCompositor(W, H, readback=readback)
+        assert compositor.readback == readback
+        a, b = upload_pair(compositor, pair, tag=readback)
+        # Several frames in a row: the two buffers take turns.
+        frames[readback] = [frame(compositor, a, b, "wipeleft", p, {"softness": 0.1}) for p in (0.2, 0.5, 0.8)]
+        compositor.close()
+    for direct, pbo in zip(frames["direct"], frames["pbo"]):
+        assert np.array_equal(direct, pbo)
+    assert not np.array_equal(frames["pbo"][0], frames["pbo"][1])
