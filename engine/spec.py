@@ -55,12 +55,11 @@ import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, NoReturn, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -72,13 +71,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from .audio.models import DEFAULT_PADDING, AudioSpec, Padding, VoiceoverField, auto_duration
 from .charts.model import Chart
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError
+from .specbase import AssetPath, Colour, SpecModel, json_keys, normalise_colour
+from .specbase import context_base_dir as _context_base_dir
+from .specbase import fail as _fail
+from .specbase import show as _show
 from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, Reveal, SlideMotion
 from .timeline import SlideTiming
 from .transitions import BUILTIN, MATTES, resolve_params
@@ -115,35 +117,9 @@ DEFAULT_TEXT_COLOR = "#ffffff"
 DEFAULT_ACCENT = "#ffb020"
 
 
-# ---------------------------------------------------------------------------------
-# Failing from inside validation
-#
-# Validators raise `_fail`, a pydantic error carrying the message verbatim plus an
-# optional sub-path below the value being validated (a model-level check that blames
-# one field, say). `load_deck` turns it, like every pydantic error, into a SpecError.
-
-
-def _fail(message: str, *subpath: str | int) -> NoReturn:
-    # The template is only "{message}" so braces in user text are never interpreted.
-    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
-
-
-def _show(value: object) -> str:
-    """A short, one-line rendering of a user value for messages, JSON-flavoured."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int) and abs(value) >= 10**30:
-        return "a very large number"  # repr of a huge int is slow, and refused past 4300 digits
-    if isinstance(value, (int, float, str)):
-        text = repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
+# Validators raise `_fail` (engine/specbase.py): a pydantic error carrying the message
+# verbatim plus an optional sub-path below the value being validated, which `load_deck`
+# turns, like every pydantic error, into a SpecError starting with the JSON path.
 
 
 def _seconds(value: float) -> str:
@@ -152,27 +128,6 @@ def _seconds(value: float) -> str:
 
 # ---------------------------------------------------------------------------------
 # Field types
-
-
-def _normalise_colour(value: object) -> str:
-    try:
-        r, g, b = parse_colour(value)
-    except SpecError as exc:
-        _fail(exc.reason)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-# Accepts what parse_colour accepts; stored as "#rrggbb" so the rest of the engine
-# (and a content hash of the deck) sees one spelling per colour.
-Colour = Annotated[
-    str,
-    BeforeValidator(
-        _normalise_colour,
-        json_schema_input_type=Union[
-            str, Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=3, max_length=3)]
-        ],
-    ),
-]
 
 
 def _not_blank(text: str) -> str:
@@ -190,89 +145,22 @@ TransitionSeconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Fit = Literal["cover", "contain"]
 
 
-def _check_path_text(value: object) -> object:
-    # Path("") is ".", which would later read as "a folder, not a file": say it here.
-    if isinstance(value, str):
-        if not value.strip():
-            _fail("must not be empty")
-        if "\0" in value:
-            _fail("a file path cannot contain a NUL character")
-    return value
-
-
-def _context_base_dir(context: object) -> Path:
-    if isinstance(context, Mapping) and context.get("base_dir") is not None:
-        return Path(context["base_dir"])
-    return Path.cwd()
-
-
-def _resolve_path(path: Path, info: ValidationInfo) -> Path:
-    try:
-        path = path.expanduser()
-    except RuntimeError:  # no home folder to expand "~" with: leave the path as written
-        pass
-    # abspath is pure string work: no filesystem access, no symlink surprises.
-    return Path(os.path.abspath(_context_base_dir(info.context) / path))
-
-
-# A file the deck names, made absolute against the deck's folder during validation.
-AssetPath = Annotated[Path, BeforeValidator(_check_path_text), AfterValidator(_resolve_path)]
-
-
 # ---------------------------------------------------------------------------------
 # Models
 
 
-class _SpecModel(BaseModel):
-    """Shared configuration, and unknown keys reported with a suggestion."""
+class _SpecModel(SpecModel):
+    """The deck's models: SpecModel, with a better guess for a slide's stray key."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    # Keys tolerated and dropped on input (Deck: "$schema").
-    _ignored_keys: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="before")
     @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        # extra="forbid" would catch these too, but only as "extra inputs are not
-        # permitted"; here we know the model, so we can suggest what was meant.
-        if not isinstance(data, Mapping):
-            return data
-        accepted = _accepted_keys(cls)
-        for key in data:
-            if not isinstance(key, str):
-                _fail(f"keys must be strings, got {_show(key)}")
-            if key not in accepted and key not in cls._ignored_keys:
-                _fail(_unknown_key_message(cls, key), key)
-        if cls._ignored_keys & data.keys():
-            return {key: value for key, value in data.items() if key not in cls._ignored_keys}
-        return data
-
-
-def _json_keys(model: type[BaseModel]) -> list[str]:
-    """The keys a JSON deck uses for `model`, in declaration order."""
-    return [field.alias or name for name, field in model.model_fields.items()]
-
-
-def _accepted_keys(model: type[BaseModel]) -> set[str]:
-    keys = set(_json_keys(model))
-    if model.model_config.get("populate_by_name"):
-        keys |= set(model.model_fields)
-    return keys
-
-
-def _unknown_key_message(model: type[BaseModel], key: str) -> str:
-    keys = _json_keys(model)
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key; did you mean {close[0]!r}?"
-    # A key that belongs to another kind of slide is a likelier mistake than a typo.
-    if issubclass(model, _SlideBase):
-        for kind, other in SLIDE_KINDS.items():
-            if key in other.model_fields:
-                this_kind = model.model_fields["kind"].default
-                return f"unknown key for a {this_kind} slide ({key!r} belongs to kind {kind!r})"
-    return f"unknown key; expected one of {', '.join(keys)}"
+    def _unknown_key_message(cls, key: str) -> str:
+        # A key that belongs to another kind of slide is a likelier mistake than a typo.
+        if issubclass(cls, _SlideBase) and not difflib.get_close_matches(key, json_keys(cls), n=1, cutoff=0.6):
+            for kind, other in SLIDE_KINDS.items():
+                if key in other.model_fields:
+                    this_kind = cls.model_fields["kind"].default
+                    return f"unknown key for a {this_kind} slide ({key!r} belongs to kind {kind!r})"
+        return super()._unknown_key_message(key)
 
 
 class Gradient(_SpecModel):
@@ -320,7 +208,7 @@ class Background(_SpecModel):
 def _background_shorthand(value: object) -> object:
     # "background": "#112233" (or [17, 34, 51]) is a flat colour.
     if isinstance(value, (str, list, tuple)):
-        return {"color": _normalise_colour(value)}
+        return {"color": normalise_colour(value)}  # an error here points at the shorthand
     return value
 
 

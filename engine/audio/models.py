@@ -25,22 +25,13 @@ errors use spec.py's ``"reel"`` error type, so `load_deck` reports them as
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Annotated, Any, NoReturn, Union
+from typing import Annotated, Union
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, model_validator
+
+from ..specbase import AssetPath, SpecModel
+from ..specbase import fail as _fail
 
 __all__ = [
     "AudioSpec",
@@ -60,11 +51,6 @@ MIN_DB, MAX_DB = -60.0, 24.0
 MAX_VOLUME = 10 ** (MAX_DB / 20)  # ≈ 15.85, the same ceiling as a linear factor
 
 
-def _fail(message: str, *subpath: str | int) -> NoReturn:
-    # engine.spec turns this error type into "path: message" (its `_describe`).
-    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
-
-
 # ---------------------------------------------------------------------------------
 # Field types
 
@@ -74,52 +60,16 @@ Offset = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Padding = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
 
 
-def _check_path_text(value: object) -> object:
-    if isinstance(value, str):
-        if not value.strip():
-            _fail("must not be empty")
-        if "\0" in value:
-            _fail("a file path cannot contain a NUL character")
-    return value
-
-
-def _resolve_path(path: Path, info: ValidationInfo) -> Path:
-    # The same rule as engine.spec.AssetPath: relative to context["base_dir"], else cwd.
-    context = info.context
-    base = Path(context["base_dir"]) if isinstance(context, Mapping) and context.get("base_dir") else Path.cwd()
-    try:
-        path = path.expanduser()
-    except RuntimeError:  # no home folder to expand "~" with
-        pass
-    return Path(os.path.abspath(base / path))
-
-
-AudioFile = Annotated[Path, BeforeValidator(_check_path_text), AfterValidator(_resolve_path)]
+# The same rule as every path in a deck: relative to context["base_dir"], else cwd.
+AudioFile = AssetPath
 
 
 # ---------------------------------------------------------------------------------
 # Models
 
 
-class _AudioModel(BaseModel):
-    """engine.spec._SpecModel's configuration: unknown keys refused with a suggestion."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        keys = list(cls.model_fields)
-        for key in data:
-            if not isinstance(key, str):
-                _fail(f"keys must be strings, got {key!r}")
-            if key not in cls.model_fields:
-                close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(keys)}"
-                _fail(f"unknown key; {hint}", key)
-        return data
+class _AudioModel(SpecModel):
+    """The deck's model conventions (engine/specbase.py)."""
 
 
 class DuckSpec(_AudioModel):

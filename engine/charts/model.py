@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
-from ..colour import parse_colour
 from ..easing import Easing, parse_easing
 from ..errors import SpecError
+from ..specbase import Colour, SpecModel
+from ..specbase import fail as _fail
+from ..specbase import show as _show
 
 __all__ = [
     "CHART_TYPES",
@@ -65,35 +65,6 @@ MAX_SECONDS = 60.0
 KPI_KEYS = ("value", "label", "progress", "delta", "delta_unit")
 
 
-def _fail(message: str, *subpath: str | int) -> NoReturn:
-    # The template is only "{message}" so braces in user text are never interpreted.
-    raise PydanticCustomError("reel", "{message}", {"message": message, "subpath": subpath})
-
-
-def _show(value: object) -> str:
-    """A short, one-line rendering of a user value for messages."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # nan, inf, -inf
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, (int, float, str)):
-        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a very large number"
-        return text if len(text) <= 40 else text[:37] + "..."
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
-
-
-def _colour(value: object) -> str:
-    try:
-        r, g, b = parse_colour(value)
-    except SpecError as exc:
-        _fail(exc.reason)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def _easing(value: object) -> str:
     try:
         return str(parse_easing(value))
@@ -109,30 +80,12 @@ def _text(value: object) -> object:
 
 # Ints are accepted for floats; booleans and numeric strings are mistakes, not numbers.
 Number = Annotated[float, Field(strict=True)]
-Colour = Annotated[str, BeforeValidator(_colour)]
 EasingName = Annotated[str, BeforeValidator(_easing)]
 Text = Annotated[str, BeforeValidator(_text), Field(max_length=200)]
 
 
-class _ChartModel(BaseModel):
+class _ChartModel(SpecModel):
     """Unknown keys are refused with a suggestion; NaN and ±inf are refused everywhere."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        keys = list(cls.model_fields)
-        for key in data:
-            if not isinstance(key, str):
-                _fail(f"keys must be strings, got {_show(key)}")
-            if key not in cls.model_fields:
-                close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(keys)}"
-                _fail(f"unknown key; {hint}", key)
-        return data
 
 
 class Series(_ChartModel):
