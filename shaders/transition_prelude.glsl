@@ -35,6 +35,18 @@ vec4 getToColor(vec2 uv) { return _reel_sample(to, uv); }
 // An image parameter (a luma matte), which the host uploads at the plane's size.
 vec4 getImageColor(sampler2D image, vec2 uv) { return _reel_sample(image, uv); }
 
+// An integer hash (the "lowbias32" mixer: xor-shifts and odd multipliers), so noise
+// is the same bits on every GPU and in numpy (engine.composite.twins._mix_bits), for
+// the built-ins that scatter (dissolve, blurfade).
+uint mix_bits(uint x) {
+    x ^= x >> 16u;
+    x *= 0x7feb352du;
+    x ^= x >> 15u;
+    x *= 0x846ca68bu;
+    x ^= x >> 16u;
+    return x;
+}
+
 vec4 transition(vec2 uv);
 
 void main() {

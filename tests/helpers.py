@@ -8,6 +8,8 @@ from types import SimpleNamespace as NS
 
 import av
 import numpy as np
+import pytest
+from PIL import Image
 
 from engine.platforms import resolve_output
 
@@ -125,3 +127,34 @@ OUTPUTS = [
     resolve_output("youtube", "draft"),
 ]
 OUTPUT_IDS = [o.label for o in OUTPUTS]
+
+
+# Goldens, per channel on 0–255: FreeType versions may move antialiased edges by a little.
+GOLDEN_MEAN_TOLERANCE = 1.0
+GOLDEN_PIXEL_TOLERANCE = 64
+GOLDEN_MAX_PIXELS_OVER = 0.005
+
+
+def compare_with_golden(frame: np.ndarray, reference: Path, request) -> None:
+    """Fail unless `frame` (H×W×3) matches the PNG `reference` within the golden tolerances.
+
+    With ``--regenerate-golden`` it writes the reference instead (and skips); on a
+    mismatch it leaves ``.actual.png`` and ``.diff.png`` beside it to look at.
+    """
+    if request.config.getoption("--regenerate-golden"):
+        reference.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(frame).save(reference, optimize=True)
+        pytest.skip(f"regenerated {reference.name}")
+    assert reference.exists(), f"no golden {reference.name}; run with --regenerate-golden"
+    with Image.open(reference) as image:
+        expected = np.asarray(image.convert("RGB"))
+    assert expected.shape == frame.shape
+    difference = np.abs(frame.astype(int) - expected.astype(int))
+    over = (difference.max(axis=2) > GOLDEN_PIXEL_TOLERANCE).mean()
+    if difference.mean() > GOLDEN_MEAN_TOLERANCE or over > GOLDEN_MAX_PIXELS_OVER:
+        Image.fromarray(frame).save(reference.with_suffix(".actual.png"))
+        Image.fromarray(np.clip(difference * 4, 0, 255).astype(np.uint8)).save(reference.with_suffix(".diff.png"))
+        pytest.fail(
+            f"{reference.name}: mean difference {difference.mean():.2f}, "
+            f"{over:.2%} of pixels off by > {GOLDEN_PIXEL_TOLERANCE}"
+        )

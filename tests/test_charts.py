@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine.charts import CHART_TYPES, ChartRaster, draw_chart, parse_chart
 from engine.charts.axes import categories, inner_box
@@ -28,6 +27,8 @@ from engine.charts.reveal import Timing, windows
 from engine.charts.style import Style
 from engine.easing import Easing
 from engine.layout import resolve_fonts
+
+from .helpers import compare_with_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "charts"
 FONTS = resolve_fonts(None)
@@ -468,12 +469,7 @@ def test_value_labels_carry_separators_and_units_where_they_fit():
     assert value_labels(style, [1850], 2) is None  # does not fit at all: not shown
 
 
-# ── goldens ───────────────────────────────────────────────────────────────────────
-
-# Per channel, on 0–255: FreeType versions may move antialiased edges by a little.
-MEAN_TOLERANCE = 1.0
-PIXEL_TOLERANCE = 64
-MAX_PIXELS_OVER = 0.005
+# ── goldens (tolerances in tests/helpers.py) ─────────────────────────────────────
 
 
 def _over_background(image: np.ndarray) -> np.ndarray:
@@ -486,18 +482,4 @@ def _over_background(image: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("kind", list(SAMPLES))
 def test_chart_matches_its_golden(kind, shape, request):
     frame = _over_background(_draw(SAMPLES[kind], SHAPES[shape]).image)
-    reference = GOLDEN / f"{kind}-{shape}.png"
-    if request.config.getoption("--regenerate-golden"):
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(frame).save(reference, optimize=True)
-        pytest.skip(f"regenerated {reference.name}")
-    assert reference.exists(), f"no golden {reference.name}; run with --regenerate-golden"
-    with Image.open(reference) as image:
-        expected = np.asarray(image.convert("RGB"))
-    assert expected.shape == frame.shape
-    difference = np.abs(frame.astype(int) - expected.astype(int))
-    over = (difference.max(axis=2) > PIXEL_TOLERANCE).mean()
-    if difference.mean() > MEAN_TOLERANCE or over > MAX_PIXELS_OVER:
-        Image.fromarray(frame).save(reference.with_suffix(".actual.png"))
-        Image.fromarray(np.clip(difference * 4, 0, 255).astype(np.uint8)).save(reference.with_suffix(".diff.png"))
-        pytest.fail(f"{reference.name}: mean difference {difference.mean():.2f}, {over:.2%} of pixels off by > {PIXEL_TOLERANCE}")
+    compare_with_golden(frame, GOLDEN / f"{kind}-{shape}.png", request)

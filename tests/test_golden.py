@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine.pipeline import render_still
 from engine.platforms import resolve_output
 from engine.spec import load_deck
+
+from .helpers import compare_with_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 DECK = Path(__file__).parent.parent / "examples" / "meal-plan.json"
@@ -30,17 +31,13 @@ CASES = [
     ("instagram_portrait", (216, 270), 43.0),  # the big number
 ]
 
-# Per channel, on 0–255: FreeType versions may move antialiased edges by a little.
-MEAN_TOLERANCE = 1.0
-PIXEL_TOLERANCE = 64
-MAX_PIXELS_OVER = 0.005
 
 
 @pytest.mark.parametrize("platform,size,seconds", CASES, ids=[f"{c[0]}-{c[2]:g}s" for c in CASES])
 def test_example_deck_still_matches_its_golden(platform, size, seconds, request):
     output = replace(resolve_output(platform), width=size[0], height=size[1])
     frame = render_still(load_deck(DECK), output, seconds, compositor="cpu")
-    _compare_with_golden(frame, GOLDEN / f"meal-plan-{platform}-{seconds:g}s.png", request)
+    compare_with_golden(frame, GOLDEN / f"meal-plan-{platform}-{seconds:g}s.png", request)
 
 
 # --- every built-in transition, frozen mid-way -------------------------------------
@@ -94,21 +91,4 @@ def test_transition_midpoint_matches_its_golden(name, sample_compositor, request
     buffer = np.empty(nv12_size(*TRANSITION_SIZE), np.uint8)
     compositor.read_nv12(buffer)
     frame = nv12_to_rgb(buffer, *TRANSITION_SIZE)
-    _compare_with_golden(frame, GOLDEN / "transitions" / f"{name}.png", request)
-
-
-def _compare_with_golden(frame, reference, request):
-    if request.config.getoption("--regenerate-golden"):
-        reference.parent.mkdir(exist_ok=True)
-        Image.fromarray(frame).save(reference, optimize=True)
-        pytest.skip(f"regenerated {reference.name}")
-    assert reference.exists(), f"no golden {reference.name}; run with --regenerate-golden"
-    with Image.open(reference) as image:
-        expected = np.asarray(image.convert("RGB"))
-    assert expected.shape == frame.shape
-    difference = np.abs(frame.astype(int) - expected.astype(int))
-    over = (difference.max(axis=2) > PIXEL_TOLERANCE).mean()
-    if difference.mean() > MEAN_TOLERANCE or over > MAX_PIXELS_OVER:
-        Image.fromarray(frame).save(reference.with_suffix(".actual.png"))
-        Image.fromarray(np.clip(difference * 4, 0, 255).astype(np.uint8)).save(reference.with_suffix(".diff.png"))
-        pytest.fail(f"{reference.name}: mean difference {difference.mean():.2f}, {over:.2%} of pixels off by > {PIXEL_TOLERANCE}")
+    compare_with_golden(frame, GOLDEN / "transitions" / f"{name}.png", request)

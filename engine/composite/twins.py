@@ -590,7 +590,7 @@ def _pixelize(out, a, b, progress, params, work) -> None:
 
 
 def _mix_bits(x: np.ndarray, spare: np.ndarray) -> np.ndarray:
-    """dissolve.glsl's integer hash, in place on uint32 `x` (uint32 arithmetic wraps as in GLSL)."""
+    """The transition prelude's `mix_bits`, in place on uint32 `x` (uint32 arithmetic wraps as in GLSL)."""
     for shift, factor in ((16, 0x7FEB352D), (15, 0x846CA68B)):
         np.right_shift(x, shift, out=spare)
         np.bitwise_xor(x, spare, out=x)

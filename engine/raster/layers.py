@@ -86,7 +86,7 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     for i, item in enumerate(layout.items):
         if isinstance(item, Shape):
             for group in groups:
-                if _rows_overlap(item.box, layout.items[group[0]].box):
+                if _rows_overlap(_rows_of(layout, [i]), _rows_of(layout, group[:1])):
                     group.append(i)
                     break
     merged: list[list[int]] = []
@@ -285,10 +285,9 @@ def _rows_of(layout: SlideLayout, group: list[int]) -> tuple[int, int]:
     return min(b[1] for b in boxes), max(b[3] for b in boxes)
 
 
-def _rows_overlap(a, b) -> bool:
-    top_a, bottom_a = (a[1], a[3]) if len(a) == 4 else a
-    top_b, bottom_b = (b[1], b[3]) if len(b) == 4 else b
-    return top_a < bottom_b and top_b < bottom_a
+def _rows_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two [top, bottom) row spans share a row."""
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _even(value: float) -> int:

@@ -5,16 +5,6 @@
 
 uniform float radius; // = 0.01
 
-// An integer hash (the "lowbias32" mixer), as in dissolve.glsl.
-uint mix_bits(uint x) {
-    x ^= x >> 16u;
-    x *= 0x7feb352du;
-    x ^= x >> 15u;
-    x *= 0x846ca68bu;
-    x ^= x >> 16u;
-    return x;
-}
-
 vec4 transition(vec2 uv) {
     float r = clamp(radius, 0.0, 1.0) * (4.0 * progress * (1.0 - progress));  // 0 at both ends
     // A stochastic blur: each slide is read once, at a random offset within ±r, fixed

@@ -7,17 +7,6 @@
 uniform float cells; // = 540.0
 uniform float seed; // = 0.0
 
-// An integer hash (the "lowbias32" mixer: xor-shifts and odd multipliers), so the
-// noise is the same bits on every GPU and in numpy.
-uint mix_bits(uint x) {
-    x ^= x >> 16u;
-    x *= 0x7feb352du;
-    x ^= x >> 15u;
-    x *= 0x846ca68bu;
-    x ^= x >> 16u;
-    return x;
-}
-
 vec4 transition(vec2 uv) {
     // Cells are laid out in frame coordinates, so both planes of a pixel find the same cell.
     float rows = clamp(cells, 1.0, 65536.0);
