@@ -672,6 +672,7 @@ class Deck(_SpecModel):
         timings = []
         for index in range(len(self.slides)):
             into = self.transition_into(index)
+            motion = self.motion(index)
             timings.append(
                 SlideTiming(
                     duration=self.slide_duration(index),
@@ -679,7 +680,7 @@ class Deck(_SpecModel):
                     transition_duration=0.0 if into is None else into.duration,
                     transition_params={} if into is None else into.resolved_params(),
                     transition_easing=LINEAR if into is None else into.curve,
-                    motion=() if self.motion(index) is None else self.motion(index).windows,
+                    motion=() if motion is None else motion.windows,
                 )
             )
         return timings
