@@ -21,10 +21,7 @@ uses, so a `Chart` nested in a deck model reports through the deck's own errors 
 from __future__ import annotations
 
 import difflib
-import json
-import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
@@ -32,7 +29,6 @@ from ..easing import Easing, parse_easing
 from ..errors import SpecError
 from ..specbase import Colour, SpecModel
 from ..specbase import fail as _fail
-from ..specbase import show as _show
 
 __all__ = [
     "CHART_TYPES",
@@ -238,68 +234,19 @@ class Chart(_ChartModel):
         return parse_easing(self.easing)
 
 
-# ── SpecError from pydantic's errors ──────────────────────────────────────────────
-
-_TYPE_NAMES = {
-    "string_type": "a string",
-    "float_type": "a number",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-    "dict_type": "an object",
-}
-_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
-
-
 def parse_chart(data: object, path: str = "chart") -> Chart:
-    """A validated `Chart` from a slide's ``chart`` object; `SpecError` under `path` if wrong."""
+    """A validated `Chart` from a slide's ``chart`` object; `SpecError` under `path` if wrong.
+
+    Errors read as the deck's do (engine/spec.py translates them), rooted at `path`.
+    """
     if isinstance(data, Chart):
         return data
     try:
         return Chart.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        message, loc = _describe(errors[0])
-        if len(errors) > 1:
-            message += f" (+{len(errors) - 1} more)"
-        raise SpecError(message, _json_path(path, loc)) from exc
+        from ..spec import _spec_error  # the deck imports this module: import it late
 
-
-def _describe(error: Mapping[str, Any]) -> tuple[str, tuple[str | int, ...]]:
-    """A one-line message for one pydantic error, and where it belongs."""
-    kind, loc = error["type"], tuple(error["loc"])
-    ctx = error.get("ctx") or {}
-    got = _show(error.get("input"))
-    if kind == "reel":
-        return ctx["message"], loc + tuple(ctx["subpath"])
-    if kind in _TYPE_NAMES:
-        return f"must be {_TYPE_NAMES[kind]}, got {got}", loc
-    if kind == "finite_number":
-        return f"must be a finite number, got {got}", loc
-    if kind == "missing":
-        return "required, but missing", loc
-    if kind in _BOUNDS:
-        bound = next(iter(ctx.values()), None)
-        if isinstance(bound, (int, float)):
-            return f"must be {_BOUNDS[kind]} {bound:g}, got {got}", loc
-    if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters", loc
-    message = str(error.get("msg", "is invalid"))
-    return message[:1].lower() + message[1:], loc
-
-
-def _json_path(root: str, loc: tuple[str | int, ...]) -> str:
-    """``("series", 1, "values", 3)`` under ``chart`` → ``chart.series[1].values[3]``."""
-    text = root
-    for item in loc:
-        if isinstance(item, int):
-            text += f"[{item}]"
-        elif _PLAIN_KEY.match(item):
-            text += f".{item}" if text else item
-        else:
-            text += f"[{json.dumps(item)}]"
-    return text
+        error = _spec_error(exc, data)
+        inner = error.path
+        joined = path + inner if not inner or inner.startswith("[") else f"{path}.{inner}" if path else inner
+        raise SpecError(error.reason, joined) from exc
