@@ -1,4 +1,5 @@
-"""The `reel` command: render, still, doctor, platforms, transitions, gallery, schema.
+"""The `reel` command: render, still, doctor, platforms, transitions, gallery, schema,
+and the service commands: submit, jobs, worker, batch, config, metrics.
 
 User mistakes (a bad deck, a missing file, an encoder that does not exist here) print
 one line and exit 2; internal failures exit 1. `--debug` shows tracebacks.
@@ -101,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
     schema.set_defaults(run=_schema)
+
+    from . import service_cli
+
+    service_cli.add_commands(commands, _output_options)
     return parser
 
 
@@ -112,8 +117,17 @@ def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
         )
     else:
         parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
-    parser.add_argument("--quality", default="standard", help="draft | standard | high | maximum (default: standard)")
+    parser.add_argument("--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)")
     parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"], help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe")
+
+
+def default_quality(args) -> str:
+    """--quality if given, else the QUALITY_PRESET setting (environment or reel.toml)."""
+    if args.quality:
+        return args.quality
+    from .settings import load_settings
+
+    return load_settings().quality_preset
 
 
 def _render(args) -> int:
@@ -130,9 +144,9 @@ def _render(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() == ".mp4" and len(platforms) > 1:
         raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")
-    bar = None if args.quiet or not sys.stderr.isatty() else _ProgressBar()
+    bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     reports = render_many(
-        args.deck, out, platforms, quality=args.quality, compositor=args.compositor,
+        args.deck, out, platforms, quality=default_quality(args), compositor=args.compositor,
         encoder=args.encoder, jobs=args.jobs, on_progress=bar,
     )
     if bar:
@@ -153,7 +167,7 @@ def _still(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise _usage(f"{out}: a still is written as PNG; name it .png")
-    image = render_frame(args.deck, args.at, platform=args.platform, quality=args.quality, compositor=args.compositor)
+    image = render_frame(args.deck, args.at, platform=args.platform, quality=default_quality(args), compositor=args.compositor)
     out.parent.mkdir(parents=True, exist_ok=True)
     with Image.fromarray(image) as picture:
         picture.save(out)
@@ -227,13 +241,13 @@ def _gallery(args) -> int:
         raise _usage(f"{args.sheet}: the contact sheet is a .png")
     deck = gallery_deck()
     if args.out:
-        bar = _ProgressBar() if sys.stderr.isatty() else None
-        report = render(deck, args.out, platform=args.platform, quality=args.quality, compositor=args.compositor, on_progress=bar)
+        bar = ProgressBar() if sys.stderr.isatty() else None
+        report = render(deck, args.out, platform=args.platform, quality=default_quality(args), compositor=args.compositor, on_progress=bar)
         if bar:
             bar.finish()
         print(report.summary())
     if args.sheet:
-        sheet = contact_sheet(deck, resolve_output(args.platform, args.quality), compositor=args.compositor)
+        sheet = contact_sheet(deck, resolve_output(args.platform, default_quality(args)), compositor=args.compositor)
         Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
         # 256 dithered colours: a third of the bytes, and thumbnails lose nothing visible.
         with sheet.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) as small:
@@ -255,7 +269,7 @@ def _usage(message: str) -> EngineError:
     return SpecError(message)
 
 
-class _ProgressBar:
+class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most ten times a second."""
 
     width = 30

@@ -6,9 +6,13 @@
      ├── BackendUnavailableError    (RuntimeError)       a compositor or encoder that was asked for cannot start
      ├── CodecNotSupportedError     (RuntimeError)       no encoder on this machine can write the codec
      ├── InsufficientResourcesError (OSError)            not enough disk or memory to start
+     ├── SettingsError              (ValueError)         a setting (environment, reel.toml) has a bad value
+     ├── QueueFullError             (RuntimeError)       the job queue is at REEL_QUEUE_MAX; submit later
+     ├── JobNotFoundError           (LookupError)        no job has that id
+     ├── JobFailedError             (RuntimeError)       a job ended failed or cancelled (its error inside)
      └── RenderError                (RuntimeError)       an internal failure while rendering
 
-The first five are the user's to fix: the CLI prints their message on one line and
+All but RenderError are the user's to fix: the CLI prints their message on one line and
 exits 2. RenderError (and anything unexpected) exits 1.
 """
 
@@ -21,6 +25,10 @@ __all__ = [
     "BackendUnavailableError",
     "CodecNotSupportedError",
     "InsufficientResourcesError",
+    "SettingsError",
+    "QueueFullError",
+    "JobNotFoundError",
+    "JobFailedError",
     "RenderError",
 ]
 
@@ -71,3 +79,27 @@ class RenderError(EngineError, RuntimeError):
     """Something failed inside the engine; not the user's input."""
 
     user_error = False
+
+
+class SettingsError(EngineError, ValueError):
+    """A setting has a bad value; the message names the variable or reel.toml key."""
+
+
+class QueueFullError(EngineError, RuntimeError):
+    """Submission refused: as many jobs are waiting as REEL_QUEUE_MAX allows."""
+
+
+class JobNotFoundError(EngineError, LookupError):
+    """No job with that id in this REEL_HOME."""
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message
+        return self.args[0]
+
+
+class JobFailedError(EngineError, RuntimeError):
+    """A job ended failed or cancelled; `error_type` is what it failed with."""
+
+    def __init__(self, message: str, job_id: str = "", error_type: str = "", user_error: bool = True) -> None:
+        self.job_id, self.error_type = job_id, error_type
+        self.user_error = user_error
+        super().__init__(message)

@@ -19,7 +19,7 @@ import psutil
 from .errors import InsufficientResourcesError
 from .platforms import Output
 
-__all__ = ["atomic_output", "check_resources", "estimate_bytes"]
+__all__ = ["atomic_output", "check_resources", "estimate_bytes", "estimate_peak_memory", "temporaries_of"]
 
 # Slack above the bitrate cap for the container and the faststart rewrite, which
 # copies the file once.
@@ -34,6 +34,12 @@ def estimate_bytes(output: Output, seconds: float) -> int:
     return int(output.max_bitrate / 8 * seconds)
 
 
+def estimate_peak_memory(output: Output) -> int:
+    """Bytes one render of `output` may need at its peak (what schedulers plan with)."""
+    # Frame buffers and slide planes scale with the frame; x264 keeps ~40 frames in flight.
+    return _BASE_MEMORY + output.width * output.height * 3 // 2 * 48
+
+
 def check_resources(output: Output, seconds: float, target: Path) -> None:
     """Raise InsufficientResourcesError before starting if disk or memory is short."""
     folder = target.parent
@@ -43,8 +49,7 @@ def check_resources(output: Output, seconds: float, target: Path) -> None:
         raise InsufficientResourcesError(
             f"{folder}: {free_disk / 1e6:.0f} MB free, this render may need {need_disk / 1e6:.0f} MB"
         )
-    # Frame buffers and slide planes scale with the frame; x264 keeps ~40 frames in flight.
-    need_memory = _BASE_MEMORY + output.width * output.height * 3 // 2 * 48
+    need_memory = estimate_peak_memory(output)
     available = psutil.virtual_memory().available
     if available < need_memory:
         raise InsufficientResourcesError(
@@ -53,12 +58,24 @@ def check_resources(output: Output, seconds: float, target: Path) -> None:
         )
 
 
-@contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success fsync and rename it to `target`."""
+def temporaries_of(target: Path, tag: str) -> list[Path]:
+    """Temporary files `atomic_output(target, tag)` may have left (a process killed mid-write)."""
     target = Path(target)
+    # The audio mux writes a temporary of the temporary: "..name.tag-x.part.y.part.mp4".
+    return sorted(target.parent.glob(f".*{target.stem}.{tag}-*.part*"))
+
+
+@contextmanager
+def atomic_output(target: Path, tag: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success fsync and rename it to `target`.
+
+    `tag` goes into the temporary's name, so whoever supervises a process that may be
+    killed mid-write can find what it left (`temporaries_of`).
+    """
+    target = Path(target)
+    prefix = f"{tag}-" if tag else ""
     while True:
-        tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.part{target.suffix}")
+        tmp = target.with_name(f".{target.stem}.{prefix}{secrets.token_hex(4)}.part{target.suffix}")
         try:
             # Not mkstemp: its 0600 would carry over to the finished video. Mode 0666
             # lets the umask decide, as for any file the user writes.

@@ -320,11 +320,13 @@ def render_output(
     encoder: str = "auto",
     on_progress: ProgressCallback | None = None,
     encoder_threads: int | None = None,
+    temp_tag: str = "",
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
 
     `encoder_threads` caps the encoder's threads (default: one per usable core); set
-    it when several renders share the machine.
+    it when several renders share the machine. `temp_tag` marks the temporary file
+    (see `output.atomic_output`).
     """
     started = time.perf_counter()
     fix_mmap_threshold()
@@ -347,7 +349,7 @@ def render_output(
     samples = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
     luma_size = output.width * output.height
 
-    with atomic_output(target) as temporary:
+    with atomic_output(target, temp_tag) as temporary:
         with clock("open_encoder"):
             enc.open(temporary)
         producer.start()

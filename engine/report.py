@@ -41,6 +41,18 @@ class RenderReport:
     # What the render could not do as asked, per slide: text cut to fit, characters no
     # font has, complex scripts without libraqm.
     warnings: list[str] = field(default_factory=list)
+    # Set by the job layer: the file came from the output cache (no render ran), and the
+    # quality preset asked for when the job stepped down to fit the machine.
+    cache_hit: bool = False
+    stepped_down_from: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RenderReport:
+        """The report `to_dict` wrote (derived figures are dropped, "inf" read back)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if fields.get("psnr_db") == "inf":
+            fields["psnr_db"] = float("inf")
+        return cls(**fields)
 
     @property
     def fps_rendered(self) -> float:
@@ -86,5 +98,7 @@ class RenderReport:
             + (f"SSIM {self.ssim:.3f}, " if self.ssim is not None else "")
             + ("AAC 48 kHz stereo, " if self.audio else "")
             + f"peak RSS {self.peak_rss_mb:.0f} MB"
+            + (" (from the cache)" if self.cache_hit else "")
+            + (f", stepped down from {self.stepped_down_from}" if self.stepped_down_from else "")
             + (f", {len(self.warnings)} warning(s)" if self.warnings else "")
         )

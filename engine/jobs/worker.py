@@ -1,0 +1,111 @@
+"""The worker process: one job at a time from its supervisor, through `run_job`.
+
+A worker is *spawned* (a fresh interpreter, never a fork: GL, EGL and CUDA state do not
+survive one), takes jobs over a pipe and answers with progress and an outcome. It
+dies with its supervisor: the kernel sends it SIGTERM when the parent goes (Linux's
+PR_SET_PDEATHSIG), and a watchdog thread notices a new parent pid everywhere else.
+SIGTERM unwinds the render like Ctrl-C, so its temporary file is removed on the way out.
+
+Messages, worker → supervisor (tuples, so they pickle small):
+    ("progress", job_id, JobProgress fields as a dict)
+    ("done", job_id, [report dicts])
+    ("failed", job_id, error type name, one-line message, user_error)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
+
+__all__ = ["WorkerConfig", "worker_main"]
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    cache_dir: str | None  # None: no output cache
+    cache_bytes: int
+    memory_limit: int  # bytes a job may plan to use (InsufficientResourcesError above)
+    encoder_threads: int
+    log_level: int = logging.WARNING
+
+
+class _Stop(BaseException):
+    """SIGTERM: unwind whatever runs (as KeyboardInterrupt would), then exit."""
+
+
+def _terminated(signum, frame) -> None:
+    raise _Stop
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:  # the supervisor is gone; we were re-parented
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(10)  # time to unwind and remove temporaries
+                os._exit(1)
+
+    threading.Thread(target=watch, name="reel-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # it died before the watch began
+        os._exit(1)
+
+
+def worker_main(conn: Connection, config: WorkerConfig) -> None:
+    """Entry point of a spawned worker process."""
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the supervisor, which decides
+    logging.basicConfig(level=config.log_level, format=f"reel worker {os.getpid()}: %(levelname)s: %(message)s")
+    from .cache import OutputCache
+    from .model import RenderJob
+    from .run import run_job
+
+    cache = OutputCache(config.cache_dir, config.cache_bytes) if config.cache_dir else None
+    try:
+        while True:
+            message = conn.recv()
+            if message is None:
+                return
+            job = RenderJob.from_json(message)
+
+            def progress(p, job_id=job.id) -> None:
+                conn.send(("progress", job_id, asdict(p)))
+
+            try:
+                reports = run_job(
+                    job, progress, cache=cache, memory_limit=config.memory_limit, encoder_threads=config.encoder_threads
+                )
+            except _Stop:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure goes back to the supervisor, typed
+                conn.send(("failed", job.id, type(exc).__name__, _one_line(exc), bool(getattr(exc, "user_error", False))))
+            else:
+                conn.send(("done", job.id, [r.to_dict() for r in reports]))
+    except (_Stop, EOFError, BrokenPipeError, KeyboardInterrupt):
+        return
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
