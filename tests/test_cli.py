@@ -157,7 +157,7 @@ def test_internal_error_exits_1_without_traceback(tmp_path, monkeypatch, capsys)
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("engine.jobs.render_output", broken)
+    monkeypatch.setattr("engine.pipeline.render_output", broken)
     assert cli.main(["render", str(write_deck(tmp_path)), "-p", "320x180@10", "-o", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err

@@ -50,6 +50,7 @@ ProgressListener = Callable[[str, JobProgress], None]
 # back once it runs out.
 LEASE_SECONDS = 15.0
 _HEARTBEAT = 1.0
+_MEMORY_CHECK = 0.25  # seconds between reads of each worker's RSS
 _RECOVER_EVERY = 5.0
 _PROGRESS_WRITES = 0.5  # seconds between progress rows written per job (2 Hz)
 _STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for a worker being stopped
@@ -115,7 +116,7 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._stop = threading.Event()
         self._drain = False
-        self._last_heartbeat = self._last_recover = 0.0
+        self._last_heartbeat = self._last_recover = self._last_memory_check = 0.0
 
     # -- running -------------------------------------------------------------
 
@@ -142,6 +143,9 @@ class Supervisor:
 
     def _step(self) -> None:
         now = time.monotonic()
+        if now - self._last_memory_check >= _MEMORY_CHECK:
+            self._last_memory_check = now
+            self._check_memory()
         if now - self._last_heartbeat >= _HEARTBEAT:
             self._last_heartbeat = now
             self._heartbeat()
@@ -348,12 +352,16 @@ class Supervisor:
         for worker in self.workers:
             rss = _rss(worker)
             rows.append({"pid": worker.process.pid, "rss": rss, "busy": worker.busy, "job": worker.record.id if worker.busy else None})
+        self.store.heartbeat(self.id, LEASE_SECONDS, rows)
+        self.alerts.queue_depth(self.store.counts()[JobState.QUEUED])
+
+    def _check_memory(self) -> None:
+        for worker in list(self.workers):
+            rss = _rss(worker)
             self.alerts.worker_memory(worker.process.pid, rss)
             if worker.busy and rss > self.plan.memory_limit and worker.stopping is None:
                 log.warning("worker %s uses %.0f MB, past its limit; stopping it", worker.name, rss / 2**20)
                 self._stop_worker(worker, "memory")
-        self.store.heartbeat(self.id, LEASE_SECONDS, rows)
-        self.alerts.queue_depth(self.store.counts()[JobState.QUEUED])
 
     def _check_cancels(self) -> None:
         wanted = set(self.store.cancel_requests(self.id))
