@@ -5,6 +5,12 @@
     report = engine.render(deck, "out/", platform="tiktok")
     frame = engine.render_frame(deck, 12.5, platform="youtube")   # H×W×3 uint8
 
+    # Many renders: jobs in a durable queue, run by spawned worker processes.
+    settings = engine.load_settings()                              # environment + reel.toml
+    with engine.LocalExecutor(settings) as executor:
+        job = engine.RenderJob.for_deck("deck.json", [engine.OutputRequest("tiktok")], out_dir="out/")
+        record = executor.wait(executor.submit(job).id)
+
 GL, PyAV and PyNvVideoCodec are imported only when a backend needs them.
 """
 
@@ -17,13 +23,18 @@ from .errors import (
     CodecNotSupportedError,
     EngineError,
     InsufficientResourcesError,
+    JobFailedError,
+    JobNotFoundError,
+    QueueFullError,
     RenderError,
+    SettingsError,
     SpecError,
 )
-from .jobs import render_many
+from .jobs import LocalExecutor, OutputRequest, RenderJob, render_many, run_job
 from .pipeline import RenderProgress
 from .platforms import PLATFORMS, QUALITIES, Output, resolve_output
 from .report import RenderReport
+from .settings import Settings, load_settings
 from .spec import Deck, deck_json_schema, load_deck
 
 __all__ = [
@@ -36,6 +47,12 @@ __all__ = [
     "render_frame",
     "RenderReport",
     "RenderProgress",
+    "RenderJob",
+    "OutputRequest",
+    "run_job",
+    "LocalExecutor",
+    "Settings",
+    "load_settings",
     "resolve_output",
     "Output",
     "PLATFORMS",
@@ -47,4 +64,8 @@ __all__ = [
     "CodecNotSupportedError",
     "InsufficientResourcesError",
     "RenderError",
+    "SettingsError",
+    "QueueFullError",
+    "JobNotFoundError",
+    "JobFailedError",
 ]

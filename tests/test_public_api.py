@@ -14,6 +14,12 @@ def test_exported_names_are_pinned():
             "render_frame",
             "RenderReport",
             "RenderProgress",
+            "RenderJob",
+            "OutputRequest",
+            "run_job",
+            "LocalExecutor",
+            "Settings",
+            "load_settings",
             "resolve_output",
             "Output",
             "PLATFORMS",
@@ -25,6 +31,10 @@ def test_exported_names_are_pinned():
             "CodecNotSupportedError",
             "InsufficientResourcesError",
             "RenderError",
+            "SettingsError",
+            "QueueFullError",
+            "JobNotFoundError",
+            "JobFailedError",
         ]
     )
     for name in engine.__all__:

@@ -363,3 +363,25 @@ def test_batch_renders_many_decks_through_the_workers(tmp_path):
     assert result.returncode == 0, result.stderr
     assert output_files(tmp_path) == sorted(f"d{i}-{p}.mp4" for i in range(3) for p in ("160x90@10", "90x160@10"))
     assert JobStore(tmp_path / "home").counts()[JobState.DONE] == 6
+
+
+def test_reel_worker_serves_metrics_on_a_loopback_port(tmp_path):
+    import re
+    import urllib.request
+
+    env = service_env(tmp_path)
+    supervisor = start_worker(env, "--metrics-port", "0")
+    try:
+        line = supervisor.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", line)
+        assert match, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{match[1]}/metrics", timeout=5) as response:
+            families = _parse(response.read().decode())
+        assert families["reel_queue_depth"][()] == 0
+        assert set(families["reel_jobs"]) == {(s,) for s in JobState.ALL}
+        # The supervisor's heartbeat shows up as its worker count (none started yet).
+        assert families["reel_workers"][()] == 0
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.communicate(timeout=30)
+    assert supervisor.returncode == 0

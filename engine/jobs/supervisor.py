@@ -170,7 +170,12 @@ class Supervisor:
             worker.progress = None
             self.plan.reserved[record.id] = self._estimate(record.job)
             self.store.assign(record.id, worker.name)
-            worker.conn.send(record.job.to_json())
+            try:
+                worker.conn.send(record.job.to_json())
+            except OSError:  # it died between jobs: this attempt is lost with it
+                worker.process.join(1)
+                self._lost(worker)
+                continue
             log.info("job %s → worker %s (attempt %d)", record.id, worker.name, record.attempts)
 
     def _fits(self, job: RenderJob) -> bool:
@@ -321,6 +326,8 @@ class Supervisor:
             metrics.record_worker_event(self.store, "memory")
             limit = self.settings.worker_memory_limit_mb
             self._record_failure(record, "WorkerMemoryLimit", f"worker {worker.name} passed {limit} MB (REEL_WORKER_MEMORY_LIMIT_MB) and was stopped", user_error=False, retry=True)
+        elif reason == "shutdown" and self.store.get(record.id).cancel_requested:
+            self.store.cancelled(record.id)
         elif reason == "shutdown":
             self.store.requeue(record.id, f"supervisor {self.id} shut down")
         else:

@@ -1,0 +1,55 @@
+"""Cores and memory as a container sees them: cgroup v1 and v2 files."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import _host
+
+
+@pytest.fixture
+def no_proc_cgroup(monkeypatch):
+    # Only the fake root's top-level files count, not this machine's /proc/self/cgroup.
+    real = _host._read
+    monkeypatch.setattr(_host, "_read", lambda path: None if str(path) == "/proc/self/cgroup" else real(path))
+
+
+def test_cgroup_v2_cpu_quota_and_memory_limit(tmp_path, no_proc_cgroup):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    (tmp_path / "memory.max").write_text(f"{512 * 2**20}\n")
+    (tmp_path / "memory.current").write_text(f"{200 * 2**20}\n")
+    assert _host.cgroup_cpu_limit(tmp_path) == 1.5
+    assert _host.usable_cores(tmp_path) == min(2, _host.usable_cores())
+    assert _host.cgroup_memory(tmp_path) == (512 * 2**20, 200 * 2**20)
+    assert _host.available_memory(tmp_path) <= 312 * 2**20
+
+
+def test_cgroup_v2_without_limits(tmp_path, no_proc_cgroup):
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text("1000\n")
+    assert _host.cgroup_cpu_limit(tmp_path) is None
+    assert _host.cgroup_memory(tmp_path) == (None, 1000)
+    assert _host.available_memory(tmp_path) > 0
+
+
+def test_cgroup_v1_files(tmp_path, no_proc_cgroup):
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
+    (tmp_path / "memory" / "memory.usage_in_bytes").write_text("5\n")
+    assert _host.cgroup_cpu_limit(tmp_path) == 1.0
+    assert _host.usable_cores(tmp_path) == 1
+    assert _host.cgroup_memory(tmp_path) == (None, 5)
+
+
+def test_a_quota_under_one_core_still_leaves_one(tmp_path, no_proc_cgroup):
+    (tmp_path / "cpu.max").write_text("20000 100000\n")
+    assert _host.usable_cores(tmp_path) == 1
+
+
+def test_this_machine_reports_something_sane():
+    assert _host.usable_cores() >= 1
+    assert _host.available_memory() > 64 * 2**20
