@@ -13,10 +13,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psutil
-import pytest
 
 from engine.jobs import JobState, JobStore, LocalExecutor, OutputRequest, RenderJob
 from engine.metrics import metrics_text

@@ -19,12 +19,13 @@ import logging
 import os
 import secrets
 import shutil
-import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from .sqlite import create_schema, transaction
 
 __all__ = ["OutputCache", "CacheEntry", "CacheStats", "file_sha256"]
 
@@ -79,12 +80,7 @@ class OutputCache:
         self.max_bytes = max_bytes
         for sub in ("objects", "locks", "tmp"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.folder / "index.sqlite", timeout=60)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)  # runs its own transaction
-        finally:
-            db.close()
+        create_schema(self.folder / "index.sqlite", _SCHEMA)
         self._remove_stale_temporaries()
 
     # -- lookups -------------------------------------------------------------
@@ -204,20 +200,8 @@ class OutputCache:
             if pid <= 0 or not _alive(pid):
                 temporary.unlink(missing_ok=True)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.folder / "index.sqlite", timeout=60, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        finally:
-            db.close()
+    def _db(self):
+        return transaction(self.folder / "index.sqlite")
 
 
 def _damage(path: Path, size: int, sha: str) -> str | None:

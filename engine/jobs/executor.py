@@ -182,7 +182,7 @@ def render_many(
     from ..pipeline import render_output
     from ..platforms import resolve_output
     from ..settings import load_settings
-    from ..spec import Deck, load_deck
+    from ..spec import load_deck
 
     loaded = load_deck(deck)
     outputs = [resolve_output(p, quality) for p in platforms]  # bad names fail before any work

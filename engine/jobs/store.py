@@ -15,15 +15,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from ..errors import JobNotFoundError, QueueFullError
 from .model import JobState, RenderJob
+from .sqlite import create_schema, reading, transaction
 
 __all__ = ["JobStore", "JobRecord", "supervisor_id"]
 
@@ -135,8 +134,7 @@ class JobStore:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "jobs.sqlite"
-        with self._read() as db:  # executescript runs its own transaction
-            db.executescript(_SCHEMA)
+        create_schema(self.path, _SCHEMA)
 
     # -- submitting and reading ---------------------------------------------
 
@@ -385,30 +383,8 @@ class JobStore:
                 (state, now, None if reports is None else json.dumps(reports), json.dumps(history), job_id),
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps commits durable across a process crash
-        return db
+    def _tx(self):
+        return transaction(self.path)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        finally:
-            db.close()
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        try:
-            yield db
-        finally:
-            db.close()
+    def _read(self):
+        return reading(self.path)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import signal
 import socket
 import threading
 import time
