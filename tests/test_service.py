@@ -383,3 +383,49 @@ def test_reel_worker_serves_metrics_on_a_loopback_port(tmp_path):
         supervisor.send_signal(signal.SIGTERM)
         supervisor.communicate(timeout=30)
     assert supervisor.returncode == 0
+
+
+def test_a_job_that_does_not_fit_in_free_memory_waits_for_the_running_one(tmp_path, monkeypatch):
+    # Pretend the machine has 300 MB free: the small job (~270 MB planned with its
+    # worker) fits alone, the 1080p one (~420 MB) only runs when nothing else does.
+    monkeypatch.setattr("engine.jobs.supervisor.available_memory", lambda: 300 * 2**20)
+    with LocalExecutor(settings_for(tmp_path), workers=2) as executor:
+        first = job_for(tmp_path, slow_deck(), "first", platform="640x360@30")
+        big = job_for(tmp_path, two_slide_deck(1.0, 0.5), "big", platform="1920x1080@10")
+        executor.submit(first)
+        rendering(executor.store, first.id)
+        executor.submit(big)
+        time.sleep(1.5)  # several dispatch rounds with a free worker slot
+        assert executor.get(big.id).state == JobState.QUEUED
+        done_first, done_big = executor.wait(first.id, timeout=60), executor.wait(big.id, timeout=60)
+    assert done_first.state == done_big.state == JobState.DONE
+    assert done_big.started >= done_first.finished
+
+
+SUBMITTER = """
+import sys
+from engine.errors import QueueFullError
+from engine.jobs import JobStore, OutputRequest, RenderJob
+store = JobStore(sys.argv[1])
+accepted = refused = 0
+for i in range(10):
+    job = RenderJob.for_deck({"slides": [{"kind": "title", "title": "x"}]}, [OutputRequest("160x90@10")])
+    try:
+        store.submit(job, queue_max=25)
+        accepted += 1
+    except QueueFullError:
+        refused += 1
+print(accepted, refused)
+"""
+
+
+def test_many_processes_submit_at_once_and_the_limit_holds_exactly(tmp_path):
+    JobStore(tmp_path / "home")  # the schema, before the race
+    children = [
+        subprocess.Popen([sys.executable, "-c", SUBMITTER, str(tmp_path / "home")], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    totals = [tuple(map(int, child.communicate(timeout=60)[0].split())) for child in children]
+    assert sum(a for a, _ in totals) == 25 and sum(r for _, r in totals) == 15
+    records = JobStore(tmp_path / "home").list(limit=100)
+    assert len(records) == len({r.id for r in records}) == 25
