@@ -53,62 +53,104 @@ REEL = [sys.executable, "-m", "engine.cli"]
 
 @dataclass
 class Chaos:
-    """Kills the worker of each target job once, when it is seen running."""
+    """Kills the worker of each target job once, while that job's output is being written.
+
+    A job counts as busy for the chaos loop only once its worker has created the hidden
+    temporary of its output (``engine.output.temporaries_of``): the queue says
+    "running" for a while before and after the worker really works on it, and a kill
+    there would hit an idle worker.
+    """
 
     store: object
     supervisor_pid: int
     targets: set[str]
+    paths: dict[str, Path]
     rng: random.Random
     poll: float
     max_delay: float
+    watch: float = 0.5
     kills: list[dict] = field(default_factory=list)
     misses: int = 0
     skipped_not_child: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def run(self, order: list[str]) -> None:
-        """`order`: every job id in submission order (replacements are drawn from it)."""
-        import psutil
-
+    def run(self) -> None:
         from engine.jobs import JobState
 
         chosen = set(self.targets)
-        last_sweep = 0.0
+        last_sweep, swept_to = 0.0, 0.0
         while not self.stop.is_set():
             for record in self.store.list(JobState.RUNNING, limit=16):
-                if record.id not in self.targets or not record.worker:
-                    continue
-                time.sleep(self.rng.uniform(0, self.max_delay))  # land anywhere in the job
-                current = self.store.get(record.id)
-                if current.state != JobState.RUNNING or current.worker != record.worker:
-                    continue  # finished (or moved) meanwhile; the sweep below replaces it
-                pid = int(record.worker.split("@", 1)[0])
-                try:
-                    children = {p.pid for p in psutil.Process(self.supervisor_pid).children()}
-                except psutil.Error:
-                    return
-                if pid not in children:
-                    self.skipped_not_child += 1
-                    continue
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    continue
-                self.targets.discard(record.id)
-                self.kills.append({"job": record.id, "pid": pid, "attempt": current.attempts, "at": time.time()})
+                if record.id in self.targets and record.worker:
+                    self._strike(record)
             now = time.monotonic()
             if now - last_sweep > 0.5:  # a target that ended uncaught: pick a job still waiting instead
                 last_sweep = now
-                for job_id in list(self.targets):
-                    if self.store.get(job_id).final:
-                        self.targets.discard(job_id)
-                        self.misses += 1
-                        waiting = [j for j in order if j not in chosen and self.store.get(j).state == JobState.QUEUED]
-                        if waiting:
-                            replacement = self.rng.choice(waiting[:200])
-                            chosen.add(replacement)
-                            self.targets.add(replacement)
+                waiting = None
+                ended = self.store.finished_since(swept_to)
+                swept_to = max([swept_to] + [r.finished - 1.0 for r in ended])  # a second of overlap: clocks race
+                for job_id in sorted({r.id for r in ended} & self.targets):
+                    self.targets.discard(job_id)
+                    self.misses += 1
+                    if waiting is None:
+                        waiting = sorted(r.id for r in self.store.list(JobState.QUEUED, limit=100_000) if r.id not in chosen)
+                    if waiting:
+                        replacement = self.rng.choice(waiting)
+                        waiting.remove(replacement)
+                        chosen.add(replacement)
+                        self.targets.add(replacement)
             time.sleep(self.poll)
+
+    def _strike(self, record) -> None:
+        """Wait (up to `watch` s) for the job's temporary output, then SIGKILL its worker."""
+        import psutil
+
+        from engine.output import temporaries_of
+
+        pid = int(record.worker.split("@", 1)[0])
+        try:
+            if pid not in {p.pid for p in psutil.Process(self.supervisor_pid).children()}:
+                self.skipped_not_child += 1
+                return
+        except psutil.Error:
+            return
+        target = self.paths[record.id]
+        deadline = time.monotonic() + self.watch
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if temporaries_of(target, record.id):
+                time.sleep(self.rng.uniform(0, self.max_delay))  # land anywhere in the write
+                if not temporaries_of(target, record.id):
+                    return  # renamed into place meanwhile: finished
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    return
+                killed_at = time.time()
+                self.targets.discard(record.id)
+                _wait_gone(pid, 2.0)
+                # Where the write was when the worker really died: a temporary still there means
+                # mid-write; only the finished output means the kill raced the rename.
+                self.kills.append({
+                    "job": record.id, "pid": pid, "attempt": record.attempts, "at": killed_at,
+                    "temporary_after_death": bool(temporaries_of(target, record.id)),
+                    "output_after_death": target.is_file(),
+                })
+                return
+            time.sleep(0.001)
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    """Until `pid` is gone or a zombie (it is not our child, so it cannot be waited for)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.Error:
+            return
+        time.sleep(0.001)
 
 
 def _descendants(pid: int) -> dict[int, tuple[float, str]]:
@@ -163,7 +205,8 @@ def soak(args, work: Path) -> dict:
     started = time.time()
     jobs, expected = [], {}
     for index in range(args.jobs):
-        path = out / f"job{index:04d}.mp4"
+        path = out / f"{index // 100:03d}" / f"job{index:05d}.mp4"  # 100 per folder: cheap to scan
+        path.parent.mkdir(exist_ok=True)
         job = RenderJob.for_deck(
             tiny_deck(index, seconds=args.seconds), [OutputRequest(platform=args.platform, quality=args.quality, path=str(path))],
             out_dir=out, base_dir=work,
@@ -174,8 +217,8 @@ def soak(args, work: Path) -> dict:
     submitted = time.time()
 
     rng = random.Random(args.seed)
-    chaos = Chaos(store, worker.pid, set(rng.sample(jobs, round(args.kill_rate * args.jobs))), rng, args.poll, args.max_delay)
-    chaos_thread = threading.Thread(target=chaos.run, args=(jobs,), name="chaos", daemon=True)
+    chaos = Chaos(store, worker.pid, set(rng.sample(jobs, round(args.kill_rate * args.jobs))), expected, rng, args.poll, args.max_delay)
+    chaos_thread = threading.Thread(target=chaos.run, name="chaos", daemon=True)
     chaos_thread.start()
 
     samples, seen = [], {}
@@ -236,6 +279,18 @@ def soak(args, work: Path) -> dict:
     outcomes = Counter(e["outcome"] for r in records.values() for e in r.history if e["outcome"] != "done")
     retried = [r.id for r in records.values() if any(e["outcome"] not in ("done", "requeued") for e in r.history)]
     lost_worker = [r.id for r in records.values() if any(e["outcome"] == "WorkerLost" for e in r.history)]
+    kinds = Counter()
+    for kill in chaos.kills:
+        history = records[kill["job"]].history
+        if any(e["outcome"] == "WorkerLost" and e.get("attempt") == kill["attempt"] for e in history):
+            kill["kind"] = "landed"  # the attempt failed as WorkerLost and was retried
+        elif kill["output_after_death"] and not kill["temporary_after_death"]:
+            kill["kind"] = "after_rename"  # the output was already in place: the kill came too late
+        else:
+            kill["kind"] = "unexplained"  # died mid-write, yet no failed attempt: a bug to report
+            kill["history"] = history
+        kinds[kill["kind"]] += 1
+    landed = kinds["landed"]
     not_done = [{"id": r.id, "state": r.state, "attempts": r.attempts, "error": f"{r.error_type}: {r.error_message}",
                  "history": [e["outcome"] for e in r.history]} for r in records.values() if r.state != JobState.DONE]
 
@@ -247,12 +302,13 @@ def soak(args, work: Path) -> dict:
         elif decoded_frames(path) <= 0:
             undecodable.append(path.name)
     wanted = {p.name for p in expected.values()}
-    leaked = sorted(p.name for p in out.iterdir() if p.name not in wanted)
+    leaked = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name not in wanted)
     cache_tmp = home / "cache" / "tmp"
     leaked_cache = sorted(p.name for p in cache_tmp.iterdir()) if cache_tmp.is_dir() else []
     worker_log = log_path.read_text(errors="replace")
 
-    wall = (finished_at or time.time()) - started
+    ends = [r.finished for r in records.values() if r.finished is not None]
+    wall = (max(ends) if ends and not timed_out else (finished_at or time.time())) - started
     done = states.get(JobState.DONE, 0)
     drift = None
     if rss_start and rss_start["rss_mb"] is not None and rss_end["rss_mb"] is not None:
@@ -263,6 +319,9 @@ def soak(args, work: Path) -> dict:
         "done": done,
         "success_rate": done / args.jobs,
         "kills": len(chaos.kills),
+        "kills_landed_on_the_job": landed,
+        "kills_after_rename": kinds["after_rename"],
+        "kills_unexplained": [k for k in chaos.kills if k["kind"] == "unexplained"],
         "kill_targets_missed": chaos.misses,
         "kills_skipped_not_a_child": chaos.skipped_not_child,
         "jobs_with_worker_lost": len(lost_worker),
@@ -305,8 +364,10 @@ def markdown(results: dict) -> str:
     rows = [
         ("jobs", f"{r['jobs']} ({results['platform']} {results['quality']}, {results['deck_seconds']:g} s, 2 slides each)"),
         ("states at the end", ", ".join(f"{k} {v}" for k, v in sorted(r["states"].items()))),
-        ("kills made (SIGKILL to a busy worker)", f"{r['kills']} (target {results['kill_rate']:.0%} of jobs; "
-                                                  f"{r['kill_targets_missed']} picks finished first and were swapped)"),
+        ("kills made (SIGKILL to a worker writing a target job)", f"{r['kills']}: {r['kills_landed_on_the_job']} recorded "
+         f"as WorkerLost on that job, {r['kills_after_rename']} too late (the output was already renamed into place), "
+         f"{len(r['kills_unexplained'])} unexplained (target {results['kill_rate']:.0%} of jobs; {r['kill_targets_missed']} "
+         "picks finished before they were caught and were swapped for waiting jobs)"),
         ("jobs whose worker was lost under them", f"{r['jobs_with_worker_lost']} ({r['jobs_with_worker_lost'] / r['jobs']:.1%})"),
         ("success after retries (done / jobs)", f"{r['success_rate']:.2%}: {verdict} (goal 100 %, bar 99.5 %)"),
         ("jobs that needed a retry", str(r["jobs_retried"])),
@@ -339,6 +400,11 @@ def markdown(results: dict) -> str:
     if r["not_done"]:
         lines += ["", "Jobs not done:", ""] + [f"- {j['id']}: {j['state']} after {j['attempts']} attempt(s), "
                                                  f"{j['error']} ({' → '.join(j['history'])})" for j in r["not_done"]]
+    if r["kills_unexplained"]:
+        lines += ["", "Kills mid-write with no failed attempt recorded:", ""] + [
+            f"- job {k['job']} attempt {k['attempt']}, worker {k['pid']}: temporary after death {k['temporary_after_death']}, "
+            f"output after death {k['output_after_death']}, history {[e['outcome'] for e in k['history']]}"
+            for k in r["kills_unexplained"]]
     if r["stray_processes"]:
         lines += ["", "Stray processes:", ""] + [f"- {p['pid']}: {p['cmdline']}" for p in r["stray_processes"]]
     lines += [
@@ -364,7 +430,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default 3600)")
     parser.add_argument("--grace", type=float, default=30, help="the worker's --grace default, for the stop wait")
     parser.add_argument("--poll", type=float, default=0.02, help="chaos loop poll, seconds (default 0.02)")
-    parser.add_argument("--max-delay", type=float, default=0.03, help="most seconds between seeing a target run and the kill")
+    parser.add_argument("--max-delay", type=float, default=0.01,
+                        help="most seconds between a target's temporary output appearing and the kill (default 0.01)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
     args = parser.parse_args()
