@@ -292,7 +292,7 @@ class Supervisor:
         rendered = [r for r in reports if not r.get("cache_hit")]
         for report in rendered:
             metrics.record_render(self.store, report["wall_seconds"], report["frames"])
-        self.alerts.render_finished(record.id, sum(r["wall_seconds"] for r in rendered))
+            self.alerts.render_finished(record.id, report["wall_seconds"])
         self.alerts.job_finished()
         log.info("job %s done (%d output(s))", record.id, len(reports))
 
