@@ -148,6 +148,8 @@ class _FrameProducer(threading.Thread):
                     self.compositor_name, self.output.width, self.output.height, self.fallbacks, _glsl_files(self.timeline)
                 )
             self.compositor_kind, self.renderer = compositor.kind, compositor.renderer
+            with self.clock("start_compositor"):
+                compile_transition_files(compositor, self.timeline)
             self._produce(compositor)
             self._put(_Done())
         except _Cancelled:
@@ -171,14 +173,8 @@ class _FrameProducer(threading.Thread):
                 for frame in range(segment.start, segment.end):
                     self._composite(compositor, slides.frame(segment, frame), frame, 1)
             elif isinstance(segment, Transition):
-                try:
-                    for frame in range(segment.start, segment.end):
-                        self._composite(compositor, slides.frame(segment, frame), frame, 1)
-                except SpecError as exc:
-                    # A user file that does not compile: say which slide brings it in.
-                    if exc.path.startswith("transition"):
-                        raise SpecError(exc.reason, f"slides[{segment.to_slide}].{exc.path}") from exc
-                    raise
+                for frame in range(segment.start, segment.end):
+                    self._composite(compositor, slides.frame(segment, frame), frame, 1)
             # Keep few slides uploaded, so memory does not grow with the deck: drop those
             # no later segment shows, then those shown again furthest in the future
             # (they are rasterized again when they come back).
@@ -284,8 +280,31 @@ class _SlideSource:
 
 def _glsl_files(timeline: Timeline) -> list[Path]:
     """User transition files the timeline runs, in order of first use."""
-    files = [user_transition_file(s.name) for s in timeline if isinstance(s, Transition)]
-    return list(dict.fromkeys(f for f in files if f is not None))
+    return list(_transition_files(timeline))
+
+
+def _transition_files(timeline: Timeline) -> dict[Path, int]:
+    """Each user transition file the timeline runs → the first slide it brings in."""
+    files: dict[Path, int] = {}
+    for segment in timeline:
+        if isinstance(segment, Transition):
+            file = user_transition_file(segment.name)
+            if file is not None:
+                files.setdefault(file, segment.to_slide)
+    return files
+
+
+def compile_transition_files(compositor, timeline: Timeline) -> None:
+    """Compile every user transition file before the first frame, whatever is asked of it.
+
+    A render and a still then fail alike, with the path of the slide that brings the
+    file in, even when the still's moment is outside that transition.
+    """
+    for file, slide in _transition_files(timeline).items():
+        try:
+            compositor.compile_transition(file)
+        except SpecError as exc:
+            raise SpecError(exc.reason, f"slides[{slide}].{exc.path}") from exc
 
 
 def _uses(timeline: Timeline, keys: list[str]) -> dict[str, list[int]]:
@@ -430,6 +449,7 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
     segment = timeline.segment_at(frame)
     comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
     try:
+        compile_transition_files(comp, timeline)
         comp.render(_SlideSource(deck, output, timeline, comp).frame(segment, frame))
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
         comp.read_nv12(buffer)

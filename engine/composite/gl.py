@@ -367,6 +367,12 @@ class GLCompositor:
                 self._convert.vao.render(vertices=3)
         self._current = self._out
 
+    def compile_transition(self, file: Path) -> None:
+        """Compile a user transition file now; a SpecError (file, line, message) if it does not."""
+        self._check_open()
+        with self._ctx:
+            self._user_program(file)
+
     def _user_program(self, file: Path) -> _Program:
         """A user file's program, compiled on first use; a SpecError if it does not compile.
 
