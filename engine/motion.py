@@ -185,13 +185,26 @@ class SlideMotion:
 
 
 def _ken_burns_window(kb: KenBurns, fraction: float) -> Window:
+    # On screen a picture point p sits at zoom · (p − centre) + ½ (as fractions of the
+    # picture and the frame). The camera starts at one side of the start zoom's margin
+    # and ends at the other side of the end zoom's; mixing both the zoom and zoom ·
+    # centre linearly with the eased fraction moves every point in a straight line at
+    # the easing's speed. (Mixing the centre itself, or scaling a ±1 travel by the
+    # current margin, makes the picture start the wrong way and stop at full speed.)
     eased = kb.easing(fraction)
-    zoom = kb.zoom_from + (kb.zoom_to - kb.zoom_from) * eased
-    size = 1.0 / max(zoom, 1.0)
-    margin = (1.0 - size) / 2  # how far the centre may move with the view inside the picture
     dx, dy = PAN_DIRECTIONS[kb.pan]
-    travel = 2 * eased - 1  # from one side of the margin to the other
-    return Window(0.5 + dx * margin * travel, 0.5 + dy * margin * travel, size)
+    zoom_from, zoom_to = max(kb.zoom_from, 1.0), max(kb.zoom_to, 1.0)
+    zoom = max(zoom_from + (zoom_to - zoom_from) * eased, 1.0)  # a back curve may overshoot below 1
+    size = 1.0 / zoom
+    margin = (1.0 - size) / 2  # how far the centre may move with the view inside the picture
+
+    def centre(direction: int) -> float:
+        start = zoom_from * (0.5 - direction * (1.0 - 1.0 / zoom_from) / 2)
+        end = zoom_to * (0.5 + direction * (1.0 - 1.0 / zoom_to) / 2)
+        mixed = (start + (end - start) * eased) / zoom
+        return min(max(mixed, 0.5 - margin), 0.5 + margin)  # overshoot stays inside the picture
+
+    return Window(centre(dx), centre(dy), size)
 
 
 def _drift_window(drift: Drift, fraction: float) -> Window:

@@ -11,12 +11,15 @@ in comments, because GLSL 1.20 cannot initialise a uniform::
     uniform sampler2D luma;            // an image file given in the deck; no default
 
 This module reads those declarations, parses their defaults, and checks and converts
-the values a deck supplies (`resolve_user_params`) into what a GL uniform takes. It is
-pure text work: compiling and running the file is the GL compositor's job.
+the values a deck supplies (`resolve_user_params`) into what a GL uniform takes: a bool
+is true/false or 1/0 (GLSL's ``bool(1)``), an int fits 32 bits, a float is finite in
+single precision; anything else is a SpecError naming the file or the parameter, never
+a failure in the middle of the render. It is pure text work: compiling and running the file is the GL compositor's job.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +68,11 @@ _STATEMENT = re.compile(r"\buniform\s+(?P<type>\w+)\s+(?P<body>[^;]*);(?P<rest>[
 _TRAILING = re.compile(r"\s*//\s*=\s*(?P<value>[^;\n]*?)\s*(?:;.*)?$")
 _DECLARATOR = re.compile(r"(?P<name>[A-Za-z_]\w*)\s*(?:/\*\s*=\s*(?P<inline>.*?)\s*\*/)?\s*$")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_BOOL_LITERALS = {"true": True, "false": False, "1": True, "0": False}
+# What a uniform can hold: GLSL ints are 32-bit, floats single precision (both as
+# glUniform takes them; a larger value would fail only when the render packs it).
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_FLOAT_MAX = 3.4028234663852886e38
 
 
 @dataclass(frozen=True)
@@ -146,21 +154,51 @@ def _parse_value(kind: str, text: str, where: str) -> object:
     """A GLSL literal (``0.5``, ``true``, ``vec2(1.0)``, ``ivec2(10, 4)``) as a Python value."""
     count = _COMPONENTS[kind]
     if kind == "bool":
-        if text in ("true", "false"):
-            return text == "true"
-        raise SpecError(f"{where}: {text!r} is not true or false", "file")
+        if text in _BOOL_LITERALS:  # GLSL's bool(1) is true, bool(0) false
+            return _BOOL_LITERALS[text]
+        raise SpecError(f"{where}: {text!r} is not true or false (or 1 or 0)", "file")
     if count == 1:
         if not re.fullmatch(_NUMBER, text):
             raise SpecError(f"{where}: {text!r} is not a number", "file")
-        return int(float(text)) if kind == "int" else float(text)
+        return _literal(kind, text, where)
     call = re.fullmatch(rf"{kind}\s*\((?P<args>[^)]*)\)", text)
     if not call:
         raise SpecError(f"{where}: expected {kind}(...), got {text!r}", "file")
     numbers = [part.strip() for part in call["args"].split(",")]
     if not all(re.fullmatch(_NUMBER, n) for n in numbers) or len(numbers) not in (1, count):
         raise SpecError(f"{where}: {kind} takes 1 or {count} numbers, got {text!r}", "file")
-    values = [float(n) for n in numbers] * (count if len(numbers) == 1 else 1)  # vec3(1.0) broadcasts
-    return tuple(int(v) for v in values) if kind.startswith("i") else tuple(values)
+    values = [_literal(kind, n, where) for n in numbers]
+    return tuple(values * (count if len(values) == 1 else 1))  # vec3(1.0) broadcasts
+
+
+def _literal(kind: str, text: str, where: str) -> float:  # an int for int kinds
+    """One number of a default, in range for its uniform's component type (SpecError at "file")."""
+    integer = kind == "int" or kind.startswith("i")
+    number = float(text)  # a literal past double range reads as inf: out of range either way
+    if integer and math.isfinite(number) and abs(number) <= 2**63:
+        try:  # an integer literal exactly; 6.0 for an int is taken as 6, as before
+            value: float = int(text) if re.fullmatch(r"[-+]?\d+", text) else int(number)
+        except ValueError:  # more digits than Python converts (leading zeros)
+            value = int(number)
+    else:
+        value = number
+    problem = _out_of_range(value, integer)
+    if problem:
+        raise SpecError(f"{where}: {text} {problem}", "file")
+    return value
+
+
+def _out_of_range(value: float, integer: bool) -> str | None:
+    """Why `value` cannot be a GLSL int (32-bit) or float (finite, single precision), or None."""
+    if integer:
+        if isinstance(value, float) or not _INT_MIN <= value <= _INT_MAX:
+            return f"is out of range for a GLSL int ({_INT_MIN} to {_INT_MAX})"
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return "is not a number (NaN)"
+    if abs(value) > _FLOAT_MAX:  # inf too; an int is compared exactly, however large
+        return f"is out of range for a GLSL float (at most ±{_FLOAT_MAX:.8g})"
+    return None
 
 
 def resolve_user_params(transition: UserTransition, given: dict[str, object] | None, path: str = "params") -> dict[str, object]:
@@ -203,9 +241,10 @@ def _check_value(param: UniformParam, value: object, where: str) -> object:
             raise SpecError("an image file path is expected for a sampler2D parameter", where)
         return value
     if kind == "bool":
-        if not isinstance(value, bool):
-            raise SpecError(f"must be true or false, got {value!r}", where)
-        return value
+        # true/false, or 1/0 as GLSL's bool(1) reads them (not 1.0, not "1").
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return bool(value)
+        raise SpecError(f"must be true or false (or 1 or 0), got {value!r}", where)
     count = _COMPONENTS[kind]
     integer = kind == "int" or kind.startswith("i")
     items = [value] if count == 1 else value
@@ -213,9 +252,14 @@ def _check_value(param: UniformParam, value: object, where: str) -> object:
         raise SpecError(f"{kind} takes a list of {count} numbers, got {value!r}", where)
     checked = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, float)) or item != item or item in (float("inf"), float("-inf")):
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or (isinstance(item, float) and not math.isfinite(item)):
             raise SpecError(f"must be {'integers' if integer else 'finite numbers'}, got {value!r}", where)
-        if integer and float(item) != int(item):
-            raise SpecError(f"{kind} takes whole numbers, got {value!r}", where)
-        checked.append(int(item) if integer else float(item))
+        if integer and isinstance(item, float):
+            if not item.is_integer():
+                raise SpecError(f"{kind} takes whole numbers, got {value!r}", where)
+            item = int(item)
+        problem = _out_of_range(item, integer)
+        if problem:
+            raise SpecError(f"{item!r} {problem}", where)
+        checked.append(item if integer else float(item))
     return checked[0] if count == 1 else tuple(checked)

@@ -1,5 +1,6 @@
 """User gl-transitions files: parameters, defaults and values from the deck."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,9 @@ def test_deck_values_are_checked_against_the_uniform_types():
     }
     for bad, message in [
         ({"count": 2.5}, "whole numbers"),
-        ({"fromBottom": 1}, "true or false"),
+        ({"fromBottom": 2}, "true or false"),
+        ({"fromBottom": 1.0}, "true or false"),
+        ({"fromBottom": "1"}, "true or false"),
         ({"offset": [1.0]}, "list of 2 numbers"),
         ({"tint": [1, "x", 0]}, "finite numbers"),
         ({"nope": 1}, "has no parameter 'nope'"),
@@ -116,3 +119,99 @@ def test_a_deck_names_a_file_relative_to_itself_and_its_image_parameters_too():
 def test_file_transition_mistakes_name_their_path(transition, error, message):
     with pytest.raises(error, match=message):
         _deck_with(transition)
+
+
+# --- bools as GLSL reads them, numbers a uniform can hold ------------------------------------
+
+
+def test_bool_defaults_and_deck_values_take_1_and_0_as_glsl_does():
+    params = parse_uniforms("uniform bool a; // = 1\nuniform bool b /* = 0 */, c; // = true\n")
+    assert {n: p.default for n, p in params.items()} == {"a": True, "b": False, "c": True}
+    with pytest.raises(SpecError, match=r"default of a: '2' is not true or false \(or 1 or 0\)"):
+        parse_uniforms("uniform bool a; // = 2\n")
+    transition = read_user_transition(DATA / "ShutterBlinds.glsl")
+    for given, expected in ((1, True), (0, False), (True, True), (False, False)):
+        resolved = resolve_user_params(transition, {"fromBottom": given})["fromBottom"]
+        assert resolved is expected  # a real bool for the GL uniform
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        ("uniform int count; // = 2147483648", "default of count: 2147483648 is out of range for a GLSL int"),
+        ("uniform int count; // = -2147483649", "default of count: -2147483649 is out of range"),
+        ("uniform int count; // = 1e400", "default of count: 1e400 is out of range"),
+        ("uniform ivec2 cells; // = ivec2(4, 3000000000)", "default of cells: 3000000000 is out of range"),
+        ("uniform ivec3 cells /* = ivec3(4294967296) */;", "default of cells: 4294967296 is out of range"),
+        ("uniform float f; // = 1e400", "default of f: 1e400 is out of range for a GLSL float"),
+        ("uniform vec2 v; // = vec2(0.0, 1e39)", "default of v: 1e39 is out of range for a GLSL float"),
+    ],
+)
+def test_a_default_a_uniform_cannot_hold_is_a_spec_error_on_the_file(source, words):
+    with pytest.raises(SpecError) as caught:
+        parse_uniforms(source + "\n", "Big.glsl")
+    assert caught.value.path == "file" and words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_defaults_at_the_ends_of_the_int32_range_are_kept_exactly():
+    params = parse_uniforms("uniform int hi; // = 2147483647\nuniform ivec2 lo; // = ivec2(-2147483648, 0)\n")
+    assert params["hi"].default == 2**31 - 1 and params["lo"].default == (-(2**31), 0)
+
+
+@pytest.mark.parametrize(
+    "given, key, words",
+    [
+        ({"count": 2**31}, "count", "2147483648 is out of range for a GLSL int"),
+        ({"count": -(2**31) - 1}, "count", "-2147483649 is out of range"),
+        ({"count": 3e9}, "count", "3000000000 is out of range"),
+        ({"count": 10**400}, "count", "is out of range"),
+        ({"cells": [1, 2**40]}, "cells", "1099511627776 is out of range"),
+        ({"offset": [0.0, float("nan")]}, "offset", "must be finite numbers"),
+        ({"offset": [float("inf"), 0.0]}, "offset", "must be finite numbers"),
+        ({"offset": [1e39, 0.0]}, "offset", "1e+39 is out of range for a GLSL float"),
+        ({"offset": [10**400, 0]}, "offset", "is out of range for a GLSL float"),
+    ],
+)
+def test_deck_values_a_uniform_cannot_hold_name_their_parameter(given, key, words):
+    transition = read_user_transition(DATA / "ShutterBlinds.glsl")
+    with pytest.raises(SpecError) as caught:
+        resolve_user_params(transition, given, "slides[1].transition.params")
+    assert caught.value.path == f"slides[1].transition.params.{key}"
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+    edge = {"count": 2**31 - 1, "cells": [-(2**31), 2**31 - 1], "offset": [3.4e38, -3.4e38]}
+    assert resolve_user_params(transition, edge)["count"] == 2**31 - 1
+
+
+def _overflow_deck(tmp_path, file, params):
+    deck = {
+        "slides": [
+            {"kind": "title", "title": "A", "duration": 1},
+            {"kind": "title", "title": "B", "duration": 1, "transition": {"file": str(file), "duration": 0.5, "params": params}},
+        ]
+    }
+    (tmp_path / "deck.json").write_text(json.dumps(deck))
+    out = tmp_path / "out"
+    out.mkdir()
+    return ["render", str(tmp_path / "deck.json"), "-p", "64x36@5", "-o", str(out)], out
+
+
+def test_cli_int_parameter_past_int32_is_a_one_line_error_with_its_path(tmp_path, capsys):
+    from engine import cli
+
+    args, out = _overflow_deck(tmp_path, DATA / "ShutterBlinds.glsl", {"count": 2**31})
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("reel: error: slides[1].transition.params.count: 2147483648 is out of range") and "\n" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_cli_int_default_past_int32_is_a_one_line_error_on_the_file(tmp_path, capsys):
+    from engine import cli
+
+    file = tmp_path / "Big.glsl"
+    file.write_text((DATA / "ShutterBlinds.glsl").read_text().replace("// = 6", "// = 4294967296"))
+    args, out = _overflow_deck(tmp_path, file, {})
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("reel: error: slides[1].transition.file: Big.glsl: default of count: 4294967296 is out of range")
+    assert "\n" not in err and list(out.iterdir()) == []
