@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the system libraries Reel's GL compositor needs (Mesa's EGL, which gives a
-# software OpenGL 4.5 context on machines with no GPU), where they are missing.
-# Without them Reel still works: it falls back to its numpy compositor.
+# Installs the system packages Reel uses, where they are missing:
+# - Mesa's EGL, which gives a software OpenGL 4.5 context on machines with no GPU.
+#   Without it Reel still works: it falls back to its numpy compositor.
+# - Unicode's data files (Debian's unicode-data), for the bidi conformance test
+#   (tests/test_bidi.py reads BidiCharacterTest.txt). Without them that test skips.
 set -euo pipefail
 
 have_mesa_egl() {
@@ -10,21 +12,37 @@ have_mesa_egl() {
         ls /usr/share/glvnd/egl_vendor.d/*mesa*.json >/dev/null 2>&1
 }
 
-if have_mesa_egl; then
+have_unicode_data() {
+    [ -f /usr/share/unicode/BidiCharacterTest.txt ]
+}
+
+packages=()
+wanted=()
+if ! have_mesa_egl; then
+    packages+=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)
+    wanted+=("Mesa EGL (the numpy compositor will be used without it)")
+fi
+if ! have_unicode_data; then
+    packages+=(unicode-data)
+    wanted+=("unicode-data (the bidi conformance test will skip without it)")
+fi
+if [ ${#packages[@]} -eq 0 ]; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-system-deps: Mesa EGL not found and no apt-get here; install libEGL + libGL (Mesa) yourself for the GL compositor" >&2
+    printf 'install-system-deps: no apt-get here; install these yourself: %s\n' "${wanted[@]}" >&2
     exit 0
 fi
 sudo=""
 if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-        echo "install-system-deps: not root and no sudo; skipping Mesa EGL install (the numpy compositor will be used)" >&2
+        printf 'install-system-deps: not root and no sudo; skipping %s\n' "${wanted[@]}" >&2
         exit 0
     fi
 fi
-echo "install-system-deps: installing Mesa EGL (libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri >/dev/null
+echo "install-system-deps: installing ${packages[*]}" >&2
+if ! $sudo apt-get update -qq ||
+    ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+    printf 'install-system-deps: apt-get failed; carrying on without %s\n' "${wanted[@]}" >&2
+fi
+exit 0

@@ -8,10 +8,9 @@ right-to-left string for real; when raqm is missing it logs one warning naming w
 will be wrong, and `reel doctor` repeats it.
 
 Line-level bidi is ours, not raqm's: a line mixing fonts is drawn as several runs, so
-the order of the runs must be known before raqm sees any of them. `bidi_levels`
-implements the Unicode Bidirectional Algorithm (UAX #9) for implicit text: the weak
-and neutral rules W1–W7, N1–N2 and I1–I2, without explicit embeddings or isolates
-(their control characters count as neutrals); `visual_order` is rule L2.
+the order of the runs must be known before raqm sees any of them. `engine.text.bidi`
+resolves the levels (FriBiDi's, the same library raqm uses) and orders runs (rule L2);
+its `paragraph_rtl`, `bidi_levels` and `visual_order` are re-exported here.
 """
 
 from __future__ import annotations
@@ -20,9 +19,10 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont, features
+
+from .bidi import bidi_backend, bidi_levels, paragraph_rtl, visual_order
 
 __all__ = [
     "RaqmStatus",
@@ -59,8 +59,8 @@ class RaqmStatus:
                 version = _feature_version(name)
                 if version:
                     parts.append(f"{name} {version}")
-            return "ok: " + ", ".join(parts)
-        return f"unavailable ({self.reason}): {WITHOUT_RAQM}"
+            return "ok: " + ", ".join(parts) + f"; bidi levels: {bidi_backend()}"
+        return f"unavailable ({self.reason}): {WITHOUT_RAQM}; bidi levels: {bidi_backend()}"
 
 
 def _feature_version(name: str) -> str | None:
@@ -105,121 +105,6 @@ def _check_raqm() -> RaqmStatus:
 
 def layout_engine() -> ImageFont.Layout:
     return ImageFont.Layout.RAQM if raqm_status().usable else ImageFont.Layout.BASIC
-
-
-# ── bidi ──────────────────────────────────────────────────────────────────────────
-
-_STRONG_RTL = {"R", "AL"}
-_NEUTRAL = {"B", "S", "WS", "ON", "BN", "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
-
-
-def paragraph_rtl(text: str) -> bool | None:
-    """Rules P2–P3: the first strong character's direction; None when there is none."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind == "L":
-            return False
-        if kind in _STRONG_RTL:
-            return True
-    return None
-
-
-def bidi_levels(text: str, rtl: bool) -> bytes:
-    """Embedding level of each character of a paragraph whose base direction is `rtl`."""
-    base = 1 if rtl else 0
-    n = len(text)
-    if n == 0:
-        return b""
-    types = [unicodedata.bidirectional(ch) or "L" for ch in text]
-    if base == 0 and all(t not in _STRONG_RTL and t != "AN" for t in types):
-        return bytes(n)  # nothing right-to-left: every level is 0 (fast path for most text)
-    sos = "R" if base else "L"
-    # W1: a non-spacing mark takes the type of what it follows.
-    prev = sos
-    for i, t in enumerate(types):
-        if t == "NSM":
-            types[i] = "ON" if prev in _NEUTRAL else prev
-        else:
-            prev = t
-    # W2 + W3: European numbers after Arabic letters are Arabic numbers; AL is R.
-    last_strong = sos
-    for i, t in enumerate(types):
-        if t in ("L", "R", "AL"):
-            last_strong = t
-        elif t == "EN" and last_strong == "AL":
-            types[i] = "AN"
-    types = ["R" if t == "AL" else t for t in types]
-    # W4: one separator between two numbers of the same kind joins them.
-    for i in range(1, n - 1):
-        t, before, after = types[i], types[i - 1], types[i + 1]
-        if t == "ES" and before == after == "EN":
-            types[i] = "EN"
-        elif t == "CS" and before == after and before in ("EN", "AN"):
-            types[i] = before
-    # W5: terminators next to European numbers are numbers.
-    i = 0
-    while i < n:
-        if types[i] == "ET":
-            j = i
-            while j < n and types[j] == "ET":
-                j += 1
-            if (i > 0 and types[i - 1] == "EN") or (j < n and types[j] == "EN"):
-                types[i:j] = ["EN"] * (j - i)
-            i = j
-        else:
-            i += 1
-    # W6: other separators and terminators are neutral.
-    types = ["ON" if t in ("ES", "ET", "CS") else t for t in types]
-    # W7: European numbers after L are L.
-    last_strong = sos
-    for i, t in enumerate(types):
-        if t in ("L", "R"):
-            last_strong = t
-        elif t == "EN" and last_strong == "L":
-            types[i] = "L"
-    # N1/N2: a run of neutrals between two of the same direction takes it, else the base's.
-    i = 0
-    while i < n:
-        if types[i] in _NEUTRAL:
-            j = i
-            while j < n and types[j] in _NEUTRAL:
-                j += 1
-            before = sos if i == 0 else ("R" if types[i - 1] in ("R", "EN", "AN") else "L")
-            after = sos if j == n else ("R" if types[j] in ("R", "EN", "AN") else "L")
-            fill = before if before == after else ("R" if base else "L")
-            types[i:j] = [fill] * (j - i)
-            i = j
-        else:
-            i += 1
-    # I1/I2
-    levels = bytearray(n)
-    for i, t in enumerate(types):
-        if base == 0:
-            levels[i] = 1 if t == "R" else 2 if t in ("AN", "EN") else 0
-        else:
-            levels[i] = 2 if t in ("L", "EN", "AN") else 1
-    return bytes(levels)
-
-
-def visual_order(levels: Sequence[int]) -> list[int]:
-    """Rule L2: the order in which items at these levels are shown, left to right."""
-    order = list(range(len(levels)))
-    if not order:
-        return order
-    highest = max(levels)
-    lowest_odd = min((lv for lv in levels if lv % 2), default=highest + 1)
-    for level in range(highest, lowest_odd - 1, -1):
-        i = 0
-        while i < len(order):
-            if levels[order[i]] >= level:
-                j = i
-                while j < len(order) and levels[order[j]] >= level:
-                    j += 1
-                order[i:j] = reversed(order[i:j])
-                i = j
-            else:
-                i += 1
-    return order
 
 
 # ── scripts ───────────────────────────────────────────────────────────────────────
