@@ -41,20 +41,22 @@ def render(
     encoder: str = "auto",
     codec: str | None = None,
     on_progress: ProgressCallback | None = None,
+    thumbnail: bool = False,
 ) -> RenderReport:
     """Render `deck` for one platform into `out` (an .mp4 path, or a folder).
 
     `compositor` is "auto", "gl" or "cpu"; `encoder` is "auto" or an encoder name
     (`reel doctor` lists them); `codec` is "h264" (the default), "hevc" or "av1" — a
     named encoder implies its own. Nothing is left at the target unless the render
-    completes.
+    completes. The deck's cover frame is the MP4's cover art; `thumbnail` also writes
+    it as a PNG beside the video.
     """
     from .encode import codec_for
 
     deck = load_deck(deck)
     output = resolve_output(platform, quality, codec=codec_for(encoder, codec))
     target = output_path(out, deck_name(deck), output)
-    return render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress)
+    return render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail)
 
 
 def render_frame(

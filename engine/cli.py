@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
     render.add_argument("-j", "--jobs", type=int, default=None, help="outputs rendered at once (default: from cores and memory)")
     render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
+    render.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     render.set_defaults(run=_render)
 
@@ -147,7 +148,7 @@ def _render(args) -> int:
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     reports = render_many(
         args.deck, out, platforms, quality=default_quality(args), compositor=args.compositor,
-        encoder=args.encoder, jobs=args.jobs, on_progress=bar,
+        encoder=args.encoder, jobs=args.jobs, on_progress=bar, thumbnail=args.thumbnail,
     )
     if bar:
         bar.finish()

@@ -267,10 +267,14 @@ class Shape:
 
 @dataclass(frozen=True)
 class ImagePlacement:
-    """An image file fitted into `box`; it lands on `rect` (all of `box` for cover)."""
+    """An image file fitted into `box`; it lands on `rect` (all of `box` for cover and fill).
+
+    A "fill" picture's box is the whole frame, its corners square: the one item that
+    lies outside the content box.
+    """
 
     file: Path
-    fit: str  # "cover" | "contain"
+    fit: str  # "cover" | "contain" | "fill"
     box: Box
     rect: Box
     radius: int = 0
@@ -985,6 +989,12 @@ def _fit_image(rect_w: int, rect_h: int, img_w: int, img_h: int) -> tuple[int, i
 
 
 def _image(f: _Frame, slide: object, size_of: Callable[[Path], tuple[int, int]]) -> SlideLayout:
+    """The picture framed in the content box (cover, contain) or on the whole frame (fill).
+
+    A caption goes on a band under a contained picture, or over the lower edge of a
+    covering one. Over a filled picture it takes the theme's legibility treatment
+    instead of a band where the theme has one: the picture is never shrunk for it.
+    """
     f.about(slide)
     file = Path(slide.file)
     fit_mode = getattr(slide, "fit", "cover") or "cover"
@@ -992,8 +1002,11 @@ def _image(f: _Frame, slide: object, size_of: Callable[[Path], tuple[int, int]])
     radius = f.px(0.022, 0)
     pad_x, pad_y = f.px(0.03), f.px(0.016)
     margin = f.px(0.025)
+    over = fit_mode == "fill" and f.options.legibility != "none"  # caption text straight on the picture
     cap = None
-    if caption:
+    if caption and over:
+        cap = _caption_over_picture(f, caption, round(f.w * 0.9), round(f.h * 0.2))
+    elif caption:
         cap_w, cap_h = round(f.w * 0.9) - 2 * pad_x, round(f.h * 0.2)
         cap = f.fit("caption", caption, cap_w, cap_h, spacing=1.1, max_lines=3, balance=True)
     band_h = cap.height + 2 * pad_y if cap else 0
@@ -1008,17 +1021,32 @@ def _image(f: _Frame, slide: object, size_of: Callable[[Path], tuple[int, int]])
         rect = (x, y, x + w, y + h)
         items.append(ImagePlacement(file, "contain", f.content, rect, radius))
         band_top = rect[3] + margin
+    elif fit_mode == "fill":
+        frame = (0, 0, f.width, f.height)
+        items.append(ImagePlacement(file, "fill", frame, frame, 0))
+        band_top = f.bottom - margin - band_h  # as low as over a covering picture
     else:
         rect = f.content
         items.append(ImagePlacement(file, "cover", f.content, rect, radius))
         band_top = rect[3] - margin - band_h
-    if cap:
+    if cap and over:
+        items.append(f.place(cap, "caption", "text", f.left, f.bottom - cap.height, f.w, "center"))
+    elif cap:
         band_w = cap.width + 2 * pad_x
         bx = f.cx - band_w // 2
         band = (bx, band_top, bx + band_w, band_top + band_h)
         items.append(Shape("rect", band, "band", radius=min(band_h // 2, f.px(0.02))))
         items.append(f.place(cap, "caption", "on_band", bx + pad_x, band_top + pad_y, cap.width, "center"))
     return f.done(items)
+
+
+def _caption_over_picture(f: _Frame, caption: str, box_w: int, box_h: int) -> FittedText:
+    """A caption fitted with the theme's legibility treatment (a caption on a band has none)."""
+    largest, floor = f.sizes("caption")
+    kw = f.text_options("caption", {"spacing": 1.1, "max_lines": 3, "balance": True})
+    kw["legibility"] = f.options.legibility
+    fitted = fit_text(caption, f.fonts, max(1, box_w), max(1, box_h), largest, floor, **kw)
+    return f.check("caption", caption, fitted)
 
 
 def _paragraph(f: _Frame, slide: object) -> SlideLayout:

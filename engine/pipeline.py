@@ -29,6 +29,7 @@ import psutil
 from ._host import fix_mmap_threshold
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
+from .cover import attach_cover, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .errors import RenderError, SpecError
 from .output import atomic_output, check_resources
@@ -340,12 +341,14 @@ def render_output(
     on_progress: ProgressCallback | None = None,
     encoder_threads: int | None = None,
     temp_tag: str = "",
+    thumbnail: bool = False,
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
 
     `encoder_threads` caps the encoder's threads (default: one per usable core); set
     it when several renders share the machine. `temp_tag` marks the temporary file
-    (see `output.atomic_output`).
+    (see `output.atomic_output`). The frame at the deck's cover moment becomes the
+    MP4's cover art and, with `thumbnail`, a PNG beside it.
     """
     started = time.perf_counter()
     fix_mmap_threshold()
@@ -367,6 +370,8 @@ def render_output(
     # Luma of a few composited keyframes, to compare with the decoded file afterwards.
     samples = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
     luma_size = output.width * output.height
+    cover_seconds = min(deck.cover_seconds(), timeline.duration)
+    cover_pts, cover = min(timeline.frame_at(cover_seconds), timeline.frame_count - 1), None
 
     with atomic_output(target, temp_tag) as temporary:
         with clock("open_encoder"):
@@ -377,6 +382,8 @@ def render_output(
                 for pts in samples:
                     if item.first_pts <= pts < item.first_pts + item.count:
                         samples[pts] = item.buffer[:luma_size].reshape(output.height, output.width).copy()
+                if item.first_pts <= cover_pts < item.first_pts + item.count:
+                    cover = item.buffer.copy()
                 with clock("encode"):
                     enc.encode_repeated(item.buffer, item.first_pts, item.count)
                 producer.recycle(item.buffer)
@@ -403,6 +410,12 @@ def render_output(
 
             with clock("audio"):
                 audio = mux_audio(temporary, temporary, audio_plan)
+        with clock("cover"):
+            png = png_bytes(nv12_to_rgb(cover, output.width, output.height))
+            skipped = attach_cover(temporary, png, output.width, output.height)
+            if skipped:
+                fallbacks.append(skipped)
+    thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail else None
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)
@@ -436,7 +449,9 @@ def render_output(
             "limited_samples": audio.limited_samples,
             "music_loops": audio.music_loops,
         },
-        bytes=stats.bytes if audio is None else audio.bytes,
+        bytes=target.stat().st_size,
+        cover_seconds=round(cover_pts / output.fps, 4),
+        thumbnail=None if thumbnail_file is None else str(thumbnail_file),
     )
 
 

@@ -45,6 +45,10 @@ class RenderReport:
     # quality preset asked for when the job stepped down to fit the machine.
     cache_hit: bool = False
     stepped_down_from: str | None = None
+    # The frame stored as the MP4's cover art (seconds into the video), and the PNG of
+    # it written beside the video when one was asked for.
+    cover_seconds: float | None = None
+    thumbnail: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderReport:

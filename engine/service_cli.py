@@ -72,6 +72,7 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     parser.add_argument("--codec", help="h264 (default), hevc or av1")
     parser.add_argument("--step-down", action="store_true", help="if the machine is short of memory, render at a lower quality instead of failing")
+    parser.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
 
 
 # -- building jobs -------------------------------------------------------------------
@@ -104,7 +105,9 @@ def _job_for(deck: str, requests, args):
     from .spec import load_deck
 
     load_deck(deck)  # a deck mistake is the submitter's to see, now
-    return RenderJob.for_deck(deck, requests, out_dir=args.out, compositor=args.compositor, step_down=args.step_down)
+    return RenderJob.for_deck(
+        deck, requests, out_dir=args.out, compositor=args.compositor, step_down=args.step_down, thumbnail=args.thumbnail
+    )
 
 
 def _executor(settings, **kwargs):

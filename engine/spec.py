@@ -143,6 +143,23 @@ Text = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
 Seconds = Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS)]
 TransitionSeconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
 Fit = Literal["cover", "contain"]
+# An image slide's picture may also fill the whole frame, edge to edge.
+ImageFit = Literal["cover", "contain", "fill"]
+
+#: How far an image background is darkened under the text unless its `veil` says:
+#: what every image background got before `veil` existed.
+DEFAULT_VEIL = 0.3
+
+
+def _veil_in_range(value: float) -> float:
+    if not 0 <= value <= 1:
+        _fail(f"must be between 0 (no veil) and 1 (fully dark), got {_show(value)}")
+    return value
+
+
+Veil = Annotated[
+    float, Field(strict=True, json_schema_extra={"minimum": 0, "maximum": 1}), AfterValidator(_veil_in_range)
+]
 
 
 # ---------------------------------------------------------------------------------
@@ -183,12 +200,19 @@ class Gradient(_SpecModel):
 
 
 class Background(_SpecModel):
-    """Exactly one of a flat `color`, a `gradient`, or an `image` file (scaled per `fit`)."""
+    """Exactly one of a flat `color`, a `gradient`, or an `image` file (scaled per `fit`).
+
+    An image is veiled so text on it stays legible: blended `veil` of the way towards
+    black under light text (white under dark text), 0 leaving it as it is, 1 fully dark.
+    A picture close to the text's brightness gets more, most at the default (0.3, what
+    image backgrounds always had), none at 0 or 1 (engine/raster/background.py).
+    """
 
     color: Colour | None = None
     gradient: Gradient | None = None
     image: AssetPath | None = None
     fit: Fit = "cover"
+    veil: Veil = DEFAULT_VEIL
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Background:
@@ -196,8 +220,9 @@ class Background(_SpecModel):
         if len(given) != 1:
             found = f"; found {' and '.join(given)}" if given else ""
             _fail(f"give exactly one of color, gradient or image{found}")
-        if "fit" in self.model_fields_set and self.image is None:
-            _fail("fit applies only to an image background", "fit")
+        for key in ("fit", "veil"):
+            if key in self.model_fields_set and self.image is None:
+                _fail(f"{key} applies only to an image background", key)
         return self
 
     @property
@@ -527,11 +552,17 @@ class BulletsSlide(_SlideBase):
 
 
 class ImageSlide(_SlideBase):
-    """An image file filling the frame (cover) or shown whole (contain), with an optional caption."""
+    """An image file with an optional caption, framed in the safe area filling it (cover) or
+    shown whole (contain), or covering the whole frame edge to edge, untouched (fill).
+
+    `fill` is for a picture that is already a finished slide or chart: scaled to cover
+    the frame and cropped from the centre, with no margin, rounded corners, veil or
+    shadow; a caption lies over it with the theme's `legibility` (on a band without one).
+    """
 
     kind: Literal["image"] = "image"
     file: AssetPath
-    fit: Fit = "cover"
+    fit: ImageFit = "cover"
     caption: Text | None = None
 
 
@@ -610,6 +641,26 @@ def _allow_schema_key(schema: dict[str, Any]) -> None:
     schema.setdefault("properties", {})["$schema"] = {"type": "string"}
 
 
+def _cover_shorthand(value: object) -> object:
+    # "cover": 3.5 is a moment in seconds; {"slide": 2} the moment slide 2 is complete.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"at": value}
+    return value
+
+
+class CoverSpec(_SpecModel):
+    """The frame platforms show before the video plays: a moment (`at`), or a slide once complete."""
+
+    at: Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)] | None = None
+    slide: Annotated[int, Field(strict=True, ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CoverSpec:
+        if (self.at is None) == (self.slide is None):
+            _fail("give exactly one of at (seconds) or slide (an index)")
+        return self
+
+
 class Deck(_SpecModel):
     """A Reel deck: theme, defaults and slides.
 
@@ -625,6 +676,7 @@ class Deck(_SpecModel):
     audio: AudioSpec | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     slides: Annotated[list[Slide], Field(min_length=1, max_length=MAX_SLIDES)]
+    cover: Annotated[CoverSpec | None, BeforeValidator(_cover_shorthand)] = None
 
     _base_dir: Path = PrivateAttr()
     _source: Path | None = PrivateAttr(default=None)
@@ -722,7 +774,8 @@ class Deck(_SpecModel):
             kb = None
         if build is not None and not _has_text(slide):
             build = None
-        if drift is not None and (kb is not None or not _background_moves(slide_background_of(self, index))):
+        hidden = isinstance(slide, ImageSlide) and slide.fit == "fill"  # the picture covers the background
+        if drift is not None and (kb is not None or hidden or not _background_moves(slide_background_of(self, index))):
             drift = None
         if kb is None and build is None and drift is None and reveal is None:
             return None
@@ -751,6 +804,24 @@ class Deck(_SpecModel):
         if slide.reveal.style == "none":
             return None
         return Reveal(delay, slide.reveal.duration, parse_easing(slide.reveal.easing), slide.reveal.style == "fade")
+
+    def cover_seconds(self) -> float:
+        """When the cover frame is shown: `cover.at`, else the moment `cover.slide` (default
+        the first slide) is complete — after the transition into it, its build and its reveal.
+        """
+        if self.cover is not None and self.cover.at is not None:
+            return self.cover.at
+        index = 0 if self.cover is None else self.cover.slide
+        start = sum(self.slide_duration(i) - self._seconds_into(i + 1) for i in range(index))
+        settled = self._seconds_into(index)
+        motion = self.motion(index)
+        if motion is not None:
+            for timed in (motion.build, motion.reveal):
+                if timed is not None:
+                    settled = max(settled, timed.delay + timed.duration)
+        # Still before the transition out of the slide begins.
+        latest = self.slide_duration(index) - self._seconds_into(index + 1)
+        return start + min(settled, max(0.0, latest - 1e-3))
 
     def total_duration(self) -> float:
         """Seconds of video: Σ slide durations − Σ transition durations (they overlap)."""
@@ -809,6 +880,16 @@ class Deck(_SpecModel):
                 seconds = voiceover_duration(slide.voiceover.file, where)
                 padding = DEFAULT_PADDING if slide.padding is None else slide.padding
                 self._auto_seconds[index] = auto_duration(seconds, padding, slide.voiceover.delay)
+        return self
+
+    @model_validator(mode="after")
+    def _cover_is_in_the_video(self) -> Deck:
+        if self.cover is None:
+            return self
+        if self.cover.slide is not None and self.cover.slide >= len(self.slides):
+            _fail(f"there is no slide {self.cover.slide}; the deck has {len(self.slides)}", "cover", "slide")
+        if self.cover.at is not None and self.cover.at >= self.total_duration():
+            _fail(f"{self.cover.at:g} s is past the end of the video ({self.total_duration():g} s)", "cover", "at")
         return self
 
     @model_validator(mode="after")

@@ -169,6 +169,7 @@ def render_many(
     jobs: int | None = None,
     on_progress: ProgressCallback | None = None,
     settings=None,
+    thumbnail: bool = False,
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`, several at once; reports in `platforms` order.
 
@@ -189,7 +190,8 @@ def render_many(
     if len(outputs) == 1 or jobs == 1 or _holds_python_objects(loaded):
         name = deck_name(loaded)
         return [
-            render_output(loaded, o, output_path(out_dir, name, o), compositor=compositor, encoder=encoder, on_progress=on_progress)
+            render_output(loaded, o, output_path(out_dir, name, o), compositor=compositor, encoder=encoder,
+                          on_progress=on_progress, thumbnail=thumbnail)
             for o in outputs
         ]
     settings = settings or load_settings()
@@ -198,7 +200,10 @@ def render_many(
     else:  # a Deck: its file, else its data (paths in it are absolute already)
         source = loaded.source or loaded.model_dump(mode="json", exclude_unset=True)
     requests = [OutputRequest(platform=str(p), quality=quality, encoder=encoder, path=None) for p in platforms]
-    job_list = [RenderJob.for_deck(source, [r], out_dir=out_dir, base_dir=loaded.base_dir, compositor=compositor) for r in requests]
+    job_list = [
+        RenderJob.for_deck(source, [r], out_dir=out_dir, base_dir=loaded.base_dir, compositor=compositor, thumbnail=thumbnail)
+        for r in requests
+    ]
     workers = jobs or min(len(job_list), max(1, min(settings.max_concurrent_videos, _cores())))
     started = time.perf_counter()
     lock = threading.Lock()

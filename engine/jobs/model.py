@@ -75,6 +75,7 @@ class RenderJob:
     out_dir: str = "."
     compositor: str = "auto"
     step_down: bool = False
+    thumbnail: bool = False  # a PNG of the cover frame beside each video
     id: str = field(default_factory=new_job_id)
 
     def __post_init__(self) -> None:

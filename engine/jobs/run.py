@@ -22,6 +22,7 @@ from typing import Callable
 
 from .. import __version__
 from ..api import deck_name, output_path
+from ..cover import write_thumbnail
 from ..errors import InsufficientResourcesError
 from ..output import atomic_output, estimate_peak_memory, temporaries_of
 from ..pipeline import RenderProgress, render_output
@@ -169,7 +170,7 @@ def _render_or_reuse(job, deck, output, request, target, progress, cache, memory
 def _render(job, deck, output, request, target, progress, encoder_threads) -> RenderReport:
     return render_output(
         deck, output, target, compositor=job.compositor, encoder=request.encoder,
-        on_progress=progress, encoder_threads=encoder_threads, temp_tag=job.id,
+        on_progress=progress, encoder_threads=encoder_threads, temp_tag=job.id, thumbnail=job.thumbnail,
     )
 
 
@@ -180,6 +181,8 @@ def _from_cache(job, cache, entry, target: Path, progress, label: str) -> Render
         cache.copy_to(entry, temporary)
     report = RenderReport.from_dict(entry.report)
     report.path = str(target)
+    # The cached video carries its cover: the thumbnail is read back from it.
+    report.thumbnail = str(write_thumbnail(target, report.cover_seconds or 0.0, job.id)) if job.thumbnail else None
     report.cache_hit = True
     report.wall_seconds = time.perf_counter() - started
     report.stage_seconds = {"cache": report.wall_seconds}

@@ -5,6 +5,7 @@ dither of at most one code value, so a slow gradient over 1080 rows shows no ban
 and the same input always gives the same pixels. Image backgrounds are cover-fitted
 (or contained, on the background's colour or black) with Lanczos, and veiled towards
 the opposite of the text colour, more for a picture close to it, so text stays legible.
+The background's `veil` sets how much (`veil_strength`): 0 leaves the picture as it is.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..colour import parse_colour
 from ..errors import AssetError
+from ..spec import DEFAULT_VEIL
 
-__all__ = ["render_background", "solid", "gradient", "image_cover", "image_contain", "open_image", "bayer_matrix"]
+__all__ = [
+    "render_background", "solid", "gradient", "image_cover", "image_contain", "open_image", "bayer_matrix",
+    "veil_strength",
+]
 
-#: How far an image background is at least veiled towards black (light text) or white
-#: (dark text), and how close to the text's luminance its average may then be.
-IMAGE_VEIL = 0.3
+#: The default veil (`Background.veil`): how far an image background is veiled towards
+#: black (light text) or white (dark text) at least; and how close to the text's
+#: luminance its average may then be, and the most a picture is veiled to get there.
+IMAGE_VEIL = DEFAULT_VEIL
 VEIL_TARGET = 0.35
+MAX_LEGIBLE_VEIL = 0.8
 
 
 def bayer_matrix(n: int = 8) -> np.ndarray:
@@ -121,11 +128,6 @@ def image_cover(file: Path, width: int, height: int) -> Image.Image:
         return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
 
 
-def _is_light(colour: tuple[int, int, int]) -> bool:
-    r, g, b = colour
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 127.5
-
-
 def image_contain(file: Path, width: int, height: int, fill: tuple[int, int, int]) -> Image.Image:
     """`file` scaled to fit inside width × height, centred on `fill` (RGB, caller closes)."""
     canvas = Image.new("RGB", (width, height), fill)
@@ -142,15 +144,32 @@ def _is_light(colour: tuple[int, int, int]) -> bool:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 127.5
 
 
-def _veil(pixels: np.ndarray, light_text: bool) -> np.ndarray:
-    """Blend towards black (light text) or white (dark text) until text can be read.
+def veil_strength(pixels: np.ndarray, light_text: bool, veil: float = IMAGE_VEIL) -> float:
+    """How far (0..1) to blend `pixels` (H×W×3 float) towards black (light text) or white.
 
-    At least `IMAGE_VEIL`; more for a picture whose average luminance is close to the
-    text's, so its mean ends at most `VEIL_TARGET` of the way towards the text colour.
+    At the default `veil`, `IMAGE_VEIL`, or more for a picture whose average luminance
+    is close to the text's, so its mean ends at most `VEIL_TARGET` of the way towards
+    the text colour (capped at `MAX_LEGIBLE_VEIL`). Any other veil keeps that extra in
+    proportion, tapering to none at 0 (the picture as it is) and at 1 (fully dark):
+    for a picture that already contrasts with the text, the strength is `veil` itself.
     """
+    if veil <= 0:
+        return 0.0
+    if veil >= 1:
+        return 1.0
     luma = float((pixels @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)).mean()) / 255
     closeness = luma if light_text else 1 - luma  # 0: already far from the text colour
-    strength = min(0.8, max(IMAGE_VEIL, 1 - VEIL_TARGET / max(closeness, 1e-6)))
+    legible = min(MAX_LEGIBLE_VEIL, max(IMAGE_VEIL, 1 - VEIL_TARGET / max(closeness, 1e-6)))
+    if veil < IMAGE_VEIL:
+        return legible * (veil / IMAGE_VEIL)
+    return legible + (1 - legible) * ((veil - IMAGE_VEIL) / (1 - IMAGE_VEIL))
+
+
+def _veil(pixels: np.ndarray, light_text: bool, veil: float) -> np.ndarray:
+    """`pixels` blended `veil_strength` of the way towards black (light text) or white."""
+    strength = veil_strength(pixels, light_text, veil)
+    if strength == 0:
+        return pixels
     target = 0.0 if light_text else 255.0
     return pixels * (1 - strength) + target * strength
 
@@ -175,7 +194,8 @@ def render_background(background: object, width: int, height: int, text_colour: 
             alpha = pixels[..., 3:] / 255
             under = np.asarray(parse_colour(colour) if colour else (0, 0, 0), dtype=np.float32)
             pixels = pixels[..., :3] * alpha + under * (1 - alpha)
-        return _dither(_veil(pixels, _is_light(parse_colour(text_colour))))
+        veil = getattr(background, "veil", IMAGE_VEIL)  # objects from before `veil` have today's
+        return _dither(_veil(pixels, _is_light(parse_colour(text_colour)), veil))
     if grad is not None:
         end = getattr(grad, "end", None) or getattr(grad, "to", None)
         direction = getattr(grad, "direction", "vertical") or "vertical"

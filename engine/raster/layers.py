@@ -3,9 +3,10 @@
     layers = slide_layers(rasterizer, index, motion)
 
 - `back`: opaque, seen through the motion's window. For Ken Burns, the picture (drawn
-  larger than its rect, so a zoom stays sharp), or, for a picture with transparent
-  parts, the whole scene behind the text; for drift, the background drawn larger
-  than the frame; otherwise the slide's static part, at rest.
+  larger than its rect, so a zoom stays sharp; a "fill" picture's rect is the whole
+  frame, so the camera moves edge to edge), or, for a picture with transparent parts,
+  the whole scene behind the text; for drift, the background drawn larger than the
+  frame; otherwise the slide's static part, at rest.
 - `static`: straight-alpha RGBA over the back layer that never moves: the
   background with a hole where a Ken Burns picture shows, the text over a drift.
 - `items`: straight-alpha RGBA of the build items, and `rows`, the item (1…n) each
@@ -119,7 +120,10 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
         placement = layout.items[picture]
         back = _picture_back(placement, _picture_scale(motion))
         region = placement.rect
-        static = _with_hole(rasterizer.background(index), placement)
+        if region == (0, 0, width, height) and placement.radius == 0:
+            static = _transparent(width, height)  # a "fill" picture hides the background entirely
+        else:
+            static = _with_hole(rasterizer.background(index), placement)
         _paint_rgba(static, layout, still, palette)
     elif picture is not None:
         # A picture with transparent parts shows the background through them, so the

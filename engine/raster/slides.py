@@ -5,7 +5,8 @@ line at its baseline (``anchor="ls"``), run by run in the runs' own fonts (fallb
 fonts, colour emoji scaled from their strike), with the theme's legibility treatment
 (`engine.text.paint`). Shapes are antialiased by drawing their mask
 at 4× and reducing it. Images are Lanczos-resampled, their alpha (and rounded
-corners) used as the paste mask.
+corners) used as the paste mask; a "fill" picture of the frame's own size lands pixel
+for pixel.
 """
 
 from __future__ import annotations
@@ -74,11 +75,17 @@ def _paint_shape(canvas: Image.Image, shape: Shape, rgba: tuple[int, int, int, i
 
 
 def fitted_picture(item: ImagePlacement, scale: float = 1.0) -> Image.Image:
-    """The picture of `item` fitted to its rect (× `scale`), corners rounded: RGBA, caller closes."""
+    """The picture of `item` fitted to its rect (× `scale`), corners rounded: RGBA, caller closes.
+
+    "cover" and "fill" scale it to cover the rect and crop it from the centre;
+    "contain" resizes it to the rect, which the layout gave the picture's aspect. A
+    picture already of the rect's size comes out pixel for pixel (Pillow resamples
+    nothing then).
+    """
     left, top, right, bottom = item.rect
     w, h = max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale))
     with open_image(item.file, (w, h)) as source:
-        if item.fit == "cover":
+        if item.fit in ("cover", "fill"):
             fitted = ImageOps.fit(source, (w, h), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
         else:
             fitted = source.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)

@@ -1,0 +1,108 @@
+"""The cover: the frame platforms and players show before a video plays.
+
+The render keeps the composited frame at the deck's cover moment (`Deck.cover_seconds`),
+stores it in the MP4 as cover art (a PNG in an attached-picture stream, which FFmpeg's
+MP4 muxer writes as the iTunes ``covr`` atom) and, when asked, as a PNG beside the
+video. The PNG beside the video is read back from the MP4, so a video copied from the
+cache gets exactly the thumbnail it was made with.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RenderError
+from .output import atomic_output
+
+__all__ = ["png_bytes", "attach_cover", "read_cover", "write_thumbnail", "thumbnail_path"]
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with Image.fromarray(rgb) as image:
+        image.save(buffer, "PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def attach_cover(video: Path, png: bytes, width: int, height: int) -> str | None:
+    """Rewrite `video` in place (atomically) with `png` as its cover art; packets are copied.
+
+    Returns None, or why the cover could not be stored (the video is then left as it was).
+    """
+    import av
+
+    video = Path(video)
+    with av.open(str(video)) as source:
+        for stream in source.streams:
+            name = stream.codec_context.codec.name
+            try:  # PyAV copies a stream through an encoder of its decoder's name
+                av.Codec(name, "w")
+            except av.codec.codec.UnknownCodecError:
+                return f"cover art not stored: PyAV cannot copy a {stream.codec_context.name} stream (no {name} encoder)"
+    with atomic_output(video) as temporary:
+        try:
+            with av.open(str(video)) as source, av.open(str(temporary), "w", format="mp4", options={"movflags": "+faststart"}) as target:
+                copies = {s.index: target.add_stream_from_template(s) for s in source.streams if s.type in ("video", "audio")}
+                cover = target.add_stream("png")
+                cover.width, cover.height, cover.pix_fmt = width, height, "rgb24"
+                cover.disposition = av.stream.Disposition.attached_pic
+                for packet in source.demux(*[source.streams[i] for i in copies]):
+                    if packet.dts is None:  # the demuxer's flush packet
+                        continue
+                    packet.stream = copies[packet.stream.index]
+                    target.mux(packet)
+                picture = av.Packet(png)
+                picture.stream = cover
+                picture.pts = picture.dts = 0
+                target.mux(picture)
+        except av.FFmpegError as exc:
+            raise RenderError(f"adding the cover to {video.name} failed: {exc}") from exc
+    return None
+
+
+def read_cover(video: Path) -> bytes | None:
+    """The PNG stored as `video`'s cover art, if it has one."""
+    import av
+
+    with av.open(str(video)) as container:
+        for stream in container.streams:
+            if stream.disposition & av.stream.Disposition.attached_pic:
+                for packet in container.demux(stream):
+                    if packet.size:
+                        return bytes(packet)
+    return None
+
+
+def thumbnail_path(video: Path) -> Path:
+    """Where the thumbnail of `video` goes: beside it, ``name.png``."""
+    return Path(video).with_suffix(".png")
+
+
+def write_thumbnail(video: Path, seconds: float, tag: str = "") -> Path:
+    """Write `video`'s cover beside it as a PNG (atomically; `tag` as for atomic_output); its path.
+
+    The cover art stored in the video, or where there is none, the frame the video shows
+    at `seconds`.
+    """
+    png = read_cover(video) or png_bytes(_decoded_frame(video, seconds))
+    target = thumbnail_path(video)
+    with atomic_output(target, tag) as temporary:
+        temporary.write_bytes(png)
+    return target
+
+
+def _decoded_frame(video: Path, seconds: float) -> np.ndarray:
+    import av
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time + 1e-6 >= seconds:
+                return frame.to_ndarray(format="rgb24")
+    raise RenderError(f"{Path(video).name} has no frame at {seconds:g} s for a thumbnail")

@@ -1,0 +1,105 @@
+"""The cover frame: MP4 cover art, the PNG thumbnail beside the video, and `cover` in the deck."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+import engine
+from engine import cli
+from engine.cover import read_cover
+from engine.errors import SpecError
+from engine.jobs import OutputCache, OutputRequest, RenderJob, run_job
+from tests.helpers import probe
+
+RED, BLUE = "#c0392b", "#2980b9"
+
+
+def deck(**extra):
+    return {
+        "slides": [
+            {"kind": "bullets", "title": "Plan", "bullets": ["one", "two"], "duration": 2, "background": RED,
+             "motion": {"build": {"duration": 1.0}}},
+            {"kind": "title", "title": "B", "duration": 2, "background": BLUE, "transition": "fade"},
+        ],
+        **extra,
+    }
+
+
+def cover_pixels(path) -> np.ndarray:
+    with Image.open(io.BytesIO(read_cover(path))) as image:
+        return np.asarray(image.convert("RGB")).astype(int)
+
+
+def test_the_cover_art_is_the_first_slide_complete_by_default(tmp_path):
+    report = engine.render(deck(), tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")
+    # The build takes the first second: the cover waits for it.
+    assert report.cover_seconds == 1.0
+    complete = engine.render_frame(deck(), 1.0, platform="320x180@10", compositor="cpu").astype(int)
+    first = engine.render_frame(deck(), 0.0, platform="320x180@10", compositor="cpu").astype(int)
+    cover = cover_pixels(tmp_path / "v.mp4")
+    assert np.abs(cover - complete).max() <= 2
+    assert np.abs(cover - first).max() > 50  # the bullets are there, not only the title
+
+
+def test_the_cover_can_be_a_slide_or_a_moment(tmp_path):
+    report = engine.render(deck(cover={"slide": 1}), tmp_path / "s.mp4", platform="320x180@10", compositor="cpu")
+    assert report.cover_seconds == 2.0  # slide 1 starts at 1.5 s; the 0.5 s fade into it ends at 2.0
+    assert np.abs(cover_pixels(tmp_path / "s.mp4")[5, 5] - (41, 128, 185)).max() <= 3
+    report = engine.render(deck(cover=0.5), tmp_path / "t.mp4", platform="320x180@10", compositor="cpu")
+    assert report.cover_seconds == 0.5
+    assert np.abs(cover_pixels(tmp_path / "t.mp4")[5, 5] - (192, 57, 43)).max() <= 3
+
+
+def test_cover_art_leaves_the_video_as_it_was(tmp_path):
+    report = engine.render(deck(), tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")
+    info = probe(tmp_path / "v.mp4")
+    assert (info.codec, info.frames, info.width) == ("h264", report.frames, 320) and info.moov_before_mdat
+    with av.open(str(tmp_path / "v.mp4")) as container:
+        kinds = [(s.type, s.codec_context.name, bool(s.disposition & av.stream.Disposition.attached_pic)) for s in container.streams]
+    assert kinds == [("video", "h264", False), ("video", "png", True)]
+    assert report.bytes == (tmp_path / "v.mp4").stat().st_size
+
+
+def test_thumbnail_flag_writes_the_cover_as_a_png_beside_each_video(tmp_path, capsys):
+    (tmp_path / "deck.json").write_text(__import__("json").dumps(deck()))
+    assert cli.main(["render", str(tmp_path / "deck.json"), "-p", "320x180@10", "-p", "180x320@10", "-o", str(tmp_path / "out"),
+                     "--compositor", "cpu", "--thumbnail", "-q"]) == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["deck-180x320@10.mp4", "deck-180x320@10.png", "deck-320x180@10.mp4", "deck-320x180@10.png"]
+    for stem, size in (("deck-320x180@10", (320, 180)), ("deck-180x320@10", (180, 320))):
+        png = (tmp_path / "out" / f"{stem}.png").read_bytes()
+        assert png == read_cover(tmp_path / "out" / f"{stem}.mp4")
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.size == size
+
+
+def test_a_cache_hit_writes_the_same_thumbnail(tmp_path):
+    cache = OutputCache(tmp_path / "cache", 10**9)
+
+    def job(folder):
+        return RenderJob.for_deck(deck(), [OutputRequest("320x180@10")], out_dir=tmp_path / folder, compositor="cpu", thumbnail=True)
+
+    first, second = run_job(job("a"), cache=cache)[0], run_job(job("b"), cache=cache)[0]
+    assert second.cache_hit and second.thumbnail.endswith("b/deck-320x180@10.png")
+    assert (tmp_path / "a" / "deck-320x180@10.png").read_bytes() == (tmp_path / "b" / "deck-320x180@10.png").read_bytes()
+    assert first.cover_seconds == second.cover_seconds == 1.0
+
+
+@pytest.mark.parametrize(
+    "cover, path, message",
+    [
+        ({"slide": 5}, "cover.slide", "there is no slide 5"),
+        (9.0, "cover.at", "past the end of the video"),
+        ({"at": 1, "slide": 1}, "cover", "exactly one of"),
+        (-1, "cover.at", "must be >= 0, got -1"),
+    ],
+)
+def test_a_bad_cover_is_a_spec_error_with_its_path(cover, path, message):
+    with pytest.raises(SpecError, match=message) as caught:
+        engine.load_deck(deck(cover=cover))
+    assert caught.value.path == path
