@@ -153,3 +153,53 @@ def test_a_matplotlib_figure_is_drawn_at_the_slide_size():
     frame = render_frame({"slides": [{"kind": "chart", "title": "Yours", "figure": figure, "reveal": "none"}]}, 1.0, platform="320x180")
     red = (frame[..., 0].astype(int) > 180) & (frame[..., 1] < 80) & (frame[..., 2] < 80)
     assert red.sum() > 200
+
+
+# ── the reveal as composited: nothing of a bar before it has grown there ──────────
+
+BACKGROUND = (16, 40, 64)  # flat, so any column of the frame is the reference for another
+MEAL_PLAN_BARS = {  # examples/meal-plan.json's calories chart
+    "type": "bar",
+    "labels": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "values": [1850, 1860, 1810, 1860, 1790, 1860, 1920],
+    "unit": "kcal",
+    "reveal": 1.4,
+}
+
+
+def _accent(frame: np.ndarray) -> np.ndarray:
+    return np.abs(frame.astype(int) - ACCENT).max(axis=-1) <= 40
+
+
+def _bar_columns(accent: np.ndarray) -> list[np.ndarray]:
+    columns = np.flatnonzero(accent.sum(axis=0) > 20)  # bars, not the title's underline
+    return np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
+
+
+@pytest.mark.parametrize("platform", ["youtube", "640x360"])
+def test_no_edge_of_a_bar_shows_above_it_while_it_grows(platform):
+    """Composited (numpy), the columns of and beside each bar above its current top are
+    the background and gridlines, as a column between two bars is: no coloured edge at
+    full height (the chroma texel right of a bar's edge reads the bar's last column)."""
+    deck = _deck([{"kind": "chart", "title": "Calories per day", "chart": MEAL_PLAN_BARS, "duration": 4}],
+                 theme={"background": "#102040", "accent": "#ffb020"})
+    finished = _accent(render_frame(deck, 3.9, platform=platform, compositor="cpu"))
+    bars = _bar_columns(finished)
+    assert len(bars) == 7
+    top = min(np.flatnonzero(finished[:, columns].any(axis=1)).min() for columns in bars)
+    worst = {}
+    for seconds in (0.0, 0.15, 0.5):
+        frame = render_frame(deck, seconds, platform=platform, compositor="cpu").astype(int)
+        accent = _accent(frame)
+        for index, columns in enumerate(bars):
+            if index:
+                between = (bars[index - 1][-1] + columns[0]) // 2
+            else:
+                between = (columns[-1] + bars[1][0]) // 2
+            grown = np.flatnonzero(accent[:, columns].any(axis=1))
+            current = grown.min() - 1 if grown.size else finished.shape[0] * 3 // 4
+            rows = slice(top - 10, current)  # from above the tallest bar to this one's top
+            beside = frame[rows, columns[0] - 3 : columns[-1] + 4]
+            difference = np.abs(beside - frame[rows, between][:, None]).max(initial=0)
+            worst[(seconds, index)] = int(difference)
+    assert max(worst.values()) <= 3, worst

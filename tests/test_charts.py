@@ -22,6 +22,7 @@ import pytest
 from engine.charts import CHART_TYPES, ChartRaster, draw_chart, parse_chart
 from engine.charts.axes import categories, inner_box
 from engine.charts.canvas import Canvas
+from engine.charts.format import MINUS
 from engine.charts.palette import OKABE_ITO, series_colours
 from engine.charts.reveal import Timing, windows
 from engine.charts.style import Style
@@ -169,7 +170,12 @@ def test_every_chart_draws_inside_its_box(name, shape, caplog):
     assert (alpha > 0).mean() > 0.02, "hardly anything was drawn"
     border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
     assert border.max() == 0, "ink on the box's edge: the layout let something out"
-    assert not [r for r in caplog.records if r.name.startswith("engine.charts")], caplog.text
+    # No ink is cut; a text cut to fit (only where the data cannot fit) is said once.
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("engine.charts")]
+    assert [w for w in warnings if "text(s) cut" in w] == (warnings[:1] if raster.texts.cut else []), warnings
+    assert len(warnings) <= 1, warnings
+    if name in SAMPLES:
+        assert not raster.texts.cut
 
 
 @pytest.mark.parametrize("name", list(ALL))
@@ -185,7 +191,9 @@ def test_animated_parts_exist_and_the_rest_is_there_from_the_start(name):
     still = raster.reveal == 0
     assert np.array_equal(start[still], raster.image[still])
     assert np.array_equal(start[~still], raster.base[~still])
-    assert np.all(raster.reveal[raster.image[..., 3] == 0] == 0), "a transparent pixel has a reveal time"
+    transparent, bare = raster.image[..., 3] == 0, raster.base[..., 3] == 0
+    assert np.all(raster.reveal[transparent & bare] == 0), "a transparent pixel has a reveal time"
+    assert np.all(raster.reveal[transparent & ~bare] > 0), "static ink the image lacks must vanish at some time"
 
 
 def test_every_chart_type_has_a_sample():
@@ -458,15 +466,19 @@ def test_hbar_labels_move_above_their_bars_in_portrait():
         assert (beside, over) == (not above, above), size
 
 
-def test_value_labels_carry_separators_and_units_where_they_fit():
-    from engine.charts.axes import value_labels
+def test_value_labels_carry_separators_and_the_unit_only_where_the_ticks_do():
+    from engine.charts.axes import value_labels, value_texts
 
-    style, _ = _style(SAMPLES["bar"], (1280, 720))
-    labels = value_labels(style, [1850, 2100], 400)
-    assert [label.lines[0] for label in labels] == ["1,850 kcal", "2,100 kcal"]
-    narrow = value_labels(style, [1850, 2100], 130)
-    assert narrow is not None and all("kcal" not in label.lines[0] for label in narrow)
+    style, _ = _style(SAMPLES["bar"], (1280, 720))  # "kcal": the chart's caption says it
+    assert value_texts(style, [1850, 2100.5]) == ["1,850", "2,100.5"]
+    wide, narrow = value_labels(style, [1850, 2100], 400), value_labels(style, [1850, 2100], 80)
+    assert [label.lines[0] for label in wide] == [label.lines[0] for label in narrow] == ["1,850", "2,100"]
+    assert narrow[0].size < wide[0].size and narrow[0].width + 0.5 * narrow[0].size <= 80
     assert value_labels(style, [1850], 2) is None  # does not fit at all: not shown
+    percent, _ = _style(EXTRA["bar-negative"], (320, 180))
+    assert value_texts(percent, [12.5, -4.25]) == ["12.5 %", f"{MINUS}4.25 %"]
+    huge, _ = _style(EXTRA["bar-huge"], (320, 180))
+    assert value_texts(huge, [1e12, 3.3e12]) == ["$1T", "$3.3T"]
 
 
 # ── goldens (tolerances in tests/helpers.py) ─────────────────────────────────────
@@ -483,3 +495,130 @@ def _over_background(image: np.ndarray) -> np.ndarray:
 def test_chart_matches_its_golden(kind, shape, request):
     frame = _over_background(_draw(SAMPLES[kind], SHAPES[shape]).image)
     compare_with_golden(frame, GOLDEN / f"{kind}-{shape}.png", request)
+
+
+# ── value labels: one format per chart, clear of gridlines and of each other ──────
+
+MEAL_PLAN_BARS = {  # examples/meal-plan.json's calories chart: every label near the 2,000 gridline
+    "type": "bar",
+    "labels": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "values": [1850, 1860, 1810, 1860, 1790, 1860, 1920],
+    "unit": "kcal",
+}
+#: The chart boxes examples/meal-plan.json's chart slide gets on youtube, instagram_feed and tiktok.
+SLIDE_BOXES = {"16x9": (1640, 717), "1x1": (884, 717), "9x16": (791, 1110)}
+
+
+def _label_boxes(raster: ChartRaster) -> list[tuple[int, int, int, int]]:
+    """Ink boxes (left, top, right, bottom; inclusive) of the value labels above the bars,
+    read from the pixels: white, animated, over each bar's slot."""
+    animated = _animated(raster)
+    bar = _covers(raster.image, ACCENT) & animated
+    ink = animated & (raster.image[..., 3] > 0) & np.all(raster.image[..., :3] > 200, axis=2)
+    columns = _runs(np.flatnonzero(bar.any(axis=0)))
+    centres = [(c[0] + c[-1]) / 2 for c in columns]
+    pitch = centres[1] - centres[0]
+    boxes = []
+    for centre, bar_columns in zip(centres, columns):
+        top = np.flatnonzero(bar[:, bar_columns].any(axis=1)).min()
+        area = np.zeros_like(ink)
+        area[:top, max(0, round(centre - pitch / 2)) : round(centre + pitch / 2)] = True
+        ys, xs = np.nonzero(ink & area)
+        boxes.append((xs.min(), ys.min(), xs.max(), ys.max()))
+    return boxes
+
+
+def _gridline_rows(raster: ChartRaster) -> np.ndarray:
+    """Rows the static layer draws a gridline across (most of the plot's width)."""
+    bar = _covers(raster.image, ACCENT)
+    columns = np.flatnonzero(bar.any(axis=0))
+    plot = raster.base[:, columns.min() : columns.max() + 1, 3] > 0
+    return np.flatnonzero(plot.mean(axis=1) > 0.5)
+
+
+@pytest.mark.parametrize("values", [MEAL_PLAN_BARS["values"], [1850, 1860, 1810, 1920]], ids=["week", "four"])
+@pytest.mark.parametrize("shape", list(SLIDE_BOXES))
+def test_no_gridline_crosses_a_value_label_and_neighbours_keep_a_gap(shape, values):
+    spec = {**MEAL_PLAN_BARS, "labels": MEAL_PLAN_BARS["labels"][: len(values)], "values": values}
+    raster = _draw(spec, SLIDE_BOXES[shape])
+    boxes = _label_boxes(raster)
+    assert len(boxes) == len(values)
+    # A gridline shows through a label where the static layer's ink stays for good.
+    static_ink = (raster.reveal == 0) & (raster.base[..., 3] > 0)
+    rows = _gridline_rows(raster)
+    crossings = [
+        (left, row) for left, top, right, bottom in boxes for row in rows
+        if top <= row <= bottom and static_ink[row, left : right + 1].any()
+    ]
+    assert len(rows) >= 3 and not crossings, f"gridlines cross value labels at (left, row) {crossings}"
+    gaps = [b[0] - a[2] - 1 for a, b in zip(boxes, boxes[1:])]
+    assert raster.texts.value_size and min(gaps) >= 0.5 * raster.texts.value_size, (gaps, raster.texts.value_size)
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        (MEAL_PLAN_BARS, ("1,850", "1,860", "1,810", "1,860", "1,790", "1,860", "1,920")),
+        (SAMPLES["hbar"], ("540", "180", "780", "150", "650")),
+        (EXTRA["bar-negative"], ("12.5 %", f"{MINUS}4.25 %", "8 %", f"{MINUS}10 %")),
+        (EXTRA["bar-huge"], ("$1T", "$3.3T")),
+    ],
+    ids=["kcal", "hbar", "percent", "huge"],
+)
+def test_value_labels_read_the_same_in_every_box_shape(spec, expected):
+    """One number format per chart, from its data and unit: the box sets only the size.
+    (The calories chart used to say "1,850 kcal", "1,850" and "1.85k" in its slide boxes.)"""
+    boxes = [(1920, 1080), (1080, 1080), (1080, 1920)]
+    if spec is MEAL_PLAN_BARS:
+        boxes += SLIDE_BOXES.values()
+    drawn = {size: _draw(spec, size).texts for size in boxes}
+    assert {texts.values for texts in drawn.values()} == {expected}, {s: t.values for s, t in drawn.items()}
+
+
+# ── long names: wrapped, turned sideways, or cut and said so ─────────────────────
+
+MEALS = {
+    "type": "bar",
+    "labels": ["Overnight oats", "Spinach omelette", "Banana smoothie", "Avocado toast", "Muesli with pear",
+               "Buckwheat pancakes", "Shakshuka bread", "Chickpea salad", "Lentil soup", "Tuna wrap",
+               "Quinoa tabbouleh", "Falafel plate"],
+    "values": [420, 450, 390, 430, 410, 480, 520, 560, 520, 540, 580, 620],
+    "unit": "kcal",
+}
+
+
+def test_a_donut_legend_gives_each_name_whole_in_a_square_slide(caplog):
+    spec = {"type": "donut", "labels": ["Carbohydrates", "Protein", "Fat"], "values": [50, 22, 28], "unit": "%"}
+    with caplog.at_level(logging.WARNING, logger="engine.charts"):
+        raster = _draw(spec, (884, 620))  # its box on instagram_feed
+    assert raster.texts.legend == ("Carbohydrates", "Protein", "Fat") and not raster.texts.cut
+    assert not caplog.records
+
+
+def test_a_legend_name_too_long_for_a_line_wraps_before_it_is_cut():
+    names = ["Complex carbohydrates from grains", "Protein", "Fat"]
+    raster = _draw({"type": "pie", "labels": names, "values": [50, 22, 28]}, (360, 360))
+    assert raster.texts.legend == tuple(names) and not raster.texts.cut
+    series = [{"name": "Planned daily intake of calories", "values": [1, 2]}, {"name": "Actual", "values": [2, 1]}]
+    lines = _draw({"type": "line", "labels": ["a", "b"], "series": series}, (240, 240)).texts
+    assert lines.legend == ("Planned daily intake of calories", "Actual") and not lines.cut
+
+
+def test_a_bar_chart_whose_labels_would_be_turned_and_cut_turns_sideways(caplog):
+    with caplog.at_level(logging.WARNING, logger="engine.charts"):
+        raster = _draw(MEALS, SLIDE_BOXES["1x1"])
+    bars = _covers(raster.image, ACCENT) & _animated(raster)
+    assert len(_runs(np.flatnonzero(bars.any(axis=1)))) == len(MEALS["labels"]), "one row of pixels per bar"
+    assert raster.texts.kind == "hbar" and raster.texts.categories == tuple(MEALS["labels"])
+    assert not raster.texts.cut and not caplog.records
+    # Where turned labels read whole, the columns stay.
+    assert _draw({**MEALS, "labels": [f"Day {i}" for i in range(12)]}, SLIDE_BOXES["1x1"]).texts.kind == "bar"
+
+
+def test_a_label_still_cut_is_reported_as_a_warning(caplog):
+    spec = {"type": "bar", "labels": [f"A rather long category number {i}" for i in range(24)], "values": list(range(24))}
+    with caplog.at_level(logging.WARNING, logger="engine.charts"):
+        raster = _draw(spec, (320, 180))
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("engine.charts")]
+    assert len(warnings) == 1 and "cut to fit the 320×180 box" in warnings[0] and "A rather long" in warnings[0]
+    assert raster.texts.cut

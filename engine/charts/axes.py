@@ -2,7 +2,11 @@
 
 `columns` (vertical bars, lines, areas) and `hbars` lay these out along their own
 axes; everything here is static (revealed at 0) except the value labels, which appear
-when the bar or point they label has.
+when the bar or point they label has, and knock the gridlines behind them out then.
+
+Value labels print one format per chart, chosen from the data and the unit alone
+(`value_texts`), so a chart says "1,850" in 16:9, 1:1 and 9:16 alike; only their size
+follows the box, and neighbours keep `LABEL_GAP` of it between them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Sequence
 from PIL import ImageFont
 
 from .canvas import Canvas, Reveal, Sketch
+from .drawn import as_set, cuts
 from .format import format_value
 from .model import Chart
 from .style import (
@@ -21,7 +26,9 @@ from .style import (
     CATEGORY,
     GAP,
     GRID_ALPHA,
+    KNOCKOUT,
     LABEL_ALPHA,
+    LABEL_GAP,
     MUTED_ALPHA,
     PAD,
     TICK,
@@ -43,8 +50,10 @@ __all__ = [
     "value_extent",
     "Categories",
     "categories",
+    "value_texts",
     "value_labels",
-    "draw_value",
+    "Placed",
+    "place_value",
     "gridline",
     "font_height",
 ]
@@ -66,11 +75,21 @@ class Header:
     caption: Label | None
     legend: Legend | None
     gap: float
+    unit: str = ""  # the caption's text before fitting
 
     @property
     def height(self) -> float:
         tallest = max(self.caption.height if self.caption else 0, self.legend.height if self.legend else 0)
         return tallest + self.gap if tallest else 0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.legend.names if self.legend else ()
+
+    @property
+    def cut(self) -> tuple[tuple[str, str], ...]:
+        unit = cuts([self.unit], [self.caption]) if self.caption else ()
+        return unit + (self.legend.cut if self.legend else ())
 
     def draw(self, canvas: Canvas, box: Rect, style: Style) -> None:
         if self.caption:
@@ -83,14 +102,15 @@ def header(style: Style, box: Rect, names: Sequence[str | None], colours: Sequen
     """The unit as a caption (unless the ticks carry it) and a legend for several series."""
     gap = style.px(GAP)
     caption = None
-    if style.chart.unit and not style.unit_on_ticks:
+    unit = style.chart.unit or ""
+    if unit and not style.unit_on_ticks:
         font = style.regular(style.size(TICK))
-        caption = measure(ellipsize(font, style.chart.unit, int(box.width * 0.3)), font)
+        caption = measure(ellipsize(font, unit, int(box.width * 0.3)), font)
     chart_legend = None
     if len(names) > 1:
         room = box.width - (caption.width + 2 * gap if caption else 0)
         chart_legend = legend(style, [name or "" for name in names], colours, room)
-    return Header(caption, chart_legend, gap)
+    return Header(caption, chart_legend, gap, unit)
 
 
 # ── the value axis ────────────────────────────────────────────────────────────────
@@ -128,19 +148,45 @@ def _millions(values: Sequence[float]) -> bool:
     return max(abs(v) for v in values) >= 1e6
 
 
-def gridline(canvas: Canvas, style: Style, x0: float, y0: float, x1: float, y1: float, *, axis: bool = False) -> None:
-    """A hairline from (x0, y0) to (x1, y1), horizontal or vertical, on whole pixels."""
+def gridline(canvas: Canvas, style: Style, x0: float, y0: float, x1: float, y1: float, *, axis: bool = False,
+             knockouts: Sequence[Placed] = ()) -> None:
+    """A hairline from (x0, y0) to (x1, y1), horizontal or vertical, on whole pixels.
+
+    Where it passes behind one of `knockouts` (labels), that stretch vanishes when
+    the label appears, or is never drawn for a static label: no line strikes
+    through a label.
+    """
     thickness = max(1, round(style.u * 0.003))
     alpha = AXIS_ALPHA if axis else GRID_ALPHA
-    if y0 == y1:
+    horizontal = y0 == y1
+    if horizontal:
         top = round(y0 - thickness / 2)
-        box = (x0, top, x1, top + thickness)
+        across, start, end = (top, top + thickness), x0, x1
     else:
         left = round(x0 - thickness / 2)
-        box = (left, y0, left + thickness, y1)
-    sketch = Sketch(*box)
-    sketch.rect(*box, style.text)
-    canvas.sketch(sketch, alpha)
+        across, start, end = (left, left + thickness), y0, y1
+    holes = []
+    for placed in knockouts:
+        l, t, r, b = placed.knockout
+        a, z, near, far = (l, r, t, b) if horizontal else (t, b, l, r)
+        if near < across[1] and far > across[0] and a < end and z > start:
+            holes.append((max(start, math.floor(a)), min(end, math.ceil(z)), placed.reveal))
+    holes.sort(key=lambda hole: hole[0])
+    pieces, at = [], start  # (from, to, reveal, whether it is a hole)
+    for a, z, reveal in holes:
+        a = max(a, at)  # knock-outs never overlap (labels keep a gap); if they did, the first wins
+        if z <= a:
+            continue
+        pieces += [(at, a, None, False), (a, z, reveal, True)]
+        at = z
+    pieces.append((at, end, None, False))
+    for a, z, reveal, hole in pieces:
+        if z <= a or (hole and reveal is None):  # a static label's hole: nothing to draw
+            continue
+        box = (a, across[0], z, across[1]) if horizontal else (across[0], a, across[1], z)
+        sketch = Sketch(*box)
+        sketch.rect(*box, style.text)
+        canvas.sketch(sketch, alpha, reveal=reveal, vanishes=reveal is not None)
 
 
 # ── category labels ───────────────────────────────────────────────────────────────
@@ -159,6 +205,20 @@ class Categories:
     angle: float
     step: int
     height: float
+    texts: tuple[str, ...] = ()  # before fitting
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return tuple(as_set(label) for label in self.labels[:: self.step])
+
+    @property
+    def cut(self) -> tuple[tuple[str, str], ...]:
+        return cuts(self.texts[:: self.step], self.labels[:: self.step])
+
+    @property
+    def lost(self) -> int:
+        """How many labels do not read whole: cut, or not shown."""
+        return len(self.cut) + len(self.labels) - len(self.labels[:: self.step])
 
     def draw(self, canvas: Canvas, centres: Sequence[float], top: float, style: Style) -> None:
         for index in range(0, len(self.labels), self.step):
@@ -177,7 +237,7 @@ def categories(style: Style, texts: Sequence[str], slot: float, box: Rect, first
     largest, floor = style.size(CATEGORY[0]), style.size(CATEGORY[1])
     flat = fit_labels(texts, style.fonts.regular, int(slot * 0.94) - 1, largest, floor)
     if flat is not None:
-        return Categories(tuple(flat), 0.0, 1, max(label.height for label in flat))
+        return Categories(tuple(flat), 0.0, 1, max(label.height for label in flat), tuple(texts))
     font = style.regular(max(floor, round(largest * 0.85)))
     height = font_height(font)
     budget = box.height * 0.26  # the most height turned labels may take
@@ -187,7 +247,7 @@ def categories(style: Style, texts: Sequence[str], slot: float, box: Rect, first
     labels = [measure(ellipsize(font, text, max(1, int(longest))), font) for text in texts]
     step = max(1, math.ceil(height * 1.15 / (slot * sin)))  # parallel labels lie slot × sin apart
     extent = max(label.width * sin + height * cos for label in labels[::step])
-    return Categories(tuple(labels), angle, step, extent)
+    return Categories(tuple(labels), angle, step, extent, tuple(texts))
 
 
 def _fit_at_45(font: ImageFont.FreeTypeFont, texts: Sequence[str], slot: float, box: Rect, first_centre: float,
@@ -205,46 +265,73 @@ def _fit_at_45(font: ImageFont.FreeTypeFont, texts: Sequence[str], slot: float, 
 # ── value labels ──────────────────────────────────────────────────────────────────
 
 
-def value_labels(
-    style: Style, values: Sequence[float], max_width: float, *, max_height: float | None = None, default: bool = True
-) -> list[Label] | None:
-    """Bold labels for `values`, all no wider than `max_width` (nor, but at the
-    smallest size, taller than `max_height`), or None (not shown).
+def value_texts(style: Style, values: Sequence[float]) -> list[str]:
+    """The value labels' words, the same in every box: the unit only where the ticks
+    carry it too (a longer one is the chart's caption), compact from a million up
+    ("$3.3T" reads, a row of thirteen digits does not)."""
+    unit = style.unit_on_ticks
+    compact = bool(values) and _millions(values)
+    return [style.value_text(v, unit=unit, compact=compact) for v in values]
 
-    Tried at each size from the largest down: with the unit, without it (the axis
-    carries it), compact (always compact from a million up: "$3.3T" reads, a row of
-    thirteen digits does not). ``show_values`` true shows them even when they do not fit;
+
+def value_labels(
+    style: Style, values: Sequence[float], width: float, *, height: float | None = None, default: bool = True
+) -> list[Label] | None:
+    """Bold labels for `values` at the largest size at which each, with the gap
+    neighbours keep (`LABEL_GAP` × its size), fits in `width` (and `height`): the
+    pitch from one label to the next. None where none fits (not shown).
+
+    ``show_values`` true shows them at the smallest size even when they do not fit;
     absent, `default` says whether they are wanted where they fit.
     """
     wanted = style.chart.show_values
     if wanted is False or (wanted is None and not default) or not values:
         return None
+    texts = value_texts(style, values)
     largest, floor = style.size(VALUE[0]), style.size(VALUE[1])
-    units = (True, False) if style.chart.unit else (False,)
-    compacts = (True,) if _millions(values) else (False, True)
-    variants = [(unit, compact) for compact in compacts for unit in units]
     for size in sizes(largest, floor):
         font = style.bold(size)
-        if max_height is not None and font_height(font) > max_height and size > floor:
+        gap = LABEL_GAP * size
+        if height is not None and font_height(font) + gap > height:
             continue
-        for unit, compact in variants:
-            labels = [measure(style.value_text(v, unit=unit, compact=compact), font) for v in values]
-            if max(label.width for label in labels) <= max_width:
-                return labels
+        labels = [measure(text, font) for text in texts]
+        if max(label.width for label in labels) + gap <= width:
+            return labels
     return labels if wanted else None
 
 
-def draw_value(canvas: Canvas, label: Label, x: float, y: float, anchor: str, style: Style, reveal: Reveal) -> None:
+@dataclass(frozen=True)
+class Placed:
+    """A label placed: the top-left corner of its box, and when it appears (None: from
+    the start)."""
+
+    label: Label
+    left: float
+    top: float
+    reveal: Reveal
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.left, self.top, self.left + self.label.width, self.top + self.label.height
+
+    @property
+    def knockout(self) -> tuple[float, float, float, float]:
+        """What no gridline may cross: the box, with a margin left and right."""
+        left, top, right, bottom = self.box
+        margin = KNOCKOUT * self.label.size
+        return left - margin, top, right + margin, bottom
+
+    def draw(self, canvas: Canvas, style: Style) -> None:
+        self.label.draw(canvas, self.left, self.top, style.text, align="left", reveal=self.reveal)
+
+
+def place_value(label: Label, x: float, y: float, anchor: str, reveal: Reveal) -> Placed:
     """A value label whose `anchor` point ("mb" above, "mt" below, "lm" right of, "rm"
     left of) sits at (x, y)."""
-    if anchor == "mb":
-        label.draw(canvas, x, y - label.height, style.text, reveal=reveal)
-    elif anchor == "mt":
-        label.draw(canvas, x, y, style.text, reveal=reveal)
-    elif anchor == "lm":
-        label.draw(canvas, x, y - label.height / 2, style.text, align="left", reveal=reveal)
-    else:
-        label.draw(canvas, x, y - label.height / 2, style.text, align="right", reveal=reveal)
+    w, h = label.width, label.height
+    left = {"mb": x - w / 2, "mt": x - w / 2, "lm": x, "rm": x - w}[anchor]
+    top = {"mb": y - h, "mt": y, "lm": y - h / 2, "rm": y - h / 2}[anchor]
+    return Placed(label, left, top, reveal)
 
 
 def font_height(font: ImageFont.FreeTypeFont) -> int:

@@ -8,6 +8,9 @@ A `Canvas` accumulates three things over the chart's box:
   behind a bar is still there before the bar grows over it;
 - ``reveal``: per pixel, the clock time at which ``image`` replaces ``base``.
 
+A part may also *vanish*: it is in ``base`` only, and goes at its time. A value
+label knocks the gridline behind it out this way, when the label appears.
+
 Shapes are drawn opaque at 4× by a `Sketch`, tile by tile, and reduced by averaging
 4×4 blocks (a box filter): antialiasing as raster/slides.py does it, also exact
 where two shapes of one sketch meet. Text is drawn by FreeType's
@@ -40,6 +43,8 @@ _ONE = 65535.0  # 1.0 in a canvas buffer
 _BAND = 64  # rows converted at once
 #: Coverage below this (about 1/255) does not tie a pixel to a shape's reveal time.
 _VISIBLE = 0.5 / 255
+#: Coverage from which a part hides everything under it (at 8 bits).
+_OPAQUE = 254.5 / 255
 
 
 class _Grid:
@@ -161,11 +166,13 @@ class Canvas:
 
     # ── painting ──────────────────────────────────────────────────────────────────
 
-    def paint(self, x0: int, y0: int, layer: np.ndarray, reveal: Reveal = None, opacity: float = 1.0) -> None:
+    def paint(self, x0: int, y0: int, layer: np.ndarray, reveal: Reveal = None, opacity: float = 1.0,
+              *, vanishes: bool = False) -> None:
         """Composite premultiplied `layer` at (x0, y0), over what is there.
 
         `reveal` None paints a static part (into the base too); a number or a function
-        of pixel centres gives the time at which each covered pixel appears.
+        of pixel centres gives the time at which each covered pixel appears, or (with
+        `vanishes`) disappears: such a part is painted into the base only.
         """
         h, w = layer.shape[:2]
         cx0, cy0 = max(0, x0), max(0, y0)
@@ -179,9 +186,11 @@ class Canvas:
         if opacity != 1.0:
             layer = layer * opacity
         window = (slice(cy0, cy1), slice(cx0, cx1))
-        _over(self.image, window, layer)
-        if reveal is None:
+        if reveal is None or vanishes:
             _over(self.base, window, layer)
+        if not vanishes:
+            _over(self.image, window, layer)
+        if reveal is None:
             return
         covered = layer[..., 3] > _VISIBLE
         if callable(reveal):
@@ -190,13 +199,19 @@ class Canvas:
             times = np.broadcast_to(reveal(xs, ys), covered.shape)
         else:
             times = np.full(covered.shape, reveal, np.float32)
-        # A pixel mixing several animated parts appears when the last of them has.
+        # A pixel mixing several animated parts appears when the last of them has; one an
+        # opaque part covers whole shows that part alone, so it appears at that part's time
+        # (a bar over a knocked-out gridline must not wait for the knock-out).
+        times = np.clip(times, 0.0, 1.0)
         target = self.reveal[window]
-        target[covered] = np.maximum(target[covered], np.clip(times[covered], 0.0, 1.0))
+        later = np.maximum(target[covered], times[covered])
+        if not vanishes:
+            later = np.where(layer[..., 3][covered] >= _OPAQUE, times[covered], later)
+        target[covered] = later
 
-    def sketch(self, sketch: Sketch, opacity: float = 1.0, reveal: Reveal = None) -> None:
+    def sketch(self, sketch: Sketch, opacity: float = 1.0, reveal: Reveal = None, *, vanishes: bool = False) -> None:
         for x0, y0, layer in sketch.tiles():
-            self.paint(x0, y0, layer, reveal, opacity)
+            self.paint(x0, y0, layer, reveal, opacity, vanishes=vanishes)
 
     def text(
         self,

@@ -6,6 +6,10 @@
     │        category  category     │  one or two lines, or turned 45° when crowded
     └───────────────────────────────┘
 
+Value labels knock the gridlines behind them out as they appear. A bar chart whose
+category labels would be turned and cut is drawn as horizontal bars (`hbars`)
+where they read whole there (or less cut).
+
 Reveal: bars grow from the baseline (negatives downwards), staggered bar by bar;
 a stack grows from the baseline as a whole, so its segments appear in order; lines
 draw left to right, series staggered; areas rise from the baseline.
@@ -18,11 +22,12 @@ from typing import Sequence
 
 import numpy as np
 
-from . import axes
-from .axes import Categories, draw_value, gridline
+from . import axes, hbars
+from .axes import Categories, Placed, gridline, place_value
 from .canvas import Canvas, Reveal, Sketch
+from .drawn import Drawn, as_set
 from .reveal import along, grow, rise, stack, windows
-from .style import GAP, MUTED_ALPHA, TICK, Rect, Style
+from .style import GAP, LABEL_GAP, MUTED_ALPHA, TICK, Rect, Style
 from .text import Label
 from .ticks import Ticks, nice_ticks
 
@@ -61,26 +66,50 @@ class _Plot:
         return self.y(min(max(0.0, self.ticks.lo), self.ticks.hi))
 
 
-def draw_columns(canvas: Canvas, style: Style) -> None:
+@dataclass(frozen=True)
+class _Shape:
+    """An animated part, drawn after the gridlines and before the labels."""
+
+    sketch: Sketch
+    reveal: Reveal
+    opacity: float = 1.0
+
+
+def draw_columns(canvas: Canvas, style: Style) -> Drawn:
     chart = style.chart
     series = chart.data_series
     colours = style.colours(len(series), [s.color for s in series])
     box = axes.inner_box(canvas, style)
     head = axes.header(style, box, [s.name for s in series], colours)
     plot, cats, labels, tick_labels = _layout(style, box, head.height)
+    if chart.type == "bar" and cats.lost and hbars.names_lost(canvas, style) < cats.lost:
+        return hbars.draw_hbars(canvas, style)  # labels that would be turned and cut read whole sideways
 
+    plan = {"bar": _bars, "stacked_bar": _stacks, "line": _lines, "area": _areas}[chart.type]
+    shapes, placed = plan(style, plot, colours, labels)
     for value, label in zip(plot.ticks.values, tick_labels):
         y = plot.y(value)
-        gridline(canvas, style, plot.rect.left, y, plot.rect.right, y)
+        gridline(canvas, style, plot.rect.left, y, plot.rect.right, y, knockouts=placed)
         canvas.text(plot.rect.left - style.px(GAP), y, label.lines[0], label.font, style.text,
                     anchor="rm", alpha=MUTED_ALPHA)
-    draw = {"bar": _bars, "stacked_bar": _stacks, "line": _lines, "area": _areas}[chart.type]
-    draw(canvas, style, plot, colours, labels)
+    for shape in shapes:
+        canvas.sketch(shape.sketch, shape.opacity, reveal=shape.reveal)
     if plot.ticks.lo <= 0 <= plot.ticks.hi:
-        gridline(canvas, style, plot.rect.left, plot.baseline, plot.rect.right, plot.baseline, axis=True)
+        base = plot.baseline
+        gridline(canvas, style, plot.rect.left, base, plot.rect.right, base, axis=True, knockouts=placed)
+    for label in placed:
+        label.draw(canvas, style)
     centres = [plot.centre(i) for i in range(plot.n)]
     cats.draw(canvas, centres, box.bottom - cats.height, style)
     head.draw(canvas, box, style)
+    return Drawn(
+        chart.type,
+        values=tuple(as_set(p.label) for p in placed),
+        value_size=placed[0].label.size if placed else 0,
+        categories=cats.shown,
+        legend=head.names,
+        cut=cats.cut + head.cut,
+    )
 
 
 # ── layout ────────────────────────────────────────────────────────────────────────
@@ -105,7 +134,7 @@ def _layout(style: Style, box: Rect, header_h: float) -> tuple[_Plot, Categories
     left = box.left + max(label.width for label in tick_labels) + gap
     slot = (box.right - left) / n
     cats = axes.categories(style, chart.labels, slot, box, left + slot / 2)
-    labels = _value_labels(style, slot)
+    labels = _value_labels(style, slot, box.right - left)
 
     value_h = labels[0].height + gap * 0.5 if labels else 0.0
     marker = _marker_radius(style, n) if chart.type in ("line", "area") else 0.0
@@ -126,21 +155,23 @@ def _zero_is_near(lo: float, hi: float) -> bool:
     return near <= 0.5 * far
 
 
-def _value_labels(style: Style, slot: float) -> list[Label] | None:
+def _value_labels(style: Style, slot: float, plot_width: float) -> list[Label] | None:
     """Value labels in drawing order: bars by category then series; stacks their
-    totals; lines and areas each series' points (by default only for one series)."""
+    totals; lines and areas each series' points (by default only for one series).
+    Each fits the pitch from its neighbour: a slot, or a bar within a group."""
     chart = style.chart
     series = chart.data_series
     if chart.type == "bar":
         values = [s.values[i] for i in range(len(chart.labels)) for s in series]
-        share = 0.96 if len(series) == 1 else _GROUP / len(series) * (1 + _GROUP_GAP)
-        return axes.value_labels(style, values, slot * share)
+        k = len(series)
+        pitch = slot if k == 1 else _bar_geometry(slot, plot_width, k)[1]
+        return axes.value_labels(style, values, pitch)
     if chart.type == "stacked_bar":
         totals = [sum(column) for column in zip(*(s.values for s in series))]
-        return axes.value_labels(style, totals, slot * 0.96)
+        return axes.value_labels(style, totals, slot)
     values = [v for s in series for v in s.values]
     few = len(series) == 1 and len(chart.labels) <= 12
-    return axes.value_labels(style, values, slot * 0.96, default=few)
+    return axes.value_labels(style, values, slot, default=few)
 
 
 def _marker_radius(style: Style, n: int) -> float:
@@ -154,20 +185,22 @@ def _line_width(style: Style) -> float:
 # ── bars ──────────────────────────────────────────────────────────────────────────
 
 
-def _bar_geometry(plot: _Plot, k: int) -> tuple[float, float]:
+def _bar_geometry(slot: float, plot_width: float, k: int) -> tuple[float, float]:
     """Width of one bar and the step between the bars of a group."""
-    group = plot.slot * _GROUP
-    width = min(group / (k + (k - 1) * _GROUP_GAP), plot.rect.width * _MAX_BAR)
+    group = slot * _GROUP
+    width = min(group / (k + (k - 1) * _GROUP_GAP), plot_width * _MAX_BAR)
     return width, width * (1 + _GROUP_GAP)
 
 
-def _bars(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None) -> None:
+def _bars(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+          ) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     k, n = len(series), plot.n
-    width, step = _bar_geometry(plot, k)
+    width, step = _bar_geometry(plot.slot, plot.rect.width, k)
     radius = min(width * 0.2, style.u * 0.012)
     slots = windows(n * k, style.chart.stagger)
     base, gap = plot.baseline, style.px(GAP) * 0.5
+    shapes, placed = [], []
     for i in range(n):
         first = plot.centre(i) - (width + step * (k - 1)) / 2
         for j, s in enumerate(series):
@@ -180,19 +213,22 @@ def _bars(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], lab
                 sketch = Sketch(left, min(base, end), left + width, max(base, end))
                 corners = (True, True, False, False) if up else (False, False, True, True)
                 sketch.rect(left, min(base, end), left + width, max(base, end), colours[j], radius, corners)
-                canvas.sketch(sketch, reveal=grow(style.timing, window, base, end))
+                shapes.append(_Shape(sketch, grow(style.timing, window, base, end)))
             if labels:  # the label appears when its bar is full
                 anchor, y = ("mt", end + gap) if value < 0 else ("mb", end - gap)
-                draw_value(canvas, labels[item], left + width / 2, y, anchor, style, window[1])
+                placed.append(place_value(labels[item], left + width / 2, y, anchor, window[1]))
+    return shapes, placed
 
 
-def _stacks(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None) -> None:
+def _stacks(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+            ) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
-    width, _ = _bar_geometry(plot, 1)
+    width, _ = _bar_geometry(plot.slot, plot.rect.width, 1)
     radius = min(width * 0.2, style.u * 0.012)
     seam = max(1.0, style.u * 0.004)  # the gap between two segments
     slots = windows(plot.n, style.chart.stagger)
     base, gap = plot.baseline, style.px(GAP) * 0.5
+    shapes, placed = [], []
     for i in range(plot.n):
         left = plot.centre(i) - width / 2
         column = [s.values[i] for s in series]
@@ -200,11 +236,12 @@ def _stacks(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], l
         sketch = Sketch(left, top, left + width, bottom)
         for sign in (1, -1):
             _draw_stack_part(sketch, plot, column, colours, sign, left, width, radius, seam)
-        canvas.sketch(sketch, reveal=stack(style.timing, slots[i], base, top, bottom))
+        shapes.append(_Shape(sketch, stack(style.timing, slots[i], base, top, bottom)))
         if labels:
             total = sum(column)
             anchor, y = ("mt", bottom + gap) if total < 0 else ("mb", top - gap)
-            draw_value(canvas, labels[i], left + width / 2, y, anchor, style, slots[i][1])
+            placed.append(place_value(labels[i], left + width / 2, y, anchor, slots[i][1]))
+    return shapes, placed
 
 
 def _draw_stack_part(sketch: Sketch, plot: _Plot, column: Sequence[float], colours: Sequence[RGB], sign: int,
@@ -244,42 +281,46 @@ def _line_sketch(points: Sequence[tuple[float, float]], colour: RGB, width: floa
     return sketch
 
 
-def _lines(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None) -> None:
+def _lines(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+           ) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     width, marker = _line_width(style), _marker_radius(style, plot.n)
     slots = windows(len(series), style.chart.stagger)
     first, last = plot.centre(0), plot.centre(plot.n - 1)
-    lines, times = [], []
+    shapes, lines, times = [], [], []
     for j, s in enumerate(series):
         points = _points(plot, s.values)
         reveal = along(style.timing, slots[j], first, last)
-        canvas.sketch(_line_sketch(points, colours[j], width, marker), reveal=reveal)
+        shapes.append(_Shape(_line_sketch(points, colours[j], width, marker), reveal))
         lines.append(points)
         times.append([float(reveal(np.float32(x), np.float32(y))) for x, y in points])
-    if labels:
-        _point_labels(canvas, style, plot, labels, lines, times, width / 2 + marker)
+    if not labels:
+        return shapes, []
+    return shapes, _point_labels(style, plot, labels, lines, times, width / 2 + marker)
 
 
-def _areas(canvas: Canvas, style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None) -> None:
+def _areas(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+           ) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     width = _line_width(style)
     opacity = _AREA_ALPHA[0] if len(series) == 1 else _AREA_ALPHA[1]
     slots = windows(len(series), style.chart.stagger)
     base = plot.baseline
-    lines, reveals = [], []
+    shapes, lines, reveals = [], [], []
     for j, s in enumerate(series):
         points = _points(plot, s.values)
         reveal = rise(style.timing, slots[j], points, base)
         fill = Sketch(points[0][0], plot.rect.top, points[-1][0], plot.rect.bottom)
         fill.polygon([(points[0][0], base), *points, (points[-1][0], base)], colours[j])
-        canvas.sketch(fill, opacity, reveal=reveal)
-        canvas.sketch(_line_sketch(points, colours[j], width, 0.0), reveal=reveal)
+        shapes.append(_Shape(fill, reveal, opacity))
+        shapes.append(_Shape(_line_sketch(points, colours[j], width, 0.0), reveal))
         lines.append(points)
         reveals.append([reveal] * plot.n)
-    if labels:
-        # A label on the fill rises with it (it would cut a hole in the fill otherwise);
-        # one above the curve appears when the area is full.
-        _point_labels(canvas, style, plot, labels, lines, reveals, width / 2)
+    if not labels:
+        return shapes, []
+    # A label on the fill rises with it (it would cut a hole in the fill otherwise);
+    # one above the curve appears when the area is full.
+    return shapes, _point_labels(style, plot, labels, lines, reveals, width / 2)
 
 
 # ── labels at points, placed off the lines ────────────────────────────────────────
@@ -302,20 +343,23 @@ def _samples(lines: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _point_labels(canvas: Canvas, style: Style, plot: _Plot, labels: Sequence[Label],
+def _point_labels(style: Style, plot: _Plot, labels: Sequence[Label],
                   lines: Sequence[Sequence[tuple[float, float]]], reveals: Sequence[Sequence[Reveal]],
-                  clearance: float) -> None:
-    """Each point's label where it covers the least of any line (and no other label)."""
+                  clearance: float) -> list[Placed]:
+    """Each point's label where it covers the least of any line (and comes no nearer
+    another label than the gap labels keep)."""
     samples = _samples(lines)
     gap = style.px(GAP) * 0.3
     taken: list[tuple[float, float, float, float]] = []
     values = [v for s in style.chart.data_series for v in s.values]
     points = [p for line in lines for p in line]
     reveal_at = [r for line in reveals for r in line]
+    placed = []
     for label, (x, y), value, reveal in zip(labels, points, values, reveal_at):
         box = _best_spot(label, x, y, value, samples, taken, plot.room, clearance + gap)
         taken.append(box)
-        label.draw(canvas, box[0], box[1], style.text, align="left", reveal=reveal)
+        placed.append(Placed(label, box[0], box[1], reveal))
+    return placed
 
 
 def _best_spot(label: Label, x: float, y: float, value: float, samples: np.ndarray,
@@ -330,7 +374,7 @@ def _best_spot(label: Label, x: float, y: float, value: float, samples: np.ndarr
         cost = _covered(samples, box, clearance * 0.5)
         if box[0] < room.left or box[1] < room.top or box[2] > room.right or box[3] > room.bottom:
             cost += 10_000
-        if any(_overlap(box, other) for other in taken):
+        if any(_overlap(box, other, LABEL_GAP * label.size) for other in taken):
             cost += 1_000
         if best_cost is None or cost < best_cost:
             best, best_cost = box, cost
@@ -346,5 +390,6 @@ def _covered(samples: np.ndarray, box: tuple[float, float, float, float], margin
     return int(inside.sum())
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float) -> bool:
+    """Whether boxes `a` and `b` come within `gap` of each other."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap

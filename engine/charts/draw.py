@@ -11,17 +11,23 @@ where ``reveal <= t`` and ``base`` elsewhere. ``base`` holds only the static par
 covers it; a renderer that treats ``base`` as transparent shows the same chart with
 that gridline missing until then. Both images are straight-alpha RGBA on a
 transparent background, to be laid over the slide.
+
+``raster.texts`` says what the chart set in words (`Drawn`): the family drawn (a bar
+chart whose category labels would be turned and cut is drawn as horizontal bars), the
+value labels as printed, and every text cut to fit, which is also logged as a warning.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..layout import FontSet
 from .canvas import Canvas, to_straight
 from .columns import draw_columns
+from .drawn import Drawn
 from .hbars import draw_hbars
 from .model import Chart
 from .radial import draw_kpi, draw_pie
@@ -29,6 +35,8 @@ from .reveal import Timing
 from .style import Style
 
 __all__ = ["ChartRaster", "draw_chart"]
+
+log = logging.getLogger(__name__)
 
 RGB = tuple[int, int, int]
 
@@ -55,12 +63,14 @@ class ChartRaster:
     reveal: H×W float32 in [0, 1]: the clock time at which ``image`` replaces
             ``base`` at that pixel (0 where nothing animates).
     seconds: the reveal's length (``chart.reveal``).
+    texts:  what it says in words (see `Drawn`).
     """
 
     image: np.ndarray
     base: np.ndarray
     reveal: np.ndarray
     seconds: float
+    texts: Drawn = field(default_factory=lambda: Drawn(""))
 
     def at(self, t: float) -> np.ndarray:
         """The chart at clock time `t` (0..1): the reference the GPU shader must match."""
@@ -102,9 +112,17 @@ def draw_chart(
         timing=Timing(chart.easing_curve),
     )
     canvas = Canvas(width, height)
-    _DRAW[chart.type](canvas, style)
+    texts = _DRAW[chart.type](canvas, style)
+    if texts.cut:
+        shown = ", ".join(f"{text!r} as {cut!r}" for text, cut in texts.cut[:4])
+        more = f" and {len(texts.cut) - 4} more" if len(texts.cut) > 4 else ""
+        log.warning(
+            "chart: %d text(s) cut to fit the %d×%d box: %s%s; shorten them or give the chart more room",
+            len(texts.cut), width, height, shown, more,
+        )
     # Convert one buffer at a time and let each go: at 4K the working buffers are
     # larger than the result.
     image, canvas.image = to_straight(canvas.image), None
     base, canvas.base = to_straight(canvas.base), None
-    return ChartRaster(image=image, base=base, reveal=np.clip(canvas.reveal, 0.0, 1.0), seconds=chart.reveal)
+    reveal = np.clip(canvas.reveal, 0.0, 1.0)
+    return ChartRaster(image=image, base=base, reveal=reveal, seconds=chart.reveal, texts=texts)

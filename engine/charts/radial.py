@@ -17,11 +17,12 @@ from typing import Callable, Sequence
 
 from . import axes
 from .canvas import Canvas, Sketch
+from .drawn import Drawn, as_set, cuts
 from .format import auto_decimals, format_value
 from .palette import ink_for
 from .reveal import RevealFn, sweep
 from .style import GAP, GRID_ALPHA, LABEL_ALPHA, MUTED_ALPHA, Rect, Style
-from .text import Label, ellipsize, fit_labels, measure, sizes
+from .text import Label, ellipsize, fit_labels, measure, sizes, wrap_or_cut
 
 __all__ = ["draw_pie", "draw_kpi"]
 
@@ -46,15 +47,21 @@ _RING = 0.085  # the kpi ring's thickness, as a share of its diameter
 class _Entry:
     name: Label
     value: Label
+    text: str  # the name before fitting
+
+    @property
+    def height(self) -> float:
+        return max(self.name.height, self.value.height)
 
 
 @dataclass(frozen=True)
 class _PieLegend:
-    """One row per slice: swatch, name, and its value right-aligned in a column."""
+    """One entry per slice: swatch, name (one line or two), and its value right-aligned
+    in a column, level with the name's first line."""
 
     entries: tuple[_Entry, ...]
     swatch: float
-    row: float
+    spacing: float  # below each entry
 
     @property
     def width(self) -> float:
@@ -64,12 +71,20 @@ class _PieLegend:
 
     @property
     def height(self) -> float:
-        return self.row * len(self.entries)
+        return sum(e.height + self.spacing for e in self.entries)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(as_set(e.name) for e in self.entries)
+
+    @property
+    def cut(self) -> tuple[tuple[str, str], ...]:
+        return cuts([e.text for e in self.entries], [e.name for e in self.entries])
 
     def draw(self, canvas: Canvas, left: float, top: float, colours: Sequence[RGB], style: Style) -> None:
-        for i, (entry, colour) in enumerate(zip(self.entries, colours)):
-            y = top + i * self.row
-            mid = y + entry.name.height / 2
+        y = top
+        for entry, colour in zip(self.entries, colours):
+            mid = y + entry.name.first_line_middle
             sketch = Sketch(left, mid - self.swatch / 2, left + self.swatch, mid + self.swatch / 2)
             sketch.rect(left, mid - self.swatch / 2, left + self.swatch, mid + self.swatch / 2, colour,
                         radius=self.swatch * 0.25)
@@ -77,6 +92,7 @@ class _PieLegend:
             name_left = left + self.swatch * _NAME_INDENT
             entry.name.draw(canvas, name_left, y, style.text, align="left", alpha=LABEL_ALPHA)
             entry.value.draw(canvas, left + self.width, y, style.text, align="right", alpha=MUTED_ALPHA)
+            y += entry.height + self.spacing
 
 
 @dataclass(frozen=True)
@@ -99,28 +115,41 @@ def _share_text(share: float) -> str:
 
 
 def _pie_legend(style: Style, width: float, height: float) -> _PieLegend | None:
-    """Entries fitted into width × height, at the largest size that fits; None if none does."""
+    """Entries fitted into width × height at the largest size at which every name reads
+    whole (on one line, or two); at the smallest size, names cut. None if none fits."""
     chart = style.chart
     values = chart.data_series[0].values
     amounts = [style.value_text(v) if chart.unit else _share_text(s) for v, s in zip(values, _shares(values))]
     largest, floor = style.size(_ENTRY[0]), style.size(_ENTRY[1])
     for size in sizes(largest, floor):
-        font, bold = style.regular(size), style.bold(size)
-        row = axes.font_height(font) * 1.35
-        if row * len(values) > height:
-            continue
-        swatch = round(font.getmetrics()[0] * 0.72)
-        value_labels = [measure(text, bold) for text in amounts]
-        name_room = int(width - swatch * (_NAME_INDENT + _VALUE_GAP) - max(v.width for v in value_labels))
-        if name_room < size * 2:
-            continue
-        names = [measure(ellipsize(font, text, name_room), font) for text in chart.labels]
-        return _PieLegend(tuple(_Entry(n, v) for n, v in zip(names, value_labels)), swatch, row)
+        fitted = _pie_entries(style, chart.labels, amounts, size, width, cut=size == floor)
+        if fitted is not None and fitted.height <= height:
+            return fitted
     return None
 
 
+def _pie_entries(style: Style, texts: Sequence[str], amounts: Sequence[str], size: int, width: float, *,
+                 cut: bool) -> _PieLegend | None:
+    """The legend at `size`; None where a name would need more than two lines (unless `cut`)."""
+    font, bold = style.regular(size), style.bold(size)
+    swatch = round(font.getmetrics()[0] * 0.72)
+    value_labels = [measure(text, bold) for text in amounts]
+    name_room = int(width - swatch * (_NAME_INDENT + _VALUE_GAP) - max(v.width for v in value_labels))
+    if name_room < size * 2:
+        return None
+    names = []
+    for text in texts:
+        lines = wrap_or_cut(font, text, name_room)
+        if not cut and " ".join(lines) != " ".join(text.split()):
+            return None
+        names.append(measure(lines, font))
+    spacing = axes.font_height(font) * 0.35
+    return _PieLegend(tuple(_Entry(n, v, t) for n, v, t in zip(names, value_labels, texts)), swatch, spacing)
+
+
 def _pie_layout(style: Style, box: Rect) -> _PieLayout:
-    """The circle and its legend, side by side or stacked: whichever leaves the larger circle."""
+    """The circle and its legend, side by side or stacked: whichever shows every name
+    whole, then whichever leaves the larger circle."""
     gap = style.px(GAP) * 2
     best = None
     for beside in (True, False):
@@ -130,12 +159,15 @@ def _pie_layout(style: Style, box: Rect) -> _PieLayout:
         else:
             legend = _pie_legend(style, box.width, box.height * _LEGEND_BELOW)
             room = (box.width, box.height - (legend.height + gap if legend else 0))
-        if legend is not None and (best is None or min(room) > best[0]):
-            best = (min(room), beside, legend)
+        if legend is None:
+            continue
+        rank = (not legend.cut, min(room))
+        if best is None or rank > best[0]:
+            best = (rank, beside, legend)
     cx, cy = box.left + box.width / 2, box.top + box.height / 2
     if best is None:  # no legend fits at all: the circle alone
         return _PieLayout(cx, cy, min(box.width, box.height) / 2, None, (0.0, 0.0))
-    diameter, beside, legend = best
+    (_, diameter), beside, legend = best
     r = diameter / 2
     if beside:
         left = box.left + (box.width - diameter - gap - legend.width) / 2
@@ -144,7 +176,7 @@ def _pie_layout(style: Style, box: Rect) -> _PieLayout:
     return _PieLayout(cx, top + r, r, legend, (cx - legend.width / 2, top + diameter + gap))
 
 
-def draw_pie(canvas: Canvas, style: Style) -> None:
+def draw_pie(canvas: Canvas, style: Style) -> Drawn:
     chart = style.chart
     values = chart.data_series[0].values
     colours = style.colours(len(values))
@@ -171,8 +203,17 @@ def draw_pie(canvas: Canvas, style: Style) -> None:
     _share_labels(canvas, style, cx, cy, r, hole, shares, ends, colours, reveal)
     if hole and chart.unit and chart.unit != "%":
         _centre_total(canvas, style, cx, cy, hole, sum(values))
-    if layout.legend:
-        layout.legend.draw(canvas, *layout.legend_at, colours, style)
+    if not layout.legend:
+        return Drawn(chart.type)
+    layout.legend.draw(canvas, *layout.legend_at, colours, style)
+    legend = layout.legend
+    return Drawn(
+        chart.type,
+        values=tuple(as_set(e.value) for e in legend.entries),
+        value_size=legend.entries[0].value.size,
+        legend=legend.names,
+        cut=legend.cut,
+    )
 
 
 def _cut_seams(sketch: Sketch, cx: float, cy: float, r: float, ends: Sequence[float], style: Style) -> None:
@@ -214,19 +255,18 @@ def _centre_total(canvas: Canvas, style: Style, cx: float, cy: float, hole: floa
 # ── kpi ───────────────────────────────────────────────────────────────────────────
 
 
-def draw_kpi(canvas: Canvas, style: Style) -> None:
+def draw_kpi(canvas: Canvas, style: Style) -> Drawn:
     chart = style.chart
     box = axes.inner_box(canvas, style)
     cx, cy = box.left + box.width / 2, box.top + box.height / 2
     if chart.progress is None:
-        _kpi_text(canvas, style, cx, cy, box.width * 0.94, box.height * 0.94)
-        return
+        return _kpi_text(canvas, style, cx, cy, box.width * 0.94, box.height * 0.94)
     diameter = min(box.width, box.height)
     thickness = diameter * _RING
     radius = (diameter - thickness) / 2  # the ring's centre line
     _ring(canvas, style, cx, cy, radius, thickness, chart.progress)
     inner = 2 * (radius - thickness / 2)
-    _kpi_text(canvas, style, cx, cy, inner * 0.76, inner * 0.7)
+    return _kpi_text(canvas, style, cx, cy, inner * 0.76, inner * 0.7)
 
 
 def _ring(canvas: Canvas, style: Style, cx: float, cy: float, radius: float, thickness: float,
@@ -247,14 +287,16 @@ def _ring(canvas: Canvas, style: Style, cx: float, cy: float, radius: float, thi
     canvas.sketch(fill, reveal=sweep(style.timing, (0.0, 1.0), cx, cy, turn=progress, offset=offset))
 
 
-def _kpi_text(canvas: Canvas, style: Style, cx: float, cy: float, width: float, height: float) -> None:
+def _kpi_text(canvas: Canvas, style: Style, cx: float, cy: float, width: float, height: float) -> Drawn:
     """The number (the unit set smaller after it), the label and the delta, centred."""
     chart = style.chart
     big = _number_line(style, width, height)
     small = max(style.size(0.04), round(big.size * 0.3))
     lines: list[tuple[float, Callable[[float], None]]] = [(big.height, lambda y: big.draw(canvas, cx, y, style))]
+    cut: tuple[tuple[str, str], ...] = ()
     if chart.label:
         label = _kpi_label(style, chart.label, width, small)
+        cut = cuts([chart.label], [label])
         lines.append((label.height, lambda y: label.draw(canvas, cx, y, style.text, alpha=MUTED_ALPHA)))
     if chart.delta is not None:
         delta = measure(_delta_text(chart.delta, chart.delta_unit), style.bold(small))
@@ -265,6 +307,8 @@ def _kpi_text(canvas: Canvas, style: Style, cx: float, cy: float, width: float, 
     for h, draw in lines:
         draw(y)
         y += h + gap
+    number = big.number.lines[0] + (" " + big.unit.lines[0] if big.unit else "")
+    return Drawn("kpi", values=(number,), value_size=big.size, cut=cut)
 
 
 def _kpi_label(style: Style, text: str, width: float, size: int) -> Label:

@@ -18,7 +18,7 @@ from .format import auto_decimals, format_value
 from .model import Chart
 from .palette import series_colours
 from .reveal import Timing
-from .text import Label, ellipsize, measure
+from .text import Label, measure, wrap_or_cut
 
 __all__ = ["Rect", "Style", "Legend", "legend"]
 
@@ -29,8 +29,11 @@ PAD = 0.02  # inside the box's edge
 GAP = 0.022  # between a label and what it labels
 TICK = 0.048
 CATEGORY = (0.058, 0.04)  # largest, floor
-VALUE = (0.056, 0.04)
+VALUE = (0.056, 0.034)
 LEGEND = 0.05
+# ── around value labels, as shares of the label's own font size ───────────────────
+LABEL_GAP = 0.5  # the least space between two neighbouring labels
+KNOCKOUT = 0.25  # gridline cut away left and right of a label (half the gap: two never meet)
 
 # ── opacity of text and lines, in the text colour ─────────────────────────────────
 GRID_ALPHA = 0.14
@@ -110,6 +113,7 @@ class _Entry:
     colour: RGB
     x: float  # swatch's left edge, from the legend's left
     row: int
+    text: str = ""  # the name before fitting
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,14 @@ class Legend:
         rows = 1 + max((e.row for e in self.entries), default=-1)
         return rows * self.row_height
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(" ".join(e.label.lines) for e in self.entries)
+
+    @property
+    def cut(self) -> tuple[tuple[str, str], ...]:
+        return tuple((e.text, name) for e, name in zip(self.entries, self.names) if name != " ".join(e.text.split()))
+
     def draw(self, canvas: Canvas, right: float, top: float, text: RGB) -> None:
         """Draw with each row ending at `right`."""
         rows: dict[int, list[_Entry]] = {}
@@ -137,7 +149,7 @@ class Legend:
             y = top + row * self.row_height
             for entry in entries:
                 x = entry.x + shift
-                mid = y + entry.label.height / 2
+                mid = y + entry.label.first_line_middle
                 sketch = Sketch(x, mid - self.swatch / 2, x + self.swatch, mid + self.swatch / 2)
                 sketch.rect(x, mid - self.swatch / 2, x + self.swatch, mid + self.swatch / 2, entry.colour,
                             radius=self.swatch * 0.25)
@@ -150,7 +162,8 @@ class Legend:
 
 
 def legend(style: Style, names: Sequence[str], colours: Sequence[RGB], width: float) -> Legend:
-    """Entries packed into rows no wider than `width` (a name too long is cut with "…")."""
+    """Entries packed into rows no wider than `width`; a name too long for a row goes
+    on two lines, and only one too long for two is cut with "…"."""
     font = style.regular(style.size(LEGEND))
     ascent, _ = font.getmetrics()
     swatch = round(ascent * 0.72)
@@ -159,11 +172,11 @@ def legend(style: Style, names: Sequence[str], colours: Sequence[RGB], width: fl
     row_height = 0.0
     for name, colour in zip(names, colours):
         room = max(1, int(width - swatch - gap))
-        label = measure(ellipsize(font, name, room), font)
+        label = measure(wrap_or_cut(font, name, room), font)
         needed = swatch + gap + label.width
         if x > 0 and x + needed > width:
             x, row = 0.0, row + 1
-        entries.append(_Entry(label, colour, x, row))
+        entries.append(_Entry(label, colour, x, row, name))
         row_height = max(row_height, label.height * 1.15)
         x += needed + spacing
     return Legend(tuple(entries), swatch, row_height, width)

@@ -16,7 +16,7 @@ from PIL import ImageFont
 from ..layout import MIN_PX, load_font
 from .canvas import Canvas, Reveal
 
-__all__ = ["Label", "measure", "fit_labels", "ellipsize", "sizes"]
+__all__ = ["Label", "measure", "fit_labels", "ellipsize", "wrap_or_cut", "sizes"]
 
 ELLIPSIS = "\u2026"
 _SHRINK = 0.92  # each fitting step multiplies the size by this
@@ -45,6 +45,11 @@ class Label:
     @property
     def size(self) -> int:
         return self.font.size
+
+    @property
+    def first_line_middle(self) -> float:
+        """The middle of the first line's box, from the top: where a swatch beside it centres."""
+        return (self.above + self.below) / 2
 
     def draw(
         self,
@@ -120,11 +125,10 @@ def fit_labels(texts: Sequence[str], path: Path, width: int, largest: int, floor
     """The largest size at which every text fits `width`, on one line or (`wrap`) two.
 
     One line a little smaller reads better than two at full size, so one line is
-    tried first down to 80 % of `largest`. None when nothing fits at the floor.
+    tried first down to 80 % of `largest`, then (`wrap`) two lines or (not) one line
+    down to `floor`. None when nothing fits at the floor.
     """
-    attempts = [(False, max(floor, round(largest * 0.8)))]
-    if wrap:
-        attempts.append((True, floor))
+    attempts = [(False, max(floor, round(largest * 0.8))), (wrap, floor)]
     for two_lines, low in attempts:
         for size in sizes(largest, low):
             font = load_font(path, size)
@@ -139,6 +143,11 @@ def _fit_one(font: ImageFont.FreeTypeFont, text: str, width: int, two_lines: boo
         lines = _two_lines(font, text, width)
         return None if lines is None else measure(lines, font)
     return measure(text, font) if _width(font, text) <= width else None
+
+
+def wrap_or_cut(font: ImageFont.FreeTypeFont, text: str, width: int) -> tuple[str, ...]:
+    """`text` in lines no wider than `width`: one, else two split at a space, else one cut."""
+    return _two_lines(font, text, width) or (ellipsize(font, text, width),)
 
 
 def ellipsize(font: ImageFont.FreeTypeFont, text: str, width: int) -> str:

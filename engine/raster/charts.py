@@ -26,7 +26,7 @@ from ..charts import draw_chart
 from ..layout import ChartPlacement
 from .background import open_image
 
-__all__ = ["ChartReveal", "chart_reveal", "figure_pixels"]
+__all__ = ["ChartReveal", "chart_reveal", "chroma_safe", "figure_pixels"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def chart_reveal(placement: ChartPlacement, palette, background_rgb=None) -> Cha
             accent_rgb=palette.accent[:3],
             background_rgb=background_rgb,
         )
-        return ChartReveal(raster.image, raster.base, raster.reveal.astype(np.float32))
+        return ChartReveal(raster.image, raster.base, chroma_safe(raster.reveal))
     picture = figure_pixels(slide.image if slide.image is not None else slide.figure, width, height)
     style = slide.reveal.style
     times = np.zeros((height, width), dtype=np.float32)
@@ -65,7 +65,23 @@ def chart_reveal(placement: ChartPlacement, palette, background_rgb=None) -> Cha
         first, last = (int(columns[0]), int(columns[-1])) if columns.size else (0, width - 1)
         across = (np.arange(width, dtype=np.float32) - first) / max(1, last - first)
         times[:] = np.clip(across, 0.0, 1.0)[None, :]
-    return ChartReveal(picture, np.zeros_like(picture), times, fades=style == "fade")
+    return ChartReveal(picture, np.zeros_like(picture), chroma_safe(times), fades=style == "fade")
+
+
+def chroma_safe(times: np.ndarray) -> np.ndarray:
+    """`times` with each pixel no earlier than its left neighbour.
+
+    The compositors turn a chroma texel (a 2×2 block of pixels) when the last of its
+    four pixels turns, but the texel's colour is filtered, left-sited, from the pixel
+    left of the block too (engine/composite/layers.py `front_planes`). Without this, the
+    texel right of a bar's right edge takes a quarter of the bar's colour from the
+    start: a 2-px coloured edge at full height before the bar has grown. Luma moves by
+    at most a pixel where a reveal runs right to left; where nothing animates (the image
+    equals the base) the time changes nothing.
+    """
+    safe = times.astype(np.float32, copy=True)
+    np.maximum(safe[:, 1:], times[:, :-1], out=safe[:, 1:])
+    return safe
 
 
 def figure_pixels(source: object, width: int, height: int) -> np.ndarray:
