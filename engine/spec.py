@@ -770,6 +770,13 @@ class Deck(_SpecModel):
                 chosen.update({key: getattr(source, key) for key in source.model_fields_set})
         kb, build, drift = (chosen.get(key) or None for key in ("ken_burns", "build", "drift"))
         reveal = self._chart_reveal(index)
+        if index == 0:
+            # Frame 0 is the first impression and what platforms show before playing:
+            # the first slide starts complete unless it asks for a build or reveal itself.
+            if slide.motion is None or "build" not in slide.motion.model_fields_set:
+                build = None
+            if not _reveal_asked_for(slide):
+                reveal = None
         if kb is not None and not isinstance(slide, ImageSlide):
             kb = None
         if build is not None and not _has_text(slide):
@@ -990,6 +997,15 @@ class Deck(_SpecModel):
             if candidate is not None and self.slides[candidate].transition is not None:
                 return ("slides", candidate, "transition", "duration")
         return ("slides", short_slide, "duration")
+
+
+def _reveal_asked_for(slide: object) -> bool:
+    """Whether a chart slide sets its reveal itself (not only by default)."""
+    if not isinstance(slide, ChartSlide):
+        return False
+    if slide.chart is not None:
+        return "reveal" in slide.chart.model_fields_set
+    return "reveal" in slide.model_fields_set
 
 
 def slide_background_of(deck: Deck, index: int) -> Background:

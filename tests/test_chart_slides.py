@@ -73,7 +73,7 @@ def _layered_frames(compositor, deck, output, clocks):
     rasterizer = SlideRasterizer(deck, output)
     buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
     frames = []
-    for index in range(len(deck.slides)):
+    for index in range(1, len(deck.slides)):  # slide 0 starts complete: nothing reveals there
         layers = rasterizer.layers(index)
         motion = deck.motion(index)
         handle = compositor.upload_layers(f"chart-{index}", layers)
@@ -90,7 +90,8 @@ def _layered_frames(compositor, deck, output, clocks):
 def test_gl_and_numpy_reveal_every_chart_alike(gl_compositor):
     """The stated tolerance: within 1 code value (identical on llvmpipe)."""
     output = resolve_output("256x144")
-    slides = [{"kind": "chart", "title": name, "chart": chart} for name, chart in CHARTS.items()]
+    slides = [{"kind": "title", "title": "Charts"}]
+    slides += [{"kind": "chart", "title": name, "chart": chart} for name, chart in CHARTS.items()]
     slides.append({"kind": "chart", "title": "wipe", "figure": np.full((40, 60, 3), 200, np.uint8)})
     slides.append({"kind": "chart", "title": "fade", "figure": np.full((40, 60, 3), 90, np.uint8), "reveal": "fade"})
     deck = _deck(slides, theme={"background": {"gradient": {"from": "#102030", "to": "#304050"}}})

@@ -103,3 +103,25 @@ def test_a_bad_cover_is_a_spec_error_with_its_path(cover, path, message):
     with pytest.raises(SpecError, match=message) as caught:
         engine.load_deck(deck(cover=cover))
     assert caught.value.path == path
+
+
+def test_frame_0_shows_the_first_slide_complete_when_builds_come_from_the_defaults(tmp_path):
+    from tests.helpers import decode_frames
+
+    slides = [
+        {"kind": "bullets", "title": "Plan", "bullets": ["one", "two"], "duration": 2, "background": RED},
+        {"kind": "bullets", "title": "More", "bullets": ["three"], "duration": 2, "background": BLUE, "transition": "fade"},
+        {"kind": "chart", "title": "Bars", "chart": {"type": "bar", "labels": ["a", "b"], "values": [1, 2]}, "duration": 2},
+    ]
+    built = {"slides": slides, "defaults": {"motion": {"build": {"duration": 1.0}}}}
+    report = engine.render(built, tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")
+    frames = decode_frames(tmp_path / "v.mp4", {0, 9, 25})
+    # Frame 0 is frame 9 (a hold of the complete slide), not a bare background.
+    assert np.abs(frames[0].astype(int) - frames[9].astype(int)).max() <= 6
+    loaded = engine.load_deck(built)
+    assert loaded.motion(0) is None and loaded.motion(1).build is not None  # later slides still build
+    assert loaded.motion(2).reveal is not None
+    # A first slide that asks for a build itself keeps it.
+    slides[0]["motion"] = {"build": True}
+    assert engine.load_deck(built).motion(0).build is not None
+    assert report.cover_seconds == 0.0
