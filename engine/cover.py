@@ -29,25 +29,20 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def attach_cover(video: Path, png: bytes, width: int, height: int) -> str | None:
-    """Rewrite `video` in place (atomically) with `png` as its cover art; packets are copied.
-
-    Returns None, or why the cover could not be stored (the video is then left as it was).
-    """
+def attach_cover(video: Path, png: bytes, width: int, height: int) -> None:
+    """Rewrite `video` in place (atomically) with `png` as its cover art; packets are copied."""
     import av
 
     video = Path(video)
-    with av.open(str(video)) as source:
-        for stream in source.streams:
-            name = stream.codec_context.codec.name
-            try:  # PyAV copies a stream through an encoder of its decoder's name
-                av.Codec(name, "w")
-            except av.codec.codec.UnknownCodecError:
-                return f"cover art not stored: PyAV cannot copy a {stream.codec_context.name} stream (no {name} encoder)"
     with atomic_output(video) as temporary:
         try:
             with av.open(str(video)) as source, av.open(str(temporary), "w", format="mp4", options={"movflags": "+faststart"}) as target:
-                copies = {s.index: target.add_stream_from_template(s) for s in source.streams if s.type in ("video", "audio")}
+                # opaque: copy the stream's parameters as they are; without it PyAV looks
+                # for an encoder named like the decoder, and there is no "libdav1d" one.
+                copies = {
+                    s.index: target.add_stream_from_template(s, opaque=True)
+                    for s in source.streams if s.type in ("video", "audio")
+                }
                 cover = target.add_stream("png")
                 cover.width, cover.height, cover.pix_fmt = width, height, "rgb24"
                 cover.disposition = av.stream.Disposition.attached_pic
@@ -62,7 +57,6 @@ def attach_cover(video: Path, png: bytes, width: int, height: int) -> str | None
                 target.mux(picture)
         except av.FFmpegError as exc:
             raise RenderError(f"adding the cover to {video.name} failed: {exc}") from exc
-    return None
 
 
 def read_cover(video: Path) -> bytes | None:

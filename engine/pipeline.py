@@ -412,9 +412,7 @@ def render_output(
                 audio = mux_audio(temporary, temporary, audio_plan)
         with clock("cover"):
             png = png_bytes(nv12_to_rgb(cover, output.width, output.height))
-            skipped = attach_cover(temporary, png, output.width, output.height)
-            if skipped:
-                fallbacks.append(skipped)
+            attach_cover(temporary, png, output.width, output.height)
     thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail else None
 
     stages = dict(producer.clock.seconds)
@@ -448,6 +446,9 @@ def render_output(
             "peak_dbfs": round(audio.peak_dbfs, 2) if audio.peak_dbfs != float("-inf") else None,
             "limited_samples": audio.limited_samples,
             "music_loops": audio.music_loops,
+            "lufs": audio.lufs,
+            "true_peak_db": audio.true_peak_db,
+            "loudness_gain_db": audio.loudness_gain_db,
         },
         bytes=target.stat().st_size,
         cover_seconds=round(cover_pts / output.fps, 4),

@@ -121,6 +121,11 @@ def rms(signal: np.ndarray, start: float, end: float) -> float:
 
 
 def spec(base_dir: Path, **data) -> AudioSpec:
+    """The deck's ``audio`` object; loudness off unless given, so the mix keeps the levels asked for.
+
+    Normalisation and the meter are tested in test_loudness.py.
+    """
+    data.setdefault("loudness", False)
     return AudioSpec.model_validate(data, context={"base_dir": base_dir})
 
 
@@ -313,7 +318,7 @@ def test_voiceover_lands_on_its_exact_sample_in_both_channels(tmp_path):
     # Starts at full amplitude (a cosine), so its first sample is unmistakable.
     voice = write_audio(tmp_path / "vo.wav", tone(VOICE_HZ, 0.5, phase=np.pi / 2)[None])
     for start, delay in ((1.5, 0.0), (1.0, 0.25)):
-        plan = AudioPlan(voiceovers=[(start, Voiceover(file=voice, delay=delay))])
+        plan = AudioPlan(voiceovers=[(start, Voiceover(file=voice, delay=delay))], loudness=None)
         out = collect(plan, 3.0)
         assert out.shape == (2, 3 * RATE)
         first = int(np.flatnonzero(np.abs(out[0]) > 1e-3)[0])
@@ -357,21 +362,25 @@ def test_fades_ramp_at_the_video_start_and_end(tmp_path):
     assert abs(out[0]) < 1e-6 and abs(out[-1]) < 1e-3
 
 
-def test_loud_mix_bends_under_full_scale_instead_of_clipping(tmp_path):
-    write_audio(tmp_path / "bed.wav", tone(MUSIC_HZ, 2.0, amplitude=0.6)[None])
+def test_loud_mix_is_limited_under_the_ceiling_instead_of_clipping(tmp_path):
+    write_audio(tmp_path / "bed.wav", tone(MUSIC_HZ, 3.0, amplitude=0.6)[None])
     voice = write_audio(tmp_path / "vo.wav", tone(VOICE_HZ, 1.0, amplitude=0.6)[None])
     stats = MixStats()
     plan = AudioPlan(music=spec(tmp_path, music="bed.wav", duck=False), voiceovers=[(0.5, Voiceover(file=voice))])
-    out = collect(plan, 2.0, stats)[0]
-    unbent = tone(MUSIC_HZ, 2.0, amplitude=0.6)
-    unbent[RATE // 2 : 3 * RATE // 2] += tone(VOICE_HZ, 1.0, amplitude=0.6)
-    assert np.abs(unbent).max() > 1.15 and stats.limited_samples > 0
-    assert np.abs(out).max() < 1.0 and stats.peak == np.abs(out).max()
-    # Bent, not flattened: louder in, louder out; and nothing below the knee (-1 dBFS) changes.
-    order = np.argsort(unbent)
-    assert np.all(np.diff(out[order]) >= -1e-4)
-    quiet = np.abs(unbent) < 0.88
-    np.testing.assert_allclose(out[quiet], unbent[quiet], atol=1e-4)
+    out = collect(plan, 3.0, stats)
+    unlimited = tone(MUSIC_HZ, 3.0, amplitude=0.6)
+    unlimited[RATE // 2 : 3 * RATE // 2] += tone(VOICE_HZ, 1.0, amplitude=0.6)
+    ceiling = 10 ** (-1 / 20)  # -1 dBTP, the default with loudness off
+    assert np.abs(unlimited).max() > 1.15 and stats.limited_samples > 0
+    assert np.abs(out).max() <= ceiling * (1 + 1e-6) and stats.peak == np.abs(out).max()
+    assert 20 * math.log10(stats.true_peak) <= -1 + 0.1
+    # Turned down where the voice joins (reaching the ceiling), untouched well before and after.
+    during = out[0, round(0.7 * RATE) : round(1.3 * RATE)]
+    assert np.abs(during).max() == pytest.approx(ceiling, rel=0.01)
+    before, after = slice(0, round(0.49 * RATE)), slice(round(2.5 * RATE), None)
+    step = 2**-15  # the wav files' 16-bit quantisation
+    np.testing.assert_allclose(out[0, before], unlimited[before], atol=step)
+    np.testing.assert_allclose(out[0, after], unlimited[after], atol=step)
 
 
 def test_quiet_mix_passes_through_the_limiter_untouched(tmp_path):

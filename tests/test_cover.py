@@ -125,3 +125,20 @@ def test_frame_0_shows_the_first_slide_complete_when_builds_come_from_the_defaul
     slides[0]["motion"] = {"build": True}
     assert engine.load_deck(built).motion(0).build is not None
     assert report.cover_seconds == 0.0
+
+
+def test_an_av1_video_with_music_keeps_both_and_gets_its_cover(tmp_path):
+    import wave
+
+    samples = (np.sin(np.arange(48_000 * 3) / 48_000 * 2 * np.pi * 440) * 8000).astype("<i2")
+    with wave.open(str(tmp_path / "tone.wav"), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(48_000)
+        out.writeframes(samples.tobytes())
+    clip = {"slides": [{"kind": "title", "title": "A", "duration": 2}], "audio": {"music": str(tmp_path / "tone.wav")}}
+    report = engine.render(clip, tmp_path / "a.mp4", platform="160x96@10", encoder="libsvtav1", compositor="cpu")
+    with av.open(str(tmp_path / "a.mp4")) as container:
+        kinds = [(s.type, s.codec_context.name) for s in container.streams]
+        frames = sum(1 for _ in container.decode(video=0))
+    assert kinds[0] == ("video", "libdav1d") and ("audio", "aac") in kinds and ("video", "png") in kinds
+    assert frames == report.frames == 20
+    assert read_cover(tmp_path / "a.mp4")[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,22 +7,36 @@ A stage that runs after the video is encoded::
     plan.check()                                  # before rendering: AssetError for a bad file
     stats = mux_audio("video.mp4", "final.mp4", plan)
 
-    models.py  the deck's ``audio`` object and a slide's ``voiceover`` (pydantic, spec.py's rules)
-    decode.py  any file PyAV reads → 48 kHz float32 stereo blocks, on demand; voiceover lengths
-    mix.py     AudioPlan → blocks: gain, fades, loop/trim, voiceovers to the sample, ducking, limiter
-    mux.py     video packets copied + AAC 48 kHz stereo, +faststart, written atomically
+    models.py    the deck's ``audio`` object and a slide's ``voiceover`` (pydantic, spec.py's rules)
+    decode.py    any file PyAV reads → 48 kHz float32 stereo blocks, on demand; voiceover lengths
+    mix.py       AudioPlan → blocks: gain, fades, loop/trim, voiceovers to the sample, ducking, loudness
+    loudness.py  ITU-R BS.1770-4 in numpy: K-weighting, gated integrated LUFS, 4× true peak
+    limiter.py   look-ahead true-peak limiter (5 ms look-ahead, 60 ms release), the mix's last stage
+    mux.py       video packets copied + AAC 48 kHz stereo, +faststart, written atomically
 
 PyAV is imported only when a file is decoded or written.
 """
 
 from .decode import SAMPLE_RATE, AudioReader, probe_audio, voiceover_duration
+from .limiter import Limiter
+from .loudness import LoudnessMeter, measure
 from .mix import AudioPlan, MixStats, VoiceoverCue, mix
-from .models import DEFAULT_PADDING, AudioSpec, DuckSpec, Padding, Voiceover, VoiceoverField, auto_duration
+from .models import (
+    DEFAULT_PADDING,
+    AudioSpec,
+    DuckSpec,
+    LoudnessSpec,
+    Padding,
+    Voiceover,
+    VoiceoverField,
+    auto_duration,
+)
 from .mux import DEFAULT_AUDIO_BIT_RATE, AudioStats, mux_audio
 
 __all__ = [
     "AudioSpec",
     "DuckSpec",
+    "LoudnessSpec",
     "Voiceover",
     "VoiceoverField",
     "Padding",
@@ -35,6 +49,9 @@ __all__ = [
     "VoiceoverCue",
     "MixStats",
     "mix",
+    "LoudnessMeter",
+    "measure",
+    "Limiter",
     "mux_audio",
     "AudioStats",
     "DEFAULT_AUDIO_BIT_RATE",

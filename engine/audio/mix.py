@@ -1,4 +1,4 @@
-"""The soundtrack of one video, mixed block by block: music bed, voiceovers, ducking, limiter.
+"""The soundtrack of one video, mixed block by block: music bed, voiceovers, ducking, loudness, limiter.
 
     plan = AudioPlan(music=deck.audio, voiceovers=[(slide_start_seconds, slide.voiceover), ...])
     for block in mix(plan, duration):      # (2, n) float32 at 48 kHz, n <= BLOCK
@@ -16,15 +16,20 @@ where its RMS over 20 ms is above about -45 dBFS; gaps shorter than 0.2 s stay
 ducked; the music reaches `amount_db` as a voice starts (going down over the
 `attack` before it) and recovers over `release` after it stops.
 
-The sum goes through a soft knee above -1 dBFS (tanh-shaped, reaching 0 dBFS only
-asymptotically), so loud music plus voice bends instead of clipping.
+Loudness (`AudioPlan.loudness`; -14 LUFS integrated, -1 dBTP unless the deck says
+otherwise) needs two passes over the mix, see `mix`. The sum then goes through a
+look-ahead true-peak limiter (engine.audio.limiter) at the ceiling, -1 dBTP when
+loudness is off, so loud music plus voice is turned down for a moment instead of
+clipping; the finished track is measured again for the report.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +37,11 @@ import numpy as np
 
 from ..errors import AssetError, SpecError
 from .decode import SAMPLE_RATE, AudioReader, probe_audio
-from .models import AudioSpec, DuckSpec, Voiceover
+from .limiter import Limiter
+from .loudness import LoudnessMeter
+from .models import AudioSpec, DuckSpec, LoudnessSpec, Voiceover
 
-__all__ = ["AudioPlan", "VoiceoverCue", "MixStats", "mix", "BLOCK"]
+__all__ = ["AudioPlan", "VoiceoverCue", "MixStats", "mix", "BLOCK", "FROM_DECK", "DEFAULT_CEILING_DB", "MAX_GAIN_DB"]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +53,12 @@ _DETECT_HOPS = 4  # RMS over 20 ms
 _HOLD_SECONDS = 0.2
 # Voice RMS (dBFS) from which the music starts to duck, and by which it is fully ducked.
 _GATE_LOW_DB, _GATE_HIGH_DB = -50.0, -40.0
-# The limiter's knee: samples above this pass through tanh towards 1.0.
-_KNEE = 10 ** (-1 / 20)
+# The limiter's ceiling (dBTP) when loudness normalisation is off.
+DEFAULT_CEILING_DB = LoudnessSpec().true_peak_db
+# Normalisation turns a quiet mix up by at most this much (dB), as much as a gain in a deck may.
+MAX_GAIN_DB = 24.0
+# `AudioPlan.loudness` by default: the music spec's `loudness`, else the defaults.
+FROM_DECK = "deck"
 # A music pass (from `start` to the end) shorter than this loops from memory.
 _LOOP_IN_MEMORY = 30 * SAMPLE_RATE
 
@@ -78,15 +89,22 @@ class AudioPlan:
 
     `voiceovers` takes `VoiceoverCue`s or ``(start_seconds, Voiceover)`` pairs.
     `duration` (seconds), when given, is checked against the video by `mux_audio`;
-    the audio is always made exactly as long as the video it joins.
+    the audio is always made exactly as long as the video it joins. `loudness` is
+    the level the mix is normalised to, None for none; by default (`FROM_DECK`) the
+    deck's ``audio.loudness``, or -14 LUFS / -1 dBTP for a deck without music.
     """
 
     music: AudioSpec | None = None
     voiceovers: Sequence[VoiceoverCue | tuple[float, Voiceover]] = ()
     duration: float | None = None
     music_where: str = field(default="audio.music", compare=False)
+    loudness: LoudnessSpec | None | str = FROM_DECK
 
     def __post_init__(self) -> None:
+        if isinstance(self.loudness, str):
+            if self.loudness != FROM_DECK:
+                raise ValueError(f"loudness must be a LoudnessSpec, None or {FROM_DECK!r}, got {self.loudness!r}")
+            object.__setattr__(self, "loudness", self.music.loudness if self.music is not None else LoudnessSpec())
         cues = tuple(
             cue if isinstance(cue, VoiceoverCue) else VoiceoverCue(float(cue[0]), cue[1], f"voiceovers[{i}]")
             for i, cue in enumerate(self.voiceovers)
@@ -116,25 +134,40 @@ class AudioPlan:
 
 @dataclass
 class MixStats:
-    """Filled in while `mix` runs: what came out and whether the limiter worked."""
+    """Filled in while `mix` runs: what came out, how loud, and what the limiter did."""
 
     samples: int = 0
     peak: float = 0.0  # largest |sample| out, after the limiter
-    limited_samples: int = 0  # samples the soft knee bent (above -1 dBFS)
+    limited_samples: int = 0  # samples the limiter turned down (by more than 0.001 dB)
     music_loops: int = 0  # times the music restarted
+    mix_lufs: float = -math.inf  # integrated loudness of the mix before normalisation (-inf: not measured)
+    gain_db: float = 0.0  # the normalising gain applied
+    lufs: float = -math.inf  # integrated loudness of what came out (-inf: nothing above the gates)
+    true_peak: float = 0.0  # largest 4× oversampled |value| out (linear)
 
     @property
     def seconds(self) -> float:
         return self.samples / SAMPLE_RATE
 
 
-def mix(plan: AudioPlan, duration: float | None = None, stats: MixStats | None = None) -> Iterator[np.ndarray]:
+def mix(
+    plan: AudioPlan, duration: float | None = None, stats: MixStats | None = None, *, headroom_db: float = 0.0
+) -> Iterator[np.ndarray]:
     """The soundtrack as (2, n) float32 blocks at 48 kHz, n <= BLOCK, round(duration × 48 kHz) in all.
 
     `duration` defaults to the plan's. Files are opened as their blocks are reached
     and closed when done (also when the caller stops early). Raises AssetError for a
     file that is missing or does not decode, SpecError when `audio.start` is past the
-    end of the music.
+    end of the music. `headroom_db` lowers the limiter's ceiling under the plan's true
+    peak, for a lossy encoder's overshoot (mux_audio leaves 0.5 dB for AAC).
+
+    Why two passes when `plan.loudness` is set: the gain that brings the mix to its
+    target depends on the integrated loudness of the whole track (the relative gate
+    sits 10 LU under the mean of every 400 ms block), but the first block must be
+    scaled before it is handed on, and the mix is never held whole (memory stays flat
+    with length). So the same deterministic mix is made twice: the first pass feeds
+    only a meter, which keeps one number per 100 ms; then the gain; the second pass
+    yields gain × mix through the limiter. The price is decoding the files twice.
     """
     duration = plan.duration if duration is None else duration
     if duration is None or not (math.isfinite(duration) and duration > 0):
@@ -144,13 +177,73 @@ def mix(plan: AudioPlan, duration: float | None = None, stats: MixStats | None =
     music = plan.music
     duck = music.duck if music is not None else None
     reduction_db = _duck_envelope(plan.voiceovers, total, duck) if duck is not None and duck.amount_db < 0 else None
-
-    bed = _MusicBed(music, plan.music_where, stats) if music is not None else None
-    cues = sorted((cue for cue in plan.voiceovers if cue.first_sample < total), key=lambda c: c.first_sample)
     for cue in plan.voiceovers:
         if cue.first_sample >= total:
             seconds = cue.first_sample / SAMPLE_RATE
             log.warning("%s starts at %.3f s, after the video ends (%.3f s): not heard", cue.where, seconds, duration)
+
+    target = plan.loudness
+    gain = 1.0
+    if target is not None:
+        meter = LoudnessMeter()
+        with closing(_summed(plan, total, reduction_db, MixStats())) as first_pass:
+            for block in first_pass:
+                meter.add(block)
+        stats.mix_lufs = meter.integrated_lufs
+        stats.gain_db = _normalising_gain(stats.mix_lufs, target.target_lufs)
+        gain = 10 ** (stats.gain_db / 20)
+    limiter = Limiter((DEFAULT_CEILING_DB if target is None else target.true_peak_db) - headroom_db)
+    meter = LoudnessMeter()
+    with closing(_limited(_summed(plan, total, reduction_db, stats), gain, limiter)) as blocks:
+        for out in blocks:
+            meter.add(out)
+            stats.peak = max(stats.peak, float(np.abs(out).max(initial=0.0)))
+            stats.samples += out.shape[1]
+            stats.limited_samples = limiter.reduced_samples
+            yield out
+    stats.lufs, stats.true_peak = meter.integrated_lufs, meter.true_peak
+
+
+def _normalising_gain(measured_lufs: float, target_lufs: float) -> float:
+    """The gain (dB) from `measured_lufs` to `target_lufs`: 0 for silence, at most MAX_GAIN_DB."""
+    if not math.isfinite(measured_lufs):
+        log.info("the soundtrack has nothing above the loudness gates: left at its level")
+        return 0.0
+    gain = target_lufs - measured_lufs
+    if gain > MAX_GAIN_DB:
+        log.warning(
+            "the soundtrack measures %.1f LUFS: turned up by %.0f dB, not the %.1f dB to %g LUFS",
+            measured_lufs, MAX_GAIN_DB, gain, target_lufs,
+        )  # fmt: skip
+        return MAX_GAIN_DB
+    return gain
+
+
+def _limited(blocks: Iterator[np.ndarray], gain: float, limiter: Limiter) -> Iterator[np.ndarray]:
+    """`blocks` × `gain` through `limiter`, in BLOCK-sized pieces (the last shorter)."""
+    pending: list[np.ndarray] = []
+    held = 0
+    try:
+        for block in itertools.chain(blocks, [None]):
+            if block is None:
+                out = limiter.flush()
+            else:
+                out = limiter.process(block if gain == 1.0 else block.astype(np.float64) * gain)
+            pending.append(out)
+            held += out.shape[1]
+            while held >= BLOCK or (block is None and held):
+                joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+                yield joined[:, :BLOCK]
+                pending, held = [joined[:, BLOCK:]], joined.shape[1] - min(BLOCK, joined.shape[1])
+    finally:
+        blocks.close()
+
+
+def _summed(plan: AudioPlan, total: int, reduction_db: np.ndarray | None, stats: MixStats) -> Iterator[np.ndarray]:
+    """The music and voiceovers summed, before loudness and the limiter: (2, n) float32 blocks."""
+    music = plan.music
+    bed = _MusicBed(music, plan.music_where, stats) if music is not None else None
+    cues = sorted((cue for cue in plan.voiceovers if cue.first_sample < total), key=lambda c: c.first_sample)
     playing: list[tuple[VoiceoverCue, AudioReader]] = []
     try:
         for pos in range(0, total, BLOCK):
@@ -173,9 +266,6 @@ def mix(plan: AudioPlan, duration: float | None = None, stats: MixStats | None =
                         raise AssetError(f"{cue.where}: audio file {path} contains no audio samples", path)
                     reader.close()
                     playing.remove((cue, reader))
-            stats.limited_samples += _soft_limit(out)
-            stats.peak = max(stats.peak, float(np.abs(out).max(initial=0.0)))
-            stats.samples += n
             yield out
     finally:
         for _, reader in playing:
@@ -313,15 +403,3 @@ def _slew_after(values: np.ndarray, step: float) -> np.ndarray:
         return values.copy()
     ramp = step * np.arange(values.size)
     return np.maximum.accumulate(values + ramp) - ramp
-
-
-def _soft_limit(block: np.ndarray) -> int:
-    """Bend samples above -1 dBFS in place (tanh, asymptote 1.0); returns how many."""
-    magnitude = np.abs(block)
-    over = magnitude > _KNEE
-    count = int(over.sum())
-    if count:
-        room = 1.0 - _KNEE
-        bent = _KNEE + room * np.tanh((magnitude[over] - _KNEE) / room)
-        block[over] = np.copysign(bent, block[over]).astype(np.float32)
-    return count

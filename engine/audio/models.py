@@ -9,14 +9,18 @@ In a deck::
       "fade_out": 2.0,             # seconds at the video's end; default 0
       "loop": true,                # repeat when shorter than the video; default true
       "start": 0.0,                # seconds into the music file to begin at (each loop too)
-      "duck": {"amount_db": -12, "attack": 0.15, "release": 0.4}   # or true / false
+      "duck": {"amount_db": -12, "attack": 0.15, "release": 0.4},  # or true / false
+      "loudness": {"target_lufs": -14, "true_peak_db": -1}           # or true / false
     }
 
     "slides": [{"kind": "title", "title": "Hi", "duration": "auto", "padding": 0.5,
                 "voiceover": "vo1.wav"}]          # or {"file": "vo1.wav", "gain_db": 0, "delay": 0}
 
 ``duck`` is on by default whenever there is music; ``false`` (or null) turns it off,
-``true`` is the defaults. These models follow engine/spec.py's conventions (unknown
+``true`` is the defaults. ``loudness`` is the same: on by default, normalising the
+finished soundtrack to -14 LUFS integrated (the level TikTok, Reels, Shorts and
+YouTube play at) with true peaks limited to -1 dBTP; ``false`` leaves the level as
+mixed (the -1 dBTP limiter still runs). These models follow engine/spec.py's conventions (unknown
 keys refused with a suggestion, strict numbers, paths made absolute against the deck's
 folder) but import nothing from it, so spec.py can import them. Their validation
 errors use spec.py's ``"reel"`` error type, so `load_deck` reports them as
@@ -36,6 +40,7 @@ from ..specbase import fail as _fail
 __all__ = [
     "AudioSpec",
     "DuckSpec",
+    "LoudnessSpec",
     "Voiceover",
     "VoiceoverField",
     "Padding",
@@ -85,8 +90,8 @@ class DuckSpec(_AudioModel):
     release: Annotated[float, Field(strict=True, ge=0, le=10)] = 0.4
 
 
-def _duck_shorthand(value: object) -> object:
-    # "duck": true is the defaults, "duck": false no ducking.
+def _switch_shorthand(value: object) -> object:
+    # "duck": true is the defaults, "duck": false no ducking; "loudness" alike.
     if value is True:
         return {}
     if value is False:
@@ -95,12 +100,25 @@ def _duck_shorthand(value: object) -> object:
 
 
 DuckField = Annotated[
-    Union[DuckSpec, None], BeforeValidator(_duck_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
+    Union[DuckSpec, None], BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
+]
+
+
+class LoudnessSpec(_AudioModel):
+    """The finished soundtrack's level: `target_lufs` integrated (ITU-R BS.1770-4), true peaks <= `true_peak_db`."""
+
+    target_lufs: Annotated[float, Field(strict=True, ge=-40, le=-5)] = -14.0
+    true_peak_db: Annotated[float, Field(strict=True, ge=-9, le=0)] = -1.0
+
+
+LoudnessField = Annotated[
+    Union[LoudnessSpec, None],
+    BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, LoudnessSpec, None]),
 ]
 
 
 class AudioSpec(_AudioModel):
-    """The deck's music bed: gain, fades at the video's ends, looping, ducking."""
+    """The deck's music bed (gain, fades at the video's ends, looping, ducking) and the mix's loudness."""
 
     music: AudioFile
     volume: Annotated[float, Field(strict=True, ge=0, le=MAX_VOLUME)] | None = None
@@ -110,6 +128,7 @@ class AudioSpec(_AudioModel):
     loop: Annotated[bool, Field(strict=True)] = True
     start: Offset = 0.0
     duck: DuckField = Field(default_factory=DuckSpec)
+    loudness: LoudnessField = Field(default_factory=LoudnessSpec)
 
     @model_validator(mode="after")
     def _one_gain(self) -> AudioSpec:

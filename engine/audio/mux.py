@@ -1,9 +1,16 @@
 """A finished video plus its soundtrack: a new MP4, the video copied packet for packet.
 
 The video stream is not re-encoded: its packets (and its codec parameters, colour
-tags included) are copied as they are. The soundtrack is mixed (engine.audio.mix) and
-encoded to AAC-LC, 48 kHz stereo, while the video packets stream past, so the two are
-interleaved on the way into the file and neither is ever held whole. The file is
+tags included) are copied as they are. The soundtrack is mixed (engine.audio.mix:
+normalised to the plan's loudness, limited) and encoded to AAC-LC, 48 kHz stereo,
+while the video packets stream past, so the two are interleaved on the way into the
+file and neither is ever held whole.
+
+AAC's quantisation noise lifts true peaks: by up to 0.4 dB over a -1 dBTP limit on
+the drum-hit beds of tests/test_loudness.py at 192 kb/s. So the limiter is set
+`AAC_HEADROOM_DB` under the plan's true peak, and the encoded packets are decoded
+again as they are written and measured: the loudness and true peak reported are the
+track's as it will play, not the mix's before the encoder. The file is
 written through engine.output.atomic_output (temp file, fsync, rename; nothing left on
 failure) with ``+faststart``. The output may replace the input (same path).
 """
@@ -19,9 +26,10 @@ from pathlib import Path
 from ..errors import AssetError, RenderError
 from ..output import atomic_output
 from .decode import SAMPLE_RATE
+from .loudness import LoudnessMeter
 from .mix import AudioPlan, MixStats, mix
 
-__all__ = ["AudioStats", "mux_audio", "DEFAULT_AUDIO_BIT_RATE"]
+__all__ = ["AudioStats", "mux_audio", "DEFAULT_AUDIO_BIT_RATE", "AAC_HEADROOM_DB"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,8 @@ DEFAULT_AUDIO_BIT_RATE = 192_000
 # Audio is encoded this far ahead of the video packet being copied, so the muxer's
 # interleaving queue stays short.
 _AUDIO_LEAD_SECONDS = 0.5
+# The limiter's ceiling sits this far under the plan's true peak, for AAC's overshoot.
+AAC_HEADROOM_DB = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,14 @@ class AudioStats:
     seconds: float  # audio length (samples / 48 kHz), equal to the video's to the sample
     video_seconds: float
     peak_dbfs: float  # after the limiter; -inf for silence
-    limited_samples: int  # samples the soft limiter bent (0 when the mix never neared 0 dBFS)
+    limited_samples: int  # samples the limiter turned down (0 when the mix stayed under the ceiling)
     music_loops: int
     bytes: int  # size of the finished file
+    # Loudness of the AAC track as decoded (ITU-R BS.1770-4), to 0.01; None where there is
+    # nothing to measure (silence, or under 0.4 s).
+    lufs: float | None = None  # integrated
+    true_peak_db: float | None = None  # dBTP, 4× oversampled
+    loudness_gain_db: float = 0.0  # the gain normalisation applied to the mix (0 when off)
 
 
 def _import_av():
@@ -69,6 +84,7 @@ def mux_audio(
     video_path, out_path = Path(video_path), Path(out_path)
     plan.check()
     stats = MixStats()
+    track = _TrackMeter(av)
     with atomic_output(out_path) as tmp:
         try:
             src = av.open(str(video_path))
@@ -86,11 +102,12 @@ def mux_audio(
                     f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s"
                 )
             dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
-            video_out = dst.add_stream_from_template(video)
+            video_out = dst.add_stream_from_template(video, opaque=True)  # AV1 too (see engine/cover.py)
             audio_out = dst.add_stream("aac", rate=SAMPLE_RATE)
             audio_out.layout = "stereo"
             audio_out.bit_rate = bit_rate
-            _copy_with_audio(av, src, video, video_out, dst, audio_out, mix(plan, seconds, stats))
+            blocks = mix(plan, seconds, stats, headroom_db=AAC_HEADROOM_DB)
+            _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks, track)
             dst.close()
             dst = None
         except av.FFmpegError as exc:
@@ -107,7 +124,14 @@ def mux_audio(
         limited_samples=stats.limited_samples,
         music_loops=stats.music_loops,
         bytes=out_path.stat().st_size,
+        lufs=_measured(track.meter.integrated_lufs),
+        true_peak_db=_measured(track.meter.true_peak_db),
+        loudness_gain_db=round(stats.gain_db, 2),
     )
+
+
+def _measured(db: float) -> float | None:
+    return round(db, 2) if math.isfinite(db) else None
 
 
 def _video_seconds(container, stream) -> tuple[float, float]:
@@ -127,7 +151,28 @@ def _video_seconds(container, stream) -> tuple[float, float]:
     return seconds, frame_seconds
 
 
-def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks) -> None:
+class _TrackMeter:
+    """Decodes the encoder's packets before they are muxed, into a loudness meter."""
+
+    def __init__(self, av) -> None:
+        self.av = av
+        self.decoder = None
+        self.meter = LoudnessMeter()
+
+    def add(self, stream, packets) -> None:
+        """Measure `packets` (None: the end) of `stream`, the encoder's own output."""
+        if self.decoder is None:
+            if packets is None or not packets:
+                return
+            # The encoder has opened by its first packet: its extradata describes the stream.
+            self.decoder = self.av.CodecContext.create(stream.codec_context.name, "r")
+            self.decoder.extradata = stream.codec_context.extradata
+        for packet in [None] if packets is None else packets:
+            for frame in self.decoder.decode(packet):
+                self.meter.add(frame.to_ndarray())
+
+
+def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks, track: _TrackMeter) -> None:
     """Copy video packets in order, encoding audio blocks up to just ahead of each."""
     time_base = Fraction(1, SAMPLE_RATE)
     written = 0  # audio samples handed to the encoder
@@ -143,7 +188,9 @@ def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks) -> None:
             frame.pts = written
             frame.time_base = time_base
             written += block.shape[1]
-            dst.mux(audio_out.encode(frame))
+            packets = audio_out.encode(frame)
+            track.add(audio_out, packets)
+            dst.mux(packets)
         return True
 
     try:
@@ -154,7 +201,10 @@ def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks) -> None:
             packet.stream = video_out
             dst.mux(packet)
         encode_until(math.inf)
-        dst.mux(audio_out.encode(None))
+        packets = audio_out.encode(None)
+        track.add(audio_out, packets)
+        dst.mux(packets)
+        track.add(audio_out, None)
     finally:
         blocks.close()  # the mix's files close even when muxing fails
 
