@@ -9,7 +9,9 @@ DEMO_OUT ?= out/demo
 
 .PHONY: setup demo test test-fast bench clean
 
-setup: $(STAMP)
+SOUND  := examples/assets/music.m4a examples/assets/voiceover.wav
+
+setup: $(STAMP) $(SOUND)
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	./scripts/install-system-deps.sh
@@ -17,6 +19,10 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The example deck's music bed and voiceover, made here (nothing is downloaded).
+$(SOUND) &: $(STAMP) examples/make_sound.py
+	$(PY) examples/make_sound.py
 
 demo: setup
 	$(VENV)/bin/reel doctor

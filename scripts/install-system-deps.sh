@@ -4,6 +4,8 @@
 #   Without it Reel still works: it falls back to its numpy compositor.
 # - Unicode's data files (Debian's unicode-data), for the bidi conformance test
 #   (tests/test_bidi.py reads BidiCharacterTest.txt). Without them that test skips.
+# - espeak-ng, which speaks the example deck's voiceover (examples/make_sound.py).
+#   Without it a chime stands in.
 set -euo pipefail
 
 have_mesa_egl() {
@@ -18,6 +20,10 @@ have_unicode_data() {
 
 packages=()
 wanted=()
+if ! command -v espeak-ng >/dev/null 2>&1; then
+    packages+=(espeak-ng)
+    wanted+=("espeak-ng (the example deck's voiceover will be a chime without it)")
+fi
 if ! have_mesa_egl; then
     packages+=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)
     wanted+=("Mesa EGL (the numpy compositor will be used without it)")

@@ -7,6 +7,10 @@ GLCompositor per frame size is shared by the whole session.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from engine.errors import BackendUnavailableError
@@ -74,3 +78,10 @@ def pytest_addoption(parser):
     parser.addoption(
         "--regenerate-golden", action="store_true", help="rewrite tests/golden/*.png from the current code"
     )
+
+
+def pytest_sessionstart(session):
+    """The example deck names generated sound (`make setup` makes it); make it if missing."""
+    examples = Path(__file__).parent.parent / "examples"
+    if not all((examples / "assets" / name).exists() for name in ("music.m4a", "voiceover.wav")):
+        subprocess.run([sys.executable, str(examples / "make_sound.py")], check=True)
