@@ -945,14 +945,7 @@ class Deck(_SpecModel):
             motion = self.motion(index)
             if motion is None:
                 continue
-            for neighbour in (index, index + 1):
-                into = self.transition_into(neighbour) if neighbour < len(self.slides) else None
-                if into is not None and into.file is not None:
-                    _fail(
-                        f"slides[{index}] moves, and a transition file ({into.file.name}) cannot blend a slide "
-                        "in motion yet; use a built-in transition there or turn the motion off",
-                        "slides", neighbour, "transition", "file",
-                    )
+            # A transition file may blend a moving slide: GL draws the slide's frame in RGB for it.
             reveal = motion.reveal
             if reveal is not None and reveal.delay + reveal.duration > motion.duration + _SECONDS_SLACK:
                 where = ("chart", "reveal") if self.slides[index].chart is not None else ("reveal", "duration")

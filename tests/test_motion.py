@@ -161,23 +161,6 @@ def test_slide_motion_overrides_defaults_key_by_key(photo):
     assert timings[0].motion == ((0.0, 5.0),) and timings[3].motion == ()
 
 
-def test_a_transition_file_next_to_a_moving_slide_is_refused(tmp_path):
-    import shutil
-    from pathlib import Path
-
-    glsl = tmp_path / "blinds.glsl"
-    shutil.copy(Path(__file__).parent / "data" / "transitions" / "ShutterBlinds.glsl", glsl)
-    deck = _deck(
-        [
-            {"kind": "title", "title": "A", "motion": {"drift": True}},
-            {"kind": "title", "title": "B", "transition": {"file": str(glsl)}},
-        ]
-    )
-    with pytest.raises(SpecError, match="cannot blend a slide in motion") as caught:
-        load_deck(deck)
-    assert caught.value.path == "slides[1].transition.file"
-
-
 # --- layers ------------------------------------------------------------------------------
 
 

@@ -7,6 +7,11 @@ shader twice, once per plane, into the compositor's own Y and CbCr targets; a ho
 renders nothing and reads the slide's planes directly. Readback is NV12 at 1.5 bytes
 per pixel.
 
+A user transition file runs in RGB (``keep_rgb``): slides keep their RGB texture, and a
+slide in motion keeps its layers in RGB too, drawn by ``shaders/motion.frag`` into an
+RGBA target for each frame of the transition; the file's frame is then converted to
+the planes as an upload is.
+
 On an NVIDIA machine the context is made on the CUDA-capable EGL device; elsewhere on
 whatever EGL offers, usually Mesa's llvmpipe (``kind`` says "gl-software"). moderngl is
 imported only here, and only when a compositor is made.
@@ -29,7 +34,7 @@ from ..resources import shader_source
 from ._egl import preferred_device_index
 from .base import FrameSpec, SlideHandle
 from .base import check_image, check_into, check_layers, check_size, matte_planes, plan_transition
-from .layers import LayerPlanes, PlaneStep, plan_layers, prepare_layers
+from .layers import LayerPlanes, LayerRGB, PlaneStep, plan_layers, prepare_layers, prepare_rgb_layers
 
 __all__ = ["GLCompositor", "bt709_rows"]
 
@@ -88,6 +93,7 @@ class _Layered:
     region: tuple[int, int, int, int]
     count: int  # build items
     textures: list[dict[str, Any]]  # per plane (Y, CbCr): sampler name → texture
+    rgb: dict[str, Any] | None = None  # the layers in RGB, kept only for user transition files (keep_rgb)
 
 
 @dataclass
@@ -106,7 +112,7 @@ class GLCompositor:
         if readback not in ("auto", "direct", "pbo"):
             raise ValueError(f"readback must be auto, direct or pbo, got {readback!r}")
         self.width, self.height = width, height
-        # User gl-transitions files run in RGB, so slides keep their RGB texture too.
+        # User gl-transitions files run in RGB, so slides keep their RGB texture (or RGB layers) too.
         self.keep_rgb = keep_rgb
         self._user_programs: dict[Path, _Program] = {}
         self._images: dict[Any, Any] = {}  # image parameters: of user files by path, of built-ins by ("matte", value)
@@ -117,6 +123,7 @@ class GLCompositor:
         self._slides: dict[str, _Slide | _Layered] = {}
         self._programs: dict[str, _Program] = {}
         self._moving: list[_Slide] = []  # two targets for slides in motion, made on first use
+        self._moving_rgb: list[tuple[Any, Any]] = []  # the same in RGB, for user files: (texture, framebuffer)
         self._uploads = 0  # handle indices stay unique after releases
         self._current: tuple[Any, Any] | None = None  # (Y framebuffer, CbCr framebuffer)
         try:
@@ -180,11 +187,15 @@ class GLCompositor:
             return self._slides[key].handle
         check_layers(layers, self.width, self.height)
         planes = prepare_layers(layers, self.width, self.height)
+        rgb = prepare_rgb_layers(layers, self.width, self.height) if self.keep_rgb else None
         with self._ctx:
             textures = [_layer_textures(self._ctx, planes, plane) for plane in (0, 1)]
+            rgb_textures = None if rgb is None else _rgb_layer_textures(self._ctx, rgb)
         self._uploads += 1
         # The textures hold the pixels now; the arrays go.
-        slide = _Layered(SlideHandle(key, self._uploads), planes.back_size, planes.region, planes.count, textures)
+        slide = _Layered(
+            SlideHandle(key, self._uploads), planes.back_size, planes.region, planes.count, textures, rgb_textures
+        )
         self._slides[key] = slide
         return slide.handle
 
@@ -192,9 +203,9 @@ class GLCompositor:
         self._check_open()
         user_file = user_transition_file(frame.transition) if frame.target is not None else None
         if user_file is not None:
-            source, target = self._slide(frame.source), self._slide(frame.target)
-            if isinstance(source, _Layered) or isinstance(target, _Layered):
-                raise RenderError("a transition file cannot blend a slide in motion")
+            # The file blends RGB: a slide's own texture, or a moving slide drawn in RGB now.
+            source = self._rgb_picture(frame.source, frame.source_state, 0)
+            target = self._rgb_picture(frame.target, frame.target_state, 1)
             self._render_user(source, target, user_file, frame)
             return
         source = self._picture(frame.source, frame.source_state, 0)
@@ -231,7 +242,7 @@ class GLCompositor:
         del self._slides[handle.key]
         if isinstance(slide, _Layered):
             with self._ctx:
-                for texture in (t for plane in slide.textures for t in plane.values()):
+                for texture in (t for plane in [*slide.textures, slide.rgb or {}] for t in plane.values()):
                     texture.release()
             return
         if self._current == (slide.y_fbo, slide.uv_fbo):
@@ -267,6 +278,7 @@ class GLCompositor:
         # Releasing the context frees every object made on it.
         self._slides.clear()
         self._moving.clear()
+        self._moving_rgb.clear()
         self._programs.clear()
         self._user_programs.clear()
         self._images.clear()
@@ -288,30 +300,56 @@ class GLCompositor:
                     y, uv, (y_fbo, uv_fbo) = self._planes()
                     self._moving.append(_Slide(handle, y, uv, y_fbo, uv_fbo))
             out = self._moving[slot]
-            shader = self._motion_program()
-            program = shader.program
             for fbo, textures, step in zip((out.y_fbo, out.uv_fbo), slide.textures, plan_layers(slide, state)):
-                fbo.use()
-                for unit, name in enumerate(_LAYER_SAMPLERS):
-                    # An absent layer is never read; its sampler still needs a texture of its kind.
-                    spare = self._spare_times() if name == "reveal_times" else textures["back"]
-                    textures.get(name, spare).use(unit)
-                _set_uniform(program, "has_static", "static_colour" in textures)
-                _set_uniform(program, "has_items", "item_colour" in textures)
-                _set_uniform(program, "has_reveal", "reveal_times" in textures)
-                _set_uniform(program, "reveal_threshold", step.reveal_threshold)
-                _set_uniform(program, "reveal_opacity", step.reveal_opacity)
-                _set_uniform(program, "back_map", tuple(float(v) for v in step.back_map))
-                size = textures["back"].size
-                at_rest = step.back_map == (1.0, 0.0, 1.0, 0.0) and size == (fbo.width, fbo.height)
-                _set_uniform(program, "back_at_rest", at_rest)
-                items = program.get("items", None)
-                if items is not None:
-                    table = np.zeros((32, 3), dtype=np.float32)
-                    table[: len(step.items)] = step.items
-                    items.write(table.tobytes())
-                shader.vao.render(vertices=3)
+                self._draw_layers(fbo, textures, step)
         return out
+
+    def _rgb_picture(self, handle: SlideHandle, state, slot: int):
+        """The slide as an RGB texture for a user file: its own, or its RGB layers drawn in `state`.
+
+        None where the slide kept no RGB (a compositor made without keep_rgb).
+        """
+        slide = self._slide(handle)
+        if not isinstance(slide, _Layered):
+            return slide.rgb
+        if slide.rgb is None:
+            return None
+        if state is None:
+            raise ValueError(f"{handle.key} is a slide in motion: its frames need a MotionState")
+        with self._ctx:
+            while len(self._moving_rgb) <= slot:
+                # Sampled by the file as a still slide's texture is: linear, repeating (the defaults).
+                texture = self._ctx.texture((self.width, self.height), 4)
+                self._moving_rgb.append((texture, self._ctx.framebuffer([texture])))
+            texture, fbo = self._moving_rgb[slot]
+            # Full size: the luma plane's numbers (engine.composite.layers.compose_rgb is the twin).
+            self._draw_layers(fbo, slide.rgb, plan_layers(slide, state)[0])
+        return texture
+
+    def _draw_layers(self, fbo, textures: dict[str, Any], step: PlaneStep) -> None:
+        """motion.frag: one plane (or the RGB frame) of a layered slide into `fbo`. Context current."""
+        shader = self._motion_program()
+        program = shader.program
+        fbo.use()
+        for unit, name in enumerate(_LAYER_SAMPLERS):
+            # An absent layer is never read; its sampler still needs a texture of its kind.
+            spare = self._spare_times() if name == "reveal_times" else textures["back"]
+            textures.get(name, spare).use(unit)
+        _set_uniform(program, "has_static", "static_colour" in textures)
+        _set_uniform(program, "has_items", "item_colour" in textures)
+        _set_uniform(program, "has_reveal", "reveal_times" in textures)
+        _set_uniform(program, "reveal_threshold", step.reveal_threshold)
+        _set_uniform(program, "reveal_opacity", step.reveal_opacity)
+        _set_uniform(program, "back_map", tuple(float(v) for v in step.back_map))
+        size = textures["back"].size
+        at_rest = step.back_map == (1.0, 0.0, 1.0, 0.0) and size == (fbo.width, fbo.height)
+        _set_uniform(program, "back_at_rest", at_rest)
+        items = program.get("items", None)
+        if items is not None:
+            table = np.zeros((32, 3), dtype=np.float32)
+            table[: len(step.items)] = step.items
+            items.write(table.tobytes())
+        shader.vao.render(vertices=3)
 
     def _spare_times(self):
         """A 1×1 integer texture for the reveal-times sampler of slides without a chart."""
@@ -333,16 +371,17 @@ class GLCompositor:
 
     # --- user gl-transitions files (RGB) -------------------------------------------------
 
-    def _render_user(self, source: _Slide, target: _Slide, file: Path, frame: FrameSpec) -> None:
-        if source.rgb is None or target.rgb is None:
+    def _render_user(self, source, target, file: Path, frame: FrameSpec) -> None:
+        """Run `file` on two RGB textures (`_rgb_picture`), then convert its frame to the planes."""
+        if source is None or target is None:
             raise RenderError("a transition file needs the slides' RGB: make the compositor with keep_rgb=True")
         with self._ctx:
             shader = self._user_program(file)
             program = shader.program
             texture, fbo = self._rgb_frame()
             fbo.use()
-            source.rgb.use(0)
-            target.rgb.use(1)
+            source.use(0)
+            target.use(1)
             ratio = self.width / self.height
             for name, value in (("progress", min(max(float(frame.progress), 0.0), 1.0)), ("ratio", ratio),
                                 ("_fromR", ratio), ("_toR", ratio), ("_reel_size", (self.width, self.height))):
@@ -488,6 +527,22 @@ _LAYER_SAMPLERS = (
 )
 
 
+def _rgb_layer_textures(ctx, layers: LayerRGB) -> dict[str, Any]:
+    """A layered slide's RGB layers as textures, by sampler name (as one plane's, at full size)."""
+    arrays = {"back": layers.back}
+    for prefix, front in (("static", layers.static), ("item", layers.items)):
+        if front is not None:
+            arrays[f"{prefix}_colour"], arrays[f"{prefix}_alpha"] = front.colour, front.alpha
+    if layers.items is not None:
+        arrays["rows"] = layers.rows.reshape(-1, 1)
+    if layers.reveal is not None:
+        image, base, times, _ = layers.reveal
+        arrays["reveal_image"], arrays["reveal_image_alpha"] = image.colour, image.alpha
+        arrays["reveal_base"], arrays["reveal_base_alpha"] = base.colour, base.alpha
+        arrays["reveal_times"] = times
+    return _textures(ctx, arrays)
+
+
 def _layer_textures(ctx, planes: LayerPlanes, plane: int) -> dict[str, Any]:
     """One plane's layer textures (0: luma, 1: chroma), by sampler name."""
     arrays = {"back": planes.back_y if plane == 0 else planes.back_uv}
@@ -502,6 +557,11 @@ def _layer_textures(ctx, planes: LayerPlanes, plane: int) -> dict[str, Any]:
             arrays[prefix] = front.y if plane == 0 else front.uv
             arrays[f"{prefix}_alpha"] = front.alpha if plane == 0 else front.alpha_uv
         arrays["reveal_times"] = planes.reveal.times if plane == 0 else planes.reveal.times_uv
+    return _textures(ctx, arrays)
+
+
+def _textures(ctx, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Arrays (H×W or H×W×C; uint8, or uint16 reveal times) as nearest, clamped textures."""
     textures = {}
     for name, array in arrays.items():
         array = np.ascontiguousarray(array)

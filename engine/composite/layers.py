@@ -20,6 +20,14 @@ compositors draw, per texel of each plane:
 in float32, in that order, with texels read as ``u8 · float32(1/255)`` (see
 `engine.composite.twins`). The GL compositor runs ``shaders/motion.frag``; on
 llvmpipe the two agree bit for bit, elsewhere within a code value.
+
+User transition files run in RGB, so a compositor that runs them also keeps a layered
+slide's layers in RGB (`prepare_rgb_layers`: straight colour and alpha, full size) and
+draws the same formulas once, on RGB texels, with the luma plane's numbers (`compose_rgb`
+is its twin). That frame is what the file's getFromColor / getToColor see. Converted to
+YUV it is the slide's motion frame with luma within a code value; chroma, filtered after
+the window resamples the picture rather than before, and per pixel at a chart's reveal
+front rather than per chroma texel, differs by a few codes at sharp colour edges.
 """
 
 from __future__ import annotations
@@ -32,7 +40,19 @@ from ..colour import _M, nv12_planes, rgb_to_nv12
 from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
 
-__all__ = ["LayerPlanes", "RevealPlanes", "PlaneStep", "prepare_layers", "plan_layers", "compose_plane", "MAX_ITEMS"]
+__all__ = [
+    "LayerPlanes",
+    "RevealPlanes",
+    "PlaneStep",
+    "prepare_layers",
+    "plan_layers",
+    "compose_plane",
+    "LayerRGB",
+    "FrontRGB",
+    "prepare_rgb_layers",
+    "compose_rgb",
+    "MAX_ITEMS",
+]
 
 #: Build items a layered slide may have (the shader's uniform array has one more: item 0).
 MAX_ITEMS = 31
@@ -188,8 +208,69 @@ def _open_box(alpha: np.ndarray):
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def plan_layers(planes: LayerPlanes, state: MotionState) -> tuple[PlaneStep, PlaneStep]:
-    """The luma and chroma numbers of one frame of a layered slide in `state`."""
+@dataclass(frozen=True)
+class FrontRGB:
+    """One front layer in RGB: straight colour and alpha at the frame's size."""
+
+    colour: np.ndarray  # H×W×3 uint8
+    alpha: np.ndarray  # H×W uint8
+    open_box: tuple[int, int, int, int] | None  # as FrontPlanes.open_box, for the one plane
+    ink_rows: np.ndarray  # H bool
+
+
+@dataclass(frozen=True)
+class LayerRGB:
+    """A layered slide kept in RGB for user transition files (see the module's docstring)."""
+
+    width: int
+    height: int
+    back: np.ndarray  # Hb×Wb×3 uint8
+    region: tuple[int, int, int, int]
+    static: FrontRGB | None
+    items: FrontRGB | None
+    rows: np.ndarray  # H uint8
+    count: int
+    # A chart that appears: (image, base, times H×W uint16, rows the chart touches), or None.
+    reveal: tuple[FrontRGB, FrontRGB, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def back_size(self) -> tuple[int, int]:
+        return self.back.shape[1], self.back.shape[0]
+
+
+def prepare_rgb_layers(layers: SlideLayers, width: int, height: int) -> LayerRGB:
+    """`layers` (at a width×height output) as RGB arrays `compose_rgb` and motion.frag draw."""
+    if layers.count > MAX_ITEMS:
+        raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
+    reveal = None
+    if layers.reveal is not None:
+        image, base = front_rgb(layers.reveal.image), front_rgb(layers.reveal.base)
+        times = np.ascontiguousarray(layers.reveal.times, dtype=np.uint16)
+        reveal = (image, base, times, image.ink_rows | base.ink_rows)
+    return LayerRGB(
+        width,
+        height,
+        np.ascontiguousarray(layers.back),
+        tuple(layers.region),
+        None if layers.static is None else front_rgb(layers.static),
+        None if layers.items is None else front_rgb(layers.items),
+        np.ascontiguousarray(layers.rows, dtype=np.uint8),
+        layers.count,
+        reveal,
+    )
+
+
+def front_rgb(rgba: np.ndarray) -> FrontRGB:
+    """A straight-alpha RGBA layer → its colour and alpha, as motion.frag reads them."""
+    alpha = np.ascontiguousarray(rgba[..., 3])
+    return FrontRGB(np.ascontiguousarray(rgba[..., :3]), alpha, _open_box(alpha), alpha.any(axis=1))
+
+
+def plan_layers(planes: LayerPlanes | LayerRGB, state: MotionState) -> tuple[PlaneStep, PlaneStep]:
+    """The luma and chroma numbers of one frame of a layered slide in `state`.
+
+    An RGB frame (`LayerRGB`) is drawn at full size with the luma numbers.
+    """
     if len(state.items) != planes.count:
         raise ValueError(f"the state has {len(state.items)} build items, the slide {planes.count}")
     sx, ox, sy, oy = state.window.back_map(planes.region, *planes.back_size)
@@ -214,9 +295,9 @@ def plan_layers(planes: LayerPlanes, state: MotionState) -> tuple[PlaneStep, Pla
 class LayerWork:
     """Scratch for `compose_plane`, made once per compositor and reused by every frame."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, channels: int = 2) -> None:
         self.rows = max(1, (1 << 16) // (2 * width))  # rows per block, both planes ~ 128 K texels
-        size = self.rows * width * 2
+        size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
         self.floats = np.empty((6, size), dtype=np.float32)
         self._across = np.empty(0, dtype=np.float32)
 
@@ -278,6 +359,28 @@ def compose_plane(
         np.copyto(out[r0:r1], value, casting="unsafe")
 
 
+def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: LayerWork) -> None:
+    """Draw a layered slide in `state` as an H×W×3 RGB frame into `out`: motion.frag on RGB.
+
+    `work` needs room for three channels (``LayerWork(width, channels=3)``).
+    """
+    static, items = layers.static, layers.items
+    reveal = None
+    if layers.reveal is not None:
+        image, base, times, rows = layers.reveal
+        reveal = (image.colour, image.alpha, base.colour, base.alpha, times, rows)
+    compose_plane(
+        out,
+        layers.back,
+        None if static is None else (static.colour, static.alpha, static.open_box, static.ink_rows),
+        None if items is None else (items.colour, items.alpha),
+        layers.rows,
+        plan_layers(layers, state)[0],  # full size: the luma plane's numbers
+        work,
+        reveal,
+    )
+
+
 def _blocks(height: int, work: LayerWork):
     return [(r0, min(height, r0 + work.rows)) for r0 in range(0, height, work.rows)]
 
@@ -325,7 +428,7 @@ def _across(back, columns, down, width: int, work: LayerWork):
 
 def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
     # A chroma texel's (Cb, Cr) moves as one uint16: one gather instead of two.
-    if block.ndim == 3:
+    if block.ndim == 3 and block.shape[2] == 2:
         return np.take(block.view(np.uint16)[..., 0], columns, axis=1).view(np.uint8).reshape(block.shape[0], -1, 2)
     return np.take(block, columns, axis=1)
 
