@@ -78,6 +78,9 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     Each text block is an item (on a bullets slide, each bullet; its heading stays), a
     shape joins the item whose rows it overlaps (a bullet's dot, a caption's band), and
     items whose rows overlap are merged, so that every row belongs to one item at most.
+    A shape between items (the accent rule under a title, or over the bullets) joins
+    the last item starting above it, else the first: it enters with the text it
+    decorates, and that item's band grows to cover it.
     """
     blocks = [
         i for i, item in enumerate(layout.items)
@@ -85,11 +88,13 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     ]
     groups = [[i] for i in blocks]
     for i, item in enumerate(layout.items):
-        if isinstance(item, Shape):
-            for group in groups:
-                if _rows_overlap(_rows_of(layout, [i]), _rows_of(layout, group[:1])):
-                    group.append(i)
-                    break
+        if isinstance(item, Shape) and groups:
+            rows = _rows_of(layout, [i])
+            home = next((g for g in groups if _rows_overlap(rows, _rows_of(layout, g[:1]))), None)
+            if home is None:
+                above = [g for g in groups if _rows_of(layout, g[:1])[0] < rows[0]]
+                home = max(above, key=lambda g: _rows_of(layout, g[:1])[0]) if above else groups[0]
+            home.append(i)
     merged: list[list[int]] = []
     for group in groups:
         if merged and _rows_overlap(_rows_of(layout, merged[-1]), _rows_of(layout, group)):
