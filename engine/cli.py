@@ -168,11 +168,36 @@ def _still(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise _usage(f"{out}: a still is written as PNG; name it .png")
-    image = render_frame(args.deck, args.at, platform=args.platform, quality=default_quality(args), compositor=args.compositor)
+
+    # What the frame's layouts gave up (text cut to fit, characters no font has), each
+    # naming its slide, is said once on stderr after the frame, whatever the logging
+    # setup: taken from the rasterizer's log instead of left to it.
+    layout_warnings: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                layout_warnings.append(record.getMessage())
+            else:  # --debug details go where they always go
+                log.handle(record)
+
+    raster_log = logging.getLogger("engine.raster")
+    collect, propagate = Collect(), raster_log.propagate
+    raster_log.addHandler(collect)
+    raster_log.propagate = False
+    try:
+        image = render_frame(
+            args.deck, args.at, platform=args.platform, quality=default_quality(args), compositor=args.compositor
+        )
+    finally:
+        raster_log.removeHandler(collect)
+        raster_log.propagate = propagate
     out.parent.mkdir(parents=True, exist_ok=True)
     with Image.fromarray(image) as picture:
         picture.save(out)
     print(f"{out}: {image.shape[1]}x{image.shape[0]} frame at {args.at:g} s")
+    for warning in layout_warnings:
+        print(f"reel: warning: {warning}", file=sys.stderr)
     return 0
 
 

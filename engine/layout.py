@@ -16,10 +16,15 @@ A block's box spans every line's full metric height (ascent + descent of every f
 the line uses, so a taller fallback font pushes lines apart) and its actual ink, plus
 the room a legibility treatment needs, so nothing is ever clipped. A block that does
 not fit its box wraps at word boundaries, then shrinks step by step; words longer
-than a line are broken (between clusters) only when shrinking alone cannot help. At
-the size floor, what still does not fit is cut with an ellipsis rather than drawn
-outside its box, and `SlideLayout.warnings` says so, naming the slide (as it does for
-characters no font has, and complex scripts laid out without raqm).
+than a line are broken (between clusters) only when shrinking alone cannot help. The
+breaks of the size that fits are then chosen again (engine.text.breaks): no short
+word alone on a last line, breaks after punctuation where they cost little, and
+titles balanced; a title's size and line count are chosen together, so it is not set
+one word a line. On a bullets slide the bullets' words come first: the heading gives
+way (smaller, fewer lines) before any bullet is cut. At the size floor, what still
+does not fit is cut with an ellipsis rather than drawn outside its box, and
+`SlideLayout.warnings` says so, naming the slide (as it does for characters no font
+has, and complex scripts laid out without raqm).
 
 Slide text may carry ``**bold**``, ``*italic*`` and ``[[accent]]`` (engine.text.markup).
 The theme's text options (`TextOptions`: alignment, line height, letter case,
@@ -44,12 +49,13 @@ from PIL import Image, ImageFont, UnidentifiedImageError
 
 from .errors import AssetError, RenderError
 from .resources import font_path
+from .text.breaks import LineRef, is_orphan, refine, words, wrap
 from .text.fallback import Para, Typeface, clusters
 from .text.markup import BOLD, Rich
 from .text.markup import parse as parse_markup
 from .text.paint import legibility_margins
 from .text.runs import Run, ShapedLine, shape_line
-from .text.shaping import WITHOUT_RAQM, cjk_breaks, layout_engine, paragraph_rtl, raqm_status
+from .text.shaping import WITHOUT_RAQM, layout_engine, paragraph_rtl, raqm_status
 
 __all__ = [
     "Box",
@@ -74,7 +80,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a layout decision changes, so cached rasters keyed on it go stale.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (right/bottom exclusive)
 
@@ -317,10 +323,6 @@ class SlideLayout:
 
 # ── measuring and fitting text ────────────────────────────────────────────────────
 
-#: One line to set: characters [start, end) of an itemized paragraph.
-LineRef = tuple[Para, int, int]
-
-
 @dataclass(frozen=True)
 class FittedText:
     """Text wrapped and sized to fit a box, in block-local coordinates (top = 0)."""
@@ -435,89 +437,6 @@ def _measure(
     )
 
 
-#: Separators that end a line rather than start one: "wrap ·" / "540 kcal".
-_GLUE_LEFT = frozenset("·•—–-/|:")
-
-
-def _words(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the words of a squeezed paragraph, a lone separator glued to the word before.
-
-    Chinese and Japanese, written without spaces, are cut between characters where a
-    line may break (engine.text.shaping.cjk_breaks).
-    """
-    words: list[tuple[int, int]] = []
-    start = 0
-    for word in text.split(" "):
-        end = start + len(word)
-        if word:
-            if words and word in _GLUE_LEFT:
-                words[-1] = (words[-1][0], end)
-            else:
-                cuts = [start + i for i in cjk_breaks(word)]
-                words.extend(zip([start, *cuts], [*cuts, end]))
-        start = end + 1
-    return words
-
-
-def _wrap(src: _Source, size: int, width: int, break_words: bool) -> list[LineRef] | None:
-    """Greedy word wrap; None when a word is wider than a line and may not be broken."""
-    lines: list[LineRef] = []
-    for para in src.paras:
-        start = end = None
-        for ws, we in _words(para.text):
-            if start is not None and _width((para, start, we), size) <= width:
-                end = we
-                continue
-            if start is not None:
-                lines.append((para, start, end))
-                start = None
-            if _width((para, ws, we), size) <= width:
-                start, end = ws, we
-                continue
-            if not break_words:
-                return None
-            pieces = _break_word(para, ws, we, size, width)
-            lines.extend((para, a, b) for a, b in pieces[:-1])
-            start, end = pieces[-1]
-        lines.append((para, start or 0, end or 0))
-    return lines
-
-
-def _break_word(para: Para, start: int, end: int, size: int, width: int) -> list[tuple[int, int]]:
-    """Split a word wider than a line (between clusters), after a hyphen or slash where one is near."""
-    text = para.text
-    pieces = []
-    a = b = start
-    for cs, ce in clusters(text[start:end]):
-        cs, ce = start + cs, start + ce
-        if b > a and _width((para, a, ce), size) > width:
-            current = text[a:b]
-            cut = max(current.rfind("-"), current.rfind("/")) + 1
-            if cut < len(current) // 3:  # no break point in the last two thirds
-                cut = len(current)
-            pieces.append((a, a + cut))
-            a += cut
-        b = ce
-    pieces.append((a, b))
-    return pieces
-
-
-def _balance(src: _Source, size: int, width: int, lines: list[LineRef]) -> list[LineRef]:
-    """The narrowest wrap with as many lines as `lines` (CSS ``text-wrap: balance``)."""
-    n = len(lines)
-    if n < 2:
-        return lines
-    lo, hi, best = max(1, width // n), width, lines
-    while lo < hi:
-        mid = (lo + hi) // 2
-        trial = _wrap(src, size, mid, break_words=False)
-        if trial is not None and len(trial) <= n:
-            best, hi = trial, mid
-        else:
-            lo = mid + 1
-    return best
-
-
 def _sizes(largest: int, floor: int) -> Iterator[int]:
     size = largest
     while size > floor:
@@ -579,19 +498,99 @@ def _try_fit(
     balance: bool = False,
     tight: bool = False,
 ) -> FittedText | None:
-    """The largest size from `largest` down to `floor` that fits; None if none does."""
+    """The largest size from `largest` down to `floor` that fits; None if none does.
+
+    The size is found with first-fit wraps (the fewest lines); the breaks of the one
+    that fits are then chosen again (`engine.text.breaks.refine`): no orphans, breaks
+    after punctuation, balanced lines when `balance`.
+    """
     for break_words in (False, True):
         for size in _sizes(largest, floor):
             width = _inner_width(src, size, box_w)
             lines = _wrap(src, size, width, break_words)
             if lines is None or (max_lines is not None and len(lines) > max_lines):
                 continue
-            if balance and not break_words:
-                lines = _balance(src, size, width, lines)
             m = _measure(lines, src, size, spacing, tight)
             if _fits(m, box_w, box_h):
-                return m
+                return _refined(m, lines, src, width, box_w, box_h, spacing, balance, tight)
     return None
+
+
+#: A headline's score (`_fit_headline`) is its size times this (or the role's own) for
+#: each line after the first...
+_PER_LINE = 0.85
+#: ...and this for each line of a single short word (a longer one: the second), and
+#: again for an orphan at its end.
+_PER_LONE_WORD = (0.8, 0.92)
+_PER_ORPHAN = 0.8
+
+
+def _fit_headline(
+    src: _Source,
+    box_w: int,
+    box_h: int,
+    largest: int,
+    floor: int,
+    spacing: float,
+    max_lines: int | None,
+    per_line: float = 0.85,
+) -> FittedText | None:
+    """A title's size and line count, chosen together: large, but in few lines of several words.
+
+    For each line count, the largest size that sets it in the box (balanced); the one
+    scoring best wins: size × `per_line` per line after the first × ``_PER_LONE_WORD``
+    per line of one word (× ``_PER_ORPHAN`` more for an orphan). So "Shop | once, |
+    cook | twice, | eat well" at full size gives way to "Shop once, | cook twice, |
+    eat well" a little smaller, and a title does not stand one word a line. None when
+    no size fits without breaking a word.
+    """
+    best, best_score = None, 0.0
+    seen: set[int] = set()
+    many_words = sum(len(words(p.text)) for p in src.paras) > len(src.paras)
+    for size in _sizes(largest, floor):
+        width = _inner_width(src, size, box_w)
+        lines = _wrap(src, size, width, False)
+        if lines is None or len(lines) in seen or (max_lines is not None and len(lines) > max_lines):
+            continue
+        m = _measure(lines, src, size, spacing)
+        if not _fits(m, box_w, box_h):
+            continue
+        seen.add(len(lines))
+        m = _refined(m, lines, src, width, box_w, box_h, spacing, True, False)
+        score = size * per_line ** (len(lines) - 1)
+        for line in m.lines if many_words else ():
+            if len(words(line)) == 1:
+                score *= _PER_LONE_WORD[0] if is_orphan(line) else _PER_LONE_WORD[1]
+        if len(m.lines) > 1 and is_orphan(m.lines[-1]):
+            score *= _PER_ORPHAN
+        if score > best_score:
+            best, best_score = m, score
+        if len(lines) == 1:
+            break  # fewer lines cannot be
+    return best
+
+
+def _wrap(src: _Source, size: int, width: int, break_words: bool) -> list[LineRef] | None:
+    return wrap(src.paras, size, width, break_words)
+
+
+def _refined(
+    fitted: FittedText,
+    lines: list[LineRef],
+    src: _Source,
+    width: int,
+    box_w: int,
+    box_h: int,
+    spacing: float,
+    balance: bool,
+    tight: bool,
+) -> FittedText:
+    """`fitted` with its breaks chosen again, where the new lines still fit the box."""
+    better = refine(lines, fitted.size, width, balance)
+    if better == lines:
+        return fitted
+    m = _measure(better, src, fitted.size, spacing, tight, fitted.truncated)
+    return m if _fits(m, box_w, box_h) else fitted
 
 
 def _truncate(
@@ -611,15 +610,23 @@ def _truncate(
         kept[-1] = _with_ellipsis(kept[-1], size, _inner_width(src, size, box_w))
     note = f"does not fit its {box_w}×{box_h} px box even at {size} px; cut to {keep} of {len(lines)} lines"
     text = " / ".join(p.text for p in src.paras)
-    log.warning("text %s: %.60r", note, text)
+    # A warning only where the text's slide is known: SlideLayout.warnings names it.
+    log.debug("text %s: %.60r", note, text)
     fitted = _measure(kept, src, size, spacing, tight, truncated=True)
     return replace(fitted, note=note)
 
 
 def _with_ellipsis(line: LineRef, size: int, width: int) -> LineRef:
-    """`line` cut back (a cluster at a time) until it fits with "…" after it."""
+    """`line` cut back until it fits with "…" after it: a word at a time, else a cluster at a time."""
     para, start, end = line
     text = para.text
+    word_ends = [i for i in range(start + 1, end) if text[i] == " " and not text[i - 1].isspace()]
+    for stop in reversed(word_ends):
+        flag = para.rich.flags[stop - 1]
+        rich = para.rich[start:stop] + Rich.plain(ELLIPSIS, flag)
+        cut = Para.build(para.typeface, rich, para.rtl, para.base)
+        if _width((cut, 0, len(rich)), size) <= width:
+            return (cut, 0, len(rich))
     ends = [start] + [start + e for _, e in clusters(text[start:end])]
     for k in range(len(ends) - 1, -1, -1):
         stop = ends[k]
@@ -754,6 +761,9 @@ class _Frame:
         fitted = _try_fit(
             src, box_w, box_h, largest, max(floor, round(largest * shrink)), options["spacing"], lines, True
         )
+        if fitted is None:
+            per_line = shrink if shrink >= 0.5 else _PER_LINE
+            fitted = _fit_headline(src, box_w, box_h, largest, floor, options["spacing"], kw.get("max_lines"), per_line)
         if fitted is not None:
             return self.check(role, text, fitted)
         return self.fit(role, text, box_w, box_h, bold=bold, **kw)
@@ -898,39 +908,131 @@ class _BulletFit:
     height: int
 
 
-def _fit_bullets(f: _Frame, bullets: Sequence[str], box_w: int, box_h: int) -> _BulletFit:
-    """One shared size for every bullet: the largest at which all of them fit together."""
-    largest, floor = f.sizes("bullet")
-    options = f.text_options("bullet", {"spacing": 1.1})
-    spacing = options["spacing"]
-    sources = [_source(text, f.fonts, upper=options["upper"], legibility=options["legibility"]) for text in bullets]
+@dataclass(frozen=True)
+class _Bullets:
+    """A slide's bullets itemized once, and how they are set (the theme's options)."""
 
-    def attempt(size: int, break_words: bool) -> _BulletFit | None:
+    texts: tuple[str, ...]
+    sources: tuple[_Source, ...]
+    spacing: float
+    largest: int
+    floor: int
+
+    @staticmethod
+    def of(f: _Frame, bullets: Sequence[str]) -> _Bullets:
+        options = f.text_options("bullet", {"spacing": 1.1})
+        sources = tuple(
+            _source(text, f.fonts, upper=options["upper"], legibility=options["legibility"]) for text in bullets
+        )
+        return _Bullets(tuple(bullets), sources, options["spacing"], *f.sizes("bullet"))
+
+    def at(
+        self, size: int, box_w: int, break_words: bool, refine_lines: bool = False, box_h: int | None = None
+    ) -> _BulletFit | None:
+        """Every bullet wrapped at `size`; None if a word is wider than a line and may not be
+        broken, or (given `box_h`) as soon as they are taller than that."""
         indent = round(size * 1.05)
-        fits = []
-        for src in sources:
-            lines = _wrap(src, size, _inner_width(src, size, box_w - indent), break_words)
+        fits: list[FittedText] = []
+        item_gap = total = 0
+        for src in self.sources:
+            width = _inner_width(src, size, box_w - indent)
+            lines = _wrap(src, size, width, break_words)
             if lines is None:
                 return None
-            fits.append(_measure(lines, src, size, spacing))
-        item_gap = round(fits[0].gap * 0.5)
-        total = sum(m.height for m in fits) + item_gap * (len(fits) - 1)
-        if total > box_h or any(m.width > box_w - indent for m in fits):
-            return None
+            m = _measure(lines, src, size, self.spacing)
+            if m.width > box_w - indent:
+                return None
+            if refine_lines:  # better breaks (no orphans, after punctuation) at the same height
+                m = _refined(m, lines, src, width, box_w - indent, m.height, self.spacing, False, False)
+            if not fits:
+                item_gap = round(m.gap * 0.5)
+            total += m.height + (item_gap if fits else 0)
+            fits.append(m)
+            if box_h is not None and total > box_h:
+                return None
         return _BulletFit(tuple(fits), size, indent, item_gap, total)
 
-    for break_words in (False, True):
-        for size in _sizes(largest, floor):
-            got = attempt(size, break_words)
-            if got is not None:
-                return got
-    # At the floor and still too tall: give each bullet an equal share, cut with "…".
-    indent = round(floor * 1.05)
-    ascent, descent = load_font(f.fonts.regular, floor).getmetrics()
+    def fit(self, box_w: int, box_h: int) -> _BulletFit | None:
+        """One shared size for every bullet, the largest at which all of them fit whole; None if none does.
+
+        Words are broken only when no size fits without it.
+        """
+        for size in _sizes(self.largest, self.floor):
+            if self.at(size, box_w, False, box_h=box_h) is not None:
+                return self.at(size, box_w, False, refine_lines=True)
+        if self.at(self.floor, box_w, True, box_h=box_h) is None:
+            return None  # not even the smallest, words broken, fits
+        for size in _sizes(self.largest, self.floor):
+            if self.at(size, box_w, True, box_h=box_h) is not None:
+                return self.at(size, box_w, True, refine_lines=True)
+        return None
+
+    def need(self, box_w: int) -> int:
+        """The height every bullet needs, whole, at the smallest size."""
+        got = self.at(self.floor, box_w, break_words=True)
+        return got.height if got is not None else 0
+
+
+def _cut_bullets(f: _Frame, bullets: _Bullets, box_w: int, box_h: int, under_heading: bool) -> _BulletFit:
+    """Bullets too long for the room even at the smallest size: as many lines of each as fit, cut with "…".
+
+    Lines are shared out a round at a time (each bullet one more line while the room
+    allows), so short bullets stay whole and long ones are cut evenly, and no room is
+    left empty. Every cut is a warning naming the slide and the bullet.
+    """
+    size = bullets.floor
+    indent = round(size * 1.05)
+    spacing = bullets.spacing
+    wraps = []
+    for src in bullets.sources:
+        width = _inner_width(src, size, box_w - indent)
+        wraps.append((src, width, _wrap(src, size, width, break_words=True) or [(src.paras[0], 0, 0)]))
+    heights: dict[tuple[int, int], int] = {}
+
+    def height(i: int, keep: int) -> int:
+        if (i, keep) not in heights:
+            src, _, lines = wraps[i]
+            heights[i, keep] = _measure(lines[:keep], src, size, spacing).height
+        return heights[i, keep]
+
+    ascent, descent = load_font(bullets.sources[0].font, size).getmetrics()
     item_gap = round(round(spacing * (ascent + descent)) * 0.5)
-    share = max(1, (box_h - item_gap * (len(bullets) - 1)) // max(1, len(bullets)))
+    keep = [1] * len(wraps)
+    total = sum(height(i, 1) for i in range(len(wraps))) + item_gap * (len(wraps) - 1)
+    if total > box_h:
+        return _share_bullets(f, bullets, box_w, box_h, item_gap)
+    grown = True
+    while grown:
+        grown = False
+        for i, (_, _, lines) in enumerate(wraps):
+            if keep[i] < len(lines):
+                more = total - height(i, keep[i]) + height(i, keep[i] + 1)
+                if more <= box_h:
+                    keep[i], total, grown = keep[i] + 1, more, True
     fits = []
-    for text in bullets:
+    for i, (src, width, lines) in enumerate(wraps):
+        if keep[i] == len(lines):
+            m = _measure(lines, src, size, spacing)
+            fits.append(_refined(m, lines, src, width, box_w - indent, m.height, spacing, False, False))
+            continue
+        kept = lines[: keep[i]]
+        kept[-1] = _with_ellipsis(kept[-1], size, width)
+        where = "beside the other bullets" + (" under the smallest heading" if under_heading else "")
+        note = f"does not fit {where} even at {size} px; cut to {keep[i]} of {len(lines)} lines"
+        m = replace(_measure(kept, src, size, spacing, truncated=True), note=note)
+        fits.append(f.check("bullet", bullets.texts[i], m))
+    total = sum(m.height for m in fits) + item_gap * (len(fits) - 1)
+    return _BulletFit(tuple(fits), size, indent, item_gap, total)
+
+
+def _share_bullets(f: _Frame, bullets: _Bullets, box_w: int, box_h: int, item_gap: int) -> _BulletFit:
+    """Not even a line of each fits: each bullet gets an equal share, below the floor if it must."""
+    floor = bullets.floor
+    indent = round(floor * 1.05)
+    share = max(1, (box_h - item_gap * (len(bullets.texts) - 1)) // max(1, len(bullets.texts)))
+    options = f.text_options("bullet", {"spacing": 1.1})
+    fits = []
+    for text in bullets.texts:
         m = fit_text(text, f.fonts, box_w - indent, share, floor, floor, **options)
         fits.append(f.check("bullet", text, m))
     size = min(m.size for m in fits)
@@ -938,20 +1040,61 @@ def _fit_bullets(f: _Frame, bullets: Sequence[str], box_w: int, box_h: int) -> _
     return _BulletFit(tuple(fits), size, indent, item_gap, total)
 
 
+def _giving_way(f: _Frame, text: str, preferred: FittedText, room: int) -> FittedText:
+    """The largest heading below `preferred` at most `room` px tall (balanced, so in fewer lines as it shrinks).
+
+    The smallest heading there is when none is that short.
+    """
+    _, floor = f.sizes("heading")
+    options = f.text_options("heading", {"spacing": 1.02})
+    src = _source(text, f.fonts, bold=True, upper=options["upper"], legibility=options["legibility"])
+    smallest = preferred
+    for size in _sizes(preferred.size, floor):
+        if size >= preferred.size:
+            continue
+        got = _try_fit(src, f.w, round(f.h * 0.3), size, size, options["spacing"], 3, True)
+        if got is None:
+            continue
+        if got.height <= room:
+            return got
+        smallest = got
+    return smallest
+
+
 def _bullets(f: _Frame, slide: object) -> SlideLayout:
+    """A heading, its accent bar, and the bullets: the bullets' words come first.
+
+    The heading takes its preferred size when the bullets still fit whole below it;
+    otherwise it gives way (smaller, so in fewer lines) until they do. Only when they
+    cannot fit whole even under the smallest heading are they cut, with a warning.
+    """
     f.about(slide)
     title_text = getattr(slide, "title", None)
-    bullets = list(getattr(slide, "bullets", []))
+    bullets = _Bullets.of(f, list(getattr(slide, "bullets", [])))
     gap_bar = f.px(0.03)
     gap_after = f.px(0.055)
     bar_h = f.px(0.009, 3)
+
+    def reserve(h: FittedText | None) -> int:  # what a heading and its bar take from the bullets
+        return (h.height + gap_bar + bar_h + gap_after) if h else 0
+
     heading = None
+    warned = len(f.warnings)
     if title_text:
         heading = f.fit_few_lines(
             "heading", title_text, f.w, round(f.h * 0.3), 1, 0.9, bold=True, spacing=1.02, max_lines=3, balance=True
         )
-    reserved = (heading.height + gap_bar + bar_h + gap_after) if heading else 0
-    fitted = _fit_bullets(f, bullets, f.w, f.h - reserved) if bullets else None
+    fitted = bullets.fit(f.w, f.h - reserve(heading)) if bullets.texts else None
+    if bullets.texts and fitted is None and heading is not None:
+        need = bullets.need(f.w)
+        smaller = _giving_way(f, title_text, heading, f.h - need - (gap_bar + bar_h + gap_after))
+        if smaller is not heading:
+            del f.warnings[warned:]  # what the preferred heading warned of is the smaller one's to say
+            heading = f.check("heading", title_text, smaller)
+        if need <= f.h - reserve(heading):
+            fitted = bullets.fit(f.w, f.h - reserve(heading))
+    if bullets.texts and fitted is None:
+        fitted = _cut_bullets(f, bullets, f.w, f.h - reserve(heading), heading is not None)
     # Right-to-left bullets (or align=right) hang from the right: dots, bar and text.
     side = f.side(fitted.fits[0] if fitted else heading)
 

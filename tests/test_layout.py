@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from types import SimpleNamespace as NS
 
@@ -22,10 +21,14 @@ from engine.layout import (
 )
 from engine.platforms import resolve_output
 from engine.resources import font_path
+from engine.spec import load_deck
+from engine.text.breaks import is_orphan, words
 
 from .helpers import OUTPUT_IDS, OUTPUTS, slide
 
 
+EXAMPLE_DECK = Path(__file__).parent.parent / "examples" / "meal-plan.json"
+HEBREW = Path(__file__).parent / "data" / "fonts" / "NotoSansHebrew-subset.ttf"
 LONG_TITLE = " ".join(["Wholesome", "weekly", "meals", "for", "busy", "families"] * 7)[:-1]  # 42 words
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" + "Supercalifragilistic"  # 65 chars
 
@@ -147,16 +150,16 @@ def test_a_long_hyphenated_word_breaks_after_a_hyphen(fonts):
     assert all(line.text.endswith("-") for line in block.lines[:-1])
 
 
-def test_text_that_cannot_fit_even_at_the_floor_is_cut_with_an_ellipsis(fonts, caplog):
+def test_text_that_cannot_fit_even_at_the_floor_is_cut_with_an_ellipsis(fonts):
     output = resolve_output("youtube", "draft")
     huge = " ".join(["overflowing"] * 600)
-    with caplog.at_level(logging.WARNING, logger="engine.layout"):
-        layout = lay(slide("title", title=huge, subtitle="sub"), fonts, output)
+    layout = lay(slide("title", title=huge, subtitle="sub"), fonts, output)
     block = layout.block("title")
     assert block.truncated
     assert block.lines[-1].text.endswith(ELLIPSIS)
     assert inside(block.box, layout.content_box)
-    assert any("does not fit" in r.getMessage() for r in caplog.records)
+    (warning,) = layout.warnings
+    assert warning.startswith('title slide "overflowing') and "does not fit" in warning
 
 
 def test_fit_text_never_exceeds_its_box_and_prefers_the_largest_size():
@@ -258,3 +261,56 @@ def test_a_missing_image_raises_asset_error_naming_it(fonts, tmp_path):
     missing = tmp_path / "gone.png"
     with pytest.raises(AssetError, match="gone.png"):
         lay(slide("image", file=missing, fit="contain"), fonts, resolve_output("youtube"))
+
+
+# ── line breaks in layouts ────────────────────────────────────────────────────────
+
+
+def line_texts(block: TextBlock) -> list[str]:
+    return [line.text for line in block.lines]
+
+
+@pytest.mark.parametrize("platform", ["youtube", "tiktok", "instagram_feed", "instagram_portrait"])
+def test_no_block_of_the_example_deck_ends_on_one_short_word(platform):
+    deck = load_deck(EXAMPLE_DECK)
+    fonts, output = resolve_fonts(deck.theme), resolve_output(platform)
+    for index, s in enumerate(deck.slides):
+        for block in lay(s, fonts, output).blocks:
+            if len(block.lines) > 1:
+                assert not is_orphan(block.lines[-1].text), (index, block.role, line_texts(block))
+
+
+def test_a_bullet_breaks_after_its_separator_rather_than_leave_kcal_alone():
+    deck = load_deck(EXAMPLE_DECK)  # Tuesday on 9:16: first fit left "kcal" on a line of its own
+    layout = lay(deck.slides[2], resolve_fonts(deck.theme), resolve_output("tiktok"))
+    breakfast = next(b for b in layout.blocks if b.role == "bullet")
+    assert line_texts(breakfast) == ["Breakfast — Spinach & feta", "omelette, rye toast ·", "450 kcal"]
+
+
+@pytest.mark.parametrize("platform", ["tiktok", "instagram_portrait", "instagram_feed", "youtube"])
+def test_a_centred_title_is_set_in_phrases_of_several_words(platform, fonts):
+    output = resolve_output(platform)
+    block = lay(slide("title", title="Shop once, cook twice, eat well", subtitle="Batch on Sunday"), fonts, output).block(
+        "title"
+    )
+    lines = line_texts(block)
+    assert len(lines) <= 3 and all(len(words(line)) >= 2 for line in lines), lines
+    assert " ".join(lines) == "Shop once, cook twice, eat well"
+    if len(lines) == 3:  # "Shop / once, cook / twice, eat / well" was the 4:5 title before
+        assert lines == ["Shop once,", "cook twice,", "eat well"]
+    else:  # two balanced lines
+        widths = [x1 - x0 for x0, _, x1, _ in ink_boxes(block)]
+        assert min(widths) > 0.7 * max(widths), lines
+
+
+@pytest.mark.parametrize("kind", ["title", "bullets"])
+def test_a_hebrew_title_on_9_16_is_not_set_one_word_a_line(kind):
+    fonts = resolve_fonts(theme(fallback_fonts=[HEBREW], system_fonts=False))
+    title = "תוכנית ארוחות מאוזנת לשבעה ימים"  # "a balanced meal plan for seven days"
+    extra = {"subtitle": "בישול פשוט ועונתי"} if kind == "title" else {"bullets": ["ארוחת בוקר", "ארוחת ערב"]}
+    layout = lay(slide(kind, title=title, **extra), fonts, resolve_output("tiktok"))
+    block = layout.block("title")
+    lines = line_texts(block)
+    assert 2 <= len(lines) <= 3 and all(len(line.split()) >= 2 for line in lines), lines
+    assert " ".join(lines).split() == title.split()
+    assert not block.truncated and layout.warnings == ()

@@ -17,6 +17,7 @@ from engine.layout import FontSet, TextOptions, fit_text, resolve_fonts
 from engine.resources import font_path
 from engine.spec import load_deck
 from engine.text import clear_caches, diagnose_text
+from engine.text.breaks import is_orphan, refine, words, wrap
 from engine.text.fallback import Para, Typeface, clusters, is_emoji_cluster
 from engine.text.fonts import system_fonts
 from engine.text.markup import ACCENT, BOLD, ITALIC, Rich, parse
@@ -285,3 +286,64 @@ def test_a_missing_fallback_font_is_an_asset_error_when_the_deck_loads(tmp_path)
 def test_fit_text_still_takes_a_lone_font_file():
     fitted = fit_text("Hello world", INTER, 400, 200, 60, 10)
     assert fitted.lines == ("Hello world",) and fitted.size == 60
+
+
+# ── line breaks ───────────────────────────────────────────────────────────────────
+
+
+def plain_para(text: str, *fallbacks: Path) -> Para:
+    return Para.build(typeface(*fallbacks), Rich.plain(text), bool(paragraph_rtl(text)))
+
+
+def line_texts(lines) -> list[str]:
+    return [para.text[a:b] for para, a, b in lines]
+
+
+def width_at(text: str, size: int, *fallbacks: Path) -> int:
+    return shape_line(plain_para(text, *fallbacks), 0, len(text), size).width
+
+
+def test_a_lone_separator_is_glued_to_the_word_before_it():
+    text = "Lunch — Tuna wrap · 540 kcal / day"
+    assert [text[a:b] for a, b in words(text)] == ["Lunch —", "Tuna", "wrap ·", "540", "kcal /", "day"]
+
+
+def test_refine_pulls_a_word_down_so_no_short_word_is_alone_on_the_last_line():
+    text = "Breakfast — Spinach & feta omelette, rye toast · 450 kcal"
+    width = max(width_at("Breakfast — Spinach & feta", 54), width_at("omelette, rye toast · 450", 54)) + 2
+    first_fit = wrap([plain_para(text)], 54, width, break_words=False)
+    assert line_texts(first_fit)[-1] == "kcal"  # what first fit alone leaves
+    refined = refine(first_fit, 54, width)
+    assert line_texts(refined) == ["Breakfast — Spinach & feta", "omelette, rye toast ·", "450 kcal"]
+    assert all(width_at(line, 54) <= width for line in line_texts(refined))
+
+
+def test_refine_breaks_after_punctuation_when_it_costs_little():
+    text = "It was the best of times, it was the worst of times, it was the age of wisdom"
+    first_fit = line_texts(wrap([plain_para(text)], 36, 500, break_words=False))
+    assert first_fit[0].endswith(", it")  # first fit runs one short word past the comma
+    refined = line_texts(refine(wrap([plain_para(text)], 36, 500, break_words=False), 36, 500))
+    assert refined == ["It was the best of times,", "it was the worst of times,", "it was the age of wisdom"]
+
+
+@pytest.mark.parametrize("size", [24, 36, 48])
+def test_refine_keeps_first_fit_where_no_rule_asks_otherwise(size):
+    text = "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore"
+    for width in range(300, 1000, 50):
+        first_fit = wrap([plain_para(text)], size, width, break_words=False)
+        if len(first_fit) > 1 and not is_orphan(line_texts(first_fit)[-1]):
+            assert refine(first_fit, size, width) == first_fit, width
+
+
+@pytest.mark.parametrize(
+    "text", ["Shop once cook twice and then eat well all week", "קונים פעם אחת מבשלים פעמיים ואוכלים טוב כל השבוע"]
+)
+def test_balance_evens_the_lines_out_left_to_right_and_right_to_left(text):
+    para = plain_para(text, HEBREW)
+    first_fit = wrap([para], 60, 700, break_words=False)
+    balanced = refine(first_fit, 60, 700, balance=True)
+    assert len(balanced) == len(first_fit) == 3
+    assert is_orphan(line_texts(first_fit)[-1])  # "week" / "השבוע" alone
+    widths = [width_at(line, 60, HEBREW) for line in line_texts(balanced)]
+    assert max(widths) < 700 and min(widths) > 0.6 * max(widths), line_texts(balanced)
+    assert all(len(words(line)) >= 2 for line in line_texts(balanced))
