@@ -6,6 +6,8 @@
 - `fallback`: the chain theme fonts → bundled Inter → system fonts, and paragraphs
   itemized into per-character fonts and levels.
 - `runs`: lines cut into runs and measured as they will be drawn.
+- `breaks`: words, first-fit wrapping, and the breaks that read best (no orphans,
+  after punctuation, balanced titles).
 - `markup`: ``**bold**``, ``*italic*``, ``[[accent]]``.
 - `paint`: drawing runs (colour emoji scaled from their strike, synthetic oblique)
   and the legibility treatments (shadow, outline, scrim).
