@@ -122,15 +122,32 @@ class Quality:
     # is mostly still, so `standard` looks 5 ahead, not veryfast's 10: measured on the
     # 60 s 1080p bench deck, −1 dB PSNR at ~50 dB, 23 % fewer bytes, 34 MB less memory.
     lookahead: int | None = None
+    # Adaptive quantisation (x264/x265 aq-mode: 0 off, 1 variance, 2 auto-variance,
+    # 3 auto-variance biased to dark blocks) and its strength, and psychovisual RD
+    # strength (0 = off); None keeps the preset's own (aq-mode 1, 1.0; psy-rd 1.0).
+    aq_mode: int | None = None
+    aq_strength: float | None = None
+    psy_rd: float | None = None
 
+
+# The master is re-encoded by every platform, so the presets above draft aim at
+# fidelity to the composited frame rather than at looking sharp: psy-rd off (it trades
+# fidelity on text edges for "energy" that the platform's re-encode throws away),
+# weaker AQ (variance AQ starves the high-variance blocks, which on slides are text),
+# biased to dark blocks (the dark theme gradients, whose ±½-code dither turned into
+# contour steps at aq-mode 1), and CRF 15. Measured per region on the example deck
+# (bench/quality.py, youtube and tiktok): text, Ken Burns picture and gradients all
+# ≥ 42 dB luma PSNR against the composited frames, where CRF 23 with x264's defaults
+# left text at 34 dB in builds and transitions and the moving picture at ~41.6 dB.
+_FIDELITY = dict(aq_mode=3, aq_strength=0.6, psy_rd=0.0)
 
 QUALITIES: dict[str, Quality] = {
     q.name: q
     for q in [
         Quality("draft", 0.5, 15, 28, "ultrafast", 1.0, "half size, 15 fps, fastest encode: previews"),
-        Quality("standard", 1.0, None, 23, "veryfast", 1.0, "platform size and fps", lookahead=5),
-        Quality("high", 1.0, None, 20, "faster", 1.25, "lower CRF, more encoder effort"),
-        Quality("maximum", 1.0, 60, 18, "medium", 1.5, "60 fps, highest bitrate cap"),
+        Quality("standard", 1.0, None, 15, "veryfast", 1.0, "platform size and fps", lookahead=5, **_FIDELITY),
+        Quality("high", 1.0, None, 14, "faster", 1.25, "lower CRF, more encoder effort", **_FIDELITY),
+        Quality("maximum", 1.0, 60, 13, "medium", 1.5, "60 fps, highest bitrate cap", **_FIDELITY),
     ]
 }
 
@@ -152,6 +169,9 @@ class Output:
     safe_area: SafeArea
     lookahead: int | None = None  # x264 rc-lookahead; None = the preset's
     codec: str = "h264"  # h264 | hevc | av1
+    aq_mode: int | None = None  # x264/x265 adaptive quantisation; None = the preset's
+    aq_strength: float | None = None
+    psy_rd: float | None = None  # psychovisual RD strength, 0 = off; None = the preset's
 
     @property
     def size(self) -> tuple[int, int]:
@@ -230,6 +250,9 @@ def resolve_output(platform: str | Platform, quality: str = "standard", codec: s
         safe_area=p.safe_area,
         lookahead=q.lookahead,
         codec=codec,
+        aq_mode=q.aq_mode,
+        aq_strength=q.aq_strength,
+        psy_rd=q.psy_rd,
     )
 
 

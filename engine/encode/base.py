@@ -55,6 +55,11 @@ class EncodeSettings:
     lookahead: int | None = None  # rate-control lookahead in frames; None = the preset's
     threads: int | None = None  # encoder threads; None = one per core this process may use
     bframes: int = 2  # most consecutive B-frames (YouTube asks for 2); presets may use fewer
+    # x264/x265 adaptive quantisation mode and strength, psychovisual RD strength (0 =
+    # off); None keeps the preset's own. Other encoders have no such knobs.
+    aq_mode: int | None = None
+    aq_strength: float | None = None
+    psy_rd: float | None = None
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
@@ -64,6 +69,12 @@ class EncodeSettings:
             raise SpecError(f"{self.fps} fps: the frame rate must be positive", "platform")
         if self.gop < 1:
             raise SpecError(f"gop {self.gop}: at least one frame between keyframes", "platform")
+        if self.aq_mode is not None and self.aq_mode not in (0, 1, 2, 3):
+            raise SpecError(f"aq_mode {self.aq_mode}: use 0 (off), 1, 2 or 3", "quality")
+        for name in ("aq_strength", "psy_rd"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 10:
+                raise SpecError(f"{name} {value}: must be between 0 and 10", "quality")
         codec = normalize_codec(self.codec)
         object.__setattr__(self, "codec", codec)
         if self.profile is None:
@@ -83,6 +94,9 @@ class EncodeSettings:
             gop=output.gop,
             lookahead=output.lookahead,
             codec=output.codec,
+            aq_mode=output.aq_mode,
+            aq_strength=output.aq_strength,
+            psy_rd=output.psy_rd,
         )
 
 

@@ -135,6 +135,14 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
     }
     if s.lookahead is not None:
         options["rc-lookahead"] = str(s.lookahead)
+    # FFmpeg's own libx264 options; each left out keeps the preset's value.
+    if s.aq_mode is not None:
+        options["aq-mode"] = str(s.aq_mode)
+    if s.aq_strength is not None:
+        options["aq-strength"] = f"{s.aq_strength:g}"
+    if s.psy_rd is not None:
+        # psy-rd:psy-trellis; psy-trellis stays at x264's default, 0.
+        options["psy-rd"] = f"{s.psy_rd:g}:0"
     return options
 
 
@@ -158,6 +166,13 @@ def _x265(s: EncodeSettings, encoder: str) -> dict[str, str]:
     }
     if s.lookahead is not None:
         params["rc-lookahead"] = max(s.lookahead, params["bframes"] + 1)
+    # x265's aq-mode 1–3 mean what x264's do; its psy-rd defaults to 2.0.
+    if s.aq_mode is not None:
+        params["aq-mode"] = s.aq_mode
+    if s.aq_strength is not None:
+        params["aq-strength"] = f"{s.aq_strength:g}"
+    if s.psy_rd is not None:
+        params["psy-rd"] = f"{s.psy_rd:g}"
     if s.threads:
         params["pools"] = s.threads
     return {
