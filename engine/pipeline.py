@@ -29,7 +29,7 @@ import psutil
 from ._host import fix_mmap_threshold
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
-from .cover import attach_cover, png_bytes, write_thumbnail
+from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .errors import RenderError, SpecError
 from .output import atomic_output, check_resources
@@ -411,7 +411,7 @@ def render_output(
             with clock("audio"):
                 audio = mux_audio(temporary, temporary, audio_plan)
         with clock("cover"):
-            png = png_bytes(nv12_to_rgb(cover, output.width, output.height))
+            png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
             attach_cover(temporary, png, output.width, output.height)
     thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail else None
 

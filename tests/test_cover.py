@@ -142,3 +142,12 @@ def test_an_av1_video_with_music_keeps_both_and_gets_its_cover(tmp_path):
     assert kinds[0] == ("video", "libdav1d") and ("audio", "aac") in kinds and ("video", "png") in kinds
     assert frames == report.frames == 20
     assert read_cover(tmp_path / "a.mp4")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_banded_conversion_matches_the_whole_frame_one():
+    from engine.colour import nv12_to_rgb, rgb_to_nv12
+    from engine.cover import nv12_to_rgb_banded
+
+    rgb = (np.random.default_rng(1).random((180, 320, 3)) * 255).astype(np.uint8)
+    nv12 = rgb_to_nv12(rgb)
+    assert np.array_equal(nv12_to_rgb_banded(nv12, 320, 180), nv12_to_rgb(nv12, 320, 180))

@@ -65,7 +65,7 @@ def rendering(store: JobStore, job_id: str, frames: int = 20):
         p = record.progress
         return record if record.state == JobState.RUNNING and record.worker and p and p["frames_done"] >= frames else None
 
-    return wait_until(check, what=f"job {job_id} to be rendering")
+    return wait_until(check, timeout=120, what=f"job {job_id} to be rendering")
 
 
 def worker_pid(record) -> int:
