@@ -18,7 +18,7 @@ from typing import Sequence
 from PIL import ImageFont
 
 from .canvas import Canvas, Reveal, Sketch
-from .drawn import as_set, cuts
+from .drawn import SteppedLabels, as_set, cuts
 from .format import format_value
 from .model import Chart
 from .style import (
@@ -193,7 +193,7 @@ def gridline(canvas: Canvas, style: Style, x0: float, y0: float, x1: float, y1: 
 
 
 @dataclass(frozen=True)
-class Categories:
+class Categories(SteppedLabels):
     """Labels under slots: flat (one or two lines), or turned when crowded.
 
     A turned label ends at its slot's centre and runs down to the left at 45°, or
@@ -211,14 +211,6 @@ class Categories:
     def shown(self) -> tuple[str, ...]:
         return tuple(as_set(label) for label in self.labels[:: self.step])
 
-    @property
-    def cut(self) -> tuple[tuple[str, str], ...]:
-        return cuts(self.texts[:: self.step], self.labels[:: self.step])
-
-    @property
-    def lost(self) -> int:
-        """How many labels do not read whole: cut, or not shown."""
-        return len(self.cut) + len(self.labels) - len(self.labels[:: self.step])
 
     def draw(self, canvas: Canvas, centres: Sequence[float], top: float, style: Style) -> None:
         for index in range(0, len(self.labels), self.step):

@@ -37,3 +37,23 @@ def as_set(label: Label) -> str:
 def cuts(texts: Sequence[str], labels: Iterable[Label]) -> tuple[tuple[str, str], ...]:
     """(text, as set) for each label that does not read as its text (ellipsized)."""
     return tuple((text, as_set(label)) for text, label in zip(texts, labels) if as_set(label) != " ".join(text.split()))
+
+
+class SteppedLabels:
+    """What a row of category labels loses: those cut to fit, and those a `step` skips.
+
+    Mixed into the label layouts that have `labels`, `texts` (before fitting) and `step`.
+    """
+
+    labels: Sequence[Label]
+    texts: tuple[str, ...]
+    step: int
+
+    @property
+    def cut(self) -> tuple[tuple[str, str], ...]:
+        return cuts(self.texts[:: self.step], self.labels[:: self.step])
+
+    @property
+    def lost(self) -> int:
+        """How many labels do not read whole: cut, or not shown."""
+        return len(self.cut) + len(self.labels) - len(self.labels[:: self.step])

@@ -22,7 +22,7 @@ from typing import Sequence
 from . import axes
 from .axes import Header, Placed, gridline, place_value
 from .canvas import Canvas, Sketch
-from .drawn import Drawn, as_set, cuts
+from .drawn import Drawn, SteppedLabels, as_set
 from .reveal import RevealFn, grow, windows
 from .style import CATEGORY, GAP, LABEL_ALPHA, MUTED_ALPHA, TICK, Rect, Style
 from .text import Label, ellipsize, fit_labels, measure, sizes
@@ -66,7 +66,7 @@ class _Axis:
 
 
 @dataclass(frozen=True)
-class _Names:
+class _Names(SteppedLabels):
     """Category labels, above their bars or in a column left of the plot; when rows
     are too thin for every label, only every `step`-th is shown."""
 
@@ -77,14 +77,6 @@ class _Names:
     texts: tuple[str, ...] = ()  # before fitting
     indent: float = 0.0  # of labels above their bars, clear of the axis at the plot's left
 
-    @property
-    def cut(self) -> tuple[tuple[str, str], ...]:
-        return cuts(self.texts[:: self.step], self.labels[:: self.step])
-
-    @property
-    def lost(self) -> int:
-        """How many labels do not read whole: cut, or not shown."""
-        return len(self.cut) + len(self.labels) - len(self.labels[:: self.step])
 
 
 @dataclass(frozen=True)
