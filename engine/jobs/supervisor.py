@@ -66,7 +66,6 @@ class _Worker:
     record: JobRecord | None = None
     job_started: float = 0.0
     last_progress_write: float = 0.0
-    progress: dict | None = None
     stopping: str | None = None  # why the supervisor is stopping it
 
     @property
@@ -113,7 +112,6 @@ class Supervisor:
         self.workers: list[_Worker] = []
         self._context = multiprocessing.get_context("spawn")
         self._stop = threading.Event()
-        self._drain = False
         self._last_heartbeat = self._last_recover = self._last_memory_check = 0.0
 
     # -- running -------------------------------------------------------------
@@ -124,7 +122,6 @@ class Supervisor:
         On stop, running jobs get `grace` seconds to finish; those still running then are
         stopped and queued again without losing an attempt.
         """
-        self._drain = drain
         log.info("supervisor %s: up to %d workers, %d encoder threads each", self.id, self.plan.capacity, self.plan.encoder_threads)
         self._recover()
         try:
@@ -165,7 +162,6 @@ class Supervisor:
             worker = self._idle_worker()
             worker.record = record
             worker.job_started = time.monotonic()
-            worker.progress = None
             self.plan.reserved[record.id] = self._estimate(record.job)
             self.store.assign(record.id, worker.name)
             try:
@@ -277,7 +273,6 @@ class Supervisor:
 
     def _progress(self, worker: _Worker, fields: dict) -> None:
         progress = JobProgress(**fields)
-        worker.progress = fields
         for listener in self.listeners:
             listener(worker.record.id, progress)
         now = time.monotonic()
