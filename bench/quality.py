@@ -19,9 +19,11 @@ frames of every kind with what the compositor made for them
     chart axes and bar edges;
   - frame: the whole frame.
 
-Each cell is the lowest PSNR of that region over the sampled frames. "step" is the
-largest mean error of one gradient block on the hold frames, in code values: losing
-the ±½-code dither costs ~0, a contour step shows as ~0.5 and more. Sizes and PSNR
+Each cell is the lowest PSNR of that region over the sampled frames. Contour steps
+barely move PSNR (a gradient whose ±½-code dither is flattened into bands still
+scores ~54 dB), so "stepped" counts them apart: the share of gradient blocks on the
+hold frames whose mean is off by half a code or more (losing the dither alone leaves
+the mean; a band shifts it), and "worst step" the largest such offset. Sizes and PSNR
 are deterministic; times are one render each on a shared machine, so noisy: `encode`
 is the time spent in the encoder calls while the compositor runs on the other core.
 
@@ -63,6 +65,7 @@ REGIONS = ("picture", "gradient", "text", "frame")
 BLOCK = 8
 SMOOTH, EDGE = 3, 32  # codes between neighbouring luma samples
 BACKGROUND = 8  # codes from the bare background that a gradient block may be
+STEP = 0.5  # mean error (codes) of a gradient block that counts as a contour step
 
 #: The `standard` preset before this bench (CRF 23, x264's own AQ and psy-rd),
 #: spelled out so it stays reproducible whatever QUALITIES says now.
@@ -210,6 +213,7 @@ def measure_file(
     worst: dict[str, tuple[float, int, str]] = {}
     per_kind: dict[str, dict[str, float]] = {}
     step = (0.0, -1)
+    stepped = gradient_blocks = 0
     sizes: dict[int, int] = {}
     options = None
     with av.open(str(path)) as container:
@@ -251,7 +255,10 @@ def measure_file(
                 kinds = per_kind.setdefault(sample.kind, {})
                 kinds[region] = min(kinds.get(region, math.inf), db)
             if sample.kind in ("hold", "hold start") and masks["gradient"].any():
-                biggest = float(np.abs(_blocks(error).mean(axis=(1, 3)))[masks["gradient"]].max())
+                offsets = np.abs(_blocks(error).mean(axis=(1, 3)))[masks["gradient"]]
+                stepped += int((offsets >= STEP).sum())
+                gradient_blocks += offsets.size
+                biggest = float(offsets.max())
                 if biggest > step[0]:
                     step = (biggest, number)
     seconds = (max(sizes) + 1) / fps
@@ -261,6 +268,7 @@ def measure_file(
         "regions": {r: {"min_db": round(v[0], 2), "frame": v[1], "kind": v[2]} for r, v in worst.items()},
         "per_kind": {k: {r: round(v, 2) for r, v in d.items()} for k, d in sorted(per_kind.items())},
         "gradient_step": {"codes": round(step[0], 2), "frame": step[1]},
+        "stepped_percent": round(100 * stepped / max(gradient_blocks, 1), 3),
         "bytes": path.stat().st_size,
         "video_bytes": int(sum(sizes.values())),
         "mbps": sum(sizes.values()) * 8 / seconds / 1e6,
@@ -282,20 +290,20 @@ def run_config(name: str, overrides: dict, platform: str, compositor: str, work:
 def markdown(results: dict) -> str:
     lines = [f"# Picture quality per region at `standard`, {results['date']}", "", f"Machine: {results['machine']}", ""]
     lines += [f"Deck: `{results['deck']}`, compositor {results['compositor']}. Luma PSNR (dB), lowest over "
-              f"{results['samples']} sampled frames per platform; step: largest mean error of a gradient block "
-              "on holds (codes). Video MB and Mbit/s count the video stream only (the file adds the deck's "
+              f"{results['samples']} sampled frames per platform. Stepped: share of gradient blocks on holds whose mean "
+              "is off by ½ code or more (contour steps); worst step: the largest such offset (codes). Video MB and Mbit/s count the video stream only (the file adds the deck's "
               "sound and cover art). Encode seconds: one run each, noisy (shared 2-core machine).", ""]
     for name, (what, _) in CONFIGS.items():
         if name in results["configs"]:
             lines.append(f"- **{name}**: {what}")
     for platform, configs in results["platforms"].items():
         lines += ["", f"## {platform} ({configs['size']})", "",
-                  "| configuration | picture | gradient | text | frame | step | video MB | Mbit/s | peak 1 s Mbit/s | encode s | render s |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| configuration | picture | gradient | text | frame | stepped | worst step | video MB | Mbit/s | peak 1 s Mbit/s | encode s | render s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in configs["results"].items():
             cells = [f"{r['regions'][g]['min_db']:.1f}" if g in r["regions"] else "–" for g in REGIONS]
             lines.append(
-                f"| {name} | " + " | ".join(cells) + f" | {r['gradient_step']['codes']:.2f} | {r['video_bytes'] / 1e6:.2f} "
+                f"| {name} | " + " | ".join(cells) + f" | {r['stepped_percent']:.2f} % | {r['gradient_step']['codes']:.2f} | {r['video_bytes'] / 1e6:.2f} "
                 f"| {r['mbps']:.2f} | {r['peak_1s_mbps']:.2f} | {r['encode_seconds']:.1f} | {r['wall_seconds']:.1f} |"
             )
         shown = [n for n in ("before", "after") if n in configs["results"]]

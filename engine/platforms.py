@@ -122,23 +122,27 @@ class Quality:
     # is mostly still, so `standard` looks 5 ahead, not veryfast's 10: measured on the
     # 60 s 1080p bench deck, −1 dB PSNR at ~50 dB, 23 % fewer bytes, 34 MB less memory.
     lookahead: int | None = None
-    # Adaptive quantisation (x264/x265 aq-mode: 0 off, 1 variance, 2 auto-variance,
-    # 3 auto-variance biased to dark blocks) and its strength, and psychovisual RD
-    # strength (0 = off); None keeps the preset's own (aq-mode 1, 1.0; psy-rd 1.0).
+    # x264's adaptive quantisation (aq-mode: 0 off, 1 variance, 2 auto-variance, 3
+    # auto-variance biased to dark blocks) and its strength, and psychovisual RD strength
+    # (0 = off); None keeps the preset's own (aq-mode 1 at 1.0, psy-rd 1.0). Other
+    # encoders keep their own: on x265 the same values measured no better than its
+    # defaults at the same CRF.
     aq_mode: int | None = None
     aq_strength: float | None = None
     psy_rd: float | None = None
 
 
-# The master is re-encoded by every platform, so the presets above draft aim at
-# fidelity to the composited frame rather than at looking sharp: psy-rd off (it trades
-# fidelity on text edges for "energy" that the platform's re-encode throws away),
-# weaker AQ (variance AQ starves the high-variance blocks, which on slides are text),
-# biased to dark blocks (the dark theme gradients, whose ±½-code dither turned into
-# contour steps at aq-mode 1), and CRF 15. Measured per region on the example deck
-# (bench/quality.py, youtube and tiktok): text, Ken Burns picture and gradients all
-# ≥ 42 dB luma PSNR against the composited frames, where CRF 23 with x264's defaults
-# left text at 34 dB in builds and transitions and the moving picture at ~41.6 dB.
+# Every platform re-encodes the upload, so the presets above draft aim at fidelity to
+# the composited frame rather than at looking sharp: psy-rd off (it trades fidelity on
+# edges, on slides mostly text, for "energy" the platform's re-encode throws away),
+# weaker AQ (variance AQ takes bits from high-variance blocks: text again) biased to
+# dark blocks (the dark theme gradients, whose ½-code dither aq-mode 1 at CRF 23
+# flattened into contour steps), and CRF 15. Measured per region on the example deck
+# (bench/quality.py, youtube and tiktok, luma against the composited frames): text
+# 33 → 42.8 dB (its worst frames are builds), the Ken Burns picture 42 → 49 dB,
+# gradients ≥ 54 dB with blocks a half code or more off 1.2–1.7 % → 0.05–0.11 %, for
+# 0.44 → 1.04–1.08 Mbit/s. The cap does not hold motion back: peak 1 s rates stay under
+# 4.2 Mbit/s against 10–12, and without it 5 of 1794 pictures differ, none worse.
 _FIDELITY = dict(aq_mode=3, aq_strength=0.6, psy_rd=0.0)
 
 QUALITIES: dict[str, Quality] = {

@@ -55,8 +55,8 @@ class EncodeSettings:
     lookahead: int | None = None  # rate-control lookahead in frames; None = the preset's
     threads: int | None = None  # encoder threads; None = one per core this process may use
     bframes: int = 2  # most consecutive B-frames (YouTube asks for 2); presets may use fewer
-    # x264/x265 adaptive quantisation mode and strength, psychovisual RD strength (0 =
-    # off); None keeps the preset's own. Other encoders have no such knobs.
+    # x264's adaptive quantisation mode and strength, psychovisual RD strength (0 =
+    # off); None keeps the preset's own. Other encoders ignore them.
     aq_mode: int | None = None
     aq_strength: float | None = None
     psy_rd: float | None = None

@@ -166,13 +166,6 @@ def _x265(s: EncodeSettings, encoder: str) -> dict[str, str]:
     }
     if s.lookahead is not None:
         params["rc-lookahead"] = max(s.lookahead, params["bframes"] + 1)
-    # x265's aq-mode 1–3 mean what x264's do; its psy-rd defaults to 2.0.
-    if s.aq_mode is not None:
-        params["aq-mode"] = s.aq_mode
-    if s.aq_strength is not None:
-        params["aq-strength"] = f"{s.aq_strength:g}"
-    if s.psy_rd is not None:
-        params["psy-rd"] = f"{s.psy_rd:g}"
     if s.threads:
         params["pools"] = s.threads
     return {
