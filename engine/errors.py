@@ -6,6 +6,7 @@
      ├── BackendUnavailableError    (RuntimeError)       a compositor or encoder that was asked for cannot start
      ├── CodecNotSupportedError     (RuntimeError)       no encoder on this machine can write the codec
      ├── InsufficientResourcesError (OSError)            not enough disk or memory to start
+     ├── OutputError                (OSError)            the output path cannot be written (a folder, read-only, too long)
      ├── SettingsError              (ValueError)         a setting (environment, reel.toml) has a bad value
      ├── QueueFullError             (RuntimeError)       the job queue is at REEL_QUEUE_MAX; submit later
      ├── JobNotFoundError           (LookupError)        no job has that id
@@ -25,6 +26,7 @@ __all__ = [
     "BackendUnavailableError",
     "CodecNotSupportedError",
     "InsufficientResourcesError",
+    "OutputError",
     "SettingsError",
     "QueueFullError",
     "JobNotFoundError",
@@ -72,6 +74,18 @@ class InsufficientResourcesError(EngineError, OSError):
     """Disk or memory is short for this render; checked before starting."""
 
     def __str__(self) -> str:
+        return self.args[0]
+
+
+class OutputError(EngineError, OSError):
+    """The output (or report) path cannot be written: it is a folder, its folder is a
+    file or read-only or not ours to write, or its name is too long. `file` is the path."""
+
+    def __init__(self, message: str, file: object = None) -> None:
+        self.file = None if file is None else str(file)
+        super().__init__(message)
+
+    def __str__(self) -> str:  # OSError would otherwise format errno fields
         return self.args[0]
 
 
