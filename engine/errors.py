@@ -117,3 +117,52 @@ class JobFailedError(EngineError, RuntimeError):
         self.job_id, self.error_type = job_id, error_type
         self.user_error = user_error
         super().__init__(message)
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """`value` as Python writes it (``'mauve'``, ``[0, 0, 256]``), cut to `limit` characters.
+
+    For quoting a user's value in an error message. It never formats more of the value
+    than it shows: a string is sliced before its repr, a list or mapping is written item
+    by item until the budget runs out (an alias bomb of 10⁹ items costs a few dozen),
+    a huge integer is described by its size, and any other object by its type.
+    """
+    parts: list[str] = []
+    _write(value, parts, [limit + 1])
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: max(0, limit - 3)] + "..."
+
+
+def _write(value: object, parts: list[str], budget: list[int]) -> None:
+    """Append `value`'s repr to `parts` until `budget[0]` characters are spent."""
+    if budget[0] <= 0:
+        return
+    if value is None or isinstance(value, (bool, float)):
+        text = repr(value)
+    elif isinstance(value, int):
+        bits = value.bit_length()  # str() of a huge int is slow, and refused past 4300 digits
+        text = repr(value) if bits <= 128 else f"<an integer of about {int(bits * 0.30103)} digits>"
+    elif isinstance(value, str):
+        text = repr(value[: budget[0]])
+    elif isinstance(value, (list, tuple, dict)):
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        parts.append(opening)
+        budget[0] -= 1
+        for index, item in enumerate(value.items() if isinstance(value, dict) else value):
+            if budget[0] <= 0:
+                return
+            if index:
+                parts.append(", ")
+                budget[0] -= 2
+            if isinstance(value, dict):
+                _write(item[0], parts, budget)
+                parts.append(": ")
+                budget[0] -= 2
+                _write(item[1], parts, budget)
+            else:
+                _write(item, parts, budget)
+        text = ",)" if isinstance(value, tuple) and len(value) == 1 else closing
+    else:  # an arbitrary object's repr could be anything, of any size
+        text = f"<{type(value).__name__}>"
+    parts.append(text)
+    budget[0] -= len(text)
