@@ -16,6 +16,7 @@ import difflib
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +25,7 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import SettingsError
+from .limits import MAX_IMAGE_PIXELS_CAP, InputLimits
 from .platforms import QUALITIES
 
 try:
@@ -35,6 +37,8 @@ __all__ = ["Settings", "load_settings", "default_home", "CONFIG_VARIABLE"]
 
 #: The variable naming a toml file to read instead of ./reel.toml.
 CONFIG_VARIABLE = "REEL_CONFIG"
+
+_LIMITS = InputLimits()  # the input limits' defaults
 
 
 def default_home(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
@@ -69,6 +73,24 @@ class Settings(BaseSettings):
     worker_max_jobs: int = Field(25, alias="REEL_WORKER_MAX_JOBS", ge=1, description="jobs before a worker is recycled")
     worker_memory_limit_mb: int = Field(4096, alias="REEL_WORKER_MEMORY_LIMIT_MB", ge=64,
                                         description="RSS above which a worker is stopped and its job retried")
+    # What one deck may hold (engine/limits.py): each alias is "REEL_" + the name in capitals.
+    max_deck_bytes: int = Field(_LIMITS.max_deck_bytes, alias="REEL_MAX_DECK_BYTES", ge=1,
+                                description="largest deck file (JSON or YAML), in bytes")
+    max_deck_values: int = Field(_LIMITS.max_deck_values, alias="REEL_MAX_DECK_VALUES", ge=1,
+                                 description="most values in a deck, each use of a YAML alias counted")
+    max_string_chars: int = Field(_LIMITS.max_string_chars, alias="REEL_MAX_STRING_CHARS", ge=1,
+                                  description="most characters in one string of a deck (a title, a bullet)")
+    max_slide_chars: int = Field(_LIMITS.max_slide_chars, alias="REEL_MAX_SLIDE_CHARS", ge=1,
+                                 description="most characters in all the strings of one slide")
+    max_slides: int = Field(_LIMITS.max_slides, alias="REEL_MAX_SLIDES", ge=1, description="most slides in a deck")
+    max_image_pixels: int = Field(_LIMITS.max_image_pixels, alias="REEL_MAX_IMAGE_PIXELS", ge=1, le=MAX_IMAGE_PIXELS_CAP,
+                                  description="most pixels (width × height) in one image, read from its header")
+    max_image_bytes: int = Field(_LIMITS.max_image_bytes, alias="REEL_MAX_IMAGE_BYTES", ge=1,
+                                 description="largest image file, in bytes")
+    max_audio_seconds: float = Field(_LIMITS.max_audio_seconds, alias="REEL_MAX_AUDIO_SECONDS", gt=0,
+                                     description="longest music or voiceover file, in seconds (from its header)")
+    max_shader_bytes: int = Field(_LIMITS.max_shader_bytes, alias="REEL_MAX_SHADER_BYTES", ge=1,
+                                  description="largest user transition (GLSL) file, in bytes")
     alert_render_seconds: float = Field(120, alias="REEL_ALERT_RENDER_SECONDS", gt=0, description="alert: slower render")
     alert_worker_rss_mb: float = Field(2048, alias="REEL_ALERT_WORKER_RSS_MB", gt=0, description="alert: larger worker")
     alert_error_rate: float = Field(0.05, alias="REEL_ALERT_ERROR_RATE", ge=0, le=1,
@@ -122,6 +144,11 @@ class Settings(BaseSettings):
         given = self.model_fields_set
         fields = type(self).model_fields
         return MappingProxyType({n: self._sources.get(n, "override" if n in given else "default") for n in fields})
+
+    @property
+    def input_limits(self) -> InputLimits:
+        """The REEL_MAX_* settings, for `engine.spec.load_deck`."""
+        return InputLimits(**{f.name: getattr(self, f.name) for f in dataclass_fields(InputLimits)})
 
     @property
     def cache_bytes(self) -> int:

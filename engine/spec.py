@@ -52,7 +52,6 @@ import json
 import math
 import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -76,10 +75,13 @@ from .audio.models import DEFAULT_PADDING, AudioSpec, Padding, VoiceoverField, a
 from .charts.model import Chart
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
-from .errors import AssetError, SpecError
+from .errors import AssetError, SpecError, excerpt
+from .files import image_size, read_regular, regular_file
+from .limits import InputLimits, check_deck_values, check_yaml_nodes, setting_name
 from .specbase import AssetPath, Colour, SpecModel, json_keys, normalise_colour
 from .specbase import context_base_dir as _context_base_dir
 from .specbase import fail as _fail
+from .specbase import json_path as _json_path
 from .specbase import show as _show
 from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, Reveal, SlideMotion
 from .timeline import SlideTiming
@@ -104,7 +106,8 @@ __all__ = [
     "deck_json_schema",
 ]
 
-MAX_SLIDES = 500
+#: The default of REEL_MAX_SLIDES (engine/limits.py), which `load_deck` checks.
+MAX_SLIDES = InputLimits.max_slides
 MAX_BULLETS = 8
 # A slide (or transition) longer than an hour is a typo, and unbounded durations would
 # let a deck ask the timeline for billions of frames.
@@ -340,7 +343,7 @@ class TransitionSpec(_SpecModel):
         if name not in BUILTIN:
             close = difflib.get_close_matches(name, list(BUILTIN), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            _fail(f"unknown transition {name!r}; {hint}built-ins are {', '.join(BUILTIN)}")
+            _fail(f"unknown transition {excerpt(name)}; {hint}built-ins are {', '.join(BUILTIN)}")
         return name
 
     @model_validator(mode="after")
@@ -350,7 +353,7 @@ class TransitionSpec(_SpecModel):
         if self.file is not None:
             if "name" in self.model_fields_set:
                 _fail("give a built-in name or a file, not both", "file")
-            if self.file.is_file():  # a missing file is reported with the deck's other files
+            if self.file.is_file():  # a missing file (or a FIFO…) is reported with the deck's other files
                 self._user_params = _user_transition_params(self.file, self.params, info)
             return self
         try:
@@ -403,7 +406,7 @@ class TransitionSpec(_SpecModel):
 
 def _user_transition_params(file: Path, params: dict[str, Any], info: ValidationInfo) -> dict[str, object]:
     try:
-        transition = read_user_transition(file)
+        transition = read_user_transition(file, _limits_of(info.context).max_shader_bytes)
         resolved = resolve_user_params(transition, params)
     except SpecError as exc:
         _fail(exc.reason, *[part for part in exc.path.split(".") if part])
@@ -675,7 +678,7 @@ class Deck(_SpecModel):
     theme: Theme = Field(default_factory=Theme)
     audio: AudioSpec | None = None
     defaults: Defaults = Field(default_factory=Defaults)
-    slides: Annotated[list[Slide], Field(min_length=1, max_length=MAX_SLIDES)]
+    slides: Annotated[list[Slide], Field(min_length=1)]  # at most REEL_MAX_SLIDES, checked by load_deck
     cover: Annotated[CoverSpec | None, BeforeValidator(_cover_shorthand)] = None
 
     _base_dir: Path = PrivateAttr()
@@ -876,15 +879,17 @@ class Deck(_SpecModel):
     # -- cross-slide checks ------------------------------------------------------
 
     @model_validator(mode="after")
-    def _measure_voiceovers(self) -> Deck:
+    def _measure_voiceovers(self, info: ValidationInfo) -> Deck:
         # Runs before the checks below, which need every slide's duration. A voiceover
-        # file that is missing or does not decode is an AssetError naming it.
+        # file that is missing, not a regular file, longer than REEL_MAX_AUDIO_SECONDS
+        # or does not decode is an AssetError naming it.
         from .audio.decode import voiceover_duration
 
+        max_seconds = _limits_of(info.context).max_audio_seconds
         for index, slide in enumerate(self.slides):
             if slide.duration == "auto":
                 where = f"slides[{index}].voiceover"
-                seconds = voiceover_duration(slide.voiceover.file, where)
+                seconds = voiceover_duration(slide.voiceover.file, where, max_seconds)
                 padding = DEFAULT_PADDING if slide.padding is None else slide.padding
                 self._auto_seconds[index] = auto_duration(seconds, padding, slide.voiceover.delay)
         return self
@@ -1024,20 +1029,30 @@ def load_deck(
     source: str | os.PathLike[str] | Mapping[str, Any] | Deck,
     *,
     base_dir: str | os.PathLike[str] | None = None,
+    limits: InputLimits | None = None,
 ) -> Deck:
     """A validated `Deck` from a file (``.json``; anything else is read as YAML), a dict, or a Deck.
 
     A `Deck` is returned as is. Relative file paths resolve against `base_dir` if
     given, else the deck file's folder, else the current folder. Raises `SpecError`
     for anything wrong in the deck, `AssetError` for a missing deck file or a file it
-    names that is not there.
+    names that is not there or not a regular file.
+
+    `limits` bounds what the deck and its files may hold (engine/limits.py); by default
+    the REEL_MAX_* settings (environment, reel.toml). Each is checked before the work
+    it bounds: file sizes before reading, a YAML deck's aliases before expanding them,
+    strings and slides before validating, pictures and sounds from their headers.
     """
     if isinstance(source, Deck):
         return source
+    if limits is None:
+        from .settings import load_settings
+
+        limits = load_settings().input_limits
     deck_file = None
     if isinstance(source, (str, os.PathLike)):
         deck_file = Path(source).absolute()
-        data = _read_deck_file(deck_file)
+        data = _read_deck_file(deck_file, limits)
         folder = deck_file.parent
     else:
         data = source  # already parsed; validation says what is wrong with it
@@ -1045,28 +1060,30 @@ def load_deck(
     if base_dir is not None:
         folder = Path(base_dir).absolute()
 
+    check_deck_values(data, limits)  # before pydantic walks (and copies) every value
     try:
-        deck = Deck.model_validate(data, context={"base_dir": folder, "source": deck_file})
+        deck = Deck.model_validate(data, context={"base_dir": folder, "source": deck_file, "limits": limits})
     except ValidationError as exc:
         raise _spec_error(exc, data) from exc
     except RecursionError as exc:  # a self-referencing structure from Python code
         raise SpecError("the deck is nested too deeply, or refers to itself") from exc
-    _check_files_exist(deck)
+    _check_files(deck, limits)
     return deck
 
 
-def _read_deck_file(deck_file: Path) -> object:
+def _limits_of(context: object) -> InputLimits:
+    """The limits `load_deck` validates with (its context), else the defaults."""
+    if isinstance(context, Mapping) and isinstance(context.get("limits"), InputLimits):
+        return context["limits"]
+    return InputLimits()
+
+
+def _read_deck_file(deck_file: Path, limits: InputLimits) -> object:
+    raw = read_regular(deck_file, "deck file", limits.max_deck_bytes, setting=setting_name("max_deck_bytes"))
     try:
-        text = deck_file.read_text(encoding="utf-8-sig")  # tolerate a BOM from Windows editors
-    except FileNotFoundError as exc:
-        raise AssetError(f"deck file not found: {deck_file}", deck_file) from exc
-    except IsADirectoryError as exc:
-        raise AssetError(f"deck file is a folder, not a file: {deck_file}", deck_file) from exc
+        text = raw.decode("utf-8-sig")  # tolerate a BOM from Windows editors
     except UnicodeDecodeError as exc:
         raise SpecError(f"{deck_file}: not UTF-8 text (bad byte at offset {exc.start})") from exc
-    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
-        reason = getattr(exc, "strerror", None) or exc
-        raise AssetError(f"cannot read deck file {deck_file}: {reason}", deck_file) from exc
 
     if deck_file.suffix.lower() == ".json":
         try:
@@ -1075,41 +1092,63 @@ def _read_deck_file(deck_file: Path) -> object:
             raise SpecError(f"{deck_file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
         except (ValueError, RecursionError) as exc:  # e.g. an int literal of 5000 digits
             raise SpecError(f"{deck_file}: invalid JSON: {exc}") from exc
-    # YAML is (nearly) a superset of JSON, so it is the reader for every other suffix.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _read_yaml(deck_file, text, limits)
+
+
+def _read_yaml(deck_file: Path, text: str, limits: InputLimits) -> object:
+    """YAML is (nearly) a superset of JSON, so it is the reader for every other suffix.
+
+    The document is composed into a node graph first, in which an alias is a second
+    reference to one node: `check_yaml_nodes` measures what it stands for before any
+    of it is built (a "billion laughs" deck is refused in microseconds).
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        node = loader.get_single_node()
+        if node is None:  # an empty document
+            return None
+        refused = check_yaml_nodes(node, limits)
+        if refused is None:
+            return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
-        raise SpecError(f"{where}: invalid YAML: {exc.problem or exc.context}") from exc
+        raise SpecError(f"{where}: invalid YAML: {excerpt(exc.problem or exc.context, 200)}") from exc
     except Exception as exc:  # noqa: BLE001
         # PyYAML's constructors fail on odd tagged values with whatever builtin error
         # they hit (`2024-13-40` → ValueError, `!!timestamp x` → AttributeError); all
-        # of them mean the text is not a deck.
-        raise SpecError(f"{deck_file}: invalid YAML: {' '.join(str(exc).split())}") from exc
+        # of them mean the text is not a deck. Their words may quote the deck: cut short.
+        words = " ".join(str(exc)[:400].split())
+        raise SpecError(f"{deck_file}: invalid YAML: {words if len(words) <= 200 else words[:197] + '...'}") from exc
+    finally:
+        loader.dispose()
+    at, message = refused
+    mark = getattr(at, "start_mark", None)
+    where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
+    raise SpecError(f"{where}: {message}")
 
 
-def _check_files_exist(deck: Deck) -> None:
+# What each kind of file the deck names may hold, by the `what` of Deck.asset_files.
+_IMAGES = ("image", "background image", "chart image")
+_SOUNDS = ("music", "voiceover")
+
+
+def _check_files(deck: Deck, limits: InputLimits) -> None:
+    """AssetError for the first file the deck names that is not there, not a regular
+    file, or past its limit: images by bytes and pixels, music and voiceovers by
+    seconds (both from headers), transition files by bytes. Nothing is decoded."""
     for where, path, what in deck.asset_files():
-        problem = _file_problem(path)
-        if problem:
-            raise AssetError(f"{where}: {what} {problem}: {path}", path)
+        if what in _IMAGES:
+            regular_file(path, what, limits.max_image_bytes, setting=setting_name("max_image_bytes"), where=where)
+            image_size(path, what, limits.max_image_pixels, setting=setting_name("max_image_pixels"), where=where)
+        elif what == "transition file":
+            regular_file(path, what, limits.max_shader_bytes, setting=setting_name("max_shader_bytes"), where=where)
+        elif what in _SOUNDS:
+            from .audio.decode import check_audio_length
 
-
-def _file_problem(path: Path) -> str | None:
-    """Why `path` cannot be read as a file, or None if it can."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return "not found"
-    except (OSError, ValueError) as exc:  # Path.is_file would re-raise ENAMETOOLONG and kin
-        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    if not os.access(path, os.R_OK):
-        return "cannot be read (permission denied)"
-    return None
+            check_audio_length(path, where, limits.max_audio_seconds)
+        else:
+            regular_file(path, what, where=where)
 
 
 # ---------------------------------------------------------------------------------
@@ -1162,22 +1201,6 @@ def _child(node: object, item: str | int) -> object:
     if isinstance(node, (list, tuple)) and isinstance(item, int) and 0 <= item < len(node):
         return node[item]
     return None  # off the raw input (a shorthand was expanded): nothing more to strip
-
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
-
-
-def _json_path(loc: tuple[str | int, ...]) -> str:
-    """``("slides", 3, "duration")`` → ``slides[3].duration``."""
-    text = ""
-    for item in loc:
-        if isinstance(item, int):
-            text += f"[{item}]"
-        elif _PLAIN_KEY.match(str(item)):
-            text += f".{item}" if text else str(item)
-        else:
-            text += f"[{json.dumps(str(item))}]"
-    return text
 
 
 _TYPE_NAMES = {

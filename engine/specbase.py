@@ -18,7 +18,9 @@ use it without an import cycle.
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NoReturn, Union
@@ -27,11 +29,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from .colour import parse_colour
-from .errors import SpecError
+from .errors import SpecError, excerpt
 
 __all__ = [
     "fail",
     "show",
+    "json_path",
     "SpecModel",
     "json_keys",
     "Colour",
@@ -56,13 +59,29 @@ def show(value: object) -> str:
     if isinstance(value, int) and abs(value) >= 10**30:
         return "a very large number"  # repr of a huge int is slow, and refused past 4300 digits
     if isinstance(value, (int, float, str)):
-        text = repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
+        return excerpt(value)  # a 1 MB string is sliced before it is quoted
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, (list, tuple)):
         return "a list"
     return f"a {type(value).__name__}"
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
+
+
+def json_path(loc: tuple[str | int, ...]) -> str:
+    """``("slides", 3, "duration")`` → ``slides[3].duration``; odd keys quoted and cut short."""
+    text = ""
+    for item in loc:
+        if isinstance(item, int):
+            text += f"[{item}]"
+        elif len(str(item)) <= 40 and _PLAIN_KEY.match(str(item)):
+            text += f".{item}" if text else str(item)
+        else:
+            key = str(item)
+            text += f"[{json.dumps(key if len(key) <= 40 else key[:37] + '...')}]"
+    return text
 
 
 def json_keys(model: type[BaseModel]) -> list[str]:
@@ -98,14 +117,18 @@ class SpecModel(BaseModel):
                 fail(f"keys must be strings, got {show(key)}")
             if key not in accepted and key not in cls._ignored_keys:
                 fail(cls._unknown_key_message(key), key)
-        if cls._ignored_keys & data.keys():
+        ignored = cls._ignored_keys & data.keys()
+        for key in ignored:  # tolerated, but still a string like the schema says ("$schema")
+            if not isinstance(data[key], str):
+                fail(f"must be a string, got {show(data[key])}", key)
+        if ignored:
             return {key: value for key, value in data.items() if key not in cls._ignored_keys}
         return data
 
     @classmethod
     def _unknown_key_message(cls, key: str) -> str:
         keys = json_keys(cls)
-        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) if len(key) <= 100 else []
         if close:
             return f"unknown key; did you mean {close[0]!r}?"
         return f"unknown key; expected one of {', '.join(keys)}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .colour import parse_colour
-from .errors import SpecError
+from .errors import SpecError, excerpt
 
 __all__ = ["TransitionDef", "BUILTIN", "MATTES", "transition_names", "resolve_params", "image_path"]
 
@@ -104,13 +104,13 @@ def transition_names() -> list[str]:
 def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "") -> dict[str, object]:
     """Defaults merged with `params`, each checked: floats, and colours as RGB triples."""
     if name not in BUILTIN:
-        raise SpecError(f"unknown transition {name!r}; built-ins are {', '.join(BUILTIN)}", path + ".name" if path else "")
+        raise SpecError(f"unknown transition {excerpt(name)}; built-ins are {', '.join(BUILTIN)}", path + ".name" if path else "")
     definition = BUILTIN[name]
     given = dict(params or {})
     unknown = sorted(set(given) - set(definition.params))
     if unknown:
         allowed = ", ".join(definition.params) or "none"
-        raise SpecError(f"{name} has no parameter {unknown[0]!r} (parameters: {allowed})", f"{path}.params" if path else "params")
+        raise SpecError(f"{name} has no parameter {excerpt(unknown[0])} (parameters: {allowed})", f"{path}.params" if path else "params")
     resolved: dict[str, object] = {}
     for key, default in definition.params.items():
         value = given.get(key, default)
@@ -119,11 +119,11 @@ def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "
             resolved[key] = parse_colour(value, where)
         elif key in definition.image_params:
             if not isinstance(value, str) or not value.strip():
-                raise SpecError(f"must be a bundled matte ({', '.join(MATTES)}) or an image file, got {value!r}", where)
+                raise SpecError(f"must be a bundled matte ({', '.join(MATTES)}) or an image file, got {excerpt(value)}", where)
             resolved[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-                raise SpecError(f"must be a number, got {value!r}", where)
+                raise SpecError(f"must be a number, got {excerpt(value)}", where)
             resolved[key] = float(value)
     return resolved
 

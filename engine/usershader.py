@@ -15,6 +15,10 @@ the values a deck supplies (`resolve_user_params`) into what a GL uniform takes:
 is true/false or 1/0 (GLSL's ``bool(1)``), an int fits 32 bits, a float is finite in
 single precision; anything else is a SpecError naming the file or the parameter, never
 a failure in the middle of the render. It is pure text work: compiling and running the file is the GL compositor's job.
+
+Reading is linear in the file's length, whatever it holds: statements are found with
+plain string searches and each regular expression has no nested or overlapping
+quantifiers, so 60,000 ``uniform float a`` lines without a ``;`` cost milliseconds.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AssetError, SpecError
+from .errors import SpecError, excerpt
+from .files import read_regular
 
 __all__ = [
     "UniformParam",
@@ -62,12 +67,16 @@ _HOST_UNIFORMS = {"progress", "ratio", "from", "to", "_fromR", "_toR"}
 _COMPONENTS = {"float": 1, "int": 1, "bool": 1, "vec2": 2, "vec3": 3, "vec4": 4, "ivec2": 2, "ivec3": 3, "ivec4": 4}
 _TYPES = tuple(_COMPONENTS) + ("sampler2D",)
 
-# One uniform statement up to its semicolon, then the rest of its line.
-_STATEMENT = re.compile(r"\buniform\s+(?P<type>\w+)\s+(?P<body>[^;]*);(?P<rest>[^\n]*)")
+# The start of a uniform statement: its keyword and type. The body runs to the next
+# ";" (found with str.find), the trailing comment to the end of that line.
+_UNIFORM = re.compile(r"\buniform\s+(?P<type>\w+)\s")
 # "// = value" after the statement; a ";" ends the value if another comment follows.
-_TRAILING = re.compile(r"\s*//\s*=\s*(?P<value>[^;\n]*?)\s*(?:;.*)?$")
-_DECLARATOR = re.compile(r"(?P<name>[A-Za-z_]\w*)\s*(?:/\*\s*=\s*(?P<inline>.*?)\s*\*/)?\s*$")
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_TRAILING = re.compile(r"\s*//\s*=(?P<value>[^;\n]*)")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+# Whole-line comments, except "// = default" ones.
+_LINE_COMMENT = re.compile(r"^[ \t]*//(?![ \t]*=).*$", re.MULTILINE)
+# No two quantifiers can take the same characters: linear even on a failing match.
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _BOOL_LITERALS = {"true": True, "false": False, "1": True, "0": False}
 # What a uniform can hold: GLSL ints are 32-bit, floats single precision (both as
 # glUniform takes them; a larger value would fail only when the render packs it).
@@ -93,15 +102,15 @@ class UserTransition:
     params: dict[str, UniformParam]
 
 
-def read_user_transition(file: Path | str) -> UserTransition:
-    """Read a gl-transitions file; AssetError if unreadable, SpecError if it is not one."""
+def read_user_transition(file: Path | str, max_bytes: int | None = None) -> UserTransition:
+    """Read a gl-transitions file; AssetError if unreadable, not a regular file or larger
+    than `max_bytes` (REEL_MAX_SHADER_BYTES), SpecError if it is not a transition."""
     file = Path(file)
+    raw = read_regular(file, "transition file", max_bytes, setting="REEL_MAX_SHADER_BYTES")
     try:
-        source = file.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise AssetError(f"transition file not found: {file}", file) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AssetError(f"cannot read transition file {file}: {exc}", file) from exc
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{file.name} is not UTF-8 text (bad byte at offset {exc.start})", "file") from exc
     if not re.search(r"\bvec4\s+transition\s*\(\s*vec2\s+\w+\s*\)", source):
         raise SpecError(f"{file.name} does not define vec4 transition(vec2 uv), which gl-transitions files must", "file")
     return UserTransition(file, source, parse_uniforms(source, file.name))
@@ -109,28 +118,56 @@ def read_user_transition(file: Path | str) -> UserTransition:
 
 def parse_uniforms(source: str, where: str = "shader") -> dict[str, UniformParam]:
     """The parameter uniforms declared in `source`, with their comment defaults."""
-    text = re.sub(r"^\s*//(?!\s*=).*$", "", source, flags=re.MULTILINE)  # whole-line comments
+    text = _LINE_COMMENT.sub("", source)
     params: dict[str, UniformParam] = {}
-    for match in _STATEMENT.finditer(text):
-        kind = match["type"]
+    for kind, body, rest in _statements(text):
         if kind not in _TYPES:
-            raise SpecError(f"{where}: uniform type {kind!r} is not supported (use {', '.join(_TYPES)})", "file")
-        declarators = _split_declarators(match["body"])
-        trailing = _TRAILING.match(match["rest"])
-        for declarator in declarators:
-            found = _DECLARATOR.match(declarator.strip())
-            if not found:
-                raise SpecError(f"{where}: cannot read the uniform declaration {declarator.strip()!r}", "file")
-            name = found["name"]
+            raise SpecError(f"{where}: uniform type {excerpt(kind)} is not supported (use {', '.join(_TYPES)})", "file")
+        trailing = _TRAILING.match(rest)
+        for declarator in _split_declarators(body):
+            name, inline = _declarator(declarator.strip(), where)
             if name in _HOST_UNIFORMS:
                 continue
             # An inline /* = v */ wins; a trailing "// = v" is shared by the others.
-            written = found["inline"] if found["inline"] is not None else (trailing and trailing["value"])
+            written = inline if inline is not None else (trailing and trailing["value"])
             default = None
             if written and kind != "sampler2D":
                 default = _parse_value(kind, written.strip().rstrip(";"), f"{where}: default of {name}")
             params[name] = UniformParam(name, kind, default)
     return params
+
+
+def _statements(text: str):
+    """(type, body, rest of the line) per ``uniform TYPE body;`` statement, in one pass.
+
+    A ``uniform`` without a ``;`` after it ends the search: there is no statement
+    after it either (the compiler reports the missing ``;``).
+    """
+    position = 0
+    while True:
+        match = _UNIFORM.search(text, position)
+        if match is None:
+            return
+        end = text.find(";", match.end())
+        if end < 0:
+            return
+        line_end = text.find("\n", end + 1)
+        line_end = len(text) if line_end < 0 else line_end
+        yield match["type"], text[match.end() : end], text[end + 1 : line_end]
+        position = line_end
+
+
+def _declarator(text: str, where: str) -> tuple[str, str | None]:
+    """``name`` or ``name /* = value */`` → (name, the inline default or None)."""
+    found = _NAME.match(text)
+    rest = text[found.end() :].strip() if found else ""
+    if found and not rest:
+        return found.group(), None
+    if found and rest.startswith("/*") and rest.endswith("*/") and len(rest) >= 4 and "\n" not in rest:
+        inside = rest[2:-2].strip()
+        if inside.startswith("="):
+            return found.group(), inside[1:].strip()
+    raise SpecError(f"{where}: cannot read the uniform declaration {excerpt(text)}", "file")
 
 
 def _split_declarators(body: str) -> list[str]:
@@ -156,17 +193,17 @@ def _parse_value(kind: str, text: str, where: str) -> object:
     if kind == "bool":
         if text in _BOOL_LITERALS:  # GLSL's bool(1) is true, bool(0) false
             return _BOOL_LITERALS[text]
-        raise SpecError(f"{where}: {text!r} is not true or false (or 1 or 0)", "file")
+        raise SpecError(f"{where}: {excerpt(text)} is not true or false (or 1 or 0)", "file")
     if count == 1:
         if not re.fullmatch(_NUMBER, text):
-            raise SpecError(f"{where}: {text!r} is not a number", "file")
+            raise SpecError(f"{where}: {excerpt(text)} is not a number", "file")
         return _literal(kind, text, where)
     call = re.fullmatch(rf"{kind}\s*\((?P<args>[^)]*)\)", text)
     if not call:
-        raise SpecError(f"{where}: expected {kind}(...), got {text!r}", "file")
+        raise SpecError(f"{where}: expected {kind}(...), got {excerpt(text)}", "file")
     numbers = [part.strip() for part in call["args"].split(",")]
     if not all(re.fullmatch(_NUMBER, n) for n in numbers) or len(numbers) not in (1, count):
-        raise SpecError(f"{where}: {kind} takes 1 or {count} numbers, got {text!r}", "file")
+        raise SpecError(f"{where}: {kind} takes 1 or {count} numbers, got {excerpt(text)}", "file")
     values = [_literal(kind, n, where) for n in numbers]
     return tuple(values * (count if len(values) == 1 else 1))  # vec3(1.0) broadcasts
 
@@ -184,7 +221,8 @@ def _literal(kind: str, text: str, where: str) -> float:  # an int for int kinds
         value = number
     problem = _out_of_range(value, integer)
     if problem:
-        raise SpecError(f"{where}: {text} {problem}", "file")
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise SpecError(f"{where}: {shown} {problem}", "file")
     return value
 
 
@@ -210,14 +248,14 @@ def resolve_user_params(transition: UserTransition, given: dict[str, object] | N
     unknown = sorted(set(given) - set(transition.params))
     if unknown:
         names = ", ".join(transition.params) or "none"
-        raise SpecError(f"{transition.file.name} has no parameter {unknown[0]!r} (parameters: {names})", path)
+        raise SpecError(f"{transition.file.name} has no parameter {excerpt(unknown[0])} (parameters: {names})", path)
     resolved: dict[str, object] = {}
     for name, param in transition.params.items():
         where = f"{path}.{name}"
         if name not in given:
             if param.default is None:
                 if param.is_texture:
-                    raise SpecError(f"{transition.file.name} needs an image file for its sampler2D {name!r}", where)
+                    raise SpecError(f"{transition.file.name} needs an image file for its sampler2D {excerpt(name)}", where)
                 resolved[name] = _zero(param.type)  # GL's own default for an unset uniform
             else:
                 resolved[name] = param.default
@@ -244,22 +282,22 @@ def _check_value(param: UniformParam, value: object, where: str) -> object:
         # true/false, or 1/0 as GLSL's bool(1) reads them (not 1.0, not "1").
         if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
             return bool(value)
-        raise SpecError(f"must be true or false (or 1 or 0), got {value!r}", where)
+        raise SpecError(f"must be true or false (or 1 or 0), got {excerpt(value)}", where)
     count = _COMPONENTS[kind]
     integer = kind == "int" or kind.startswith("i")
     items = [value] if count == 1 else value
     if count > 1 and (not isinstance(value, (list, tuple)) or len(value) != count):
-        raise SpecError(f"{kind} takes a list of {count} numbers, got {value!r}", where)
+        raise SpecError(f"{kind} takes a list of {count} numbers, got {excerpt(value)}", where)
     checked = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, float)) or (isinstance(item, float) and not math.isfinite(item)):
-            raise SpecError(f"must be {'integers' if integer else 'finite numbers'}, got {value!r}", where)
+            raise SpecError(f"must be {'integers' if integer else 'finite numbers'}, got {excerpt(value)}", where)
         if integer and isinstance(item, float):
             if not item.is_integer():
-                raise SpecError(f"{kind} takes whole numbers, got {value!r}", where)
+                raise SpecError(f"{kind} takes whole numbers, got {excerpt(value)}", where)
             item = int(item)
         problem = _out_of_range(item, integer)
         if problem:
-            raise SpecError(f"{item!r} {problem}", where)
+            raise SpecError(f"{excerpt(item)} {problem}", where)
         checked.append(item if integer else float(item))
     return checked[0] if count == 1 else tuple(checked)

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import itertools
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AssetError
+from ..files import regular_file
 
-__all__ = ["SAMPLE_RATE", "AudioReader", "probe_audio", "voiceover_duration"]
+__all__ = ["SAMPLE_RATE", "AudioReader", "probe_audio", "voiceover_duration", "check_audio_length"]
+
+#: The setting that bounds an audio file's length (engine/limits.py).
+_LENGTH_SETTING = "REEL_MAX_AUDIO_SECONDS"
 
 SAMPLE_RATE = 48_000
 
@@ -32,23 +35,6 @@ def _import_av():
     import av  # a core dependency; imported here so the models load without it
 
     return av
-
-
-def _file_problem(path: Path) -> str | None:
-    """Why `path` cannot be read as a file, or None if it can (engine.spec's wording)."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return "not found"
-    except (OSError, ValueError) as exc:
-        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
-    if stat.S_ISDIR(info.st_mode):
-        return "is a folder, not a file"
-    if not os.access(path, os.R_OK):
-        return "cannot be read (permission denied)"
-    if stat.S_ISREG(info.st_mode) and info.st_size == 0:
-        return "is empty (0 bytes)"
-    return None
 
 
 def _reason(exc: BaseException) -> str:
@@ -61,11 +47,12 @@ class _Source:
     def __init__(self, path: Path, where: str) -> None:
         av = _import_av()
         self.path, self.where = Path(path), where
-        problem = _file_problem(self.path)
-        if problem:
-            raise AssetError(f"{where}: audio file {problem}: {self.path}", self.path)
+        # Refused before FFmpeg opens it: a FIFO would block the open, a device never end.
+        resolved = regular_file(self.path, "audio file", where=where)
+        if os.path.getsize(resolved) == 0:
+            raise self.error("is empty (0 bytes)")
         try:
-            self.container = av.open(str(self.path))
+            self.container = av.open(str(resolved))
         except av.FFmpegError as exc:
             raise self.error(f"cannot be decoded ({_reason(exc)})") from exc
         if not self.container.streams.audio:
@@ -78,6 +65,20 @@ class _Source:
 
     def error(self, what: str) -> AssetError:
         return AssetError(f"{self.where}: audio file {self.path} {what}", self.path)
+
+    def header_seconds(self) -> float | None:
+        """The length the container's header states (not decoded; may be wrong), or None."""
+        stream = self.stream
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        if self.container.duration is not None:  # in AV_TIME_BASE units: microseconds
+            return self.container.duration / 1_000_000
+        return None
+
+    def too_long(self, seconds: float, max_seconds: float) -> AssetError:
+        return self.error(
+            f"is {_duration(seconds)} long, more than the {max_seconds:g} s {_LENGTH_SETTING} allows"
+        )
 
     def frames(self) -> Iterator[object]:
         """Decoded frames, with FFmpeg's errors named after the file."""
@@ -209,20 +210,50 @@ def probe_audio(path: Path, where: str = "audio") -> None:
         source.close()
 
 
-def voiceover_duration(path: Path, where: str = "voiceover") -> float:
+def voiceover_duration(path: Path, where: str = "voiceover", max_seconds: float | None = None) -> float:
     """Seconds of audio `path` decodes to (every frame decoded, none kept).
 
     Container headers can be wrong (VBR mp3s without a Xing header, truncated files),
-    so this counts decoded samples rather than trusting the stated duration.
+    so this counts decoded samples rather than trusting the stated duration. Past
+    `max_seconds` (REEL_MAX_AUDIO_SECONDS) it is an AssetError: at once when the header
+    says so (a 10-hour file is refused before decoding), else as soon as the decoded
+    samples pass it, so a header that understates the length costs at most that much.
     """
     source = _Source(Path(path), where)
     try:
+        if max_seconds is not None:
+            stated = source.header_seconds()
+            if stated is not None and stated > max_seconds:
+                raise source.too_long(stated, max_seconds)
         samples, rate = 0, None
         for frame in source.frames():
             samples += frame.samples
             rate = rate or frame.sample_rate
+            if max_seconds is not None and samples > max_seconds * rate:
+                raise source.too_long(samples / rate, max_seconds)
         if not samples:
             raise source.error("contains no audio samples")
         return samples / rate
     finally:
         source.close()
+
+
+def check_audio_length(path: Path, where: str, max_seconds: float) -> None:
+    """AssetError unless `path` is a regular file whose container opens, holds an audio
+    stream, and states a length of at most `max_seconds` (headers only: nothing decoded)."""
+    source = _Source(Path(path), where)
+    try:
+        stated = source.header_seconds()
+        if stated is not None and stated > max_seconds:
+            raise source.too_long(stated, max_seconds)
+    finally:
+        source.close()
+
+
+def _duration(seconds: float) -> str:
+    """``10 h 0 min``, ``4 min 30 s``, ``12.5 s``."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+    if seconds >= 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{seconds:.3g} s"

@@ -10,6 +10,7 @@ The background's `veil` sets how much (`veil_strength`): 0 leaves the picture as
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..colour import parse_colour
 from ..errors import AssetError
+from ..files import regular_file
 from ..spec import DEFAULT_VEIL
 
 __all__ = [
@@ -101,11 +103,19 @@ def open_image(file: Path, size_hint: tuple[int, int] | None = None) -> Image.Im
 
     `size_hint` (the size it will be drawn at) lets a JPEG decode at a reduced scale
     that still covers it, which saves most of the time and memory for large photos.
-    The caller owns (and closes) the returned image.
+    The caller owns (and closes) the returned image. A FIFO, device or folder is refused
+    before anything opens it; so is a decompression bomb (`engine.spec.load_deck` has
+    already held a deck's images to REEL_MAX_IMAGE_PIXELS, from their headers).
     """
     file = Path(file)
+    resolved = regular_file(file, "image")
     try:
-        with Image.open(file) as im:
+        with warnings.catch_warnings():
+            # Past Pillow's MAX_IMAGE_PIXELS it warns on stderr, and past twice that it
+            # raises DecompressionBombError: the error below says it on one line instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(resolved)
+        with im:
             if size_hint is not None and im.format == "JPEG":
                 side = max(size_hint)  # either way up: EXIF may turn it a quarter
                 im.draft("RGB", (side, side))
@@ -118,8 +128,11 @@ def open_image(file: Path, size_hint: tuple[int, int] | None = None) -> Image.Im
                     upright.close()
     except FileNotFoundError as exc:
         raise AssetError(f"image file not found: {file}", file) from exc
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
-        raise AssetError(f"cannot read image {file}: {exc}", file) from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise AssetError(f"image {file} has more pixels than Pillow decodes safely (a decompression bomb)", file) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise AssetError(f"cannot read image {file}: {reason if len(reason) <= 200 else reason[:197] + '...'}", file) from exc
 
 
 def image_cover(file: Path, width: int, height: int) -> Image.Image:
