@@ -76,7 +76,7 @@ from .charts.model import Chart
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError, excerpt
-from .files import image_size, read_regular, regular_file
+from .files import file_problem, image_size, read_regular, regular_file
 from .limits import InputLimits, check_deck_values, check_yaml_nodes, setting_name
 from .specbase import AssetPath, Colour, SpecModel, json_keys, normalise_colour
 from .specbase import context_base_dir as _context_base_dir
@@ -353,7 +353,8 @@ class TransitionSpec(_SpecModel):
         if self.file is not None:
             if "name" in self.model_fields_set:
                 _fail("give a built-in name or a file, not both", "file")
-            if self.file.is_file():  # a missing file (or a FIFO…) is reported with the deck's other files
+            # A missing file, a FIFO or one too large is reported with the deck's other files.
+            if file_problem(self.file, _limits_of(info.context).max_shader_bytes) is None:
                 self._user_params = _user_transition_params(self.file, self.params, info)
             return self
         try:

@@ -172,6 +172,8 @@ def _declarator(text: str, where: str) -> tuple[str, str | None]:
 
 def _split_declarators(body: str) -> list[str]:
     # Commas inside /* = vec2(1, 0) */ are not separators.
+    if "(" not in body:
+        return body.split(",")
     parts, depth, current = [], 0, []
     for character in body:
         if character == "(":
