@@ -27,6 +27,7 @@ import numpy as np
 import psutil
 
 from ._host import fix_mmap_threshold
+from .backdrop import Backdrops
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
@@ -169,13 +170,11 @@ class _FrameProducer(threading.Thread):
 
         for index, segment in enumerate(self.timeline):
             if isinstance(segment, Hold):
-                self._composite(compositor, slides.frame(segment, segment.start), segment.start, segment.frames)
-            elif isinstance(segment, Motion):
+                self._composite(slides, segment, segment.start, segment.frames)
+            else:  # Motion and Transition frames change every frame
                 for frame in range(segment.start, segment.end):
-                    self._composite(compositor, slides.frame(segment, frame), frame, 1)
-            elif isinstance(segment, Transition):
-                for frame in range(segment.start, segment.end):
-                    self._composite(compositor, slides.frame(segment, frame), frame, 1)
+                    self._composite(slides, segment, frame, 1)
+                slides.backdrops.release()
             # Keep few slides uploaded, so memory does not grow with the deck: drop those
             # no later segment shows, then those shown again furthest in the future
             # (they are rasterized again when they come back).
@@ -186,13 +185,12 @@ class _FrameProducer(threading.Thread):
         self.slides_uploaded = slides.uploaded
         self.warnings = slides.rasterizer.warnings
 
-    def _composite(self, compositor, spec: FrameSpec, first_pts: int, count: int) -> None:
+    def _composite(self, slides: "_SlideSource", segment, frame: int, count: int) -> None:
         buffer = self._take_buffer()
         with self.clock("composite"):
-            compositor.render(spec)
-            compositor.read_nv12(buffer)
+            slides.draw(segment, frame, buffer)
         self.composited += 1
-        self._put(_Frames(buffer, first_pts, count))
+        self._put(_Frames(buffer, frame, count))
 
     def _take_buffer(self) -> np.ndarray:
         while True:
@@ -233,6 +231,7 @@ class _SlideSource:
         self.handles: dict[str, object] = {}
         self._items: dict[str, int] = {}  # build items of each layered upload
         self.uploaded = 0
+        self.backdrops = Backdrops(self.rasterizer, compositor)
 
     def handle(self, slide: int):
         key = self.keys[slide]
@@ -273,6 +272,21 @@ class _SlideSource:
             source_state=self.state(segment.from_slide, frame),
             target_state=self.state(segment.to_slide, frame),
         )
+
+    def draw(self, segment, frame: int, into: np.ndarray) -> None:
+        """Composite `frame` of `segment` into the NV12 buffer `into`.
+
+        A push or a wipe between two slides on one background moves their content over
+        it, which stays (engine.backdrop); any other frame is the compositor's alone.
+        """
+        spec = self.frame(segment, frame)
+        mode = self.backdrops.mode(segment)
+        if mode == "through":
+            spec = self.backdrops.through(spec, segment)
+        self.compositor.render(spec)
+        self.compositor.read_nv12(into)
+        if mode == "move":
+            self.backdrops.move(spec, segment, into)
 
     def release(self, key: str) -> None:
         self.compositor.release(self.handles.pop(key))
@@ -466,9 +480,8 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
     comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
     try:
         compile_transition_files(comp, timeline)
-        comp.render(_SlideSource(deck, output, timeline, comp).frame(segment, frame))
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
-        comp.read_nv12(buffer)
+        _SlideSource(deck, output, timeline, comp).draw(segment, frame, buffer)
         return buffer
     finally:
         comp.close()

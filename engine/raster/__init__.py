@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import AssetError
 from ..layout import LAYOUT_VERSION, FontSet, SlideLayout, layout_slide, resolve_fonts
 from .background import render_background
-from .layers import SlideLayers, slide_layers
+from .layers import SlideLayers, background_moves, silhouette, slide_layers
 from .slides import Palette, paint_layout
 
 __all__ = ["SlideRasterizer", "SlideLayers", "CacheInfo", "rasterize_slide", "render_background", "slide_background"]
@@ -224,6 +224,26 @@ class SlideRasterizer:
             if array is not None:
                 array.flags.writeable = False
         return layers
+
+    def backdrop(self, index: int) -> str | None:
+        """What slide `index`'s background is, as a key, if it stays put while the slide
+        shows; None if it moves (a drift, a camera over a transparent picture). Two slides
+        with one backdrop share their background (engine.backdrop)."""
+        if background_moves(self, index, self._motion(index)):
+            return None
+        bg = slide_background(self.deck.slides[index], self.theme)
+        identity = _file_identity(getattr(bg, "image", None), "background image")
+        return json.dumps([_plain(bg), getattr(self.theme, "text_color", "#ffffff"), identity], sort_keys=True)
+
+    def silhouette(self, index: int, plate: np.ndarray) -> np.ndarray | SlideLayers:
+        """Slide `index` with its content black (coverage kept) over `plate` instead of its
+        background: an image, or layers for a slide in motion (as `raster`/`layers`)."""
+        motion = self._motion(index)
+        if motion is not None:
+            return slide_layers(self, index, motion, plate=plate)
+        if self.backdrop(index) is None:
+            raise ValueError(f"slide {index}'s background moves; it has no silhouette")
+        return silhouette(plate, self.layout(index), None, self.palette)
 
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.rasterized, len(self._cache))

@@ -31,7 +31,7 @@ from .background import open_image
 from .charts import chart_reveal
 from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
 
-__all__ = ["SlideLayers", "RevealLayer", "slide_layers", "build_groups", "REVEAL_STEPS"]
+__all__ = ["SlideLayers", "RevealLayer", "slide_layers", "build_groups", "background_moves", "silhouette", "REVEAL_STEPS"]
 
 #: Reveal times and clocks are compared as integers 0..REVEAL_STEPS, the same in
 #: numpy and in the shader (an R16UI texture), so no float rounding can differ.
@@ -104,8 +104,15 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     return [sorted(g) for g in merged]
 
 
-def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
-    """Slide `index` of the rasterizer's deck as layers for `motion`."""
+def slide_layers(rasterizer, index: int, motion: SlideMotion, plate: np.ndarray | None = None) -> SlideLayers:
+    """Slide `index` of the rasterizer's deck as layers for `motion`.
+
+    With `plate` (H×W×3), its silhouette instead: every content pixel black, with the
+    content's coverage, over `plate` where the background was (engine.backdrop). Only
+    for a slide whose background stays put (`background_moves` is False).
+    """
+    if plate is not None and background_moves(rasterizer, index, motion):
+        raise ValueError(f"slide {index}'s background moves with its motion; it has no silhouette")
     layout = rasterizer.layout(index)
     slide = rasterizer.deck.slides[index]
     width, height = rasterizer.width, rasterizer.height
@@ -120,16 +127,20 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
         chart = None
     still = [i for i in range(len(layout.items)) if i not in building and i not in (picture, chart)]
 
+    black = plate is not None
+    background = rasterizer.background(index) if plate is None else plate
     if picture is not None and _opaque(layout.items[picture]):
         # The camera moves inside the picture's frame, which stays put.
         placement = layout.items[picture]
         back = _picture_back(placement, _picture_scale(motion))
+        if black:
+            back = np.zeros_like(back)
         region = placement.rect
         if region == (0, 0, width, height) and placement.radius == 0:
             static = _transparent(width, height)  # a "fill" picture hides the background entirely
         else:
-            static = _with_hole(rasterizer.background(index), placement)
-        _paint_rgba(static, layout, still, palette)
+            static = _with_hole(background, placement)
+        _paint_rgba(static, layout, still, palette, black)
     elif picture is not None:
         # A picture with transparent parts shows the background through them, so the
         # camera moves over the whole scene: background and picture, text staying.
@@ -146,8 +157,12 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
         region = (0, 0, width, height)
         static = _transparent(width, height)
         _paint_rgba(static, layout, still, palette)
+    elif black:
+        back = silhouette(background, layout, still, palette)
+        region = (0, 0, width, height)
+        static = None
     else:
-        back = paint_layout(rasterizer.background(index), _subset(layout, still), palette)
+        back = paint_layout(background, _subset(layout, still), palette)
         region = (0, 0, width, height)
         static = None
 
@@ -155,7 +170,7 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
     rows = np.zeros(height, dtype=np.uint8)
     if groups:
         items = _transparent(width, height)
-        _paint_rgba(items, layout, sorted(building), palette)
+        _paint_rgba(items, layout, sorted(building), palette, black)
         bands = [_rows_of(layout, g) for g in groups]
         for number, (top, _) in enumerate(bands, start=1):
             # A band runs down to the next item's band (the last to the frame's foot), so
@@ -167,7 +182,37 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion) -> SlideLayers:
     reveal = None
     if chart is not None:
         reveal = _reveal_layer(layout.items[chart], palette, rasterizer.background(index), width, height)
+        if black:
+            reveal.image[..., :3] = 0
+            reveal.base[..., :3] = 0
     return SlideLayers(back, region, static, items, rows, len(groups), reveal)
+
+
+def background_moves(rasterizer, index: int, motion: SlideMotion | None) -> bool:
+    """Whether slide `index`'s background moves with its motion: a drift, or a Ken Burns
+    camera over a picture with transparent parts (it moves over the whole scene)."""
+    if motion is None:
+        return False
+    if motion.drift is not None:
+        return True
+    if motion.ken_burns is None:
+        return False
+    layout = rasterizer.layout(index)
+    picture = next((item for item in layout.items if isinstance(item, ImagePlacement)), None)
+    return picture is not None and not _opaque(picture)
+
+
+def silhouette(plate: np.ndarray, layout: SlideLayout, indices: list[int] | None, palette: Palette) -> np.ndarray:
+    """`plate` (H×W×3) with `layout.items[indices]` (all if None) painted over it in black.
+
+    Black keeps each item's coverage, so ``plate × (1 − coverage)`` is what a slide over
+    `plate` shows of it: engine.backdrop moves content over a background that stays.
+    """
+    height, width = plate.shape[:2]
+    content = _transparent(width, height)
+    _paint_rgba(content, layout, list(range(len(layout.items))) if indices is None else indices, palette)
+    keep = 255 - content[..., 3:4].astype(np.uint16)
+    return ((plate.astype(np.uint16) * keep + 127) // 255).astype(np.uint8)
 
 
 # --- painting on transparent canvases ------------------------------------------------
@@ -177,11 +222,12 @@ def _transparent(width: int, height: int) -> np.ndarray:
     return np.zeros((height, width, 4), dtype=np.uint8)
 
 
-def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette) -> None:
+def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette, black: bool = False) -> None:
     """Draw `layout.items[indices]` over the straight-alpha RGBA `canvas`, in place.
 
     Each item is drawn on its own transparent layer and composited "over", so a
-    caption over its band, or text over a picture, keeps exact coverage.
+    caption over its band, or text over a picture, keeps exact coverage. `black`
+    paints every item black, with its coverage (a silhouette).
     """
     if not indices:
         return
@@ -192,6 +238,11 @@ def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], pal
             layer, origin = _item_layer(item, palette, width, height)
             if layer is None:
                 continue
+            if black:
+                with layer:
+                    rgba = np.array(layer.convert("RGBA"), dtype=np.uint8)
+                rgba[..., :3] = 0  # the colour goes, the coverage stays
+                layer = Image.fromarray(rgba, "RGBA")
             with layer:
                 image.alpha_composite(layer, dest=origin)
         canvas[...] = np.asarray(image)

@@ -1,0 +1,218 @@
+"""Two slides on one background: a push moves their content, a wipe passes through the
+bare background, and the background itself never moves (engine.backdrop)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import render_frame
+from engine.api import render
+from engine.backdrop import combine
+from engine.colour import nv12_size, nv12_to_rgb, rgb_to_nv12
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer
+from engine.spec import load_deck
+from engine.timeline import Transition, build_timeline
+from tests.helpers import decode_frames
+
+PLATFORM = "640x360@10"
+WIDTH, HEIGHT, FPS = 640, 360, 10
+GRADIENT = {"gradient": {"from": "#10243a", "to": "#0f7060", "direction": "diagonal"}}
+COMPOSITORS = ["cpu", "gl"]
+
+
+def _deck(transition: str, second_background=None, second: dict | None = None) -> dict:
+    second = second or {"kind": "title", "title": "1,850 kcal"}
+    if second_background is not None:
+        second = {**second, "background": second_background}
+    return {
+        "theme": {"background": GRADIENT, "text_color": "#ffffff", "accent": "#ffb547"},
+        "slides": [
+            {"kind": "title", "title": "1,860 kcal", "duration": 2.0},
+            {**second, "duration": 2.0, "transition": {"name": transition, "duration": 1.0, "easing": "linear"}},
+        ],
+    }
+
+
+def _transition(deck: dict) -> Transition:
+    return next(s for s in build_timeline(load_deck(deck).timings(), FPS) if isinstance(s, Transition))
+
+
+def _frame(deck: dict, frame: int, compositor: str) -> np.ndarray:
+    return render_frame(deck, frame / FPS, platform=PLATFORM, compositor=compositor).astype(np.int16)
+
+
+def _text(frame: np.ndarray) -> np.ndarray:
+    """Where the white title is (its glyphs' cores)."""
+    return frame.min(axis=-1) > 200
+
+
+def _background(deck: dict) -> np.ndarray:
+    """The slides' background as a decoder shows it (through NV12)."""
+    rgb = SlideRasterizer(load_deck(deck), resolve_output(PLATFORM)).background(0)
+    return nv12_to_rgb(rgb_to_nv12(rgb), WIDTH, HEIGHT).astype(np.int16)
+
+
+def _bare_rows(background: np.ndarray, *holds: np.ndarray, axis: int = 0, margin: int = 4) -> np.ndarray:
+    """Rows (axis 0) or columns (axis 1) where no hold has any content: each is the
+    background there, and stays so while content moves along the other axis."""
+    other = (1, 0)[axis]
+    bare = np.ones(holds[0].shape[axis], bool)
+    for hold in holds:
+        bare &= np.abs(hold - background).max(axis=(other, 2)) <= 2
+    # Keep away from content (antialiased edges reach a little further; a zoom, further).
+    return np.convolve(~bare, np.ones(2 * margin + 1), mode="same") == 0
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+@pytest.mark.parametrize("name", ["slideleft", "slideup", "coverleft", "revealright", "zoomin"])
+def test_the_background_stays_while_a_push_moves_the_content(name, compositor):
+    deck = _deck(name)
+    step = _transition(deck)
+    hold_a = _frame(deck, step.start - 1, compositor)
+    hold_b = _frame(deck, step.end, compositor)
+    # Lines the content never crosses: rows for moves along x, columns for moves along y.
+    axis = 1 if name == "slideup" else 0
+    lines = _bare_rows(_background(deck), hold_a, hold_b, axis=axis, margin=40 if name == "zoomin" else 4)
+    assert lines.sum() > 60
+    for frame in range(step.start, step.end):
+        shown = _frame(deck, frame, compositor)
+        # Whole-frame pushes carried two copies of the gradient: a seam, and the
+        # gradient out of place by up to ~60 codes on either side of it.
+        error = np.abs(np.compress(lines, shown - hold_a, axis=axis)).max()
+        assert error <= 3, f"{name} frame {frame}: the background moved ({error} codes off where no content is)"
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+def test_a_push_moves_each_title_rigidly_by_its_share_of_the_frame(compositor):
+    deck = _deck("slideleft")
+    step = _transition(deck)
+    hold_a, hold_b = _frame(deck, step.start - 1, compositor), _frame(deck, step.end, compositor)
+    text_a, text_b = _text(hold_a), _text(hold_b)
+    checked = set()
+    for frame in range(step.start, step.end):
+        progress = step.progress(frame)
+        shown = _text(_frame(deck, frame, compositor))
+        # Tolerate the ±1 px of where a texel centre falls.
+        near = shown | np.roll(shown, 1, axis=1) | np.roll(shown, -1, axis=1)
+        for text, shift in ((text_a, -progress * WIDTH), (text_b, (1 - progress) * WIDTH)):
+            ys, xs = np.nonzero(text)
+            xs = np.round(xs + shift).astype(int)
+            inside = (xs >= 1) & (xs < WIDTH - 1)
+            if inside.sum() < 50:
+                continue  # this title is (almost) out of the frame
+            landed = near[ys[inside], xs[inside]].mean()
+            assert landed > 0.97, f"frame {frame}: only {landed:.0%} of a title's pixels are where the push puts them"
+            checked.add(shift < 0)
+    assert checked == {True, False}  # both titles were seen moving
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+def test_a_hard_wipe_never_joins_the_two_titles(compositor):
+    deck = _deck("wipeleft")
+    step = _transition(deck)
+    hold_a, hold_b = _frame(deck, step.start - 1, compositor), _frame(deck, step.end, compositor)
+    only_a = _text(hold_a) & ~_text(hold_b)
+    only_b = _text(hold_b) & ~_text(hold_a)
+    assert only_a.sum() > 20 and only_b.sum() > 20
+    seen_a = seen_b = 0
+    for frame in range(step.start, step.end):
+        shown = _text(_frame(deck, frame, compositor))
+        a, b = int((shown & only_a).sum()), int((shown & only_b).sum())
+        assert not (a and b), f"frame {frame} shows {a} pixels only the old title has beside {b} of the new one"
+        seen_a, seen_b = seen_a + a, seen_b + b
+    assert seen_a and seen_b  # it is still a wipe: each title shows partly, in turn
+
+
+def test_the_wipe_is_the_bare_background_halfway():
+    deck = _deck("wipeleft")
+    step = _transition(deck)
+    middle = next(f for f in range(step.start, step.end) if step.progress(f) >= 0.5)
+    shown = _frame(deck, middle, "cpu")
+    # The left half still had the old title's remains before, the right the new title's;
+    # at the middle frame the edge has just crossed: no text anywhere.
+    assert _text(shown).sum() < 0.02 * _text(_frame(deck, step.start - 1, "cpu")).sum()
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+def test_different_backgrounds_keep_the_whole_frame_push(compositor):
+    deck = _deck("slideleft", second_background="#5a1e1e")
+    step = _transition(deck)
+    middle = (step.start + step.end) // 2
+    progress = step.progress(middle)
+    shown = _frame(deck, middle, compositor)
+    edge = round((1 - progress) * WIDTH)
+    # Right of the seam is the next slide's own red background, moved in with it.
+    corner = shown[-10:, edge + 4 : edge + 40].reshape(-1, 3).mean(axis=0)
+    assert np.allclose(corner, (0x5A, 0x1E, 0x1E), atol=4), corner
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+def test_slides_in_motion_push_over_the_background_too(compositor):
+    build = {"style": "rise", "duration": 1.0, "delay": 0.0}
+    second = {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad"], "motion": {"build": build}}
+    deck = _deck("slideleft", second=second)
+    step = _transition(deck)
+    hold_a = _frame(deck, step.start - 1, compositor)
+    last = _frame(deck, step.end + 9, compositor)  # the build is over
+    rows = _bare_rows(_background(deck), hold_a, last)
+    assert rows.sum() > 20
+    for frame in range(step.start, step.end, 3):
+        shown = _frame(deck, frame, compositor)
+        assert np.abs(shown[rows] - hold_a[rows]).max() <= 3
+
+
+def test_the_compositors_agree_on_a_shared_background_push():
+    deck = _deck("slideleft")
+    step = _transition(deck)
+    frame = (step.start + step.end) // 2
+    cpu, gl = _frame(deck, frame, "cpu"), _frame(deck, frame, "gl")
+    assert np.abs(cpu - gl).max() <= 3
+
+
+def test_the_decoded_push_keeps_its_background(tmp_path):
+    deck = _deck("slideleft")
+    step = _transition(deck)
+    report = render(deck, tmp_path / "push.mp4", platform=PLATFORM, compositor="cpu")
+    frames = decode_frames(report.path, {step.start - 1, *range(step.start, step.end)})
+    hold = frames.pop(step.start - 1).astype(np.int16)
+    rows = _bare_rows(_background(deck), _frame(deck, step.start - 1, "cpu"))
+    assert rows.sum() > 60
+    for number, frame in frames.items():
+        error = np.abs(frame.astype(np.int16)[rows] - hold[rows]).mean()
+        assert error < 1.5, f"decoded frame {number}: the background is {error:.1f} codes off on average"
+
+
+def test_combine_adds_the_content_over_the_background():
+    # One pixel column of content (coverage 0.5, white) pushed over a flat background.
+    rng = np.random.default_rng(1)
+    width, height = 8, 4
+    background = rng.integers(20, 120, (height, width, 3), dtype=np.uint8)
+    bg = rgb_to_nv12(background)
+    moved_background = rgb_to_nv12(np.roll(background, 3, axis=1))
+    # With no content at all, whatever the transition did to the background, the
+    # result is the background where it stands.
+    white = rgb_to_nv12(np.full((height, width, 3), 255, np.uint8))
+    frame = moved_background.copy()
+    combine(frame, moved_background, white, bg, width, height)
+    assert np.abs(frame.astype(int) - bg.astype(int)).max() <= 1
+    assert frame.size == nv12_size(width, height)
+
+
+@pytest.mark.parametrize("compositor", COMPOSITORS)
+def test_a_ken_burns_picture_pushes_in_over_the_background(compositor, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "plate.png"
+    ramp = np.linspace(0, 255, 320, dtype=np.uint8)
+    Image.fromarray(np.stack([np.tile(ramp, (200, 1))] * 3, axis=-1)).save(picture)
+    second = {"kind": "image", "file": str(picture), "fit": "contain", "motion": {"ken_burns": {"zoom": [1.0, 1.2]}}}
+    deck = _deck("slideleft", second=second)
+    step = _transition(deck)
+    hold_a = _frame(deck, step.start - 1, compositor)
+    lines = _bare_rows(_background(deck), hold_a, _frame(deck, step.end, compositor))
+    assert lines.sum() > 20
+    for frame in range(step.start, step.end, 2):
+        shown = _frame(deck, frame, compositor)
+        assert np.abs(shown[lines] - hold_a[lines]).max() <= 3
