@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import check_target
 from .pipeline import ProgressCallback, render_output, render_still
 from .platforms import Output, Platform, resolve_output
 from .report import RenderReport
@@ -48,7 +49,8 @@ def render(
     `compositor` is "auto", "gl" or "cpu"; `encoder` is "auto" or an encoder name
     (`reel doctor` lists them); `codec` is "h264" (the default), "hevc" or "av1" — a
     named encoder implies its own. Nothing is left at the target unless the render
-    completes. The deck's cover frame is the MP4's cover art; `thumbnail` also writes
+    completes; a target that cannot be written raises OutputError before any work, and
+    the report's `replaced` says whether a file was there before. The deck's cover frame is the MP4's cover art; `thumbnail` also writes
     it as a PNG beside the video.
     """
     from .encode import codec_for
@@ -56,7 +58,11 @@ def render(
     deck = load_deck(deck)
     output = resolve_output(platform, quality, codec=codec_for(encoder, codec))
     target = output_path(out, deck_name(deck), output)
-    return render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail)
+    check_target(target)  # a path that cannot be written fails now, not after the encode
+    replaces = target.exists()
+    report = render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail)
+    report.replaced = replaces
+    return report
 
 
 def render_frame(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["RenderReport"]
+__all__ = ["RenderReport", "check_report_path", "write_reports"]
 
 
 @dataclass
@@ -49,6 +51,8 @@ class RenderReport:
     # it written beside the video when one was asked for.
     cover_seconds: float | None = None
     thumbnail: str | None = None
+    # A file was at the path before and this render replaced it.
+    replaced: bool = False
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderReport:
@@ -89,7 +93,8 @@ class RenderReport:
         return data
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        """Write `to_dict` as JSON to `path`, whole or not at all (see `write_reports`)."""
+        write_reports(path, self.to_dict())
 
     def summary(self) -> str:
         """One line for a terminal."""
@@ -103,6 +108,48 @@ class RenderReport:
             + ("AAC 48 kHz stereo, " if self.audio else "")
             + f"peak RSS {self.peak_rss_mb:.0f} MB"
             + (" (from the cache)" if self.cache_hit else "")
+            + (", replaced the file that was there" if self.replaced else "")
             + (f", stepped down from {self.stepped_down_from}" if self.stepped_down_from else "")
             + (f", {len(self.warnings)} warning(s)" if self.warnings else "")
         )
+
+
+def check_report_path(path: str | Path) -> None:
+    """Refuse, before rendering, a report path that cannot be written: a folder, a
+    missing folder, a read-only or foreign one (OutputError). A device or a pipe
+    (``/dev/stdout``) is written as it is."""
+    from .output import check_target
+
+    path = Path(path)
+    if _is_stream(path):
+        return
+    check_target(path, make_folder=False)
+
+
+def write_reports(path: str | Path, data: dict) -> None:
+    """Write `data` as JSON to `path`: a temporary beside it renamed into place, so a
+    failure leaves no half report; OS errors raise as `output.output_error` says."""
+    from .output import atomic_output, output_error
+
+    path = Path(path)
+    text = json.dumps(data, indent=2) + "\n"
+    if _is_stream(path):
+        try:
+            # Not blocking on a FIFO nobody reads: that is an error, not a hang.
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            raise output_error(exc, path) from exc
+        os.set_blocking(fd, True)
+        with open(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    with atomic_output(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def _is_stream(path: Path) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)

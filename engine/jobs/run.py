@@ -4,6 +4,8 @@ Every executor (the local supervisor, `render_many`, a Ray task) ends up here, a
 nothing else in the job layer touches GL or an encoder. It is safe to run twice: each
 output is written to a temporary beside its target and renamed into place whole, and
 with a cache, a second run finds the first one's outputs by their key and copies them.
+Every target is checked before the first frame (`output.check_target`); two outputs
+that would write one file are refused, and a report says when its file replaced one.
 
 An output's key is the SHA-256 of the deck's canonical JSON, the contents of every
 file it names, the resolved output settings, the encoder and compositor asked for, and
@@ -24,7 +26,7 @@ from .. import __version__
 from ..api import deck_name, output_path
 from ..cover import write_thumbnail
 from ..errors import InsufficientResourcesError
-from ..output import atomic_output, estimate_peak_memory, temporaries_of
+from ..output import atomic_output, check_target, estimate_peak_memory, refuse_duplicate_targets, temporaries_of
 from ..pipeline import RenderProgress, render_output
 from ..platforms import QUALITIES, Output, resolve_output
 from ..report import RenderReport
@@ -114,9 +116,12 @@ def run_job(
     """
     deck = load_job_deck(job)
     targets = job_targets(job, deck)
+    refuse_duplicate_targets(targets, [resolve_request(r).label for r in job.outputs])
     for target in targets:  # what an earlier attempt of this job left when it was killed
         for leftover in temporaries_of(target, job.id):
             leftover.unlink(missing_ok=True)
+    for target in targets:  # a path that cannot be written fails now, not after the first output
+        check_target(target)
     started = time.perf_counter()
     reports = []
     for index, (request, target) in enumerate(zip(job.outputs, targets)):
@@ -132,6 +137,7 @@ def _run_output(job, deck, request, target, progress, cache, memory_limit, encod
     asked = request.quality
     while True:
         output = resolve_request(request)
+        replaces = target.exists()
         try:
             report = _render_or_reuse(job, deck, output, request, target, progress, cache, memory_limit, encoder_threads)
         except InsufficientResourcesError as exc:
@@ -143,6 +149,7 @@ def _run_output(job, deck, request, target, progress, cache, memory_limit, encod
             if request.path is None:  # the name says the quality it was made at
                 target = output_path(job.out_dir, deck_name(deck), resolve_request(request))
             continue
+        report.replaced = replaces
         if request.quality != asked:
             report.stepped_down_from = asked
             report.fallbacks.append(f"quality {asked} → {request.quality}: not enough memory for {asked}")
