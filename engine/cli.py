@@ -58,8 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL_ERROR
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said like every other error: one line and a hint.
+
+    Subcommands' parsers (service_cli's too) are made by `add_parser`, which uses the
+    class of the parser it belongs to, so all of them answer this way.
+    """
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"reel: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reel", description="Render slide decks into social videos.")
+    parser = _Parser(prog="reel", description="Render slide decks into social videos.")
     parser.add_argument("--version", action="version", version=f"reel {__version__}")
     parser.add_argument("--debug", action="store_true", help="log details and show tracebacks")
     parser.set_defaults(run=lambda args: parser.print_help())
@@ -86,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="what this machine can use: GL renderer, encoders")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument(
+        "--clean", metavar="DIR",
+        help="only remove the hidden .part files that killed renders left in DIR (not its subfolders), and say which",
+    )
     doctor.set_defaults(run=_doctor)
 
     platforms = commands.add_parser("platforms", help="list platform and quality presets")
@@ -132,9 +147,13 @@ def default_quality(args) -> str:
 
 
 def _render(args) -> int:
+    from .api import deck_name, output_path
     from .encode import codec_for
     from .jobs import render_many
-    from .platforms import PLATFORMS, resolve_platform
+    from .output import check_target, refuse_duplicate_targets
+    from .platforms import PLATFORMS, resolve_output, resolve_platform
+    from .report import check_report_path, write_reports
+    from .spec import load_deck
 
     platforms = args.platforms or ["youtube"]
     if "all" in platforms:
@@ -145,15 +164,33 @@ def _render(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() == ".mp4" and len(platforms) > 1:
         raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")
+    # Everything that can fail without rendering fails now, in milliseconds: the deck,
+    # the platforms, each output path (two outputs writing one file), the report's path.
+    deck = load_deck(args.deck)
+    quality = default_quality(args)
+    outputs = [resolve_output(p, quality) for p in platforms]
+    targets = [output_path(out, deck_name(deck), o) for o in outputs]
+    refuse_duplicate_targets(targets, [o.label for o in outputs])
+    for target in targets:
+        check_target(target)
+    if args.report:
+        check_report_path(args.report)
+    replaces = [target.exists() for target in targets]
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     reports = render_many(
-        args.deck, out, platforms, quality=default_quality(args), compositor=args.compositor,
+        deck, out, platforms, quality=quality, compositor=args.compositor,
         encoder=args.encoder, jobs=args.jobs, on_progress=bar, thumbnail=args.thumbnail,
     )
     if bar:
         bar.finish()
+    for report, replaced in zip(reports, replaces):
+        report.replaced = report.replaced or replaced
     if args.report:
-        Path(args.report).write_text(json.dumps({"outputs": [r.to_dict() for r in reports]}, indent=2) + "\n")
+        try:
+            write_reports(args.report, {"outputs": [r.to_dict() for r in reports]})
+        except EngineError as exc:
+            written = ", ".join(Path(r.path).name for r in reports)
+            raise type(exc)(f"{exc} (only the report failed: {written} were written)") from exc
     if not args.quiet:
         for report in reports:
             print(report.summary())
@@ -164,10 +201,14 @@ def _still(args) -> int:
     from PIL import Image
 
     from .api import render_frame
+    from .output import atomic_output, check_target
+    from .spec import load_deck
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise _usage(f"{out}: a still is written as PNG; name it .png")
+    deck = load_deck(args.deck)
+    check_target(out)  # before the frame is made: a path that cannot be written fails now
 
     # What the frame's layouts gave up (text cut to fit, characters no font has), each
     # naming its slide, is said once on stderr after the frame, whatever the logging
@@ -187,14 +228,13 @@ def _still(args) -> int:
     raster_log.propagate = False
     try:
         image = render_frame(
-            args.deck, args.at, platform=args.platform, quality=default_quality(args), compositor=args.compositor
+            deck, args.at, platform=args.platform, quality=default_quality(args), compositor=args.compositor
         )
     finally:
         raster_log.removeHandler(collect)
         raster_log.propagate = propagate
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with Image.fromarray(image) as picture:
-        picture.save(out)
+    with atomic_output(out) as temporary, Image.fromarray(image) as picture:
+        picture.save(temporary, format="PNG")
     print(f"{out}: {image.shape[1]}x{image.shape[0]} frame at {args.at:g} s")
     for warning in layout_warnings:
         print(f"reel: warning: {warning}", file=sys.stderr)
@@ -202,8 +242,16 @@ def _still(args) -> int:
 
 
 def _doctor(args) -> int:
-    from .doctor import diagnose
+    from .doctor import clean, diagnose
 
+    if args.clean:
+        result = clean(args.clean)
+        if args.json:
+            print(json.dumps(result, indent=2))
+            return 0
+        for line in result["lines"]:
+            print(line)
+        return 0
     facts = diagnose()
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -257,6 +305,7 @@ def _gallery(args) -> int:
 
     from .api import render
     from .gallery import contact_sheet, gallery_deck
+    from .output import atomic_output, check_target
     from .platforms import resolve_output
 
     if not args.out and not args.sheet:
@@ -265,6 +314,8 @@ def _gallery(args) -> int:
         raise _usage(f"{args.out}: the gallery video is an .mp4")
     if args.sheet and Path(args.sheet).suffix.lower() != ".png":
         raise _usage(f"{args.sheet}: the contact sheet is a .png")
+    if args.sheet:
+        check_target(Path(args.sheet))  # before the video: both paths fail now if they will
     deck = gallery_deck()
     if args.out:
         bar = ProgressBar() if sys.stderr.isatty() else None
@@ -274,10 +325,9 @@ def _gallery(args) -> int:
         print(report.summary())
     if args.sheet:
         sheet = contact_sheet(deck, resolve_output(args.platform, default_quality(args)), compositor=args.compositor)
-        Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
         # 256 dithered colours: a third of the bytes, and thumbnails lose nothing visible.
-        with sheet.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) as small:
-            small.save(args.sheet, optimize=True)
+        with sheet.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) as small, atomic_output(Path(args.sheet)) as temporary:
+            small.save(temporary, format="PNG", optimize=True)
         print(f"{args.sheet}: {sheet.width}x{sheet.height} contact sheet of {len(deck.slides) - 1} transitions")
     return 0
 

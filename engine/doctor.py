@@ -6,14 +6,20 @@ says which one a render would use. ``text`` says whether complex scripts are sha
 (libraqm really lays out a right-to-left string, or what goes wrong without it), how
 many system fonts fontconfig offers, and which font draws Arabic, Hebrew, Devanagari,
 Thai, CJK, Hangul and emoji when the theme's and the bundled fonts lack them.
+
+``reel doctor --clean DIR`` (`clean`) removes the hidden ``.part`` files that renders
+killed with SIGKILL left in DIR, once their process no longer runs, and says which.
 """
 
 from __future__ import annotations
 
+import os
 import platform
+import stat
 import sys
+from pathlib import Path
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "clean"]
 
 
 def diagnose() -> dict[str, dict[str, str]]:
@@ -62,3 +68,50 @@ def diagnose() -> dict[str, dict[str, str]]:
     except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
         facts["text"] = {"error": f"{type(exc).__name__}: {exc}"}
     return facts
+
+
+def clean(folder: str | Path) -> dict:
+    """Remove the temporaries in `folder` whose writing process is gone (`reel doctor --clean`).
+
+    Returns ``removed`` and ``kept`` (paths) and ``lines`` saying what was done and why
+    each kept one was kept. Raises OutputError if `folder` is not a folder.
+    """
+    from .errors import OutputError
+    from .output import output_error, temporaries_in
+
+    folder = Path(folder)
+    try:
+        is_folder = stat.S_ISDIR(os.stat(folder).st_mode)
+    except FileNotFoundError:
+        raise OutputError(f"{folder}: no such folder to clean", folder) from None
+    except OSError as exc:
+        raise output_error(exc, folder) from exc
+    if not is_folder:
+        raise OutputError(f"{folder}: not a folder; give the folder to clean", folder)
+    removed, kept, lines = [], [], []
+    for temporary in temporaries_in(folder):
+        if temporary.stale:
+            try:
+                temporary.path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                kept.append(str(temporary.path))
+                lines.append(f"kept {temporary.path}: cannot remove it ({exc.strerror})")
+                continue
+            removed.append(str(temporary.path))
+            lines.append(f"removed {temporary.path} (process {temporary.pid} on this host no longer runs)")
+        else:
+            kept.append(str(temporary.path))
+            why = (
+                "its name records no writer (an older Reel); remove it by hand if no render runs"
+                if temporary.pid is None
+                else "written on another host; clean it there" if not temporary.this_host
+                else f"process {temporary.pid} is still writing it"
+            )
+            lines.append(f"kept {temporary.path}: {why}")
+    lines.append(
+        f"{folder}: removed {len(removed)} stale temporary file{'s' if len(removed) != 1 else ''}"
+        + (f", kept {len(kept)}" if kept else "")
+    )
+    return {"folder": str(folder), "removed": removed, "kept": kept, "lines": lines}
