@@ -185,3 +185,27 @@ def test_sigterm_mid_render_leaves_nothing_behind(tmp_path):
     assert child.returncode == 130, stderr
     assert "interrupted" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.json"]
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["render", "deck", "-j", "x"], "reel: error: argument -j/--jobs: invalid int value: 'x' (see reel render --help)"),
+        (["render"], "reel: error: the following arguments are required: deck (see reel render --help)"),
+        (["still", "deck", "--at", "soon"], "reel: error: argument --at: invalid float value: 'soon' (see reel still --help)"),
+        (["jobs", "show"], "reel: error: the following arguments are required: id (see reel jobs show --help)"),
+        (["render", "deck", "--compositor", "vulkan"],
+         "reel: error: argument --compositor: invalid choice: 'vulkan' (choose from 'auto', 'gl', 'cpu') (see reel render --help)"),
+        (["--no-such-option"], "reel: error: unrecognized arguments: --no-such-option (see reel --help)"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_a_hint_exit_2(args, line):
+    result = run_reel(*args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
+
+
+def test_help_still_prints_the_usage():
+    result = run_reel("render", "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: reel render")
