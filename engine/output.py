@@ -11,8 +11,8 @@ or an `InsufficientResourcesError` (disk full, quota), one line naming the path
 (`output_error`). `check_target` finds what it can before any work starts.
 
 A temporary's name records who writes it, ``.<name>.<tag>-<random>.p<pid>-<start>-<host>.part.mp4``
-(the process id, its start time in base 36, and a hash of the host name and PID
-namespace), and stays within the file system's 255 bytes however long the target's
+(the process id, its start time in base 36, and a hash of the host name, machine id
+and PID namespace), and stays within the file system's 255 bytes however long the target's
 name is (a long name is cut and a hash of it added). A process killed with SIGKILL
 cannot delete its temporary; the next check of that folder does, once no process of
 that id and start time exists on this host (`remove_stale_temporaries`,
@@ -263,13 +263,16 @@ _OWNER = re.compile(r"(?P<random>[0-9a-f]{6})\.p(?P<pid>\d+)-(?P<start>[0-9a-z]+
 
 @lru_cache(maxsize=1)
 def _host() -> str:
-    """This host, as temporaries name it: a hash of the host name and the PID namespace
-    (two containers sharing a folder and a host name have different PID namespaces)."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = ""
-    return hashlib.sha1(f"{socket.gethostname()}\0{namespace}".encode()).hexdigest()[:8]
+    """This host, as temporaries name it: a hash of the host name, the machine id (two
+    machines of one name sharing a network folder) and the PID namespace (two containers
+    of one name sharing a folder), where process ids mean the same."""
+    parts = [socket.gethostname()]
+    for read in (lambda: Path("/etc/machine-id").read_text().strip(), lambda: os.readlink("/proc/self/ns/pid")):
+        try:
+            parts.append(read())
+        except OSError:
+            parts.append("")
+    return hashlib.sha1("\0".join(parts).encode()).hexdigest()[:8]
 
 
 def _base36(number: int) -> str:
