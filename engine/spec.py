@@ -1092,7 +1092,7 @@ def _read_deck_file(deck_file: Path, limits: InputLimits) -> object:
         except json.JSONDecodeError as exc:
             raise SpecError(f"{deck_file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
         except (ValueError, RecursionError) as exc:  # e.g. an int literal of 5000 digits
-            raise SpecError(f"{deck_file}: invalid JSON: {exc}") from exc
+            raise SpecError(f"{deck_file}: invalid JSON: {_cut(str(exc))}") from exc
     return _read_yaml(deck_file, text, limits)
 
 
@@ -1114,19 +1114,24 @@ def _read_yaml(deck_file: Path, text: str, limits: InputLimits) -> object:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
-        raise SpecError(f"{where}: invalid YAML: {excerpt(exc.problem or exc.context, 200)}") from exc
+        raise SpecError(f"{where}: invalid YAML: {_cut(str(exc.problem or exc.context))}") from exc
     except Exception as exc:  # noqa: BLE001
         # PyYAML's constructors fail on odd tagged values with whatever builtin error
         # they hit (`2024-13-40` → ValueError, `!!timestamp x` → AttributeError); all
         # of them mean the text is not a deck. Their words may quote the deck: cut short.
-        words = " ".join(str(exc)[:400].split())
-        raise SpecError(f"{deck_file}: invalid YAML: {words if len(words) <= 200 else words[:197] + '...'}") from exc
+        raise SpecError(f"{deck_file}: invalid YAML: {_cut(str(exc))}") from exc
     finally:
         loader.dispose()
     at, message = refused
     mark = getattr(at, "start_mark", None)
     where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
     raise SpecError(f"{where}: {message}")
+
+
+def _cut(words: str, limit: int = 200) -> str:
+    """A parser's message on one line, at most `limit` characters (it may quote the deck)."""
+    text = " ".join(words[: limit * 2].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # What each kind of file the deck names may hold, by the `what` of Deck.asset_files.
