@@ -14,21 +14,55 @@ default value turns that adjustment off (mallopt with M_MMAP_THRESHOLD). Measure
 the 5 min 1080p bench deck: the engine's own memory (encoder aside) grew by 50 MB over
 the video before, by 20 MB after; peak RSS of the whole render went from 335 to 316 MB.
 Elsewhere than glibc this does nothing.
+
+`check_memory` is the memory pre-check of one render, against the tightest of three
+limits: what the host has free, what the cgroup's limit leaves (v2 ``memory.max``, v1
+``memory.limit_in_bytes``, less what other processes in it hold; reclaimable page cache
+is not counted as held), and the address-space limit (RLIMIT_AS, ``ulimit -v``,
+``prlimit --as``). A cgroup past its limit OOM-kills without warning, and an address
+space that runs out fails wherever the next mapping happens (a library that does not
+load, x264's next frame, a thread without a stack), so both are checked before a render
+starts; `allocation_failure` recognises the failures that get through anyway, so the
+caller can say "not enough memory" instead of whatever broke.
+
+Address space is not memory: every thread reserves its stack, every library maps its
+segments. `address_space_needed` is what a render needs in a fresh process, measured by
+bisecting RLIMIT_AS on the 2-core machine (a 4 s deck, libx264, 2026-12): with the numpy
+compositor 362 MB at 320x180, 618 MB at 1920x1080 with one encoder thread (712 with two,
+984 with eight), 1125 MB at 3840x2160; the GL compositor (llvmpipe: LLVM and its
+threads) adds 315 MB at 320x180 and about 605 MB from 1080p up. The model stays a little
+under those figures, so what it refuses could not have worked.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import logging
 import math
 import os
+import resource
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-__all__ = ["usable_cores", "available_memory", "cgroup_cpu_limit", "cgroup_memory", "fix_mmap_threshold"]
+__all__ = [
+    "usable_cores",
+    "available_memory",
+    "cgroup_cpu_limit",
+    "cgroup_memory",
+    "cgroup_oom_kills",
+    "MemoryLimit",
+    "memory_limit",
+    "address_space_limit",
+    "address_space_needed",
+    "check_memory",
+    "allocation_failure",
+    "fix_mmap_threshold",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +109,203 @@ def cgroup_cpu_limit(root: Path = _CGROUP) -> float | None:
 
 
 def cgroup_memory(root: Path = _CGROUP) -> tuple[int | None, int]:
-    """(limit in bytes or None, bytes in use) of this process's memory cgroup."""
+    """(limit in bytes or None, bytes in use) of this process's memory cgroup.
+
+    "In use" leaves out inactive file cache, which the kernel reclaims before it
+    OOM-kills (the working set, as Kubernetes counts it): a container that wrote a lot
+    of files is not full.
+    """
     for folder in _cgroup_folders(root, "memory"):
         limit = _read(folder / "memory.max")
         if limit:
-            used = int(_read(folder / "memory.current") or 0)
+            used = _working_set(folder, "memory.current", "inactive_file")
             return (None if limit == "max" else int(limit)), used
         limit = _read(folder / "memory.limit_in_bytes")
         if limit:
-            used = int(_read(folder / "memory.usage_in_bytes") or 0)
+            used = _working_set(folder, "memory.usage_in_bytes", "total_inactive_file")
             return (None if int(limit) >= _V1_UNLIMITED else int(limit)), used
     return None, 0
+
+
+def _working_set(folder: Path, usage_file: str, inactive_key: str) -> int:
+    used = int(_read(folder / usage_file) or 0)
+    for line in (_read(folder / "memory.stat") or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == inactive_key and value.strip().isdigit():
+            return max(0, used - int(value))
+    return used
+
+
+def cgroup_oom_kills(root: Path = _CGROUP) -> int | None:
+    """How many processes the kernel has OOM-killed in this process's memory cgroup, if it says."""
+    for folder in _cgroup_folders(root, "memory"):
+        for name in ("memory.events", "memory.oom_control"):  # v2, v1 (kernel 4.13+)
+            for line in (_read(folder / name) or "").splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value)
+    return None
+
+
+# -- the memory pre-check -------------------------------------------------------------
+
+_MB = 10**6
+# address_space_needed's model (see the module's docstring for the measurements).
+_AS_BASE = 350 * _MB  # interpreter, numpy, Pillow, PyAV and its codec libraries
+_AS_PER_PIXEL = 110  # frame buffers, slide planes, x264's lookahead: up to 1080p ...
+_AS_PER_PIXEL_BEYOND = 75  # ... and past it (levels cap x264's reference frames at 4K)
+_AS_KNEE = 1920 * 1088
+_AS_PER_THREAD = 10 * _MB  # an encoder thread's stack and buffers ...
+_AS_PER_THREAD_PIXEL = 25  # ... and its frames in flight
+_AS_GL = 280 * _MB  # LLVM, Mesa, EGL
+_AS_GL_PER_CORE = 10 * _MB  # a llvmpipe thread per core
+_AS_GL_PER_PIXEL = 140  # its framebuffers and textures, up to ...
+_AS_GL_PIXELS_MAX = 300 * _MB
+# An address space this close to its limit is exhausted: the next library segment or
+# thread stack does not fit.
+_AS_EXHAUSTED_MARGIN = 128 * _MB
+# What the messages say about each limit.
+_RLIMIT_AS_NAME = "the address-space limit (ulimit -v, RLIMIT_AS)"
+
+
+@dataclass(frozen=True)
+class MemoryLimit:
+    """How many bytes this process may grow to in all (its own use included), and why."""
+
+    bytes: int
+    source: str  # "host", "cgroup"
+    description: str  # for messages: "the cgroup's memory.max of 200 MB (30 MB held by other processes)"
+
+
+def memory_limit(root: Path = _CGROUP) -> MemoryLimit:
+    """The tightest of host memory and the cgroup's limit, as this process sees it."""
+    own = _own_rss()
+    host = psutil.virtual_memory().available + own
+    tightest = MemoryLimit(host, "host", f"{host / _MB:.0f} MB of memory available on this machine")
+    limit, used = cgroup_memory(root)
+    if limit is not None:
+        others = max(0, used - own)
+        room = max(0, limit - others)
+        if room < tightest.bytes:
+            name = "memory.max" if _cgroup_v2(root) else "memory.limit_in_bytes"
+            held = f" ({others / _MB:.0f} MB held by other processes)" if others >= 10 * _MB else ""
+            tightest = MemoryLimit(room, "cgroup", f"the cgroup's {name} of {limit / _MB:.0f} MB{held}")
+    return tightest
+
+
+def address_space_limit() -> int | None:
+    """This process's RLIMIT_AS in bytes, or None if it has none."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def address_space_needed(width: int, height: int, *, encoder_threads: int, gl: bool) -> int:
+    """Bytes of address space one render of `width`×`height` needs in a fresh process."""
+    pixels = width * height
+    need = _AS_BASE + min(pixels, _AS_KNEE) * _AS_PER_PIXEL + max(0, pixels - _AS_KNEE) * _AS_PER_PIXEL_BEYOND
+    need += max(0, encoder_threads - 1) * (_AS_PER_THREAD + pixels * _AS_PER_THREAD_PIXEL)
+    if gl:
+        need += _AS_GL + usable_cores() * _AS_GL_PER_CORE + min(pixels * _AS_GL_PER_PIXEL, _AS_GL_PIXELS_MAX)
+    return need
+
+
+def check_memory(what: str, need: int, need_address_space: int, root: Path = _CGROUP) -> None:
+    """Raise InsufficientResourcesError if `what` (e.g. "a 1920x1080 render") cannot fit.
+
+    `need` is its peak resident memory, `need_address_space` the address space it maps.
+    """
+    from .errors import InsufficientResourcesError
+
+    limit = memory_limit(root)
+    if limit.bytes < need:
+        raise InsufficientResourcesError(
+            f"not enough memory: {what} needs about {need / _MB:.0f} MB, and {_limit_text(limit)}"
+        )
+    space = address_space_limit()
+    if space is not None and space < need_address_space:
+        raise InsufficientResourcesError(
+            f"not enough address space: {what} needs about {need_address_space / _MB:.0f} MB, and "
+            f"{_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; raise it, or render a smaller size"
+        )
+
+
+def _limit_text(limit: MemoryLimit) -> str:
+    if limit.source == "host":
+        return f"this machine has {limit.bytes / _MB:.0f} MB available"
+    return f"{limit.description} leaves {limit.bytes / _MB:.0f} MB"
+
+
+def allocation_failure(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is memory running out, not a bug.
+
+    True for a MemoryError or an ENOMEM anywhere in its chain, for the words libraries
+    use when an allocation fails (a library segment that cannot be mapped, "malloc of
+    size ... failed"), and for any failure while the address space is within a few
+    dozen MB of RLIMIT_AS (x264 says only "Generic error" when its malloc fails).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError):
+            return True
+        if isinstance(current, OSError) and current.errno == errno.ENOMEM:
+            return True
+        text = str(current)[:2000].lower()
+        if any(words in text for words in _ALLOCATION_WORDS):
+            return True
+        current = current.__cause__ or current.__context__
+    return address_space_exhausted()
+
+
+_ALLOCATION_WORDS = (
+    "cannot allocate memory",
+    "failed to map segment",
+    "out of memory",
+    "memory allocation",
+    "bad_alloc",
+)
+
+
+def address_space_exhausted() -> bool:
+    """True when RLIMIT_AS is set and this process's peak address space came close to it."""
+    limit = address_space_limit()
+    peak = _status_bytes("VmPeak")
+    return limit is not None and peak is not None and peak + _AS_EXHAUSTED_MARGIN >= limit
+
+
+def memory_shortage_message(what: str, need: int, need_address_space: int, failure: BaseException) -> str:
+    """One line for `what` running out of memory part way: the limit it met, its need, what failed."""
+    cause = " ".join(str(failure).split()) or type(failure).__name__
+    cause = cause if len(cause) <= 60 else cause[:57] + "..."
+    space = address_space_limit()
+    if space is not None and address_space_exhausted():
+        figure = f"about {need_address_space / _MB:.0f} MB" if need_address_space > space else f"more than {space / _MB:.0f} MB"
+        return (
+            f"not enough address space: {what} needs {figure}, and {_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; "
+            f"raise it, or render a smaller size (it failed with: {cause})"
+        )
+    limit = memory_limit()
+    return f"not enough memory: {what} needs about {need / _MB:.0f} MB, and {_limit_text(limit)} (it failed with: {cause})"
+
+
+def _status_bytes(field: str) -> int | None:
+    """A "kB" field of /proc/self/status (VmPeak, VmSize, VmHWM, VmRSS) in bytes."""
+    for line in (_read(Path("/proc/self/status")) or "").splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def _own_rss() -> int:
+    try:
+        return psutil.Process().memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def _cgroup_v2(root: Path) -> bool:
+    return any((folder / "memory.max").exists() for folder in _cgroup_folders(root, "memory"))
 
 
 def _cgroup_folders(root: Path, controller: str) -> list[Path]:

@@ -7,6 +7,7 @@
      ├── CodecNotSupportedError     (RuntimeError)       no encoder on this machine can write the codec
      ├── InsufficientResourcesError (OSError)            not enough disk or memory to start
      ├── OutputError                (OSError)            the output path cannot be written (a folder, read-only, too long)
+     ├── RenderTimeoutError         (TimeoutError)       a render ran past its time limit (--timeout, a frame's budget)
      ├── SettingsError              (ValueError)         a setting (environment, reel.toml) has a bad value
      ├── QueueFullError             (RuntimeError)       the job queue is at REEL_QUEUE_MAX; submit later
      ├── JobNotFoundError           (LookupError)        no job has that id
@@ -27,6 +28,7 @@ __all__ = [
     "CodecNotSupportedError",
     "InsufficientResourcesError",
     "OutputError",
+    "RenderTimeoutError",
     "SettingsError",
     "QueueFullError",
     "JobNotFoundError",
@@ -84,6 +86,14 @@ class OutputError(EngineError, OSError):
     def __init__(self, message: str, file: object = None) -> None:
         self.file = None if file is None else str(file)
         super().__init__(message)
+
+    def __str__(self) -> str:  # OSError would otherwise format errno fields
+        return self.args[0]
+
+
+class RenderTimeoutError(EngineError, TimeoutError):
+    """A render ran past its time limit: the whole render (--timeout, REEL_RENDER_TIMEOUT),
+    or one frame of a user transition file past its budget. Nothing is left behind."""
 
     def __str__(self) -> str:  # OSError would otherwise format errno fields
         return self.args[0]
