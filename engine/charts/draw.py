@@ -34,7 +34,7 @@ from .radial import draw_kpi, draw_pie
 from .reveal import Timing
 from .style import Style
 
-__all__ = ["ChartRaster", "draw_chart"]
+__all__ = ["ChartRaster", "draw_chart", "cut_message"]
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,12 @@ def draw_chart(
     text_rgb: RGB,
     accent_rgb: RGB | None = None,
     background_rgb: RGB | None = None,
+    warn: bool = True,
 ) -> ChartRaster:
     """Rasterize `chart` into a width × height box.
+
+    A text cut to fit is logged as a warning (`cut_message`) unless `warn` is False: the
+    rasterizer says it itself, naming the slide.
 
     `accent_rgb` is the palette's first colour (else Okabe–Ito's orange);
     `background_rgb`, the slide's colour behind the chart where known, drops palette
@@ -113,16 +117,24 @@ def draw_chart(
     )
     canvas = Canvas(width, height)
     texts = _DRAW[chart.type](canvas, style)
-    if texts.cut:
-        shown = ", ".join(f"{text!r} as {cut!r}" for text, cut in texts.cut[:4])
-        more = f" and {len(texts.cut) - 4} more" if len(texts.cut) > 4 else ""
-        log.warning(
-            "chart: %d text(s) cut to fit the %d×%d box: %s%s; shorten them or give the chart more room",
-            len(texts.cut), width, height, shown, more,
-        )
+    message = cut_message(texts, width, height)
+    if message and warn:
+        log.warning("%s", message)
     # Convert one buffer at a time and let each go: at 4K the working buffers are
     # larger than the result.
     image, canvas.image = to_straight(canvas.image), None
     base, canvas.base = to_straight(canvas.base), None
     reveal = np.clip(canvas.reveal, 0.0, 1.0)
     return ChartRaster(image=image, base=base, reveal=reveal, seconds=chart.reveal, texts=texts)
+
+
+def cut_message(texts: Drawn, width: int, height: int) -> str | None:
+    """What a viewer loses of a drawn chart's words, in one line; None when nothing was cut."""
+    if not texts.cut:
+        return None
+    shown = ", ".join(f"{text!r} as {cut!r}" for text, cut in texts.cut[:4])
+    more = f" and {len(texts.cut) - 4} more" if len(texts.cut) > 4 else ""
+    return (
+        f"chart: {len(texts.cut)} text(s) cut to fit the {width}×{height} box: {shown}{more}; "
+        "shorten them or give the chart more room"
+    )

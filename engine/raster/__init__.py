@@ -162,12 +162,15 @@ class SlideRasterizer:
         `warnings`, with the slide's number, once each.
         """
         layout = layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
-        for warning in layout.warnings:
+        self._warn(index, layout.warnings)
+        return layout
+
+    def _warn(self, index: int, warnings) -> None:
+        for warning in warnings:
             message = f"slides[{index}]: {warning}"
             if message not in self.warnings:
                 self.warnings.append(message)
                 log.warning("%s", message)
-        return layout
 
     def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
         """Slide `index`'s background alone (what lies under its content); read-only.
@@ -202,7 +205,9 @@ class SlideRasterizer:
                 self._cache.move_to_end(key)
                 self.hits += 1
                 return key, cached
-        image = paint_layout(self.background(index), self.layout(index), self.palette)
+        notes: list[str] = []
+        image = paint_layout(self.background(index), self.layout(index), self.palette, notes)
+        self._warn(index, notes)
         image.flags.writeable = False
         with self._lock:
             if key not in self._cache:
@@ -219,7 +224,9 @@ class SlideRasterizer:
         motion = self._motion(index)
         if motion is None:
             raise ValueError(f"slide {index} has no motion; rasterize it with raster()")
-        layers = slide_layers(self, index, motion)
+        notes: list[str] = []
+        layers = slide_layers(self, index, motion, notes=notes)
+        self._warn(index, notes)
         for array in (layers.back, layers.static, layers.items, layers.rows):
             if array is not None:
                 array.flags.writeable = False

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from ..charts import draw_chart
+from ..charts.draw import cut_message
 from ..layout import ChartPlacement
 from .background import open_image
 
@@ -35,6 +36,7 @@ class ChartReveal:
     base: np.ndarray  # h×w×4 uint8 straight alpha: shown where the reveal has not come yet
     times: np.ndarray  # h×w float32 in 0..1: when each pixel turns from base to image
     fades: bool = False  # a picture that fades in: `image`'s opacity follows the clock
+    note: str | None = None  # what of the chart's words was cut to fit (engine.charts.cut_message)
 
     def at(self, t: float) -> np.ndarray:
         """The chart at clock time `t` (0..1), before any fade."""
@@ -55,8 +57,10 @@ def chart_reveal(placement: ChartPlacement, palette, background_rgb=None) -> Cha
             text_rgb=palette.text[:3],
             accent_rgb=palette.accent[:3],
             background_rgb=background_rgb,
+            warn=False,
         )
-        return ChartReveal(raster.image, raster.base, chroma_safe(raster.reveal))
+        note = cut_message(raster.texts, width, height)
+        return ChartReveal(raster.image, raster.base, chroma_safe(raster.reveal), note=note)
     picture = figure_pixels(slide.image if slide.image is not None else slide.figure, width, height)
     style = slide.reveal.style
     times = np.zeros((height, width), dtype=np.float32)

@@ -104,8 +104,11 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     return [sorted(g) for g in merged]
 
 
-def slide_layers(rasterizer, index: int, motion: SlideMotion, plate: np.ndarray | None = None) -> SlideLayers:
-    """Slide `index` of the rasterizer's deck as layers for `motion`.
+def slide_layers(
+    rasterizer, index: int, motion: SlideMotion, plate: np.ndarray | None = None, notes: list[str] | None = None
+) -> SlideLayers:
+    """Slide `index` of the rasterizer's deck as layers for `motion`; what painting gave
+    up (a chart's words cut to fit) is added to `notes`.
 
     With `plate` (H×W×3), its silhouette instead: every content pixel black, with the
     content's coverage, over `plate` where the background was (engine.backdrop). Only
@@ -140,29 +143,29 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion, plate: np.ndarray 
             static = _transparent(width, height)  # a "fill" picture hides the background entirely
         else:
             static = _with_hole(background, placement)
-        _paint_rgba(static, layout, still, palette, black)
+        _paint_rgba(static, layout, still, palette, black, notes)
     elif picture is not None:
         # A picture with transparent parts shows the background through them, so the
         # camera moves over the whole scene: background and picture, text staying.
         scale = _picture_scale(motion)
         grown = (_even(width * scale), _even(height * scale))
         scene = _scaled_layout(layout, [picture], grown[0] / width, grown[1] / height)
-        back = paint_layout(rasterizer.background(index, size=grown), scene, palette)
+        back = paint_layout(rasterizer.background(index, size=grown), scene, palette, notes)
         region = (0, 0, width, height)
         static = _transparent(width, height)
-        _paint_rgba(static, layout, still, palette)
+        _paint_rgba(static, layout, still, palette, notes=notes)
     elif motion.drift is not None:
         grown = (_even(width * (1 + motion.drift.amount)), _even(height * (1 + motion.drift.amount)))
         back = rasterizer.background(index, size=grown)
         region = (0, 0, width, height)
         static = _transparent(width, height)
-        _paint_rgba(static, layout, still, palette)
+        _paint_rgba(static, layout, still, palette, notes=notes)
     elif black:
         back = silhouette(background, layout, still, palette)
         region = (0, 0, width, height)
         static = None
     else:
-        back = paint_layout(background, _subset(layout, still), palette)
+        back = paint_layout(background, _subset(layout, still), palette, notes)
         region = (0, 0, width, height)
         static = None
 
@@ -170,7 +173,7 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion, plate: np.ndarray 
     rows = np.zeros(height, dtype=np.uint8)
     if groups:
         items = _transparent(width, height)
-        _paint_rgba(items, layout, sorted(building), palette, black)
+        _paint_rgba(items, layout, sorted(building), palette, black, notes)
         bands = [_rows_of(layout, g) for g in groups]
         for number, (top, _) in enumerate(bands, start=1):
             # A band runs down to the next item's band (the last to the frame's foot), so
@@ -181,7 +184,7 @@ def slide_layers(rasterizer, index: int, motion: SlideMotion, plate: np.ndarray 
         static = None
     reveal = None
     if chart is not None:
-        reveal = _reveal_layer(layout.items[chart], palette, rasterizer.background(index), width, height)
+        reveal = _reveal_layer(layout.items[chart], palette, rasterizer.background(index), width, height, notes)
         if black:
             reveal.image[..., :3] = 0
             reveal.base[..., :3] = 0
@@ -222,7 +225,10 @@ def _transparent(width: int, height: int) -> np.ndarray:
     return np.zeros((height, width, 4), dtype=np.uint8)
 
 
-def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette, black: bool = False) -> None:
+def _paint_rgba(
+    canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette, black: bool = False,
+    notes: list[str] | None = None,
+) -> None:
     """Draw `layout.items[indices]` over the straight-alpha RGBA `canvas`, in place.
 
     Each item is drawn on its own transparent layer and composited "over", so a
@@ -235,7 +241,7 @@ def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], pal
     with Image.fromarray(canvas, "RGBA") as image:
         for i in indices:
             item = layout.items[i]
-            layer, origin = _item_layer(item, palette, width, height)
+            layer, origin = _item_layer(item, palette, width, height, notes)
             if layer is None:
                 continue
             if black:
@@ -248,14 +254,17 @@ def _paint_rgba(canvas: np.ndarray, layout: SlideLayout, indices: list[int], pal
         canvas[...] = np.asarray(image)
 
 
-def _item_layer(item, palette: Palette, width: int, height: int):
+def _item_layer(item, palette: Palette, width: int, height: int, notes: list[str] | None = None):
     """(RGBA image, top-left) of one layout item on transparency, or (None, None)."""
     if isinstance(item, TextBlock):
         layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         paint_text(ImageDraw.Draw(layer), item, palette[item.colour])
         return layer, (0, 0)
     if isinstance(item, ChartPlacement):  # a chart that does not animate: as it ends
-        return Image.fromarray(chart_reveal(item, palette).image, "RGBA"), item.box[:2]
+        reveal = chart_reveal(item, palette)
+        if reveal.note and notes is not None:
+            notes.append(reveal.note)
+        return Image.fromarray(reveal.image, "RGBA"), item.box[:2]
     left, top, right, bottom = item.box if isinstance(item, Shape) else item.rect
     left, top = max(0, left), max(0, top)
     if right <= left or bottom <= top:
@@ -270,9 +279,12 @@ def _item_layer(item, palette: Palette, width: int, height: int):
     return fitted_picture(item), (left, top)
 
 
-def _reveal_layer(placement: ChartPlacement, palette: Palette, background: np.ndarray, width: int, height: int):
+def _reveal_layer(placement: ChartPlacement, palette: Palette, background: np.ndarray, width: int, height: int,
+                  notes: list[str] | None = None):
     """The chart of `placement` as a frame-sized RevealLayer."""
     revealed = chart_reveal(placement, palette, under_colour(background, placement.box))
+    if revealed.note and notes is not None:
+        notes.append(revealed.note)
     left, top, right, bottom = placement.box
     image, base = _transparent(width, height), _transparent(width, height)
     times = np.zeros((height, width), dtype=np.uint16)

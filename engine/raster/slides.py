@@ -110,8 +110,11 @@ def paint_text(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: tuple[int, int
     paint_block(draw, block, rgba)
 
 
-def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette) -> np.ndarray:
-    """The finished slide: `layout` painted over a copy of `background` (H×W×3 uint8)."""
+def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette, notes: list[str] | None = None) -> np.ndarray:
+    """The finished slide: `layout` painted over a copy of `background` (H×W×3 uint8).
+
+    What painting had to give up (a chart's words cut to fit) is added to `notes`.
+    """
     with Image.fromarray(background, "RGB") as canvas:
         draw = ImageDraw.Draw(canvas, "RGBA")
         for item in layout.items:
@@ -122,7 +125,7 @@ def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette) 
             elif isinstance(item, ImagePlacement):
                 _paint_image(canvas, item)
             elif isinstance(item, ChartPlacement):
-                _paint_chart(canvas, item, palette, background)
+                _paint_chart(canvas, item, palette, background, notes)
         return np.array(canvas, dtype=np.uint8)
 
 
@@ -132,13 +135,16 @@ def under_colour(background: np.ndarray, box) -> tuple[int, int, int]:
     return tuple(int(v) for v in background[top:bottom, left:right].reshape(-1, 3).mean(axis=0))
 
 
-def _paint_chart(canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray) -> None:
+def _paint_chart(canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray, notes: list[str] | None) -> None:
     from .charts import chart_reveal
 
     left, top, right, bottom = item.box
     if right <= left or bottom <= top:
         return
-    revealed = chart_reveal(item, palette, under_colour(background, item.box)).image  # the finished chart
+    reveal = chart_reveal(item, palette, under_colour(background, item.box))
+    if reveal.note and notes is not None:
+        notes.append(reveal.note)
+    revealed = reveal.image  # the finished chart
     with Image.fromarray(revealed, "RGBA") as chart, canvas.crop(item.box) as under, under.convert("RGBA") as rgba:
         rgba.alpha_composite(chart)
         with rgba.convert("RGB") as done:
