@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home, alias="REEL_HOME", description="folder for jobs, outputs, cache")
     queue_max: int = Field(50, alias="REEL_QUEUE_MAX", ge=1, description="most jobs waiting; more are refused")
     job_timeout_s: float = Field(3600, alias="REEL_JOB_TIMEOUT", gt=0, description="seconds before a job's worker is stopped")
+    render_timeout_s: float = Field(0, alias="REEL_RENDER_TIMEOUT", ge=0,
+                                    description="seconds `reel render` may take in all (--timeout); 0: no limit")
     max_attempts: int = Field(3, alias="REEL_MAX_ATTEMPTS", ge=1, le=20, description="tries per job, the first included")
     retry_backoff_s: float = Field(2.0, alias="REEL_RETRY_BACKOFF", ge=0, description="first retry delay; doubles each time")
     worker_max_jobs: int = Field(25, alias="REEL_WORKER_MAX_JOBS", ge=1, description="jobs before a worker is recycled")

@@ -20,6 +20,7 @@ ENV_VALUES = [
     ("home", "REEL_HOME", "/srv/reel", Path("/srv/reel")),
     ("queue_max", "REEL_QUEUE_MAX", "7", 7),
     ("job_timeout_s", "REEL_JOB_TIMEOUT", "90.5", 90.5),
+    ("render_timeout_s", "REEL_RENDER_TIMEOUT", "30", 30.0),
     ("max_attempts", "REEL_MAX_ATTEMPTS", "20", 20),
     ("retry_backoff_s", "REEL_RETRY_BACKOFF", "0", 0.0),
     ("worker_max_jobs", "REEL_WORKER_MAX_JOBS", "1", 1),
