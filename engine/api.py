@@ -59,6 +59,10 @@ def render(
     output = resolve_output(platform, quality, codec=codec_for(encoder, codec))
     target = output_path(out, deck_name(deck), output)
     check_target(target)  # a path that cannot be written fails now, not after the encode
+    if thumbnail:
+        from .cover import thumbnail_path
+
+        check_target(thumbnail_path(target))
     replaces = target.exists()
     report = render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail)
     report.replaced = replaces

@@ -49,12 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as exc:
         if args.debug:
             raise
-        print(f"reel: error: {exc}", file=sys.stderr)
+        print(f"reel: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR if exc.user_error else EXIT_INTERNAL_ERROR
     except Exception as exc:  # a bug: say so plainly, traceback only on request
         if args.debug:
             raise
-        print(f"reel: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        print(f"reel: internal error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
 
 
@@ -66,7 +66,30 @@ class _Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        self.exit(EXIT_USER_ERROR, f"reel: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USER_ERROR, f"reel: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+# Line breaks and other control characters in a message (a file name may hold any)
+# are shown escaped, so an error is one line whatever it names.
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in [*range(32), 127, 0x85, 0x2028, 0x2029]}
+_LONGEST = 1000
+
+
+def one_line(message: str) -> str:
+    """`message` as one line of at most 1,000 characters, control characters escaped."""
+    line = message.translate(_ESCAPES)
+    return line if len(line) <= _LONGEST else line[: _LONGEST - 1] + "…"
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (-j 0 is a mistake, not "default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
-    render.add_argument("-j", "--jobs", type=int, default=None, help="outputs rendered at once (default: from cores and memory)")
+    render.add_argument("-j", "--jobs", type=positive_int, default=None, help="outputs rendered at once (default: from cores and memory)")
     render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
     render.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -148,6 +171,7 @@ def default_quality(args) -> str:
 
 def _render(args) -> int:
     from .api import deck_name, output_path
+    from .cover import thumbnail_path
     from .encode import codec_for
     from .jobs import render_many
     from .output import check_target, refuse_duplicate_targets
@@ -170,8 +194,12 @@ def _render(args) -> int:
     quality = default_quality(args)
     outputs = [resolve_output(p, quality) for p in platforms]
     targets = [output_path(out, deck_name(deck), o) for o in outputs]
-    refuse_duplicate_targets(targets, [o.label for o in outputs])
-    for target in targets:
+    thumbnails = [thumbnail_path(t) for t in targets] if args.thumbnail else []
+    refuse_duplicate_targets(
+        targets + thumbnails + ([Path(args.report)] if args.report else []),
+        [o.label for o in outputs] + [f"{o.label}'s thumbnail" for o in outputs if args.thumbnail] + ["--report"],
+    )
+    for target in targets + thumbnails:
         check_target(target)
     if args.report:
         check_report_path(args.report)

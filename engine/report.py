@@ -116,8 +116,9 @@ class RenderReport:
 
 def check_report_path(path: str | Path) -> None:
     """Refuse, before rendering, a report path that cannot be written: a folder, a
-    missing folder, a read-only or foreign one (OutputError). A device or a pipe
-    (``/dev/stdout``) is written as it is."""
+    missing folder, a read-only or foreign one, a named FIFO (OutputError). A device
+    (``/dev/null``) or this process's own output (``/dev/stdout``, a pipe too) is
+    written as it is."""
     from .output import check_target
 
     path = Path(path)
@@ -152,4 +153,9 @@ def _is_stream(path: Path) -> bool:
         mode = os.stat(path).st_mode
     except OSError:
         return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+    if stat.S_ISCHR(mode):
+        return True
+    # A pipe this process was given (`reel render … --report /dev/stdout | jq`); a named
+    # FIFO elsewhere may have no reader, and is refused like any other odd file.
+    inherited = str(path) in ("/dev/stdout", "/dev/stderr") or path.parent in (Path("/dev/fd"), Path("/proc/self/fd"))
+    return stat.S_ISFIFO(mode) and inherited

@@ -18,6 +18,7 @@ __all__ = ["add_commands"]
 
 
 def add_commands(commands, output_options) -> None:
+    from .cli import positive_int
     submit = commands.add_parser("submit", help="queue a deck for rendering by `reel worker`; prints the job id")
     submit.add_argument("deck", help="deck file (.json, .yaml)")
     output_options(submit, many=True)
@@ -27,7 +28,7 @@ def add_commands(commands, output_options) -> None:
 
     jobs = commands.add_parser("jobs", help="list jobs; `jobs show|cancel|wait ID`")
     jobs.add_argument("--state", choices=["queued", "running", "done", "failed", "cancelled"], help="only jobs in this state")
-    jobs.add_argument("--limit", type=int, default=30, help="newest N jobs (default 30)")
+    jobs.add_argument("--limit", type=positive_int, default=30, help="newest N jobs (default 30)")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     jobs.set_defaults(run=_jobs_list)
     actions = jobs.add_subparsers(title="actions", metavar="ACTION")
@@ -45,7 +46,7 @@ def add_commands(commands, output_options) -> None:
     wait.set_defaults(run=_jobs_wait)
 
     worker = commands.add_parser("worker", help="run a supervisor of render workers in the foreground")
-    worker.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: from MAX_CONCURRENT_VIDEOS, cores, memory)")
+    worker.add_argument("-j", "--workers", type=positive_int, default=None, help="worker processes (default: from MAX_CONCURRENT_VIDEOS, cores, memory)")
     worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT", help="serve Prometheus metrics on this port (REEL_METRICS_HOST, loopback by default)")
     worker.add_argument("--drain", action="store_true", help="exit once the queue is empty and no job runs")
     worker.add_argument("--grace", type=float, default=30.0, metavar="SECONDS", help="on SIGTERM, time running jobs get to finish before they are queued again (default 30)")
@@ -55,7 +56,7 @@ def add_commands(commands, output_options) -> None:
     batch.add_argument("decks", nargs="+", help="deck files")
     output_options(batch, many=True)
     _job_options(batch)
-    batch.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: from settings, cores and memory)")
+    batch.add_argument("-j", "--workers", type=positive_int, default=None, help="worker processes (default: from settings, cores and memory)")
     batch.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     batch.set_defaults(run=_batch)
 

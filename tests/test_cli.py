@@ -197,6 +197,8 @@ def test_sigterm_mid_render_leaves_nothing_behind(tmp_path):
         (["render", "deck", "--compositor", "vulkan"],
          "reel: error: argument --compositor: invalid choice: 'vulkan' (choose from 'auto', 'gl', 'cpu') (see reel render --help)"),
         (["--no-such-option"], "reel: error: unrecognized arguments: --no-such-option (see reel --help)"),
+        (["render", "deck", "-j", "0"], "reel: error: argument -j/--jobs: must be 1 or more, not 0 (see reel render --help)"),
+        (["worker", "-j", "-2"], "reel: error: argument -j/--workers: must be 1 or more, not -2 (see reel worker --help)"),
     ],
 )
 def test_a_usage_error_is_one_line_and_a_hint_exit_2(args, line):
@@ -209,3 +211,10 @@ def test_a_usage_error_is_one_line_and_a_hint_exit_2(args, line):
 def test_help_still_prints_the_usage():
     result = run_reel("render", "--help")
     assert result.returncode == 0 and result.stdout.startswith("usage: reel render")
+
+
+def test_an_error_naming_a_file_with_a_line_break_is_still_one_line(tmp_path):
+    result = run_reel("render", tmp_path / "no\nsuch.json", "-o", tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("reel: error: ") and f"{tmp_path}/no\\nsuch.json" in line

@@ -24,7 +24,7 @@ from typing import Callable
 
 from .. import __version__
 from ..api import deck_name, output_path
-from ..cover import write_thumbnail
+from ..cover import thumbnail_path, write_thumbnail
 from ..errors import InsufficientResourcesError
 from ..output import atomic_output, check_target, estimate_peak_memory, refuse_duplicate_targets, temporaries_of
 from ..pipeline import RenderProgress, render_output
@@ -116,11 +116,13 @@ def run_job(
     """
     deck = load_job_deck(job)
     targets = job_targets(job, deck)
-    refuse_duplicate_targets(targets, [resolve_request(r).label for r in job.outputs])
+    labels = [resolve_request(r).label for r in job.outputs]
+    thumbnails = [thumbnail_path(t) for t in targets] if job.thumbnail else []
+    refuse_duplicate_targets(targets + thumbnails, labels + [f"{label}'s thumbnail" for label in labels if job.thumbnail])
     for target in targets:  # what an earlier attempt of this job left when it was killed
         for leftover in temporaries_of(target, job.id):
             leftover.unlink(missing_ok=True)
-    for target in targets:  # a path that cannot be written fails now, not after the first output
+    for target in targets + thumbnails:  # a path that cannot be written fails now, not after the first output
         check_target(target)
     started = time.perf_counter()
     reports = []
