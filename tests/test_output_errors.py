@@ -210,6 +210,26 @@ def test_report_into_a_folder_or_a_missing_folder_fails_before_rendering(tmp_pat
     assert not out.exists() or list(out.iterdir()) == []  # no video without its report
 
 
+def test_report_that_is_the_video_or_a_named_fifo_is_refused_before_rendering(tmp_path, capsys):
+    deck, out = write_deck(tmp_path), tmp_path / "out"
+    video = out / "deck-160x90@10.mp4"
+    line = main_fails_fast(["render", deck, *SMALL, "-o", out, "--report", video], capsys)
+    assert line == f"reel: error: {video}: two outputs of this render would write this one file (160x90@10 and --report); ask for each once"
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)  # nobody reads it: writing would block or fail after the render
+    line = main_fails_fast(["render", deck, *SMALL, "-o", out, "--report", fifo], capsys)
+    assert line == f"reel: error: {fifo}: is a FIFO, not a regular file; choose another name"
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_thumbnail_that_cannot_be_written_fails_before_the_video(tmp_path, capsys):
+    out = tmp_path / "out"
+    (out / "deck-160x90@10.png").mkdir(parents=True)
+    line = main_fails_fast(["render", write_deck(tmp_path), *SMALL, "-o", out, "--thumbnail"], capsys)
+    assert line == f"reel: error: {out / 'deck-160x90@10.png'}: is a folder; name a file that is not one"
+    assert [p.name for p in out.iterdir()] == ["deck-160x90@10.png"]
+
+
 def test_report_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     from engine.report import write_reports
 
