@@ -12,6 +12,17 @@ slide in motion keeps its layers in RGB too, drawn by ``shaders/motion.frag`` in
 RGBA target for each frame of the transition; the file's frame is then converted to
 the planes as an upload is.
 
+A user file's loops run as long as it says, and one draw is one GL call that does not
+return to Python until it is done (moderngl holds the GIL through it, so no Python
+thread can even notice). So a file's first frame is *probed* before it is drawn whole:
+drawn on a 1×1 viewport (which also pays llvmpipe's compile), then on 16×16 and 128×128
+ones, each timed to glFinish, and the time of a whole frame extrapolated from them; a
+file whose frame would take more than `frame_budget` seconds is refused before its
+first full frame (RenderTimeoutError). Every frame of a user file is timed as well and
+refused past the budget. A draw that never returns at all (a loop without end) can only
+be ended by killing the process: the job supervisor does, when a worker stops sending
+frames.
+
 On an NVIDIA machine the context is made on the CUDA-capable EGL device; elsewhere on
 whatever EGL offers, usually Mesa's llvmpipe (``kind`` says "gl-software"). moderngl is
 imported only here, and only when a compositor is made.
@@ -21,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..colour import KB, KR
-from ..errors import BackendUnavailableError, RenderError, SpecError
+from ..errors import BackendUnavailableError, RenderError, RenderTimeoutError, SpecError
 from ..usershader import RESIZE_KEY, RESIZE_MODES, read_user_transition, user_transition_file
 from ..resources import shader_source
 from ._egl import preferred_device_index
@@ -41,6 +53,14 @@ __all__ = ["GLCompositor", "bt709_rows"]
 log = logging.getLogger(__name__)
 
 _SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+# Seconds one frame of a user transition file may take. A heavy file at 4K on llvmpipe
+# takes about one; ten is far from any file written to be watched.
+FRAME_BUDGET = 10.0
+# The probe's viewports, after a 1×1 warm-up: a single llvmpipe tile, then 16 of them
+# (64×64 each), enough to keep every rasterizer thread of a large machine busy.
+_PROBES = (16, 128)
+# A probe shorter than this says nothing: fixed costs of a draw dominate it.
+_PROBE_MEANINGFUL_S = 0.05
 _INSTALL_HINT = "install libegl1 and libgl1 (Mesa) for software rendering, or use the cpu compositor"
 
 
@@ -53,6 +73,16 @@ def bt709_rows() -> np.ndarray:
         [0.5, -kg / (2 * (1 - KR)), -KB / (2 * (1 - KR))],
     ]
     return np.array(rows, dtype=np.float64).astype(np.float32)
+
+
+def _rasterizer_threads() -> int:
+    """Threads llvmpipe rasterizes with: LP_NUM_THREADS, else one per core."""
+    import os
+
+    from .._host import usable_cores
+
+    value = os.environ.get("LP_NUM_THREADS", "")
+    return max(1, int(value)) if value.isdigit() else max(1, usable_cores())
 
 
 def _create_context():
@@ -107,8 +137,12 @@ class GLCompositor:
 
     name = "gl"
 
-    def __init__(self, width: int, height: int, keep_rgb: bool = False, readback: str = "auto") -> None:
+    def __init__(
+        self, width: int, height: int, keep_rgb: bool = False, readback: str = "auto", frame_budget: float = FRAME_BUDGET
+    ) -> None:
         check_size(width, height)
+        self.frame_budget = frame_budget  # seconds a frame of a user transition file may take
+        self._probed: set[tuple] = set()  # (file, its parameters) whose frame time was probed
         if readback not in ("auto", "direct", "pbo"):
             raise ValueError(f"readback must be auto, direct or pbo, got {readback!r}")
         self.width, self.height = width, height
@@ -397,7 +431,16 @@ class GLCompositor:
                     unit += 1
                 else:
                     _set_uniform(program, name, value)
+            probe = (file, tuple(sorted((name, repr(value)) for name, value in frame.params.items())))
+            if probe not in self._probed:
+                self._probe(shader, file)
+                self._probed.add(probe)
+            started = time.perf_counter()
             shader.vao.render(vertices=3)
+            self._ctx.finish()
+            took = time.perf_counter() - started
+            if took > self.frame_budget:
+                raise RenderTimeoutError(self._too_slow(file, f"took {took:.1f} s"))
             # Then the same RGB → YUV pass as an upload, into the frame's planes.
             texture.use(0)
             for plane, out in enumerate(self._out):
@@ -405,6 +448,50 @@ class GLCompositor:
                 self._convert.program["plane"].value = plane
                 self._convert.vao.render(vertices=3)
         self._current = self._out
+
+    def _probe(self, shader: _Program, file: Path) -> None:
+        """Time `shader` on small viewports; RenderTimeoutError if a whole frame would be too slow.
+
+        Call with the context current, the target bound and every uniform set.
+        """
+        whole = self._ctx.viewport  # the bound framebuffer's own: a change sticks to it
+        try:
+            self._time_samples(shader, file)
+        finally:
+            self._ctx.viewport = whole
+
+    def _time_samples(self, shader: _Program, file: Path) -> None:
+        self._ctx.viewport = (0, 0, 1, 1)  # the compile, and any cost that does not grow with pixels
+        started = time.perf_counter()
+        shader.vao.render(vertices=3)
+        self._ctx.finish()
+        took = time.perf_counter() - started
+        if took > self.frame_budget:
+            raise RenderTimeoutError(self._too_slow(file, f"would take hours (one pixel took {took:.0f} s)"))
+        pixels = self.width * self.height
+        for side in _PROBES:
+            side = min(side, self.width, self.height)
+            self._ctx.viewport = (0, 0, side, side)
+            started = time.perf_counter()
+            shader.vao.render(vertices=3)
+            self._ctx.finish()
+            took = time.perf_counter() - started
+            estimate = took * pixels / (side * side)
+            # A single tile runs on one rasterizer thread where a frame runs on all of them.
+            allowed = self.frame_budget * (1 if side >= _PROBES[-1] else _rasterizer_threads())
+            if took >= _PROBE_MEANINGFUL_S and estimate > allowed:
+                raise RenderTimeoutError(
+                    self._too_slow(file, f"would take about {estimate:.0f} s (timed on a {side}x{side} sample)")
+                )
+            if estimate < self.frame_budget / 4:
+                return  # clearly fast enough
+        log.info("%s: a %dx%d frame may take up to %.1f s", file.name, self.width, self.height, estimate)
+
+    def _too_slow(self, file: Path, how_long: str) -> str:
+        return (
+            f"{file.name}: a {self.width}x{self.height} frame of this transition {how_long} on {self.renderer}, "
+            f"more than the {self.frame_budget:g} s a frame may take; shorten its loops"
+        )
 
     def compile_transition(self, file: Path) -> None:
         """Compile a user transition file now; a SpecError (file, line, message) if it does not."""
