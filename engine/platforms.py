@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .errors import SpecError
+from .errors import SpecError, excerpt
 
 __all__ = [
     "Platform",
@@ -203,7 +203,9 @@ def _platform(name: str) -> Platform:
     m = _CUSTOM.match(name)
     if not m:
         known = ", ".join(PLATFORMS)
-        raise SpecError(f"unknown platform {name!r}; use one of {known}, or WxH[@fps]", "platform")
+        raise SpecError(f"unknown platform {excerpt(name)}; use one of {known}, or WxH[@fps]", "platform")
+    if any(part and len(part) > 6 for part in m.groups()):  # int() of 5,000 digits is refused, and slow
+        raise SpecError(f"{excerpt(name)}: each side must be between 16 and {_MAX_SIDE}, fps between 1 and 120", "platform")
     w, h, fps = int(m[1]), int(m[2]), int(m[3] or 30)
     if w % 2 or h % 2:
         raise SpecError(f"{w}x{h}: width and height must be even for 4:2:0 video", "platform")

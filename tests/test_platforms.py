@@ -75,3 +75,15 @@ def test_labels_name_non_standard_quality():
     assert resolve_output("tiktok").label == "tiktok"
     assert resolve_output("tiktok", "draft").label == "tiktok-draft"
     assert set(QUALITIES) == {"draft", "standard", "high", "maximum"}
+
+
+def test_a_platform_of_thousands_of_digits_is_a_short_spec_error():
+    from engine.errors import SpecError
+    from engine.platforms import resolve_platform
+
+    with pytest.raises(SpecError) as caught:
+        resolve_platform("9" * 5000 + "x10")
+    assert len(str(caught.value)) < 200
+    with pytest.raises(SpecError) as caught:
+        resolve_platform("bogus" + "9" * 5000)
+    assert len(str(caught.value)) < 400
