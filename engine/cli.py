@@ -26,25 +26,55 @@ EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 
-def _terminated(signum, frame) -> None:
-    # A batch scheduler stops jobs with SIGTERM: unwind like Ctrl-C, so temporary
-    # outputs are removed on the way out instead of left half-written.
+# Ctrl-C, a batch scheduler's SIGTERM, and the SIGHUP of a closed terminal or ssh
+# session all unwind the same way: every worker is stopped at once, partial files are
+# removed, and the message says what was kept. Exit 130 for each (not 128 + the signal),
+# so a script checks one code for "interrupted".
+_INTERRUPTS = ("SIGINT", "SIGTERM", "SIGHUP")
+_caught: list[str] = []  # the signal that interrupted this run
+
+
+def _interrupted(signum, frame) -> None:
+    if _caught:  # already unwinding: a second signal must not cut the clean-up short
+        return
+    _caught.append(signal.Signals(signum).name)
     raise KeyboardInterrupt
+
+
+def _catch_interrupts() -> dict:
+    """Route SIGINT, SIGTERM and SIGHUP to `_interrupted`; the handlers they had (to restore)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    _caught.clear()
+    previous = {}
+    for name in _INTERRUPTS:
+        if hasattr(signal, name):
+            signum = getattr(signal, name)
+            previous[signum] = signal.signal(signum, _interrupted)
+    return previous
+
+
+def _interrupted_message(exc: KeyboardInterrupt) -> str:
+    from .jobs.executor import RenderInterrupted, describe_outcome
+
+    how = f"interrupted ({_caught[0]})" if _caught else "interrupted"
+    if isinstance(exc, RenderInterrupted):
+        return f"reel: {how}; {describe_outcome(exc.kept, exc.removed)}"
+    return f"reel: {how}; no partial files were left"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+    previous = _catch_interrupts()
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="reel: %(levelname)s: %(message)s",
     )
     try:
         return args.run(args) or 0
-    except KeyboardInterrupt:
-        print("reel: interrupted; no partial files were left", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(_interrupted_message(exc), file=sys.stderr)
         return EXIT_INTERRUPTED
     except EngineError as exc:
         if args.debug:
@@ -56,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"reel: internal error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,6 +125,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text[:40]!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text[:40]}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reel", description="Render slide decks into social videos.")
     parser.add_argument("--version", action="version", version=f"reel {__version__}")
@@ -106,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
     render.add_argument("-j", "--jobs", type=positive_int, default=None, help="outputs rendered at once (default: from cores and memory)")
+    render.add_argument(
+        "--timeout", type=positive_seconds, default=None, metavar="SECONDS",
+        help="stop the render past this many seconds, leaving no partial file (default: REEL_RENDER_TIMEOUT, else none)",
+    )
     render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
     render.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -207,7 +255,7 @@ def _render(args) -> int:
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     reports = render_many(
         deck, out, platforms, quality=quality, compositor=args.compositor,
-        encoder=args.encoder, jobs=args.jobs, on_progress=bar, thumbnail=args.thumbnail,
+        encoder=args.encoder, jobs=args.jobs, on_progress=bar, thumbnail=args.thumbnail, timeout=_timeout(args),
     )
     if bar:
         bar.finish()
@@ -223,6 +271,15 @@ def _render(args) -> int:
         for report in reports:
             print(report.summary())
     return 0
+
+
+def _timeout(args) -> float | None:
+    """--timeout if given, else REEL_RENDER_TIMEOUT (0: no limit)."""
+    if args.timeout is not None:
+        return args.timeout
+    from .settings import load_settings
+
+    return load_settings().render_timeout_s or None
 
 
 def _still(args) -> int:

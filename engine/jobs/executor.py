@@ -4,6 +4,11 @@ An executor accepts `RenderJob`s and reports on them; `run_job` does the work wh
 the executor puts it. `LocalExecutor` keeps the queue in SQLite under a home folder
 and runs a `Supervisor` of spawned workers on a thread of this process; other
 processes sharing the home (a `reel worker`, a server) see the same jobs.
+
+`render_many` ends the same way whatever stops it: every worker is stopped at once,
+every partial file is removed, and what it raises says which videos were finished
+and kept (`RenderInterrupted` for Ctrl-C and the signals the CLI turns into it,
+`RenderTimeoutError` past its `timeout`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Protocol, Sequence
 
 from .. import errors
-from ..errors import EngineError, JobFailedError, RenderError
+from ..errors import EngineError, JobFailedError, RenderError, RenderTimeoutError
 from ..pipeline import ProgressCallback, RenderProgress
 from ..report import RenderReport
 from .cache import OutputCache
@@ -25,11 +30,38 @@ from .run import JobProgress
 from .store import JobRecord, JobStore
 from .supervisor import Supervisor
 
-__all__ = ["Executor", "LocalExecutor", "render_many", "raise_for_job", "wait_for"]
+__all__ = ["Executor", "LocalExecutor", "render_many", "raise_for_job", "wait_for", "RenderInterrupted", "describe_outcome"]
 
 log = logging.getLogger(__name__)
 
 JobProgressCallback = Callable[[JobProgress], None]
+
+# Error types a job may record under another name than the class that stands for it.
+_ERROR_CLASSES = {"JobTimeout": "RenderTimeoutError"}
+
+
+class RenderInterrupted(KeyboardInterrupt):
+    """`render_many` was interrupted (Ctrl-C, or a signal the CLI turns into one).
+
+    `kept` are the paths of the videos finished before it, left in place; `removed` is
+    how many outputs had begun writing and were deleted.
+    """
+
+    def __init__(self, kept: Sequence[str], removed: int) -> None:
+        super().__init__(describe_outcome(kept, removed))
+        self.kept, self.removed = list(kept), removed
+
+
+def describe_outcome(kept: Sequence[str], removed: int) -> str:
+    """What a stopped render left: "kept 1 finished video (out/a.mp4), removed 1 partial file"."""
+    parts = []
+    if kept:
+        parts.append(f"kept {len(kept)} finished video{'s' if len(kept) > 1 else ''} ({', '.join(map(str, kept))})")
+    elif removed:
+        parts.append("no video was finished")
+    if removed:
+        parts.append(f"removed {removed} partial file{'s' if removed > 1 else ''}")
+    return ", ".join(parts) or "no files were written"
 
 
 class Executor(Protocol):
@@ -145,7 +177,7 @@ def raise_for_job(record: JobRecord) -> None:
         return
     if record.state == JobState.CANCELLED:
         raise JobFailedError(f"job {record.id} was cancelled", record.id, "cancelled")
-    kind = getattr(errors, record.error_type or "", None)
+    kind = getattr(errors, _ERROR_CLASSES.get(record.error_type or "", record.error_type or ""), None)
     message = record.error_message or "failed"
     if isinstance(kind, type) and issubclass(kind, EngineError) and kind is not JobFailedError:
         try:
@@ -170,6 +202,7 @@ def render_many(
     on_progress: ProgressCallback | None = None,
     settings=None,
     thumbnail: bool = False,
+    timeout: float | None = None,
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`, several at once; reports in `platforms` order.
 
@@ -177,23 +210,27 @@ def render_many(
     (no REEL_HOME, no cache: the direct path stays direct). Progress arrives frame by
     frame from the workers. The first failure cancels the rest and is raised.
     A deck built in Python with a figure object cannot cross to a worker process: it
-    renders here, one output after another.
+    renders here, one output after another. One output renders here too, unless the
+    deck runs a user transition file: its GLSL may never return from a draw, and only
+    a worker can be stopped then.
+
+    `timeout` (seconds) limits the whole call: past it every output still rendering is
+    stopped and RenderTimeoutError raised. Interrupted (KeyboardInterrupt), it raises
+    RenderInterrupted. Either way, no partial file is left, and finished ones are kept.
     """
     from ..api import deck_name, output_path
-    from ..pipeline import render_output
     from ..platforms import resolve_output
     from ..settings import load_settings
     from ..spec import load_deck
 
     loaded = load_deck(deck)
     outputs = [resolve_output(p, quality) for p in platforms]  # bad names fail before any work
-    if len(outputs) == 1 or jobs == 1 or _holds_python_objects(loaded):
+    deadline = None if timeout is None else time.monotonic() + timeout
+    single = len(outputs) == 1 or jobs == 1
+    if _holds_python_objects(loaded) or (single and not _runs_transition_files(loaded)):
         name = deck_name(loaded)
-        return [
-            render_output(loaded, o, output_path(out_dir, name, o), compositor=compositor, encoder=encoder,
-                          on_progress=on_progress, thumbnail=thumbnail)
-            for o in outputs
-        ]
+        targets = [output_path(out_dir, name, o) for o in outputs]
+        return _render_here(loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline)
     settings = settings or load_settings()
     if isinstance(deck, (str, Path, Mapping)):
         source = deck
@@ -206,28 +243,118 @@ def render_many(
     ]
     workers = jobs or min(len(job_list), max(1, min(settings.max_concurrent_videos, _cores())))
     started = time.perf_counter()
+    begun: set[str] = set()  # jobs that have written a frame
     lock = threading.Lock()
 
     def relay(progress: JobProgress) -> None:
+        if progress.frames_done:
+            begun.add(progress.job_id)
         if on_progress is not None:
             with lock:
                 on_progress(RenderProgress(progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started))
 
     with tempfile.TemporaryDirectory(prefix="reel-jobs-") as home:
-        with LocalExecutor(settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))), home=home, workers=workers, cache=False) as executor:
+        executor = LocalExecutor(settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))), home=home, workers=workers, cache=False)
+        try:
             for job in job_list:
                 executor.submit(job, relay)
             reports = []
-            try:
-                for job in job_list:
-                    record = executor.wait(job.id)
-                    raise_for_job(record)
-                    reports.extend(RenderReport.from_dict(r) for r in record.reports)
-            except BaseException:
-                for job in job_list:
-                    executor.cancel(job.id)
-                raise
+            for job in job_list:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    record = executor.wait(job.id, timeout=remaining)
+                except TimeoutError:
+                    raise _TimedOut from None
+                raise_for_job(record)
+                reports.extend(RenderReport.from_dict(r) for r in record.reports)
+        except BaseException as exc:
+            begun |= {job.id for job in job_list if _leftovers(job)}  # writing now, if not a frame yet
+            for job in job_list:
+                executor.cancel(job.id)
+            executor.close()  # every worker stopped at once: SIGTERM, then SIGKILL
+            kept, removed = _settle(executor.store, job_list, begun)
+            if isinstance(exc, KeyboardInterrupt):
+                raise RenderInterrupted(kept, removed) from exc
+            if isinstance(exc, _TimedOut):
+                raise RenderTimeoutError(_timed_out(timeout, kept, removed)) from None
+            raise
+        finally:
+            executor.close()
     return reports
+
+
+class _TimedOut(Exception):
+    """render_many's own deadline passed (turned into RenderTimeoutError once all is stopped)."""
+
+
+def _timed_out(timeout: float, kept: Sequence[str], removed: int) -> str:
+    return f"the render ran past its time limit of {timeout:g} s and was stopped; {describe_outcome(kept, removed)}"
+
+
+def _render_here(deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline) -> list[RenderReport]:
+    """The outputs one after another in this process (render_many without workers)."""
+    from ..pipeline import render_output
+
+    reports: list[RenderReport] = []
+    writing = [False]
+
+    def progress(p: RenderProgress) -> None:
+        writing[0] = writing[0] or p.frames_done > 0
+        if on_progress is not None:
+            on_progress(p)
+
+    try:
+        for output, target in zip(outputs, targets):
+            writing[0] = False
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            reports.append(
+                render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=progress,
+                              thumbnail=thumbnail, timeout=remaining)
+            )
+    except KeyboardInterrupt as exc:
+        raise RenderInterrupted([r.path for r in reports], int(writing[0])) from exc
+    except RenderTimeoutError as exc:
+        if len(outputs) == 1:
+            raise
+        raise RenderTimeoutError(_timed_out(timeout, [r.path for r in reports], int(writing[0]))) from exc
+    return reports
+
+
+def _settle(store: JobStore, job_list: Sequence[RenderJob], begun: set[str]) -> tuple[list[str], int]:
+    """After the workers are stopped: the finished videos, and how many partial ones were removed.
+
+    Whatever a stopped worker's temporary file was, it is deleted here too (a worker
+    killed with SIGKILL could not), so the count is of outputs that had begun.
+    """
+    kept, removed = [], 0
+    for job in job_list:
+        record = store.get(job.id)
+        if record.state == JobState.DONE:
+            kept.extend(r["path"] for r in record.reports or [])
+            continue
+        leftovers = _leftovers(job)
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+        removed += job.id in begun or bool(leftovers)
+    return kept, removed
+
+
+def _leftovers(job: RenderJob) -> list[Path]:
+    """The temporary files `job`'s outputs are being (or were being) written to."""
+    from ..output import temporaries_of
+    from .run import job_targets
+
+    try:
+        return [t for target in job_targets(job) for t in temporaries_of(Path(target), job.id)]
+    except Exception:  # noqa: BLE001 - a deck that does not load wrote nothing
+        return []
+
+
+def _runs_transition_files(deck) -> bool:
+    """Whether a user GLSL transition file is in the deck (a render that must run in a worker)."""
+    from ..usershader import user_transition_file
+
+    return any(user_transition_file(t.transition) is not None for t in deck.timings())
 
 
 def _holds_python_objects(deck) -> bool:

@@ -8,6 +8,11 @@ relays their progress, records outcomes, and watches for what goes wrong:
   up to its attempts; what the worker was writing is removed;
 - a job past the timeout, a cancel request, a worker past its memory limit: the
   worker is stopped (SIGTERM, then SIGKILL), and the job failed, cancelled or retried;
+- a worker that stops sending frames mid-render (`frame_timeout`: a frame of a user
+  transition shader that never finishes holds the GIL inside one GL call, so only
+  killing the process ends it): stopped, and the job fails with RenderTimeoutError;
+- a worker the kernel OOM-killed (SIGKILL while the cgroup's oom_kill count rose): the
+  job fails with InsufficientResourcesError, naming the cgroup's limit;
 - a supervisor that died elsewhere: its jobs' leases run out and they are queued again.
 
 How many workers run at once: min(MAX_CONCURRENT_VIDEOS, usable cores), unless told;
@@ -30,7 +35,7 @@ from typing import Callable
 import psutil
 
 from .. import metrics
-from .._host import available_memory, usable_cores
+from .._host import available_memory, cgroup_oom_kills, memory_limit, usable_cores
 from ..output import estimate_peak_memory, temporaries_of
 from .cache import OutputCache
 from .model import JobState, RenderJob
@@ -56,6 +61,10 @@ _STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL for a worker being stop
 _WORKER_BASE = 120 * 2**20
 # Concurrent NVENC sessions a consumer GeForce allows (8 since driver 550).
 NVENC_SESSIONS = 8
+# Seconds a worker may go without a frame once its render has begun. Far above any
+# real frame (a 4K user transition on llvmpipe takes about a second, a new slide's
+# raster less); what passes it is stuck.
+FRAME_TIMEOUT = 60.0
 
 
 @dataclass
@@ -67,6 +76,10 @@ class _Worker:
     job_started: float = 0.0
     last_progress_write: float = 0.0
     stopping: str | None = None  # why the supervisor is stopping it
+    last_frame: float = 0.0  # when it last reported a frame
+    mid_render: bool = False  # between an output's first and last frame
+    frames: tuple[int, int] = (0, 0)  # the last report: frames done, of how many
+    oom_kills: int | None = None  # the cgroup's OOM-kill count when its job began
 
     @property
     def name(self) -> str:
@@ -98,8 +111,10 @@ class Supervisor:
         workers: int | None = None,
         cache: OutputCache | None = None,
         listeners: list[ProgressListener] | None = None,
+        frame_timeout: float = FRAME_TIMEOUT,
     ) -> None:
         self.store, self.settings, self.cache = store, settings, cache
+        self.frame_timeout = frame_timeout
         self.id = supervisor_id()
         self.listeners = list(listeners or [])
         capacity = workers or max(1, min(settings.max_concurrent_videos, usable_cores()))
@@ -162,6 +177,7 @@ class Supervisor:
             worker = self._idle_worker()
             worker.record = record
             worker.job_started = time.monotonic()
+            worker.mid_render, worker.oom_kills = False, cgroup_oom_kills()
             self.plan.reserved[record.id] = self._estimate(record.job)
             self.store.assign(record.id, worker.name)
             try:
@@ -273,6 +289,9 @@ class Supervisor:
 
     def _progress(self, worker: _Worker, fields: dict) -> None:
         progress = JobProgress(**fields)
+        worker.last_frame = time.monotonic()
+        worker.mid_render = 0 < progress.frames_done < progress.frames_total
+        worker.frames = (progress.frames_done, progress.frames_total)
         for listener in self.listeners:
             listener(worker.record.id, progress)
         now = time.monotonic()
@@ -294,8 +313,9 @@ class Supervisor:
     def _failed(self, worker: _Worker, error_type: str, message: str, user_error: bool) -> None:
         record = self._release(worker)
         # A deck or file mistake fails the same way every time; a machine short of
-        # memory or disk may not be later.
-        retry = not user_error or error_type == "InsufficientResourcesError"
+        # memory or disk may not be later, if other jobs were holding some of it.
+        short = error_type == "InsufficientResourcesError" and any(w.busy for w in self.workers)
+        retry = not user_error or short
         self._record_failure(record, error_type, message, user_error=user_error, retry=retry)
 
     def _lost(self, worker: _Worker) -> None:
@@ -315,6 +335,15 @@ class Supervisor:
         elif reason == "timeout":
             metrics.record_worker_event(self.store, "timeout")
             self._record_failure(record, "JobTimeout", f"ran longer than {self.settings.job_timeout_s:g} s (REEL_JOB_TIMEOUT)", user_error=False, retry=False)
+        elif reason == "stalled":
+            metrics.record_worker_event(self.store, "timeout")
+            done, total = worker.frames
+            self._record_failure(
+                record, "RenderTimeoutError",
+                f"no frame for {self.frame_timeout:g} s at frame {done} of {total} (a user transition shader that "
+                f"does not finish?); the worker was stopped and its partial file removed",
+                user_error=True, retry=False,
+            )
         elif reason == "memory":
             metrics.record_worker_event(self.store, "memory")
             limit = self.settings.worker_memory_limit_mb
@@ -323,6 +352,15 @@ class Supervisor:
             self.store.cancelled(record.id)
         elif reason == "shutdown":
             self.store.requeue(record.id, f"supervisor {self.id} shut down")
+        elif self._oom_killed(worker, code):
+            metrics.record_worker_event(self.store, "memory")
+            limit = memory_limit()
+            self._record_failure(
+                record, "InsufficientResourcesError",
+                f"not enough memory: the kernel stopped worker {worker.name} when its cgroup ran out "
+                f"({limit.description}); render fewer outputs at once (-j) or a smaller size",
+                user_error=True, retry=any(w.busy for w in self.workers),
+            )
         else:
             metrics.record_worker_event(self.store, "crashed")
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
@@ -371,22 +409,43 @@ class Supervisor:
 
     def _check_timeouts(self) -> None:
         now = time.monotonic()
-        for worker in self.workers:
-            if worker.busy and worker.stopping is None and now - worker.job_started > self.settings.job_timeout_s:
+        for worker in list(self.workers):
+            if not worker.busy or worker.stopping is not None:
+                continue
+            if now - worker.job_started > self.settings.job_timeout_s:
                 self._stop_worker(worker, "timeout")
+            elif worker.mid_render and now - worker.last_frame > self.frame_timeout:
+                log.warning("worker %s: no frame for %.0f s; stopping it", worker.name, now - worker.last_frame)
+                self._stop_worker(worker, "stalled")
+
+    def _oom_killed(self, worker: _Worker, code: int | None) -> bool:
+        """Whether the kernel's OOM killer ended `worker` (SIGKILL, and the cgroup counted a kill)."""
+        if code != -9 or worker.oom_kills is None:
+            return False
+        now = cgroup_oom_kills()
+        return now is not None and now > worker.oom_kills
 
     def _stop_worker(self, worker: _Worker, reason: str) -> None:
         """SIGTERM (the render unwinds and removes its temporary), SIGKILL if it lingers."""
-        worker.stopping = reason
-        worker.process.terminate()
-        worker.process.join(_STOP_GRACE)
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
-        if worker in self.workers:
-            self._read_messages(worker)  # a "done" that raced the signal still counts
+        self._stop_workers([worker], reason)
+
+    def _stop_workers(self, workers: list[_Worker], reason: str) -> None:
+        """Stop `workers` together: SIGTERM to each, one grace period for all, then SIGKILL."""
+        for worker in workers:
+            worker.stopping = reason
+            worker.process.terminate()
+        deadline = time.monotonic() + _STOP_GRACE
+        for worker in workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in workers:
+            if worker.process.is_alive():  # stuck in a call that never returns to Python
+                worker.process.kill()
+                worker.process.join()
+        for worker in workers:
             if worker in self.workers:
-                self._lost(worker)
+                self._read_messages(worker)  # a "done" that raced the signal still counts
+                if worker in self.workers:
+                    self._lost(worker)
 
     def _recover(self) -> None:
         for job_id in self.store.recover(_process_alive):
@@ -399,9 +458,7 @@ class Supervisor:
         deadline = time.monotonic() + grace
         while any(w.busy for w in self.workers) and time.monotonic() < deadline:
             self._receive(timeout=0.2)
-        for worker in list(self.workers):
-            if worker.busy:
-                self._stop_worker(worker, "shutdown")
+        self._stop_workers([w for w in self.workers if w.busy], "shutdown")
         for worker in list(self.workers):
             self._retire(worker, None)
         self.store.leave(self.id)
