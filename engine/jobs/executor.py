@@ -82,6 +82,8 @@ class LocalExecutor:
     """Jobs in `home`'s queue, run by a supervisor of worker processes on this machine.
 
     With `supervise=False` it only submits and reads: the jobs wait for a `reel worker`.
+    `quiet`: the caller raises every failure itself, so the supervisor does not log them
+    as warnings (render_many).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class LocalExecutor:
         workers: int | None = None,
         cache: bool = True,
         supervise: bool = True,
+        quiet: bool = False,
     ) -> None:
         self.settings = settings
         self.store = JobStore(home or settings.home)
@@ -100,7 +103,7 @@ class LocalExecutor:
         self.supervisor = None
         self._thread = None
         if supervise:
-            self.supervisor = Supervisor(self.store, settings, workers=workers, cache=self.cache, listeners=[self._relay])
+            self.supervisor = Supervisor(self.store, settings, workers=workers, cache=self.cache, listeners=[self._relay], quiet=quiet)
             self._thread = threading.Thread(target=self.supervisor.run, kwargs={"grace": 0}, name="reel-supervisor", daemon=True)
             self._thread.start()
 
@@ -254,7 +257,10 @@ def render_many(
                 on_progress(RenderProgress(progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started))
 
     with tempfile.TemporaryDirectory(prefix="reel-jobs-") as home:
-        executor = LocalExecutor(settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))), home=home, workers=workers, cache=False)
+        executor = LocalExecutor(
+            settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))), home=home, workers=workers,
+            cache=False, quiet=True,
+        )
         try:
             for job in job_list:
                 executor.submit(job, relay)

@@ -112,9 +112,13 @@ class Supervisor:
         cache: OutputCache | None = None,
         listeners: list[ProgressListener] | None = None,
         frame_timeout: float = FRAME_TIMEOUT,
+        quiet: bool = False,
     ) -> None:
+        """`quiet`: the caller hears every outcome itself (render_many), so failures are
+        logged at INFO, not WARNING, and no service alerts are raised."""
         self.store, self.settings, self.cache = store, settings, cache
         self.frame_timeout = frame_timeout
+        self._warn = log.info if quiet else log.warning
         self.id = supervisor_id()
         self.listeners = list(listeners or [])
         capacity = workers or max(1, min(settings.max_concurrent_videos, usable_cores()))
@@ -123,7 +127,7 @@ class Supervisor:
             encoder_threads=max(1, usable_cores() // capacity),
             memory_limit=settings.worker_memory_limit_mb * 2**20,
         )
-        self.alerts = metrics.AlertMonitor(store, settings)
+        self.alerts = _NoAlerts() if quiet else metrics.AlertMonitor(store, settings)
         self.workers: list[_Worker] = []
         self._context = multiprocessing.get_context("spawn")
         self._stop = threading.Event()
@@ -372,9 +376,9 @@ class Supervisor:
         if state == JobState.FAILED:
             _remove_temporaries(record.job)
             self.alerts.job_finished()
-            log.warning("job %s failed: %s: %s", record.id, error_type, message)
+            self._warn("job %s failed: %s: %s", record.id, error_type, message)
         else:
-            log.warning("job %s attempt %d failed (%s: %s); it will be retried", record.id, record.attempts, error_type, message)
+            self._warn("job %s attempt %d failed (%s: %s); it will be retried", record.id, record.attempts, error_type, message)
 
     def _release(self, worker: _Worker) -> JobRecord:
         record = worker.record
@@ -415,7 +419,7 @@ class Supervisor:
             if now - worker.job_started > self.settings.job_timeout_s:
                 self._stop_worker(worker, "timeout")
             elif worker.mid_render and now - worker.last_frame > self.frame_timeout:
-                log.warning("worker %s: no frame for %.0f s; stopping it", worker.name, now - worker.last_frame)
+                self._warn("worker %s: no frame for %.0f s; stopping it", worker.name, now - worker.last_frame)
                 self._stop_worker(worker, "stalled")
 
     def _oom_killed(self, worker: _Worker, code: int | None) -> bool:
@@ -462,6 +466,13 @@ class Supervisor:
         for worker in list(self.workers):
             self._retire(worker, None)
         self.store.leave(self.id)
+
+
+class _NoAlerts:
+    """metrics.AlertMonitor's methods, alerting about nothing (a quiet supervisor)."""
+
+    def __getattr__(self, name: str):
+        return lambda *args: False
 
 
 def _wants_nvenc(job: RenderJob) -> bool:
