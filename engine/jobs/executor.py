@@ -310,9 +310,9 @@ def _render_here(deck, outputs, targets, compositor, encoder, on_progress, thumb
             on_progress(p)
 
     try:
-        for output, target in zip(outputs, targets):
+        for index, (output, target) in enumerate(zip(outputs, targets)):
             writing[0] = False
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            remaining = timeout if deadline is None or index == 0 else max(0.0, deadline - time.monotonic())
             reports.append(
                 render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=progress,
                               thumbnail=thumbnail, timeout=remaining)
