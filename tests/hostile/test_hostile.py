@@ -43,4 +43,5 @@ def test_hostile_case(case, hostile_results, request):
     result = hostile_results[case.id]
     if case.gl and not result.passed:
         request.getfixturevalue("gl_compositor")(16, 16)  # skips, with the reason, where there is no OpenGL
-    assert result.passed, result.line()
+    if not result.passed:
+        pytest.fail(result.line(), pytrace=False)
