@@ -60,6 +60,7 @@ __all__ = [
     "address_space_limit",
     "address_space_needed",
     "check_memory",
+    "NO_ADDRESS_SPACE",
     "allocation_failure",
     "fix_mmap_threshold",
 ]
@@ -166,6 +167,9 @@ _AS_GL_PIXELS_MAX = 300 * _MB
 _AS_EXHAUSTED_MARGIN = 128 * _MB
 # What the messages say about each limit.
 _RLIMIT_AS_NAME = "the address-space limit (ulimit -v, RLIMIT_AS)"
+#: How a message about the address space begins: a limit of each process, which no
+#: other process's ending frees (the job supervisor does not retry it).
+NO_ADDRESS_SPACE = "not enough address space"
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ def check_memory(what: str, need: int, need_address_space: int, root: Path = _CG
     space = address_space_limit()
     if space is not None and space < need_address_space:
         raise InsufficientResourcesError(
-            f"not enough address space: {what} needs about {need_address_space / _MB:.0f} MB, and "
+            f"{NO_ADDRESS_SPACE}: {what} needs about {need_address_space / _MB:.0f} MB, and "
             f"{_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; raise it, or render a smaller size"
         )
 
@@ -282,7 +286,7 @@ def memory_shortage_message(what: str, need: int, need_address_space: int, failu
     if space is not None and address_space_exhausted():
         figure = f"about {need_address_space / _MB:.0f} MB" if need_address_space > space else f"more than {space / _MB:.0f} MB"
         return (
-            f"not enough address space: {what} needs {figure}, and {_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; "
+            f"{NO_ADDRESS_SPACE}: {what} needs {figure}, and {_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; "
             f"raise it, or render a smaller size (it failed with: {cause})"
         )
     limit = memory_limit()

@@ -35,7 +35,7 @@ from typing import Callable
 import psutil
 
 from .. import metrics
-from .._host import available_memory, cgroup_oom_kills, memory_limit, usable_cores
+from .._host import NO_ADDRESS_SPACE, available_memory, cgroup_oom_kills, memory_limit, usable_cores
 from ..output import estimate_peak_memory, temporaries_of
 from .cache import OutputCache
 from .model import JobState, RenderJob
@@ -317,8 +317,12 @@ class Supervisor:
     def _failed(self, worker: _Worker, error_type: str, message: str, user_error: bool) -> None:
         record = self._release(worker)
         # A deck or file mistake fails the same way every time; a machine short of
-        # memory or disk may not be later, if other jobs were holding some of it.
-        short = error_type == "InsufficientResourcesError" and any(w.busy for w in self.workers)
+        # memory or disk may not be later, if other jobs were holding some of it (an
+        # address-space limit is each process's own: nothing frees it).
+        short = (
+            error_type == "InsufficientResourcesError" and any(w.busy for w in self.workers)
+            and not message.startswith(NO_ADDRESS_SPACE)
+        )
         retry = not user_error or short
         self._record_failure(record, error_type, message, user_error=user_error, retry=retry)
 
