@@ -94,9 +94,13 @@ def test_workers_under_an_address_space_limit_say_the_same_in_one_line(tmp_path)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
-def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path):
+@pytest.mark.parametrize("compositor, limit_mb", [("cpu", 450), pytest.param("gl", 700, marks=pytest.mark.gl)])
+def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path, request, compositor, limit_mb):
     """Past a pre-check that let it through (here: none at all), the address space runs
-    out wherever it runs out: a codec library that cannot be mapped, x264's next frame."""
+    out wherever it runs out: a codec library that cannot be mapped, x264's next frame,
+    the EGL context."""
+    if compositor == "gl":
+        request.getfixturevalue("gl_compositor")(16, 16)  # skips, saying why, without EGL
     script = textwrap.dedent(f"""
         import resource, sys
         from pathlib import Path
@@ -106,10 +110,11 @@ def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path)
         from engine.spec import load_deck
 
         pipeline.check_memory = lambda *args: None  # an estimate that was too low
-        limit = {450 * MB}
+        limit = {limit_mb * MB}
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
-            pipeline.render_output(load_deck(sys.argv[1]), resolve_output("youtube", "standard"), Path(sys.argv[2]))
+            pipeline.render_output(load_deck(sys.argv[1]), resolve_output("youtube", "standard"), Path(sys.argv[2]),
+                                   compositor="{compositor}")
         except InsufficientResourcesError as exc:
             print("InsufficientResourcesError:", exc)
         except BaseException as exc:
@@ -122,7 +127,7 @@ def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path)
                             capture_output=True, text=True, timeout=120)
     said_line = result.stdout.strip().splitlines()[-1]
     assert said_line.startswith("InsufficientResourcesError: not enough address space: a 1920x1080 render needs "), result.stdout + result.stderr
-    assert "is 450 MB" in said_line and "(it failed with: " in said_line
+    assert f"is {limit_mb} MB" in said_line and "(it failed with: " in said_line
     assert list(out.parent.iterdir()) == []
 
 
@@ -251,3 +256,43 @@ def test_allocation_failures_are_recognised_through_the_chain(monkeypatch):
     assert not _host.allocation_failure(RuntimeError("libx264 failed at frame 9: Generic error"))
     monkeypatch.setattr(_host, "address_space_exhausted", lambda: True)  # that same error, near RLIMIT_AS
     assert _host.allocation_failure(RuntimeError("libx264 failed at frame 9: Generic error"))
+
+
+def test_a_worker_the_kernel_oom_kills_fails_its_job_with_insufficient_resources(tmp_path, monkeypatch):
+    """The OOM killer's SIGKILL, told from any other by the cgroup's oom_kill count
+    (faked here: a real one needs a render the pre-check lets through and the kernel then kills)."""
+    import threading
+    import time
+
+    import psutil
+
+    from engine.jobs import JobState, JobStore, OutputRequest, RenderJob
+    from engine.jobs import supervisor as supervision
+    from engine.settings import Settings
+
+    kills = [3]
+    monkeypatch.setattr(supervision, "cgroup_oom_kills", lambda: kills[0])
+    settings = Settings(home=tmp_path / "home", cache_size_gb=0, retry_backoff_s=0.1)
+    store = JobStore(settings.home)
+    deck = {"slides": [{"kind": "title", "title": f"S{i}", "duration": 1, "transition": {"name": "fade", "duration": 0.5}} for i in range(40)]}
+    out = tmp_path / "out" / "big.mp4"
+    job = RenderJob.for_deck(deck, [OutputRequest(platform="640x360@30", path=str(out))], compositor="cpu")
+    store.submit(job, max_attempts=3, queue_max=10)
+    supervisor = supervision.Supervisor(store, settings, workers=1, quiet=True)
+    thread = threading.Thread(target=supervisor.run, kwargs={"drain": True, "grace": 0}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not ((r := store.get(job.id)).progress and r.progress["frames_done"] > 0) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        kills[0] += 1  # what the kernel counts as it kills
+        psutil.Process(int(r.worker.split("@")[0])).kill()
+        thread.join(60)
+    finally:
+        supervisor.stop()
+        thread.join(30)
+    final = store.get(job.id)
+    assert final.state == JobState.FAILED and final.attempts == 1 and final.user_error
+    assert final.error_type == "InsufficientResourcesError"
+    assert final.error_message.startswith("not enough memory: the kernel stopped worker ") and "cgroup ran out" in final.error_message
+    assert list(out.parent.iterdir()) == []
