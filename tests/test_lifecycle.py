@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -168,6 +169,44 @@ def test_a_signal_stops_every_worker_at_once_and_says_what_was_kept(tmp_path, re
     seconds = gone_after(run, sent)
     assert run.files() == [small]
     print(f"{name}: exit {exited:.2f} s after, every process gone {seconds:.2f} s after")
+
+
+def test_an_orphaned_worker_stuck_in_a_call_that_holds_the_gil_still_ends(tmp_path):
+    """A worker inside a GL call that never returns cannot run its SIGTERM handler (the
+    call holds the GIL), so the parent-death signal alone leaves it running; the dead-man's
+    timer, a C thread, ends it. Here the stuck call is `sum` over a huge range: like
+    moderngl's draw, it computes in C holding the GIL, and checks for no signal."""
+    worker = textwrap.dedent("""
+        import signal, sys
+        from engine.jobs.worker import die_with_parent
+        signal.signal(signal.SIGTERM, lambda *args: sys.exit(1))  # what a worker's handler does
+        die_with_parent(dead_man=4.0)
+        print("stuck", flush=True)
+        sum(range(10**13))
+    """)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {worker!r}]).wait()"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert parent.stdout.readline() == "stuck\n"
+        child = psutil.Process(parent.pid).children()[0]
+        os.kill(parent.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        parent.wait(10)
+        time.sleep(0.5)
+        assert child.is_running() and child.status() != psutil.STATUS_ZOMBIE  # SIGTERM could not end it
+        wait_until(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, timeout=10, what="the timer")
+        assert time.monotonic() - killed < 4.0 + 3.0
+    finally:
+        for process in psutil.Process(parent.pid).children(recursive=True) if parent.poll() is None else []:
+            process.kill()
+        parent.kill()
+        parent.wait()
+        try:
+            child.kill()
+        except (psutil.Error, NameError):
+            pass
 
 
 def test_what_a_stopped_render_left_is_said_in_a_few_words():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import faulthandler
 import logging
 import os
 import signal
@@ -32,11 +33,15 @@ import time
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerConfig", "worker_main"]
+__all__ = ["WorkerConfig", "worker_main", "die_with_parent", "DEAD_MAN_SECONDS"]
 
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+# Seconds without any Python thread running before a worker ends itself: longer than
+# the supervisor waits for a frame (supervisor.FRAME_TIMEOUT), so it fires only in a
+# worker nobody is left to stop.
+DEAD_MAN_SECONDS = 90.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,14 @@ def _terminated(signum, frame) -> None:
     raise _Stop
 
 
-def _die_with_parent() -> None:
+def die_with_parent(dead_man: float = DEAD_MAN_SECONDS) -> None:
+    """SIGTERM when the parent goes (PR_SET_PDEATHSIG, and a thread that watches for it),
+    and a dead-man's timer: `faulthandler`'s watchdog, a C thread that needs no GIL, ends
+    the process (`_exit`) unless the watch thread re-arms it every few seconds. It fires
+    only when no Python thread has run for `dead_man` seconds: a GL call that never
+    returns holds the GIL, so SIGTERM's handler never runs, and without the timer a
+    worker orphaned by `kill -9` of its parent would live as long as that call.
+    """
     parent = os.getppid()
     if sys.platform.startswith("linux"):
         try:
@@ -65,8 +77,14 @@ def _die_with_parent() -> None:
         except (OSError, AttributeError):
             pass
 
+    silent = open(os.devnull, "w")  # noqa: SIM115 - faulthandler keeps writing to it for the process's life
+
     def watch() -> None:
+        turns = 0
         while True:
+            if turns % 10 == 0:
+                faulthandler.dump_traceback_later(dead_man, exit=True, file=silent)
+            turns += 1
             time.sleep(0.5)
             if os.getppid() != parent:  # the supervisor is gone; we were re-parented
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -80,7 +98,7 @@ def _die_with_parent() -> None:
 
 def worker_main(conn: Connection, config: WorkerConfig) -> None:
     """Entry point of a spawned worker process."""
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGTERM, _terminated)
     # Ctrl-C, and the hangup of a closed terminal, reach the whole process group: the
     # supervisor decides (it stops every worker at once), not each worker by itself.
