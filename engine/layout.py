@@ -349,34 +349,97 @@ class FittedText:
 
 @dataclass(frozen=True)
 class _Source:
-    """A block's text itemized once per fit: its paragraphs, and what it is set in."""
+    """A block's text itemized once per fit: its paragraphs, and what it is set in.
+
+    `cut` is what `_source` left out of a text longer than its box could ever show
+    (the characters of the text, and how many were kept), "" when it left nothing out.
+    """
 
     paras: tuple[Para, ...]
     font: Path  # the block's own font: line spacing comes from its metrics
     legibility: str
     accent: str | None
+    cut: str = ""
+
+
+# ── how much text a box can ever show ─────────────────────────────────────────────
+#: No line is shorter than this (ems of its size): the smallest line height (0.7) × a
+#: font's usual ascent + descent (about 1.2 em), with room to spare.
+_LINE_EM = 0.5
+#: No character takes less room than this on a line (ems): the narrowest glyphs (i, l,
+#: punctuation, spaces) take about 0.25 em; marks and joiners, which take none, are
+#: counted with the letters they sit on.
+_CHAR_EM = 0.1
+#: How much longer than what can show a text may be before markup is parsed: marks and
+#: runs of spaces take characters that are not drawn.
+_RAW_FACTOR = 4
+
+
+def _most_shown(box_w: int, box_h: int, floor: int) -> tuple[int, int]:
+    """At most how many lines, and characters in all, a box_w × box_h box shows of any text.
+
+    `floor` is the smallest size the block is set at; a box less than two lines of it
+    tall may be set smaller (`_truncate`), down to about a third of its height.
+    """
+    size = max(1, min(floor, box_h // 3))
+    lines = max(1, box_h) // max(1, int(_LINE_EM * size)) + 1
+    per_line = int(max(1, box_w) / (_CHAR_EM * size)) + 1
+    return lines, lines * per_line
 
 
 def _source(
-    text: str, font: Path | str | FontSet, *, bold: bool = False, upper: bool = False, legibility: str = "none"
+    text: str,
+    font: Path | str | FontSet,
+    *,
+    bold: bool = False,
+    upper: bool = False,
+    legibility: str = "none",
+    room: tuple[int, int, int] | None = None,
 ) -> _Source:
+    """`text` parsed (markup, letter case), cut into paragraphs and itemized.
+
+    `room` is (box_w, box_h, smallest size) of the block: text beyond what such a box
+    can ever show (`_most_shown`) is left out before anything else is done with it, and
+    ends in "…". So the work is bounded by the box, whatever the text's length, and no
+    string longer than a box can show reaches Pillow.
+    """
     if isinstance(font, FontSet):
         typeface, markup, accent = font.typeface, font.options.markup, font.options.accent
         own = font.bold if bold else font.regular
     else:  # a lone font file: Inter and the system's fonts back it up, no markup
         typeface, markup, accent = Typeface(str(font), str(font)), False, None
         own = Path(font)
-    rich = parse_markup(text) if markup else Rich.plain(text)
+    most_lines, most_chars = _most_shown(*room) if room is not None else (None, None)
+    raw = text if most_chars is None else text[: _RAW_FACTOR * most_chars]
+    rich = parse_markup(raw) if markup else Rich.plain(raw)
     if upper:
         rich = rich.upper()
-    paragraphs = [p.squeeze() for p in rich.split_lines()]
+    paragraphs = [p.squeeze() for p in rich.split_lines(most_lines)]
+    cut = len(raw) < len(text) or (most_lines is not None and rich.text.count("\n") >= most_lines)
+    if most_chars is not None:
+        kept, budget = [], most_chars
+        for paragraph in paragraphs:
+            if len(paragraph) > budget:
+                paragraph, cut = paragraph[:budget], True
+            kept.append(paragraph)
+            budget -= len(paragraph)
+            if budget <= 0:
+                break
+        cut = cut or len(kept) < len(paragraphs)
+        paragraphs = kept
+    note = ""
+    if cut:  # the last paragraph kept ends in "…"
+        shown = sum(len(p) for p in paragraphs)
+        note = f"has {len(text):,} characters, more than its box can ever show; only the first {shown:,} were set"
+        last = paragraphs[-1]
+        paragraphs[-1] = last + Rich.plain(ELLIPSIS, last.flags[-1] if len(last) else 0)
     directions = [paragraph_rtl(p.text) for p in paragraphs]
     default = next((d for d in directions if d is not None), False)
     paras = []
     for paragraph, rtl in zip(paragraphs, directions):
         default = default if rtl is None else rtl
         paras.append(Para.build(typeface, paragraph, default, BOLD if bold else 0))
-    return _Source(tuple(paras), own, legibility, accent)
+    return _Source(tuple(paras), own, legibility, accent, note)
 
 
 def _ink(font: ImageFont.FreeTypeFont, text: str) -> tuple[int, int, int, int]:
@@ -425,7 +488,7 @@ def _measure(
         width + ml + mr,
         bottom - top + mt + mb,
         tuple(inks),
-        truncated,
+        truncated or bool(src.cut),
         tuple(b - top + mt for b in baselines),
         tuple(shaped),
         tuple(para.rtl for para, _, _ in lines),
@@ -434,6 +497,7 @@ def _measure(
         src.accent,
         tuple(dict.fromkeys(m for line in shaped for m in line.missing)),
         any(line.complex for line in shaped) and not raqm_status().usable,
+        src.cut,
     )
 
 
@@ -452,6 +516,30 @@ def _fits(m: FittedText, box_w: int, box_h: int) -> bool:
 def _inner_width(src: _Source, size: int, box_w: int) -> int:
     ml, _, mr, _ = legibility_margins(src.legibility, size)
     return max(1, box_w - ml - mr)
+
+
+def _line_limit(src: _Source, size: int, spacing: float, box_h: int, tight: bool = False) -> int | None:
+    """The most lines of `src` at `size` that can be box_h tall or less (None: no bound).
+
+    Every line but the first adds at least a line gap, and the first and last add the
+    font's ascent and descent (`_measure`), so more lines than this never fit: wrapping
+    stops there instead of setting the rest of a text that cannot fit anyway.
+    """
+    if tight:  # ink only: an empty line takes no room
+        return None
+    ascent, descent = load_font(src.font, size).getmetrics()
+    gap = round(spacing * (ascent + descent))
+    _, mt, _, mb = legibility_margins(src.legibility, size)
+    room = box_h - ascent - descent - mt - mb
+    if room < 0:
+        return 0
+    return None if gap <= 0 else room // gap + 1
+
+
+def _least(*limits: int | None) -> int | None:
+    """The smallest of the limits that are set (None when none is)."""
+    known = [n for n in limits if n is not None]
+    return min(known) if known else None
 
 
 def fit_text(
@@ -480,7 +568,7 @@ def fit_text(
     only (for decorative glyphs).
     """
     floor = max(MIN_PX, min(floor, largest))
-    src = _source(text, font, bold=bold, upper=upper, legibility=legibility)
+    src = _source(text, font, bold=bold, upper=upper, legibility=legibility, room=(box_w, box_h, floor))
     fitted = _try_fit(src, box_w, box_h, largest, floor, spacing, max_lines, balance, tight)
     if fitted is not None:
         return fitted
@@ -507,8 +595,9 @@ def _try_fit(
     for break_words in (False, True):
         for size in _sizes(largest, floor):
             width = _inner_width(src, size, box_w)
-            lines = _wrap(src, size, width, break_words)
-            if lines is None or (max_lines is not None and len(lines) > max_lines):
+            most = _least(max_lines, _line_limit(src, size, spacing, box_h, tight))
+            lines = _wrap(src, size, width, break_words, most)
+            if lines is None or (most is not None and len(lines) > most):
                 continue
             m = _measure(lines, src, size, spacing, tight)
             if _fits(m, box_w, box_h):
@@ -549,8 +638,9 @@ def _fit_headline(
     many_words = sum(len(words(p.text)) for p in src.paras) > len(src.paras)
     for size in _sizes(largest, floor):
         width = _inner_width(src, size, box_w)
-        lines = _wrap(src, size, width, False)
-        if lines is None or len(lines) in seen or (max_lines is not None and len(lines) > max_lines):
+        most = _least(max_lines, _line_limit(src, size, spacing, box_h))
+        lines = _wrap(src, size, width, False, most)
+        if lines is None or (most is not None and len(lines) > most) or len(lines) in seen:
             continue
         m = _measure(lines, src, size, spacing)
         if not _fits(m, box_w, box_h):
@@ -570,8 +660,29 @@ def _fit_headline(
     return best
 
 
-def _wrap(src: _Source, size: int, width: int, break_words: bool) -> list[LineRef] | None:
-    return wrap(src.paras, size, width, break_words)
+def _wrap(
+    src: _Source, size: int, width: int, break_words: bool, max_lines: int | None = None
+) -> list[LineRef] | None:
+    return wrap(src.paras, size, width, break_words, max_lines)
+
+
+#: A text cut to fit is wrapped whole, to say of how many lines it kept how many, when
+#: it has no more characters than this; a longer one only as far as `_enough` says.
+_COUNTED_CHARS = 2500
+
+
+def _enough(src: _Source, limit: int | None) -> int | None:
+    """Lines worth wrapping of a text cut to fit (None: all): a few times the `limit` that can show."""
+    if limit is None or sum(len(p.text) for p in src.paras) <= _COUNTED_CHARS:
+        return None
+    return 4 * limit + 8
+
+
+def _of_lines(lines: Sequence[LineRef], wrapped_to: int | None) -> str:
+    """"5 lines", or "more than 40 lines" where wrapping stopped at `wrapped_to`."""
+    if wrapped_to is not None and len(lines) > wrapped_to:
+        return f"more than {wrapped_to} lines"
+    return f"{len(lines)} lines"
 
 
 def _refined(
@@ -597,18 +708,24 @@ def _truncate(
     src: _Source, box_w: int, box_h: int, size: int, spacing: float, max_lines: int | None, tight: bool
 ) -> FittedText:
     empty: list[LineRef] = [(src.paras[0], 0, 0)]
-    lines = _wrap(src, size, _inner_width(src, size, box_w), break_words=True) or empty
+    lines = _wrap(src, size, _inner_width(src, size, box_w), True, 1) or empty
     # A box too small for even one line at the floor: go below the floor, not outside.
     while size > 1 and _measure(lines[:1], src, size, spacing, tight).height > box_h:
         size -= 1
-        lines = _wrap(src, size, _inner_width(src, size, box_w), break_words=True) or empty
+        lines = _wrap(src, size, _inner_width(src, size, box_w), True, 1) or empty
+    limit = _line_limit(src, size, spacing, box_h, tight)
+    enough = _enough(src, _least(max_lines, limit))
+    lines = _wrap(src, size, _inner_width(src, size, box_w), True, enough) or empty
     keep = len(lines) if max_lines is None else min(len(lines), max_lines)
+    keep = keep if limit is None else max(1, min(keep, limit))  # more than `limit` lines never fit
     while keep > 1 and _measure(lines[:keep], src, size, spacing, tight).height > box_h:
         keep -= 1
     kept = lines[:keep]
     if keep < len(lines):
         kept[-1] = _with_ellipsis(kept[-1], size, _inner_width(src, size, box_w))
-    note = f"does not fit its {box_w}×{box_h} px box even at {size} px; cut to {keep} of {len(lines)} lines"
+    note = f"does not fit its {box_w}×{box_h} px box even at {size} px; cut to {keep} of {_of_lines(lines, enough)}"
+    if src.cut:
+        note = f"{note}; it {src.cut}"
     text = " / ".join(p.text for p in src.paras)
     # A warning only where the text's slide is known: SlideLayout.warnings names it.
     log.debug("text %s: %.60r", note, text)
@@ -757,7 +874,10 @@ class _Frame:
         largest, floor = self.sizes(role)
         bold = kw.pop("bold", False)
         options = self.text_options(role, kw)
-        src = _source(text, self.fonts, bold=bold, upper=options["upper"], legibility=options["legibility"])
+        src = _source(
+            text, self.fonts, bold=bold, upper=options["upper"], legibility=options["legibility"],
+            room=(box_w, box_h, max(MIN_PX, min(floor, largest))),
+        )
         fitted = _try_fit(
             src, box_w, box_h, largest, max(floor, round(largest * shrink)), options["spacing"], lines, True
         )
@@ -815,8 +935,13 @@ _ROLE_NAMES = {"hero": "title", "heading": "heading", "big": "big text", "quote_
 
 
 def _excerpt(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return '"' + (flat if len(flat) <= limit else flat[: limit - 1] + ELLIPSIS) + '"'
+    head = text[:1000]  # a warning quotes a few words, however long the text
+    flat = " ".join(head.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + ELLIPSIS
+    elif len(head) < len(text):  # only spaces in the first thousand characters
+        flat += ELLIPSIS
+    return '"' + flat + '"'
 
 
 def _describe(slide: object | None) -> str:
@@ -921,27 +1046,42 @@ class _Bullets:
     @staticmethod
     def of(f: _Frame, bullets: Sequence[str]) -> _Bullets:
         options = f.text_options("bullet", {"spacing": 1.1})
+        largest, floor = f.sizes("bullet")
+        room = (f.w - round(floor * 1.05), f.h, floor)  # a bullet has at most the whole box
         sources = tuple(
-            _source(text, f.fonts, upper=options["upper"], legibility=options["legibility"]) for text in bullets
+            _source(text, f.fonts, upper=options["upper"], legibility=options["legibility"], room=room)
+            for text in bullets
         )
-        return _Bullets(tuple(bullets), sources, options["spacing"], *f.sizes("bullet"))
+        return _Bullets(tuple(bullets), sources, options["spacing"], largest, floor)
 
     def at(
         self, size: int, box_w: int, break_words: bool, refine_lines: bool = False, box_h: int | None = None
     ) -> _BulletFit | None:
         """Every bullet wrapped at `size`; None if a word is wider than a line and may not be
         broken, or (given `box_h`) as soon as they are taller than that."""
+        got = self._stack(size, box_w, break_words, refine_lines, box_h)
+        return got if isinstance(got, _BulletFit) else None
+
+    def _stack(
+        self, size: int, box_w: int, break_words: bool, refine_lines: bool, box_h: int | None
+    ) -> _BulletFit | str:
+        """`at`, or why not: "wide" (a word wider than a line) or "tall" (taller than `box_h`)."""
         indent = round(size * 1.05)
         fits: list[FittedText] = []
         item_gap = total = 0
         for src in self.sources:
             width = _inner_width(src, size, box_w - indent)
-            lines = _wrap(src, size, width, break_words)
+            most = None
+            if box_h is not None:  # the room left for this bullet, below the ones before it
+                most = _line_limit(src, size, self.spacing, box_h - total - (item_gap if fits else 0))
+            lines = _wrap(src, size, width, break_words, most)
             if lines is None:
-                return None
+                return "wide"
+            if most is not None and len(lines) > most:
+                return "tall"
             m = _measure(lines, src, size, self.spacing)
             if m.width > box_w - indent:
-                return None
+                return "wide"
             if refine_lines:  # better breaks (no orphans, after punctuation) at the same height
                 m = _refined(m, lines, src, width, box_w - indent, m.height, self.spacing, False, False)
             if not fits:
@@ -949,7 +1089,7 @@ class _Bullets:
             total += m.height + (item_gap if fits else 0)
             fits.append(m)
             if box_h is not None and total > box_h:
-                return None
+                return "tall"
         return _BulletFit(tuple(fits), size, indent, item_gap, total)
 
     def fit(self, box_w: int, box_h: int) -> _BulletFit | None:
@@ -967,10 +1107,13 @@ class _Bullets:
                 return self.at(size, box_w, True, refine_lines=True)
         return None
 
-    def need(self, box_w: int) -> int:
-        """The height every bullet needs, whole, at the smallest size."""
-        got = self.at(self.floor, box_w, break_words=True)
-        return got.height if got is not None else 0
+    def need(self, box_w: int, box_h: int) -> int:
+        """The height every bullet needs, whole, at the smallest size: more than `box_h` is all
+        that is known of bullets taller than that (0 when a character is wider than a line)."""
+        got = self._stack(self.floor, box_w, True, False, box_h)
+        if isinstance(got, _BulletFit):
+            return got.height
+        return box_h + 1 if got == "tall" else 0
 
 
 def _cut_bullets(f: _Frame, bullets: _Bullets, box_w: int, box_h: int, under_heading: bool) -> _BulletFit:
@@ -984,9 +1127,11 @@ def _cut_bullets(f: _Frame, bullets: _Bullets, box_w: int, box_h: int, under_hea
     indent = round(size * 1.05)
     spacing = bullets.spacing
     wraps = []
+    enough = []  # lines wrapped of each bullet: all of them, or enough to know it is cut
     for src in bullets.sources:
         width = _inner_width(src, size, box_w - indent)
-        wraps.append((src, width, _wrap(src, size, width, break_words=True) or [(src.paras[0], 0, 0)]))
+        enough.append(_enough(src, _line_limit(src, size, spacing, box_h)))
+        wraps.append((src, width, _wrap(src, size, width, True, enough[-1]) or [(src.paras[0], 0, 0)]))
     heights: dict[tuple[int, int], int] = {}
 
     def height(i: int, keep: int) -> int:
@@ -1014,11 +1159,14 @@ def _cut_bullets(f: _Frame, bullets: _Bullets, box_w: int, box_h: int, under_hea
         if keep[i] == len(lines):
             m = _measure(lines, src, size, spacing)
             fits.append(_refined(m, lines, src, width, box_w - indent, m.height, spacing, False, False))
+            if src.cut:
+                f.check("bullet", bullets.texts[i], fits[-1])
             continue
         kept = lines[: keep[i]]
         kept[-1] = _with_ellipsis(kept[-1], size, width)
         where = "beside the other bullets" + (" under the smallest heading" if under_heading else "")
-        note = f"does not fit {where} even at {size} px; cut to {keep[i]} of {len(lines)} lines"
+        note = f"does not fit {where} even at {size} px; cut to {keep[i]} of {_of_lines(lines, enough[i])}"
+        note = f"{note}; it {src.cut}" if src.cut else note
         m = replace(_measure(kept, src, size, spacing, truncated=True), note=note)
         fits.append(f.check("bullet", bullets.texts[i], m))
     total = sum(m.height for m in fits) + item_gap * (len(fits) - 1)
@@ -1047,12 +1195,15 @@ def _giving_way(f: _Frame, text: str, preferred: FittedText, room: int) -> Fitte
     """
     _, floor = f.sizes("heading")
     options = f.text_options("heading", {"spacing": 1.02})
-    src = _source(text, f.fonts, bold=True, upper=options["upper"], legibility=options["legibility"])
+    box_h = round(f.h * 0.3)
+    src = _source(
+        text, f.fonts, bold=True, upper=options["upper"], legibility=options["legibility"], room=(f.w, box_h, floor)
+    )
     smallest = preferred
     for size in _sizes(preferred.size, floor):
         if size >= preferred.size:
             continue
-        got = _try_fit(src, f.w, round(f.h * 0.3), size, size, options["spacing"], 3, True)
+        got = _try_fit(src, f.w, box_h, size, size, options["spacing"], 3, True)
         if got is None:
             continue
         if got.height <= room:
@@ -1086,7 +1237,7 @@ def _bullets(f: _Frame, slide: object) -> SlideLayout:
         )
     fitted = bullets.fit(f.w, f.h - reserve(heading)) if bullets.texts else None
     if bullets.texts and fitted is None and heading is not None:
-        need = bullets.need(f.w)
+        need = bullets.need(f.w, f.h)
         smaller = _giving_way(f, title_text, heading, f.h - need - (gap_bar + bar_h + gap_after))
         if smaller is not heading:
             del f.warnings[warned:]  # what the preferred heading warned of is the smaller one's to say
@@ -1095,6 +1246,10 @@ def _bullets(f: _Frame, slide: object) -> SlideLayout:
             fitted = bullets.fit(f.w, f.h - reserve(heading))
     if bullets.texts and fitted is None:
         fitted = _cut_bullets(f, bullets, f.w, f.h - reserve(heading), heading is not None)
+    elif fitted is not None:  # whole, but a bullet's text may have been longer than any box shows
+        for text, src, m in zip(bullets.texts, bullets.sources, fitted.fits):
+            if src.cut:
+                f.check("bullet", text, m)
     # Right-to-left bullets (or align=right) hang from the right: dots, bar and text.
     side = f.side(fitted.fits[0] if fitted else heading)
 

@@ -87,6 +87,7 @@ def clear_caches() -> None:
 
     for cached in (
         shaping.raqm_status, sfnt.font_facts, fonts.system_fonts, fallback._face_for, fallback._chain,
-        fallback._build, runs._shape, runs._truetype, runs._sized_metrics,
+        fallback._build, runs._shape, runs._truetype, runs._sized_metrics, runs._measure_run,
+        runs.estimated_advances, runs._em_table, runs._basic_face,
     ):
         cached.cache_clear()

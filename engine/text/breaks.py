@@ -31,11 +31,13 @@ right-to-left paragraphs are broken and balanced the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from itertools import pairwise
 
-from .fallback import Para, clusters
-from .runs import shape_line
+from .fallback import Para, clusters, extends_cluster
+from .runs import estimated_advances, shape_line
 from .shaping import cjk_breaks
 
 __all__ = ["ORPHAN_CHARS", "LineRef", "ends_phrase", "is_orphan", "refine", "words", "wrap"]
@@ -102,47 +104,191 @@ def _width(para: Para, start: int, end: int, size: int) -> int:
     return shape_line(para, start, end, size).width
 
 
-def wrap(paras: Sequence[Para], size: int, width: int, break_words: bool) -> list[LineRef] | None:
-    """First-fit word wrap; None when a word is wider than a line and may not be broken."""
+#: A span estimated at more than this many times the width is first measured only that far.
+_FAR = 2.0
+#: ...when it has more characters than this (a short one is measured whole at once).
+_FAR_CHARS = 64
+
+
+def _fits(para: Para, start: int, end: int, size: int, width: int) -> bool:
+    """Whether characters [start, end) fit `width` at `size`.
+
+    A span far wider than the width by the estimate (a word of thousands of letters) is
+    first measured only to where the estimate reaches twice the width, at a boundary
+    between two plain characters: when that much does not fit, the whole does not either.
+    """
+    estimate = estimated_advances(para)
+    far = estimate[start] + _FAR * width / size
+    if end - start > _FAR_CHARS and estimate[end] > far:
+        x = _plain_boundary(para.text, bisect_right(estimate, far, start + 1, end), end)
+        if x is not None and _width(para, start, x, size) > width:
+            return False
+    return _width(para, start, end, size) <= width
+
+
+def _plain_boundary(text: str, at: int, end: int) -> int | None:
+    """The first offset from `at` (before `end`, within a few characters) between two plain
+    characters: none that a mark, joiner, selector or flag letter binds to its neighbour."""
+    for x in range(max(1, at), min(end, at + 16)):
+        before, after = ord(text[x - 1]), ord(text[x])
+        if before < 0x300 and after < 0x300:
+            return x
+        if not (extends_cluster(after) or before == 0x200D or 0x1F1E6 <= before <= 0x1F1FF or 0x1F1E6 <= after <= 0x1F1FF):
+            return x
+    return None
+
+
+@lru_cache(maxsize=256)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(words(text))
+
+
+def wrap(
+    paras: Sequence[Para], size: int, width: int, break_words: bool, max_lines: int | None = None
+) -> list[LineRef] | None:
+    """First-fit word wrap; None when a word is wider than a line and may not be broken.
+
+    Each line takes as many words as fit. Where that is, is looked for from an estimate
+    (`engine.text.runs.estimated_advances`) and settled by measuring: the longest line
+    that fits and the one a word longer that does not, so a line costs a few measures
+    however many words it has (a line's width grows with every word it takes).
+    With `max_lines`, wrapping stops as soon as there are more lines than that: the
+    list then ends after line ``max_lines + 1``, and the text is not all in it.
+    """
     lines: list[LineRef] = []
     for para in paras:
-        start = end = None
-        for ws, we in words(para.text):
-            if start is not None and _width(para, start, we, size) <= width:
-                end = we
-                continue
-            if start is not None:
-                lines.append((para, start, end))
-                start = None
-            if _width(para, ws, we, size) <= width:
-                start, end = ws, we
-                continue
-            if not break_words:
-                return None
-            pieces = _break_word(para, ws, we, size, width)
-            lines.extend((para, a, b) for a, b in pieces[:-1])
-            start, end = pieces[-1]
-        lines.append((para, start or 0, end or 0))
+        spans = _spans(para.text)
+        if not spans:
+            lines.append((para, 0, 0))
+        elif not _wrap_para(para, spans, size, width, break_words, lines, max_lines):
+            return None
+        if max_lines is not None and len(lines) > max_lines:
+            del lines[max_lines + 1 :]
+            break
     return lines
 
 
-def _break_word(para: Para, start: int, end: int, size: int, width: int) -> list[tuple[int, int]]:
-    """Split a word wider than a line (between clusters), after a hyphen or slash where one is near."""
+def _wrap_para(
+    para: Para,
+    spans: Sequence[tuple[int, int]],
+    size: int,
+    width: int,
+    break_words: bool,
+    lines: list[LineRef],
+    max_lines: int | None,
+) -> bool:
+    """Append first fit's lines of `para` to `lines`; False when a word may not be broken."""
+    estimate = estimated_advances(para)
+    ends_at = [estimate[e] for _, e in spans]  # estimate up to the end of each word
+    m = len(spans)
+    start: int | None = None
+    end = 0
+    i = 0
+    while i < m:
+        a = spans[i][0] if start is None else start
+        # The first word k at or after i that no longer fits on a line from `a`.
+        room = estimate[a] + width / size
+        guess = bisect_right(ends_at, room, i, m)
+        k = _first_failing(lambda k: _fits(para, a, spans[k][1], size, width), i, m, guess)
+        if k > i:
+            start, end, i = a, spans[k - 1][1], k
+            full = k < m
+        elif start is not None:
+            full = True
+        else:  # a word wider than a line on its own: its last piece starts a line
+            if not break_words:
+                return False
+            limit = None if max_lines is None else max_lines + 1 - len(lines)
+            pieces = _break_word(para, spans[i][0], spans[i][1], size, width, limit)
+            lines.extend((para, x, y) for x, y in pieces[:-1])
+            start, end = pieces[-1]
+            i, full = i + 1, False
+        if full:
+            lines.append((para, start, end))
+            start = None
+        if max_lines is not None and len(lines) > max_lines:
+            return True
+    lines.append((para, start or 0, end))
+    return True
+
+
+def _first_failing(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
+    """The first k in [lo, hi) with ``fits(k)`` false (hi if none), for `fits` true up to some k and false after.
+
+    Looks first at `guess` and the one after it, then gallops away from it: two calls
+    when the guess is right, a few more the further it is off.
+    """
+    if lo >= hi:
+        return hi
+    g = min(max(guess, lo), hi - 1)
+    if fits(g):
+        left, step = g + 1, 1  # fits up to left - 1
+        while left < hi:
+            probe = min(hi - 1, left + step - 1)
+            if fits(probe):
+                left, step = probe + 1, step * 2
+            else:
+                right = probe
+                break
+        else:
+            return hi
+    else:
+        right, step = g, 1  # fails from right on
+        left = lo
+        while right > lo:
+            probe = max(lo, right - step)
+            if fits(probe):
+                left = probe + 1
+                break
+            right, step = probe, step * 2
+        if right == lo:
+            return lo
+    while left < right:  # fits below left, fails at right
+        mid = (left + right) // 2
+        if fits(mid):
+            left = mid + 1
+        else:
+            right = mid
+    return left
+
+
+@lru_cache(maxsize=64)
+def _cluster_ends(word: str) -> tuple[int, ...]:
+    """Where each cluster of `word` ends (a long word is broken again at each size tried)."""
+    return tuple(e for _, e in clusters(word))
+
+
+def _break_word(
+    para: Para, start: int, end: int, size: int, width: int, max_pieces: int | None = None
+) -> list[tuple[int, int]]:
+    """Split a word wider than a line (between clusters), after a hyphen or slash where one is near.
+
+    Each piece is the longest run of clusters that fits (at least one), cut back to a
+    hyphen or slash in its last two thirds; the rest of the word goes on. With
+    `max_pieces`, stops after that many pieces (the last one is then not the word's end).
+    """
     text = para.text
+    estimate = estimated_advances(para)
+    cluster_ends = [start + ce for ce in _cluster_ends(text[start:end])]
+    ends_at = [estimate[e] for e in cluster_ends]
+    n = len(cluster_ends)
     pieces = []
-    a = b = start
-    for cs, ce in clusters(text[start:end]):
-        cs, ce = start + cs, start + ce
-        if b > a and _width(para, a, ce, size) > width:
-            current = text[a:b]
-            cut = max(current.rfind("-"), current.rfind("/")) + 1
-            if cut < len(current) // 3:  # no break point in the last two thirds
-                cut = len(current)
-            pieces.append((a, a + cut))
-            a += cut
-        b = ce
-    pieces.append((a, b))
-    return pieces
+    a = start
+    q = 1  # the piece from `a` holds clusters up to q - 1 whatever their width
+    while True:
+        room = estimate[a] + width / size
+        guess = bisect_right(ends_at, room, q, n)
+        q = _first_failing(lambda q: _fits(para, a, cluster_ends[q], size, width), q, n, guess)
+        if q == n or (max_pieces is not None and len(pieces) + 1 >= max_pieces):
+            pieces.append((a, cluster_ends[q - 1]))
+            return pieces
+        current = text[a : cluster_ends[q - 1]]
+        cut = max(current.rfind("-"), current.rfind("/")) + 1
+        if cut < len(current) // 3:  # no break point in the last two thirds
+            cut = len(current)
+        pieces.append((a, a + cut))
+        a += cut
+        q += 1  # the cluster that did not fit starts the next piece, whatever its width
 
 
 def refine(lines: Sequence[LineRef], size: int, width: int, balance: bool = False) -> list[LineRef]:

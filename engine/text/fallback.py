@@ -32,7 +32,7 @@ from .markup import BOLD, ITALIC, Rich
 from .sfnt import FontFileError, font_facts
 from .shaping import bidi_levels
 
-__all__ = ["Face", "Typeface", "FontChain", "Para", "clusters", "is_emoji_cluster"]
+__all__ = ["Face", "Typeface", "FontChain", "Para", "clusters", "extends_cluster", "is_emoji_cluster"]
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def _ignorable(cp: int) -> bool:
     )
 
 
-def _extends(cp: int) -> bool:
+def extends_cluster(cp: int) -> bool:
     """Belongs to the cluster before it: marks, joiners, selectors, skin tones, tags."""
     if _ignorable(cp) or 0x1F3FB <= cp <= 0x1F3FF:
         return True
@@ -172,6 +172,8 @@ def _regional(cp: int) -> bool:
 
 def clusters(text: str) -> list[tuple[int, int]]:
     """(start, end) of each cluster of `text`: what must be drawn by one font."""
+    if not text or max(text) < "\u0300":  # nothing below the combining marks joins a cluster
+        return [(i, i + 1) for i in range(len(text))]
     out: list[tuple[int, int]] = []
     i, n = 0, len(text)
     while i < n:
@@ -181,7 +183,7 @@ def clusters(text: str) -> list[tuple[int, int]]:
             j += 1  # a flag: two regional indicators
         while j < n:
             nxt = ord(text[j])
-            if _extends(nxt):
+            if extends_cluster(nxt):
                 j += 1
                 if nxt == _ZWJ and j < n:
                     j += 1  # the ZWJ's partner joins the cluster too
@@ -270,6 +272,10 @@ class Para:
         return _build(typeface, rich, rtl, base)
 
 
+#: Characters no font has, named one by one in the log; the rest are counted.
+_SHOWN_MISSING = 24
+
+
 @lru_cache(maxsize=1024)
 def _build(typeface: Typeface, rich: Rich, rtl: bool, base: int) -> Para:
     text, flags = rich.text, rich.flags
@@ -280,25 +286,32 @@ def _build(typeface: Typeface, rich: Rich, rtl: bool, base: int) -> Para:
     missing: list[str] = []
     previous: Face | None = None
     previous_style = -1
+    # A paragraph repeats its characters: each (cluster, emphasis) is looked up once.
+    decided: dict[tuple[str, int], tuple] = {}
+    stays: dict[tuple[Face, tuple[int, ...]], bool] = {}
     for start, end in clusters(text):
         style = flags[start] & (BOLD | ITALIC)
-        chain, slanted = typeface.chain(style)
-        cps = tuple(ord(c) for c in text[start:end] if not _ignorable(ord(c))) or (ord(text[start]),)
-        emoji = is_emoji_cluster(tuple(ord(c) for c in text[start:end]))
+        cluster = text[start:end]
+        known = decided.get((cluster, style))
+        if known is None:
+            chain, slanted = typeface.chain(style)
+            cps = tuple(ord(c) for c in cluster if not _ignorable(ord(c))) or (ord(cluster[0]),)
+            emoji = is_emoji_cluster(tuple(ord(c) for c in cluster))
+            known = decided[cluster, style] = (
+                chain, slanted, cps, not emoji and _common(cps[0]), chain.face_for(cps, emoji)
+            )
+        chain, slanted, cps, common, own = known
         face = None
-        if (
-            previous is not None
-            and style == previous_style
-            and not emoji
-            and _common(cps[0])
-            and not _colour(previous)
-            and all(map(previous.covers, cps))
-        ):
-            face = previous  # punctuation and spaces stay with the text around them (not emoji's)
+        if common and previous is not None and style == previous_style:
+            stay = stays.get((previous, cps))
+            if stay is None:
+                stay = stays[previous, cps] = not _colour(previous) and all(map(previous.covers, cps))
+            if stay:
+                face = previous  # punctuation and spaces stay with the text around them (not emoji's)
         if face is None:
-            face = chain.face_for(cps, emoji)
+            face = own
         if face is None:
-            missing.append(text[start:end])
+            missing.append(cluster)
         if face not in index:
             if len(faces) >= 255:
                 face = faces[0]
@@ -310,7 +323,10 @@ def _build(typeface: Typeface, rich: Rich, rtl: bool, base: int) -> Para:
             oblique[start:end] = b"\x01" * (end - start)
         previous, previous_style = face, style
     if missing:
-        shown = ", ".join(f"{m!r} (U+{ord(m[0]):04X})" for m in dict.fromkeys(missing))
+        distinct = list(dict.fromkeys(missing))
+        shown = ", ".join(f"{m!r} (U+{ord(m[0]):04X})" for m in distinct[:_SHOWN_MISSING])
+        if len(distinct) > _SHOWN_MISSING:
+            shown += f" and {len(distinct) - _SHOWN_MISSING:,} more"
         log.warning("no font in the chain has %s; they are drawn as boxes", shown)
     return Para(
         typeface, rich, rtl, base, tuple(faces), bytes(face_of), bytes(oblique), bidi_levels(text, rtl),

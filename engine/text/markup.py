@@ -60,13 +60,17 @@ class Rich:
             flags.extend([flag] * len(up))
         return Rich("".join(chars), bytes(flags))
 
-    def split_lines(self) -> list["Rich"]:
+    def split_lines(self, most: int | None = None) -> list["Rich"]:
+        """The text's lines (split at "\n"); with `most`, only the first `most` of them."""
         out, start = [], 0
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                out.append(self[start:i])
-                start = i + 1
-        out.append(self[start:])
+        text = self.text
+        while most is None or len(out) < most:
+            end = text.find("\n", start)
+            if end < 0:
+                out.append(self[start:])
+                break
+            out.append(self[start:end])
+            start = end + 1
         return out
 
     def squeeze(self) -> "Rich":

@@ -21,16 +21,18 @@ the same pixels, as before runs existed.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from PIL import ImageFont
 
-from .fallback import Face, Para
+from .fallback import Face, Para, extends_cluster
 from .markup import ACCENT
 from .shaping import detect_language, layout_engine, needs_shaping, visual_order
 
-__all__ = ["Run", "ShapedLine", "shape_line", "load_face", "OBLIQUE", "strike_for"]
+__all__ = ["Run", "ShapedLine", "shape_line", "load_face", "OBLIQUE", "strike_for", "estimated_advances"]
 
 #: Horizontal shear of a synthetic oblique (tan of ~11°, as browsers slant).
 OBLIQUE = 0.2
@@ -126,10 +128,16 @@ def _shape(para: Para, start: int, end: int, size: int) -> ShapedLine:
     pen = 0.0
     ascent = descent = 0
     x0 = y0 = x1 = y1 = None
+    faces: dict[int, tuple[Face, _Sized, int, int]] = {}  # per face index: its face, size and metrics
     for k in order:
         a, b, face_index, level, oblique, accent = pieces[k]
-        face = para.faces[face_index] or _notdef_face(para)
-        sized = _sized(face, size)
+        known = faces.get(face_index)
+        if known is None:
+            face = para.faces[face_index] or _notdef_face(para)
+            sized = _sized(face, size)
+            a_, d_ = sized.font.getmetrics()
+            known = faces[face_index] = (face, sized, round(a_ * sized.scale), round(d_ * sized.scale))
+        face, sized, run_ascent, run_descent = known
         chunk = para.text[a:b]
         rtl = level % 2 == 1
         direction = language = None
@@ -138,25 +146,16 @@ def _shape(para: Para, start: int, end: int, size: int) -> ShapedLine:
             language = detect_language(chunk, language_default)
         elif rtl:
             chunk = chunk[::-1]  # basic layout: at least the letters come in the right order
-        kw = {}
-        if direction:
-            kw["direction"] = direction
-        if language:
-            kw["language"] = language
-        font = sized.font
-        length = font.getlength(chunk, **kw) * sized.scale
-        bx0, by0, bx1, by1 = font.getbbox(chunk, anchor="ls", **kw)
-        if sized.scale != 1.0:
-            s = sized.scale
-            bx0, by0, bx1, by1 = math.floor(bx0 * s), math.floor(by0 * s), math.ceil(bx1 * s), math.ceil(by1 * s)
+        if para.faces[face_index] is None:
+            chunk = _boxes(chunk, face)
+        length, (bx0, by0, bx1, by1) = _measure_run(face, size, chunk, direction, language)
         if oblique:
             bx0, bx1 = math.floor(bx0 - OBLIQUE * max(0, by1)), math.ceil(bx1 + OBLIQUE * max(0, -by0))
         dx = round(pen)
         advance = round(pen + length) - dx
         pen += length
-        a_, d_ = font.getmetrics()
-        ascent = max(ascent, round(a_ * sized.scale))
-        descent = max(descent, round(d_ * sized.scale))
+        ascent = max(ascent, run_ascent)
+        descent = max(descent, run_descent)
         runs.append(
             Run(chunk, face.path, face.index, sized.load_size, sized.scale, direction, language, dx, advance,
                 (bx0, by0, bx1, by1), bool(oblique), bool(accent), sized.colour)
@@ -168,11 +167,36 @@ def _shape(para: Para, start: int, end: int, size: int) -> ShapedLine:
             y1 = by1 if y1 is None else max(y1, by1)
     base_ascent, base_descent = _metrics(para, size)
     ink = (x0 or 0, y0 or 0, x1 or 0, y1 or 0)
-    missing = tuple(m for m in para.missing if m in text)
+    present = set(text) if para.missing else ()
+    missing = tuple(m for m in para.missing if m[0] in present and m in text)
     return ShapedLine(
         text, tuple(runs), ink, max(ascent, base_ascent), max(descent, base_descent), round(pen), missing,
         needs_shaping(text),
     )
+
+
+@lru_cache(maxsize=16384)
+def _measure_run(
+    face: Face, size: int, chunk: str, direction: str | None, language: str | None
+) -> tuple[float, tuple[int, int, int, int]]:
+    """Advance and ink box of one run's text as Pillow draws it: the same for every line that has it.
+
+    Wrapping measures a line again each time it grows by a word, and a line of many runs
+    (emphasis, fallback fonts) would otherwise shape every run again each time.
+    """
+    sized = _sized(face, size)
+    kw = {}
+    if direction:
+        kw["direction"] = direction
+    if language:
+        kw["language"] = language
+    font = sized.font
+    length = font.getlength(chunk, **kw) * sized.scale
+    bx0, by0, bx1, by1 = font.getbbox(chunk, anchor="ls", **kw)
+    if sized.scale != 1.0:
+        s = sized.scale
+        bx0, by0, bx1, by1 = math.floor(bx0 * s), math.floor(by0 * s), math.ceil(bx1 * s), math.ceil(by1 * s)
+    return length, (bx0, by0, bx1, by1)
 
 
 def _pieces(para: Para, start: int, end: int) -> list[tuple[int, int, int, int, int, int]]:
@@ -197,6 +221,24 @@ def _pieces(para: Para, start: int, end: int) -> list[tuple[int, int, int, int, 
     return pieces
 
 
+def _boxes(chunk: str, face: Face) -> str:
+    """What draws characters no font has in `face` (the block's own font): its .notdef box for each.
+
+    A run of letters, digits, punctuation and symbols none of which `face` has is drawn
+    as its first character repeated, the same boxes: shaping that many different
+    characters a font lacks costs raqm a hundred times more (a CJK paragraph on a
+    machine without CJK fonts). A run with marks, spaces or format characters (which
+    shaping may hide or stack) is drawn as it is.
+    """
+    first = chunk[0]
+    if chunk.count(first) == len(chunk):
+        return chunk
+    distinct = set(chunk)
+    if not all(unicodedata.category(c)[0] in "LNPS" and not face.covers(ord(c)) for c in distinct):
+        return chunk
+    return first * len(chunk)
+
+
 def _notdef_face(para: Para) -> Face:
     """No font has these characters: draw them with the block's own (its .notdef box)."""
     return para.primary
@@ -213,3 +255,50 @@ def _sized_metrics(face: Face, size: int) -> tuple[int, int]:
     sized = _sized(face, size)
     ascent, descent = sized.font.getmetrics()
     return round(ascent * sized.scale), round(descent * sized.scale)
+
+
+# ── estimates ─────────────────────────────────────────────────────────────────────
+
+#: The size estimates are measured at (a bitmap font: its first strike).
+_ESTIMATE_PX = 64
+
+
+@lru_cache(maxsize=4096)
+def estimated_advances(para: Para) -> tuple[float, ...]:
+    """Running sum of the paragraph's advances, in ems, one character at a time, unshaped.
+
+    ``(e[b] - e[a]) × size`` is roughly the width of characters [a, b) at `size` px: no
+    kerning, ligatures or joining, each character in its own font without shaping (marks
+    and joiners count nothing). Only a guess where to look: wrapping starts its search for
+    each line's break there and measures (`shape_line`) what it keeps.
+    """
+    text, face_of, faces = para.text, para.face_of, para.faces
+    tables = [_em_table(face or para.primary) for face in faces]
+    per_char = []
+    for ch, index in zip(text, face_of):
+        table = tables[index]
+        em = table.get(ch)
+        if em is None:
+            em = table[ch] = 0.0 if extends_cluster(ord(ch)) else _em_advance(faces[index] or para.primary, ch)
+        per_char.append(em)
+    return (0.0, *accumulate(per_char))
+
+
+@lru_cache(maxsize=256)
+def _em_table(face: Face) -> dict[str, float]:
+    """Characters of `face` measured so far → advance in ems (filled as characters come)."""
+    return {}
+
+
+def _em_advance(face: Face, ch: str) -> float:
+    try:
+        strikes = face.facts.strikes
+        px = strikes[0] if strikes else _ESTIMATE_PX
+        return _basic_face(face.path, face.index, px).getlength(ch) / px
+    except Exception:  # an unreadable face, a character it cannot measure: an average letter
+        return 0.5
+
+
+@lru_cache(maxsize=64)
+def _basic_face(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.BASIC)
