@@ -454,6 +454,8 @@ def _render_output(deck, output: Output, target: Path, *, compositor, encoder, o
     with atomic_output(target, temp_tag) as temporary:
         with clock("open_encoder"):
             enc.open(temporary)
+        if on_progress is not None:  # the file exists now: whoever stops the render has a partial file to remove
+            on_progress(RenderProgress(output.label, 0, timeline.frame_count, time.perf_counter() - started))
         producer.start()
         try:
             for item in producer.frames(deadline):

@@ -246,12 +246,11 @@ def render_many(
     ]
     workers = jobs or min(len(job_list), max(1, min(settings.max_concurrent_videos, _cores())))
     started = time.perf_counter()
-    begun: set[str] = set()  # jobs that have written a frame
+    begun: set[str] = set()  # jobs that have begun writing their file
     lock = threading.Lock()
 
     def relay(progress: JobProgress) -> None:
-        if progress.frames_done:
-            begun.add(progress.job_id)
+        begun.add(progress.job_id)
         if on_progress is not None:
             with lock:
                 on_progress(RenderProgress(progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started))
@@ -305,7 +304,7 @@ def _render_here(deck, outputs, targets, compositor, encoder, on_progress, thumb
     writing = [False]
 
     def progress(p: RenderProgress) -> None:
-        writing[0] = writing[0] or p.frames_done > 0
+        writing[0] = True  # the first report comes once its file exists
         if on_progress is not None:
             on_progress(p)
 
