@@ -55,6 +55,7 @@ from .text.markup import BOLD, Rich
 from .text.markup import parse as parse_markup
 from .text.paint import legibility_margins
 from .text.runs import Run, ShapedLine, shape_line
+from .text.sfnt import FontFileError, font_facts
 from .text.shaping import WITHOUT_RAQM, layout_engine, paragraph_rtl, raqm_status
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "SlideLayout",
     "FittedText",
     "resolve_fonts",
+    "check_font_file",
     "load_font",
     "fit_text",
     "image_size",
@@ -200,10 +202,30 @@ def resolve_fonts(theme: object) -> FontSet:
         bool(getattr(theme, "system_fonts", True)),
         options,
     )
-    for file in (fonts.regular, fonts.bold, fonts.italic, fonts.bold_italic, *fonts.fallbacks):
-        if file is not None and not file.is_file():
-            raise AssetError(f"font file not found: {file}", file)
+    named = [(f"theme.{key}", getattr(theme, key, None)) for key in ("font", "font_bold", "font_italic", "font_bold_italic")]
+    named += [(f"theme.fallback_fonts[{i}]", file) for i, file in enumerate(fonts.fallbacks)]
+    for where, file in named:
+        if file is not None:
+            check_font_file(Path(file), where)
     return fonts
+
+
+def check_font_file(file: Path | str, where: str = "") -> None:
+    """Raise an AssetError of one line, naming `file` (and `where` the deck names it), unless
+    it is a font file text can be set in: a regular file, OpenType or TrueType (or a
+    collection), whose tables are all there and which FreeType opens.
+
+    A `FontFileError` says what is wrong with the file itself; the file's contents are
+    never quoted.
+    """
+    try:
+        facts = font_facts(str(file))  # not a regular file, empty, not a font, cut short
+    except FontFileError as exc:
+        raise FontFileError(str(file), exc.problem, where) from exc
+    try:
+        _truetype(str(file), facts.strikes[0] if facts.strikes else 16, layout_engine())
+    except (OSError, ValueError) as exc:  # FreeType's word for it: "broken file", "hmtx table missing" …
+        raise FontFileError(str(file), f"cannot be read by FreeType ({exc})", where) from exc
 
 
 @lru_cache(maxsize=256)
@@ -429,7 +451,7 @@ def _source(
         paragraphs = kept
     note = ""
     if cut:  # the last paragraph kept ends in "…"
-        shown = sum(len(p) for p in paragraphs)
+        shown = sum(len(p) for p in paragraphs) + len(paragraphs) - 1  # and the line breaks between
         note = f"has {len(text):,} characters, more than its box can ever show; only the first {shown:,} were set"
         last = paragraphs[-1]
         paragraphs[-1] = last + Rich.plain(ELLIPSIS, last.flags[-1] if len(last) else 0)
@@ -895,7 +917,9 @@ class _Frame:
         if fitted.truncated:
             self.warnings.append(f"{where}{_ROLE_NAMES.get(role, role)} {quoted} {fitted.note}")
         if fitted.missing:
-            chars = ", ".join(f"{m!r} (U+{ord(m[0]):04X})" for m in fitted.missing)
+            chars = ", ".join(f"{m!r} (U+{ord(m[0]):04X})" for m in fitted.missing[:_NAMED_MISSING])
+            if len(fitted.missing) > _NAMED_MISSING:
+                chars += f" and {len(fitted.missing) - _NAMED_MISSING:,} more"
             self.warnings.append(
                 f"{where}no font has {chars} in {quoted}: drawn as boxes; add a font that has "
                 "them to theme.fallback_fonts (or install one, e.g. Noto)"
@@ -931,6 +955,8 @@ class _Frame:
 
 
 _TITLE_ROLES = frozenset({"hero", "heading"})
+#: Characters no font has that a warning names one by one; the rest are counted.
+_NAMED_MISSING = 24
 _ROLE_NAMES = {"hero": "title", "heading": "heading", "big": "big text", "quote_mark": "quote mark"}
 
 

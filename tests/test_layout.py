@@ -244,11 +244,15 @@ def test_missing_font_raises_asset_error_naming_the_file(tmp_path):
 def test_unreadable_font_raises_asset_error(tmp_path):
     bad = tmp_path / "Broken.otf"
     bad.write_bytes(b"this is not a font")
-    fonts = resolve_fonts(theme(font=bad))
-    assert fonts.regular == fonts.bold == bad, "a theme font is used for bold text too"
+    with pytest.raises(AssetError, match="theme.font: font file .*Broken.otf"):
+        resolve_fonts(theme(font=bad))  # checked when the fonts are resolved, not mid-layout
     with pytest.raises(AssetError, match="Broken.otf") as info:
         load_font(bad, 20)
     assert isinstance(info.value.__cause__, OSError)
+    own = tmp_path / "Own.otf"
+    own.write_bytes(font_path("Inter-Regular.otf").read_bytes())
+    fonts = resolve_fonts(theme(font=own))
+    assert fonts.regular == fonts.bold == own, "a theme font is used for bold text too"
 
 
 def test_fonts_default_to_bundled_inter_and_are_cached():

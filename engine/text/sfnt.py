@@ -17,17 +17,31 @@ and sbix, and the family name.
 from __future__ import annotations
 
 import mmap
+import os
+import stat
 import struct
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import AssetError
+
 __all__ = ["FontFacts", "font_facts", "FontFileError"]
 
 
-class FontFileError(ValueError):
-    """The file is not an OpenType/TrueType font (or collection) this module can read."""
+class FontFileError(AssetError, ValueError):
+    """The file is not an OpenType/TrueType font (or collection) this module can read.
+
+    An `AssetError` (the deck named a file that is not a font: one line, exit 2), and a
+    ValueError as before. Its message names the file and what is wrong with it, and
+    never quotes the file's contents.
+    """
+
+    def __init__(self, path: str, problem: str, where: str = "") -> None:
+        self.problem = problem
+        head = f"{where}: " if where else ""
+        super().__init__(f"{head}font file {path} {problem}", path)
 
 
 @dataclass(frozen=True)
@@ -56,18 +70,46 @@ class FontFacts:
 
 @lru_cache(maxsize=128)
 def font_facts(path: str | Path, index: int = 0) -> FontFacts:
-    """The facts of face `index` of the font file at `path` (read once per process)."""
+    """The facts of face `index` of the font file at `path` (read once per process).
+
+    FontFileError when it is not a regular file (nothing else is opened: a FIFO would
+    block), cannot be read, or is not an OpenType/TrueType font or collection.
+    """
     path = str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise FontFileError(path, "is not found") from exc
+    except (OSError, ValueError) as exc:
+        raise FontFileError(path, f"cannot be read ({getattr(exc, 'strerror', None) or 'bad path'})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise FontFileError(path, "is a folder, not a file" if stat.S_ISDIR(info.st_mode) else "is not a regular file")
+    if info.st_size == 0:
+        raise FontFileError(path, "is empty")
     try:
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             return _read(data, path, index)
-    except (OSError, ValueError) as exc:  # missing, unreadable or empty (mmap refuses 0 bytes)
-        if isinstance(exc, FontFileError):
-            raise
-        raise FontFileError(f"cannot read font {path}: {exc}") from exc
+    except FontFileError:
+        raise
+    except (OSError, ValueError) as exc:  # unreadable, or changed since the stat
+        raise FontFileError(path, f"cannot be read ({getattr(exc, 'strerror', None) or 'read error'})") from exc
+
+
+#: What a file starting with these four bytes is, when it is a font Reel does not read.
+_OTHER_FORMATS = {
+    b"wOFF": "is a WOFF web font, which Reel does not read: convert it to .ttf or .otf",
+    b"wOF2": "is a WOFF2 web font, which Reel does not read: convert it to .ttf or .otf",
+}
 
 
 def _read(data, path: str, index: int) -> FontFacts:
+    if len(data) < 12:
+        raise FontFileError(path, f"is not an OpenType or TrueType font (only {len(data)} bytes)")
+    signature = bytes(data[:4])
+    if signature in _OTHER_FORMATS:
+        raise FontFileError(path, _OTHER_FORMATS[signature])
+    if signature not in _SIGNATURES:
+        raise FontFileError(path, "is not an OpenType or TrueType font (nor a collection of them)")
     try:
         tables = _tables(data, index)
         starts, ends = _coverage(data, tables.get(b"cmap"))
@@ -76,25 +118,29 @@ def _read(data, path: str, index: int) -> FontFacts:
             strikes = _strikes(data, tables)
         colour = any(t in tables for t in (b"CBDT", b"sbix", b"COLR", b"SVG "))
         family = _family(data, tables.get(b"name"))
-    except (struct.error, IndexError) as exc:
-        raise FontFileError(f"{path} is not a font file that can be read: {exc}") from exc
+    except (struct.error, IndexError, ValueError) as exc:
+        if isinstance(exc, FontFileError):
+            raise
+        problem = f"is damaged or cut short: what it says it holds is not in its {len(data):,} bytes"
+        raise FontFileError(path, problem) from exc
     return FontFacts(path, index, family, starts, ends, colour, strikes)
 
 
 # ── sfnt structure ────────────────────────────────────────────────────────────────
 
 
+#: The first four bytes of an sfnt font (TrueType, OpenType/CFF, Apple's "true") or collection.
+_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf")
+
+
 def _tables(data: bytes, index: int) -> dict[bytes, tuple[int, int]]:
     """Table tag → (offset, length) for face `index`."""
     base = 0
-    tag = data[:4]
-    if tag == b"ttcf":
+    if data[:4] == b"ttcf":
         count = struct.unpack_from(">I", data, 8)[0]
         if not 0 <= index < count:
-            raise FontFileError(f"face {index} asked of a collection of {count}")
+            raise IndexError(f"face {index} asked of a collection of {count}")
         base = struct.unpack_from(">I", data, 12 + 4 * index)[0]
-    elif tag not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
-        raise FontFileError(f"unknown font signature {tag!r}")
     num = struct.unpack_from(">H", data, base + 4)[0]
     tables = {}
     for i in range(num):
