@@ -77,7 +77,16 @@ def file_problem(path: Path | str, limit_bytes: int | None = None, setting: str 
 
 def _refusal(where: str, what: str, problem: str, path: Path | str) -> AssetError:
     head = f"{where}: " if where else ""
-    return AssetError(f"{head}{what} {problem}: {path}", path)
+    return AssetError(f"{head}{what} {problem}: {short_path(path)}", path)
+
+
+def short_path(path: Path | str, limit: int = 160) -> str:
+    """`path` as written, its middle elided past `limit` characters (a 4 KB path stays one short line)."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 1) // 2
+    return f"{text[:keep]}…{text[-keep:]}"
 
 
 def regular_file(

@@ -136,6 +136,8 @@ class _Walk:
         self.count(loc)
         if len(loc) > MAX_DEPTH:
             raise _Refused(f"nested more than {MAX_DEPTH} levels deep, or refers to itself", loc[: MAX_DEPTH + 1])
+        if isinstance(value, (bytes, bytearray)):  # YAML's !!binary: pydantic would take it as text
+            raise _Refused("must be text, not binary data (a YAML !!binary value)", loc)
         if isinstance(value, str):
             self.string(value, loc)
             self.chars += len(value)

@@ -76,7 +76,7 @@ from .charts.model import Chart
 from .colour import parse_colour
 from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError, excerpt
-from .files import file_problem, image_size, read_regular, regular_file
+from .files import file_problem, image_size, read_regular, regular_file, short_path
 from .limits import InputLimits, check_deck_values, check_yaml_nodes, setting_name
 from .specbase import AssetPath, Colour, SpecModel, json_keys, normalise_colour
 from .specbase import context_base_dir as _context_base_dir
@@ -1153,8 +1153,24 @@ def _check_files(deck: Deck, limits: InputLimits) -> None:
             from .audio.decode import check_audio_length
 
             check_audio_length(path, where, limits.max_audio_seconds)
+        elif what == "font":
+            _check_font(regular_file(path, what, where=where), where)
         else:
             regular_file(path, what, where=where)
+
+
+#: The first four bytes of the font files Reel reads: TrueType, OpenType (CFF), old
+#: Apple TrueType, and a collection of either.
+_FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"ttcf")
+
+
+def _check_font(path: Path, where: str) -> None:
+    # A fallback font is opened only when a character needs it, so a broken one would
+    # otherwise pass unnoticed until some deck's text reached it.
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head not in _FONT_SIGNATURES:
+        raise AssetError(f"{where}: not a TrueType or OpenType font file: {short_path(path)}", path)
 
 
 # ---------------------------------------------------------------------------------
@@ -1225,6 +1241,20 @@ _TYPE_NAMES = {
 }
 
 
+def _type_word(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
 def _describe(error: Mapping[str, Any], loc: tuple[str | int, ...]) -> tuple[str, tuple[str | int, ...]]:
     """A message for one pydantic error, and any path below `loc` it belongs to."""
     kind = error["type"]
@@ -1235,7 +1265,8 @@ def _describe(error: Mapping[str, Any], loc: tuple[str | int, ...]) -> tuple[str
     if kind == "reel":
         return ctx["message"], tuple(ctx["subpath"])
     if not loc and kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"a deck must be an object with a 'slides' list, got {got}", ()
+        # Only the type: the "deck" may be any file's text (/etc/passwd), not to be quoted.
+        return f"a deck must be an object with a 'slides' list, got {_type_word(value)}", ()
     if loc and loc[-1] == "[key]":  # a non-string key in a free-form mapping (params)
         return f"keys must be strings, got {got}", ()
     if kind in _TYPE_NAMES:

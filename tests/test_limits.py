@@ -424,3 +424,32 @@ def test_sixty_thousand_unterminated_uniforms_through_the_deck(tmp_path):
     assert loaded.slides[1].transition.resolved_params() == {}  # the compiler will report the missing ";"
     message = quickly(AssetError, load_deck, deck)  # and past the default size, refused before reading
     assert "REEL_MAX_SHADER_BYTES" in message
+
+
+def test_a_yaml_binary_value_is_not_text(tmp_path):
+    deck = tmp_path / "deck.yaml"
+    deck.write_text("slides:\n  - kind: title\n    title: !!binary aGVsbG8=\n")
+    with pytest.raises(SpecError, match=r"slides\[0\]\.title: must be text, not binary data"):
+        load_deck(deck)
+
+
+def test_a_deck_that_is_not_an_object_is_named_by_its_type_never_quoted(tmp_path):
+    deck = tmp_path / "passwd.json"
+    deck.write_text('"root:x:0:0:root:/root:/bin/bash"')
+    with pytest.raises(SpecError) as caught:
+        load_deck(deck)
+    assert "root:x" not in str(caught.value) and str(caught.value).endswith("got text")
+
+
+def test_a_fallback_font_of_random_bytes_is_refused_when_the_deck_loads(tmp_path):
+    font = tmp_path / "random.ttf"
+    font.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(AssetError, match=r"theme\.fallback_fonts\[0\]: not a TrueType or OpenType font file"):
+        load_deck({"theme": {"fallback_fonts": [str(font)]}, "slides": [{"kind": "title", "title": "x"}]})
+
+
+def test_a_path_of_thousands_of_characters_is_elided_in_the_message(tmp_path):
+    path = "/" + "/".join(["a"] * 2000) + "/plate.png"
+    with pytest.raises(AssetError) as caught:
+        load_deck({"slides": [{"kind": "image", "file": path}]})
+    assert len(str(caught.value)) < 300 and "…" in str(caught.value)

@@ -85,7 +85,7 @@ def test_json_file_loads_and_resolves_image_against_its_folder(tmp_path, monkeyp
 def test_yaml_file_loads_and_resolves_paths_against_its_folder(tmp_path, suffix):
     png = write_png(tmp_path / "bg.png")
     font = tmp_path / "Font.otf"
-    font.write_bytes(b"not parsed here")
+    font.write_bytes((Path(__file__).parent.parent / "fonts" / "Inter-Regular.otf").read_bytes())
     deck_file = tmp_path / f"deck{suffix}"
     deck_file.write_text(
         "title: Demo\n"
