@@ -290,7 +290,8 @@ def memory_shortage_message(what: str, need: int, need_address_space: int, failu
             f"raise it, or render a smaller size (it failed with: {cause})"
         )
     limit = memory_limit()
-    return f"not enough memory: {what} needs about {need / _MB:.0f} MB, and {_limit_text(limit)} (it failed with: {cause})"
+    figure = f"needs about {need / _MB:.0f} MB" if need > 0 else "ran out"
+    return f"not enough memory: {what} {figure}, and {_limit_text(limit)} (it failed with: {cause})"
 
 
 def _status_bytes(field: str) -> int | None:

@@ -405,21 +405,30 @@ def render_output(
     that cannot be mapped, the encoder's next frame, a GL context), is an
     InsufficientResourcesError with the figures, not the error it happened to cause.
     """
-    try:
+    with _memory_running_out(deck, output, compositor, encoder_threads, "render"):
         return _render_output(
             deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress,
             encoder_threads=encoder_threads, temp_tag=temp_tag, thumbnail=thumbnail, timeout=timeout,
         )
+
+
+@contextmanager
+def _memory_running_out(deck, output: Output, compositor: str, encoder_threads: int | None, what: str) -> Iterator[None]:
+    """An allocation failure inside the block, wherever it happened, as InsufficientResourcesError."""
+    try:
+        yield
     except _AS_THEY_ARE:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised as it is unless memory ran out
         if not allocation_failure(exc):
             raise
+        need = space = 0  # not measured (a still): the message gives the limit alone
         try:
-            need, space = _memory_needs(output, compositor, _timeline(deck, output), encoder_threads)
+            if what == "render":
+                need, space = _memory_needs(output, compositor, _timeline(deck, output), encoder_threads)
         except Exception:  # noqa: BLE001 - the figures are a courtesy
-            need = space = 0
-        what = f"a {output.width}x{output.height} render"
+            pass
+        what = f"a {output.width}x{output.height} {what}"
         raise InsufficientResourcesError(memory_shortage_message(what, need, space, exc)) from exc
 
 
@@ -566,4 +575,5 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
 
 def render_still(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
     """The frame at `seconds` as an H×W×3 uint8 sRGB array (what a decoder shows)."""
-    return nv12_to_rgb(render_still_nv12(deck, output, seconds, compositor=compositor), output.width, output.height)
+    with _memory_running_out(deck, output, compositor, None, "still"):
+        return nv12_to_rgb(render_still_nv12(deck, output, seconds, compositor=compositor), output.width, output.height)

@@ -85,6 +85,15 @@ def test_600_mb_at_1080p_is_insufficient_resources_not_an_encoder_error(tmp_path
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_still_that_runs_out_of_address_space_says_so(tmp_path):
+    out = tmp_path / "still.png"
+    result = reel("still", write_deck(tmp_path), "-p", "youtube", "-o", out, preexec_fn=address_space(300 * MB))
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith("reel: error: not enough address space: a 1920x1080 still needs more than 300 MB")
+    assert not out.exists() and list(tmp_path.glob(".*")) == []
+
+
 def test_workers_under_an_address_space_limit_say_the_same_in_one_line(tmp_path):
     result = reel("render", write_deck(tmp_path), "-p", "youtube", "-p", "tiktok", "-j", "2", "-o", tmp_path / "out",
                   preexec_fn=address_space(400 * MB))
