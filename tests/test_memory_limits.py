@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -186,11 +187,13 @@ def memory_cgroup():
 
     make.limit_file = limit_file
     yield make
-    for folder in made:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
+    for folder in made:  # empty once the render's last process has exited: wait for that
+        for _ in range(100):
+            try:
+                folder.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
 
 
 def test_a_cgroup_limit_under_what_1080p_needs_is_refused_with_its_figures(tmp_path, memory_cgroup):
@@ -271,7 +274,6 @@ def test_a_worker_the_kernel_oom_kills_fails_its_job_with_insufficient_resources
     """The OOM killer's SIGKILL, told from any other by the cgroup's oom_kill count
     (faked here: a real one needs a render the pre-check lets through and the kernel then kills)."""
     import threading
-    import time
 
     import psutil
 
