@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -76,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(_interrupted_message(exc), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `reel … | head` closed the reading end: nothing is wrong with the work, and
+        # Python's own flush at exit must not fail again on the same pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERNAL_ERROR
     except EngineError as exc:
         if args.debug:
             raise

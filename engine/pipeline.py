@@ -438,8 +438,7 @@ def _render_output(deck, output: Output, target: Path, *, compositor, encoder, o
     fix_mmap_threshold()
     target = Path(target)
     timeline = _timeline(deck, output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    check_resources(output, timeline.duration, target)
+    check_resources(output, timeline.duration, target)  # makes the folder, or says why it cannot
     need, space = _memory_needs(output, compositor, timeline, encoder_threads)
     check_memory(f"a {output.width}x{output.height} render", need, space)
     deadline = None if timeout is None else _Deadline(timeout, output.label, timeline.frame_count)

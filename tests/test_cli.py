@@ -218,3 +218,14 @@ def test_an_error_naming_a_file_with_a_line_break_is_still_one_line(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("reel: error: ") and f"{tmp_path}/no\\nsuch.json" in line
+
+
+def test_a_closed_pipe_ends_reel_quietly():
+    # `reel schema | head -c0`: the reader is gone before reel writes.
+    import subprocess
+    import sys
+
+    reel = subprocess.Popen([sys.executable, "-m", "engine.cli", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reel.stdout.close()
+    _, err = reel.communicate(timeout=60)
+    assert b"Traceback" not in err and b"internal error" not in err, err

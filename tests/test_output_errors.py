@@ -516,3 +516,26 @@ def test_doctor_clean_of_something_that_is_not_a_folder(tmp_path, capsys):
     assert one_line_error(capsys.readouterr().err) == f"reel: error: {tmp_path / 'file'}: not a folder; give the folder to clean"
     assert cli.main(["doctor", "--clean", str(tmp_path / "nothing")]) == 2
     assert one_line_error(capsys.readouterr().err) == f"reel: error: {tmp_path / 'nothing'}: no such folder to clean"
+
+
+def test_render_many_refuses_one_platform_twice_and_says_what_it_replaced(tmp_path):
+    from engine import render_many
+    from engine.errors import OutputError
+
+    deck = {"slides": [{"kind": "title", "title": "Twice", "duration": 1.0}]}
+    with pytest.raises(OutputError, match="two outputs of this render would write this one file"):
+        render_many(deck, tmp_path, ["160x90@10", "160x90@10"], quality="draft", jobs=1)
+    assert list(tmp_path.iterdir()) == []
+    (first,) = render_many(deck, tmp_path, ["160x90@10"], quality="draft", jobs=1)
+    (again,) = render_many(deck, tmp_path, ["160x90@10"], quality="draft", jobs=1)
+    assert not first.replaced and again.replaced
+
+
+def test_render_many_into_a_folder_that_is_a_file_is_an_output_error(tmp_path):
+    from engine import render_many
+    from engine.errors import OutputError
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(OutputError):
+        render_many({"slides": [{"kind": "title", "title": "x", "duration": 1.0}]}, blocker, ["160x90@10"], quality="draft")

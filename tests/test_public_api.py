@@ -30,6 +30,8 @@ def test_exported_names_are_pinned():
             "BackendUnavailableError",
             "CodecNotSupportedError",
             "InsufficientResourcesError",
+            "OutputError",
+            "RenderTimeoutError",
             "RenderError",
             "SettingsError",
             "QueueFullError",

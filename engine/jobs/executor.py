@@ -222,18 +222,25 @@ def render_many(
     RenderInterrupted. Either way, no partial file is left, and finished ones are kept.
     """
     from ..api import deck_name, output_path
+    from ..output import check_target, refuse_duplicate_targets
     from ..platforms import resolve_output
     from ..settings import load_settings
     from ..spec import load_deck
 
     loaded = load_deck(deck)
     outputs = [resolve_output(p, quality) for p in platforms]  # bad names fail before any work
+    # Two outputs that are one file would silently replace each other; an output that
+    # cannot be written fails now, not after the others are made.
+    targets = [output_path(out_dir, deck_name(loaded), o) for o in outputs]
+    refuse_duplicate_targets(targets, [o.label for o in outputs])
+    for target in targets:
+        check_target(target)
+    replaces = [target.exists() for target in targets]
     deadline = None if timeout is None else time.monotonic() + timeout
     single = len(outputs) == 1 or jobs == 1
     if _holds_python_objects(loaded) or (single and not _runs_transition_files(loaded)):
-        name = deck_name(loaded)
-        targets = [output_path(out_dir, name, o) for o in outputs]
-        return _render_here(loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline)
+        reports = _render_here(loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline)
+        return _mark_replaced(reports, replaces)
     settings = settings or load_settings()
     if isinstance(deck, (str, Path, Mapping)):
         source = deck
@@ -285,6 +292,12 @@ def render_many(
             raise
         finally:
             executor.close()
+    return _mark_replaced(reports, replaces)
+
+
+def _mark_replaced(reports: list[RenderReport], replaces: Sequence[bool]) -> list[RenderReport]:
+    for report, replaced in zip(reports, replaces):
+        report.replaced = report.replaced or replaced
     return reports
 
 
