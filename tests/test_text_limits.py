@@ -30,7 +30,7 @@ import pytest
 from PIL import ImageFont
 
 from engine import text as text_engine
-from engine.layout import ELLIPSIS, TextBlock, layout_slide, resolve_fonts
+from engine.layout import ELLIPSIS, layout_slide, resolve_fonts
 from engine.platforms import resolve_output
 from engine.resources import font_path
 from engine.text.breaks import words, wrap
@@ -176,7 +176,7 @@ def test_reel_still_sets_a_1_mb_title_and_8_bullets_of_100_kb_in_bounded_time(tm
         out = tmp_path / f"still-{at}.png"
         done = subprocess.run(
             [sys.executable, "-m", "engine.cli", "still", str(path), "--at", at, "-p", "320x180", "-o", str(out)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,  # generous: machines are shared
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,  # generous: shared machines
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert out.is_file()

@@ -189,7 +189,7 @@ def _wrap_para(
         # The first word k at or after i that no longer fits on a line from `a`.
         room = estimate[a] + width / size
         guess = bisect_right(ends_at, room, i, m)
-        k = _first_failing(lambda k: _fits(para, a, spans[k][1], size, width), i, m, guess)
+        k = _first_failing(lambda k, a=a: _fits(para, a, spans[k][1], size, width), i, m, guess)
         if k > i:
             start, end, i = a, spans[k - 1][1], k
             full = k < m
@@ -278,7 +278,7 @@ def _break_word(
     while True:
         room = estimate[a] + width / size
         guess = bisect_right(ends_at, room, q, n)
-        q = _first_failing(lambda q: _fits(para, a, cluster_ends[q], size, width), q, n, guess)
+        q = _first_failing(lambda q, a=a: _fits(para, a, cluster_ends[q], size, width), q, n, guess)
         if q == n or (max_pieces is not None and len(pieces) + 1 >= max_pieces):
             pieces.append((a, cluster_ends[q - 1]))
             return pieces

@@ -295,7 +295,7 @@ def _em_advance(face: Face, ch: str) -> float:
         strikes = face.facts.strikes
         px = strikes[0] if strikes else _ESTIMATE_PX
         return _basic_face(face.path, face.index, px).getlength(ch) / px
-    except Exception:  # an unreadable face, a character it cannot measure: an average letter
+    except (OSError, ValueError):  # an unreadable face, a character it cannot measure: an average letter
         return 0.5
 
 
