@@ -141,3 +141,16 @@ def test_a_chart_label_cut_on_a_small_frame_is_a_warning_naming_the_slide():
     chart_warnings = [w for w in rasterizer.warnings if w.startswith("slides[2]: chart:")]
     assert chart_warnings, rasterizer.warnings
     assert any(label in chart_warnings[0] for label in long_labels)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_line_of_mixed_direction_text_splits_a_bracket_pair(platform):
+    # Each line is reordered on its own, so a pair split over two lines shows its halves
+    # mirrored: "(chickpea" above "560 (salad".
+    deck = load_deck(stress_deck())
+    rasterizer = SlideRasterizer(deck, resolve_output(platform))
+    for index in (3, 4):
+        for block in rasterizer.layout(index).blocks:
+            for line in block.lines:
+                for opener, closer in ("()", "[]"):
+                    assert line.text.count(opener) == line.text.count(closer), f"{platform} slides[{index}]: {line.text!r}"

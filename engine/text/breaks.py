@@ -70,6 +70,11 @@ _TOO_WIDE = 40.0
 _ORPHAN = 50.0
 #: Earlier lines weigh a little more, so ties go to first fit's fuller early lines.
 _EARLY = 0.05
+#: A break inside brackets, in a paragraph mixing directions: each line is reordered on
+#: its own (UAX #9 L1-L4), so a pair split across two lines shows its halves mirrored,
+#: "(chickpea" over "560 (salad".
+_SPLIT_PAIR = 3.0
+_OPENERS, _PAIR_CLOSERS = "([{", ")]}"
 
 
 def words(text: str) -> list[tuple[int, int]]:
@@ -358,6 +363,9 @@ def _choose(para: Para, group: list[LineRef], size: int, width: int, balance: bo
     loosest = max((target - line_width(*_bounds(g, starts, ends))) / target for g in first_fit[:-1])
     free = max(_LOOSE, loosest)
     short = [is_orphan(text[s:e]) for s, e in spans]
+    if len(set(level & 1 for level in para.levels)) > 1:  # both directions in one paragraph
+        for k, pair in enumerate(_inside_brackets(text, spans)):
+            ending[k] += _SPLIT_PAIR if pair else 0.0
 
     def cost(i: int, j: int, k: int) -> float:
         slack = (target - line_width(i, j)) / target
@@ -391,6 +399,20 @@ def _choose(para: Para, group: list[LineRef], size: int, width: int, balance: bo
         cuts.append(back[k][cuts[-1]])
     cuts.reverse()
     return [(para, spans[a][0], spans[b - 1][1]) for a, b in pairwise(cuts)]
+
+
+def _inside_brackets(text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """Per word, whether a line ending after it would split a bracket pair."""
+    depth, inside, at = 0, [], 0
+    for _, end in spans:
+        for char in text[at:end]:
+            if char in _OPENERS:
+                depth += 1
+            elif char in _PAIR_CLOSERS and depth:
+                depth -= 1
+        inside.append(depth > 0)
+        at = end
+    return inside
 
 
 def _break_ranges(line_width, m: int, n: int, limit: int) -> tuple[list[int], list[int]]:
