@@ -20,6 +20,9 @@ chooses the breaks again, by a small dynamic programme over the word boundaries:
   the ones before that, where the line it left would be much shorter than the rest);
 - a break right after punctuation ("," "·" "—" ":" ";" "." …) is preferred where it
   costs little width;
+- in a paragraph that mixes directions, a break inside brackets is avoided where the
+  line count allows: each line is reordered on its own, so a split pair would show
+  its halves mirrored;
 - ragged text otherwise keeps first fit's breaks (each line as full as it can be,
   none much shorter than the width), so ordinary paragraphs do not move;
 - balanced text (titles, captions: CSS ``text-wrap: balance``) makes its lines of
