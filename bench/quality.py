@@ -27,8 +27,14 @@ the mean; a band shifts it), and "worst step" the largest such offset. Sizes and
 are deterministic; times are one render each on a shared machine, so noisy: `encode`
 is the time spent in the encoder calls while the compositor runs on the other core.
 
+The `hevc` and `av1` configurations render with `--codec hevc`/`av1` (libx265,
+libsvtav1); `hevc, x265 crf N` and `av1, svt crf N` fix the encoder's own CRF whatever
+`conformance.x265_crf`/`svtav1_crf` map `standard`'s CRF to now (the rest of the encoder's
+options stay as the engine has them).
+
     python bench/quality.py                       # every configuration, youtube and tiktok
     python bench/quality.py --configs before after --platforms youtube
+    python bench/quality.py --configs hevc av1 --name quality-codecs
     python bench/quality.py --markdown            # rewrite quality.md from quality.json
 """
 
@@ -79,6 +85,11 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "crf 15, x264 defaults": ("CRF 15, aq 1:1.0, psy-rd 1.0", {**_BEFORE, "crf": 15}),
     "crf 16, tune psnr": ("CRF 16, aq off, psy-rd off (x264's tune psnr)", {**_BEFORE, "crf": 16, "aq_mode": 0, "psy_rd": 0.0}),
     "crf 16, aq 3:0.6, psy off": ("the chosen AQ and psy-rd at CRF 16", {"crf": 16}),
+    "hevc": ("`standard` with `--codec hevc` (libx265), its CRF as the mapping gives it now", {"codec": "hevc"}),
+    "av1": ("`standard` with `--codec av1` (libsvtav1), its CRF as the mapping gives it now", {"codec": "av1"}),
+    # The encoders' own CRF, fixed: where the mapping was, and the steps around it.
+    **{f"hevc, x265 crf {n}": (f"libx265 at its CRF {n}", {"codec": "hevc", "encoder_crf": n}) for n in range(14, 21)},
+    **{f"av1, svt crf {n}": (f"libsvtav1 at its CRF {n}", {"codec": "av1", "encoder_crf": n}) for n in range(15, 28)},
 }
 
 # Runs in a child process: one render through the engine with the given Output fields.
@@ -89,13 +100,20 @@ started = time.perf_counter()
 from engine.pipeline import render_output
 from engine.platforms import resolve_output
 from engine.spec import load_deck
+from engine.encode import conformance
 deck_file, out, platform, compositor, overrides = sys.argv[1:6]
-output = replace(resolve_output(platform, "standard"), **json.loads(overrides))
+overrides = json.loads(overrides)
+if "encoder_crf" in overrides:  # the encoder's own CRF, whatever the mapping says now
+    fixed = overrides.pop("encoder_crf")
+    conformance.x265_crf = conformance.svtav1_crf = lambda crf: fixed
+output = replace(resolve_output(platform, "standard"), **overrides)
 report = render_output(load_deck(deck_file), output, out, compositor=compositor)
 result = report.to_dict()
 result["process_seconds"] = time.perf_counter() - started
 result["peak_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
-result["output"] = {k: getattr(output, k) for k in ("crf", "preset", "lookahead", "aq_mode", "aq_strength", "psy_rd", "max_bitrate", "buffer_size")}
+result["output"] = {k: getattr(output, k) for k in ("codec", "crf", "preset", "lookahead", "aq_mode", "aq_strength", "psy_rd", "max_bitrate", "buffer_size")}
+mapping = {"hevc": conformance.x265_crf, "av1": conformance.svtav1_crf}
+result["output"]["encoder_crf"] = mapping[output.codec](output.crf) if output.codec in mapping else output.crf
 print(json.dumps(result))
 """
 
@@ -340,15 +358,16 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--compositor", default="cpu", choices=["auto", "gl", "cpu"])
     parser.add_argument("--out", type=Path, default=HERE / "results")
-    parser.add_argument("--markdown", action="store_true", help="only rewrite quality.md from quality.json")
+    parser.add_argument("--name", default="quality", help="results file stem: NAME.json and NAME.md in --out")
+    parser.add_argument("--markdown", action="store_true", help="only rewrite NAME.md from NAME.json")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.markdown:
-        text = markdown(json.loads((args.out / "quality.json").read_text()))
-        (args.out / "quality.md").write_text(text)
+        text = markdown(json.loads((args.out / f"{args.name}.json").read_text()))
+        (args.out / f"{args.name}.md").write_text(text)
         print(text)
         return
-    work = args.out / "work-quality"
+    work = args.out / f"work-{args.name}"
     shutil.rmtree(work, ignore_errors=True)  # also what a killed earlier run left
     work.mkdir()
 
@@ -396,8 +415,8 @@ def main() -> None:
             entry["cap_effect"] = cap_effect(pictures["after"], pictures["after, no cap"])
         results["platforms"][platform] = entry
     shutil.rmtree(work, ignore_errors=True)
-    (args.out / "quality.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "quality.md").write_text(markdown(results))
+    (args.out / f"{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / f"{args.name}.md").write_text(markdown(results))
     print(markdown(results))
 
 

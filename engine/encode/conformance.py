@@ -166,12 +166,14 @@ def bframes(encoder: str, preset: str, cap: int) -> int:
 
 # Quality → each encoder's own effort scale, indexed by the x264 preset name.
 #: SVT-AV1 presets (higher is faster). v4 maps 12 and 13 onto 11, and logs that 10 and
-#: above are for automated use, so only draft goes there.
+#: above are for automated use, so only draft goes there. Presets 8 and 9 lose the slide
+#: transitions (text moving ~100 px a frame): at CRF 27, text 37 dB at 8, 41 at 7, and 7
+#: writes fewer bytes (bench/results/quality-codecs.md), so `standard` and `high` get 7.
 SVTAV1_PRESET = {
     "ultrafast": 11,
     "superfast": 10,
-    "veryfast": 9,
-    "faster": 8,
+    "veryfast": 7,
+    "faster": 7,
     "fast": 7,
     "medium": 6,
     "slow": 5,
@@ -209,13 +211,24 @@ QSV_PRESET = {
 
 
 def x265_crf(crf: int) -> int:
-    """x265's CRF for x264's `crf`: x265 28 looks like x264 23 (FFmpeg's H.265 guide)."""
-    return min(51, crf + 5)
+    """x265's CRF for x264's `crf`: two above it.
+
+    Not FFmpeg's H.265 guide's +5 (x265 28 looks like x264 23, by eye, on camera video):
+    slides are judged by fidelity, and at +5 `standard` left text at 38 dB luma PSNR on
+    the example deck. +2, with umh motion search (`_x265`), keeps every region ≥ 42 dB
+    (text 42.5) at 0.66 Mbit/s; +3 leaves text under 42 (bench/results/quality-codecs.md).
+    """
+    return max(0, min(51, crf + 2))
 
 
 def svtav1_crf(crf: int) -> int:
-    """SVT-AV1's CRF (0–63) for x264's `crf`: its default 35 for x264's 23."""
-    return max(1, min(63, crf + 12))
+    """SVT-AV1's CRF (1–63) for x264's `crf`: 20 for `standard`'s 15.
+
+    Was +12 (SVT-AV1's default 35 for x264's 23): text at 35 dB at `standard`. +5 with
+    preset 7 (`SVTAV1_PRESET`) keeps every region ≥ 42 dB (text 42.3) at 0.71 Mbit/s; +6
+    leaves text under 42 (bench/results/quality-codecs.md).
+    """
+    return max(1, min(63, crf + 5))
 
 
 def nvenc_cq(crf: int) -> int:
