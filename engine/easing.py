@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import SpecError
+from .errors import SpecError, excerpt
 
 __all__ = ["Easing", "EASINGS", "easing_names", "parse_easing", "LINEAR"]
 
@@ -115,7 +115,7 @@ def parse_easing(value: object, path: str = "easing") -> Easing:
             try:
                 numbers = [float(part) for part in text[len("cubic-bezier(") : -1].split(",")]
             except ValueError:
-                raise SpecError(f"{value!r}: cubic-bezier takes four numbers", path) from None
+                raise SpecError(f"{excerpt(value)}: cubic-bezier takes four numbers", path) from None
             return _bezier(numbers, path)
         text = _ALIASES.get(text, text)
         if text in EASINGS:
@@ -123,7 +123,7 @@ def parse_easing(value: object, path: str = "easing") -> Easing:
         names = list(EASINGS) + list(_ALIASES)
         close = difflib.get_close_matches(text, names, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise SpecError(f"unknown easing {value!r}; {hint}use one of {', '.join(names)}, or [x1, y1, x2, y2]", path)
+        raise SpecError(f"unknown easing {excerpt(value)}; {hint}use one of {', '.join(names)}, or [x1, y1, x2, y2]", path)
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             raise SpecError("a cubic-bezier easing is four numbers [x1, y1, x2, y2]", path)

@@ -26,7 +26,7 @@ from typing import Annotated, Optional
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from ..easing import Easing, parse_easing
-from ..errors import SpecError
+from ..errors import SpecError, excerpt
 from ..specbase import Colour, SpecModel
 from ..specbase import fail as _fail
 
@@ -119,7 +119,7 @@ class Chart(_ChartModel):
         if name not in CHART_TYPES:
             close = difflib.get_close_matches(name, CHART_TYPES, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            _fail(f"unknown chart type {name!r}; {hint}use one of {', '.join(CHART_TYPES)}")
+            _fail(f"unknown chart type {excerpt(name)}; {hint}use one of {', '.join(CHART_TYPES)}")
         return name
 
     @field_validator("progress")
