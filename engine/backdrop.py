@@ -91,8 +91,7 @@ class Backdrops:
         """`into` holds T(F) of `spec`: make it the content moving over the fixed background."""
         a, b = segment.from_slide, segment.to_slide
         over_bg, over_white = self._scratch()
-        white = np.full((self.height, self.width, 3), 255, dtype=np.uint8)
-        for plate, name, buffer in ((self._background(a), "bg", over_bg), (white, "white", over_white)):
+        for plate, name, buffer in ((lambda i: self._background(i), "bg", over_bg), (self._white, "white", over_white)):
             pair = replace(
                 spec,
                 source=self._silhouette(a, plate, name),
@@ -123,13 +122,13 @@ class Backdrops:
             self._backgrounds[index] = rgb_to_nv12(self._background(index))
         return self._backgrounds[index]
 
-    def _silhouette(self, index: int, plate: np.ndarray, name: str):
+    def _white(self, index: int) -> np.ndarray:
+        return np.full((self.height, self.width, 3), 255, dtype=np.uint8)
+
+    def _silhouette(self, index: int, plate, name: str):
+        """Slide `index`'s silhouette over `plate(index)`, uploaded on first use."""
         key = f"{self.rasterizer.key(index)}-over-{name}"
-
-        def picture():
-            return self.rasterizer.silhouette(index, plate)
-
-        return self._upload(key, picture)
+        return self._upload(key, lambda: self.rasterizer.silhouette(index, plate(index)))
 
     def _upload(self, key: str, picture):
         if key not in self._handles:
