@@ -248,9 +248,7 @@ class SlideRasterizer:
         motion = self._motion(index)
         if motion is not None:
             return slide_layers(self, index, motion, plate=plate)
-        if self.backdrop(index) is None:
-            raise ValueError(f"slide {index}'s background moves; it has no silhouette")
-        return silhouette(plate, self.layout(index), None, self.palette)
+        return silhouette(plate, self.layout(index), None, self.palette)  # a still background never moves
 
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.rasterized, len(self._cache))

@@ -114,8 +114,6 @@ def slide_layers(
     content's coverage, over `plate` where the background was (engine.backdrop). Only
     for a slide whose background stays put (`background_moves` is False).
     """
-    if plate is not None and background_moves(rasterizer, index, motion):
-        raise ValueError(f"slide {index}'s background moves with its motion; it has no silhouette")
     layout = rasterizer.layout(index)
     slide = rasterizer.deck.slides[index]
     width, height = rasterizer.width, rasterizer.height
@@ -135,15 +133,18 @@ def slide_layers(
     if picture is not None and _opaque(layout.items[picture]):
         # The camera moves inside the picture's frame, which stays put.
         placement = layout.items[picture]
-        back = _picture_back(placement, _picture_scale(motion))
-        if black:
-            back = np.zeros_like(back)
+        if black:  # the picture is content: all of it black, and no need to draw it
+            back = np.zeros((*reversed(_picture_size(placement, _picture_scale(motion))), 3), dtype=np.uint8)
+        else:
+            back = _picture_back(placement, _picture_scale(motion))
         region = placement.rect
         if region == (0, 0, width, height) and placement.radius == 0:
             static = _transparent(width, height)  # a "fill" picture hides the background entirely
         else:
             static = _with_hole(background, placement)
         _paint_rgba(static, layout, still, palette, black, notes)
+    elif black and (picture is not None or motion.drift is not None):
+        raise ValueError(f"slide {index}'s background moves with its motion; it has no silhouette")
     elif picture is not None:
         # A picture with transparent parts shows the background through them, so the
         # camera moves over the whole scene: background and picture, text staying.
@@ -321,11 +322,16 @@ def _picture_back(placement: ImagePlacement, scale: float) -> np.ndarray:
 
     Its corners stay square: the static layer's hole rounds them.
     """
-    left, top, right, bottom = placement.rect
-    size = (_even((right - left) * scale), _even((bottom - top) * scale))
+    size = _picture_size(placement, scale)
     rect = (0, 0, size[0], size[1])
     with fitted_picture(ImagePlacement(placement.file, placement.fit, rect, rect, 0)) as picture:
         return np.asarray(picture.convert("RGB"), dtype=np.uint8).copy()
+
+
+def _picture_size(placement: ImagePlacement, scale: float) -> tuple[int, int]:
+    """(width, height) of the Ken Burns back layer: the picture's rect × `scale`, even."""
+    left, top, right, bottom = placement.rect
+    return _even((right - left) * scale), _even((bottom - top) * scale)
 
 
 def _subset(layout: SlideLayout, indices: list[int]) -> SlideLayout:
