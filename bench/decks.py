@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["small_deck", "tiny_deck", "decoded_frames"]
+__all__ = ["decoded_frames", "small_deck", "tiny_deck"]
 
 _TOPICS = [
     ("Seven days of easy meals", ["Oats with berries", "Lentil soup", "Salmon and greens", "Veggie curry"]),
     ("Quarterly numbers", ["Revenue up 12 %", "Churn down to 3 %", "Two new regions", "Hiring on plan"]),
-    ("Walking the coast", ["Start at the lighthouse", "Follow the cliff path", "Lunch at the harbour", "Bus back at five"]),
+    (
+        "Walking the coast",
+        ["Start at the lighthouse", "Follow the cliff path", "Lunch at the harbour", "Bus back at five"],
+    ),
     ("Moving house", ["Book the van", "Label every box", "Forward the post", "Meter readings"]),
     ("Learning Spanish", ["Ten words a day", "One podcast a week", "Speak from day one", "Read the news slowly"]),
     ("Garden in spring", ["Sow the tomatoes", "Prune the roses", "Feed the lawn", "Net the berries"]),
@@ -26,8 +29,12 @@ _TOPICS = [
 ]
 
 _BACKGROUNDS = [
-    ("#1d2b53", "#0b0f1a"), ("#3a1c71", "#1a0b2e"), ("#0f4c3a", "#04140f"), ("#5b2a0c", "#1c0d03"),
-    ("#123c69", "#051424"), ("#4a0e2e", "#16040d"),
+    ("#1d2b53", "#0b0f1a"),
+    ("#3a1c71", "#1a0b2e"),
+    ("#0f4c3a", "#04140f"),
+    ("#5b2a0c", "#1c0d03"),
+    ("#123c69", "#051424"),
+    ("#4a0e2e", "#16040d"),
 ]
 
 
@@ -37,7 +44,7 @@ def small_deck(index: int, *, seconds: float = 7.0, fade: float = 0.5) -> dict:
     count = 3 + index % 2
     slides = [{"kind": "title", "title": title, "subtitle": f"bench deck {index + 1}"}]
     for part in range(count - 2):
-        chosen = bullets[part * 2:part * 2 + 3] or bullets[:3]
+        chosen = bullets[part * 2 : part * 2 + 3] or bullets[:3]
         slides.append({"kind": "bullets", "title": f"{title}: part {part + 1}", "bullets": chosen})
     slides.append({"kind": "title", "title": "Thanks for watching", "subtitle": title})
     duration = (seconds + fade * (count - 1)) / count  # Σ durations − Σ fades = seconds

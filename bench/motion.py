@@ -25,12 +25,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.colour import nv12_size  # noqa: E402
-from engine.composite import FrameSpec, open_compositor  # noqa: E402
-from engine.errors import BackendUnavailableError  # noqa: E402
-from engine.platforms import resolve_output  # noqa: E402
-from engine.raster import SlideRasterizer  # noqa: E402
-from engine.spec import load_deck  # noqa: E402
+from engine.colour import nv12_size
+from engine.composite import FrameSpec, open_compositor
+from engine.errors import BackendUnavailableError
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer
+from engine.spec import load_deck
 
 PLATE = Path(__file__).resolve().parent.parent / "examples" / "assets" / "plate.png"
 
@@ -41,18 +41,31 @@ def deck(folder: Path):
     rng = np.random.default_rng(3)
     pixels = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
     Image.fromarray(pixels).resize((1600, 900), Image.Resampling.BICUBIC).save(photo, quality=90)
-    bullets = ["Breakfast — overnight oats · 420 kcal", "Lunch — chickpea salad · 560 kcal",
-               "Snack — yoghurt and honey · 180 kcal", "Dinner — salmon and greens · 690 kcal"]
+    bullets = [
+        "Breakfast — overnight oats · 420 kcal",
+        "Lunch — chickpea salad · 560 kcal",
+        "Snack — yoghurt and honey · 180 kcal",
+        "Dinner — salmon and greens · 690 kcal",
+    ]
     return load_deck(
         {
             "theme": {"background": {"gradient": {"from": "#1b2a41", "to": "#0f6b5c", "direction": "diagonal"}}},
             "slides": [
                 {"kind": "title", "title": "Still A"},
                 {"kind": "title", "title": "Still B"},
-                {"kind": "image", "file": str(photo), "caption": "Ken Burns, photo",
-                 "motion": {"ken_burns": {"zoom": [1.0, 1.2], "pan": "right"}}},
-                {"kind": "image", "file": str(PLATE), "fit": "contain", "caption": "Ken Burns, scene",
-                 "motion": {"ken_burns": {"zoom": [1.0, 1.2]}}},
+                {
+                    "kind": "image",
+                    "file": str(photo),
+                    "caption": "Ken Burns, photo",
+                    "motion": {"ken_burns": {"zoom": [1.0, 1.2], "pan": "right"}},
+                },
+                {
+                    "kind": "image",
+                    "file": str(PLATE),
+                    "fit": "contain",
+                    "caption": "Ken Burns, scene",
+                    "motion": {"ken_burns": {"zoom": [1.0, 1.2]}},
+                },
                 {"kind": "bullets", "title": "Drift", "bullets": bullets, "motion": {"drift": True}},
                 {"kind": "bullets", "title": "Build", "bullets": bullets, "motion": {"build": True}},
             ],

@@ -57,13 +57,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.colour import rgb_to_nv12  # noqa: E402
-from engine.layout import ImagePlacement  # noqa: E402
-from engine.pipeline import render_still_nv12  # noqa: E402
-from engine.platforms import resolve_output  # noqa: E402
-from engine.raster import SlideRasterizer  # noqa: E402
-from engine.spec import load_deck  # noqa: E402
-from engine.timeline import Hold, Motion, Transition, build_timeline  # noqa: E402
+from engine.colour import rgb_to_nv12
+from engine.layout import ImagePlacement
+from engine.pipeline import render_still_nv12
+from engine.platforms import resolve_output
+from engine.raster import SlideRasterizer
+from engine.spec import load_deck
+from engine.timeline import Hold, Motion, Transition, build_timeline
 
 HERE = Path(__file__).resolve().parent
 DECK = ROOT / "examples" / "meal-plan.json"
@@ -83,7 +83,10 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "after": ("`standard` as QUALITIES has it now", {}),
     "after, no cap": ("the same without the VBV cap (maxrate/bufsize off)", {"max_bitrate": 0, "buffer_size": 0}),
     "crf 15, x264 defaults": ("CRF 15, aq 1:1.0, psy-rd 1.0", {**_BEFORE, "crf": 15}),
-    "crf 16, tune psnr": ("CRF 16, aq off, psy-rd off (x264's tune psnr)", {**_BEFORE, "crf": 16, "aq_mode": 0, "psy_rd": 0.0}),
+    "crf 16, tune psnr": (
+        "CRF 16, aq off, psy-rd off (x264's tune psnr)",
+        {**_BEFORE, "crf": 16, "aq_mode": 0, "psy_rd": 0.0},
+    ),
     "crf 16, aq 3:0.6, psy off": ("the chosen AQ and psy-rd at CRF 16", {"crf": 16}),
     "hevc": ("`standard` with `--codec hevc` (libx265), its CRF as the mapping gives it now", {"codec": "hevc"}),
     "av1": ("`standard` with `--codec av1` (libsvtav1), its CRF as the mapping gives it now", {"codec": "av1"}),
@@ -148,7 +151,9 @@ def sample_frames(deck, output) -> list[Sample]:
             if motion.ken_burns is not None:
                 layout = rasterizer.layout(segment.slide)
                 box = next(item.rect for item in layout.items if isinstance(item, ImagePlacement))
-                samples += [Sample(f, "ken burns", box, (segment.slide,)) for f in _spread(segment.start, segment.end, 8)]
+                samples += [
+                    Sample(f, "ken burns", box, (segment.slide,)) for f in _spread(segment.start, segment.end, 8)
+                ]
             else:
                 kind = "drift" if motion.drift else "reveal" if motion.reveal else "build"
                 samples += [Sample(f, kind, None, (segment.slide,)) for f in _spread(segment.start, segment.end, 3)]
@@ -307,29 +312,46 @@ def run_config(name: str, overrides: dict, platform: str, compositor: str, work:
 
 def markdown(results: dict) -> str:
     lines = [f"# Picture quality per region at `standard`, {results['date']}", "", f"Machine: {results['machine']}", ""]
-    lines += [f"Deck: `{results['deck']}`, compositor {results['compositor']}. Luma PSNR (dB), lowest over "
-              f"{results['samples']} sampled frames per platform. Stepped: share of gradient blocks on holds whose mean "
-              "is off by ½ code or more (contour steps); worst step: the largest such offset (codes). Video MB and Mbit/s count the video stream only (the file adds the deck's "
-              "sound and cover art). Encode seconds: one run each, noisy (shared 2-core machine).", ""]
+    lines += [
+        (
+            f"Deck: `{results['deck']}`, compositor {results['compositor']}. Luma PSNR (dB), lowest over "
+            f"{results['samples']} sampled frames per platform. Stepped: share of gradient blocks on holds whose mean "
+            "is off by ½ code or more (contour steps); worst step: the largest such offset (codes). Video MB and Mbit/s count the video stream only (the file adds the deck's "
+            "sound and cover art). Encode seconds: one run each, noisy (shared 2-core machine)."
+        ),
+        "",
+    ]
     for name, (what, _) in CONFIGS.items():
         if name in results["configs"]:
             lines.append(f"- **{name}**: {what}")
     for platform, configs in results["platforms"].items():
-        lines += ["", f"## {platform} ({configs['size']})", "",
-                  "| configuration | picture | gradient | text | frame | stepped | worst step | video MB | Mbit/s | peak 1 s Mbit/s | encode s | render s |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {platform} ({configs['size']})",
+            "",
+            "| configuration | picture | gradient | text | frame | stepped | worst step | video MB | Mbit/s | peak 1 s Mbit/s | encode s | render s |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, r in configs["results"].items():
             cells = [f"{r['regions'][g]['min_db']:.1f}" if g in r["regions"] else "–" for g in REGIONS]
             lines.append(
-                f"| {name} | " + " | ".join(cells) + f" | {r['stepped_percent']:.2f} % | {r['gradient_step']['codes']:.2f} | {r['video_bytes'] / 1e6:.2f} "
+                f"| {name} | "
+                + " | ".join(cells)
+                + f" | {r['stepped_percent']:.2f} % | {r['gradient_step']['codes']:.2f} | {r['video_bytes'] / 1e6:.2f} "
                 f"| {r['mbps']:.2f} | {r['peak_1s_mbps']:.2f} | {r['encode_seconds']:.1f} | {r['wall_seconds']:.1f} |"
             )
         shown = [n for n in ("before", "after") if n in configs["results"]]
         if shown:
             kinds = sorted({k for n in shown for k in configs["results"][n]["per_kind"]})
-            lines += ["", "Lowest PSNR by kind of frame (" + " → ".join(shown) + "):", "",
-                      "| kind | " + " | ".join(f"{g} ({' → '.join(shown)})" for g in ("text", "picture", "gradient", "frame")) + " |",
-                      "|---|---|---|---|---|"]
+            lines += [
+                "",
+                "Lowest PSNR by kind of frame (" + " → ".join(shown) + "):",
+                "",
+                "| kind | "
+                + " | ".join(f"{g} ({' → '.join(shown)})" for g in ("text", "picture", "gradient", "frame"))
+                + " |",
+                "|---|---|---|---|---|",
+            ]
             for kind in kinds:
                 cells = []
                 for region in ("text", "picture", "gradient", "frame"):
@@ -344,9 +366,13 @@ def markdown(results: dict) -> str:
             changed = effect["frames_changed"]
             lines.append(
                 f"Coded pictures that differ between `after` and `after, no cap`: {len(changed)} of {effect['frames']}"
-                + (f" (frames {', '.join(map(str, changed[:12]))}{' …' if len(changed) > 12 else ''}; there the"
-                   f" capped stream has {abs(effect['bytes_saved_by_cap'])} bytes "
-                   f"{'fewer' if effect['bytes_saved_by_cap'] > 0 else 'more'})" if changed else "")
+                + (
+                    f" (frames {', '.join(map(str, changed[:12]))}{' …' if len(changed) > 12 else ''}; there the"
+                    f" capped stream has {abs(effect['bytes_saved_by_cap'])} bytes "
+                    f"{'fewer' if effect['bytes_saved_by_cap'] > 0 else 'more'})"
+                    if changed
+                    else ""
+                )
                 + "."
             )
     return "\n".join(lines) + "\n"
@@ -390,8 +416,12 @@ def main() -> None:
         refs = references(deck, output, samples, args.compositor)
         backgrounds = background_luma(deck, output)
         print(f"{platform}: {len(samples)} reference frames in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        entry = {"size": f"{output.width}x{output.height}@{output.fps}", "cap_mbps": output.max_bitrate / 1e6,
-                 "frames": [{"frame": s.frame, "kind": s.kind} for s in samples], "results": {}}
+        entry = {
+            "size": f"{output.width}x{output.height}@{output.fps}",
+            "cap_mbps": output.max_bitrate / 1e6,
+            "frames": [{"frame": s.frame, "kind": s.kind} for s in samples],
+            "results": {},
+        }
         pictures = {}
         for name in args.configs:
             run = run_config(name, CONFIGS[name][1], platform, args.compositor, work)
@@ -409,8 +439,10 @@ def main() -> None:
                 pictures[name] = coded_pictures(run["path"], output.fps)
             run["path"].unlink()
             regions = ", ".join(f"{g} {v['min_db']:.1f}" for g, v in measured["regions"].items())
-            print(f"  {name}: {regions}; {measured['bytes'] / 1e6:.2f} MB, encode {measured['encode_seconds']:.1f} s",
-                  file=sys.stderr)
+            print(
+                f"  {name}: {regions}; {measured['bytes'] / 1e6:.2f} MB, encode {measured['encode_seconds']:.1f} s",
+                file=sys.stderr,
+            )
         if len(pictures) == 2:
             entry["cap_effect"] = cap_effect(pictures["after"], pictures["after, no cap"])
         results["platforms"][platform] = entry

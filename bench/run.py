@@ -30,9 +30,21 @@ HERE = Path(__file__).resolve().parent
 
 _SLIDES = [
     {"kind": "title", "title": "Seven days of easy meals", "subtitle": "A week planned in one minute"},
-    {"kind": "bullets", "title": "Monday", "bullets": ["Oats with berries · 420 kcal", "Lentil soup · 610 kcal", "Salmon and greens · 720 kcal"]},
-    {"kind": "text", "text": "Cooking at home four nights a week saves the average family two hours of decisions.", "style": "paragraph"},
-    {"kind": "bullets", "title": "Tuesday", "bullets": ["Yoghurt bowl · 380 kcal", "Chicken wrap · 640 kcal", "Veggie curry · 690 kcal"]},
+    {
+        "kind": "bullets",
+        "title": "Monday",
+        "bullets": ["Oats with berries · 420 kcal", "Lentil soup · 610 kcal", "Salmon and greens · 720 kcal"],
+    },
+    {
+        "kind": "text",
+        "text": "Cooking at home four nights a week saves the average family two hours of decisions.",
+        "style": "paragraph",
+    },
+    {
+        "kind": "bullets",
+        "title": "Tuesday",
+        "bullets": ["Yoghurt bowl · 380 kcal", "Chicken wrap · 640 kcal", "Veggie curry · 690 kcal"],
+    },
     {"kind": "text", "text": "12,950 kcal", "style": "big"},
     {"kind": "title", "title": "Plan once, eat well all week", "subtitle": "reel · meal-plan demo"},
 ]
@@ -132,9 +144,12 @@ def measure(
             out = work / f"encode-{seconds:g}s-{run}.mp4"
             encode_runs.append(_child(_ENCODE_ONLY, deck, str(out), platform_name))
             out.unlink()
-        print(f"  {seconds:g} s run {run + 1}/{runs}: engine {engine_runs[-1]['wall_seconds']:.2f} s"
-              + (f", encode-only {encode_runs[-1]['encode_seconds']:.2f} s" if baseline else ""), file=sys.stderr)
-    median = lambda values: statistics.median(values)  # noqa: E731
+        print(
+            f"  {seconds:g} s run {run + 1}/{runs}: engine {engine_runs[-1]['wall_seconds']:.2f} s"
+            + (f", encode-only {encode_runs[-1]['encode_seconds']:.2f} s" if baseline else ""),
+            file=sys.stderr,
+        )
+    median = lambda values: statistics.median(values)
     first = engine_runs[0]
     result = {
         "video_seconds": first["duration"],
@@ -148,7 +163,9 @@ def measure(
         "fps": median([r["fps_rendered"] for r in engine_runs]),
         "realtime_factor": median([r["realtime_factor"] for r in engine_runs]),
         "peak_rss_mb": median([r["peak_mb"] for r in engine_runs]),
-        "stage_seconds": {k: median([r["stage_seconds"].get(k, 0.0) for r in engine_runs]) for k in first["stage_seconds"]},
+        "stage_seconds": {
+            k: median([r["stage_seconds"].get(k, 0.0) for r in engine_runs]) for k in first["stage_seconds"]
+        },
         "bytes": median([r["bytes"] for r in engine_runs]),
         "runs": runs,
     }
@@ -186,7 +203,9 @@ def main() -> None:
     parser.add_argument("--platform", default="youtube")
     parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"])
     parser.add_argument("--long", action="store_true", help="also render a 5 min deck (memory flatness)")
-    parser.add_argument("--glsl", type=Path, help="also a 60 s deck whose transitions are this gl-transitions file (RGB path)")
+    parser.add_argument(
+        "--glsl", type=Path, help="also a 60 s deck whose transitions are this gl-transitions file (RGB path)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -206,11 +225,17 @@ def main() -> None:
     if args.glsl:
         print(f"60 s deck with {args.glsl.name}:", file=sys.stderr)
         glsl = str(args.glsl.resolve())
-        results["decks"][f"60s-{args.glsl.stem}"] = measure(60, args.runs, args.platform, args.compositor, work, True, glsl)
+        results["decks"][f"60s-{args.glsl.stem}"] = measure(
+            60, args.runs, args.platform, args.compositor, work, True, glsl
+        )
     if args.long:
         print("5 min deck:", file=sys.stderr)
-        results["decks"]["300s"] = measure(300, max(1, args.runs // 2), args.platform, args.compositor, work, baseline=False)
-        results["rss_growth_5min_vs_60s"] = results["decks"]["300s"]["peak_rss_mb"] / results["decks"]["60s"]["peak_rss_mb"] - 1
+        results["decks"]["300s"] = measure(
+            300, max(1, args.runs // 2), args.platform, args.compositor, work, baseline=False
+        )
+        results["rss_growth_5min_vs_60s"] = (
+            results["decks"]["300s"]["peak_rss_mb"] / results["decks"]["60s"]["peak_rss_mb"] - 1
+        )
     shutil.rmtree(work, ignore_errors=True)  # also what a killed earlier run left
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"bench-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")

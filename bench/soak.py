@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.decks import decoded_frames, tiny_deck  # noqa: E402
+from bench.decks import decoded_frames, tiny_deck
 
 REEL = [sys.executable, "-m", "engine.cli"]
 
@@ -93,7 +93,9 @@ class Chaos:
                     self.targets.discard(job_id)
                     self.misses += 1
                     if waiting is None:
-                        waiting = sorted(r.id for r in self.store.list(JobState.QUEUED, limit=100_000) if r.id not in chosen)
+                        waiting = sorted(
+                            r.id for r in self.store.list(JobState.QUEUED, limit=100_000) if r.id not in chosen
+                        )
                     if waiting:
                         replacement = self.rng.choice(waiting)
                         waiting.remove(replacement)
@@ -130,11 +132,16 @@ class Chaos:
                 _wait_gone(pid, 2.0)
                 # Where the write was when the worker really died: a temporary still there means
                 # mid-write; only the finished output means the kill raced the rename.
-                self.kills.append({
-                    "job": record.id, "pid": pid, "attempt": record.attempts, "at": killed_at,
-                    "temporary_after_death": bool(temporaries_of(target, record.id)),
-                    "output_after_death": target.is_file(),
-                })
+                self.kills.append(
+                    {
+                        "job": record.id,
+                        "pid": pid,
+                        "attempt": record.attempts,
+                        "at": killed_at,
+                        "temporary_after_death": bool(temporaries_of(target, record.id)),
+                        "output_after_death": target.is_file(),
+                    }
+                )
                 return
             time.sleep(0.001)
 
@@ -194,8 +201,11 @@ def soak(args, work: Path) -> dict:
     store = JobStore(home)
     env = {k: v for k, v in os.environ.items() if k not in ("REEL_CONFIG", "QUALITY_PRESET")}
     env.update(
-        REEL_HOME=str(home), CACHE_SIZE_GB="0", REEL_RETRY_BACKOFF=str(args.backoff),
-        REEL_MAX_ATTEMPTS=str(args.max_attempts), REEL_QUEUE_MAX=str(max(1000, args.jobs)),
+        REEL_HOME=str(home),
+        CACHE_SIZE_GB="0",
+        REEL_RETRY_BACKOFF=str(args.backoff),
+        REEL_MAX_ATTEMPTS=str(args.max_attempts),
+        REEL_QUEUE_MAX=str(max(1000, args.jobs)),
     )
     log_path = work / "worker.log"
     with open(log_path, "w") as log:
@@ -208,8 +218,10 @@ def soak(args, work: Path) -> dict:
         path = out / f"{index // 100:03d}" / f"job{index:05d}.mp4"  # 100 per folder: cheap to scan
         path.parent.mkdir(exist_ok=True)
         job = RenderJob.for_deck(
-            tiny_deck(index, seconds=args.seconds), [OutputRequest(platform=args.platform, quality=args.quality, path=str(path))],
-            out_dir=out, base_dir=work,
+            tiny_deck(index, seconds=args.seconds),
+            [OutputRequest(platform=args.platform, quality=args.quality, path=str(path))],
+            out_dir=out,
+            base_dir=work,
         )
         store.submit(job, max_attempts=args.max_attempts, queue_max=max(1000, args.jobs))
         jobs.append(job.id)
@@ -217,7 +229,15 @@ def soak(args, work: Path) -> dict:
     submitted = time.time()
 
     rng = random.Random(args.seed)
-    chaos = Chaos(store, worker.pid, set(rng.sample(jobs, round(args.kill_rate * args.jobs))), expected, rng, args.poll, args.max_delay)
+    chaos = Chaos(
+        store,
+        worker.pid,
+        set(rng.sample(jobs, round(args.kill_rate * args.jobs))),
+        expected,
+        rng,
+        args.poll,
+        args.max_delay,
+    )
     chaos_thread = threading.Thread(target=chaos.run, name="chaos", daemon=True)
     chaos_thread.start()
 
@@ -239,8 +259,11 @@ def soak(args, work: Path) -> dict:
             rss_start = samples[-1]
         if time.monotonic() - last_report > 10:
             last_report = time.monotonic()
-            print(f"  {time.time() - started:6.0f} s: {final}/{args.jobs} final, {counts[JobState.RUNNING]} running, "
-                  f"{len(chaos.kills)} kills, supervisor {samples[-1]['rss_mb'] or 0:.1f} MB", file=sys.stderr)
+            print(
+                f"  {time.time() - started:6.0f} s: {final}/{args.jobs} final, {counts[JobState.RUNNING]} running, "
+                f"{len(chaos.kills)} kills, supervisor {samples[-1]['rss_mb'] or 0:.1f} MB",
+                file=sys.stderr,
+            )
         if final >= args.jobs:
             finished_at = time.time()
             break
@@ -291,12 +314,21 @@ def soak(args, work: Path) -> dict:
             kill["history"] = history
         kinds[kill["kind"]] += 1
     landed = kinds["landed"]
-    not_done = [{"id": r.id, "state": r.state, "attempts": r.attempts, "error": f"{r.error_type}: {r.error_message}",
-                 "history": [e["outcome"] for e in r.history]} for r in records.values() if r.state != JobState.DONE]
+    not_done = [
+        {
+            "id": r.id,
+            "state": r.state,
+            "attempts": r.attempts,
+            "error": f"{r.error_type}: {r.error_message}",
+            "history": [e["outcome"] for e in r.history],
+        }
+        for r in records.values()
+        if r.state != JobState.DONE
+    ]
 
     # What the disk says.
     missing, undecodable = [], []
-    for job_id, path in expected.items():
+    for path in expected.values():
         if not path.is_file():
             missing.append(path.name)
         elif decoded_frames(path) <= 0:
@@ -348,9 +380,13 @@ def soak(args, work: Path) -> dict:
         "submit_seconds": submitted - started,
         "wall_seconds": wall,
         "jobs_per_minute": done / wall * 60,
-        "worker_events": {f"{n}{'/' + l if l else ''}": v for (n, l), v in store.counters().items() if n.startswith("worker")},
+        "worker_events": {
+            f"{n}{'/' + l if l else ''}": v for (n, l), v in store.counters().items() if n.startswith("worker")
+        },
         "worker_log_tail": worker_log[-3000:],
-        "rss_samples": [(round(s["t"], 1), None if s["rss_mb"] is None else round(s["rss_mb"], 2), s["final"]) for s in samples],
+        "rss_samples": [
+            (round(s["t"], 1), None if s["rss_mb"] is None else round(s["rss_mb"], 2), s["final"]) for s in samples
+        ],
     }
 
 
@@ -360,29 +396,72 @@ def markdown(results: dict) -> str:
     def mb(value) -> str:
         return "–" if value is None else f"{value:.1f}"
 
-    verdict = "meets the goal" if r["success_rate"] == 1 else ("above the bar" if r["success_rate"] >= 0.995 else "BELOW THE BAR")
+    verdict = (
+        "meets the goal"
+        if r["success_rate"] == 1
+        else ("above the bar" if r["success_rate"] >= 0.995 else "BELOW THE BAR")
+    )
     rows = [
-        ("jobs", f"{r['jobs']} ({results['platform']} {results['quality']}, {results['deck_seconds']:g} s, 2 slides each)"),
+        (
+            "jobs",
+            f"{r['jobs']} ({results['platform']} {results['quality']}, {results['deck_seconds']:g} s, 2 slides each)",
+        ),
         ("states at the end", ", ".join(f"{k} {v}" for k, v in sorted(r["states"].items()))),
-        ("kills made (SIGKILL to a worker writing a target job)", f"{r['kills']}: {r['kills_landed_on_the_job']} recorded "
-         f"as WorkerLost on that job, {r['kills_after_rename']} too late (the output was already renamed into place), "
-         f"{len(r['kills_unexplained'])} unexplained (target {results['kill_rate']:.0%} of jobs; {r['kill_targets_missed']} "
-         "picks finished before they were caught and were swapped for waiting jobs)"),
-        ("jobs whose worker was lost under them", f"{r['jobs_with_worker_lost']} ({r['jobs_with_worker_lost'] / r['jobs']:.1%})"),
+        (
+            "kills made (SIGKILL to a worker writing a target job)",
+            (
+                f"{r['kills']}: {r['kills_landed_on_the_job']} recorded "
+                f"as WorkerLost on that job, {r['kills_after_rename']} too late (the output was already renamed into place), "
+                f"{len(r['kills_unexplained'])} unexplained (target {results['kill_rate']:.0%} of jobs; {r['kill_targets_missed']} "
+                "picks finished before they were caught and were swapped for waiting jobs)"
+            ),
+        ),
+        (
+            "jobs whose worker was lost under them",
+            f"{r['jobs_with_worker_lost']} ({r['jobs_with_worker_lost'] / r['jobs']:.1%})",
+        ),
         ("success after retries (done / jobs)", f"{r['success_rate']:.2%}: {verdict} (goal 100 %, bar 99.5 %)"),
         ("jobs that needed a retry", str(r["jobs_retried"])),
-        ("failed attempts by cause", ", ".join(f"{k} {v}" for k, v in sorted(r["failed_attempt_outcomes"].items())) or "none"),
+        (
+            "failed attempts by cause",
+            ", ".join(f"{k} {v}" for k, v in sorted(r["failed_attempt_outcomes"].items())) or "none",
+        ),
         ("outputs present once and decoding (frames > 0)", f"{r['outputs_ok']} / {r['jobs']}"),
-        ("leaked files in the output folder", str(len(r["leaked_files"])) + (f": {', '.join(r['leaked_files'][:10])}" if r["leaked_files"] else "")),
-        ("leftovers in REEL_HOME/cache/tmp", str(len(r["leaked_cache_tmp"])) if r["leaked_cache_tmp"] or results["cache_size_gb"] else "none (no cache: CACHE_SIZE_GB=0)"),
-        ("supervisor RSS after warm-up", f"{mb(r['supervisor_rss_start_mb'])} MB (after {results['warmup']} jobs, "
-                                         f"{r['supervisor_rss_start_at_s'] or 0:.0f} s in)"),
-        ("supervisor RSS at the end / max", f"{mb(r['supervisor_rss_end_mb'])} MB / {mb(r['supervisor_rss_max_mb'])} MB"),
-        ("supervisor RSS drift", f"{r['supervisor_rss_drift_mb']:+.1f} MB" if r["supervisor_rss_drift_mb"] is not None else "–"),
+        (
+            "leaked files in the output folder",
+            str(len(r["leaked_files"])) + (f": {', '.join(r['leaked_files'][:10])}" if r["leaked_files"] else ""),
+        ),
+        (
+            "leftovers in REEL_HOME/cache/tmp",
+            str(len(r["leaked_cache_tmp"]))
+            if r["leaked_cache_tmp"] or results["cache_size_gb"]
+            else "none (no cache: CACHE_SIZE_GB=0)",
+        ),
+        (
+            "supervisor RSS after warm-up",
+            (
+                f"{mb(r['supervisor_rss_start_mb'])} MB (after {results['warmup']} jobs, "
+                f"{r['supervisor_rss_start_at_s'] or 0:.0f} s in)"
+            ),
+        ),
+        (
+            "supervisor RSS at the end / max",
+            f"{mb(r['supervisor_rss_end_mb'])} MB / {mb(r['supervisor_rss_max_mb'])} MB",
+        ),
+        (
+            "supervisor RSS drift",
+            f"{r['supervisor_rss_drift_mb']:+.1f} MB" if r["supervisor_rss_drift_mb"] is not None else "–",
+        ),
         ("stray worker processes after stop", str(len(r["stray_processes"])) + " (goal 0)"),
-        ("supervisor stop (SIGTERM → exit)", f"{r['stop_seconds']:.1f} s, exit code {r['supervisor_exit_code']}"
-                                             + (", HUNG (killed)" if r["supervisor_hung_on_stop"] else "")),
-        ("wall time (first submit → last job final)", f"{r['wall_seconds']:.1f} s" + (" (TIMED OUT)" if r["timed_out"] else "")),
+        (
+            "supervisor stop (SIGTERM → exit)",
+            f"{r['stop_seconds']:.1f} s, exit code {r['supervisor_exit_code']}"
+            + (", HUNG (killed)" if r["supervisor_hung_on_stop"] else ""),
+        ),
+        (
+            "wall time (first submit → last job final)",
+            f"{r['wall_seconds']:.1f} s" + (" (TIMED OUT)" if r["timed_out"] else ""),
+        ),
         ("jobs per minute (done / wall)", f"{r['jobs_per_minute']:.1f}"),
     ]
     lines = [
@@ -390,27 +469,34 @@ def markdown(results: dict) -> str:
         "",
         f"Machine: {results['machine']}",
         "",
-        f"One `reel worker -j {results['workers']}`; REEL_HOME in a temporary folder, CACHE_SIZE_GB={results['cache_size_gb']:g}, "
-        f"REEL_RETRY_BACKOFF={results['backoff']:g}, REEL_MAX_ATTEMPTS={results['max_attempts']}; seed {results['seed']}.",
+        (
+            f"One `reel worker -j {results['workers']}`; REEL_HOME in a temporary folder, CACHE_SIZE_GB={results['cache_size_gb']:g}, "
+            f"REEL_RETRY_BACKOFF={results['backoff']:g}, REEL_MAX_ATTEMPTS={results['max_attempts']}; seed {results['seed']}."
+        ),
         "",
         "| measure | value |",
         "|---|---|",
         *[f"| {name} | {value} |" for name, value in rows],
     ]
     if r["not_done"]:
-        lines += ["", "Jobs not done:", ""] + [f"- {j['id']}: {j['state']} after {j['attempts']} attempt(s), "
-                                                 f"{j['error']} ({' → '.join(j['history'])})" for j in r["not_done"]]
+        lines += ["", "Jobs not done:", ""] + [
+            f"- {j['id']}: {j['state']} after {j['attempts']} attempt(s), {j['error']} ({' → '.join(j['history'])})"
+            for j in r["not_done"]
+        ]
     if r["kills_unexplained"]:
         lines += ["", "Kills mid-write with no failed attempt recorded:", ""] + [
             f"- job {k['job']} attempt {k['attempt']}, worker {k['pid']}: temporary after death {k['temporary_after_death']}, "
             f"output after death {k['output_after_death']}, history {[e['outcome'] for e in k['history']]}"
-            for k in r["kills_unexplained"]]
+            for k in r["kills_unexplained"]
+        ]
     if r["stray_processes"]:
         lines += ["", "Stray processes:", ""] + [f"- {p['pid']}: {p['cmdline']}" for p in r["stray_processes"]]
     lines += [
         "",
-        "Supervisor RSS is the `reel worker` process's own, sampled every second (its workers not included). "
-        f"Load average (1 min) before / after: {results['load_before']:.2f} / {results['load_after']:.2f}.",
+        (
+            "Supervisor RSS is the `reel worker` process's own, sampled every second (its workers not included). "
+            f"Load average (1 min) before / after: {results['load_before']:.2f} / {results['load_after']:.2f}."
+        ),
     ]
     return "\n".join(lines) + "\n"
 
@@ -419,7 +505,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=500, help="jobs to submit (default 500)")
     parser.add_argument("--workers", type=int, default=2, help="`reel worker -j N` (default 2)")
-    parser.add_argument("--kill-rate", type=float, default=0.05, help="share of jobs whose worker is SIGKILLed (default 0.05)")
+    parser.add_argument(
+        "--kill-rate", type=float, default=0.05, help="share of jobs whose worker is SIGKILLed (default 0.05)"
+    )
     parser.add_argument("--seed", type=int, default=20240605, help="seed of the chaos RNG")
     parser.add_argument("--platform", default="160x90@10", help="each job's output (default 160x90@10)")
     parser.add_argument("--quality", default="standard", help="quality preset of each job (default standard)")
@@ -430,8 +518,12 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default 3600)")
     parser.add_argument("--grace", type=float, default=30, help="the worker's --grace default, for the stop wait")
     parser.add_argument("--poll", type=float, default=0.02, help="chaos loop poll, seconds (default 0.02)")
-    parser.add_argument("--max-delay", type=float, default=0.01,
-                        help="most seconds between a target's temporary output appearing and the kill (default 0.01)")
+    parser.add_argument(
+        "--max-delay",
+        type=float,
+        default=0.01,
+        help="most seconds between a target's temporary output appearing and the kill (default 0.01)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
     args = parser.parse_args()
@@ -451,11 +543,19 @@ def main() -> None:
     results = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
-                   f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
-        "workers": args.workers, "kill_rate": args.kill_rate, "seed": args.seed, "platform": args.platform,
-        "quality": args.quality, "deck_seconds": args.seconds, "backoff": args.backoff,
-        "max_attempts": args.max_attempts, "warmup": args.warmup, "cache_size_gb": 0.0,
-        "load_before": load_before, "load_after": os.getloadavg()[0],
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
+        "workers": args.workers,
+        "kill_rate": args.kill_rate,
+        "seed": args.seed,
+        "platform": args.platform,
+        "quality": args.quality,
+        "deck_seconds": args.seconds,
+        "backoff": args.backoff,
+        "max_attempts": args.max_attempts,
+        "warmup": args.warmup,
+        "cache_size_gb": 0.0,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
         "soak": soaked,
     }
     (args.out / "soak.json").write_text(json.dumps(results, indent=2) + "\n")

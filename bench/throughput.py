@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.decks import decoded_frames, small_deck  # noqa: E402
+from bench.decks import decoded_frames, small_deck
 
 REEL = [sys.executable, "-m", "engine.cli"]
 
@@ -125,7 +125,13 @@ def run_configuration(name: str, workers: int | None, deck_files: list[Path], ar
     problems += check_outputs(out, expected_outputs(deck_files, args.platforms, args.quality, out))
     shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
-    return {"configuration": name, "wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": peak / 2**20, "problems": problems}
+    return {
+        "configuration": name,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": peak / 2**20,
+        "problems": problems,
+    }
 
 
 def _children_cpu() -> float:
@@ -156,9 +162,11 @@ def markdown(results: dict) -> str:
         "",
         f"Machine: {results['machine']}",
         "",
-        f"{results['decks']} decks × {len(results['platforms'])} platforms ({', '.join(results['platforms'])}) = "
-        f"{results['videos']} videos per run, quality **{results['quality']}**, "
-        f"{results['deck_seconds']:g} s per deck; CACHE_SIZE_GB=0, fresh REEL_HOME and output folder per run.",
+        (
+            f"{results['decks']} decks × {len(results['platforms'])} platforms ({', '.join(results['platforms'])}) = "
+            f"{results['videos']} videos per run, quality **{results['quality']}**, "
+            f"{results['deck_seconds']:g} s per deck; CACHE_SIZE_GB=0, fresh REEL_HOME and output folder per run."
+        ),
         "",
         "| configuration | wall s | videos / min | speed-up vs sequential | peak tree RSS MB | CPU s | runs ok |",
         "|---|---|---|---|---|---|---|",
@@ -174,13 +182,15 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
-        f"Medians of {results['repeat']} run(s) per configuration, configurations interleaved. Wall time is the "
-        "whole command's, interpreter start-up included (the sequential baseline starts one process per deck). "
-        "Peak tree RSS sums every process of the command's tree at one ~50 ms poll (shared pages counted per "
-        "process). CPU s is user + system time of the whole tree. "
-        f"Load average (1 min) before / after the bench: {results['load_before']:.2f} / {results['load_after']:.2f} "
-        "(other work on the machine shows here and in the wall times). A run counts only when every video is present, decodes with frames > 0, and nothing else "
-        "was left in the output folder.",
+        (
+            f"Medians of {results['repeat']} run(s) per configuration, configurations interleaved. Wall time is the "
+            "whole command's, interpreter start-up included (the sequential baseline starts one process per deck). "
+            "Peak tree RSS sums every process of the command's tree at one ~50 ms poll (shared pages counted per "
+            "process). CPU s is user + system time of the whole tree. "
+            f"Load average (1 min) before / after the bench: {results['load_before']:.2f} / {results['load_after']:.2f} "
+            "(other work on the machine shows here and in the wall times). A run counts only when every video is present, decodes with frames > 0, and nothing else "
+            "was left in the output folder."
+        ),
     ]
     failed = {n: r["problems"] for n, r in results["configurations"].items() if r.get("problems")}
     for name, problems in failed.items():
@@ -191,13 +201,23 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--decks", type=int, default=12, help="generated decks (default 12)")
-    parser.add_argument("--platforms", type=lambda s: s.split(","), default=["youtube", "tiktok", "instagram_feed"],
-                        help="comma-separated platforms per deck (default youtube,tiktok,instagram_feed)")
+    parser.add_argument(
+        "--platforms",
+        type=lambda s: s.split(","),
+        default=["youtube", "tiktok", "instagram_feed"],
+        help="comma-separated platforms per deck (default youtube,tiktok,instagram_feed)",
+    )
     parser.add_argument("--quality", default="draft", help="quality preset (default draft, to keep the run short)")
     parser.add_argument("--seconds", type=float, default=7.0, help="length of each deck in seconds (default 7)")
-    parser.add_argument("--workers", type=lambda s: [int(n) for n in s.split(",")], default=[1, 2, 4],
-                        help="comma-separated worker counts for `reel batch -j N` (default 1,2,4)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration; the median is reported (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=lambda s: [int(n) for n in s.split(",")],
+        default=[1, 2, 4],
+        help="comma-separated worker counts for `reel batch -j N` (default 1,2,4)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per configuration; the median is reported (default 1)"
+    )
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between RSS polls (default 0.05)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="results folder")
     args = parser.parse_args()
@@ -224,8 +244,11 @@ def main() -> None:
                 result = run_configuration(name, workers, deck_files, args, work)
                 runs[name].append(result)
                 state = "ok" if not result["problems"] else f"FAILED ({'; '.join(result['problems'][:3])})"
-                print(f"  run {repeat + 1}/{args.repeat} {name}: {result['wall_seconds']:.1f} s, "
-                      f"peak {result['peak_rss_mb']:.0f} MB, {state}", file=sys.stderr)
+                print(
+                    f"  run {repeat + 1}/{args.repeat} {name}: {result['wall_seconds']:.1f} s, "
+                    f"peak {result['peak_rss_mb']:.0f} MB, {state}",
+                    file=sys.stderr,
+                )
 
     configurations = {name: summarise(r, videos) for name, r in runs.items()}
     baseline = configurations[names[None]]
@@ -235,7 +258,7 @@ def main() -> None:
     results = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, "
-                   f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
         "decks": args.decks,
         "platforms": args.platforms,
         "videos": videos,

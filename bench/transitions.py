@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.colour import nv12_size  # noqa: E402
-from engine.composite import FrameSpec, open_compositor  # noqa: E402
-from engine.errors import BackendUnavailableError  # noqa: E402
-from engine.transitions import BUILTIN  # noqa: E402
+from engine.colour import nv12_size
+from engine.composite import FrameSpec, open_compositor
+from engine.errors import BackendUnavailableError
+from engine.transitions import BUILTIN
 
 
 def slides(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=15, help="timed frames per transition (default 15)")
     parser.add_argument("--compositors", default="gl,cpu", help="comma-separated (default gl,cpu)")
     parser.add_argument("--only", default="", help="comma-separated transitions (default: all; fade is always timed)")
-    parser.add_argument("--limit", type=float, default=2.0, help="slowest GL built-in / fade must stay under this (default 2)")
+    parser.add_argument(
+        "--limit", type=float, default=2.0, help="slowest GL built-in / fade must stay under this (default 2)"
+    )
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
     names = [n for n in args.only.split(",") if n] or list(BUILTIN)

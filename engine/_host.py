@@ -50,19 +50,19 @@ from pathlib import Path
 import psutil
 
 __all__ = [
-    "usable_cores",
+    "NO_ADDRESS_SPACE",
+    "MemoryLimit",
+    "address_space_limit",
+    "address_space_needed",
+    "allocation_failure",
     "available_memory",
     "cgroup_cpu_limit",
     "cgroup_memory",
     "cgroup_oom_kills",
-    "MemoryLimit",
-    "memory_limit",
-    "address_space_limit",
-    "address_space_needed",
     "check_memory",
-    "NO_ADDRESS_SPACE",
-    "allocation_failure",
     "fix_mmap_threshold",
+    "memory_limit",
+    "usable_cores",
 ]
 
 log = logging.getLogger(__name__)
@@ -284,7 +284,11 @@ def memory_shortage_message(what: str, need: int, need_address_space: int, failu
     cause = cause if len(cause) <= 60 else cause[:57] + "..."
     space = address_space_limit()
     if space is not None and address_space_exhausted():
-        figure = f"about {need_address_space / _MB:.0f} MB" if need_address_space > space else f"more than {space / _MB:.0f} MB"
+        figure = (
+            f"about {need_address_space / _MB:.0f} MB"
+            if need_address_space > space
+            else f"more than {space / _MB:.0f} MB"
+        )
         return (
             f"{NO_ADDRESS_SPACE}: {what} needs {figure}, and {_RLIMIT_AS_NAME} is {space / _MB:.0f} MB; "
             f"raise it, or render a smaller size (it failed with: {cause})"

@@ -13,7 +13,7 @@ from .platforms import Output, Platform, resolve_output
 from .report import RenderReport
 from .spec import Deck, load_deck
 
-__all__ = ["render", "render_frame", "output_path", "deck_name"]
+__all__ = ["deck_name", "output_path", "render", "render_frame"]
 
 
 def deck_name(deck: Deck) -> str:
@@ -64,7 +64,9 @@ def render(
 
         check_target(thumbnail_path(target))
     replaces = target.exists()
-    report = render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail)
+    report = render_output(
+        deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail
+    )
     report.replaced = replaces
     return report
 

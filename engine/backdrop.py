@@ -42,11 +42,23 @@ from .timeline import Transition
 __all__ = ["MOVES", "THROUGH_BACKGROUND", "Backdrops", "combine"]
 
 #: Transitions that move or resample the frame: the content moves over the background.
-MOVES = frozenset({
-    "slideleft", "slideright", "slideup", "slidedown",
-    "coverleft", "coverright", "revealleft", "revealright",
-    "zoomin", "zoomout", "pixelize", "blurfade", "ripple",
-})
+MOVES = frozenset(
+    {
+        "slideleft",
+        "slideright",
+        "slideup",
+        "slidedown",
+        "coverleft",
+        "coverright",
+        "revealleft",
+        "revealright",
+        "zoomin",
+        "zoomout",
+        "pixelize",
+        "blurfade",
+        "ripple",
+    }
+)
 #: Wipes that sweep an edge across the frame: they pass through the bare background.
 THROUGH_BACKGROUND = frozenset({"wipeleft", "wiperight", "wipeup", "wipedown", "wipediagonal"})
 
@@ -70,7 +82,7 @@ class Backdrops:
         self._buffers: list[np.ndarray] = []
 
     def mode(self, segment) -> str | None:
-        """"move", "through" or None (the whole-frame blend) for a Transition segment."""
+        """ "move", "through" or None (the whole-frame blend) for a Transition segment."""
         if not isinstance(segment, Transition):
             return None
         if segment.name not in MOVES and segment.name not in THROUGH_BACKGROUND:
@@ -145,8 +157,9 @@ class Backdrops:
         return self._buffers
 
 
-def combine(frame: np.ndarray, over_bg: np.ndarray, over_white: np.ndarray, background: np.ndarray,
-            width: int, height: int) -> None:
+def combine(
+    frame: np.ndarray, over_bg: np.ndarray, over_white: np.ndarray, background: np.ndarray, width: int, height: int
+) -> None:
     """``frame − over_bg + background × uncovered``, in place on NV12 `frame`.
 
     `over_white` is the transition of the silhouettes over white: its luma, 16…235 in

@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly, traceback only on request
         if args.debug:
             raise
-        print(f"reel: internal error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"reel: internal error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL_ERROR
     finally:
         for signum, handler in previous.items():
@@ -155,13 +158,24 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
-    render.add_argument("-j", "--jobs", type=positive_int, default=None, help="outputs rendered at once (default: from cores and memory)")
     render.add_argument(
-        "--timeout", type=positive_seconds, default=None, metavar="SECONDS",
+        "-j",
+        "--jobs",
+        type=positive_int,
+        default=None,
+        help="outputs rendered at once (default: from cores and memory)",
+    )
+    render.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=None,
+        metavar="SECONDS",
         help="stop the render past this many seconds, leaving no partial file (default: REEL_RENDER_TIMEOUT, else none)",
     )
     render.add_argument("--report", metavar="JSON", help="write the render reports to this file")
-    render.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
+    render.add_argument(
+        "--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it"
+    )
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     render.set_defaults(run=_render)
 
@@ -175,7 +189,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="what this machine can use: GL renderer, encoders")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.add_argument(
-        "--clean", metavar="DIR",
+        "--clean",
+        metavar="DIR",
         help="only remove the hidden .part files that killed renders left in DIR (not its subfolders), and say which",
     )
     doctor.set_defaults(run=_doctor)
@@ -205,13 +220,24 @@ def _parser() -> argparse.ArgumentParser:
 def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
     if many:
         parser.add_argument(
-            "-p", "--platform", action="append", dest="platforms", metavar="NAME",
+            "-p",
+            "--platform",
+            action="append",
+            dest="platforms",
+            metavar="NAME",
             help="preset name or WxH[@fps]; repeat for several, or 'all' (default: youtube)",
         )
     else:
         parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
-    parser.add_argument("--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)")
-    parser.add_argument("--compositor", default="auto", choices=["auto", "gl", "cpu"], help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe")
+    parser.add_argument(
+        "--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)"
+    )
+    parser.add_argument(
+        "--compositor",
+        default="auto",
+        choices=["auto", "gl", "cpu"],
+        help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe",
+    )
 
 
 def default_quality(args) -> str:
@@ -260,8 +286,16 @@ def _render(args) -> int:
     replaces = [target.exists() for target in targets]
     bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
     reports = render_many(
-        deck, out, platforms, quality=quality, compositor=args.compositor,
-        encoder=args.encoder, jobs=args.jobs, on_progress=bar, thumbnail=args.thumbnail, timeout=_timeout(args),
+        deck,
+        out,
+        platforms,
+        quality=quality,
+        compositor=args.compositor,
+        encoder=args.encoder,
+        jobs=args.jobs,
+        on_progress=bar,
+        thumbnail=args.thumbnail,
+        timeout=_timeout(args),
     )
     if bar:
         bar.finish()
@@ -387,7 +421,9 @@ def _transitions(args) -> int:
         params = ", ".join(f"{name}={value}" for name, value in t.params.items())
         print(f"{t.name:<16}{t.description}" + (f"  [{params}]" if params else ""))
     print(f"\neasings: {', '.join(easing_names())}, or [x1, y1, x2, y2] for a cubic-bezier")
-    print('use: "transition": {"name": "wipeleft", "duration": 0.6, "easing": "ease-in-out", "params": {"softness": 0.1}}')
+    print(
+        'use: "transition": {"name": "wipeleft", "duration": 0.6, "easing": "ease-in-out", "params": {"softness": 0.1}}'
+    )
     return 0
 
 
@@ -410,14 +446,24 @@ def _gallery(args) -> int:
     deck = gallery_deck()
     if args.out:
         bar = ProgressBar() if sys.stderr.isatty() else None
-        report = render(deck, args.out, platform=args.platform, quality=default_quality(args), compositor=args.compositor, on_progress=bar)
+        report = render(
+            deck,
+            args.out,
+            platform=args.platform,
+            quality=default_quality(args),
+            compositor=args.compositor,
+            on_progress=bar,
+        )
         if bar:
             bar.finish()
         print(report.summary())
     if args.sheet:
         sheet = contact_sheet(deck, resolve_output(args.platform, default_quality(args)), compositor=args.compositor)
         # 256 dithered colours: a third of the bytes, and thumbnails lose nothing visible.
-        with sheet.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) as small, atomic_output(Path(args.sheet)) as temporary:
+        with (
+            sheet.quantize(256, dither=Image.Dither.FLOYDSTEINBERG) as small,
+            atomic_output(Path(args.sheet)) as temporary,
+        ):
             small.save(temporary, format="PNG", optimize=True)
         print(f"{args.sheet}: {sheet.width}x{sheet.height} contact sheet of {len(deck.slides) - 1} transitions")
     return 0

@@ -20,14 +20,14 @@ import numpy as np
 from .errors import SpecError, excerpt
 
 __all__ = [
-    "KR",
     "KB",
-    "parse_colour",
-    "rgb_to_yuv",
-    "rgb_to_nv12",
+    "KR",
     "nv12_planes",
-    "nv12_to_rgb",
     "nv12_size",
+    "nv12_to_rgb",
+    "parse_colour",
+    "rgb_to_nv12",
+    "rgb_to_yuv",
 ]
 
 KR, KB = 0.2126, 0.0722
@@ -73,7 +73,9 @@ def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
     elif isinstance(value, (list, tuple)) and len(value) == 3:
         if all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
             return (value[0], value[1], value[2])
-    raise SpecError(f"{excerpt(value)} is not a colour; write '#rrggbb', '#rgb', a basic name, or [r, g, b] with 0-255", path)
+    raise SpecError(
+        f"{excerpt(value)} is not a colour; write '#rrggbb', '#rgb', a basic name, or [r, g, b] with 0-255", path
+    )
 
 
 def rgb_to_yuv(rgb: tuple[float, float, float] | np.ndarray) -> np.ndarray:

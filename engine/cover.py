@@ -17,7 +17,7 @@ import numpy as np
 from .errors import RenderError
 from .output import atomic_output
 
-__all__ = ["nv12_to_rgb_banded", "png_bytes", "attach_cover", "read_cover", "write_thumbnail", "thumbnail_path"]
+__all__ = ["attach_cover", "nv12_to_rgb_banded", "png_bytes", "read_cover", "thumbnail_path", "write_thumbnail"]
 
 
 def nv12_to_rgb_banded(nv12: np.ndarray, width: int, height: int, rows: int = 64) -> np.ndarray:
@@ -26,11 +26,11 @@ def nv12_to_rgb_banded(nv12: np.ndarray, width: int, height: int, rows: int = 64
     from .colour import nv12_to_rgb
 
     luma = nv12[: width * height].reshape(height, width)
-    chroma = nv12[width * height:].reshape(height // 2, width)
+    chroma = nv12[width * height :].reshape(height // 2, width)
     out = np.empty((height, width, 3), np.uint8)
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
-        band = np.concatenate([luma[top:bottom].ravel(), chroma[top // 2:bottom // 2].ravel()])
+        band = np.concatenate([luma[top:bottom].ravel(), chroma[top // 2 : bottom // 2].ravel()])
         out[top:bottom] = nv12_to_rgb(band, width, bottom - top)
     return out
 
@@ -51,12 +51,16 @@ def attach_cover(video: Path, png: bytes, width: int, height: int) -> None:
     video = Path(video)
     with atomic_output(video) as temporary:
         try:
-            with av.open(str(video)) as source, av.open(str(temporary), "w", format="mp4", options={"movflags": "+faststart"}) as target:
+            with (
+                av.open(str(video)) as source,
+                av.open(str(temporary), "w", format="mp4", options={"movflags": "+faststart"}) as target,
+            ):
                 # opaque: copy the stream's parameters as they are; without it PyAV looks
                 # for an encoder named like the decoder, and there is no "libdav1d" one.
                 copies = {
                     s.index: target.add_stream_from_template(s, opaque=True)
-                    for s in source.streams if s.type in ("video", "audio")
+                    for s in source.streams
+                    if s.type in ("video", "audio")
                 }
                 cover = target.add_stream("png")
                 cover.width, cover.height, cover.pix_fmt = width, height, "rgb24"

@@ -19,7 +19,7 @@ import stat
 import sys
 from pathlib import Path
 
-__all__ = ["diagnose", "clean"]
+__all__ = ["clean", "diagnose"]
 
 
 def diagnose() -> dict[str, dict[str, str]]:
@@ -106,7 +106,8 @@ def clean(folder: str | Path) -> dict:
             why = (
                 "its name records no writer (an older Reel); remove it by hand if no render runs"
                 if temporary.pid is None
-                else "written on another host; clean it there" if not temporary.this_host
+                else "written on another host; clean it there"
+                if not temporary.this_host
                 else f"process {temporary.pid} is still writing it"
             )
             lines.append(f"kept {temporary.path}: {why}")

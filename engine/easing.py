@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import SpecError, excerpt
 
-__all__ = ["Easing", "EASINGS", "easing_names", "parse_easing", "LINEAR"]
+__all__ = ["EASINGS", "LINEAR", "Easing", "easing_names", "parse_easing"]
 
 _BACK = 1.70158  # the classic overshoot constant: about 10 % past the end
 
@@ -123,7 +123,9 @@ def parse_easing(value: object, path: str = "easing") -> Easing:
         names = list(EASINGS) + list(_ALIASES)
         close = difflib.get_close_matches(text, names, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise SpecError(f"unknown easing {excerpt(value)}; {hint}use one of {', '.join(names)}, or [x1, y1, x2, y2]", path)
+        raise SpecError(
+            f"unknown easing {excerpt(value)}; {hint}use one of {', '.join(names)}, or [x1, y1, x2, y2]", path
+        )
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             raise SpecError("a cubic-bezier easing is four numbers [x1, y1, x2, y2]", path)
@@ -138,5 +140,7 @@ def _bezier(numbers: list[float], path: str) -> Easing:
         raise SpecError("cubic-bezier numbers must be finite", path)
     x1, y1, x2, y2 = numbers
     if not (0 <= x1 <= 1 and 0 <= x2 <= 1):
-        raise SpecError(f"cubic-bezier x1 and x2 must be within 0..1 (got {x1:g}, {x2:g}), or time would run backwards", path)
+        raise SpecError(
+            f"cubic-bezier x1 and x2 must be within 0..1 (got {x1:g}, {x2:g}), or time would run backwards", path
+        )
     return Easing("cubic-bezier", (x1, y1, x2, y2))

@@ -21,19 +21,19 @@ exits 2. RenderError (and anything unexpected) exits 1.
 from __future__ import annotations
 
 __all__ = [
-    "EngineError",
-    "SpecError",
     "AssetError",
     "BackendUnavailableError",
     "CodecNotSupportedError",
+    "EngineError",
     "InsufficientResourcesError",
+    "JobFailedError",
+    "JobNotFoundError",
     "OutputError",
+    "QueueFullError",
+    "RenderError",
     "RenderTimeoutError",
     "SettingsError",
-    "QueueFullError",
-    "JobNotFoundError",
-    "JobFailedError",
-    "RenderError",
+    "SpecError",
 ]
 
 
@@ -155,7 +155,9 @@ def _write(value: object, parts: list[str], budget: list[int]) -> None:
     elif isinstance(value, str):
         text = repr(value[: budget[0]])
     elif isinstance(value, (list, tuple, dict)):
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        opening, closing = (
+            ("{", "}") if isinstance(value, dict) else ("(", ")") if isinstance(value, tuple) else ("[", "]")
+        )
         parts.append(opening)
         budget[0] -= 1
         for index, item in enumerate(value.items() if isinstance(value, dict) else value):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import AssetError
 
-__all__ = ["file_problem", "regular_file", "read_regular", "image_size", "format_bytes"]
+__all__ = ["file_problem", "format_bytes", "image_size", "read_regular", "regular_file"]
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -157,6 +157,8 @@ def image_size(
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _refusal(where, what, "is not an image Pillow can read", path) from exc
     if max_pixels is not None and width * height > max_pixels:
-        problem = f"is {width}×{height} = {width * height:,} pixels, more than the {max_pixels:,} {setting or 'limit'} allows"
+        problem = (
+            f"is {width}×{height} = {width * height:,} pixels, more than the {max_pixels:,} {setting or 'limit'} allows"
+        )
         raise _refusal(where, what, problem, path)
     return width, height

@@ -18,7 +18,7 @@ from .spec import Deck, load_deck
 from .timeline import Transition, build_timeline
 from .transitions import BUILTIN
 
-__all__ = ["gallery_deck", "contact_sheet"]
+__all__ = ["contact_sheet", "gallery_deck"]
 
 _LOOKS = (
     {"background": {"gradient": {"from": "#203a70", "to": "#0c1630", "direction": "diagonal"}}},
@@ -71,5 +71,11 @@ def contact_sheet(
             y = (position // columns) * (tile_height + label_height)
             sheet.paste(tile, (x, y))
         name = deck.slides[slide].title
-        draw.text((x + tile_width // 2, y + tile_height + label_height // 2), name, fill=(230, 232, 238), font=font, anchor="mm")
+        draw.text(
+            (x + tile_width // 2, y + tile_height + label_height // 2),
+            name,
+            fill=(230, 232, 238),
+            font=font,
+            anchor="mm",
+        )
     return sheet

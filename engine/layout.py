@@ -48,10 +48,11 @@ right with them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, Union
+from typing import Union
 
 from PIL import Image, ImageFont, UnidentifiedImageError
 
@@ -67,24 +68,24 @@ from .text.sfnt import FontFileError, font_facts
 from .text.shaping import WITHOUT_RAQM, layout_engine, paragraph_rtl, raqm_status
 
 __all__ = [
-    "Box",
-    "FontSet",
-    "TextOptions",
+    "LAYOUT_VERSION",
     "LEGIBILITY",
-    "Line",
-    "TextBlock",
-    "Shape",
+    "Box",
+    "FittedText",
+    "FontSet",
     "ImagePlacement",
     "LayoutItem",
+    "Line",
+    "Shape",
     "SlideLayout",
-    "FittedText",
-    "resolve_fonts",
+    "TextBlock",
+    "TextOptions",
     "check_font_file",
-    "load_font",
     "fit_text",
     "image_size",
     "layout_slide",
-    "LAYOUT_VERSION",
+    "load_font",
+    "resolve_fonts",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class FontSet:
 
 @lru_cache(maxsize=64)
 def _typeface(fonts: FontSet) -> Typeface:
-    optional = (lambda p: None if p is None else str(p))
+    optional = lambda p: None if p is None else str(p)
     return Typeface(
         str(fonts.regular),
         str(fonts.bold),
@@ -323,7 +324,7 @@ class ChartPlacement:
 
     box: Box
     slide: object = field(compare=False, repr=False)  # the ChartSlide: its chart, image or figure
-    fonts: "FontSet" = field(compare=False, repr=False)
+    fonts: FontSet = field(compare=False, repr=False)
 
 
 LayoutItem = Union[TextBlock, Shape, ImagePlacement, ChartPlacement]
@@ -353,6 +354,7 @@ class SlideLayout:
 
 
 # ── measuring and fitting text ────────────────────────────────────────────────────
+
 
 @dataclass(frozen=True)
 class FittedText:
@@ -692,9 +694,7 @@ def _fit_headline(
     return best
 
 
-def _wrap(
-    src: _Source, size: int, width: int, break_words: bool, max_lines: int | None = None
-) -> list[LineRef] | None:
+def _wrap(src: _Source, size: int, width: int, break_words: bool, max_lines: int | None = None) -> list[LineRef] | None:
     return wrap(src.paras, size, width, break_words, max_lines)
 
 
@@ -711,7 +711,7 @@ def _enough(src: _Source, limit: int | None) -> int | None:
 
 
 def _of_lines(lines: Sequence[LineRef], wrapped_to: int | None) -> str:
-    """"5 lines", or "more than 40 lines" where wrapping stopped at `wrapped_to`."""
+    """ "5 lines", or "more than 40 lines" where wrapping stopped at `wrapped_to`."""
     if wrapped_to is not None and len(lines) > wrapped_to:
         return f"more than {wrapped_to} lines"
     return f"{len(lines)} lines"
@@ -819,9 +819,7 @@ def _place(
     if box_l is None:
         box_l = box_r = inner_left
     box = (box_l - ml, top, box_r + mr, top + fit.height)
-    return TextBlock(
-        role, tuple(lines), fit.font, fit.size, colour, box, fit.truncated, fit.legibility, fit.accent
-    )
+    return TextBlock(role, tuple(lines), fit.font, fit.size, colour, box, fit.truncated, fit.legibility, fit.accent)
 
 
 # ── slide layouts ─────────────────────────────────────────────────────────────────
@@ -907,7 +905,11 @@ class _Frame:
         bold = kw.pop("bold", False)
         options = self.text_options(role, kw)
         src = _source(
-            text, self.fonts, bold=bold, upper=options["upper"], legibility=options["legibility"],
+            text,
+            self.fonts,
+            bold=bold,
+            upper=options["upper"],
+            legibility=options["legibility"],
             room=(box_w, box_h, max(MIN_PX, min(floor, largest))),
         )
         fitted = _try_fit(
@@ -1307,7 +1309,9 @@ def _bullets(f: _Frame, slide: object) -> SlideLayout:
                 block = _place(m, "bullet", "text", f.left, y, f.w - fitted.indent, "right", mirror=False)
                 dot_x = f.right - dot
             else:
-                block = _place(m, "bullet", "text", f.left + fitted.indent, y, f.w - fitted.indent, "left", mirror=False)
+                block = _place(
+                    m, "bullet", "text", f.left + fitted.indent, y, f.w - fitted.indent, "left", mirror=False
+                )
                 dot_x = f.left
             cy = block.lines[0].baseline - x_height / 2
             top = round(cy - dot / 2)

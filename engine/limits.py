@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import SpecError
 
-__all__ = ["InputLimits", "setting_name", "check_deck_values", "check_yaml_nodes", "MAX_DEPTH", "MAX_IMAGE_PIXELS_CAP"]
+__all__ = ["MAX_DEPTH", "MAX_IMAGE_PIXELS_CAP", "InputLimits", "check_deck_values", "check_yaml_nodes", "setting_name"]
 
 #: Nesting deeper than this is refused: a deck nests about 8 levels (a chart's series'
 #: values), and a structure that refers to itself is infinitely deep.
@@ -60,12 +60,12 @@ def setting_name(field: str) -> str:
 _FIELDS = frozenset(f.name for f in fields(InputLimits))
 
 
-def _count(number: int | float) -> str:
+def _count(number: float) -> str:
     return f"{number:,}" if isinstance(number, int) else f"{number:g}"
 
 
 def _over(field: str, limits: InputLimits, what: str) -> str:
-    """"WHAT; at most N (REEL_SETTING)"."""
+    """ "WHAT; at most N (REEL_SETTING)"."""
     return f"{what}; at most {_count(getattr(limits, field))} ({setting_name(field)})"
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
@@ -29,9 +30,19 @@ from .jobs.model import JobState
 from .jobs.store import JobStore
 
 __all__ = [
-    "ALERTS", "RENDER_BUCKETS", "WORKER_EVENTS", "AlertMonitor", "AlertThresholds", "MetricsServer",
-    "ServiceCollector", "metrics_registry", "metrics_text", "record_error", "record_render",
-    "record_worker_event", "serve_metrics",
+    "ALERTS",
+    "RENDER_BUCKETS",
+    "WORKER_EVENTS",
+    "AlertMonitor",
+    "AlertThresholds",
+    "MetricsServer",
+    "ServiceCollector",
+    "metrics_registry",
+    "metrics_text",
+    "record_error",
+    "record_render",
+    "record_worker_event",
+    "serve_metrics",
 ]
 
 log = logging.getLogger(__name__)
@@ -107,16 +118,26 @@ class AlertMonitor:
         limit = self.thresholds.alert_render_seconds
         if seconds <= limit:
             return False
-        self._alert("slow_render", "job %s took %.1f s to render an output, over the %.1f s threshold "
-                    "(alert_render_seconds)", job_id, seconds, limit)
+        self._alert(
+            "slow_render",
+            "job %s took %.1f s to render an output, over the %.1f s threshold (alert_render_seconds)",
+            job_id,
+            seconds,
+            limit,
+        )
         return True
 
     def worker_memory(self, pid: int, rss_bytes: int) -> bool:
         limit = self.thresholds.alert_worker_rss_mb
         if not self._crossed(("worker_memory", pid), rss_bytes > limit * _MIB):
             return False
-        self._alert("worker_memory", "worker %d uses %.0f MiB of memory, over the %.0f MiB threshold "
-                    "(alert_worker_rss_mb)", pid, rss_bytes / _MIB, limit)
+        self._alert(
+            "worker_memory",
+            "worker %d uses %.0f MiB of memory, over the %.0f MiB threshold (alert_worker_rss_mb)",
+            pid,
+            rss_bytes / _MIB,
+            limit,
+        )
         return True
 
     def job_finished(self) -> bool:
@@ -125,16 +146,22 @@ class AlertMonitor:
         rate, limit = _failed_share(outcomes), self.thresholds.alert_error_rate
         if not self._crossed(("error_rate", None), bool(outcomes) and rate > limit):
             return False
-        self._alert("error_rate", "%.0f%% of the last %d finished jobs failed, over the %.0f%% threshold "
-                    "(alert_error_rate)", rate * 100, len(outcomes), limit * 100)
+        self._alert(
+            "error_rate",
+            "%.0f%% of the last %d finished jobs failed, over the %.0f%% threshold (alert_error_rate)",
+            rate * 100,
+            len(outcomes),
+            limit * 100,
+        )
         return True
 
     def queue_depth(self, n: int) -> bool:
         limit = self.thresholds.alert_queue_depth
         if not self._crossed(("queue_depth", None), n > limit):
             return False
-        self._alert("queue_depth", "%d jobs are waiting in the queue, over the threshold of %d "
-                    "(alert_queue_depth)", n, limit)
+        self._alert(
+            "queue_depth", "%d jobs are waiting in the queue, over the threshold of %d (alert_queue_depth)", n, limit
+        )
         return True
 
     def _crossed(self, key: tuple[str, int | None], above: bool) -> bool:
@@ -166,12 +193,25 @@ class ServiceCollector:
         yield from _job_metrics(self.store)
         yield from _render_metrics(counters)
         yield from _worker_metrics(self.store.supervisors(fresh_within=FRESH_WITHIN_S))
-        yield _labelled_counter("reel_errors_total", "Failed render attempts by error type, retried or not.",
-                                "type", counters, "errors")
-        yield _labelled_counter("reel_alerts_total", "Alert thresholds crossed, by alert; the supervisor's log "
-                                "has a warning for each.", "alert", counters, "alerts", ALERTS)
-        yield _labelled_counter("reel_worker_restarts_total", "Worker processes replaced, by reason.",
-                                "reason", counters, "worker_restarts", WORKER_EVENTS)
+        yield _labelled_counter(
+            "reel_errors_total", "Failed render attempts by error type, retried or not.", "type", counters, "errors"
+        )
+        yield _labelled_counter(
+            "reel_alerts_total",
+            "Alert thresholds crossed, by alert; the supervisor's log has a warning for each.",
+            "alert",
+            counters,
+            "alerts",
+            ALERTS,
+        )
+        yield _labelled_counter(
+            "reel_worker_restarts_total",
+            "Worker processes replaced, by reason.",
+            "reason",
+            counters,
+            "worker_restarts",
+            WORKER_EVENTS,
+        )
         if self.cache is not None:
             yield from _cache_metrics(self.cache)
 
@@ -215,11 +255,15 @@ def _job_metrics(store: JobStore) -> Iterator[Metric]:
     for state in JobState.ALL:
         jobs.add_metric([state], counts[state])
     yield jobs
-    yield GaugeMetricFamily("reel_queue_depth", "Jobs waiting for a supervisor to claim them.",
-                            value=counts[JobState.QUEUED])
+    yield GaugeMetricFamily(
+        "reel_queue_depth", "Jobs waiting for a supervisor to claim them.", value=counts[JobState.QUEUED]
+    )
     rate = _failed_share(store.recent_outcomes(RECENT_JOBS))
-    yield GaugeMetricFamily("reel_error_rate", f"Share of the last {RECENT_JOBS} finished jobs that failed "
-                            "(0 to 1; cancelled jobs not counted).", value=rate)
+    yield GaugeMetricFamily(
+        "reel_error_rate",
+        f"Share of the last {RECENT_JOBS} finished jobs that failed (0 to 1; cancelled jobs not counted).",
+        value=rate,
+    )
 
 
 def _render_metrics(counters: dict[tuple[str, str], float]) -> Iterator[Metric]:
@@ -230,12 +274,22 @@ def _render_metrics(counters: dict[tuple[str, str], float]) -> Iterator[Metric]:
         buckets.append((label, total))
     seconds = counters.get(("render_seconds_sum", ""), 0.0)
     frames = counters.get(("frames_total", ""), 0)
-    yield HistogramMetricFamily("reel_render_seconds", "Seconds to render one output (outputs served from the "
-                                "cache not included).", buckets=buckets, sum_value=seconds)
-    yield CounterMetricFamily("reel_frames_rendered_total", "Frames rendered into outputs (outputs served from "
-                              "the cache not included).", value=frames)
-    yield GaugeMetricFamily("reel_render_frames_per_second", "Frames rendered per second of render time, over "
-                            "every render so far (0 before the first).", value=frames / seconds if seconds > 0 else 0.0)
+    yield HistogramMetricFamily(
+        "reel_render_seconds",
+        "Seconds to render one output (outputs served from the cache not included).",
+        buckets=buckets,
+        sum_value=seconds,
+    )
+    yield CounterMetricFamily(
+        "reel_frames_rendered_total",
+        "Frames rendered into outputs (outputs served from the cache not included).",
+        value=frames,
+    )
+    yield GaugeMetricFamily(
+        "reel_render_frames_per_second",
+        "Frames rendered per second of render time, over every render so far (0 before the first).",
+        value=frames / seconds if seconds > 0 else 0.0,
+    )
 
 
 def _worker_metrics(supervisors: list[dict]) -> Iterator[Metric]:
@@ -245,19 +299,34 @@ def _worker_metrics(supervisors: list[dict]) -> Iterator[Metric]:
         if worker.get("rss") is not None:  # no reading yet from a worker just started
             pid = str(worker["pid"])
             rss[pid] = rss.get(pid, 0) + worker["rss"]  # the same pid on two hosts: their sum
-    yield GaugeMetricFamily("reel_workers", f"Worker processes of supervisors heard from in the last "
-                            f"{FRESH_WITHIN_S:.0f} s.", value=len(workers))
-    yield GaugeMetricFamily("reel_workers_busy", "Of those workers, the ones running a job.",
-                            value=sum(1 for worker in workers if worker.get("busy")))
-    family = GaugeMetricFamily("reel_worker_rss_bytes", "Resident memory of each worker process, in bytes, at "
-                               "its supervisor's last heartbeat.", labels=["pid"])
+    yield GaugeMetricFamily(
+        "reel_workers",
+        f"Worker processes of supervisors heard from in the last {FRESH_WITHIN_S:.0f} s.",
+        value=len(workers),
+    )
+    yield GaugeMetricFamily(
+        "reel_workers_busy",
+        "Of those workers, the ones running a job.",
+        value=sum(1 for worker in workers if worker.get("busy")),
+    )
+    family = GaugeMetricFamily(
+        "reel_worker_rss_bytes",
+        "Resident memory of each worker process, in bytes, at its supervisor's last heartbeat.",
+        labels=["pid"],
+    )
     for pid, value in sorted(rss.items()):
         family.add_metric([pid], value)
     yield family
 
 
-def _labelled_counter(name: str, help_text: str, label: str, counters: dict[tuple[str, str], float],
-                      counter: str, always: tuple[str, ...] = ()) -> Metric:
+def _labelled_counter(
+    name: str,
+    help_text: str,
+    label: str,
+    counters: dict[tuple[str, str], float],
+    counter: str,
+    always: tuple[str, ...] = (),
+) -> Metric:
     """A counter family from the store's `counter`, with 0 for each label in `always` not yet counted."""
     values = dict.fromkeys(always, 0.0) | {lbl: v for (n, lbl), v in counters.items() if n == counter}
     family = CounterMetricFamily(name, help_text, labels=[label])

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from .easing import LINEAR, Easing, parse_easing
 
 __all__ = [
-    "KenBurns", "Build", "Drift", "Reveal", "Window", "ItemState", "MotionState", "SlideMotion", "PAN_DIRECTIONS",
+    "PAN_DIRECTIONS",
+    "Build",
+    "Drift",
+    "ItemState",
+    "KenBurns",
+    "MotionState",
+    "Reveal",
+    "SlideMotion",
+    "Window",
 ]
 
 #: Camera directions: a pan "left" moves the view left, so the picture slides right.

@@ -31,11 +31,11 @@ import secrets
 import shutil
 import socket
 import stat
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import psutil
 
@@ -43,17 +43,17 @@ from .errors import EngineError, InsufficientResourcesError, OutputError
 from .platforms import Output
 
 __all__ = [
+    "Temporary",
     "atomic_output",
     "check_resources",
     "check_target",
-    "refuse_duplicate_targets",
-    "output_error",
     "estimate_bytes",
     "estimate_peak_memory",
-    "temporaries_of",
-    "temporaries_in",
+    "output_error",
+    "refuse_duplicate_targets",
     "remove_stale_temporaries",
-    "Temporary",
+    "temporaries_in",
+    "temporaries_of",
 ]
 
 # Slack above the bitrate cap for the container and the faststart rewrite, which
@@ -217,7 +217,8 @@ def check_target(target: str | Path, *, make_folder: bool = True) -> list[Path]:
     length = len(os.fsencode(target.name))
     if length > name_max:
         raise OutputError(
-            f"{_cut(target)}: the name is {length} bytes, this file system allows {name_max}; choose a shorter one", target
+            f"{_cut(target)}: the name is {length} bytes, this file system allows {name_max}; choose a shorter one",
+            target,
         )
     try:
         mode = os.stat(target).st_mode
@@ -245,10 +246,15 @@ def refuse_duplicate_targets(targets: Sequence[str | Path], labels: Sequence[str
         if key in seen:
             first = seen[key]
             which = (
-                f"{labels[first]} and {labels[index]}" if labels and labels[first] != labels[index]
-                else f"{labels[index]} twice" if labels else f"outputs {first + 1} and {index + 1}"
+                f"{labels[first]} and {labels[index]}"
+                if labels and labels[first] != labels[index]
+                else f"{labels[index]} twice"
+                if labels
+                else f"outputs {first + 1} and {index + 1}"
             )
-            raise OutputError(f"{target}: two outputs of this render would write this one file ({which}); ask for each once", target)
+            raise OutputError(
+                f"{target}: two outputs of this render would write this one file ({which}); ask for each once", target
+            )
         seen[key] = index
 
 
@@ -302,7 +308,7 @@ def _temporary_name(target: Path, tag: str, name_max: int) -> str:
         # A temporary of a temporary (the audio mux, the cover): the same name with its
         # own random part, so it is found, and cleaned, with the first one.
         name = target.name
-        return f"{name[: nested.start()]}{token}.{owner}.part{name[nested.end():]}"
+        return f"{name[: nested.start()]}{token}.{owner}.part{name[nested.end() :]}"
     suffix = target.suffix if len(target.suffix) <= _SUFFIX_MAX else ""
     stem = target.name[: len(target.name) - len(suffix)] if suffix else target.name
     return f".{_short_stem(stem, tag, suffix, name_max)}.{tag + '-' if tag else ''}{token}.{owner}.part{suffix}"
@@ -348,7 +354,10 @@ def temporaries_of(target: Path, tag: str) -> list[Path]:
     stem = target.name[: len(target.name) - len(suffix)] if suffix else target.name
     short = _short_stem(stem, tag, suffix, _name_max(target.parent))
     # Also the older names without an owner, and a temporary of a temporary.
-    patterns = {f".*{glob.escape(target.stem)}.{glob.escape(tag)}-*.part*", f".{glob.escape(short)}.{glob.escape(tag)}-*.part*"}
+    patterns = {
+        f".*{glob.escape(target.stem)}.{glob.escape(tag)}-*.part*",
+        f".{glob.escape(short)}.{glob.escape(tag)}-*.part*",
+    }
     try:
         names = os.listdir(target.parent)
     except OSError:

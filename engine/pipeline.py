@@ -18,21 +18,36 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import psutil
 
-from ._host import address_space_needed, allocation_failure, check_memory, fix_mmap_threshold, memory_shortage_message, usable_cores
+from ._host import (
+    address_space_needed,
+    allocation_failure,
+    check_memory,
+    fix_mmap_threshold,
+    memory_shortage_message,
+    usable_cores,
+)
 from .backdrop import Backdrops
 from .colour import nv12_size, nv12_to_rgb
 from .composite import FrameSpec, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
-from .errors import AssetError, InsufficientResourcesError, OutputError, RenderError, RenderTimeoutError, SettingsError, SpecError
+from .errors import (
+    AssetError,
+    InsufficientResourcesError,
+    OutputError,
+    RenderError,
+    RenderTimeoutError,
+    SettingsError,
+    SpecError,
+)
 from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
 from .raster import SlideRasterizer
@@ -41,7 +56,7 @@ from .timeline import Hold, Motion, Timeline, Transition, build_timeline
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
 
-__all__ = ["RenderProgress", "render_output", "render_still_nv12", "render_still"]
+__all__ = ["RenderProgress", "render_output", "render_still", "render_still_nv12"]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +140,7 @@ class _FrameProducer(threading.Thread):
         self._cancel = threading.Event()
 
     # -- consumer side (the calling thread) --
-    def frames(self, deadline: "_Deadline | None" = None) -> Iterator[_Frames]:
+    def frames(self, deadline: _Deadline | None = None) -> Iterator[_Frames]:
         """Composited frames in timeline order; raises what the render thread raised,
         or RenderTimeoutError once `deadline` has passed."""
         while True:
@@ -155,7 +170,11 @@ class _FrameProducer(threading.Thread):
         try:
             with self.clock("start_compositor"):
                 compositor = open_compositor(
-                    self.compositor_name, self.output.width, self.output.height, self.fallbacks, _glsl_files(self.timeline)
+                    self.compositor_name,
+                    self.output.width,
+                    self.output.height,
+                    self.fallbacks,
+                    _glsl_files(self.timeline),
                 )
             self.compositor_kind, self.renderer = compositor.kind, compositor.renderer
             with self.clock("start_compositor"):
@@ -193,7 +212,7 @@ class _FrameProducer(threading.Thread):
         self.slides_uploaded = slides.uploaded
         self.warnings = slides.rasterizer.warnings
 
-    def _composite(self, slides: "_SlideSource", segment, frame: int, count: int) -> None:
+    def _composite(self, slides: _SlideSource, segment, frame: int, count: int) -> None:
         buffer = self._take_buffer()
         with self.clock("composite"):
             slides.draw(segment, frame, buffer)
@@ -229,7 +248,15 @@ class _SlideSource:
     in motion at that frame. Slides that look the same share a key, and one upload.
     """
 
-    def __init__(self, deck, output: Output, timeline: Timeline, compositor, clock: _StageClock | None = None, max_cached: int = 4) -> None:
+    def __init__(
+        self,
+        deck,
+        output: Output,
+        timeline: Timeline,
+        compositor,
+        clock: _StageClock | None = None,
+        max_cached: int = 4,
+    ) -> None:
         self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
         self.clock = clock or _StageClock()
         self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached)
@@ -349,7 +376,9 @@ def _next_use(indices: list[int], after: int) -> int | None:
 def _timeline(deck, output: Output) -> Timeline:
     timeline = build_timeline(deck.timings(), output.fps)
     if timeline.frame_count == 0:
-        raise SpecError(f"the deck lasts {deck.total_duration():g} s, less than one frame at {output.fps} fps", "slides")
+        raise SpecError(
+            f"the deck lasts {deck.total_duration():g} s, less than one frame at {output.fps} fps", "slides"
+        )
     return timeline
 
 
@@ -407,19 +436,29 @@ def render_output(
     """
     with _memory_running_out(deck, output, compositor, encoder_threads, "render"):
         return _render_output(
-            deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress,
-            encoder_threads=encoder_threads, temp_tag=temp_tag, thumbnail=thumbnail, timeout=timeout,
+            deck,
+            output,
+            target,
+            compositor=compositor,
+            encoder=encoder,
+            on_progress=on_progress,
+            encoder_threads=encoder_threads,
+            temp_tag=temp_tag,
+            thumbnail=thumbnail,
+            timeout=timeout,
         )
 
 
 @contextmanager
-def _memory_running_out(deck, output: Output, compositor: str, encoder_threads: int | None, what: str) -> Iterator[None]:
+def _memory_running_out(
+    deck, output: Output, compositor: str, encoder_threads: int | None, what: str
+) -> Iterator[None]:
     """An allocation failure inside the block, wherever it happened, as InsufficientResourcesError."""
     try:
         yield
     except _AS_THEY_ARE:
         raise
-    except Exception as exc:  # noqa: BLE001 - re-raised as it is unless memory ran out
+    except Exception as exc:
         if not allocation_failure(exc):
             raise
         need = space = 0  # not measured (a still): the message gives the limit alone
@@ -432,8 +471,19 @@ def _memory_running_out(deck, output: Output, compositor: str, encoder_threads: 
         raise InsufficientResourcesError(memory_shortage_message(what, need, space, exc)) from exc
 
 
-def _render_output(deck, output: Output, target: Path, *, compositor, encoder, on_progress, encoder_threads,
-                   temp_tag, thumbnail, timeout) -> RenderReport:
+def _render_output(
+    deck,
+    output: Output,
+    target: Path,
+    *,
+    compositor,
+    encoder,
+    on_progress,
+    encoder_threads,
+    temp_tag,
+    thumbnail,
+    timeout,
+) -> RenderReport:
     started = time.perf_counter()
     fix_mmap_threshold()
     target = Path(target)
@@ -478,14 +528,18 @@ def _render_output(deck, output: Output, target: Path, *, compositor, encoder, o
                     else:  # a long hold, a second at a time, so the limit is kept to within one
                         for first in range(0, item.count, output.fps):
                             deadline.check()
-                            enc.encode_repeated(item.buffer, item.first_pts + first, min(output.fps, item.count - first))
+                            enc.encode_repeated(
+                                item.buffer, item.first_pts + first, min(output.fps, item.count - first)
+                            )
                 producer.recycle(item.buffer)
                 frames_done += item.count
                 if deadline is not None:
                     deadline.frames_done = frames_done
                 peak_rss = max(peak_rss, process.memory_info().rss)
                 if on_progress is not None:
-                    on_progress(RenderProgress(output.label, frames_done, timeline.frame_count, time.perf_counter() - started))
+                    on_progress(
+                        RenderProgress(output.label, frames_done, timeline.frame_count, time.perf_counter() - started)
+                    )
             with clock("finish"):
                 stats = enc.close()
             if deadline is not None:
@@ -500,7 +554,9 @@ def _render_output(deck, output: Output, target: Path, *, compositor, encoder, o
         if stats.frames != timeline.frame_count:
             raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
         with clock("verify"):
-            psnr, ssim = luma_quality(temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps)
+            psnr, ssim = luma_quality(
+                temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps
+            )
         audio = None
         if audio_plan is not None:
             from .audio import mux_audio
@@ -537,7 +593,9 @@ def _render_output(deck, output: Output, target: Path, *, compositor, encoder, o
         psnr_db=psnr,
         ssim=ssim,
         warnings=list(producer.warnings),
-        audio=None if audio is None else {
+        audio=None
+        if audio is None
+        else {
             "codec": "aac",
             "sample_rate": 48_000,
             "channels": 2,

@@ -15,16 +15,16 @@ from dataclasses import dataclass, replace
 from .errors import SpecError, excerpt
 
 __all__ = [
+    "CODECS",
+    "PLATFORMS",
+    "QUALITIES",
+    "Output",
     "Platform",
     "Quality",
     "SafeArea",
-    "Output",
-    "PLATFORMS",
-    "QUALITIES",
-    "CODECS",
+    "normalize_codec",
     "resolve_output",
     "resolve_platform",
-    "normalize_codec",
 ]
 
 #: Codecs Reel writes, by FFmpeg's name for them.
@@ -143,7 +143,7 @@ class Quality:
 # gradients ≥ 54 dB with blocks a half code or more off 1.2–1.7 % → 0.05–0.11 %, for
 # 0.44 → 1.04–1.08 Mbit/s. The cap does not hold motion back: peak 1 s rates stay under
 # 4.2 Mbit/s against 10–12, and without it 5 of 1794 pictures differ, none worse.
-_FIDELITY = dict(aq_mode=3, aq_strength=0.6, psy_rd=0.0)
+_FIDELITY = {"aq_mode": 3, "aq_strength": 0.6, "psy_rd": 0.0}
 
 QUALITIES: dict[str, Quality] = {
     q.name: q
@@ -194,7 +194,7 @@ _MAX_SIDE = 8192
 
 
 def _even(n: float) -> int:
-    return max(2, int(round(n / 2)) * 2)
+    return max(2, round(n / 2) * 2)
 
 
 def _platform(name: str) -> Platform:
@@ -205,7 +205,9 @@ def _platform(name: str) -> Platform:
         known = ", ".join(PLATFORMS)
         raise SpecError(f"unknown platform {excerpt(name)}; use one of {known}, or WxH[@fps]", "platform")
     if any(part and len(part) > 6 for part in m.groups()):  # int() of 5,000 digits is refused, and slow
-        raise SpecError(f"{excerpt(name)}: each side must be between 16 and {_MAX_SIDE}, fps between 1 and 120", "platform")
+        raise SpecError(
+            f"{excerpt(name)}: each side must be between 16 and {_MAX_SIDE}, fps between 1 and 120", "platform"
+        )
     w, h, fps = int(m[1]), int(m[2]), int(m[3] or 30)
     if w % 2 or h % 2:
         raise SpecError(f"{w}x{h}: width and height must be even for 4:2:0 video", "platform")

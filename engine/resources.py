@@ -6,15 +6,15 @@ at the repository root.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-__all__ = ["data_dir", "shader_source", "font_path"]
+__all__ = ["data_dir", "font_path", "shader_source"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def data_dir(kind: str) -> Path:
     """``shaders`` or ``fonts``: the folder holding that kind of bundled data."""
     for candidate in (_PACKAGE / "_data" / kind, _PACKAGE.parent / kind):
@@ -23,7 +23,7 @@ def data_dir(kind: str) -> Path:
     raise FileNotFoundError(f"bundled {kind}/ folder not found next to {_PACKAGE}; reinstall reel-engine")
 
 
-@lru_cache(maxsize=None)
+@cache
 def shader_source(name: str) -> str:
     """Text of ``shaders/<name>``, e.g. ``transitions/fade.glsl``; read once per process."""
     return (data_dir("shaders") / name).read_text(encoding="utf-8")

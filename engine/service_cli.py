@@ -19,6 +19,7 @@ __all__ = ["add_commands"]
 
 def add_commands(commands, output_options) -> None:
     from .cli import positive_int
+
     submit = commands.add_parser("submit", help="queue a deck for rendering by `reel worker`; prints the job id")
     submit.add_argument("deck", help="deck file (.json, .yaml)")
     output_options(submit, many=True)
@@ -27,7 +28,9 @@ def add_commands(commands, output_options) -> None:
     submit.set_defaults(run=_submit)
 
     jobs = commands.add_parser("jobs", help="list jobs; `jobs show|cancel|wait ID`")
-    jobs.add_argument("--state", choices=["queued", "running", "done", "failed", "cancelled"], help="only jobs in this state")
+    jobs.add_argument(
+        "--state", choices=["queued", "running", "done", "failed", "cancelled"], help="only jobs in this state"
+    )
     jobs.add_argument("--limit", type=positive_int, default=30, help="newest N jobs (default 30)")
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     jobs.set_defaults(run=_jobs_list)
@@ -46,17 +49,41 @@ def add_commands(commands, output_options) -> None:
     wait.set_defaults(run=_jobs_wait)
 
     worker = commands.add_parser("worker", help="run a supervisor of render workers in the foreground")
-    worker.add_argument("-j", "--workers", type=positive_int, default=None, help="worker processes (default: from MAX_CONCURRENT_VIDEOS, cores, memory)")
-    worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT", help="serve Prometheus metrics on this port (REEL_METRICS_HOST, loopback by default)")
+    worker.add_argument(
+        "-j",
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes (default: from MAX_CONCURRENT_VIDEOS, cores, memory)",
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics on this port (REEL_METRICS_HOST, loopback by default)",
+    )
     worker.add_argument("--drain", action="store_true", help="exit once the queue is empty and no job runs")
-    worker.add_argument("--grace", type=float, default=30.0, metavar="SECONDS", help="on SIGTERM, time running jobs get to finish before they are queued again (default 30)")
+    worker.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on SIGTERM, time running jobs get to finish before they are queued again (default 30)",
+    )
     worker.set_defaults(run=_worker)
 
     batch = commands.add_parser("batch", help="render many decks through the queue and local workers")
     batch.add_argument("decks", nargs="+", help="deck files")
     output_options(batch, many=True)
     _job_options(batch)
-    batch.add_argument("-j", "--workers", type=positive_int, default=None, help="worker processes (default: from settings, cores and memory)")
+    batch.add_argument(
+        "-j",
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes (default: from settings, cores and memory)",
+    )
     batch.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     batch.set_defaults(run=_batch)
 
@@ -72,8 +99,14 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", default=".", help="output folder (default: .)")
     parser.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     parser.add_argument("--codec", help="h264 (default), hevc or av1")
-    parser.add_argument("--step-down", action="store_true", help="if the machine is short of memory, render at a lower quality instead of failing")
-    parser.add_argument("--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it")
+    parser.add_argument(
+        "--step-down",
+        action="store_true",
+        help="if the machine is short of memory, render at a lower quality instead of failing",
+    )
+    parser.add_argument(
+        "--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it"
+    )
 
 
 # -- building jobs -------------------------------------------------------------------
@@ -95,7 +128,9 @@ def _requests(args, settings) -> list:
     from .platforms import resolve_output
 
     quality = args.quality or settings.quality_preset
-    requests = [OutputRequest(platform=p, quality=quality, codec=args.codec, encoder=args.encoder) for p in _platforms(args)]
+    requests = [
+        OutputRequest(platform=p, quality=quality, codec=args.codec, encoder=args.encoder) for p in _platforms(args)
+    ]
     for request in requests:
         resolve_output(request.platform, request.quality, request.codec)
     return requests
@@ -147,7 +182,9 @@ def _jobs_list(args) -> int:
         return 0
     print(f"{'id':<14}{'state':<11}{'tries':>5}  {'submitted':<20}{'progress':<26}deck → outputs")
     for r in records:
-        print(f"{r.id:<14}{r.state:<11}{r.attempts:>5}  {_when(r.submitted):<20}{_progress_text(r):<26}{_describe_job(r.job)}")
+        print(
+            f"{r.id:<14}{r.state:<11}{r.attempts:>5}  {_when(r.submitted):<20}{_progress_text(r):<26}{_describe_job(r.job)}"
+        )
     return 0
 
 
@@ -161,8 +198,11 @@ def _jobs_show(args) -> int:
         return 0
     print(f"job {record.id}: {record.state}, attempt {record.attempts} of {record.max_attempts}")
     print(f"  deck      {_describe_job(record.job)}")
-    print(f"  submitted {_when(record.submitted)}" + (f", started {_when(record.started)}" if record.started else "")
-          + (f", ended {_when(record.finished)}" if record.finished else ""))
+    print(
+        f"  submitted {_when(record.submitted)}"
+        + (f", started {_when(record.started)}" if record.started else "")
+        + (f", ended {_when(record.finished)}" if record.finished else "")
+    )
     if record.worker:
         print(f"  worker    {record.worker}")
     if record.state == "running":
@@ -171,7 +211,10 @@ def _jobs_show(args) -> int:
         print(f"  error     {record.error_type}: {record.error_message}")
     for event in record.history:
         if event["outcome"] != "done":
-            print(f"  attempt {event.get('attempt', '-')}: {event['outcome']}" + (f": {event['message']}" if event.get("message") else ""))
+            print(
+                f"  attempt {event.get('attempt', '-')}: {event['outcome']}"
+                + (f": {event['message']}" if event.get("message") else "")
+            )
     from .report import RenderReport
 
     for report in record.reports:
@@ -245,7 +288,10 @@ def _worker(args) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-    print(f"reel worker: {supervisor.id}, up to {supervisor.plan.capacity} workers, queue in {settings.home}", file=sys.stderr)
+    print(
+        f"reel worker: {supervisor.id}, up to {supervisor.plan.capacity} workers, queue in {settings.home}",
+        file=sys.stderr,
+    )
     try:
         supervisor.run(drain=args.drain, grace=args.grace)
     finally:
@@ -290,7 +336,10 @@ def _batch(args) -> int:
         record = executor.get(job_id)
         if record.state != "done":
             failed += 1
-            print(f"{record.id} {_describe_job(record.job)}: {record.state}: {record.error_type}: {record.error_message}", file=sys.stderr)
+            print(
+                f"{record.id} {_describe_job(record.job)}: {record.state}: {record.error_type}: {record.error_message}",
+                file=sys.stderr,
+            )
         elif not args.quiet:
             from .report import RenderReport
 

@@ -33,7 +33,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: only reading a reel.toml needs it
     _toml = None  # type: ignore[assignment]
 
-__all__ = ["Settings", "load_settings", "default_home", "CONFIG_VARIABLE"]
+__all__ = ["CONFIG_VARIABLE", "Settings", "default_home", "load_settings"]
 
 #: The variable naming a toml file to read instead of ./reel.toml.
 CONFIG_VARIABLE = "REEL_CONFIG"
@@ -61,42 +61,98 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True, allow_inf_nan=False)
 
     # Each alias is the field's environment variable.
-    max_concurrent_videos: int = Field(4, alias="MAX_CONCURRENT_VIDEOS", ge=1, le=64,
-                                       description="most renders at once here (the executor also caps by cores, memory)")
+    max_concurrent_videos: int = Field(
+        4,
+        alias="MAX_CONCURRENT_VIDEOS",
+        ge=1,
+        le=64,
+        description="most renders at once here (the executor also caps by cores, memory)",
+    )
     cache_size_gb: float = Field(10.0, alias="CACHE_SIZE_GB", ge=0, description="output cache size; 0 turns it off")
     quality_preset: str = Field("standard", alias="QUALITY_PRESET", description="quality when a job names none")
     home: Path = Field(default_factory=default_home, alias="REEL_HOME", description="folder for jobs, outputs, cache")
     queue_max: int = Field(50, alias="REEL_QUEUE_MAX", ge=1, description="most jobs waiting; more are refused")
-    job_timeout_s: float = Field(3600, alias="REEL_JOB_TIMEOUT", gt=0, description="seconds before a job's worker is stopped")
-    render_timeout_s: float = Field(0, alias="REEL_RENDER_TIMEOUT", ge=0,
-                                    description="seconds `reel render` may take in all (--timeout); 0: no limit")
-    max_attempts: int = Field(3, alias="REEL_MAX_ATTEMPTS", ge=1, le=20, description="tries per job, the first included")
-    retry_backoff_s: float = Field(2.0, alias="REEL_RETRY_BACKOFF", ge=0, description="first retry delay; doubles each time")
+    job_timeout_s: float = Field(
+        3600, alias="REEL_JOB_TIMEOUT", gt=0, description="seconds before a job's worker is stopped"
+    )
+    render_timeout_s: float = Field(
+        0,
+        alias="REEL_RENDER_TIMEOUT",
+        ge=0,
+        description="seconds `reel render` may take in all (--timeout); 0: no limit",
+    )
+    max_attempts: int = Field(
+        3, alias="REEL_MAX_ATTEMPTS", ge=1, le=20, description="tries per job, the first included"
+    )
+    retry_backoff_s: float = Field(
+        2.0, alias="REEL_RETRY_BACKOFF", ge=0, description="first retry delay; doubles each time"
+    )
     worker_max_jobs: int = Field(25, alias="REEL_WORKER_MAX_JOBS", ge=1, description="jobs before a worker is recycled")
-    worker_memory_limit_mb: int = Field(4096, alias="REEL_WORKER_MEMORY_LIMIT_MB", ge=64,
-                                        description="RSS above which a worker is stopped and its job retried")
+    worker_memory_limit_mb: int = Field(
+        4096,
+        alias="REEL_WORKER_MEMORY_LIMIT_MB",
+        ge=64,
+        description="RSS above which a worker is stopped and its job retried",
+    )
     # What one deck may hold (engine/limits.py): each alias is "REEL_" + the name in capitals.
-    max_deck_bytes: int = Field(_LIMITS.max_deck_bytes, alias="REEL_MAX_DECK_BYTES", ge=1,
-                                description="largest deck file (JSON or YAML), in bytes")
-    max_deck_values: int = Field(_LIMITS.max_deck_values, alias="REEL_MAX_DECK_VALUES", ge=1,
-                                 description="most values in a deck, each use of a YAML alias counted")
-    max_string_chars: int = Field(_LIMITS.max_string_chars, alias="REEL_MAX_STRING_CHARS", ge=1,
-                                  description="most characters in one string of a deck (a title, a bullet)")
-    max_slide_chars: int = Field(_LIMITS.max_slide_chars, alias="REEL_MAX_SLIDE_CHARS", ge=1,
-                                 description="most characters in all the strings of one slide")
+    max_deck_bytes: int = Field(
+        _LIMITS.max_deck_bytes,
+        alias="REEL_MAX_DECK_BYTES",
+        ge=1,
+        description="largest deck file (JSON or YAML), in bytes",
+    )
+    max_deck_values: int = Field(
+        _LIMITS.max_deck_values,
+        alias="REEL_MAX_DECK_VALUES",
+        ge=1,
+        description="most values in a deck, each use of a YAML alias counted",
+    )
+    max_string_chars: int = Field(
+        _LIMITS.max_string_chars,
+        alias="REEL_MAX_STRING_CHARS",
+        ge=1,
+        description="most characters in one string of a deck (a title, a bullet)",
+    )
+    max_slide_chars: int = Field(
+        _LIMITS.max_slide_chars,
+        alias="REEL_MAX_SLIDE_CHARS",
+        ge=1,
+        description="most characters in all the strings of one slide",
+    )
     max_slides: int = Field(_LIMITS.max_slides, alias="REEL_MAX_SLIDES", ge=1, description="most slides in a deck")
-    max_image_pixels: int = Field(_LIMITS.max_image_pixels, alias="REEL_MAX_IMAGE_PIXELS", ge=1, le=MAX_IMAGE_PIXELS_CAP,
-                                  description="most pixels (width × height) in one image, read from its header")
-    max_image_bytes: int = Field(_LIMITS.max_image_bytes, alias="REEL_MAX_IMAGE_BYTES", ge=1,
-                                 description="largest image file, in bytes")
-    max_audio_seconds: float = Field(_LIMITS.max_audio_seconds, alias="REEL_MAX_AUDIO_SECONDS", gt=0,
-                                     description="longest music or voiceover file, in seconds (from its header)")
-    max_shader_bytes: int = Field(_LIMITS.max_shader_bytes, alias="REEL_MAX_SHADER_BYTES", ge=1,
-                                  description="largest user transition (GLSL) file, in bytes")
-    alert_render_seconds: float = Field(120, alias="REEL_ALERT_RENDER_SECONDS", gt=0, description="alert: slower render")
+    max_image_pixels: int = Field(
+        _LIMITS.max_image_pixels,
+        alias="REEL_MAX_IMAGE_PIXELS",
+        ge=1,
+        le=MAX_IMAGE_PIXELS_CAP,
+        description="most pixels (width × height) in one image, read from its header",
+    )
+    max_image_bytes: int = Field(
+        _LIMITS.max_image_bytes, alias="REEL_MAX_IMAGE_BYTES", ge=1, description="largest image file, in bytes"
+    )
+    max_audio_seconds: float = Field(
+        _LIMITS.max_audio_seconds,
+        alias="REEL_MAX_AUDIO_SECONDS",
+        gt=0,
+        description="longest music or voiceover file, in seconds (from its header)",
+    )
+    max_shader_bytes: int = Field(
+        _LIMITS.max_shader_bytes,
+        alias="REEL_MAX_SHADER_BYTES",
+        ge=1,
+        description="largest user transition (GLSL) file, in bytes",
+    )
+    alert_render_seconds: float = Field(
+        120, alias="REEL_ALERT_RENDER_SECONDS", gt=0, description="alert: slower render"
+    )
     alert_worker_rss_mb: float = Field(2048, alias="REEL_ALERT_WORKER_RSS_MB", gt=0, description="alert: larger worker")
-    alert_error_rate: float = Field(0.05, alias="REEL_ALERT_ERROR_RATE", ge=0, le=1,
-                                    description="alert: share of the last 100 finished jobs that failed")
+    alert_error_rate: float = Field(
+        0.05,
+        alias="REEL_ALERT_ERROR_RATE",
+        ge=0,
+        le=1,
+        description="alert: share of the last 100 finished jobs that failed",
+    )
     alert_queue_depth: int = Field(50, alias="REEL_ALERT_QUEUE_DEPTH", ge=1, description="alert: more jobs waiting")
     metrics_host: str = Field("127.0.0.1", alias="REEL_METRICS_HOST", description="address metrics are served on")
 
@@ -113,8 +169,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keyword arguments only: `load_settings` reads the layers, so it can say where each value came from."""
@@ -227,7 +286,7 @@ def _read_toml(path: Path) -> dict[str, tuple[str, Any]]:
 
 
 def _did_you_mean(key: str) -> str:
-    """"; did you mean 'x'?" for the closest setting, spelt like `key` (field or VARIABLE); or ""."""
+    """ "; did you mean 'x'?" for the closest setting, spelt like `key` (field or VARIABLE); or ""."""
     fields = Settings.model_fields
     names = {n: n for n in fields} | {str(info.alias).lower(): n for n, info in fields.items()}
     match = difflib.get_close_matches(key.lower(), list(names), n=1)

@@ -62,9 +62,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PrivateAttr,
     ValidationError,
-    PlainSerializer,
     ValidationInfo,
     WrapValidator,
     field_validator,
@@ -78,32 +78,32 @@ from .easing import LINEAR, Easing, easing_names, parse_easing
 from .errors import AssetError, SpecError, excerpt
 from .files import file_problem, image_size, read_regular, regular_file, short_path
 from .limits import InputLimits, check_deck_values, check_yaml_nodes, setting_name
+from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, Reveal, SlideMotion
 from .specbase import AssetPath, Colour, SpecModel, json_keys, normalise_colour
 from .specbase import context_base_dir as _context_base_dir
 from .specbase import fail as _fail
 from .specbase import json_path as _json_path
 from .specbase import show as _show
-from .motion import PAN_DIRECTIONS, Build, Drift, KenBurns, Reveal, SlideMotion
 from .timeline import SlideTiming
 from .transitions import BUILTIN, MATTES, resolve_params
 from .usershader import RESIZE_KEY, read_user_transition, resolve_user_params, user_transition_key
 
 __all__ = [
-    "Deck",
-    "Theme",
-    "Defaults",
     "Background",
-    "Gradient",
-    "TransitionSpec",
-    "MotionSpec",
-    "TitleSlide",
     "BulletsSlide",
-    "ImageSlide",
-    "TextSlide",
     "ChartSlide",
+    "Deck",
+    "Defaults",
+    "Gradient",
+    "ImageSlide",
+    "MotionSpec",
     "Slide",
-    "load_deck",
+    "TextSlide",
+    "Theme",
+    "TitleSlide",
+    "TransitionSpec",
     "deck_json_schema",
+    "load_deck",
 ]
 
 #: The default of REEL_MAX_SLIDES (engine/limits.py), which `load_deck` checks.
@@ -247,7 +247,7 @@ BackgroundField = Annotated[
 
 def _language_tag(value: object) -> object:
     if isinstance(value, str) and not _LANGUAGE_TAG.fullmatch(value):
-        _fail(f"language must be a BCP 47 tag such as \"ja\", \"ar\" or \"zh-Hant\", got {_show(value)}")
+        _fail(f'language must be a BCP 47 tag such as "ja", "ar" or "zh-Hant", got {_show(value)}')
     return value
 
 
@@ -489,7 +489,9 @@ class MotionSpec(_SpecModel):
     A key left out is not "off": the slide keeps what ``defaults.motion`` says.
     """
 
-    ken_burns: Annotated[KenBurnsSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, KenBurnsSpec])] = None
+    ken_burns: Annotated[
+        KenBurnsSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, KenBurnsSpec])
+    ] = None
     build: Annotated[BuildSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, BuildSpec])] = None
     drift: Annotated[DriftSpec | None, BeforeValidator(_switch, json_schema_input_type=Union[bool, DriftSpec])] = None
 
@@ -603,7 +605,9 @@ class ChartSlide(_SlideBase):
     title: Text | None = None
     chart: Chart | None = None
     image: AssetPath | None = None
-    figure: Any = Field(default=None, json_schema_extra={"description": "Python only: a matplotlib Figure, PIL image or array"})
+    figure: Any = Field(
+        default=None, json_schema_extra={"description": "Python only: a matplotlib Figure, PIL image or array"}
+    )
     reveal: Annotated[PictureReveal, BeforeValidator(_reveal_style)] = Field(default_factory=PictureReveal)
 
     @model_validator(mode="after")
@@ -632,7 +636,7 @@ def _figure_source(figure: object) -> object:
     _fail(f"figure must be a matplotlib Figure, a PIL image or a uint8 array, got {type(figure).__name__}", "figure")
 
 
-Slide = Annotated[Union[TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide], Field(discriminator="kind")]
+Slide = Annotated[TitleSlide | BulletsSlide | ImageSlide | TextSlide | ChartSlide, Field(discriminator="kind")]
 
 SLIDE_KINDS: dict[str, type[_SlideBase]] = {
     cls.model_fields["kind"].default: cls for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide)
@@ -793,7 +797,9 @@ class Deck(_SpecModel):
         return SlideMotion(
             self.slide_duration(index),
             ken_burns=kb.motion() if kb else None,
-            build=None if build is None else Build(
+            build=None
+            if build is None
+            else Build(
                 build.style,
                 self._seconds_into(index) if build.delay is None else build.delay,
                 build.duration,
@@ -940,13 +946,19 @@ class Deck(_SpecModel):
             if own is not None and own.ken_burns and not isinstance(slide, ImageSlide):
                 _fail(
                     f"Ken Burns moves an image slide's picture; a {slide.kind} slide has none",
-                    "slides", index, "motion", "ken_burns",
+                    "slides",
+                    index,
+                    "motion",
+                    "ken_burns",
                 )
             if own is not None and own.drift and not _background_moves(slide_background_of(self, index)):
                 _fail(
                     "drift moves the background, and a flat colour does not show it; "
                     "use a gradient or an image background",
-                    "slides", index, "motion", "drift",
+                    "slides",
+                    index,
+                    "motion",
+                    "drift",
                 )
             motion = self.motion(index)
             if motion is None:
@@ -958,7 +970,9 @@ class Deck(_SpecModel):
                 _fail(
                     f"the {_seconds(reveal.duration)} reveal starting {_seconds(reveal.delay)} into slides[{index}] "
                     f"ends after the slide ({self._describe_duration(index)})",
-                    "slides", index, *where,
+                    "slides",
+                    index,
+                    *where,
                 )
             if motion.build is None:
                 continue
@@ -1115,7 +1129,7 @@ def _read_yaml(deck_file: Path, text: str, limits: InputLimits) -> object:
         mark = exc.problem_mark or exc.context_mark
         where = f"{deck_file}:{mark.line + 1}:{mark.column + 1}" if mark else str(deck_file)
         raise SpecError(f"{where}: invalid YAML: {_cut(str(exc.problem or exc.context))}") from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # PyYAML's constructors fail on odd tagged values with whatever builtin error
         # they hit (`2024-13-40` → ValueError, `!!timestamp x` → AttributeError); all
         # of them mean the text is not a deck. Their words may quote the deck: cut short.
@@ -1203,12 +1217,7 @@ def _without_union_tags(loc: tuple[str | int, ...], data: object) -> tuple[str |
     node: object = data
     just_arrived = True
     for item in loc:
-        if (
-            just_arrived
-            and isinstance(node, Mapping)
-            and item in SLIDE_KINDS
-            and node.get("kind") == item
-        ):
+        if just_arrived and isinstance(node, Mapping) and item in SLIDE_KINDS and node.get("kind") == item:
             just_arrived = False  # the tag appears once, straight after arriving
             continue
         kept.append(item)

@@ -32,15 +32,15 @@ from .colour import parse_colour
 from .errors import SpecError, excerpt
 
 __all__ = [
-    "fail",
-    "show",
-    "json_path",
-    "SpecModel",
-    "json_keys",
-    "Colour",
-    "normalise_colour",
     "AssetPath",
+    "Colour",
+    "SpecModel",
     "context_base_dir",
+    "fail",
+    "json_keys",
+    "json_path",
+    "normalise_colour",
+    "show",
 ]
 
 

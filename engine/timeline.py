@@ -21,12 +21,13 @@ Pure arithmetic: no files, no GL. The rules (also in docs/design.md):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
+from typing import Union
 
 from .easing import LINEAR, Easing
 
-__all__ = ["SlideTiming", "Hold", "Motion", "Transition", "Segment", "Timeline", "build_timeline"]
+__all__ = ["Hold", "Motion", "Segment", "SlideTiming", "Timeline", "Transition", "build_timeline"]
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,9 @@ def build_timeline(slides: Sequence[SlideTiming], fps: int) -> Timeline:
         outgoing = _overlap(slides[i + 1]) if i + 1 < len(slides) else 0.0
         if slide.duration <= 0 or incoming + outgoing > slide.duration + 1e-9:
             # The spec rejects such decks with a path; this guards direct callers.
-            raise ValueError(f"slide {i}: {slide.duration} s cannot hold its transitions ({incoming} s in, {outgoing} s out)")
+            raise ValueError(
+                f"slide {i}: {slide.duration} s cannot hold its transitions ({incoming} s in, {outgoing} s out)"
+            )
 
     # Start time of each slide: the previous start plus the previous duration, pulled
     # back by the overlap of the transition into this slide.

@@ -15,14 +15,14 @@ host converts them to YUV and hands each plane its own components.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from .colour import parse_colour
 from .errors import SpecError, excerpt
 
-__all__ = ["TransitionDef", "BUILTIN", "MATTES", "transition_names", "resolve_params", "image_path"]
+__all__ = ["BUILTIN", "MATTES", "TransitionDef", "image_path", "resolve_params", "transition_names"]
 
 #: Bundled greyscale mattes an image parameter may name instead of a file.
 MATTES = ("clouds", "radial")
@@ -56,25 +56,45 @@ BUILTIN: dict[str, TransitionDef] = {
         TransitionDef("slideright", "both slides move right, the next one pushing in from the left"),
         TransitionDef("wipeup", "the next slide is uncovered bottom to top", {"softness": 0.0}),
         TransitionDef("wipedown", "the next slide is uncovered top to bottom", {"softness": 0.0}),
-        TransitionDef("wipediagonal", "the next slide is uncovered from the top-left corner to the bottom-right", {"softness": 0.0}),
+        TransitionDef(
+            "wipediagonal",
+            "the next slide is uncovered from the top-left corner to the bottom-right",
+            {"softness": 0.0},
+        ),
         TransitionDef("slideup", "both slides move up, the next one pushing in from the bottom"),
         TransitionDef("slidedown", "both slides move down, the next one pushing in from the top"),
         TransitionDef("coverleft", "the next slide moves in from the right over this one, which stays still"),
         TransitionDef("coverright", "the next slide moves in from the left over this one, which stays still"),
         TransitionDef("revealleft", "this slide moves away to the left, uncovering the next one, which stays still"),
         TransitionDef("revealright", "this slide moves away to the right, uncovering the next one, which stays still"),
-        TransitionDef("zoomin", "this slide zooms in about the centre (to 1 + strength) while the next fades in", {"strength": 0.5}),
-        TransitionDef("zoomout", "the next slide fades in enlarged (1 + strength) and shrinks to fit", {"strength": 0.5}),
+        TransitionDef(
+            "zoomin",
+            "this slide zooms in about the centre (to 1 + strength) while the next fades in",
+            {"strength": 0.5},
+        ),
+        TransitionDef(
+            "zoomout", "the next slide fades in enlarged (1 + strength) and shrinks to fit", {"strength": 0.5}
+        ),
         TransitionDef("circleopen", "the next slide appears in a circle growing from the centre", {"softness": 0.0}),
-        TransitionDef("circleclose", "the next slide appears around a circle shrinking onto the centre", {"softness": 0.0}),
-        TransitionDef("clockwipe", "a hand sweeps clockwise from 12 o'clock, uncovering the next slide", {"softness": 0.0}),
+        TransitionDef(
+            "circleclose", "the next slide appears around a circle shrinking onto the centre", {"softness": 0.0}
+        ),
+        TransitionDef(
+            "clockwipe", "a hand sweeps clockwise from 12 o'clock, uncovering the next slide", {"softness": 0.0}
+        ),
         TransitionDef(
             "dissolve",
             "the next slide replaces this one cell by cell in seeded random order (cells: rows of cells down the frame)",
             {"cells": 540.0, "seed": 0.0},
         ),
-        TransitionDef("pixelize", "crossfade through blocks that grow to `squares` rows halfway, then shrink", {"squares": 20.0}),
-        TransitionDef("blurfade", "crossfade through a blur, strongest halfway (radius: fraction of the frame height)", {"radius": 0.01}),
+        TransitionDef(
+            "pixelize", "crossfade through blocks that grow to `squares` rows halfway, then shrink", {"squares": 20.0}
+        ),
+        TransitionDef(
+            "blurfade",
+            "crossfade through a blur, strongest halfway (radius: fraction of the frame height)",
+            {"radius": 0.01},
+        ),
         TransitionDef(
             "ripple",
             "crossfade through rings rippling out from the centre, strongest halfway",
@@ -104,13 +124,18 @@ def transition_names() -> list[str]:
 def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "") -> dict[str, object]:
     """Defaults merged with `params`, each checked: floats, and colours as RGB triples."""
     if name not in BUILTIN:
-        raise SpecError(f"unknown transition {excerpt(name)}; built-ins are {', '.join(BUILTIN)}", path + ".name" if path else "")
+        raise SpecError(
+            f"unknown transition {excerpt(name)}; built-ins are {', '.join(BUILTIN)}", path + ".name" if path else ""
+        )
     definition = BUILTIN[name]
     given = dict(params or {})
     unknown = sorted(set(given) - set(definition.params))
     if unknown:
         allowed = ", ".join(definition.params) or "none"
-        raise SpecError(f"{name} has no parameter {excerpt(unknown[0])} (parameters: {allowed})", f"{path}.params" if path else "params")
+        raise SpecError(
+            f"{name} has no parameter {excerpt(unknown[0])} (parameters: {allowed})",
+            f"{path}.params" if path else "params",
+        )
     resolved: dict[str, object] = {}
     for key, default in definition.params.items():
         value = given.get(key, default)
@@ -119,7 +144,9 @@ def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "
             resolved[key] = parse_colour(value, where)
         elif key in definition.image_params:
             if not isinstance(value, str) or not value.strip():
-                raise SpecError(f"must be a bundled matte ({', '.join(MATTES)}) or an image file, got {excerpt(value)}", where)
+                raise SpecError(
+                    f"must be a bundled matte ({', '.join(MATTES)}) or an image file, got {excerpt(value)}", where
+                )
             resolved[key] = value
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:

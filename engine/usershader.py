@@ -32,15 +32,15 @@ from .errors import SpecError, excerpt
 from .files import read_regular
 
 __all__ = [
-    "UniformParam",
-    "UserTransition",
-    "read_user_transition",
-    "parse_uniforms",
-    "resolve_user_params",
-    "user_transition_key",
-    "user_transition_file",
     "RESIZE_KEY",
     "RESIZE_MODES",
+    "UniformParam",
+    "UserTransition",
+    "parse_uniforms",
+    "read_user_transition",
+    "resolve_user_params",
+    "user_transition_file",
+    "user_transition_key",
 ]
 
 # A file transition travels through the timeline as "file:<absolute path>".
@@ -60,6 +60,7 @@ def user_transition_file(key: str | None) -> Path | None:
     if key is not None and key.startswith(_KEY_PREFIX):
         return Path(key[len(_KEY_PREFIX) :])
     return None
+
 
 # Uniforms the host provides; a file may redeclare them, they are not parameters.
 _HOST_UNIFORMS = {"progress", "ratio", "from", "to", "_fromR", "_toR"}
@@ -112,7 +113,9 @@ def read_user_transition(file: Path | str, max_bytes: int | None = None) -> User
     except UnicodeDecodeError as exc:
         raise SpecError(f"{file.name} is not UTF-8 text (bad byte at offset {exc.start})", "file") from exc
     if not re.search(r"\bvec4\s+transition\s*\(\s*vec2\s+\w+\s*\)", source):
-        raise SpecError(f"{file.name} does not define vec4 transition(vec2 uv), which gl-transitions files must", "file")
+        raise SpecError(
+            f"{file.name} does not define vec4 transition(vec2 uv), which gl-transitions files must", "file"
+        )
     return UserTransition(file, source, parse_uniforms(source, file.name))
 
 
@@ -241,7 +244,9 @@ def _out_of_range(value: float, integer: bool) -> str | None:
     return None
 
 
-def resolve_user_params(transition: UserTransition, given: dict[str, object] | None, path: str = "params") -> dict[str, object]:
+def resolve_user_params(
+    transition: UserTransition, given: dict[str, object] | None, path: str = "params"
+) -> dict[str, object]:
     """Defaults merged with the deck's `given` values, each checked against its uniform's type.
 
     Texture parameters come back as absolute file paths (str) for the compositor to load.
@@ -257,7 +262,9 @@ def resolve_user_params(transition: UserTransition, given: dict[str, object] | N
         if name not in given:
             if param.default is None:
                 if param.is_texture:
-                    raise SpecError(f"{transition.file.name} needs an image file for its sampler2D {excerpt(name)}", where)
+                    raise SpecError(
+                        f"{transition.file.name} needs an image file for its sampler2D {excerpt(name)}", where
+                    )
                 resolved[name] = _zero(param.type)  # GL's own default for an unset uniform
             else:
                 resolved[name] = param.default
@@ -292,7 +299,11 @@ def _check_value(param: UniformParam, value: object, where: str) -> object:
         raise SpecError(f"{kind} takes a list of {count} numbers, got {excerpt(value)}", where)
     checked = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, (int, float)) or (isinstance(item, float) and not math.isfinite(item)):
+        if (
+            isinstance(item, bool)
+            or not isinstance(item, (int, float))
+            or (isinstance(item, float) and not math.isfinite(item))
+        ):
             raise SpecError(f"must be {'integers' if integer else 'finite numbers'}, got {excerpt(value)}", where)
         if integer and isinstance(item, float):
             if not item.is_integer():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["sample_points", "luma_psnr", "luma_quality", "ssim"]
+__all__ = ["luma_psnr", "luma_quality", "sample_points", "ssim"]
 
 
 def sample_points(frame_count: int, gop: int, samples: int = 4) -> list[int]:

@@ -108,8 +108,10 @@ def draw_plate() -> Image.Image:
         a = rng.uniform(0, math.pi)
         gl, gw = r_well * 0.05, r_well * 0.022
         ca, sa = math.cos(a), math.sin(a)
-        pts = [(x + gl * math.cos(u) * ca - gw * math.sin(u) * sa, y + gl * math.cos(u) * sa + gw * math.sin(u) * ca)
-               for u in np.linspace(0, 2 * math.pi, 10, endpoint=False)]
+        pts = [
+            (x + gl * math.cos(u) * ca - gw * math.sin(u) * sa, y + gl * math.cos(u) * sa + gw * math.sin(u) * ca)
+            for u in np.linspace(0, 2 * math.pi, 10, endpoint=False)
+        ]
         d.polygon(pts, fill=shades[int(rng.integers(len(shades)))])
 
     # Salmon fillet, upper right: a tapered slab with pale fat lines, drawn flat then turned.

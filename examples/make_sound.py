@@ -65,10 +65,10 @@ def music() -> np.ndarray:
             f = _hz(note + 12)
             tone = np.sin(2 * np.pi * f * tt) + 0.3 * np.sin(4 * np.pi * f * tt) + 0.1 * np.sin(6 * np.pi * f * tt)
             pluck = np.minimum(tt / 0.005, 1) * np.exp(-tt * 9)  # 5 ms attack: no click
-            arp[step * eighth:(step + 1) * eighth] += tone * pluck * 0.09
+            arp[step * eighth : (step + 1) * eighth] += tone * pluck * 0.09
         # Bass: the root two octaves down, a soft sine per bar.
         bass = np.sin(2 * np.pi * _hz(chord[0] - 24) * t) * 0.16 * _envelope(bar, 0.02, 1.2)
-        out[:, start:start + bar] += pad + arp * np.array([[0.8], [1.0]]) + bass
+        out[:, start : start + bar] += pad + arp * np.array([[0.8], [1.0]]) + bass
     return out * (0.8 / np.abs(out).max())  # the deck's loudness normalisation sets the level
 
 
@@ -81,7 +81,9 @@ def write_music(path: Path) -> None:
         stream.layout, stream.bit_rate = "stereo", 128_000
         block = 1024
         for offset in range(0, audio.shape[1], block):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[:, offset:offset + block]), format="fltp", layout="stereo")
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(audio[:, offset : offset + block]), format="fltp", layout="stereo"
+            )
             frame.sample_rate = RATE
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -112,8 +114,11 @@ def main() -> int:
     ASSETS.mkdir(exist_ok=True)
     write_music(MUSIC)
     source = write_voiceover(VOICEOVER)
-    print(f"{MUSIC.relative_to(ASSETS.parent.parent)}: {len(CHORDS)} bars at {BPM} bpm; "
-          f"{VOICEOVER.relative_to(ASSETS.parent.parent)}: {source}", file=sys.stderr)
+    print(
+        f"{MUSIC.relative_to(ASSETS.parent.parent)}: {len(CHORDS)} bars at {BPM} bpm; "
+        f"{VOICEOVER.relative_to(ASSETS.parent.parent)}: {source}",
+        file=sys.stderr,
+    )
     return 0
 
 

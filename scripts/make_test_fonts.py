@@ -36,18 +36,42 @@ def _span(first: int, last: int) -> str:
 
 # (output name, source file under the fonts folder, face index, characters to keep)
 SUBSETS = [
-    ("NotoSansArabic-subset.ttf", "truetype/noto/NotoSansArabic-Regular.ttf", 0,
-     _span(0x0621, 0x0652) + _span(0x0660, 0x066C) + "\u060c\u061b\u061f\u0640"),
-    ("NotoSansHebrew-subset.ttf", "truetype/noto/NotoSansHebrew-Regular.ttf", 0,
-     _span(0x05B0, 0x05C7) + _span(0x05D0, 0x05EA) + "\u05be"),
-    ("NotoSansDevanagari-subset.ttf", "truetype/noto/NotoSansDevanagari-Regular.ttf", 0,
-     "नमस्ते दुनिया हिन्दी किताब क्षत्र" + "\u0964\u0965"),
-    ("NotoSansThai-subset.ttf", "truetype/noto/NotoSansThai-Regular.ttf", 0,
-     _span(0x0E01, 0x0E3A) + _span(0x0E40, 0x0E5B)),
-    ("NotoSansJP-subset.otf", "opentype/noto/NotoSansCJK-Regular.ttc", 0,  # face 0: Noto Sans CJK JP
-     "こんにちは世界日本語サラダ一週間の食事、。「」"),
-    ("NotoColorEmoji-subset.ttf", "truetype/noto/NotoColorEmoji.ttf", 0,
-     "\U0001F600\U0001F389\U0001F957\u2764\ufe0f\U0001F44D\U0001F3FD\u200d"),
+    (
+        "NotoSansArabic-subset.ttf",
+        "truetype/noto/NotoSansArabic-Regular.ttf",
+        0,
+        _span(0x0621, 0x0652) + _span(0x0660, 0x066C) + "\u060c\u061b\u061f\u0640",
+    ),
+    (
+        "NotoSansHebrew-subset.ttf",
+        "truetype/noto/NotoSansHebrew-Regular.ttf",
+        0,
+        _span(0x05B0, 0x05C7) + _span(0x05D0, 0x05EA) + "\u05be",
+    ),
+    (
+        "NotoSansDevanagari-subset.ttf",
+        "truetype/noto/NotoSansDevanagari-Regular.ttf",
+        0,
+        "नमस्ते दुनिया हिन्दी किताब क्षत्र" + "\u0964\u0965",
+    ),
+    (
+        "NotoSansThai-subset.ttf",
+        "truetype/noto/NotoSansThai-Regular.ttf",
+        0,
+        _span(0x0E01, 0x0E3A) + _span(0x0E40, 0x0E5B),
+    ),
+    (
+        "NotoSansJP-subset.otf",
+        "opentype/noto/NotoSansCJK-Regular.ttc",
+        0,  # face 0: Noto Sans CJK JP
+        "こんにちは世界日本語サラダ一週間の食事、。「」",
+    ),
+    (
+        "NotoColorEmoji-subset.ttf",
+        "truetype/noto/NotoColorEmoji.ttf",
+        0,
+        "\U0001f600\U0001f389\U0001f957\u2764\ufe0f\U0001f44d\U0001f3fd\u200d",
+    ),
 ]
 
 OFL = """\

@@ -110,10 +110,10 @@ def decode_rgb(frame) -> np.ndarray:
 def slide(kind: str, **fields):
     """A stand-in for a spec slide of `kind` (attribute access only), for layout and raster tests."""
     defaults = {
-        "title": dict(title="Title", subtitle=None),
-        "bullets": dict(title="Heading", bullets=["One"]),
-        "image": dict(file=None, fit="cover", caption=None),
-        "text": dict(text="Text", style="paragraph", attribution=None),
+        "title": {"title": "Title", "subtitle": None},
+        "bullets": {"title": "Heading", "bullets": ["One"]},
+        "image": {"file": None, "fit": "cover", "caption": None},
+        "text": {"text": "Text", "style": "paragraph", "attribution": None},
     }[kind]
     return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
 

@@ -62,14 +62,16 @@ def cases() -> list[Case]:
             if not line.strip() or line.startswith("#"):
                 continue
             cps, direction, paragraph_level, levels, order = line.rstrip("\n").split(";")
-            out.append(Case(
-                number,
-                "".join(chr(int(cp, 16)) for cp in cps.split()),
-                int(direction),
-                int(paragraph_level),
-                tuple(None if lv == "x" else int(lv) for lv in levels.split()),
-                tuple(int(i) for i in order.split()),
-            ))
+            out.append(
+                Case(
+                    number,
+                    "".join(chr(int(cp, 16)) for cp in cps.split()),
+                    int(direction),
+                    int(paragraph_level),
+                    tuple(None if lv == "x" else int(lv) for lv in levels.split()),
+                    tuple(int(i) for i in order.split()),
+                )
+            )
     return out
 
 

@@ -105,7 +105,11 @@ def _faces_right(glyph: np.ndarray) -> bool:
     ],
 )
 def test_painted_brackets_face_their_word_on_either_side(kind, text, word, outside):
-    slide = {"kind": "bullets", "title": text if kind == "title" else "x", "bullets": [text if kind == "bullet" else "x"]}
+    slide = {
+        "kind": "bullets",
+        "title": text if kind == "title" else "x",
+        "bullets": [text if kind == "bullet" else "x"],
+    }
     r = rasterizer([slide], accent="#00ff00", text_color="#ffffff")
     layout = r.layout(0)
     block = layout.block("title") if kind == "title" else next(b for b in layout.blocks if b.role == "bullet")

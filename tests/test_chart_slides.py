@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import av
@@ -23,10 +24,16 @@ ACCENT = (255, 176, 32)  # the default theme's accent: the first bar colour
 CHARTS = {
     "bar": {"type": "bar", "labels": ["Mon", "Tue", "Wed", "Thu"], "values": [1850, 2100, -300, 1990], "unit": "kcal"},
     "hbar": {"type": "hbar", "labels": ["Breakfast", "Lunch", "Dinner"], "values": [420, 560, 690], "unit": "kcal"},
-    "stacked_bar": {"type": "stacked_bar", "labels": ["Mon", "Tue"],
-                    "series": [{"name": "Protein", "values": [450, 500]}, {"name": "Carbs", "values": [900, 950]}]},
-    "line": {"type": "line", "labels": ["Jan", "Feb", "Mar"],
-             "series": [{"name": "Weight", "values": [82, 81, 80]}, {"name": "Goal", "values": [80, 79.5, 79]}]},
+    "stacked_bar": {
+        "type": "stacked_bar",
+        "labels": ["Mon", "Tue"],
+        "series": [{"name": "Protein", "values": [450, 500]}, {"name": "Carbs", "values": [900, 950]}],
+    },
+    "line": {
+        "type": "line",
+        "labels": ["Jan", "Feb", "Mar"],
+        "series": [{"name": "Weight", "values": [82, 81, 80]}, {"name": "Goal", "values": [80, 79.5, 79]}],
+    },
     "area": {"type": "area", "labels": ["6am", "noon", "6pm"], "values": [200, 1300, 2100]},
     "pie": {"type": "pie", "labels": ["Protein", "Carbs", "Fat"], "values": [25, 50, 25], "unit": "%"},
     "donut": {"type": "donut", "labels": ["Protein", "Carbs", "Fat"], "values": [25, 50, 25], "unit": "%"},
@@ -41,9 +48,21 @@ def _deck(slides, **extra):
 @pytest.mark.parametrize(
     "slide, path, words",
     [
-        ({"kind": "chart", "chart": {"type": "bar", "labels": ["a", "b"], "values": [1]}}, "slides[0].chart.values", "2 label(s)"),
-        ({"kind": "chart", "chart": {"type": "pie", "labels": ["a"], "values": [-1]}}, "slides[0].chart.values[0]", "negative"),
-        ({"kind": "chart", "chart": {"type": "bars", "labels": ["a"], "values": [1]}}, "slides[0].chart.type", "did you mean 'bar'"),
+        (
+            {"kind": "chart", "chart": {"type": "bar", "labels": ["a", "b"], "values": [1]}},
+            "slides[0].chart.values",
+            "2 label(s)",
+        ),
+        (
+            {"kind": "chart", "chart": {"type": "pie", "labels": ["a"], "values": [-1]}},
+            "slides[0].chart.values[0]",
+            "negative",
+        ),
+        (
+            {"kind": "chart", "chart": {"type": "bars", "labels": ["a"], "values": [1]}},
+            "slides[0].chart.type",
+            "did you mean 'bar'",
+        ),
         ({"kind": "chart"}, "slides[0]", "exactly one of chart"),
         ({"kind": "chart", "chart": CHARTS["bar"], "reveal": "fade"}, "slides[0].reveal", "chart.reveal"),
     ],
@@ -79,7 +98,9 @@ def _layered_frames(compositor, deck, output, clocks):
         handle = compositor.upload_layers(f"chart-{index}", layers)
         for clock in clocks:
             t = motion.reveal.delay + clock * motion.reveal.duration
-            compositor.render(FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height)))
+            compositor.render(
+                FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height))
+            )
             compositor.read_nv12(buffer)
             frames.append(buffer.copy())
         compositor.release(handle)
@@ -121,13 +142,15 @@ def test_a_decoded_render_grows_the_bars_then_holds_them(tmp_path):
         counts = [_accent_pixels(frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
     assert len(counts) == report.frames == 30
     during, after = counts[:16], counts[15:]
-    assert all(b >= a for a, b in zip(during, during[1:])), during  # monotonic growth
+    assert all(b >= a for a, b in itertools.pairwise(during)), during  # monotonic growth
     assert during[0] < during[-1] / 4
     assert max(after) - min(after) <= max(after) // 100  # constant after the reveal (encoder noise aside)
 
 
 def test_a_picture_wipes_in_left_to_right():
-    deck = _deck([{"kind": "chart", "figure": np.full((90, 160, 3), 230, np.uint8), "reveal": {"style": "wipe", "duration": 1}}])
+    deck = _deck(
+        [{"kind": "chart", "figure": np.full((90, 160, 3), 230, np.uint8), "reveal": {"style": "wipe", "duration": 1}}]
+    )
     frame = render_frame(deck, 0.5, platform="320x180")
     grey = np.abs(frame.astype(int) - 230).max(axis=-1) <= 6
     columns = np.flatnonzero(grey.any(axis=0))
@@ -138,7 +161,9 @@ def test_a_picture_wipes_in_left_to_right():
 def test_pil_images_and_arrays_are_charts_too():
     picture = Image.new("RGB", (120, 80), (20, 200, 40))
     for figure in (picture, np.asarray(picture)):
-        frame = render_frame({"slides": [{"kind": "chart", "figure": figure, "reveal": "none"}]}, 1.0, platform="160x90")
+        frame = render_frame(
+            {"slides": [{"kind": "chart", "figure": figure, "reveal": "none"}]}, 1.0, platform="160x90"
+        )
         green = (frame[..., 1].astype(int) - frame[..., 0] > 100) & (frame[..., 1] > 150)
         assert green.sum() > 0.3 * 160 * 90
 
@@ -151,7 +176,9 @@ def test_a_matplotlib_figure_is_drawn_at_the_slide_size():
     figure = Figure(figsize=(4, 3))
     axes = figure.add_subplot()
     axes.bar(["a", "b", "c"], [3, 1, 2], color="#d62728")
-    frame = render_frame({"slides": [{"kind": "chart", "title": "Yours", "figure": figure, "reveal": "none"}]}, 1.0, platform="320x180")
+    frame = render_frame(
+        {"slides": [{"kind": "chart", "title": "Yours", "figure": figure, "reveal": "none"}]}, 1.0, platform="320x180"
+    )
     red = (frame[..., 0].astype(int) > 180) & (frame[..., 1] < 80) & (frame[..., 2] < 80)
     assert red.sum() > 200
 
@@ -182,8 +209,10 @@ def test_no_edge_of_a_bar_shows_above_it_while_it_grows(platform):
     """Composited (numpy), the columns of and beside each bar above its current top are
     the background and gridlines, as a column between two bars is: no coloured edge at
     full height (the chroma texel right of a bar's edge reads the bar's last column)."""
-    deck = _deck([{"kind": "chart", "title": "Calories per day", "chart": MEAL_PLAN_BARS, "duration": 4}],
-                 theme={"background": "#102040", "accent": "#ffb020"})
+    deck = _deck(
+        [{"kind": "chart", "title": "Calories per day", "chart": MEAL_PLAN_BARS, "duration": 4}],
+        theme={"background": "#102040", "accent": "#ffb020"},
+    )
     finished = _accent(render_frame(deck, 3.9, platform=platform, compositor="cpu"))
     bars = _bar_columns(finished)
     assert len(bars) == 7

@@ -13,6 +13,7 @@ and review the PNGs before committing; a failure writes ``*.actual.png`` and
 
 from __future__ import annotations
 
+import itertools
 import logging
 from pathlib import Path
 
@@ -110,7 +111,11 @@ EXTRA = {
         "series": [{"name": "x", "values": [5, -3]}, {"name": "y", "values": [-2, 4]}],
     },
     "line-one-point": {"type": "line", "labels": ["only"], "values": [3]},
-    "line-long": {"type": "line", "labels": [str(i) for i in range(120)], "values": [(i * 37) % 23 for i in range(120)]},
+    "line-long": {
+        "type": "line",
+        "labels": [str(i) for i in range(120)],
+        "values": [(i * 37) % 23 for i in range(120)],
+    },
     "line-all-values": {**SAMPLES["line"], "show_values": True},
     "area-negative": {"type": "area", "labels": ["a", "b", "c"], "values": [-1, 2, -3]},
     "area-two": {
@@ -223,7 +228,7 @@ def test_bar_pixels_shown_grow_monotonically_to_the_full_bars(easing):
     raster = _draw(spec)
     bars = _animated(raster)
     counts = [int((bars & (raster.reveal <= t)).sum()) for t in TIMES]
-    assert all(b >= a for a, b in zip(counts, counts[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(counts))
     assert counts[-1] == bars.sum()
     assert counts[0] <= 0.02 * bars.sum()
     assert counts[len(TIMES) // 2] < bars.sum()  # mid-way, still growing
@@ -248,7 +253,9 @@ def test_a_bar_shown_at_any_time_is_one_piece_from_the_baseline(shape):
 
 
 def test_bars_are_staggered_left_to_right():
-    raster = _draw({"type": "bar", "labels": list("abcd"), "values": [4, 4, 4, 4], "show_values": False, "easing": "linear"})
+    raster = _draw(
+        {"type": "bar", "labels": list("abcd"), "values": [4, 4, 4, 4], "show_values": False, "easing": "linear"}
+    )
     bars = _animated(raster)
     columns = _runs(np.flatnonzero(bars.any(axis=0)))
     starts = [raster.reveal[:, c][bars[:, c]].min() for c in columns]
@@ -375,7 +382,7 @@ def test_the_kpi_ring_fills_clockwise_up_to_its_progress():
     spec = {"type": "kpi", "value": 50, "unit": "%", "progress": 0.5, "easing": "linear"}
     raster = _draw(spec, (240, 240))
     ring = _animated(raster)
-    ys, xs = np.nonzero(ring)
+    _ys, xs = np.nonzero(ring)
     cx = 120  # the ring is centred in the box
     thickness = 240 * 0.085
     assert (xs + 0.5 >= cx - thickness / 2 - 1).all(), "a half-full ring lies in the right half (and its start cap)"
@@ -411,7 +418,11 @@ def _static_colour(raster: ChartRaster) -> np.ndarray:
 def test_a_legend_appears_only_with_several_series(kind, shape):
     values = [1, 1.5, 1.2, 1.4]
     one = {"type": kind, "labels": list("abcd"), "values": values}
-    two = {"type": kind, "labels": list("abcd"), "series": [{"name": "a", "values": values}, {"name": "b", "values": values}]}
+    two = {
+        "type": kind,
+        "labels": list("abcd"),
+        "series": [{"name": "a", "values": values}, {"name": "b", "values": values}],
+    }
     assert not _static_colour(_draw(one, SHAPES[shape])).any()
     legend = _static_colour(_draw(two, SHAPES[shape]))
     assert legend.any()
@@ -547,11 +558,13 @@ def test_no_gridline_crosses_a_value_label_and_neighbours_keep_a_gap(shape, valu
     static_ink = (raster.reveal == 0) & (raster.base[..., 3] > 0)
     rows = _gridline_rows(raster)
     crossings = [
-        (left, row) for left, top, right, bottom in boxes for row in rows
+        (left, row)
+        for left, top, right, bottom in boxes
+        for row in rows
         if top <= row <= bottom and static_ink[row, left : right + 1].any()
     ]
     assert len(rows) >= 3 and not crossings, f"gridlines cross value labels at (left, row) {crossings}"
-    gaps = [b[0] - a[2] - 1 for a, b in zip(boxes, boxes[1:])]
+    gaps = [b[0] - a[2] - 1 for a, b in itertools.pairwise(boxes)]
     assert raster.texts.value_size and min(gaps) >= 0.5 * raster.texts.value_size, (gaps, raster.texts.value_size)
 
 
@@ -579,9 +592,20 @@ def test_value_labels_read_the_same_in_every_box_shape(spec, expected):
 
 MEALS = {
     "type": "bar",
-    "labels": ["Overnight oats", "Spinach omelette", "Banana smoothie", "Avocado toast", "Muesli with pear",
-               "Buckwheat pancakes", "Shakshuka bread", "Chickpea salad", "Lentil soup", "Tuna wrap",
-               "Quinoa tabbouleh", "Falafel plate"],
+    "labels": [
+        "Overnight oats",
+        "Spinach omelette",
+        "Banana smoothie",
+        "Avocado toast",
+        "Muesli with pear",
+        "Buckwheat pancakes",
+        "Shakshuka bread",
+        "Chickpea salad",
+        "Lentil soup",
+        "Tuna wrap",
+        "Quinoa tabbouleh",
+        "Falafel plate",
+    ],
     "values": [420, 450, 390, 430, 410, 480, 520, 560, 520, 540, 580, 620],
     "unit": "kcal",
 }
@@ -616,7 +640,11 @@ def test_a_bar_chart_whose_labels_would_be_turned_and_cut_turns_sideways(caplog)
 
 
 def test_a_label_still_cut_is_reported_as_a_warning(caplog):
-    spec = {"type": "bar", "labels": [f"A rather long category number {i}" for i in range(24)], "values": list(range(24))}
+    spec = {
+        "type": "bar",
+        "labels": [f"A rather long category number {i}" for i in range(24)],
+        "values": list(range(24)),
+    }
     with caplog.at_level(logging.WARNING, logger="engine.charts"):
         raster = _draw(spec, (320, 180))
     warnings = [r.getMessage() for r in caplog.records if r.name.startswith("engine.charts")]

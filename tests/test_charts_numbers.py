@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from engine.charts.format import MINUS, auto_decimals, format_number, format_value
 from engine.charts.ticks import nice_ticks
 
-
 # ── ticks ─────────────────────────────────────────────────────────────────────────
 
 

@@ -35,7 +35,21 @@ def run_reel(*args):
 def test_render_two_platforms_with_report(tmp_path):
     deck = write_deck(tmp_path)
     out = tmp_path / "out"
-    code = cli.main(["render", str(deck), "-p", "320x180@10", "-p", "180x320@10", "-o", str(out), "--report", str(tmp_path / "r.json"), "-q"])
+    code = cli.main(
+        [
+            "render",
+            str(deck),
+            "-p",
+            "320x180@10",
+            "-p",
+            "180x320@10",
+            "-o",
+            str(out),
+            "--report",
+            str(tmp_path / "r.json"),
+            "-q",
+        ]
+    )
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["deck-180x320@10.mp4", "deck-320x180@10.mp4"]
     assert probe(out / "deck-180x320@10.mp4").frames == 25
@@ -83,10 +97,13 @@ def _missing_image(tmp_path):
 
 def _corrupt_image_found_mid_render(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not a png at all")
-    deck = write_deck(tmp_path, slides=[
-        {"kind": "title", "title": "Fine", "duration": 1.5},
-        {"kind": "image", "file": "broken.png", "duration": 1.5},
-    ])
+    deck = write_deck(
+        tmp_path,
+        slides=[
+            {"kind": "title", "title": "Fine", "duration": 1.5},
+            {"kind": "image", "file": "broken.png", "duration": 1.5},
+        ],
+    )
     return [str(deck)], "broken.png"
 
 
@@ -142,7 +159,9 @@ def test_unavailable_gl_named_explicitly_is_backend_unavailable(tmp_path, monkey
     monkeypatch.setitem(cli_compositors(), "gl", "engine.composite.no_such_module:Nope")
     out = tmp_path / "out"
     out.mkdir()
-    assert cli.main(["render", str(write_deck(tmp_path)), "-p", "320x180@10", "-o", str(out), "--compositor", "gl"]) == 2
+    assert (
+        cli.main(["render", str(write_deck(tmp_path)), "-p", "320x180@10", "-o", str(out), "--compositor", "gl"]) == 2
+    )
     assert "gl" in capsys.readouterr().err
     assert list(out.iterdir()) == []
 
@@ -173,9 +192,21 @@ def test_sigterm_mid_render_leaves_nothing_behind(tmp_path):
     deck = {"slides": [{"kind": "title", "title": f"Slide {i}", "duration": 5} for i in range(12)]}
     (tmp_path / "deck.json").write_text(json.dumps(deck))
     child = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "render", str(tmp_path / "deck.json"), "-p", "youtube", "-o",
-         str(tmp_path / "out.mp4"), "-q"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "render",
+            str(tmp_path / "deck.json"),
+            "-p",
+            "youtube",
+            "-o",
+            str(tmp_path / "out.mp4"),
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".*.mp4")) and time.monotonic() < deadline and child.poll() is None:
@@ -190,15 +221,29 @@ def test_sigterm_mid_render_leaves_nothing_behind(tmp_path):
 @pytest.mark.parametrize(
     "args, line",
     [
-        (["render", "deck", "-j", "x"], "reel: error: argument -j/--jobs: invalid int value: 'x' (see reel render --help)"),
+        (
+            ["render", "deck", "-j", "x"],
+            "reel: error: argument -j/--jobs: invalid int value: 'x' (see reel render --help)",
+        ),
         (["render"], "reel: error: the following arguments are required: deck (see reel render --help)"),
-        (["still", "deck", "--at", "soon"], "reel: error: argument --at: invalid float value: 'soon' (see reel still --help)"),
+        (
+            ["still", "deck", "--at", "soon"],
+            "reel: error: argument --at: invalid float value: 'soon' (see reel still --help)",
+        ),
         (["jobs", "show"], "reel: error: the following arguments are required: id (see reel jobs show --help)"),
-        (["render", "deck", "--compositor", "vulkan"],
-         "reel: error: argument --compositor: invalid choice: 'vulkan' (choose from 'auto', 'gl', 'cpu') (see reel render --help)"),
+        (
+            ["render", "deck", "--compositor", "vulkan"],
+            "reel: error: argument --compositor: invalid choice: 'vulkan' (choose from 'auto', 'gl', 'cpu') (see reel render --help)",
+        ),
         (["--no-such-option"], "reel: error: unrecognized arguments: --no-such-option (see reel --help)"),
-        (["render", "deck", "-j", "0"], "reel: error: argument -j/--jobs: must be 1 or more, not 0 (see reel render --help)"),
-        (["worker", "-j", "-2"], "reel: error: argument -j/--workers: must be 1 or more, not -2 (see reel worker --help)"),
+        (
+            ["render", "deck", "-j", "0"],
+            "reel: error: argument -j/--jobs: must be 1 or more, not 0 (see reel render --help)",
+        ),
+        (
+            ["worker", "-j", "-2"],
+            "reel: error: argument -j/--workers: must be 1 or more, not -2 (see reel worker --help)",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_and_a_hint_exit_2(args, line):
@@ -225,7 +270,9 @@ def test_a_closed_pipe_ends_reel_quietly():
     import subprocess
     import sys
 
-    reel = subprocess.Popen([sys.executable, "-m", "engine.cli", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reel = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     reel.stdout.close()
     _, err = reel.communicate(timeout=60)
     assert b"Traceback" not in err and b"internal error" not in err, err

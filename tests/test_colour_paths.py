@@ -47,8 +47,14 @@ def _rgb_space(name: str, a: np.ndarray, b: np.ndarray, progress: float) -> np.n
             else:
                 plane_params[key] = value
         result = np.empty((H, W), dtype=np.uint8)
-        TWINS[name](result, np.ascontiguousarray(a[..., channel]), np.ascontiguousarray(b[..., channel]),
-                    np.float32(progress), plane_params, work)
+        TWINS[name](
+            result,
+            np.ascontiguousarray(a[..., channel]),
+            np.ascontiguousarray(b[..., channel]),
+            np.float32(progress),
+            plane_params,
+            work,
+        )
         out[..., channel] = result
     return out
 
@@ -77,14 +83,14 @@ def test_yuv_space_compositing_matches_rgb_space(name):
         assert np.abs(got_uv.astype(int) - want_uv).mean() <= (6.0 if name == "dissolve" else 4.0)
 
 
-@pytest.mark.parametrize(
-    "rgb", [(255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 128, 128), (255, 255, 255), (20, 20, 20)]
-)
+@pytest.mark.parametrize("rgb", [(255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 128, 128), (255, 255, 255), (20, 20, 20)])
 def test_a_flat_colour_decodes_back_to_itself(tmp_path, rgb):
     """Within 3 code values per channel after BT.709 limited range, 4:2:0 and H.264."""
     Image.new("RGB", (64, 64), rgb).save(tmp_path / "flat.png")
-    deck = {"slides": [{"kind": "image", "file": str(tmp_path / "flat.png"), "fit": "cover"}],
-            "theme": {"background": "#" + "".join(f"{c:02x}" for c in rgb)}}
+    deck = {
+        "slides": [{"kind": "image", "file": str(tmp_path / "flat.png"), "fit": "cover"}],
+        "theme": {"background": "#" + "".join(f"{c:02x}" for c in rgb)},
+    }
     report = render(deck, tmp_path / "flat.mp4", platform="128x72@10", quality="high")
     import av
 

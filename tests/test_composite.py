@@ -363,7 +363,10 @@ def centre_square(side: int) -> np.ndarray:
 @pytest.mark.parametrize("name", ["zoomin", "zoomout"])
 def test_zooms_scale_about_the_centre(make, name):
     compositor = make(W, H)
-    square, black = compositor.upload("square", centre_square(20)), compositor.upload("black", np.zeros((H, W, 3), np.uint8))
+    square, black = (
+        compositor.upload("square", centre_square(20)),
+        compositor.upload("black", np.zeros((H, W, 3), np.uint8)),
+    )
     a, b = (square, black) if name == "zoomin" else (black, square)
     # Halfway with strength 1 the zoomed slide is at 1.5×, blended half and half with black.
     y, _ = nv12_planes(frame(compositor, a, b, name, 0.5, {"strength": 1.0}), W, H)
@@ -390,7 +393,9 @@ def test_blurfade_and_ripple_without_their_effect_are_the_fade(make, pair, name,
     compositor = make(W, H)
     a, b = upload_pair(compositor, pair)
     for progress in (0.3, 0.5):
-        assert np.array_equal(frame(compositor, a, b, name, progress, params), frame(compositor, a, b, "fade", progress))
+        assert np.array_equal(
+            frame(compositor, a, b, name, progress, params), frame(compositor, a, b, "fade", progress)
+        )
 
 
 @pytest.mark.parametrize("name", ["blurfade", "ripple"])
@@ -607,7 +612,9 @@ def test_gl_transition_files_see_gl_transitions_coordinates(gl_compositor, monke
 
     top_half_is_target = "vec4 transition(vec2 uv) { return uv.y > 0.5 ? getToColor(uv) : getFromColor(uv); }"
     real = gl_module.shader_source
-    monkeypatch.setattr(gl_module, "shader_source", lambda name: top_half_is_target if name == "transitions/fade.glsl" else real(name))
+    monkeypatch.setattr(
+        gl_module, "shader_source", lambda name: top_half_is_target if name == "transitions/fade.glsl" else real(name)
+    )
     compositor = gl_module.GLCompositor(64, 36)
     try:
         a = compositor.upload("black", np.zeros((36, 64, 3), dtype=np.uint8))

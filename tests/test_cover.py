@@ -22,8 +22,14 @@ RED, BLUE = "#c0392b", "#2980b9"
 def deck(**extra):
     return {
         "slides": [
-            {"kind": "bullets", "title": "Plan", "bullets": ["one", "two"], "duration": 2, "background": RED,
-             "motion": {"build": {"duration": 1.0}}},
+            {
+                "kind": "bullets",
+                "title": "Plan",
+                "bullets": ["one", "two"],
+                "duration": 2,
+                "background": RED,
+                "motion": {"build": {"duration": 1.0}},
+            },
             {"kind": "title", "title": "B", "duration": 2, "background": BLUE, "transition": "fade"},
         ],
         **extra,
@@ -60,15 +66,35 @@ def test_cover_art_leaves_the_video_as_it_was(tmp_path):
     info = probe(tmp_path / "v.mp4")
     assert (info.codec, info.frames, info.width) == ("h264", report.frames, 320) and info.moov_before_mdat
     with av.open(str(tmp_path / "v.mp4")) as container:
-        kinds = [(s.type, s.codec_context.name, bool(s.disposition & av.stream.Disposition.attached_pic)) for s in container.streams]
+        kinds = [
+            (s.type, s.codec_context.name, bool(s.disposition & av.stream.Disposition.attached_pic))
+            for s in container.streams
+        ]
     assert kinds == [("video", "h264", False), ("video", "png", True)]
     assert report.bytes == (tmp_path / "v.mp4").stat().st_size
 
 
 def test_thumbnail_flag_writes_the_cover_as_a_png_beside_each_video(tmp_path, capsys):
     (tmp_path / "deck.json").write_text(__import__("json").dumps(deck()))
-    assert cli.main(["render", str(tmp_path / "deck.json"), "-p", "320x180@10", "-p", "180x320@10", "-o", str(tmp_path / "out"),
-                     "--compositor", "cpu", "--thumbnail", "-q"]) == 0
+    assert (
+        cli.main(
+            [
+                "render",
+                str(tmp_path / "deck.json"),
+                "-p",
+                "320x180@10",
+                "-p",
+                "180x320@10",
+                "-o",
+                str(tmp_path / "out"),
+                "--compositor",
+                "cpu",
+                "--thumbnail",
+                "-q",
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["deck-180x320@10.mp4", "deck-180x320@10.png", "deck-320x180@10.mp4", "deck-320x180@10.png"]
     for stem, size in (("deck-320x180@10", (320, 180)), ("deck-180x320@10", (180, 320))):
@@ -82,11 +108,15 @@ def test_a_cache_hit_writes_the_same_thumbnail(tmp_path):
     cache = OutputCache(tmp_path / "cache", 10**9)
 
     def job(folder):
-        return RenderJob.for_deck(deck(), [OutputRequest("320x180@10")], out_dir=tmp_path / folder, compositor="cpu", thumbnail=True)
+        return RenderJob.for_deck(
+            deck(), [OutputRequest("320x180@10")], out_dir=tmp_path / folder, compositor="cpu", thumbnail=True
+        )
 
     first, second = run_job(job("a"), cache=cache)[0], run_job(job("b"), cache=cache)[0]
     assert second.cache_hit and second.thumbnail.endswith("b/deck-320x180@10.png")
-    assert (tmp_path / "a" / "deck-320x180@10.png").read_bytes() == (tmp_path / "b" / "deck-320x180@10.png").read_bytes()
+    assert (tmp_path / "a" / "deck-320x180@10.png").read_bytes() == (
+        tmp_path / "b" / "deck-320x180@10.png"
+    ).read_bytes()
     assert first.cover_seconds == second.cover_seconds == 1.0
 
 
@@ -110,8 +140,20 @@ def test_frame_0_shows_the_first_slide_complete_when_builds_come_from_the_defaul
 
     slides = [
         {"kind": "bullets", "title": "Plan", "bullets": ["one", "two"], "duration": 2, "background": RED},
-        {"kind": "bullets", "title": "More", "bullets": ["three"], "duration": 2, "background": BLUE, "transition": "fade"},
-        {"kind": "chart", "title": "Bars", "chart": {"type": "bar", "labels": ["a", "b"], "values": [1, 2]}, "duration": 2},
+        {
+            "kind": "bullets",
+            "title": "More",
+            "bullets": ["three"],
+            "duration": 2,
+            "background": BLUE,
+            "transition": "fade",
+        },
+        {
+            "kind": "chart",
+            "title": "Bars",
+            "chart": {"type": "bar", "labels": ["a", "b"], "values": [1, 2]},
+            "duration": 2,
+        },
     ]
     built = {"slides": slides, "defaults": {"motion": {"build": {"duration": 1.0}}}}
     report = engine.render(built, tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")

@@ -76,7 +76,10 @@ def test_timeline_progress_follows_the_easing():
 
 
 def test_deck_easing_reaches_the_timeline_and_bad_ones_name_their_path():
-    slides = [{"kind": "title", "title": "a"}, {"kind": "title", "title": "b", "transition": {"easing": "ease-out-expo"}}]
+    slides = [
+        {"kind": "title", "title": "a"},
+        {"kind": "title", "title": "b", "transition": {"easing": "ease-out-expo"}},
+    ]
     deck = engine.load_deck({"slides": slides})
     assert deck.timings()[1].transition_easing == parse_easing("ease-out-expo")
     slides[1]["transition"]["easing"] = "bounce"
@@ -95,8 +98,13 @@ def test_an_eased_fade_decodes_to_the_eased_mix(tmp_path):
     deck = {
         "slides": [
             {"kind": "title", "title": "A", "duration": 3.0, "background": red},
-            {"kind": "title", "title": "B", "duration": 3.0, "background": blue,
-             "transition": {"name": "fade", "duration": 1.0, "easing": "ease-in"}},
+            {
+                "kind": "title",
+                "title": "B",
+                "duration": 3.0,
+                "background": blue,
+                "transition": {"name": "fade", "duration": 1.0, "easing": "ease-in"},
+            },
         ]
     }
     engine.render(deck, tmp_path / "eased.mp4", platform="320x180@9", compositor="cpu")

@@ -12,16 +12,19 @@ from engine.errors import CodecNotSupportedError, SpecError
 from engine.platforms import CODECS, PLATFORMS, QUALITIES, resolve_output, resolve_platform
 
 
-@pytest.mark.parametrize("size,fps,level", [
-    ((1280, 720), 30, "3.1"),
-    ((1920, 1080), 30, "4"),
-    ((1080, 1920), 30, "4"),  # vertical: same macroblocks, each side within sqrt(8 × MaxFS)
-    ((1920, 1080), 60, "4.2"),
-    ((3840, 2160), 30, "5.1"),
-    ((3840, 2160), 60, "5.2"),
-    ((7680, 4320), 30, "6"),
-    ((7680, 4320), 60, "6.1"),
-])
+@pytest.mark.parametrize(
+    "size,fps,level",
+    [
+        ((1280, 720), 30, "3.1"),
+        ((1920, 1080), 30, "4"),
+        ((1080, 1920), 30, "4"),  # vertical: same macroblocks, each side within sqrt(8 × MaxFS)
+        ((1920, 1080), 60, "4.2"),
+        ((3840, 2160), 30, "5.1"),
+        ((3840, 2160), 60, "5.2"),
+        ((7680, 4320), 30, "6"),
+        ((7680, 4320), 60, "6.1"),
+    ],
+)
 def test_h264_level_from_macroblocks_per_frame_and_second(size, fps, level):
     assert c.h264_level(*size, fps) == level
 
@@ -35,16 +38,19 @@ def test_h264_level_rises_for_a_bitrate_or_buffer_the_lower_one_does_not_allow()
         c.h264_level(8192, 8192, 120)
 
 
-@pytest.mark.parametrize("size,fps,rate,expected", [
-    ((1920, 1080), 30, 0, ("4", "main")),
-    ((1920, 1080), 60, 0, ("4.1", "main")),
-    ((3840, 2160), 30, 0, ("5", "main")),
-    ((3840, 2160), 60, 0, ("5.1", "main")),
-    ((1920, 1080), 30, 12_000_000, ("4", "main")),
-    ((1920, 1080), 30, 15_000_000, ("4", "high")),  # x265's rule: the tier before the level
-    ((3840, 2160), 60, 67_500_000, ("5.1", "high")),
-    ((1920, 1080), 30, 40_000_000, ("4.1", "high")),
-])
+@pytest.mark.parametrize(
+    "size,fps,rate,expected",
+    [
+        ((1920, 1080), 30, 0, ("4", "main")),
+        ((1920, 1080), 60, 0, ("4.1", "main")),
+        ((3840, 2160), 30, 0, ("5", "main")),
+        ((3840, 2160), 60, 0, ("5.1", "main")),
+        ((1920, 1080), 30, 12_000_000, ("4", "main")),
+        ((1920, 1080), 30, 15_000_000, ("4", "high")),  # x265's rule: the tier before the level
+        ((3840, 2160), 60, 67_500_000, ("5.1", "high")),
+        ((1920, 1080), 30, 40_000_000, ("4.1", "high")),
+    ],
+)
 def test_hevc_level_and_tier(size, fps, rate, expected):
     assert c.hevc_level(*size, fps, rate) == expected
 
@@ -107,7 +113,12 @@ def test_outputs_carry_their_codec_into_the_encoder_settings():
 
 
 def write_deck(folder):
-    deck = {"slides": [{"kind": "title", "title": "Hi", "duration": 1.0}, {"kind": "title", "title": "Bye", "duration": 1.0}]}
+    deck = {
+        "slides": [
+            {"kind": "title", "title": "Hi", "duration": 1.0},
+            {"kind": "title", "title": "Bye", "duration": 1.0},
+        ]
+    }
     path = folder / "deck.json"
     path.write_text(json.dumps(deck))
     return path
@@ -120,7 +131,18 @@ def test_cli_renders_hevc_with_codec_and_av1_with_a_named_encoder(tmp_path):
         ("b.mp4", ["--encoder", "libsvtav1"], "av1", "libsvtav1"),
     ):
         report = tmp_path / f"{name}.json"
-        args = ["render", str(deck), "-p", "160x96@10", *choice, "-o", str(tmp_path / name), "--report", str(report), "-q"]
+        args = [
+            "render",
+            str(deck),
+            "-p",
+            "160x96@10",
+            *choice,
+            "-o",
+            str(tmp_path / name),
+            "--report",
+            str(report),
+            "-q",
+        ]
         assert cli.main(args) == 0
         written = json.loads(report.read_text())["outputs"][0]
         assert written["encoder"] == encoder
@@ -131,7 +153,18 @@ def test_cli_renders_hevc_with_codec_and_av1_with_a_named_encoder(tmp_path):
 
 
 def test_cli_refuses_a_codec_the_named_encoder_does_not_write(tmp_path, capsys):
-    args = ["render", str(write_deck(tmp_path)), "-p", "160x96@10", "--codec", "av1", "--encoder", "libx264", "-o", str(tmp_path)]
+    args = [
+        "render",
+        str(write_deck(tmp_path)),
+        "-p",
+        "160x96@10",
+        "--codec",
+        "av1",
+        "--encoder",
+        "libx264",
+        "-o",
+        str(tmp_path),
+    ]
     assert cli.main(args) == 2
     assert "libx264 writes h264, not av1" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.mp4"))

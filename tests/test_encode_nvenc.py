@@ -132,11 +132,14 @@ def fake_library(monkeypatch, style):
     return created
 
 
-@pytest.mark.parametrize("codec,name,tag,style", [
-    ("h264", "nvenc", "avc1", "2.0"),
-    ("h264", "nvenc", "avc1", "2.2"),
-    ("hevc", "nvenc_hevc", "hvc1", "2.2"),
-])
+@pytest.mark.parametrize(
+    "codec,name,tag,style",
+    [
+        ("h264", "nvenc", "avc1", "2.0"),
+        ("h264", "nvenc", "avc1", "2.2"),
+        ("hevc", "nvenc_hevc", "hvc1", "2.2"),
+    ],
+)
 def test_nvenc_output_is_muxed_with_exact_timestamps_gop_and_bt709_tags(tmp_path, monkeypatch, codec, name, tag, style):
     created = fake_library(monkeypatch, style)
     settings = EncodeSettings(width=96, height=64, fps=10, codec=codec, gop=8, preset="veryfast")

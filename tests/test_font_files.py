@@ -52,8 +52,18 @@ def _make(kind: str, folder: Path) -> Path:
     return path
 
 
-KINDS = ["text", "empty", "tiny", "truncated-1000", "truncated-half", "random-bytes", "ttf-magic-then-garbage",
-         "woff2", "png", "folder"] + (["passwd"] if Path("/etc/passwd").is_file() else [])
+KINDS = [
+    "text",
+    "empty",
+    "tiny",
+    "truncated-1000",
+    "truncated-half",
+    "random-bytes",
+    "ttf-magic-then-garbage",
+    "woff2",
+    "png",
+    "folder",
+] + (["passwd"] if Path("/etc/passwd").is_file() else [])
 
 
 def _quotes_the_file(message: str, path: Path) -> bool:
@@ -126,9 +136,17 @@ def _deck(tmp_path: Path, key: str, path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "kind,key",
-    [("text", "font"), ("empty", "font"), ("truncated-1000", "font"), ("truncated-half", "font"),
-     ("random-bytes", "font_bold"), ("ttf-magic-then-garbage", "font_italic"), ("woff2", "font"),
-     ("truncated-half", "fallback_fonts"), ("random-bytes", "fallback_fonts")]
+    [
+        ("text", "font"),
+        ("empty", "font"),
+        ("truncated-1000", "font"),
+        ("truncated-half", "font"),
+        ("random-bytes", "font_bold"),
+        ("ttf-magic-then-garbage", "font_italic"),
+        ("woff2", "font"),
+        ("truncated-half", "fallback_fonts"),
+        ("random-bytes", "fallback_fonts"),
+    ]
     + ([("passwd", "font")] if "passwd" in KINDS else []),
 )
 def test_reel_still_with_a_broken_font_exits_2_with_one_line(kind, key, tmp_path, capsys):

@@ -60,8 +60,12 @@ def finished_slide(path, seed: int, size=(1920, 1080)):
     step = (right - left - 80) / len(values)
     for i, v in enumerate(values):
         bx = left + 50 + i * step
-        draw.rectangle((bx, bottom - 20 - v * (bottom - top - 60), bx + step * 0.6, bottom - 20), fill=(40, 110, 200, 255))
-    points = [(left + 50 + (i + 0.3) * step, bottom - 20 - (1 - v) * (bottom - top - 60) * 0.8) for i, v in enumerate(values)]
+        draw.rectangle(
+            (bx, bottom - 20 - v * (bottom - top - 60), bx + step * 0.6, bottom - 20), fill=(40, 110, 200, 255)
+        )
+    points = [
+        (left + 50 + (i + 0.3) * step, bottom - 20 - (1 - v) * (bottom - top - 60) * 0.8) for i, v in enumerate(values)
+    ]
     draw.line(points, fill=(220, 60, 40, 255), width=4)
     for px, py in points:
         draw.ellipse((px - 6, py - 6, px + 6, py + 6), fill=(220, 60, 40, 255))
@@ -198,17 +202,21 @@ def test_a_picture_of_another_shape_is_scaled_to_cover_and_cropped_from_the_cent
     square = finished_slide(tmp_path / "square.png", seed=5, size=(900, 900))
     output = resolve_output("youtube", "draft")
     _, image = SlideRasterizer(_deck([{"kind": "image", "file": str(square), "fit": "fill"}]), output).raster(0)
-    with Image.open(square) as im, ImageOps.fit(
-        im.convert("RGBA"), (output.width, output.height), Image.Resampling.LANCZOS, centering=(0.5, 0.5)
-    ) as fitted:
+    with (
+        Image.open(square) as im,
+        ImageOps.fit(
+            im.convert("RGBA"), (output.width, output.height), Image.Resampling.LANCZOS, centering=(0.5, 0.5)
+        ) as fitted,
+    ):
         expected = np.asarray(fitted.convert("RGB"))
     assert np.array_equal(image, expected)
 
 
 @pytest.mark.parametrize("legibility", ["scrim", "outline"])
 def test_a_caption_over_a_filled_picture_takes_the_theme_legibility_and_leaves_the_picture_whole(picture, legibility):
-    deck = _deck([{"kind": "image", "file": str(picture), "fit": "fill", "caption": "Revenue by quarter"}],
-                 legibility=legibility)
+    deck = _deck(
+        [{"kind": "image", "file": str(picture), "fit": "fill", "caption": "Revenue by quarter"}], legibility=legibility
+    )
     r = SlideRasterizer(deck, YOUTUBE)
     layout = r.layout(0)
     placed = layout.items[0]
@@ -235,8 +243,17 @@ def test_a_caption_over_a_filled_picture_without_a_treatment_gets_the_caption_ba
 
 def test_ken_burns_moves_a_filled_picture_inside_the_whole_frame(picture):
     output = resolve_output("youtube", "draft")
-    deck = _deck([{"kind": "image", "file": str(picture), "fit": "fill", "duration": 2,
-                   "motion": {"ken_burns": {"zoom": [1.0, 1.25], "pan": "right"}}}])
+    deck = _deck(
+        [
+            {
+                "kind": "image",
+                "file": str(picture),
+                "fit": "fill",
+                "duration": 2,
+                "motion": {"ken_burns": {"zoom": [1.0, 1.25], "pan": "right"}},
+            }
+        ]
+    )
     layers = SlideRasterizer(deck, output).layers(0)
     assert layers.region == (0, 0, output.width, output.height)
     assert layers.static is None, "nothing is drawn over the picture: no frame, no margin"
@@ -248,9 +265,15 @@ def test_ken_burns_moves_a_filled_picture_inside_the_whole_frame(picture):
         window = deck.motion(0).state(round(t * output.fps) / output.fps, 0, output.width, output.height).window
         with Image.open(picture) as im:
             w, h = im.size
-            box = ((window.cx - window.size / 2) * w, (window.cy - window.size / 2) * h,
-                   (window.cx + window.size / 2) * w, (window.cy + window.size / 2) * h)
-            expected = np.asarray(im.convert("RGB").resize((output.width, output.height), Image.Resampling.BILINEAR, box=box))
+            box = (
+                (window.cx - window.size / 2) * w,
+                (window.cy - window.size / 2) * h,
+                (window.cx + window.size / 2) * w,
+                (window.cy + window.size / 2) * h,
+            )
+            expected = np.asarray(
+                im.convert("RGB").resize((output.width, output.height), Image.Resampling.BILINEAR, box=box)
+            )
         assert psnr(frame, expected) > 27, (t, psnr(frame, expected))
         assert psnr(frame[:8], expected[:8]) > 25 and psnr(frame[:, -8:], expected[:, -8:]) > 25
     assert psnr(first, later) < 25, "the camera has moved"
@@ -335,7 +358,9 @@ def test_an_unknown_fit_names_the_allowed_ones(picture):
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, 2])
 def test_a_veil_outside_zero_to_one_is_refused_with_its_path(picture, value):
-    theme = _error({"theme": {"background": {"image": str(picture), "veil": value}}, "slides": [{"kind": "title", "title": "t"}]})
+    theme = _error(
+        {"theme": {"background": {"image": str(picture), "veil": value}}, "slides": [{"kind": "title", "title": "t"}]}
+    )
     assert theme.startswith("theme.background.veil: ") and "0" in theme and "1" in theme
     slide = _error({"slides": [{"kind": "title", "title": "t", "background": {"image": str(picture), "veil": value}}]})
     assert slide.startswith("slides[0].background.veil: ")
@@ -343,7 +368,9 @@ def test_a_veil_outside_zero_to_one_is_refused_with_its_path(picture, value):
 
 @pytest.mark.parametrize("value", [True, "0.5", None])
 def test_a_veil_must_be_a_number(picture, value):
-    message = _error({"slides": [{"kind": "title", "title": "t", "background": {"image": str(picture), "veil": value}}]})
+    message = _error(
+        {"slides": [{"kind": "title", "title": "t", "background": {"image": str(picture), "veil": value}}]}
+    )
     assert message.startswith("slides[0].background.veil: ") and "number" in message
 
 
@@ -354,5 +381,7 @@ def test_a_veil_applies_only_to_an_image_background():
 
 def test_a_background_cannot_fill(picture):
     # A background image always covers the frame; "fill" is for an image slide's picture.
-    message = _error({"theme": {"background": {"image": str(picture), "fit": "fill"}}, "slides": [{"kind": "title", "title": "t"}]})
+    message = _error(
+        {"theme": {"background": {"image": str(picture), "fit": "fill"}}, "slides": [{"kind": "title", "title": "t"}]}
+    )
     assert message.startswith("theme.background.fit: ")

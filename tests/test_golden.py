@@ -32,7 +32,6 @@ CASES = [
 ]
 
 
-
 @pytest.mark.parametrize("platform,size,seconds", CASES, ids=[f"{c[0]}-{c[2]:g}s" for c in CASES])
 def test_example_deck_still_matches_its_golden(platform, size, seconds, request):
     output = replace(resolve_output(platform), width=size[0], height=size[1])

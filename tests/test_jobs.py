@@ -24,8 +24,11 @@ def sha(path) -> str:
 
 def small_job(tmp_path, deck=None, platforms=(SMALL,), **options) -> RenderJob:
     return RenderJob.for_deck(
-        deck or two_slide_deck(1.0, 0.5), [OutputRequest(platform=p) for p in platforms], out_dir=tmp_path / "out",
-        compositor="cpu", **options,
+        deck or two_slide_deck(1.0, 0.5),
+        [OutputRequest(platform=p) for p in platforms],
+        out_dir=tmp_path / "out",
+        compositor="cpu",
+        **options,
     )
 
 
@@ -127,7 +130,9 @@ def test_a_cache_hit_returns_identical_bytes_at_once_and_says_so(tmp_path):
     first = run_job(small_job(tmp_path / "a"), cache=cache)[0]
     second = run_job(small_job(tmp_path / "b"), cache=cache)[0]
     assert not first.cache_hit and second.cache_hit
-    assert sha(tmp_path / "a" / "out" / "two-slides-160x90@10.mp4") == sha(tmp_path / "b" / "out" / "two-slides-160x90@10.mp4")
+    assert sha(tmp_path / "a" / "out" / "two-slides-160x90@10.mp4") == sha(
+        tmp_path / "b" / "out" / "two-slides-160x90@10.mp4"
+    )
     assert second.frames == first.frames and second.psnr_db == pytest.approx(first.psnr_db, abs=0.01)
     assert second.stage_seconds.keys() == {"cache"}
     stats = cache.stats()

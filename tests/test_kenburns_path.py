@@ -47,8 +47,13 @@ def _deck(picture, easing):
     return {
         "theme": {"background": "#000000"},
         "slides": [
-            {"kind": "image", "file": str(picture), "fit": "cover", "duration": DURATION,
-             "motion": {"ken_burns": {"zoom": list(ZOOM), "pan": "right", "easing": easing}}},
+            {
+                "kind": "image",
+                "file": str(picture),
+                "fit": "cover",
+                "duration": DURATION,
+                "motion": {"ken_burns": {"zoom": list(ZOOM), "pan": "right", "easing": easing}},
+            },
         ],
     }
 
@@ -112,7 +117,9 @@ def test_ease_in_out_ken_burns_is_slow_fast_slow_along_its_easing(tmp_path, dot_
 
 
 @pytest.mark.parametrize("easing", ["linear", "ease-in-out", "ease-out-back", [0.3, -0.4, 0.7, 1.4]])
-@pytest.mark.parametrize("zoom, pan", [((1.0, 1.3), "right"), ((1.5, 1.0), "up"), ((1.2, 1.6), "left"), ((1.0, 1.25), "none")])
+@pytest.mark.parametrize(
+    "zoom, pan", [((1.0, 1.3), "right"), ((1.5, 1.0), "up"), ((1.2, 1.6), "left"), ((1.0, 1.25), "none")]
+)
 def test_ken_burns_window_is_affine_in_the_eased_fraction(easing, zoom, pan):
     """On screen a picture point p sits at zoom · (p − centre) + ½: both terms mix linearly with the easing."""
     from engine.spec import KenBurnsSpec

@@ -26,7 +26,6 @@ from engine.text.breaks import is_orphan, words
 
 from .helpers import OUTPUT_IDS, OUTPUTS, slide
 
-
 EXAMPLE_DECK = Path(__file__).parent.parent / "examples" / "meal-plan.json"
 HEBREW = Path(__file__).parent / "data" / "fonts" / "NotoSansHebrew-subset.ttf"
 LONG_TITLE = " ".join(["Wholesome", "weekly", "meals", "for", "busy", "families"] * 7)[:-1]  # 42 words
@@ -34,13 +33,13 @@ LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" + "Supercalifragilis
 
 
 def theme(**overrides):
-    base = dict(
-        background=NS(color="#202030", gradient=None, image=None),
-        text_color="#ffffff",
-        accent="#ffaa00",
-        font=None,
-        font_bold=None,
-    )
+    base = {
+        "background": NS(color="#202030", gradient=None, image=None),
+        "text_color": "#ffffff",
+        "accent": "#ffaa00",
+        "font": None,
+        "font_bold": None,
+    }
     base.update(overrides)
     return NS(**base)
 
@@ -134,7 +133,7 @@ def test_a_long_title_wraps_and_shrinks_inside_the_safe_box(output, title, fonts
 def test_words_are_broken_only_when_shrinking_cannot_help(fonts):
     output = resolve_output("youtube")
     block = lay(slide("title", title="Wholesome weekly meals for busy families"), fonts, output).block("title")
-    words = "Wholesome weekly meals for busy families".split()
+    words = ["Wholesome", "weekly", "meals", "for", "busy", "families"]
     assert [w for line in block.lines for w in line.text.split()] == words, "whole words, in order"
     # 65 characters fit one 16:9 line at a smaller size; a 9:16 line needs the word broken.
     assert len(lay(slide("title", title=LONG_WORD), fonts, output).block("title").lines) == 1
@@ -294,9 +293,9 @@ def test_a_bullet_breaks_after_its_separator_rather_than_leave_kcal_alone():
 @pytest.mark.parametrize("platform", ["tiktok", "instagram_portrait", "instagram_feed", "youtube"])
 def test_a_centred_title_is_set_in_phrases_of_several_words(platform, fonts):
     output = resolve_output(platform)
-    block = lay(slide("title", title="Shop once, cook twice, eat well", subtitle="Batch on Sunday"), fonts, output).block(
-        "title"
-    )
+    block = lay(
+        slide("title", title="Shop once, cook twice, eat well", subtitle="Batch on Sunday"), fonts, output
+    ).block("title")
     lines = line_texts(block)
     assert len(lines) <= 3 and all(len(words(line)) >= 2 for line in lines), lines
     assert " ".join(lines) == "Shop once, cook twice, eat well"

@@ -62,7 +62,11 @@ class Render:
         self.out = tmp_path / "out"
         command = [sys.executable, "-m", "engine.cli", "render", *map(str, args), "-o", str(self.out), "-q"]
         self.child = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
             env={**os.environ, **(env or {})},
         )
         self.family: dict[int, psutil.Process] = {}
@@ -155,8 +159,10 @@ def test_kill_9_of_the_parent_leaves_no_process_and_no_file_behind(tmp_path, ren
 def test_a_signal_stops_every_worker_at_once_and_says_what_was_kept(tmp_path, render, name):
     run = render(write_deck(tmp_path), "-p", SMALL, "-p", LARGE, "-j", "2")
     small, large = "deck-160x90@10.mp4", "deck-640x360@30.mp4"
-    wait_until(lambda: small in run.files() and run.partials() or run.child.poll() is not None,
-               what="the small output to finish while the large one is written")
+    wait_until(
+        lambda: small in run.files() and run.partials() or run.child.poll() is not None,
+        what="the small output to finish while the large one is written",
+    )
     assert run.child.poll() is None, run.finish()
     run.watch()
     sent = time.monotonic()
@@ -186,7 +192,9 @@ def test_an_orphaned_worker_stuck_in_a_call_that_holds_the_gil_still_ends(tmp_pa
     """)
     parent = subprocess.Popen(
         [sys.executable, "-c", f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {worker!r}]).wait()"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert parent.stdout.readline() == "stuck\n"
@@ -196,7 +204,9 @@ def test_an_orphaned_worker_stuck_in_a_call_that_holds_the_gil_still_ends(tmp_pa
         parent.wait(10)
         time.sleep(0.5)
         assert child.is_running() and child.status() != psutil.STATUS_ZOMBIE  # SIGTERM could not end it
-        wait_until(lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, timeout=10, what="the timer")
+        wait_until(
+            lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE, timeout=10, what="the timer"
+        )
         assert time.monotonic() - killed < 4.0 + 3.0
     finally:
         for process in psutil.Process(parent.pid).children(recursive=True) if parent.poll() is None else []:
@@ -212,7 +222,10 @@ def test_an_orphaned_worker_stuck_in_a_call_that_holds_the_gil_still_ends(tmp_pa
 def test_what_a_stopped_render_left_is_said_in_a_few_words():
     assert describe_outcome([], 0) == "no files were written"
     assert describe_outcome([], 2) == "no video was finished, removed 2 partial files"
-    assert describe_outcome(["out/a.mp4", "out/b.mp4"], 1) == "kept 2 finished videos (out/a.mp4, out/b.mp4), removed 1 partial file"
+    assert (
+        describe_outcome(["out/a.mp4", "out/b.mp4"], 1)
+        == "kept 2 finished videos (out/a.mp4, out/b.mp4), removed 1 partial file"
+    )
 
 
 # -- time limits --------------------------------------------------------------------------
@@ -223,15 +236,26 @@ def test_timeout_of_one_output_fails_in_one_line_and_leaves_nothing(tmp_path, re
     started = time.monotonic()
     code, stderr = run.finish()
     assert code == 2, stderr
-    assert stderr.startswith("reel: error: 640x360@30: the render ran past its time limit of 1 s (") and stderr.count("\n") == 1
+    assert (
+        stderr.startswith("reel: error: 640x360@30: the render ran past its time limit of 1 s (")
+        and stderr.count("\n") == 1
+    )
     assert time.monotonic() - started < 30
     assert run.files() == []
 
 
 @pytest.mark.slow  # about 10 s: the limit itself is 8
 def test_the_timeout_setting_stops_several_outputs_and_their_workers(tmp_path, render):
-    run = render(write_deck(tmp_path, slides=60), "-p", "1280x720@30", "-p", "720x1280@30", "-j", "2",
-                 env={"REEL_RENDER_TIMEOUT": "8"})
+    run = render(
+        write_deck(tmp_path, slides=60),
+        "-p",
+        "1280x720@30",
+        "-p",
+        "720x1280@30",
+        "-j",
+        "2",
+        env={"REEL_RENDER_TIMEOUT": "8"},
+    )
     seen_partials = False
     while run.child.poll() is None:  # note whether the workers had begun writing before the limit
         run.watch()
@@ -253,7 +277,11 @@ def test_a_worker_that_stops_sending_frames_is_stopped_and_its_job_fails_with_a_
     settings = Settings(home=tmp_path / "home", cache_size_gb=0, retry_backoff_s=0.1)
     store = JobStore(settings.home)
     out = tmp_path / "out" / "stuck.mp4"
-    job = RenderJob.for_deck(json.loads(write_deck(tmp_path, slides=60).read_text()), [OutputRequest(platform=LARGE, path=str(out))], compositor="cpu")
+    job = RenderJob.for_deck(
+        json.loads(write_deck(tmp_path, slides=60).read_text()),
+        [OutputRequest(platform=LARGE, path=str(out))],
+        compositor="cpu",
+    )
     supervisor = Supervisor(store, settings, workers=1, frame_timeout=1.0, quiet=True)
     store.submit(job, max_attempts=3, queue_max=10)
     import threading
@@ -261,7 +289,9 @@ def test_a_worker_that_stops_sending_frames_is_stopped_and_its_job_fails_with_a_
     thread = threading.Thread(target=supervisor.run, kwargs={"drain": True, "grace": 0}, daemon=True)
     thread.start()
     try:
-        record = wait_until(lambda: (r := store.get(job.id)).progress and r.progress["frames_done"] > 0 and r, what="frames")
+        record = wait_until(
+            lambda: (r := store.get(job.id)).progress and r.progress["frames_done"] > 0 and r, what="frames"
+        )
         worker = psutil.Process(int(record.worker.split("@")[0]))
         worker.suspend()
         stopped = time.monotonic()
@@ -303,7 +333,9 @@ def test_a_user_shader_too_slow_for_a_frame_is_refused_before_its_first_frame(tm
         comp.compile_transition(file)
         params = resolve_user_params(read_user_transition(file), {"n": 20000})
         started = time.monotonic()
-        with pytest.raises(RenderTimeoutError, match=r"Loops\.glsl: a 1920x1080 frame of this transition would take about \d+ s"):
+        with pytest.raises(
+            RenderTimeoutError, match=r"Loops\.glsl: a 1920x1080 frame of this transition would take about \d+ s"
+        ):
             comp.render(FrameSpec(source, target, user_transition_key(file), 0.5, params))
         assert time.monotonic() - started < 5  # the frame itself would take minutes
         cheap = resolve_user_params(read_user_transition(file), {"n": 1})

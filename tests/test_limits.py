@@ -141,8 +141,11 @@ def test_a_smaller_alias_bomb_under_the_limit_gets_a_short_message(tmp_path):
 
 def test_aliases_within_the_limit_still_load(tmp_path):
     deck = tmp_path / "deck.yaml"
-    deck.write_text("t: &t {name: fade, duration: 0.5}\nslides:\n  - {kind: title, title: A}\n  - {kind: title, title: B, transition: *t}\n"
-                    .replace("t: &t", "defaults: {transition: &t"). replace("0.5}\n", "0.5}}\n", 1))
+    deck.write_text(
+        "t: &t {name: fade, duration: 0.5}\nslides:\n  - {kind: title, title: A}\n  - {kind: title, title: B, transition: *t}\n".replace(
+            "t: &t", "defaults: {transition: &t"
+        ).replace("0.5}\n", "0.5}}\n", 1)
+    )
     assert load_deck(deck).slides[1].transition.duration == 0.5
 
 
@@ -181,7 +184,9 @@ def test_max_deck_values_is_the_setting(tmp_path):
     deck = {"slides": slides(*"ABCDEFGHIJ")}
     load_deck(deck, limits=InputLimits(max_deck_values=200))
     message = quickly(SpecError, load_deck, deck, limits=InputLimits(max_deck_values=30))
-    assert message == "slides: the deck holds more than 30 values (each use of a YAML alias counts) (REEL_MAX_DECK_VALUES)"
+    assert (
+        message == "slides: the deck holds more than 30 values (each use of a YAML alias counts) (REEL_MAX_DECK_VALUES)"
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -192,7 +197,10 @@ def test_a_deck_file_past_max_deck_bytes_is_refused_before_it_is_read(tmp_path):
     deck = tmp_path / "deck.json"
     deck.write_text(json.dumps({"slides": slides("A")}) + " " * 500)
     message = quickly(AssetError, load_deck, deck, limits=InputLimits(max_deck_bytes=100))
-    assert message == f"deck file is {deck.stat().st_size} bytes, more than the 100 bytes REEL_MAX_DECK_BYTES allows: {deck}"
+    assert (
+        message
+        == f"deck file is {deck.stat().st_size} bytes, more than the 100 bytes REEL_MAX_DECK_BYTES allows: {deck}"
+    )
 
 
 def test_max_deck_bytes_from_the_environment_on_the_command_line(tmp_path, capsys, monkeypatch):
@@ -313,7 +321,10 @@ def test_image_pixels_and_bytes_are_settings(tmp_path, capsys, monkeypatch):
     picture = tmp_path / "p.png"
     Image.new("RGB", (100, 60), (9, 9, 9)).save(picture)
     message = quickly(AssetError, load_deck, image_deck(picture), limits=InputLimits(max_image_pixels=5_000))
-    assert message == f"slides[0].file: image is 100×60 = 6,000 pixels, more than the 5,000 REEL_MAX_IMAGE_PIXELS allows: {picture}"
+    assert (
+        message
+        == f"slides[0].file: image is 100×60 = 6,000 pixels, more than the 5,000 REEL_MAX_IMAGE_PIXELS allows: {picture}"
+    )
     message = quickly(AssetError, load_deck, image_deck(picture), limits=InputLimits(max_image_bytes=50))
     assert "REEL_MAX_IMAGE_BYTES" in message and message.startswith("slides[0].file: image is ")
     deck = tmp_path / "deck.json"
@@ -402,7 +413,15 @@ def test_a_shader_file_past_max_shader_bytes_is_refused(tmp_path):
         "\n" * 200_000 + "uniform float x;\n",
         "  \n" * 100_000 + "// = 1\n",
     ],
-    ids=["no-semicolon", "one-semicolon", "trailing-spaces", "inline-spaces", "digits", "blank-lines", "indented-blank-lines"],
+    ids=[
+        "no-semicolon",
+        "one-semicolon",
+        "trailing-spaces",
+        "inline-spaces",
+        "digits",
+        "blank-lines",
+        "indented-blank-lines",
+    ],
 )
 def test_the_uniform_parser_is_linear_on_hostile_text(source):
     start = time.perf_counter()

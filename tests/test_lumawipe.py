@@ -70,16 +70,24 @@ def test_a_deck_names_its_matte_relative_to_itself_and_lists_it(tmp_path, split_
 
 
 def test_a_missing_matte_is_an_asset_error_naming_it(tmp_path):
-    deck = {"slides": [{"kind": "title", "title": "A"}, {"kind": "title", "title": "B",
-                                                          "transition": {"name": "lumawipe", "params": {"matte": "nope.png"}}}]}
+    deck = {
+        "slides": [
+            {"kind": "title", "title": "A"},
+            {"kind": "title", "title": "B", "transition": {"name": "lumawipe", "params": {"matte": "nope.png"}}},
+        ]
+    }
     (tmp_path / "deck.json").write_text(json.dumps(deck))
     with pytest.raises(AssetError, match="nope.png"):
         load_deck(tmp_path / "deck.json")
 
 
 def test_a_matte_that_is_not_a_name_or_path_is_a_spec_error():
-    deck = {"slides": [{"kind": "title", "title": "A"}, {"kind": "title", "title": "B",
-                                                          "transition": {"name": "lumawipe", "params": {"matte": 3}}}]}
+    deck = {
+        "slides": [
+            {"kind": "title", "title": "A"},
+            {"kind": "title", "title": "B", "transition": {"name": "lumawipe", "params": {"matte": 3}}},
+        ]
+    }
     with pytest.raises(SpecError) as caught:
         load_deck(deck)
     assert caught.value.path == "slides[1].transition.params.matte"

@@ -50,7 +50,10 @@ def address_space(limit: int):
 def reel(*args, preexec_fn=None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "engine.cli", *map(str, args)],
-        capture_output=True, text=True, preexec_fn=preexec_fn, timeout=timeout,
+        capture_output=True,
+        text=True,
+        preexec_fn=preexec_fn,
+        timeout=timeout,
     )
 
 
@@ -64,7 +67,9 @@ def said(stderr: str) -> list[str]:
 
 
 def test_300_mb_of_address_space_is_refused_before_anything_loads(tmp_path):
-    result = reel("render", write_deck(tmp_path), "-p", "youtube", "-o", tmp_path / "out", preexec_fn=address_space(300 * MB))
+    result = reel(
+        "render", write_deck(tmp_path), "-p", "youtube", "-o", tmp_path / "out", preexec_fn=address_space(300 * MB)
+    )
     assert result.returncode == 2, result.stderr
     assert said(result.stderr) == [result.stderr.strip()]  # one line
     line = result.stderr.strip()
@@ -77,7 +82,9 @@ def test_300_mb_of_address_space_is_refused_before_anything_loads(tmp_path):
 
 def test_600_mb_at_1080p_is_insufficient_resources_not_an_encoder_error(tmp_path):
     """The 600 MB case of issue 11 ("libx264 failed at frame 9: Generic error")."""
-    result = reel("render", write_deck(tmp_path), "-p", "youtube", "-o", tmp_path / "out", preexec_fn=address_space(600 * MB))
+    result = reel(
+        "render", write_deck(tmp_path), "-p", "youtube", "-o", tmp_path / "out", preexec_fn=address_space(600 * MB)
+    )
     assert result.returncode == 2, result.stderr
     lines = said(result.stderr)
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -91,13 +98,26 @@ def test_a_still_that_runs_out_of_address_space_says_so(tmp_path):
     result = reel("still", write_deck(tmp_path), "-p", "youtube", "-o", out, preexec_fn=address_space(300 * MB))
     assert result.returncode == 2, result.stderr
     line = result.stderr.strip()
-    assert "\n" not in line and line.startswith("reel: error: not enough address space: a 1920x1080 still needs more than 300 MB")
+    assert "\n" not in line and line.startswith(
+        "reel: error: not enough address space: a 1920x1080 still needs more than 300 MB"
+    )
     assert not out.exists() and list(tmp_path.glob(".*")) == []
 
 
 def test_workers_under_an_address_space_limit_say_the_same_in_one_line(tmp_path):
-    result = reel("render", write_deck(tmp_path), "-p", "youtube", "-p", "tiktok", "-j", "2", "-o", tmp_path / "out",
-                  preexec_fn=address_space(400 * MB))
+    result = reel(
+        "render",
+        write_deck(tmp_path),
+        "-p",
+        "youtube",
+        "-p",
+        "tiktok",
+        "-j",
+        "2",
+        "-o",
+        tmp_path / "out",
+        preexec_fn=address_space(400 * MB),
+    )
     assert result.returncode == 2, result.stderr
     lines = said(result.stderr)
     assert len(lines) == 1 and lines[0].startswith("reel: error: not enough address space: a 1"), result.stderr
@@ -133,10 +153,13 @@ def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path,
             print("rendered")
     """)
     out = tmp_path / "out" / "video.mp4"
-    result = subprocess.run([sys.executable, "-c", script, str(write_deck(tmp_path)), str(out)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(write_deck(tmp_path)), str(out)], capture_output=True, text=True, timeout=120
+    )
     said_line = result.stdout.strip().splitlines()[-1]
-    assert said_line.startswith("InsufficientResourcesError: not enough address space: a 1920x1080 render needs "), result.stdout + result.stderr
+    assert said_line.startswith("InsufficientResourcesError: not enough address space: a 1920x1080 render needs "), (
+        result.stdout + result.stderr
+    )
     assert f"is {limit_mb} MB" in said_line and "(it failed with: " in said_line
     assert list(out.parent.iterdir()) == []
 
@@ -209,7 +232,9 @@ def test_a_cgroup_limit_under_what_1080p_needs_is_refused_with_its_figures(tmp_p
 
 def test_workers_in_a_small_cgroup_are_refused_too(tmp_path, memory_cgroup):
     move = memory_cgroup(150 * 2**20)
-    result = reel("render", write_deck(tmp_path), "-p", "youtube", "-p", "tiktok", "-o", tmp_path / "out", preexec_fn=move)
+    result = reel(
+        "render", write_deck(tmp_path), "-p", "youtube", "-p", "tiktok", "-o", tmp_path / "out", preexec_fn=move
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "not enough memory" in result.stderr, result.stderr
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
@@ -233,8 +258,11 @@ def test_the_cgroup_limit_counts_other_processes_but_not_reclaimable_cache(tmp_p
     limit = _host.memory_limit(tmp_path)
     assert limit.source == "cgroup" and limit.bytes == 300 * MB  # 400 less the 100 MB others hold
     assert limit.description == "the cgroup's memory.max of 400 MB (100 MB held by other processes)"
-    with pytest.raises(InsufficientResourcesError, match=r"^not enough memory: a 1920x1080 render needs about 307 MB, "
-                                                          r"and the cgroup's memory.max of 400 MB \(100 MB held by other processes\) leaves 300 MB$"):
+    with pytest.raises(
+        InsufficientResourcesError,
+        match=r"^not enough memory: a 1920x1080 render needs about 307 MB, "
+        r"and the cgroup's memory.max of 400 MB \(100 MB held by other processes\) leaves 300 MB$",
+    ):
         _host.check_memory("a 1920x1080 render", 307 * MB, 0, tmp_path)
 
 
@@ -249,7 +277,7 @@ def test_cgroup_v1_names_its_own_file(tmp_path, no_proc_cgroup, monkeypatch):
 
 
 def test_the_address_space_a_render_needs_grows_with_size_threads_and_gl():
-    need = lambda w, h, threads=1, gl=False: _host.address_space_needed(w, h, encoder_threads=threads, gl=gl)  # noqa: E731
+    need = lambda w, h, threads=1, gl=False: _host.address_space_needed(w, h, encoder_threads=threads, gl=gl)
     assert need(320, 180) < need(1920, 1080) < need(3840, 2160)
     assert need(1920, 1080) < need(1920, 1080, threads=2) < need(1920, 1080, threads=8)
     assert need(1920, 1080, gl=True) - need(1920, 1080) > 250 * MB
@@ -285,7 +313,12 @@ def test_a_worker_the_kernel_oom_kills_fails_its_job_with_insufficient_resources
     monkeypatch.setattr(supervision, "cgroup_oom_kills", lambda: kills[0])
     settings = Settings(home=tmp_path / "home", cache_size_gb=0, retry_backoff_s=0.1)
     store = JobStore(settings.home)
-    deck = {"slides": [{"kind": "title", "title": f"S{i}", "duration": 1, "transition": {"name": "fade", "duration": 0.5}} for i in range(40)]}
+    deck = {
+        "slides": [
+            {"kind": "title", "title": f"S{i}", "duration": 1, "transition": {"name": "fade", "duration": 0.5}}
+            for i in range(40)
+        ]
+    }
     out = tmp_path / "out" / "big.mp4"
     job = RenderJob.for_deck(deck, [OutputRequest(platform="640x360@30", path=str(out))], compositor="cpu")
     store.submit(job, max_attempts=3, queue_max=10)
@@ -305,5 +338,8 @@ def test_a_worker_the_kernel_oom_kills_fails_its_job_with_insufficient_resources
     final = store.get(job.id)
     assert final.state == JobState.FAILED and final.attempts == 1 and final.user_error
     assert final.error_type == "InsufficientResourcesError"
-    assert final.error_message.startswith("not enough memory: the kernel stopped worker ") and "cgroup ran out" in final.error_message
+    assert (
+        final.error_message.startswith("not enough memory: the kernel stopped worker ")
+        and "cgroup ran out" in final.error_message
+    )
     assert list(out.parent.iterdir()) == []

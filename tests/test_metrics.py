@@ -33,7 +33,12 @@ MIB = 1024 * 1024
 
 
 def thresholds(**changes: float) -> SimpleNamespace:
-    values = dict(alert_render_seconds=120.0, alert_worker_rss_mb=2048.0, alert_error_rate=0.05, alert_queue_depth=50)
+    values = {
+        "alert_render_seconds": 120.0,
+        "alert_worker_rss_mb": 2048.0,
+        "alert_error_rate": 0.05,
+        "alert_queue_depth": 50,
+    }
     return SimpleNamespace(**(values | changes))
 
 
@@ -71,7 +76,7 @@ def store(tmp_path) -> JobStore:
 def test_job_gauges_count_every_state_including_empty_ones(store):
     for _ in range(4):
         submit(store)
-    done, failed, running = (store.claim(OWNER, lease_s=60).id for _ in range(3))
+    done, failed, _running = (store.claim(OWNER, lease_s=60).id for _ in range(3))
     store.finish(done, reports=[])
     store.fail(failed, "RenderError", "it broke", user_error=False, retry=False)
 
@@ -89,9 +94,13 @@ def test_render_histogram_is_cumulative_with_sum_and_count(store):
 
     samples = scrape(store)
 
-    bucket = {bound: value(samples, "reel_render_seconds_bucket", le=le)
-              for bound, le in zip(RENDER_BUCKETS, ("1.0", "2.0", "5.0", "10.0", "20.0", "30.0", "60.0", "120.0",
-                                                    "300.0", "600.0", "1800.0", "+Inf"))}
+    bucket = {
+        bound: value(samples, "reel_render_seconds_bucket", le=le)
+        for bound, le in zip(
+            RENDER_BUCKETS,
+            ("1.0", "2.0", "5.0", "10.0", "20.0", "30.0", "60.0", "120.0", "300.0", "600.0", "1800.0", "+Inf"),
+        )
+    }
     assert bucket[1.0] == 2  # 1.0 counts in its own bucket: le means <=
     assert bucket[2.0] == 3
     assert bucket[5.0] == 3
@@ -146,10 +155,14 @@ def test_unknown_worker_event_is_refused(store):
 
 
 def test_worker_gauges_come_from_fresh_heartbeats(store):
-    store.heartbeat(OWNER, 60, [
-        {"pid": 1001, "rss": 100 * MIB, "busy": True, "job": "abc"},
-        {"pid": 1002, "rss": 50 * MIB, "busy": False, "job": None},
-    ])
+    store.heartbeat(
+        OWNER,
+        60,
+        [
+            {"pid": 1001, "rss": 100 * MIB, "busy": True, "job": "abc"},
+            {"pid": 1002, "rss": 50 * MIB, "busy": False, "job": None},
+        ],
+    )
     store.heartbeat("otherhost:7:8", 60, [{"pid": 2001, "rss": 10 * MIB, "busy": True, "job": "def"}])
 
     samples = scrape(store)

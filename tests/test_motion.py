@@ -115,10 +115,22 @@ def photo(tmp_path_factory):
     "slide, path, words",
     [
         ({"kind": "title", "title": "A", "motion": {"ken_burns": True}}, "slides[0].motion.ken_burns", "image slide"),
-        ({"kind": "title", "title": "A", "duration": 1, "motion": {"build": {"duration": 2}}}, "slides[0].motion.build", "ends after"),
+        (
+            {"kind": "title", "title": "A", "duration": 1, "motion": {"build": {"duration": 2}}},
+            "slides[0].motion.build",
+            "ends after",
+        ),
         ({"kind": "title", "title": "A", "motion": {"bild": True}}, "slides[0].motion.bild", "did you mean 'build'"),
-        ({"kind": "title", "title": "A", "motion": {"build": {"style": "bounce"}}}, "slides[0].motion.build.style", "'rise'"),
-        ({"kind": "title", "title": "A", "motion": {"drift": {"amount": 2}}}, "slides[0].motion.drift.amount", "<= 0.3"),
+        (
+            {"kind": "title", "title": "A", "motion": {"build": {"style": "bounce"}}},
+            "slides[0].motion.build.style",
+            "'rise'",
+        ),
+        (
+            {"kind": "title", "title": "A", "motion": {"drift": {"amount": 2}}},
+            "slides[0].motion.drift.amount",
+            "<= 0.3",
+        ),
     ],
 )
 def test_bad_motion_is_a_one_line_spec_error_with_its_path(slide, path, words):
@@ -169,7 +181,9 @@ def _output():
 
 
 def test_bullets_build_one_item_per_bullet_in_disjoint_bands():
-    deck = load_deck(_deck([{"kind": "bullets", "title": "Day", "bullets": ["one", "two", "three"], "motion": {"build": True}}]))
+    deck = load_deck(
+        _deck([{"kind": "bullets", "title": "Day", "bullets": ["one", "two", "three"], "motion": {"build": True}}])
+    )
     layers = SlideRasterizer(deck, _output()).layers(0)
     assert layers.count == 3
     rows = layers.rows
@@ -185,7 +199,9 @@ def test_bullets_build_one_item_per_bullet_in_disjoint_bands():
 
 
 def test_ken_burns_on_an_opaque_picture_moves_inside_its_frame(photo):
-    deck = load_deck(_deck([{"kind": "image", "file": str(photo), "fit": "contain", "motion": {"ken_burns": {"zoom": [1, 1.5]}}}]))
+    deck = load_deck(
+        _deck([{"kind": "image", "file": str(photo), "fit": "contain", "motion": {"ken_burns": {"zoom": [1, 1.5]}}}])
+    )
     rasterizer = SlideRasterizer(deck, _output())
     layers = rasterizer.layers(0)
     left, top, right, bottom = layers.region
@@ -205,12 +221,29 @@ def _moving_deck(photo, slides=None):
         _deck(
             slides
             or [
-                {"kind": "image", "file": str(photo), "fit": "cover", "caption": "Plate", "duration": 2,
-                 "motion": {"ken_burns": {"zoom": [1.0, 1.3], "pan": "right"}, "build": True}},
-                {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad", "Fish"], "duration": 2,
-                 "motion": {"build": {"style": "slide"}, "drift": {"direction": "down"}}},
-                {"kind": "text", "text": "Eat well", "style": "quote", "attribution": "Us", "duration": 2,
-                 "motion": {"build": {"style": "rise", "easing": "ease-out-back"}}},
+                {
+                    "kind": "image",
+                    "file": str(photo),
+                    "fit": "cover",
+                    "caption": "Plate",
+                    "duration": 2,
+                    "motion": {"ken_burns": {"zoom": [1.0, 1.3], "pan": "right"}, "build": True},
+                },
+                {
+                    "kind": "bullets",
+                    "title": "Plan",
+                    "bullets": ["Oats", "Salad", "Fish"],
+                    "duration": 2,
+                    "motion": {"build": {"style": "slide"}, "drift": {"direction": "down"}},
+                },
+                {
+                    "kind": "text",
+                    "text": "Eat well",
+                    "style": "quote",
+                    "attribution": "Us",
+                    "duration": 2,
+                    "motion": {"build": {"style": "rise", "easing": "ease-out-back"}},
+                },
             ]
         )
     )
@@ -226,7 +259,9 @@ def _frames(compositor, deck, output, times):
         handle = compositor.upload_layers(f"motion-test-{index}", layers)
         motion = deck.motion(index)
         for t in times:
-            compositor.render(FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height)))
+            compositor.render(
+                FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height))
+            )
             compositor.read_nv12(buffer)
             found.append(buffer.copy())
         compositor.release(handle)
@@ -252,7 +287,9 @@ def test_gl_and_numpy_draw_moving_slides_alike(gl_compositor, photo):
 def test_a_transition_blends_two_slides_mid_motion(make, gl_compositor, photo):
     output = _output()
     deck = _moving_deck(photo)
-    compositor = CPUCompositor(output.width, output.height) if make == "cpu" else gl_compositor(output.width, output.height)
+    compositor = (
+        CPUCompositor(output.width, output.height) if make == "cpu" else gl_compositor(output.width, output.height)
+    )
     rasterizer = SlideRasterizer(deck, output)
     layers = [rasterizer.layers(i) for i in (0, 1)]
     handles = [compositor.upload_layers(f"blend-{i}", layer) for i, layer in enumerate(layers)]
@@ -297,10 +334,21 @@ def _luma_frames(path):
 def test_a_render_moves_where_the_timeline_says_and_holds_elsewhere(tmp_path, photo):
     deck_data = _deck(
         [
-            {"kind": "image", "file": str(photo), "fit": "cover", "duration": 2.0,
-             "motion": {"ken_burns": {"zoom": [1.0, 1.4]}}},
-            {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad", "Fish"], "duration": 3.0,
-             "transition": "cut", "motion": {"build": {"delay": 0.5, "duration": 1.0}}},
+            {
+                "kind": "image",
+                "file": str(photo),
+                "fit": "cover",
+                "duration": 2.0,
+                "motion": {"ken_burns": {"zoom": [1.0, 1.4]}},
+            },
+            {
+                "kind": "bullets",
+                "title": "Plan",
+                "bullets": ["Oats", "Salad", "Fish"],
+                "duration": 3.0,
+                "transition": "cut",
+                "motion": {"build": {"delay": 0.5, "duration": 1.0}},
+            },
         ]
     )
     (tmp_path / "deck.json").write_text(json.dumps(deck_data))

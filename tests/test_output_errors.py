@@ -50,7 +50,12 @@ def write_deck(folder: Path, name: str = "deck", slides: int = 2, seconds: float
 
 def reel(*args, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=120, **kwargs
+        [sys.executable, "-m", "engine.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        **kwargs,
     )
 
 
@@ -156,7 +161,9 @@ def test_a_job_with_one_platform_twice_is_refused_before_any_file(tmp_path):
     from engine.jobs import OutputRequest, RenderJob, run_job
 
     deck = json.loads(write_deck(tmp_path).read_text())
-    job = RenderJob.for_deck(deck, [OutputRequest("160x90@10"), OutputRequest("160x90@10")], out_dir=tmp_path / "out", compositor="cpu")
+    job = RenderJob.for_deck(
+        deck, [OutputRequest("160x90@10"), OutputRequest("160x90@10")], out_dir=tmp_path / "out", compositor="cpu"
+    )
     with pytest.raises(OutputError, match="two outputs of this render would write this one file"):
         run_job(job)
     assert not (tmp_path / "out").exists()
@@ -194,10 +201,13 @@ def test_the_python_api_also_checks_first_and_says_replaced(tmp_path):
 # -- --report ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where, message", [
-    ("folder", "{report}: is a folder; name a file that is not one"),
-    ("missing", "{report}: the folder {folder} does not exist"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("folder", "{report}: is a folder; name a file that is not one"),
+        ("missing", "{report}: the folder {folder} does not exist"),
+    ],
+)
 def test_report_into_a_folder_or_a_missing_folder_fails_before_rendering(tmp_path, capsys, where, message):
     out = tmp_path / "out"
     if where == "folder":
@@ -214,7 +224,10 @@ def test_report_that_is_the_video_or_a_named_fifo_is_refused_before_rendering(tm
     deck, out = write_deck(tmp_path), tmp_path / "out"
     video = out / "deck-160x90@10.mp4"
     line = main_fails_fast(["render", deck, *SMALL, "-o", out, "--report", video], capsys)
-    assert line == f"reel: error: {video}: two outputs of this render would write this one file (160x90@10 and --report); ask for each once"
+    assert (
+        line
+        == f"reel: error: {video}: two outputs of this render would write this one file (160x90@10 and --report); ask for each once"
+    )
     fifo = tmp_path / "report.json"
     os.mkfifo(fifo)  # nobody reads it: writing would block or fail after the render
     line = main_fails_fast(["render", deck, *SMALL, "-o", out, "--report", fifo], capsys)
@@ -285,16 +298,19 @@ def test_still_into_a_folder_that_is_a_file_fails_before_the_frame(tmp_path, cap
 # -- the OS errors every path maps ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code, kind, words", [
-    (errno.ENOSPC, InsufficientResourcesError, "no space left on the device"),
-    (errno.EDQUOT, InsufficientResourcesError, "disk quota exceeded"),
-    (errno.EROFS, OutputError, "the file system is read-only"),
-    (errno.EACCES, OutputError, "no permission to write there"),
-    (errno.EPERM, OutputError, "no permission to write there"),
-    (errno.EISDIR, OutputError, "is a folder"),
-    (errno.EFBIG, OutputError, "larger than the file system allows"),
-    (errno.EIO, OutputError, "cannot write: Input/output error"),
-])
+@pytest.mark.parametrize(
+    "code, kind, words",
+    [
+        (errno.ENOSPC, InsufficientResourcesError, "no space left on the device"),
+        (errno.EDQUOT, InsufficientResourcesError, "disk quota exceeded"),
+        (errno.EROFS, OutputError, "the file system is read-only"),
+        (errno.EACCES, OutputError, "no permission to write there"),
+        (errno.EPERM, OutputError, "no permission to write there"),
+        (errno.EISDIR, OutputError, "is a folder"),
+        (errno.EFBIG, OutputError, "larger than the file system allows"),
+        (errno.EIO, OutputError, "cannot write: Input/output error"),
+    ],
+)
 def test_each_os_error_becomes_one_typed_line_naming_the_path(tmp_path, code, kind, words):
     error = output_error(OSError(code, os.strerror(code)), tmp_path / "x.mp4")
     assert type(error) is kind and str(error).startswith(f"{tmp_path / 'x.mp4'}: ") and words in str(error)
@@ -316,9 +332,8 @@ def test_a_full_disk_or_quota_under_an_encoder_error_is_insufficient_resources(t
 
 
 def test_other_failures_pass_through_atomic_output_unchanged(tmp_path):
-    with pytest.raises(RenderError, match="a real bug"):
-        with atomic_output(tmp_path / "x.mp4"):
-            raise RenderError("a real bug")
+    with pytest.raises(RenderError, match="a real bug"), atomic_output(tmp_path / "x.mp4"):
+        raise RenderError("a real bug")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -390,13 +405,34 @@ def on_tmpfs(tmp_path: Path, options: str, setup: str, code: str, args: list) ->
     (tmp_path / "inner.py").write_text(_INNER)
     script = f'mount -t tmpfs -o {options} tmpfs "$1" || exit 97; {setup}; shift; exec "$@"'
     flags = ["-m"] if os.geteuid() == 0 else ["-rm"]
-    check = subprocess.run([unshare, *flags, "sh", "-c", "mount -t tmpfs -o size=64k tmpfs \"$1\"", "sh", str(mount)], capture_output=True, text=True)
+    check = subprocess.run(
+        [unshare, *flags, "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$1"', "sh", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if check.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (unshare {' '.join(flags)}: {check.stderr.strip() or check.returncode})")
+        pytest.skip(
+            f"cannot mount a tmpfs here (unshare {' '.join(flags)}: {check.stderr.strip() or check.returncode})"
+        )
     result = subprocess.run(
-        [unshare, *flags, "sh", "-c", script, "sh", str(mount),
-         sys.executable, str(tmp_path / "inner.py"), str(mount), code, *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        [
+            unshare,
+            *flags,
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(mount),
+            sys.executable,
+            str(tmp_path / "inner.py"),
+            str(mount),
+            code,
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -405,7 +441,13 @@ def on_tmpfs(tmp_path: Path, options: str, setup: str, code: str, args: list) ->
 def test_read_only_file_system(tmp_path):
     mount = tmp_path / "mnt"
     deck = write_deck(tmp_path)
-    found = on_tmpfs(tmp_path, "size=1m", f'mkdir "$1/out" && mount -o remount,ro "$1"', _CLI, ["render", deck, *SMALL, "-o", mount / "out"])
+    found = on_tmpfs(
+        tmp_path,
+        "size=1m",
+        'mkdir "$1/out" && mount -o remount,ro "$1"',
+        _CLI,
+        ["render", deck, *SMALL, "-o", mount / "out"],
+    )
     assert found["rc"] == 2, found["stderr"]
     line = one_line_error(found["stderr"])
     assert line == f"reel: error: {mount / 'out' / 'deck-160x90@10.mp4'}: the file system is read-only; write elsewhere"
@@ -414,7 +456,9 @@ def test_read_only_file_system(tmp_path):
 
 def test_read_only_file_system_missing_folder(tmp_path):
     mount = tmp_path / "mnt"
-    found = on_tmpfs(tmp_path, "size=1m,ro", "true", _CLI, ["render", write_deck(tmp_path), *SMALL, "-o", mount / "new" / "out"])
+    found = on_tmpfs(
+        tmp_path, "size=1m,ro", "true", _CLI, ["render", write_deck(tmp_path), *SMALL, "-o", mount / "new" / "out"]
+    )
     assert found["rc"] == 2, found["stderr"]
     line = one_line_error(found["stderr"])
     assert line == f"reel: error: {mount / 'new' / 'out'}: the file system is read-only; write elsewhere"
@@ -423,7 +467,9 @@ def test_read_only_file_system_missing_folder(tmp_path):
 def test_a_disk_too_small_is_refused_before_rendering(tmp_path):
     mount = tmp_path / "mnt"
     deck = write_deck(tmp_path, slides=4, seconds=5.0)
-    found = on_tmpfs(tmp_path, "size=64k", "true", _CLI, ["render", deck, "-p", "youtube", "--quality", "draft", "-o", mount])
+    found = on_tmpfs(
+        tmp_path, "size=64k", "true", _CLI, ["render", deck, "-p", "youtube", "--quality", "draft", "-o", mount]
+    )
     assert found["rc"] == 2, found["stderr"]
     assert "MB free, this render may need" in one_line_error(found["stderr"])
     assert found["left"] == [] and found["seconds"] < 10
@@ -433,7 +479,10 @@ def test_a_disk_that_fills_mid_render_is_insufficient_resources_and_leaves_nothi
     mount = tmp_path / "mnt"
     deck = write_deck(tmp_path, slides=4, seconds=5.0)  # ~100 KB of draft video, more than the 48 KB disk
     found = on_tmpfs(
-        tmp_path, "size=48k", "true", _CLI_WITHOUT_SIZE_CHECK,
+        tmp_path,
+        "size=48k",
+        "true",
+        _CLI_WITHOUT_SIZE_CHECK,
         ["render", deck, "-p", "640x360@30", "--quality", "draft", "--compositor", "cpu", "-o", mount],
     )
     assert found["rc"] == 2, found["stderr"]
@@ -449,9 +498,25 @@ def start_render_and_kill_it(tmp_path: Path, out: Path) -> Path:
     """Start a render, SIGKILL it once its temporary exists; the temporary it left."""
     deck = write_deck(tmp_path, "long", slides=20, seconds=5.0)
     child = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "render", str(deck), "-p", "640x360@30", "--quality", "draft",
-         "--compositor", "cpu", "-o", str(out), "-q"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "render",
+            str(deck),
+            "-p",
+            "640x360@30",
+            "--quality",
+            "draft",
+            "--compositor",
+            "cpu",
+            "-o",
+            str(out),
+            "-q",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
@@ -513,7 +578,10 @@ def test_a_running_writers_temporary_is_kept_and_a_reused_pid_is_not_its_writer(
 def test_doctor_clean_of_something_that_is_not_a_folder(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert cli.main(["doctor", "--clean", str(tmp_path / "file")]) == 2
-    assert one_line_error(capsys.readouterr().err) == f"reel: error: {tmp_path / 'file'}: not a folder; give the folder to clean"
+    assert (
+        one_line_error(capsys.readouterr().err)
+        == f"reel: error: {tmp_path / 'file'}: not a folder; give the folder to clean"
+    )
     assert cli.main(["doctor", "--clean", str(tmp_path / "nothing")]) == 2
     assert one_line_error(capsys.readouterr().err) == f"reel: error: {tmp_path / 'nothing'}: no such folder to clean"
 
@@ -538,4 +606,6 @@ def test_render_many_into_a_folder_that_is_a_file_is_an_output_error(tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("a file, not a folder")
     with pytest.raises(OutputError):
-        render_many({"slides": [{"kind": "title", "title": "x", "duration": 1.0}]}, blocker, ["160x90@10"], quality="draft")
+        render_many(
+            {"slides": [{"kind": "title", "title": "x", "duration": 1.0}]}, blocker, ["160x90@10"], quality="draft"
+        )

@@ -47,7 +47,9 @@ def test_importing_engine_loads_no_backend_library():
     import subprocess
     import sys
 
-    code = "import sys, engine; print(sorted(m for m in ('moderngl', 'av', 'PyNvVideoCodec', 'glfw') if m in sys.modules))"
+    code = (
+        "import sys, engine; print(sorted(m for m in ('moderngl', 'av', 'PyNvVideoCodec', 'glfw') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -29,7 +29,7 @@ def gradient_bg(start: str = "#1b2a41", end: str = "#0f6b5c", direction: str = "
 
 
 def theme(**overrides):
-    base = dict(background=gradient_bg(), text_color="#ffffff", accent="#ffb547", font=None, font_bold=None)
+    base = {"background": gradient_bg(), "text_color": "#ffffff", "accent": "#ffb547", "font": None, "font_bold": None}
     base.update(overrides)
     return NS(**base)
 

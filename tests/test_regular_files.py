@@ -130,7 +130,12 @@ def test_read_regular_reads_at_most_its_limit(tmp_path):
     path = tmp_path / "deck.json"
     path.write_bytes(b"x" * 100)
     assert read_regular(path, "deck file", 100) == b"x" * 100
-    message, _ = refused(read_regular, path, "deck file", 99, )
+    message, _ = refused(
+        read_regular,
+        path,
+        "deck file",
+        99,
+    )
     assert message == f"deck file is 100 bytes, more than the 99 bytes limit allows: {path}"
 
 
@@ -162,20 +167,42 @@ def test_each_reader_refuses_a_fifo_at_once(tmp_path):
 
 
 def _deck(tmp_path: Path, **slide) -> dict:
-    return {"slides": [{"kind": "title", "title": "A", "duration": 1}, {"kind": "title", "title": "B", "duration": 1, **slide}]}
+    return {
+        "slides": [
+            {"kind": "title", "title": "A", "duration": 1},
+            {"kind": "title", "title": "B", "duration": 1, **slide},
+        ]
+    }
 
 
 @pytest.mark.parametrize(
     ("where", "build"),
     [
         ("slides[1].file", lambda f: _deck_image(f)),
-        ("slides[1].background.image", lambda f: {"slides": [{"kind": "title", "title": "A"}, {"kind": "title", "title": "B", "background": {"image": str(f)}}]}),
+        (
+            "slides[1].background.image",
+            lambda f: {
+                "slides": [
+                    {"kind": "title", "title": "A"},
+                    {"kind": "title", "title": "B", "background": {"image": str(f)}},
+                ]
+            },
+        ),
         ("theme.font", lambda f: {"theme": {"font": str(f)}, "slides": [{"kind": "title", "title": "A"}]}),
-        ("theme.fallback_fonts[0]", lambda f: {"theme": {"fallback_fonts": [str(f)]}, "slides": [{"kind": "title", "title": "A"}]}),
+        (
+            "theme.fallback_fonts[0]",
+            lambda f: {"theme": {"fallback_fonts": [str(f)]}, "slides": [{"kind": "title", "title": "A"}]},
+        ),
         ("audio.music", lambda f: {"audio": {"music": str(f)}, "slides": [{"kind": "title", "title": "A"}]}),
         ("slides[0].voiceover", lambda f: {"slides": [{"kind": "title", "title": "A", "voiceover": str(f)}]}),
-        ("slides[0].voiceover", lambda f: {"slides": [{"kind": "title", "title": "A", "duration": "auto", "voiceover": str(f)}]}),
-        ("slides[1].transition.params.matte", lambda f: _deck_transition({"name": "lumawipe", "params": {"matte": str(f)}})),
+        (
+            "slides[0].voiceover",
+            lambda f: {"slides": [{"kind": "title", "title": "A", "duration": "auto", "voiceover": str(f)}]},
+        ),
+        (
+            "slides[1].transition.params.matte",
+            lambda f: _deck_transition({"name": "lumawipe", "params": {"matte": str(f)}}),
+        ),
         ("slides[1].transition.file", lambda f: _deck_transition({"file": str(f)})),
     ],
 )
@@ -192,7 +219,12 @@ def _deck_image(file: Path) -> dict:
 
 
 def _deck_transition(transition: dict) -> dict:
-    return {"slides": [{"kind": "title", "title": "A", "duration": 1}, {"kind": "title", "title": "B", "duration": 1, "transition": transition}]}
+    return {
+        "slides": [
+            {"kind": "title", "title": "A", "duration": 1},
+            {"kind": "title", "title": "B", "duration": 1, "transition": transition},
+        ]
+    }
 
 
 @pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
@@ -224,7 +256,7 @@ def test_a_symlink_to_a_regular_file_is_read_like_the_file(tmp_path):
 
 
 def test_a_deck_that_is_dev_zero_is_an_asset_error_not_memory_error():
-    message, elapsed = refused(load_deck, "/dev/zero")
+    message, _elapsed = refused(load_deck, "/dev/zero")
     assert message == "deck file is a character device, not a regular file: /dev/zero"
 
 
@@ -241,7 +273,11 @@ def test_cli_render_of_a_fifo_exits_2_with_one_line_and_writes_nothing(tmp_path,
     deck_file = pipe
     if what != "deck":
         deck_file = tmp_path / "deck.json"
-        data = _deck_image(pipe) if what == "image" else {"audio": {"music": str(pipe)}, "slides": [{"kind": "title", "title": "A", "duration": 1}]}
+        data = (
+            _deck_image(pipe)
+            if what == "image"
+            else {"audio": {"music": str(pipe)}, "slides": [{"kind": "title", "title": "A", "duration": 1}]}
+        )
         deck_file.write_text(json.dumps(data))
     out = tmp_path / "out"
     out.mkdir()

@@ -1,6 +1,7 @@
 """End to end: a deck in, an MP4 out, decoded and checked."""
 
 import json
+
 import numpy as np
 import pytest
 
@@ -128,7 +129,9 @@ def test_failed_render_leaves_nothing_behind(tmp_path, monkeypatch):
 
 def test_render_many_in_worker_processes_matches_platform_order(tmp_path):
     seen = []
-    reports = engine.render_many(two_slide_deck(), tmp_path, ["320x180@10", "180x320@10"], jobs=2, on_progress=seen.append)
+    reports = engine.render_many(
+        two_slide_deck(), tmp_path, ["320x180@10", "180x320@10"], jobs=2, on_progress=seen.append
+    )
     assert [(r.width, r.height) for r in reports] == [(320, 180), (180, 320)]
     # Frame by frame from both workers, each reaching its end.
     for label in ("320x180@10", "180x320@10"):

@@ -38,7 +38,7 @@ def slow_deck(slides: int = 40, title: str = "Slow") -> dict:
 
 
 def settings_for(tmp_path, **overrides) -> Settings:
-    values = dict(home=tmp_path / "home", cache_size_gb=0, retry_backoff_s=0.1, max_concurrent_videos=2)
+    values = {"home": tmp_path / "home", "cache_size_gb": 0, "retry_backoff_s": 0.1, "max_concurrent_videos": 2}
     values.update(overrides)
     return Settings(**values)
 
@@ -60,10 +60,13 @@ def wait_until(condition, timeout: float = 60, what: str = "condition"):
 
 def rendering(store: JobStore, job_id: str, frames: int = 20):
     """The job's record once its worker has written `frames` frames."""
+
     def check():
         record = store.get(job_id)
         p = record.progress
-        return record if record.state == JobState.RUNNING and record.worker and p and p["frames_done"] >= frames else None
+        return (
+            record if record.state == JobState.RUNNING and record.worker and p and p["frames_done"] >= frames else None
+        )
 
     return wait_until(check, timeout=120, what=f"job {job_id} to be rendering")
 
@@ -228,7 +231,9 @@ def _parse(text: str) -> dict:
 
 
 def reel(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 def service_env(tmp_path, **extra: str) -> dict:
@@ -241,7 +246,11 @@ def service_env(tmp_path, **extra: str) -> dict:
 
 def start_worker(env: dict, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "worker", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "engine.cli", "worker", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -252,8 +261,19 @@ def test_kill_9_of_a_worker_then_of_the_supervisor_ends_with_every_job_done_exac
     ids = []
     for i in range(4):
         (decks / f"deck{i}.json").write_text(json.dumps(slow_deck(40, f"Deck {i}")))
-        result = reel("submit", str(decks / f"deck{i}.json"), "-p", "640x360@30", "--quality", "standard",
-                      "-o", str(tmp_path / "out"), "--compositor", "cpu", env=env)
+        result = reel(
+            "submit",
+            str(decks / f"deck{i}.json"),
+            "-p",
+            "640x360@30",
+            "--quality",
+            "standard",
+            "-o",
+            str(tmp_path / "out"),
+            "--compositor",
+            "cpu",
+            env=env,
+        )
         assert result.returncode == 0, result.stderr
         ids.append(result.stdout.strip())
     store = JobStore(tmp_path / "home")
@@ -271,8 +291,13 @@ def test_kill_9_of_a_worker_then_of_the_supervisor_ends_with_every_job_done_exac
         supervisor.kill()
         supervisor.wait(10)
         # Its workers die with it: no orphans.
-        wait_until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers),
-                   timeout=15, what="the workers to die with their supervisor")
+        wait_until(
+            lambda: (
+                not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers)
+            ),
+            timeout=15,
+            what="the workers to die with their supervisor",
+        )
         assert store.list(JobState.RUNNING)  # still marked running: nobody has noticed yet
     finally:
         if supervisor.poll() is None:
@@ -294,8 +319,17 @@ def test_kill_9_of_a_worker_then_of_the_supervisor_ends_with_every_job_done_exac
 def test_sigterm_stops_the_worker_cleanly_and_requeues_its_job(tmp_path):
     env = service_env(tmp_path)
     (tmp_path / "deck.json").write_text(json.dumps(slow_deck(80)))
-    job_id = reel("submit", str(tmp_path / "deck.json"), "-p", "640x360@30", "-o", str(tmp_path / "out"),
-                  "--compositor", "cpu", env=env).stdout.strip()
+    job_id = reel(
+        "submit",
+        str(tmp_path / "deck.json"),
+        "-p",
+        "640x360@30",
+        "-o",
+        str(tmp_path / "out"),
+        "--compositor",
+        "cpu",
+        env=env,
+    ).stdout.strip()
     store = JobStore(tmp_path / "home")
     supervisor = start_worker(env, "--grace", "0")
     rendering(store, job_id)
@@ -357,7 +391,9 @@ def test_batch_renders_many_decks_through_the_workers(tmp_path):
         path = tmp_path / f"d{i}.json"
         path.write_text(json.dumps(two_slide_deck(1.0, 0.5) | {"title": f"D{i}"}))
         decks.append(str(path))
-    result = reel("batch", *decks, "-p", "160x90@10", "-p", "90x160@10", "-j", "2", "-o", str(tmp_path / "out"), env=env)
+    result = reel(
+        "batch", *decks, "-p", "160x90@10", "-p", "90x160@10", "-j", "2", "-o", str(tmp_path / "out"), env=env
+    )
     assert result.returncode == 0, result.stderr
     assert output_files(tmp_path) == sorted(f"d{i}-{p}.mp4" for i in range(3) for p in ("160x90@10", "90x160@10"))
     assert JobStore(tmp_path / "home").counts()[JobState.DONE] == 6

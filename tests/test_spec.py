@@ -260,42 +260,80 @@ ERROR_CASES = [
     (_set("theme.accent", "#12345"), "theme.accent: '#12345' is not a colour", ""),
     (_set("theme.text_color", [0, 0, 256]), "theme.text_color: [0, 0, 256] is not a colour", ""),
     (_set("theme.background", "bg.png"), "theme.background: 'bg.png' is not a colour", ""),
-    (_set("theme.background", {"color": "red", "gradient": {"from": "red", "to": "blue"}}),
-     "theme.background: give exactly one of color, gradient or image", "color and gradient"),
+    (
+        _set("theme.background", {"color": "red", "gradient": {"from": "red", "to": "blue"}}),
+        "theme.background: give exactly one of color, gradient or image",
+        "color and gradient",
+    ),
     (_set("theme.background", {}), "theme.background: give exactly one of color, gradient or image", ""),
     (_set("theme.background", {"color": "red", "fit": "contain"}), "theme.background.fit: fit applies only", ""),
     (_set("theme.background", {"gradient": {"from": "red"}}), "theme.background.gradient.to: required", ""),
-    (_set("slides[2].background", {"gradient": {"from": "red", "to": "blue", "direction": "up"}}),
-     "slides[2].background.gradient.direction: must be 'vertical' or 'diagonal'", ""),
+    (
+        _set("slides[2].background", {"gradient": {"from": "red", "to": "blue", "direction": "up"}}),
+        "slides[2].background.gradient.direction: must be 'vertical' or 'diagonal'",
+        "",
+    ),
     (_set("slides[2].style", "loud"), "slides[2].style: must be 'paragraph', 'quote' or 'big'", ""),
     (_set("slides[1].transition", "wipe"), "slides[1].transition.name: unknown transition 'wipe'", "wipeleft"),
     (_set("slides[1].transition", {"duration": -1}), "slides[1].transition.duration: must be >= 0", ""),
     (_set("slides[1].transition", {"duration": float("nan")}), "slides[1].transition.duration: must be a finite", ""),
-    (_set("slides[1].transition", {"name": "fadeblack", "params": {"color": "mauve"}}),
-     "slides[1].transition.params.color: 'mauve' is not a colour", ""),
-    (_set("slides[1].transition", {"name": "fade", "params": {"speed": 2}}),
-     "slides[1].transition.params: fade has no parameter 'speed'", ""),
-    (_set("slides[1].transition", {"name": "wipeleft", "params": {"softness": float("inf")}}),
-     "slides[1].transition.params.softness: must be a finite number", ""),
-    (_set("slides[1].transition", {"name": "wipeleft", "params": {"softness": True}}),
-     "slides[1].transition.params.softness: must be a number", ""),
-    (_set("slides[1].transition", {"name": "wipeleft", "params": {"softness": 10**400}}),
-     "slides[1].transition.params: a parameter is too large", ""),
+    (
+        _set("slides[1].transition", {"name": "fadeblack", "params": {"color": "mauve"}}),
+        "slides[1].transition.params.color: 'mauve' is not a colour",
+        "",
+    ),
+    (
+        _set("slides[1].transition", {"name": "fade", "params": {"speed": 2}}),
+        "slides[1].transition.params: fade has no parameter 'speed'",
+        "",
+    ),
+    (
+        _set("slides[1].transition", {"name": "wipeleft", "params": {"softness": float("inf")}}),
+        "slides[1].transition.params.softness: must be a finite number",
+        "",
+    ),
+    (
+        _set("slides[1].transition", {"name": "wipeleft", "params": {"softness": True}}),
+        "slides[1].transition.params.softness: must be a number",
+        "",
+    ),
+    (
+        _set("slides[1].transition", {"name": "wipeleft", "params": {"softness": 10**400}}),
+        "slides[1].transition.params: a parameter is too large",
+        "",
+    ),
     # a transition longer than the slide it goes into...
-    (_set("slides[2].transition", {"duration": 6}), "slides[2].transition.duration: the 6 s fade into slides[2]",
-     "longer than that slide (5 s from defaults.slide_duration)"),
+    (
+        _set("slides[2].transition", {"duration": 6}),
+        "slides[2].transition.duration: the 6 s fade into slides[2]",
+        "longer than that slide (5 s from defaults.slide_duration)",
+    ),
     # ...or the slide it comes out of
-    (lambda d: (_set("slides[1].duration", 2)(d), _set("slides[2].transition", {"duration": 3})(d)),
-     "slides[2].transition.duration: the 3 s fade into slides[2] is longer than slides[1], which it comes out of",
-     "(2 s)"),
+    (
+        lambda d: (_set("slides[1].duration", 2)(d), _set("slides[2].transition", {"duration": 3})(d)),
+        "slides[2].transition.duration: the 3 s fade into slides[2] is longer than slides[1], which it comes out of",
+        "(2 s)",
+    ),
     # incoming + outgoing overlap inside slides[1]: blamed on the transition out of it
-    (lambda d: (_set("slides[1].transition", {"duration": 3})(d), _set("slides[2].transition", {"duration": 2.5})(d)),
-     "slides[2].transition.duration: slides[1] lasts 5 s", "3 s fade into slides[1] and the 2.5 s fade into slides[2]"),
+    (
+        lambda d: (
+            _set("slides[1].transition", {"duration": 3})(d),
+            _set("slides[2].transition", {"duration": 2.5})(d),
+        ),
+        "slides[2].transition.duration: slides[1] lasts 5 s",
+        "3 s fade into slides[1] and the 2.5 s fade into slides[2]",
+    ),
     # the same overlap from inherited transitions is blamed on the too-short slide
-    (_set("defaults", {"slide_duration": 4, "transition": {"duration": 2.5}}),
-     "slides[1].duration: slides[1] lasts 4 s from defaults.slide_duration", "(from defaults.transition)"),
-    (_set("defaults.transition", {"duration": 6}),
-     "slides[1].duration: the 6 s fade into slides[1] (from defaults.transition)", ""),
+    (
+        _set("defaults", {"slide_duration": 4, "transition": {"duration": 2.5}}),
+        "slides[1].duration: slides[1] lasts 4 s from defaults.slide_duration",
+        "(from defaults.transition)",
+    ),
+    (
+        _set("defaults.transition", {"duration": 6}),
+        "slides[1].duration: the 6 s fade into slides[1] (from defaults.transition)",
+        "",
+    ),
 ]
 
 
@@ -430,12 +468,14 @@ json_values = st.recursive(
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
     | st.sampled_from(["title", "bullets", "image", "text", "fade", "cut", "#fff", "slides", "kind"]),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(
-        st.sampled_from(["slides", "kind", "title", "duration", "theme", "transition", "bullets", "file"])
-        | st.text(max_size=8),
-        children,
-        max_size=5,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(["slides", "kind", "title", "duration", "theme", "transition", "bullets", "file"])
+            | st.text(max_size=8),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=25,
 )

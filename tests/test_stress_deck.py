@@ -38,9 +38,18 @@ BULLETS = [
     "Save — freeze single portions of leftovers, each labelled with the date",
 ]
 LABELS = [
-    "Overnight oats", "Chickpea salad", "Greek yoghurt", "Salmon and rice", "Lentil soup",
-    "Apple and almonds", "Chicken stir-fry", "Tuna bean wrap", "Hummus and carrots",
-    "Turkey chilli", "Baked cod", "Quinoa tabbouleh",
+    "Overnight oats",
+    "Chickpea salad",
+    "Greek yoghurt",
+    "Salmon and rice",
+    "Lentil soup",
+    "Apple and almonds",
+    "Chicken stir-fry",
+    "Tuna bean wrap",
+    "Hummus and carrots",
+    "Turkey chilli",
+    "Baked cod",
+    "Quinoa tabbouleh",
 ]
 ARABIC = [
     "زبادي (Greek yoghurt) · 180",
@@ -62,10 +71,16 @@ def stress_deck() -> dict:
         "slides": [
             {"kind": "title", "title": TITLE, "subtitle": "About 1,850 kcal a day, planned in one evening"},
             {"kind": "bullets", "title": TITLE, "bullets": BULLETS},
-            {"kind": "chart", "title": "Calories per dish", "chart": {
-                "type": "bar", "labels": LABELS, "unit": "kcal",
-                "values": [420, 560, 180, 690, 520, 190, 700, 540, 160, 720, 650, 580],
-            }},
+            {
+                "kind": "chart",
+                "title": "Calories per dish",
+                "chart": {
+                    "type": "bar",
+                    "labels": LABELS,
+                    "unit": "kcal",
+                    "values": [420, 560, 180, 690, 520, 190, 700, 540, 160, 720, 650, 580],
+                },
+            },
             {"kind": "bullets", "title": "خطة الأسبوع (week 1)", "bullets": ARABIC},
             {"kind": "bullets", "title": "תוכנית השבוע (week 1)", "bullets": HEBREW},
         ],
@@ -85,8 +100,13 @@ def _set_texts(rasterizer: SlideRasterizer, index: int) -> list[str]:
             left, top, right, bottom = item.box
             palette = rasterizer.palette
             drawn = draw_chart(
-                item.slide.chart, right - left, bottom - top, fonts=item.fonts,
-                text_rgb=palette.text[:3], accent_rgb=palette.accent[:3], warn=False,
+                item.slide.chart,
+                right - left,
+                bottom - top,
+                fonts=item.fonts,
+                text_rgb=palette.text[:3],
+                accent_rgb=palette.accent[:3],
+                warn=False,
             ).texts
             cut = {text for text, _ in drawn.cut}
             texts += [label for label in (*drawn.categories, *drawn.legend) if label not in cut]
@@ -153,4 +173,6 @@ def test_no_line_of_mixed_direction_text_splits_a_bracket_pair(platform):
         for block in rasterizer.layout(index).blocks:
             for line in block.lines:
                 for opener, closer in ("()", "[]"):
-                    assert line.text.count(opener) == line.text.count(closer), f"{platform} slides[{index}]: {line.text!r}"
+                    assert line.text.count(opener) == line.text.count(closer), (
+                        f"{platform} slides[{index}]: {line.text!r}"
+                    )

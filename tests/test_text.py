@@ -141,10 +141,10 @@ def test_font_facts_refuse_what_is_not_a_font(tmp_path):
 
 def test_clusters_keep_marks_modifiers_and_zwj_sequences_together():
     assert clusters("e\u0301x") == [(0, 2), (2, 3)]
-    assert clusters("\U0001F44D\U0001F3FD!") == [(0, 2), (2, 3)]
+    assert clusters("\U0001f44d\U0001f3fd!") == [(0, 2), (2, 3)]
     assert clusters("\u2764\ufe0f") == [(0, 2)]
-    assert clusters("\U0001F468\u200d\U0001F469") == [(0, 3)]
-    assert clusters("\U0001F1EB\U0001F1F7") == [(0, 2)]  # a flag
+    assert clusters("\U0001f468\u200d\U0001f469") == [(0, 3)]
+    assert clusters("\U0001f1eb\U0001f1f7") == [(0, 2)]  # a flag
     assert is_emoji_cluster((0x2764, 0xFE0F)) and not is_emoji_cluster((0x2764,))
 
 
@@ -165,8 +165,8 @@ def test_spaces_and_punctuation_stay_in_the_run_around_them():
 
 
 def test_a_character_no_font_has_is_reported_missing():
-    line = runs_of("a \U0001FAE8 b", typeface(EMOJI))
-    assert line.missing == ("\U0001FAE8",)
+    line = runs_of("a \U0001fae8 b", typeface(EMOJI))
+    assert line.missing == ("\U0001fae8",)
 
 
 def test_a_colour_emoji_is_measured_at_its_strike_scaled_to_the_line():
@@ -239,11 +239,20 @@ def deck(theme: dict | None = None, **slide):
 
 
 def test_theme_text_options_reach_the_font_set():
-    d = deck({
-        "text_align": "right", "line_height": 1.3, "text_case": "upper-titles", "legibility": "scrim",
-        "markup": False, "language": "ja", "accent": "#00ff00",
-        "fallback_fonts": [str(JAPANESE)], "font_italic": str(HEBREW), "system_fonts": False,
-    })
+    d = deck(
+        {
+            "text_align": "right",
+            "line_height": 1.3,
+            "text_case": "upper-titles",
+            "legibility": "scrim",
+            "markup": False,
+            "language": "ja",
+            "accent": "#00ff00",
+            "fallback_fonts": [str(JAPANESE)],
+            "font_italic": str(HEBREW),
+            "system_fonts": False,
+        }
+    )
     fonts = resolve_fonts(d.theme)
     assert fonts.options == TextOptions("right", 1.3, "upper-titles", "scrim", False, "#00ff00", "ja")
     assert fonts.fallbacks == (JAPANESE,) and fonts.italic == HEBREW and fonts.system is False

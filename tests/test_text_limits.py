@@ -170,18 +170,29 @@ def test_reel_still_sets_a_1_mb_title_and_8_bullets_of_100_kb_in_bounded_time(tm
     }
     path = tmp_path / "deck.json"
     path.write_text(json.dumps(deck))
-    env = dict(os.environ, REEL_MAX_STRING_CHARS=str(2 * MB), REEL_MAX_SLIDE_CHARS=str(2 * MB),
-               REEL_MAX_DECK_BYTES=str(10 * MB))
+    env = dict(
+        os.environ,
+        REEL_MAX_STRING_CHARS=str(2 * MB),
+        REEL_MAX_SLIDE_CHARS=str(2 * MB),
+        REEL_MAX_DECK_BYTES=str(10 * MB),
+    )
     for at, slide in (("0.2", "title slide"), ("1.3", "bullets slide")):  # a 0.5 s fade from 0.5 s
         out = tmp_path / f"still-{at}.png"
         done = subprocess.run(
             [sys.executable, "-m", "engine.cli", "still", str(path), "--at", at, "-p", "320x180", "-o", str(out)],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,  # generous: shared machines
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,  # generous: shared machines
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert out.is_file()
         warnings = done.stderr.strip().splitlines()
-        assert warnings and all(line.startswith(f"reel: warning: slides[{int(float(at))}]: {slide}") for line in warnings)
+        assert warnings and all(
+            line.startswith(f"reel: warning: slides[{int(float(at))}]: {slide}") for line in warnings
+        )
         assert "Traceback" not in done.stderr and all(len(line) < 1_000 for line in warnings)
 
 
@@ -229,19 +240,52 @@ def _reference_wrap(paras, size: int, width: int, break_words: bool):
 
 
 VOCABULARY = [
-    "a", "I", "the", "quick", "brown", "fox", "jumps", "over", "dog,", "wwwwwwwwwwww", "iiiiii", "—", "·",
-    "**bold**", "*it*", "[[acc]]", "Supercalifragilistic-expialidocious", "x/y/z/w-q-r-s-t", "AVAVAV", "ffi",
-    "زبادي", "التوت", "יוגורט", "日本語の文章です。", "नमस्ते", "😀👍🏽", "123,456",
+    "a",
+    "I",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "dog,",
+    "wwwwwwwwwwww",
+    "iiiiii",
+    "—",
+    "·",
+    "**bold**",
+    "*it*",
+    "[[acc]]",
+    "Supercalifragilistic-expialidocious",
+    "x/y/z/w-q-r-s-t",
+    "AVAVAV",
+    "ffi",
+    "زبادي",
+    "التوت",
+    "יוגורט",
+    "日本語の文章です。",
+    "नमस्ते",
+    "😀👍🏽",
+    "123,456",
 ]
 
 
 def test_wrap_breaks_exactly_where_measuring_word_by_word_does():
     typeface = Typeface(
-        str(font_path("Inter-Regular.otf")), str(font_path("Inter-Bold.otf")), None, None,
-        tuple(str(FONTS / name) for name in (
-            "NotoSansArabic-subset.ttf", "NotoSansHebrew-subset.ttf", "NotoSansJP-subset.otf",
-            "NotoSansDevanagari-subset.ttf", "NotoColorEmoji-subset.ttf",
-        )),
+        str(font_path("Inter-Regular.otf")),
+        str(font_path("Inter-Bold.otf")),
+        None,
+        None,
+        tuple(
+            str(FONTS / name)
+            for name in (
+                "NotoSansArabic-subset.ttf",
+                "NotoSansHebrew-subset.ttf",
+                "NotoSansJP-subset.otf",
+                "NotoSansDevanagari-subset.ttf",
+                "NotoColorEmoji-subset.ttf",
+            )
+        ),
         False,
     )
     rng = random.Random(11)

@@ -265,7 +265,7 @@ def test_taller_fallback_fonts_push_lines_apart_instead_of_overlapping():
     latin = rasterizer([paragraph("word " * 60)]).layout(0).block("body")
     arabic = rasterizer([paragraph("مرحبا " * 60)]).layout(0).block("body")
     assert latin.size == arabic.size
-    gap = lambda block: block.lines[1].baseline - block.lines[0].baseline  # noqa: E731
+    gap = lambda block: block.lines[1].baseline - block.lines[0].baseline
     assert gap(arabic) > gap(latin)  # Noto Sans Arabic's ascent + descent is larger than Inter's
 
 
@@ -315,9 +315,9 @@ def test_text_align_and_a_slides_own_align():
 
 def test_line_height_scales_the_line_spacing():
     text = "words " * 80
-    gap = lambda lh: (  # noqa: E731
-        lambda b: b.lines[1].baseline - b.lines[0].baseline
-    )(rasterizer([paragraph(text)], line_height=lh).layout(0).block("body"))
+    gap = lambda lh: (lambda b: b.lines[1].baseline - b.lines[0].baseline)(
+        rasterizer([paragraph(text)], line_height=lh).layout(0).block("body")
+    )
     assert gap(1.5) / gap(1.0) == pytest.approx(1.5, rel=0.12)
 
 
@@ -397,7 +397,7 @@ def test_without_raqm_text_still_renders_with_a_warning_naming_what_is_wrong(wit
     layout = r.layout(0)
     assert any("libraqm" in w and "Devanagari" in w for w in layout.warnings)
     # Basic layout cannot shape, but the letters still come in right-to-left order.
-    block, pixels = only_block(r, 0)
+    _block, pixels = only_block(r, 0)
     _, rest_pixels = only_block(r, 1)
     _, rest_top, _, _ = ink_box(rest_pixels, 100)
     x0, _, x1, _ = ink_box(pixels, 100)

@@ -19,7 +19,12 @@ def broken_deck(tmp_path, gl_compositor):
         "slides": [
             {"kind": "title", "title": "A", "duration": 2},
             {"kind": "title", "title": "B", "duration": 2},
-            {"kind": "title", "title": "C", "duration": 2, "transition": {"file": str(DATA / "Broken.glsl"), "duration": 1}},
+            {
+                "kind": "title",
+                "title": "C",
+                "duration": 2,
+                "transition": {"file": str(DATA / "Broken.glsl"), "duration": 1},
+            },
         ]
     }
     (tmp_path / "deck.json").write_text(json.dumps(deck))

@@ -96,8 +96,16 @@ def test_resize_fits_an_image_of_another_shape_to_the_frame(compositor, tmp_path
 def test_resize_is_a_deck_option_of_files_only(tmp_path):
     (tmp_path / "matte.png").write_bytes((DATA.parent.parent / "golden" / "transitions" / "fade.png").read_bytes())
     file = str(DATA / "LumaMatte.glsl")
-    deck = {"slides": [{"kind": "title", "title": "A"}, {"kind": "title", "title": "B", "transition":
-            {"file": file, "params": {"luma": "matte.png"}, "resize": "cover"}}]}
+    deck = {
+        "slides": [
+            {"kind": "title", "title": "A"},
+            {
+                "kind": "title",
+                "title": "B",
+                "transition": {"file": file, "params": {"luma": "matte.png"}, "resize": "cover"},
+            },
+        ]
+    }
     (tmp_path / "deck.json").write_text(json.dumps(deck))
     timings = engine.load_deck(tmp_path / "deck.json").timings()
     assert timings[1].transition_params["__resize"] == "cover"
@@ -117,7 +125,12 @@ def test_cli_compile_error_is_one_line_with_the_slide_and_leaves_nothing(tmp_pat
     deck = {
         "slides": [
             {"kind": "title", "title": "A", "duration": 2},
-            {"kind": "title", "title": "B", "duration": 2, "transition": {"file": str(DATA / "Broken.glsl"), "duration": 1}},
+            {
+                "kind": "title",
+                "title": "B",
+                "duration": 2,
+                "transition": {"file": str(DATA / "Broken.glsl"), "duration": 1},
+            },
         ]
     }
     (tmp_path / "deck.json").write_text(json.dumps(deck))
@@ -134,8 +147,13 @@ def test_a_render_with_a_user_file_uses_gl_even_where_auto_would_pick_cpu(tmp_pa
     deck = {
         "slides": [
             {"kind": "title", "title": "A", "duration": 2, "background": "#c83232"},
-            {"kind": "title", "title": "B", "duration": 2, "background": "#2850c8",
-             "transition": {"file": str(DATA / "ShutterBlinds.glsl"), "duration": 1, "params": {"count": 3}}},
+            {
+                "kind": "title",
+                "title": "B",
+                "duration": 2,
+                "background": "#2850c8",
+                "transition": {"file": str(DATA / "ShutterBlinds.glsl"), "duration": 1, "params": {"count": 3}},
+            },
         ]
     }
     report = engine.render(deck, tmp_path / "user.mp4", platform="320x180@10")
@@ -143,8 +161,12 @@ def test_a_render_with_a_user_file_uses_gl_even_where_auto_would_pick_cpu(tmp_pa
 
 
 def test_no_gl_at_all_gives_backend_unavailable_with_the_reason(monkeypatch):
-    monkeypatch.setitem(__import__("engine.composite", fromlist=["COMPOSITORS"]).COMPOSITORS, "gl", "engine.composite.nope:Nope")
-    with pytest.raises(BackendUnavailableError, match="Broken.glsl is GLSL and needs the gl compositor, which cannot start"):
+    monkeypatch.setitem(
+        __import__("engine.composite", fromlist=["COMPOSITORS"]).COMPOSITORS, "gl", "engine.composite.nope:Nope"
+    )
+    with pytest.raises(
+        BackendUnavailableError, match="Broken.glsl is GLSL and needs the gl compositor, which cannot start"
+    ):
         open_compositor("auto", W, H, glsl_files=[DATA / "Broken.glsl"])
     with pytest.raises(BackendUnavailableError, match="drop --compositor cpu"):
         open_compositor("cpu", W, H, glsl_files=[DATA / "Broken.glsl"])

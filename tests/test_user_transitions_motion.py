@@ -54,11 +54,21 @@ def _deck_data(picture, count=1):
     return {
         "theme": {"background": {"gradient": {"from": "#203040", "to": "#405060", "direction": "vertical"}}},
         "slides": [
-            {"kind": "image", "file": str(picture), "fit": "cover", "duration": 3,
-             "motion": {"ken_burns": {"zoom": [1.0, 1.6], "pan": "right"}}},
-            {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad", "Fish"], "duration": 3,
-             "motion": {"build": {"style": "slide", "delay": 0.1, "duration": 1.5}},
-             "transition": {"file": str(BLINDS), "duration": 1, "params": {"count": count}}},
+            {
+                "kind": "image",
+                "file": str(picture),
+                "fit": "cover",
+                "duration": 3,
+                "motion": {"ken_burns": {"zoom": [1.0, 1.6], "pan": "right"}},
+            },
+            {
+                "kind": "bullets",
+                "title": "Plan",
+                "bullets": ["Oats", "Salad", "Fish"],
+                "duration": 3,
+                "motion": {"build": {"style": "slide", "delay": 0.1, "duration": 1.5}},
+                "transition": {"file": str(BLINDS), "duration": 1, "params": {"count": count}},
+            },
         ],
     }
 
@@ -88,9 +98,7 @@ def _transition(deck) -> Transition:
 def _states(deck, layers, frame: int):
     """The two slides' motion states at `frame` of the video, as the pipeline computes them."""
     timeline = build_timeline(deck.timings(), FPS)
-    return [
-        deck.motion(i).state(timeline.slide_time(i, frame), layers[i].count, W, H) for i in (0, 1)
-    ]
+    return [deck.motion(i).state(timeline.slide_time(i, frame), layers[i].count, W, H) for i in (0, 1)]
 
 
 def _render(comp, spec: FrameSpec) -> np.ndarray:
@@ -175,7 +183,8 @@ def _line_columns(luma_rows: np.ndarray) -> list[int]:
     """Columns of the picture's dark lines in a band of rows: minima well below both sides."""
     profile = np.convolve(luma_rows.mean(axis=0), np.ones(3) / 3, mode="same")
     return [
-        x for x in range(5, len(profile) - 5)
+        x
+        for x in range(5, len(profile) - 5)
         if profile[x] == profile[x - 2 : x + 3].min() and profile[x] < min(profile[x - 5], profile[x + 5]) - 20
     ]
 
@@ -208,20 +217,50 @@ def test_every_motion_reaches_the_file_as_numpy_draws_it(picture, gl_compositor)
     """Drift, builds that slide, rise and fade, a chart that reveals, Ken Burns under a caption."""
     gl_compositor(16, 16)
     file = {"file": str(BLINDS), "duration": 1, "params": {"count": 2}}
-    deck = load_deck({
-        "theme": {"background": {"gradient": {"from": "#102030", "to": "#506070", "direction": "diagonal"}}},
-        "slides": [
-            {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad"], "duration": 3,
-             "motion": {"build": {"style": "slide", "delay": 0}, "drift": {"direction": "down"}}},
-            {"kind": "text", "text": "Eat well", "style": "quote", "attribution": "Us", "duration": 3,
-             "motion": {"build": {"style": "rise", "delay": 0.2, "easing": "ease-out-back"}}, "transition": file},
-            {"kind": "chart", "title": "Kcal", "duration": 3, "transition": file,
-             "chart": {"type": "bar", "labels": ["Mon", "Tue", "Wed"], "values": [1850, 2100, 1720], "reveal": 1.5}},
-            {"kind": "image", "file": str(picture), "fit": "contain", "caption": "Plate", "duration": 3,
-             "motion": {"ken_burns": {"zoom": [1.2, 1.0], "pan": "up"}, "build": {"style": "fade", "delay": 0}},
-             "transition": file},
-        ],
-    })
+    deck = load_deck(
+        {
+            "theme": {"background": {"gradient": {"from": "#102030", "to": "#506070", "direction": "diagonal"}}},
+            "slides": [
+                {
+                    "kind": "bullets",
+                    "title": "Plan",
+                    "bullets": ["Oats", "Salad"],
+                    "duration": 3,
+                    "motion": {"build": {"style": "slide", "delay": 0}, "drift": {"direction": "down"}},
+                },
+                {
+                    "kind": "text",
+                    "text": "Eat well",
+                    "style": "quote",
+                    "attribution": "Us",
+                    "duration": 3,
+                    "motion": {"build": {"style": "rise", "delay": 0.2, "easing": "ease-out-back"}},
+                    "transition": file,
+                },
+                {
+                    "kind": "chart",
+                    "title": "Kcal",
+                    "duration": 3,
+                    "transition": file,
+                    "chart": {
+                        "type": "bar",
+                        "labels": ["Mon", "Tue", "Wed"],
+                        "values": [1850, 2100, 1720],
+                        "reveal": 1.5,
+                    },
+                },
+                {
+                    "kind": "image",
+                    "file": str(picture),
+                    "fit": "contain",
+                    "caption": "Plate",
+                    "duration": 3,
+                    "motion": {"ken_burns": {"zoom": [1.2, 1.0], "pan": "up"}, "build": {"style": "fade", "delay": 0}},
+                    "transition": file,
+                },
+            ],
+        }
+    )
     output = resolve_output(PLATFORM)
     timeline = build_timeline(deck.timings(), FPS)
     rasterizer = SlideRasterizer(deck, output)
@@ -238,8 +277,9 @@ def test_every_motion_reaches_the_file_as_numpy_draws_it(picture, gl_compositor)
             for frame in (segment.start, segment.end - 1):
                 states = [deck.motion(i).state(timeline.slide_time(i, frame), layers[i].count, W, H) for i in pair]
                 for progress, side in ((0.0, 0), (1.0, 1)):
-                    spec = FrameSpec(handles[pair[0]], handles[pair[1]], user_transition_key(BLINDS), progress,
-                                     params, *states)
+                    spec = FrameSpec(
+                        handles[pair[0]], handles[pair[1]], user_transition_key(BLINDS), progress, params, *states
+                    )
                     gl = _render(comp, spec)
                     twin = rgb_to_nv12(_numpy_rgb(layers[pair[side]], states[side]))
                     worst = max(worst, int(_diff(gl, twin).max()))

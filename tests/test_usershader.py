@@ -100,7 +100,9 @@ def _deck_with(transition, tmp_path=None):
 def test_a_deck_names_a_file_relative_to_itself_and_its_image_parameters_too():
     from engine.usershader import user_transition_file
 
-    deck = _deck_with({"file": "LumaMatte.glsl", "duration": 1, "params": {"luma": "../../../examples/assets/plate.png"}})
+    deck = _deck_with(
+        {"file": "LumaMatte.glsl", "duration": 1, "params": {"luma": "../../../examples/assets/plate.png"}}
+    )
     timing = deck.timings()[1]
     assert user_transition_file(timing.transition) == DATA / "LumaMatte.glsl"
     assert Path(timing.transition_params["luma"]).is_file() and timing.transition_params["softness"] == 0.1
@@ -109,11 +111,27 @@ def test_a_deck_names_a_file_relative_to_itself_and_its_image_parameters_too():
 @pytest.mark.parametrize(
     "transition,error,message",
     [
-        ({"file": "LumaMatte.glsl"}, SpecError, r"^slides\[1\]\.transition\.params\.luma: LumaMatte\.glsl needs an image"),
-        ({"file": "LumaMatte.glsl", "params": {"luma": "gone.png"}}, AssetError, r"^slides\[1\]\.transition\.params\.luma: image not found"),
+        (
+            {"file": "LumaMatte.glsl"},
+            SpecError,
+            r"^slides\[1\]\.transition\.params\.luma: LumaMatte\.glsl needs an image",
+        ),
+        (
+            {"file": "LumaMatte.glsl", "params": {"luma": "gone.png"}},
+            AssetError,
+            r"^slides\[1\]\.transition\.params\.luma: image not found",
+        ),
         ({"file": "Gone.glsl"}, AssetError, r"^slides\[1\]\.transition\.file: transition file not found"),
-        ({"file": "ShutterBlinds.glsl", "params": {"count": "4"}}, SpecError, r"^slides\[1\]\.transition\.params\.count: must be integers"),
-        ({"name": "fade", "file": "Broken.glsl"}, SpecError, r"^slides\[1\]\.transition\.file: give a built-in name or a file"),
+        (
+            {"file": "ShutterBlinds.glsl", "params": {"count": "4"}},
+            SpecError,
+            r"^slides\[1\]\.transition\.params\.count: must be integers",
+        ),
+        (
+            {"name": "fade", "file": "Broken.glsl"},
+            SpecError,
+            r"^slides\[1\]\.transition\.file: give a built-in name or a file",
+        ),
     ],
 )
 def test_file_transition_mistakes_name_their_path(transition, error, message):
@@ -186,7 +204,12 @@ def _overflow_deck(tmp_path, file, params):
     deck = {
         "slides": [
             {"kind": "title", "title": "A", "duration": 1},
-            {"kind": "title", "title": "B", "duration": 1, "transition": {"file": str(file), "duration": 0.5, "params": params}},
+            {
+                "kind": "title",
+                "title": "B",
+                "duration": 1,
+                "transition": {"file": str(file), "duration": 0.5, "params": params},
+            },
         ]
     }
     (tmp_path / "deck.json").write_text(json.dumps(deck))
@@ -201,7 +224,9 @@ def test_cli_int_parameter_past_int32_is_a_one_line_error_with_its_path(tmp_path
     args, out = _overflow_deck(tmp_path, DATA / "ShutterBlinds.glsl", {"count": 2**31})
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("reel: error: slides[1].transition.params.count: 2147483648 is out of range") and "\n" not in err
+    assert (
+        err.startswith("reel: error: slides[1].transition.params.count: 2147483648 is out of range") and "\n" not in err
+    )
     assert list(out.iterdir()) == []
 
 
@@ -213,5 +238,7 @@ def test_cli_int_default_past_int32_is_a_one_line_error_on_the_file(tmp_path, ca
     args, out = _overflow_deck(tmp_path, file, {})
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("reel: error: slides[1].transition.file: Big.glsl: default of count: 4294967296 is out of range")
+    assert err.startswith(
+        "reel: error: slides[1].transition.file: Big.glsl: default of count: 4294967296 is out of range"
+    )
     assert "\n" not in err and list(out.iterdir()) == []

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import AssetError
 from ..files import regular_file
 
-__all__ = ["SAMPLE_RATE", "AudioReader", "probe_audio", "voiceover_duration", "check_audio_length"]
+__all__ = ["SAMPLE_RATE", "AudioReader", "check_audio_length", "probe_audio", "voiceover_duration"]
 
 #: The setting that bounds an audio file's length (engine/limits.py).
 _LENGTH_SETTING = "REEL_MAX_AUDIO_SECONDS"
@@ -76,9 +76,7 @@ class _Source:
         return None
 
     def too_long(self, seconds: float, max_seconds: float) -> AssetError:
-        return self.error(
-            f"is {_duration(seconds)} long, more than the {max_seconds:g} s {_LENGTH_SETTING} allows"
-        )
+        return self.error(f"is {_duration(seconds)} long, more than the {max_seconds:g} s {_LENGTH_SETTING} allows")
 
     def frames(self) -> Iterator[object]:
         """Decoded frames, with FFmpeg's errors named after the file."""

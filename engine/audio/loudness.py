@@ -34,12 +34,12 @@ import math
 import numpy as np
 
 __all__ = [
+    "INTERPOLATOR_4X",
+    "INTERPOLATOR_LAG",
+    "INTERPOLATOR_TAPS",
     "LoudnessMeter",
     "TruePeakMeter",
     "interpolate_4x",
-    "INTERPOLATOR_4X",
-    "INTERPOLATOR_TAPS",
-    "INTERPOLATOR_LAG",
     "measure",
 ]
 

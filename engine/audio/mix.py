@@ -41,7 +41,7 @@ from .limiter import Limiter
 from .loudness import LoudnessMeter
 from .models import AudioSpec, DuckSpec, LoudnessSpec, Voiceover
 
-__all__ = ["AudioPlan", "VoiceoverCue", "MixStats", "mix", "BLOCK", "FROM_DECK", "DEFAULT_CEILING_DB", "MAX_GAIN_DB"]
+__all__ = ["BLOCK", "DEFAULT_CEILING_DB", "FROM_DECK", "MAX_GAIN_DB", "AudioPlan", "MixStats", "VoiceoverCue", "mix"]
 
 log = logging.getLogger(__name__)
 

@@ -38,13 +38,13 @@ from ..specbase import AssetPath, SpecModel
 from ..specbase import fail as _fail
 
 __all__ = [
+    "DEFAULT_PADDING",
     "AudioSpec",
     "DuckSpec",
     "LoudnessSpec",
+    "Padding",
     "Voiceover",
     "VoiceoverField",
-    "Padding",
-    "DEFAULT_PADDING",
     "auto_duration",
 ]
 
@@ -100,7 +100,7 @@ def _switch_shorthand(value: object) -> object:
 
 
 DuckField = Annotated[
-    Union[DuckSpec, None], BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
+    DuckSpec | None, BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
 ]
 
 
@@ -112,7 +112,7 @@ class LoudnessSpec(_AudioModel):
 
 
 LoudnessField = Annotated[
-    Union[LoudnessSpec, None],
+    LoudnessSpec | None,
     BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, LoudnessSpec, None]),
 ]
 

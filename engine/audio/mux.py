@@ -29,7 +29,7 @@ from .decode import SAMPLE_RATE
 from .loudness import LoudnessMeter
 from .mix import AudioPlan, MixStats, mix
 
-__all__ = ["AudioStats", "mux_audio", "DEFAULT_AUDIO_BIT_RATE", "AAC_HEADROOM_DB"]
+__all__ = ["AAC_HEADROOM_DB", "DEFAULT_AUDIO_BIT_RATE", "AudioStats", "mux_audio"]
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,7 @@ def mux_audio(
             video = src.streams.video[0]
             seconds, frame_seconds = _video_seconds(src, video)
             if plan.duration is not None and abs(plan.duration - seconds) > frame_seconds + 1e-6:
-                raise RenderError(
-                    f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s"
-                )
+                raise RenderError(f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s")
             dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
             video_out = dst.add_stream_from_template(video, opaque=True)  # AV1 too (see engine/cover.py)
             audio_out = dst.add_stream("aac", rate=SAMPLE_RATE)

@@ -12,8 +12,8 @@ follows the box, and neighbours keep `LABEL_GAP` of it between them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from PIL import ImageFont
 
@@ -42,20 +42,20 @@ from .text import Label, ellipsize, fit_labels, measure, sizes
 from .ticks import Ticks
 
 __all__ = [
-    "inner_box",
+    "Categories",
     "Header",
+    "Placed",
+    "categories",
+    "font_height",
+    "gridline",
     "header",
+    "inner_box",
+    "place_value",
     "tick_labels",
     "tick_target",
     "value_extent",
-    "Categories",
-    "categories",
-    "value_texts",
     "value_labels",
-    "Placed",
-    "place_value",
-    "gridline",
-    "font_height",
+    "value_texts",
 ]
 
 RGB = tuple[int, int, int]
@@ -148,8 +148,17 @@ def _millions(values: Sequence[float]) -> bool:
     return max(abs(v) for v in values) >= 1e6
 
 
-def gridline(canvas: Canvas, style: Style, x0: float, y0: float, x1: float, y1: float, *, axis: bool = False,
-             knockouts: Sequence[Placed] = ()) -> None:
+def gridline(
+    canvas: Canvas,
+    style: Style,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    *,
+    axis: bool = False,
+    knockouts: Sequence[Placed] = (),
+) -> None:
     """A hairline from (x0, y0) to (x1, y1), horizontal or vertical, on whole pixels.
 
     Where it passes behind one of `knockouts` (labels), that stretch vanishes when
@@ -211,7 +220,6 @@ class Categories(SteppedLabels):
     def shown(self) -> tuple[str, ...]:
         return tuple(as_set(label) for label in self.labels[:: self.step])
 
-
     def draw(self, canvas: Canvas, centres: Sequence[float], top: float, style: Style) -> None:
         for index in range(0, len(self.labels), self.step):
             label, x = self.labels[index], centres[index]
@@ -220,8 +228,9 @@ class Categories(SteppedLabels):
                 continue
             # The text's middle line ends at the anchor; lower it so its top corner is at `top`.
             drop = label.height / 2 * math.cos(math.radians(self.angle))
-            canvas.text(x, top + drop, label.lines[0], label.font, style.text,
-                        anchor="rm", alpha=LABEL_ALPHA, angle=self.angle)
+            canvas.text(
+                x, top + drop, label.lines[0], label.font, style.text, anchor="rm", alpha=LABEL_ALPHA, angle=self.angle
+            )
 
 
 def categories(style: Style, texts: Sequence[str], slot: float, box: Rect, first_centre: float) -> Categories:
@@ -242,8 +251,9 @@ def categories(style: Style, texts: Sequence[str], slot: float, box: Rect, first
     return Categories(tuple(labels), angle, step, extent, tuple(texts))
 
 
-def _fit_at_45(font: ImageFont.FreeTypeFont, texts: Sequence[str], slot: float, box: Rect, first_centre: float,
-               budget: float) -> bool:
+def _fit_at_45(
+    font: ImageFont.FreeTypeFont, texts: Sequence[str], slot: float, box: Rect, first_centre: float, budget: float
+) -> bool:
     """Whether every label fits uncut at 45°: within the height budget, and (reaching
     left and down from its slot's centre) within the box's left edge."""
     height = font_height(font)

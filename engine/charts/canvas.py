@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable, Iterator, Sequence, Union
+from collections.abc import Callable, Iterator, Sequence
+from typing import Union
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .reveal import RevealFn
 
-__all__ = ["SUPERSAMPLE", "Canvas", "Sketch", "Reveal", "to_straight"]
+__all__ = ["SUPERSAMPLE", "Canvas", "Reveal", "Sketch", "to_straight"]
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,16 @@ class Sketch:
         self.x1, self.y1 = math.ceil(right) + 1, math.ceil(bottom) + 1
         self._ops: list[_Op] = []
 
-    def rect(self, left: float, top: float, right: float, bottom: float, rgb: RGB, radius: float = 0,
-             corners: tuple[bool, bool, bool, bool] | None = None) -> None:
+    def rect(
+        self,
+        left: float,
+        top: float,
+        right: float,
+        bottom: float,
+        rgb: RGB,
+        radius: float = 0,
+        corners: tuple[bool, bool, bool, bool] | None = None,
+    ) -> None:
         """A rectangle; `radius` rounds the `corners` (tl, tr, br, bl; all by default)."""
 
         def op(draw: ImageDraw.ImageDraw, grid: _Grid) -> None:
@@ -96,8 +105,11 @@ class Sketch:
         self._ops.append(op)
 
     def circle(self, cx: float, cy: float, radius: float, rgb: RGB | None) -> None:
-        self._ops.append(lambda draw, grid: draw.ellipse(
-            grid.box(cx - radius, cy - radius, cx + radius, cy + radius), fill=_fill(rgb)))
+        self._ops.append(
+            lambda draw, grid: draw.ellipse(
+                grid.box(cx - radius, cy - radius, cx + radius, cy + radius), fill=_fill(rgb)
+            )
+        )
 
     def polygon(self, points: Sequence[tuple[float, float]], rgb: RGB) -> None:
         self._ops.append(lambda draw, grid: draw.polygon([grid.xy(x, y) for x, y in points], fill=_fill(rgb)))
@@ -106,8 +118,11 @@ class Sketch:
         """A line through `points` with round joins and caps."""
         w = max(1, round(width * SUPERSAMPLE))
         if len(points) > 1:
-            self._ops.append(lambda draw, grid: draw.line(
-                [grid.xy(x, y) for x, y in points], fill=_fill(rgb), width=w, joint="curve"))
+            self._ops.append(
+                lambda draw, grid: draw.line(
+                    [grid.xy(x, y) for x, y in points], fill=_fill(rgb), width=w, joint="curve"
+                )
+            )
         for x, y in (points[0], points[-1]):
             self.circle(x, y, width / 2, rgb)
 
@@ -127,8 +142,11 @@ class Sketch:
         """A stroke of `width` along the circle of `radius` (its centre line), clockwise from 12."""
         outer = radius + width / 2
         w = max(1, round(width * SUPERSAMPLE))
-        self._ops.append(lambda draw, grid: draw.arc(
-            grid.box(cx - outer, cy - outer, cx + outer, cy + outer), start - 90, end - 90, fill=_fill(rgb), width=w))
+        self._ops.append(
+            lambda draw, grid: draw.arc(
+                grid.box(cx - outer, cy - outer, cx + outer, cy + outer), start - 90, end - 90, fill=_fill(rgb), width=w
+            )
+        )
 
     def tiles(self) -> Iterator[tuple[int, int, np.ndarray]]:
         """(left, top, premultiplied float32 RGBA at 1×) of each tile that has ink."""
@@ -166,8 +184,16 @@ class Canvas:
 
     # ── painting ──────────────────────────────────────────────────────────────────
 
-    def paint(self, x0: int, y0: int, layer: np.ndarray, reveal: Reveal = None, opacity: float = 1.0,
-              *, vanishes: bool = False) -> None:
+    def paint(
+        self,
+        x0: int,
+        y0: int,
+        layer: np.ndarray,
+        reveal: Reveal = None,
+        opacity: float = 1.0,
+        *,
+        vanishes: bool = False,
+    ) -> None:
         """Composite premultiplied `layer` at (x0, y0), over what is there.
 
         `reveal` None paints a static part (into the base too); a number or a function
@@ -251,7 +277,13 @@ class Canvas:
             h, w = whole.shape[:2]
             log.warning(
                 "chart: %.0f px of ink cut at the edge of the %d×%d box (a %d×%d part at %d, %d)",
-                lost, self.width, self.height, w, h, x0, y0,
+                lost,
+                self.width,
+                self.height,
+                w,
+                h,
+                x0,
+                y0,
             )
 
 

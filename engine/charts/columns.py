@@ -17,8 +17,9 @@ draw left to right, series staggered; areas rise from the baseline.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -90,8 +91,9 @@ def draw_columns(canvas: Canvas, style: Style) -> Drawn:
     for value, label in zip(plot.ticks.values, tick_labels):
         y = plot.y(value)
         gridline(canvas, style, plot.rect.left, y, plot.rect.right, y, knockouts=placed)
-        canvas.text(plot.rect.left - style.px(GAP), y, label.lines[0], label.font, style.text,
-                    anchor="rm", alpha=MUTED_ALPHA)
+        canvas.text(
+            plot.rect.left - style.px(GAP), y, label.lines[0], label.font, style.text, anchor="rm", alpha=MUTED_ALPHA
+        )
     for shape in shapes:
         canvas.sketch(shape.sketch, shape.opacity, reveal=shape.reveal)
     if plot.ticks.lo <= 0 <= plot.ticks.hi:
@@ -192,8 +194,9 @@ def _bar_geometry(slot: float, plot_width: float, k: int) -> tuple[float, float]
     return width, width * (1 + _GROUP_GAP)
 
 
-def _bars(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
-          ) -> tuple[list[_Shape], list[Placed]]:
+def _bars(
+    style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     k, n = len(series), plot.n
     width, step = _bar_geometry(plot.slot, plot.rect.width, k)
@@ -220,8 +223,9 @@ def _bars(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label]
     return shapes, placed
 
 
-def _stacks(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
-            ) -> tuple[list[_Shape], list[Placed]]:
+def _stacks(
+    style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     width, _ = _bar_geometry(plot.slot, plot.rect.width, 1)
     radius = min(width * 0.2, style.u * 0.012)
@@ -244,8 +248,17 @@ def _stacks(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Labe
     return shapes, placed
 
 
-def _draw_stack_part(sketch: Sketch, plot: _Plot, column: Sequence[float], colours: Sequence[RGB], sign: int,
-                     left: float, width: float, radius: float, seam: float) -> None:
+def _draw_stack_part(
+    sketch: Sketch,
+    plot: _Plot,
+    column: Sequence[float],
+    colours: Sequence[RGB],
+    sign: int,
+    left: float,
+    width: float,
+    radius: float,
+    seam: float,
+) -> None:
     """The positive (sign 1) or negative (−1) part of one stack, segments in series order."""
     parts = [(v, colours[j]) for j, v in enumerate(column) if v * sign > 0]
     running = 0.0
@@ -281,8 +294,9 @@ def _line_sketch(points: Sequence[tuple[float, float]], colour: RGB, width: floa
     return sketch
 
 
-def _lines(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
-           ) -> tuple[list[_Shape], list[Placed]]:
+def _lines(
+    style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     width, marker = _line_width(style), _marker_radius(style, plot.n)
     slots = windows(len(series), style.chart.stagger)
@@ -299,8 +313,9 @@ def _lines(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label
     return shapes, _point_labels(style, plot, labels, lines, times, width / 2 + marker)
 
 
-def _areas(style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
-           ) -> tuple[list[_Shape], list[Placed]]:
+def _areas(
+    style: Style, plot: _Plot, colours: Sequence[RGB], labels: list[Label] | None
+) -> tuple[list[_Shape], list[Placed]]:
     series = style.chart.data_series
     width = _line_width(style)
     opacity = _AREA_ALPHA[0] if len(series) == 1 else _AREA_ALPHA[1]
@@ -335,7 +350,7 @@ def _samples(lines: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
     """Points every pixel or so along every line: what a label must not cover."""
     out = []
     for points in lines:
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
             count = max(2, int(np.hypot(x1 - x0, y1 - y0)) + 1)
             t = np.linspace(0.0, 1.0, count)
             out.append(np.stack([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t], axis=1))
@@ -343,9 +358,14 @@ def _samples(lines: Sequence[Sequence[tuple[float, float]]]) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _point_labels(style: Style, plot: _Plot, labels: Sequence[Label],
-                  lines: Sequence[Sequence[tuple[float, float]]], reveals: Sequence[Sequence[Reveal]],
-                  clearance: float) -> list[Placed]:
+def _point_labels(
+    style: Style,
+    plot: _Plot,
+    labels: Sequence[Label],
+    lines: Sequence[Sequence[tuple[float, float]]],
+    reveals: Sequence[Sequence[Reveal]],
+    clearance: float,
+) -> list[Placed]:
     """Each point's label where it covers the least of any line (and comes no nearer
     another label than the gap labels keep)."""
     samples = _samples(lines)
@@ -362,9 +382,16 @@ def _point_labels(style: Style, plot: _Plot, labels: Sequence[Label],
     return placed
 
 
-def _best_spot(label: Label, x: float, y: float, value: float, samples: np.ndarray,
-               taken: Sequence[tuple[float, float, float, float]], room: Rect, clearance: float
-               ) -> tuple[float, float, float, float]:
+def _best_spot(
+    label: Label,
+    x: float,
+    y: float,
+    value: float,
+    samples: np.ndarray,
+    taken: Sequence[tuple[float, float, float, float]],
+    room: Rect,
+    clearance: float,
+) -> tuple[float, float, float, float]:
     w, h = label.width, label.height
     best, best_cost = None, None
     for dx, dy in _BELOW if value < 0 else _ABOVE:

@@ -34,7 +34,7 @@ from .radial import draw_kpi, draw_pie
 from .reveal import Timing
 from .style import Style
 
-__all__ = ["ChartRaster", "draw_chart", "cut_message"]
+__all__ = ["ChartRaster", "cut_message", "draw_chart"]
 
 log = logging.getLogger(__name__)
 

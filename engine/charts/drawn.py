@@ -10,8 +10,8 @@ for ink cut at the box's edge; tests read the rest.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .text import Label
 

@@ -13,9 +13,9 @@ number, every other unit after it, separated by a space.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
-__all__ = ["MINUS", "format_number", "format_value", "auto_decimals"]
+__all__ = ["MINUS", "auto_decimals", "format_number", "format_value"]
 
 MINUS = "\u2212"
 #: Units written before the number: "$1,850", not "1,850 $".

@@ -16,8 +16,8 @@ label column beside the bars widens, up to 42 % of the box, before a label is cu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from . import axes
 from .axes import Header, Placed, gridline, place_value
@@ -76,7 +76,6 @@ class _Names(SteppedLabels):
     plot_left: float
     texts: tuple[str, ...] = ()  # before fitting
     indent: float = 0.0  # of labels above their bars, clear of the axis at the plot's left
-
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,9 @@ def draw_hbars(canvas: Canvas, style: Style) -> Drawn:
     )
 
 
-def _plot(style: Style, frame: _Frame, colours: Sequence[RGB], names: Sequence[Placed]
-          ) -> tuple[_Axis, list[Label], list[tuple[Sketch, RevealFn]], list[Placed]]:
+def _plot(
+    style: Style, frame: _Frame, colours: Sequence[RGB], names: Sequence[Placed]
+) -> tuple[_Axis, list[Label], list[tuple[Sketch, RevealFn]], list[Placed]]:
     """The value axis, the bars and their value labels.
 
     A label sits within its bar's band, clear of its neighbours; under names set over
@@ -184,8 +184,9 @@ def _plot(style: Style, frame: _Frame, colours: Sequence[RGB], names: Sequence[P
     return _lay(style, frame, colours, values, None)
 
 
-def _lay(style: Style, frame: _Frame, colours: Sequence[RGB], values: Sequence[float], labels: list[Label] | None
-         ) -> tuple[_Axis, list[Label], list[tuple[Sketch, RevealFn]], list[Placed]]:
+def _lay(
+    style: Style, frame: _Frame, colours: Sequence[RGB], values: Sequence[float], labels: list[Label] | None
+) -> tuple[_Axis, list[Label], list[tuple[Sketch, RevealFn]], list[Placed]]:
     gap = style.px(GAP)
     # Room for the value labels beyond the longest bars on either side.
     left = frame.names.plot_left + _label_room(labels, values, gap, negative=True)
@@ -259,8 +260,9 @@ def _bar_geometry(style: Style, rows: _Rows, k: int) -> tuple[float, float]:
     return thickness, thickness * (1 + _GROUP_GAP)
 
 
-def _bars(style: Style, rows: _Rows, axis: _Axis, colours: Sequence[RGB], labels: list[Label] | None
-          ) -> tuple[list[tuple[Sketch, RevealFn]], list[Placed]]:
+def _bars(
+    style: Style, rows: _Rows, axis: _Axis, colours: Sequence[RGB], labels: list[Label] | None
+) -> tuple[list[tuple[Sketch, RevealFn]], list[Placed]]:
     series = style.chart.data_series
     n, k = len(style.chart.labels), len(series)
     thickness, step = _bar_geometry(style, rows, k)

@@ -21,7 +21,7 @@ uses, so a `Chart` nested in a deck model reports through the deck's own errors 
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Optional
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
@@ -31,14 +31,14 @@ from ..specbase import Colour, SpecModel
 from ..specbase import fail as _fail
 
 __all__ = [
-    "CHART_TYPES",
     "CATEGORY_TYPES",
+    "CHART_TYPES",
     "MAX_BARS",
     "MAX_POINTS",
-    "MAX_SLICES",
     "MAX_SERIES",
-    "Series",
+    "MAX_SLICES",
     "Chart",
+    "Series",
     "parse_chart",
 ]
 
@@ -87,31 +87,31 @@ class _ChartModel(SpecModel):
 class Series(_ChartModel):
     """One named row of values, one per label. The name shows in the legend."""
 
-    name: Optional[Text] = None
+    name: Text | None = None
     values: list[Number]
-    color: Optional[Colour] = None
+    color: Colour | None = None
 
 
 class Chart(_ChartModel):
     """A chart: its type, its data and how it is drawn and revealed."""
 
     type: str = Field(json_schema_extra={"enum": list(CHART_TYPES)})
-    labels: Optional[list[Text]] = None
-    values: Optional[list[Number]] = None
-    series: Optional[list[Series]] = None
-    unit: Optional[Annotated[str, Field(max_length=16)]] = None
-    decimals: Optional[Annotated[int, Field(strict=True, ge=0, le=6)]] = None
-    show_values: Optional[Annotated[bool, Field(strict=True)]] = None
-    colors: Optional[list[Colour]] = None
+    labels: list[Text] | None = None
+    values: list[Number] | None = None
+    series: list[Series] | None = None
+    unit: Annotated[str, Field(max_length=16)] | None = None
+    decimals: Annotated[int, Field(strict=True, ge=0, le=6)] | None = None
+    show_values: Annotated[bool, Field(strict=True)] | None = None
+    colors: list[Colour] | None = None
     reveal: Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)] = 1.2
     easing: EasingName = "ease-out-cubic"
     stagger: Annotated[float, Field(strict=True, ge=0, lt=1)] = 0.35
     # kpi only
-    value: Optional[Number] = None
-    label: Optional[Text] = None
-    progress: Optional[Number] = None
-    delta: Optional[Number] = None
-    delta_unit: Optional[Annotated[str, Field(max_length=16)]] = None
+    value: Number | None = None
+    label: Text | None = None
+    progress: Number | None = None
+    delta: Number | None = None
+    delta_unit: Annotated[str, Field(max_length=16)] | None = None
 
     @field_validator("type")
     @classmethod

@@ -8,11 +8,11 @@ background, are skipped.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..colour import parse_colour
 
-__all__ = ["OKABE_ITO", "series_colours", "luminance", "contrast", "ink_for"]
+__all__ = ["OKABE_ITO", "contrast", "ink_for", "luminance", "series_colours"]
 
 RGB = tuple[int, int, int]
 

@@ -12,8 +12,8 @@ and delta are there from the start.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from . import axes
 from .canvas import Canvas, Sketch
@@ -24,7 +24,7 @@ from .reveal import RevealFn, sweep
 from .style import GAP, GRID_ALPHA, LABEL_ALPHA, MUTED_ALPHA, Rect, Style
 from .text import Label, ellipsize, fit_labels, measure, sizes, wrap_or_cut
 
-__all__ = ["draw_pie", "draw_kpi"]
+__all__ = ["draw_kpi", "draw_pie"]
 
 RGB = tuple[int, int, int]
 
@@ -86,8 +86,14 @@ class _PieLegend:
         for entry, colour in zip(self.entries, colours):
             mid = y + entry.name.first_line_middle
             sketch = Sketch(left, mid - self.swatch / 2, left + self.swatch, mid + self.swatch / 2)
-            sketch.rect(left, mid - self.swatch / 2, left + self.swatch, mid + self.swatch / 2, colour,
-                        radius=self.swatch * 0.25)
+            sketch.rect(
+                left,
+                mid - self.swatch / 2,
+                left + self.swatch,
+                mid + self.swatch / 2,
+                colour,
+                radius=self.swatch * 0.25,
+            )
             canvas.sketch(sketch)
             name_left = left + self.swatch * _NAME_INDENT
             entry.name.draw(canvas, name_left, y, style.text, align="left", alpha=LABEL_ALPHA)
@@ -128,8 +134,9 @@ def _pie_legend(style: Style, width: float, height: float) -> _PieLegend | None:
     return None
 
 
-def _pie_entries(style: Style, texts: Sequence[str], amounts: Sequence[str], size: int, width: float, *,
-                 cut: bool) -> _PieLegend | None:
+def _pie_entries(
+    style: Style, texts: Sequence[str], amounts: Sequence[str], size: int, width: float, *, cut: bool
+) -> _PieLegend | None:
     """The legend at `size`; None where a name would need more than two lines (unless `cut`)."""
     font, bold = style.regular(size), style.bold(size)
     swatch = round(font.getmetrics()[0] * 0.72)
@@ -227,8 +234,18 @@ def _cut_seams(sketch: Sketch, cx: float, cy: float, r: float, ends: Sequence[fl
         sketch.polyline([(cx, cy), tip], seam, None)
 
 
-def _share_labels(canvas: Canvas, style: Style, cx: float, cy: float, r: float, hole: float,
-                  shares: Sequence[float], ends: Sequence[float], colours: Sequence[RGB], reveal: RevealFn) -> None:
+def _share_labels(
+    canvas: Canvas,
+    style: Style,
+    cx: float,
+    cy: float,
+    r: float,
+    hole: float,
+    shares: Sequence[float],
+    ends: Sequence[float],
+    colours: Sequence[RGB],
+    reveal: RevealFn,
+) -> None:
     """A slice's share inside it, where it fits."""
     largest, floor = style.size(_SHARE[0]), style.size(_SHARE[1])
     font = style.bold(max(floor, min(largest, round(r * 0.16))))
@@ -269,8 +286,7 @@ def draw_kpi(canvas: Canvas, style: Style) -> Drawn:
     return _kpi_text(canvas, style, cx, cy, inner * 0.76, inner * 0.7)
 
 
-def _ring(canvas: Canvas, style: Style, cx: float, cy: float, radius: float, thickness: float,
-          progress: float) -> None:
+def _ring(canvas: Canvas, style: Style, cx: float, cy: float, radius: float, thickness: float, progress: float) -> None:
     track = Sketch(cx - radius - thickness, cy - radius - thickness, cx + radius + thickness, cy + radius + thickness)
     track.arc(cx, cy, radius, 0, 360, thickness, style.text)
     canvas.sketch(track, GRID_ALPHA)
@@ -348,7 +364,7 @@ def _number_parts(style: Style, compact: bool) -> tuple[str, str]:
 
 
 def _delta_text(delta: float, unit: str | None) -> str:
-    """"▲ 3.5 %", "▼ 0.25 pts", or "0 %" for no change."""
+    """ "▲ 3.5 %", "▼ 0.25 pts", or "0 %" for no change."""
     decimals = auto_decimals([delta])
     text = format_value(abs(delta), unit or "%", decimals)
     if round(delta, decimals) == 0:
@@ -379,5 +395,6 @@ class _NumberLine:
         if self.unit:
             baseline = top + self.number.above
             unit_top = baseline - self.unit.above
-            self.unit.draw(canvas, left + self.number.width + self.space, unit_top, style.text, align="left",
-                           alpha=MUTED_ALPHA)
+            self.unit.draw(
+                canvas, left + self.number.width + self.space, unit_top, style.text, align="left", alpha=MUTED_ALPHA
+            )

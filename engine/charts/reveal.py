@@ -11,13 +11,13 @@ so a renderer only compares the map with the linear clock.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..easing import Easing
 
-__all__ = ["Window", "RevealFn", "windows", "Timing", "grow", "stack", "along", "rise", "sweep"]
+__all__ = ["RevealFn", "Timing", "Window", "along", "grow", "rise", "stack", "sweep", "windows"]
 
 Window = tuple[float, float]
 

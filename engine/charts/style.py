@@ -7,8 +7,8 @@ engine's minimum pixel size.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from PIL import ImageFont
 
@@ -20,7 +20,7 @@ from .palette import series_colours
 from .reveal import Timing
 from .text import Label, measure, wrap_or_cut
 
-__all__ = ["Rect", "Style", "Legend", "legend"]
+__all__ = ["Legend", "Rect", "Style", "legend"]
 
 RGB = tuple[int, int, int]
 
@@ -151,8 +151,14 @@ class Legend:
                 x = entry.x + shift
                 mid = y + entry.label.first_line_middle
                 sketch = Sketch(x, mid - self.swatch / 2, x + self.swatch, mid + self.swatch / 2)
-                sketch.rect(x, mid - self.swatch / 2, x + self.swatch, mid + self.swatch / 2, entry.colour,
-                            radius=self.swatch * 0.25)
+                sketch.rect(
+                    x,
+                    mid - self.swatch / 2,
+                    x + self.swatch,
+                    mid + self.swatch / 2,
+                    entry.colour,
+                    radius=self.swatch * 0.25,
+                )
                 canvas.sketch(sketch)
                 entry.label.draw(canvas, x + self.swatch + self._gap, y, text, align="left", alpha=LABEL_ALPHA)
 

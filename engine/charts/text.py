@@ -7,16 +7,16 @@ what is laid out by these boxes is never clipped. Widths are ink widths.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from PIL import ImageFont
 
 from ..layout import MIN_PX, load_font
 from .canvas import Canvas, Reveal
 
-__all__ = ["Label", "measure", "fit_labels", "ellipsize", "wrap_or_cut", "sizes"]
+__all__ = ["Label", "ellipsize", "fit_labels", "measure", "sizes", "wrap_or_cut"]
 
 ELLIPSIS = "\u2026"
 _SHRINK = 0.92  # each fitting step multiplies the size by this
@@ -120,8 +120,9 @@ def _two_lines(font: ImageFont.FreeTypeFont, text: str, width: int) -> tuple[str
     return best[1] if best else None
 
 
-def fit_labels(texts: Sequence[str], path: Path, width: int, largest: int, floor: int, *, wrap: bool = True
-               ) -> list[Label] | None:
+def fit_labels(
+    texts: Sequence[str], path: Path, width: int, largest: int, floor: int, *, wrap: bool = True
+) -> list[Label] | None:
     """The largest size at which every text fits `width`, on one line or (`wrap`) two.
 
     One line a little smaller reads better than two at full size, so one line is

@@ -1,4 +1,4 @@
-""""Nice" axis ticks: steps of 1, 2, 2.5 or 5 × 10^k that cover the data.
+""" "Nice" axis ticks: steps of 1, 2, 2.5 or 5 × 10^k that cover the data.
 
     nice_ticks(0, 1850, 4)                     → 0, 500, 1000, 1500, 2000
     nice_ticks(-3.5, 8, 5, include_zero=True)  → −4, −2, 0, 2, 4, 6, 8

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import BackendUnavailableError
 from .base import Compositor, FrameSpec, SlideHandle
 
-__all__ = ["Compositor", "FrameSpec", "SlideHandle", "open_compositor", "COMPOSITORS"]
+__all__ = ["COMPOSITORS", "Compositor", "FrameSpec", "SlideHandle", "open_compositor"]
 
 log = logging.getLogger(__name__)
 

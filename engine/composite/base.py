@@ -23,8 +23,9 @@ context is current on one thread only).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -36,16 +37,16 @@ from ..transitions import BUILTIN, image_path, resolve_params
 from ..usershader import user_transition_file
 
 __all__ = [
-    "SlideHandle",
-    "FrameSpec",
     "Compositor",
+    "FrameSpec",
+    "SlideHandle",
     "TransitionStep",
-    "plan_transition",
-    "check_size",
     "check_image",
     "check_into",
     "check_layers",
+    "check_size",
     "matte_planes",
+    "plan_transition",
 ]
 
 PlaneParams = Mapping[str, object]

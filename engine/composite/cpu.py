@@ -14,11 +14,20 @@ import numpy as np
 from ..colour import nv12_planes, nv12_size, rgb_to_nv12
 from ..errors import RenderError
 from ..transitions import BUILTIN
-from .base import FrameSpec, SlideHandle, check_image, check_into, check_layers, check_size, matte_planes, plan_transition
+from .base import (
+    FrameSpec,
+    SlideHandle,
+    check_image,
+    check_into,
+    check_layers,
+    check_size,
+    matte_planes,
+    plan_transition,
+)
 from .layers import LayerPlanes, LayerWork, compose_plane, plan_layers, prepare_layers
 from .twins import TWINS, Workspace
 
-__all__ = ["CPUCompositor", "TWINS"]
+__all__ = ["TWINS", "CPUCompositor"]
 
 
 # --- the compositor ---------------------------------------------------------------------
@@ -105,16 +114,24 @@ class CPUCompositor:
         luma, chroma = plan_layers(slide, state)
         static, items = slide.static, slide.items
         compose_plane(
-            y_out, slide.back_y,
+            y_out,
+            slide.back_y,
             None if static is None else (static.y, static.alpha, static.open_box[0], static.ink_rows[0]),
             None if items is None else (items.y, items.alpha),
-            slide.rows, luma, self._layer_work, _reveal_args(slide, 0),
+            slide.rows,
+            luma,
+            self._layer_work,
+            _reveal_args(slide, 0),
         )
         compose_plane(
-            uv_out, slide.back_uv,
+            uv_out,
+            slide.back_uv,
             None if static is None else (static.uv, static.alpha_uv, static.open_box[1], static.ink_rows[1]),
             None if items is None else (items.uv, items.alpha_uv),
-            slide.rows_uv, chroma, self._layer_work, _reveal_args(slide, 1),
+            slide.rows_uv,
+            chroma,
+            self._layer_work,
+            _reveal_args(slide, 1),
         )
         return out
 

@@ -41,11 +41,19 @@ import numpy as np
 
 from ..colour import KB, KR
 from ..errors import BackendUnavailableError, RenderError, RenderTimeoutError, SpecError
-from ..usershader import RESIZE_KEY, RESIZE_MODES, read_user_transition, user_transition_file
 from ..resources import shader_source
+from ..usershader import RESIZE_KEY, RESIZE_MODES, read_user_transition, user_transition_file
 from ._egl import preferred_device_index
-from .base import FrameSpec, SlideHandle
-from .base import check_image, check_into, check_layers, check_size, matte_planes, plan_transition
+from .base import (
+    FrameSpec,
+    SlideHandle,
+    check_image,
+    check_into,
+    check_layers,
+    check_size,
+    matte_planes,
+    plan_transition,
+)
 from .layers import LayerPlanes, LayerRGB, PlaneStep, plan_layers, prepare_layers, prepare_rgb_layers
 
 __all__ = ["GLCompositor", "bt709_rows"]
@@ -138,7 +146,12 @@ class GLCompositor:
     name = "gl"
 
     def __init__(
-        self, width: int, height: int, keep_rgb: bool = False, readback: str = "auto", frame_budget: float = FRAME_BUDGET
+        self,
+        width: int,
+        height: int,
+        keep_rgb: bool = False,
+        readback: str = "auto",
+        frame_budget: float = FRAME_BUDGET,
     ) -> None:
         check_size(width, height)
         self.frame_budget = frame_budget  # seconds a frame of a user transition file may take
@@ -417,8 +430,13 @@ class GLCompositor:
             source.use(0)
             target.use(1)
             ratio = self.width / self.height
-            for name, value in (("progress", min(max(float(frame.progress), 0.0), 1.0)), ("ratio", ratio),
-                                ("_fromR", ratio), ("_toR", ratio), ("_reel_size", (self.width, self.height))):
+            for name, value in (
+                ("progress", min(max(float(frame.progress), 0.0), 1.0)),
+                ("ratio", ratio),
+                ("_fromR", ratio),
+                ("_toR", ratio),
+                ("_reel_size", (self.width, self.height)),
+            ):
                 _set_uniform(program, name, value)
             unit = 2
             resize = frame.params.get(RESIZE_KEY, "stretch")
@@ -609,8 +627,17 @@ class GLCompositor:
 
 
 _LAYER_SAMPLERS = (
-    "back", "static_colour", "static_alpha", "item_colour", "item_alpha", "rows",
-    "reveal_image", "reveal_image_alpha", "reveal_base", "reveal_base_alpha", "reveal_times",
+    "back",
+    "static_colour",
+    "static_alpha",
+    "item_colour",
+    "item_alpha",
+    "rows",
+    "reveal_image",
+    "reveal_image_alpha",
+    "reveal_base",
+    "reveal_base_alpha",
+    "reveal_times",
 )
 
 

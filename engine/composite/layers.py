@@ -41,17 +41,17 @@ from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
 
 __all__ = [
-    "LayerPlanes",
-    "RevealPlanes",
-    "PlaneStep",
-    "prepare_layers",
-    "plan_layers",
-    "compose_plane",
-    "LayerRGB",
-    "FrontRGB",
-    "prepare_rgb_layers",
-    "compose_rgb",
     "MAX_ITEMS",
+    "FrontRGB",
+    "LayerPlanes",
+    "LayerRGB",
+    "PlaneStep",
+    "RevealPlanes",
+    "compose_plane",
+    "compose_rgb",
+    "plan_layers",
+    "prepare_layers",
+    "prepare_rgb_layers",
 ]
 
 #: Build items a layered slide may have (the shader's uniform array has one more: item 0).
@@ -161,9 +161,7 @@ def _reveal_planes(reveal) -> RevealPlanes:
     times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
     h, w = times.shape
     times_uv = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
-    touched = [
-        image.ink_rows[plane] | base.ink_rows[plane] for plane in (0, 1)
-    ]
+    touched = [image.ink_rows[plane] | base.ink_rows[plane] for plane in (0, 1)]
     return RevealPlanes(image, base, times, np.ascontiguousarray(times_uv), (touched[0], touched[1]), reveal.fades)
 
 
@@ -279,8 +277,8 @@ def plan_layers(planes: LayerPlanes | LayerRGB, state: MotionState) -> tuple[Pla
         table[number] = (item.opacity, item.dx, item.dy)
     chroma_table = table.copy()
     chroma_table[:, 1:] = np.round(table[:, 1:] / 2)  # offsets are even in luma
-    threshold = int(round(min(max(state.reveal, 0.0), 1.0) * REVEAL_STEPS))
-    reveal = dict(reveal_threshold=threshold, reveal_opacity=float(state.reveal_opacity))
+    threshold = round(min(max(state.reveal, 0.0), 1.0) * REVEAL_STEPS)
+    reveal = {"reveal_threshold": threshold, "reveal_opacity": float(state.reveal_opacity)}
     # A chroma texel's centre is at twice its coordinates in luma, and the back
     # layer's chroma is half its luma: the scale stays, the offset halves.
     return (
@@ -334,7 +332,9 @@ def compose_plane(
     columns = _axis(width, sx, ox, back.shape[1])
     down = _axis(height, sy, oy, back.shape[0])
     box = None if static is None else static[2]
-    needs_back = [static is None or not (box is None or r1 <= box[0] or r0 >= box[1]) for r0, r1 in _blocks(height, work)]
+    needs_back = [
+        static is None or not (box is None or r1 <= box[0] or r0 >= box[1]) for r0, r1 in _blocks(height, work)
+    ]
     across = None
     if any(needs_back) and (columns is not None or down is not None):
         across = _across(back, columns, down, width, work)

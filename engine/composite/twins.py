@@ -24,8 +24,9 @@ as one uint16, so a gather reads both channels at once.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from math import prod
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -201,7 +202,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
-def _smoothstep(edge0, edge1, x: np.ndarray, out: np.ndarray | None = None, spare: np.ndarray | None = None) -> np.ndarray:
+def _smoothstep(
+    edge0, edge1, x: np.ndarray, out: np.ndarray | None = None, spare: np.ndarray | None = None
+) -> np.ndarray:
     """GLSL smoothstep as Mesa lowers it: t = clamp((x − e0) / (e1 − e0)), t · (t · (3 − 2t))."""
     t = np.subtract(x, edge0, out=out)
     with np.errstate(divide="ignore", invalid="ignore"):  # a band narrower than float32 resolves
@@ -299,7 +302,7 @@ def _gather(out: np.ndarray, src: np.ndarray, columns: np.ndarray, source_column
         index = source_columns[start:stop]
         breaks = np.flatnonzero(np.diff(index) != 1) + 1
         bounds = [start, *(start + breaks).tolist(), stop]
-        pieces += [(lo, hi, int(source_columns[lo])) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        pieces += [(lo, hi, int(source_columns[lo])) for lo, hi in itertools.pairwise(bounds)]
     if len(pieces) > _MAX_RUNS:
         out[:, columns] = src[:, source_columns[columns]]
         return
@@ -313,12 +316,14 @@ def _gather_rows(out: np.ndarray, src: np.ndarray, rows: np.ndarray, source_rows
         index = source_rows[start:stop]
         breaks = np.flatnonzero(np.diff(index) != 1) + 1
         bounds = [start, *(start + breaks).tolist(), stop]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for lo, hi in itertools.pairwise(bounds):
             first = int(source_rows[lo])
             np.copyto(out[lo:hi], src[first : first + hi - lo])
 
 
-def _take(src: np.ndarray, rows: np.ndarray, columns: np.ndarray, into: np.ndarray, rows_buffer: np.ndarray) -> np.ndarray:
+def _take(
+    src: np.ndarray, rows: np.ndarray, columns: np.ndarray, into: np.ndarray, rows_buffer: np.ndarray
+) -> np.ndarray:
     """into = src[rows][:, columns] for a separable mapping (texels: 2-D, see `_texels`)."""
     np.take(src, rows, axis=0, out=rows_buffer, mode="clip")
     np.take(rows_buffer, columns, axis=1, out=into, mode="clip")
@@ -710,7 +715,9 @@ def _ripple(out, a, b, progress, params, work) -> None:
         _gather_mix(out[r0:r1], ta, tb, flat, flat, progress, work)
 
 
-def _flat_index(u: np.ndarray, v_down: np.ndarray, height: int, width: int, work: Workspace, slot: int = 0) -> np.ndarray:
+def _flat_index(
+    u: np.ndarray, v_down: np.ndarray, height: int, width: int, work: Workspace, slot: int = 0
+) -> np.ndarray:
     """Index into a raveled plane of the texel at (u, 1 − v) per texel of a block.
 
     u and v_down (= 1 − v) are consumed; the index lives in index buffer `slot` (0 or

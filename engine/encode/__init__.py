@@ -19,24 +19,24 @@ from __future__ import annotations
 
 import importlib
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from ..errors import CodecNotSupportedError
 from ..platforms import normalize_codec
-from .base import EncodeSettings, EncodeStats, Encoder
+from .base import Encoder, EncodeSettings, EncodeStats
 
 __all__ = [
+    "ENCODERS",
     "EncodeSettings",
     "EncodeStats",
     "Encoder",
     "EncoderEntry",
-    "ENCODERS",
+    "auto_encoder",
+    "codec_for",
     "open_encoder",
     "probe_encoder",
-    "auto_encoder",
     "working_encoders",
-    "codec_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,12 +91,19 @@ def _backend(entry: EncoderEntry):
 def _probe_settings(codec: str) -> EncodeSettings:
     # 256×256: NVENC's minimum sizes are above 64 (H.264 145×49 on some generations).
     return EncodeSettings(
-        width=256, height=256, fps=30, codec=codec, gop=30, preset="ultrafast",
-        max_bitrate=1_000_000, buffer_size=2_000_000, threads=1,
+        width=256,
+        height=256,
+        fps=30,
+        codec=codec,
+        gop=30,
+        preset="ultrafast",
+        max_bitrate=1_000_000,
+        buffer_size=2_000_000,
+        threads=1,
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def probe_encoder(name: str) -> str | None:
     """None if encoder `name` really opens and encodes here, else the reason it does not."""
     if name not in ENCODERS:
@@ -106,7 +113,7 @@ def probe_encoder(name: str) -> str | None:
     return module.probe(entry.target, _probe_settings(entry.codec))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _probe_for(name: str, settings: EncodeSettings) -> str | None:
     """For hardware: does `name` also open at this render's size, rate and bitrate?"""
     entry = _entry(name)
@@ -200,4 +207,3 @@ def open_encoder(name: str, settings: EncodeSettings, fallbacks: list[str] | Non
     entry = _entry(chosen)
     _, cls = _backend(entry)
     return cls(settings, entry.target, name=chosen)
-

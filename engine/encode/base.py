@@ -81,7 +81,7 @@ class EncodeSettings:
             object.__setattr__(self, "profile", PROFILES[codec])
 
     @classmethod
-    def from_output(cls, output: Output, threads: int | None = None) -> "EncodeSettings":
+    def from_output(cls, output: Output, threads: int | None = None) -> EncodeSettings:
         return cls(
             threads=threads,
             width=output.width,

@@ -17,16 +17,16 @@ from typing import NamedTuple
 from ..errors import CodecNotSupportedError
 
 __all__ = [
+    "NVENC_PRESET",
     "PROFILES",
+    "QSV_PRESET",
+    "SVTAV1_PRESET",
+    "bframes",
     "h264_level",
     "hevc_level",
-    "bframes",
-    "x265_crf",
-    "svtav1_crf",
     "nvenc_cq",
-    "SVTAV1_PRESET",
-    "NVENC_PRESET",
-    "QSV_PRESET",
+    "svtav1_crf",
+    "x265_crf",
 ]
 
 #: The profile each codec is written in: 8-bit 4:2:0 everywhere.

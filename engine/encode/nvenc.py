@@ -36,7 +36,7 @@ from ..errors import BackendUnavailableError, EngineError, RenderError
 from . import conformance
 from .base import EncodeSettings, EncodeStats
 
-__all__ = ["NvencEncoder", "probe", "split_access_units", "AnnexBMuxer"]
+__all__ = ["AnnexBMuxer", "NvencEncoder", "probe", "split_access_units"]
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ..errors import BackendUnavailableError, EngineError, RenderError
 from . import conformance
 from .base import EncodeSettings, EncodeStats
 
-__all__ = ["PyAVEncoder", "probe", "ffmpeg_errors"]
+__all__ = ["PyAVEncoder", "ffmpeg_errors", "probe"]
 
 log = logging.getLogger(__name__)
 

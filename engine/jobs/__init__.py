@@ -1,11 +1,11 @@
 """Reel as a service: jobs, a durable queue, a supervisor of worker processes, an output cache.
 
-    RenderJob ─ plain data: a deck (inline or a file) and the outputs to make
-      └─ run_job(job, on_progress) ─ the only code here that touches GL and encoders
-    JobStore ─ the queue, in SQLite under REEL_HOME
-    Supervisor ─ spawned worker processes that take jobs from the queue
-    LocalExecutor ─ submit / wait / cancel, with a supervisor on a thread
-    OutputCache ─ finished outputs by the hash of what made them, LRU under CACHE_SIZE_GB
+RenderJob ─ plain data: a deck (inline or a file) and the outputs to make
+  └─ run_job(job, on_progress) ─ the only code here that touches GL and encoders
+JobStore ─ the queue, in SQLite under REEL_HOME
+Supervisor ─ spawned worker processes that take jobs from the queue
+LocalExecutor ─ submit / wait / cancel, with a supervisor on a thread
+OutputCache ─ finished outputs by the hash of what made them, LRU under CACHE_SIZE_GB
 """
 
 from .cache import CacheStats, OutputCache
@@ -16,22 +16,22 @@ from .store import JobRecord, JobStore
 from .supervisor import Supervisor
 
 __all__ = [
-    "RenderJob",
-    "OutputRequest",
-    "JobState",
-    "JobProgress",
-    "run_job",
-    "job_targets",
-    "output_key",
-    "JobStore",
-    "JobRecord",
-    "Supervisor",
-    "Executor",
-    "LocalExecutor",
-    "open_cache",
-    "raise_for_job",
-    "wait_for",
-    "render_many",
-    "OutputCache",
     "CacheStats",
+    "Executor",
+    "JobProgress",
+    "JobRecord",
+    "JobState",
+    "JobStore",
+    "LocalExecutor",
+    "OutputCache",
+    "OutputRequest",
+    "RenderJob",
+    "Supervisor",
+    "job_targets",
+    "open_cache",
+    "output_key",
+    "raise_for_job",
+    "render_many",
+    "run_job",
+    "wait_for",
 ]

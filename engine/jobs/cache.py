@@ -20,14 +20,14 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .sqlite import create_schema, transaction
 
-__all__ = ["OutputCache", "CacheEntry", "CacheStats", "file_sha256"]
+__all__ = ["CacheEntry", "CacheStats", "OutputCache", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ class OutputCache:
         path = self._object(key)
         problem = _damage(path, size, sha)
         if problem:
-            log.warning("cache entry %s is damaged (%s); it is dropped and the output rendered again", key[:12], problem)
+            log.warning(
+                "cache entry %s is damaged (%s); it is dropped and the output rendered again", key[:12], problem
+            )
             self._drop(key)
             self._count("damaged")
             self._count("misses")
@@ -166,8 +168,13 @@ class OutputCache:
             entries, size = db.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM entries").fetchone()
             counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
         return CacheStats(
-            entries, size, self.max_bytes,
-            counters.get("hits", 0), counters.get("misses", 0), counters.get("evictions", 0), counters.get("damaged", 0),
+            entries,
+            size,
+            self.max_bytes,
+            counters.get("hits", 0),
+            counters.get("misses", 0),
+            counters.get("evictions", 0),
+            counters.get("damaged", 0),
         )
 
     def keys(self) -> list[str]:

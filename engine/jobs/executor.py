@@ -17,8 +17,9 @@ import logging
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Protocol
 
 from .. import errors
 from ..errors import EngineError, JobFailedError, RenderError, RenderTimeoutError
@@ -30,7 +31,15 @@ from .run import JobProgress
 from .store import JobRecord, JobStore
 from .supervisor import Supervisor
 
-__all__ = ["Executor", "LocalExecutor", "render_many", "raise_for_job", "wait_for", "RenderInterrupted", "describe_outcome"]
+__all__ = [
+    "Executor",
+    "LocalExecutor",
+    "RenderInterrupted",
+    "describe_outcome",
+    "raise_for_job",
+    "render_many",
+    "wait_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +112,12 @@ class LocalExecutor:
         self.supervisor = None
         self._thread = None
         if supervise:
-            self.supervisor = Supervisor(self.store, settings, workers=workers, cache=self.cache, listeners=[self._relay], quiet=quiet)
-            self._thread = threading.Thread(target=self.supervisor.run, kwargs={"grace": 0}, name="reel-supervisor", daemon=True)
+            self.supervisor = Supervisor(
+                self.store, settings, workers=workers, cache=self.cache, listeners=[self._relay], quiet=quiet
+            )
+            self._thread = threading.Thread(
+                target=self.supervisor.run, kwargs={"grace": 0}, name="reel-supervisor", daemon=True
+            )
             self._thread.start()
 
     def submit(self, job: RenderJob, on_progress: JobProgressCallback | None = None) -> JobRecord:
@@ -187,7 +200,9 @@ def raise_for_job(record: JobRecord) -> None:
             raise kind(message)
         except TypeError:  # a constructor with other arguments
             pass
-    raise JobFailedError(f"job {record.id}: {record.error_type}: {message}", record.id, record.error_type or "", bool(record.user_error))
+    raise JobFailedError(
+        f"job {record.id}: {record.error_type}: {message}", record.id, record.error_type or "", bool(record.user_error)
+    )
 
 
 # -- render_many: several outputs at once, through the local executor -----------------------
@@ -248,7 +263,9 @@ def render_many(
         source = loaded.source or loaded.model_dump(mode="json", exclude_unset=True)
     requests = [OutputRequest(platform=str(p), quality=quality, encoder=encoder, path=None) for p in platforms]
     job_list = [
-        RenderJob.for_deck(source, [r], out_dir=out_dir, base_dir=loaded.base_dir, compositor=compositor, thumbnail=thumbnail)
+        RenderJob.for_deck(
+            source, [r], out_dir=out_dir, base_dir=loaded.base_dir, compositor=compositor, thumbnail=thumbnail
+        )
         for r in requests
     ]
     workers = jobs or min(len(job_list), max(1, min(settings.max_concurrent_videos, _cores())))
@@ -260,12 +277,19 @@ def render_many(
         begun.add(progress.job_id)
         if on_progress is not None:
             with lock:
-                on_progress(RenderProgress(progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started))
+                on_progress(
+                    RenderProgress(
+                        progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started
+                    )
+                )
 
     with tempfile.TemporaryDirectory(prefix="reel-jobs-") as home:
         executor = LocalExecutor(
-            settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))), home=home, workers=workers,
-            cache=False, quiet=True,
+            settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))),
+            home=home,
+            workers=workers,
+            cache=False,
+            quiet=True,
         )
         try:
             for job in job_list:
@@ -309,7 +333,9 @@ def _timed_out(timeout: float, kept: Sequence[str], removed: int) -> str:
     return f"the render ran past its time limit of {timeout:g} s and was stopped; {describe_outcome(kept, removed)}"
 
 
-def _render_here(deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline) -> list[RenderReport]:
+def _render_here(
+    deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline
+) -> list[RenderReport]:
     """The outputs one after another in this process (render_many without workers)."""
     from ..pipeline import render_output
 
@@ -326,8 +352,16 @@ def _render_here(deck, outputs, targets, compositor, encoder, on_progress, thumb
             writing[0] = False
             remaining = timeout if deadline is None or index == 0 else max(0.0, deadline - time.monotonic())
             reports.append(
-                render_output(deck, output, target, compositor=compositor, encoder=encoder, on_progress=progress,
-                              thumbnail=thumbnail, timeout=remaining)
+                render_output(
+                    deck,
+                    output,
+                    target,
+                    compositor=compositor,
+                    encoder=encoder,
+                    on_progress=progress,
+                    thumbnail=thumbnail,
+                    timeout=remaining,
+                )
             )
     except KeyboardInterrupt as exc:
         raise RenderInterrupted([r.path for r in reports], int(writing[0])) from exc

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import SpecError
 
-__all__ = ["OutputRequest", "RenderJob", "JobState", "new_job_id"]
+__all__ = ["JobState", "OutputRequest", "RenderJob", "new_job_id"]
 
 
 class JobState:
@@ -100,7 +101,9 @@ class RenderJob:
     ) -> RenderJob:
         """A job for a deck file (made absolute, so any working folder runs it) or deck data."""
         if isinstance(deck, (str, Path)):
-            return cls(tuple(outputs), deck_file=str(Path(deck).absolute()), out_dir=str(Path(out_dir).absolute()), **options)
+            return cls(
+                tuple(outputs), deck_file=str(Path(deck).absolute()), out_dir=str(Path(out_dir).absolute()), **options
+            )
         base = str(Path(base_dir).absolute()) if base_dir is not None else str(Path.cwd())
         data = json.loads(json.dumps(deck))  # a deep copy that must be JSON: fail here, not in a worker
         return cls(tuple(outputs), deck=data, base_dir=base, out_dir=str(Path(out_dir).absolute()), **options)

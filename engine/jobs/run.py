@@ -18,9 +18,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from .. import __version__
 from ..api import deck_name, output_path
@@ -34,7 +34,7 @@ from ..spec import Deck, load_deck
 from .cache import OutputCache, file_sha256
 from .model import OutputRequest, RenderJob
 
-__all__ = ["JobProgress", "run_job", "load_job_deck", "output_key", "job_targets"]
+__all__ = ["JobProgress", "job_targets", "load_job_deck", "output_key", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,7 @@ def resolve_request(request: OutputRequest) -> Output:
 def job_targets(job: RenderJob, deck: Deck | None = None) -> list[Path]:
     """The file each output of `job` is written to."""
     name = deck_name(deck) if deck is not None else _name_without_loading(job)
-    return [
-        Path(r.path) if r.path else output_path(job.out_dir, name, resolve_request(r))
-        for r in job.outputs
-    ]
+    return [Path(r.path) if r.path else output_path(job.out_dir, name, resolve_request(r)) for r in job.outputs]
 
 
 def _name_without_loading(job: RenderJob) -> str:
@@ -118,7 +115,9 @@ def run_job(
     targets = job_targets(job, deck)
     labels = [resolve_request(r).label for r in job.outputs]
     thumbnails = [thumbnail_path(t) for t in targets] if job.thumbnail else []
-    refuse_duplicate_targets(targets + thumbnails, labels + [f"{label}'s thumbnail" for label in labels if job.thumbnail])
+    refuse_duplicate_targets(
+        targets + thumbnails, labels + [f"{label}'s thumbnail" for label in labels if job.thumbnail]
+    )
     for target in targets:  # what an earlier attempt of this job left when it was killed
         for leftover in temporaries_of(target, job.id):
             leftover.unlink(missing_ok=True)
@@ -127,9 +126,20 @@ def run_job(
     started = time.perf_counter()
     reports = []
     for index, (request, target) in enumerate(zip(job.outputs, targets)):
+
         def progress(p: RenderProgress, index: int = index) -> None:
             if on_progress is not None:
-                on_progress(JobProgress(job.id, p.output, index, len(job.outputs), p.frames_done, p.frames_total, time.perf_counter() - started))
+                on_progress(
+                    JobProgress(
+                        job.id,
+                        p.output,
+                        index,
+                        len(job.outputs),
+                        p.frames_done,
+                        p.frames_total,
+                        time.perf_counter() - started,
+                    )
+                )
 
         reports.append(_run_output(job, deck, request, target, progress, cache, memory_limit, encoder_threads))
     return reports
@@ -141,7 +151,9 @@ def _run_output(job, deck, request, target, progress, cache, memory_limit, encod
         output = resolve_request(request)
         replaces = target.exists()
         try:
-            report = _render_or_reuse(job, deck, output, request, target, progress, cache, memory_limit, encoder_threads)
+            report = _render_or_reuse(
+                job, deck, output, request, target, progress, cache, memory_limit, encoder_threads
+            )
         except InsufficientResourcesError as exc:
             lower = _lower_quality(request.quality)
             if not job.step_down or lower is None:
@@ -158,7 +170,9 @@ def _run_output(job, deck, request, target, progress, cache, memory_limit, encod
         return report
 
 
-def _render_or_reuse(job, deck, output, request, target, progress, cache, memory_limit, encoder_threads) -> RenderReport:
+def _render_or_reuse(
+    job, deck, output, request, target, progress, cache, memory_limit, encoder_threads
+) -> RenderReport:
     if memory_limit is not None and estimate_peak_memory(output) > memory_limit:
         raise InsufficientResourcesError(
             f"a {output.width}x{output.height} render needs about {estimate_peak_memory(output) / 1e6:.0f} MB, "
@@ -178,8 +192,15 @@ def _render_or_reuse(job, deck, output, request, target, progress, cache, memory
 
 def _render(job, deck, output, request, target, progress, encoder_threads) -> RenderReport:
     return render_output(
-        deck, output, target, compositor=job.compositor, encoder=request.encoder,
-        on_progress=progress, encoder_threads=encoder_threads, temp_tag=job.id, thumbnail=job.thumbnail,
+        deck,
+        output,
+        target,
+        compositor=job.compositor,
+        encoder=request.encoder,
+        on_progress=progress,
+        encoder_threads=encoder_threads,
+        temp_tag=job.id,
+        thumbnail=job.thumbnail,
     )
 
 

@@ -9,11 +9,11 @@ with another writer's.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-__all__ = ["connect", "transaction", "reading", "create_schema"]
+__all__ = ["connect", "create_schema", "reading", "transaction"]
 
 # Seconds a writer waits for another's lock before "database is locked".
 _BUSY_SECONDS = 60

@@ -16,15 +16,15 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..errors import JobNotFoundError, QueueFullError
 from .model import JobState, RenderJob
 from .sqlite import create_schema, reading, transaction
 
-__all__ = ["JobStore", "JobRecord", "supervisor_id"]
+__all__ = ["JobRecord", "JobStore", "supervisor_id"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -99,13 +99,25 @@ class JobRecord:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "state": self.state, "attempts": self.attempts, "max_attempts": self.max_attempts,
-            "submitted": self.submitted, "started": self.started, "finished": self.finished,
-            "owner": self.owner, "worker": self.worker,
-            "error": None if self.error_type is None else {
-                "type": self.error_type, "message": self.error_message, "user_error": self.user_error,
+            "id": self.id,
+            "state": self.state,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "submitted": self.submitted,
+            "started": self.started,
+            "finished": self.finished,
+            "owner": self.owner,
+            "worker": self.worker,
+            "error": None
+            if self.error_type is None
+            else {
+                "type": self.error_type,
+                "message": self.error_message,
+                "user_error": self.user_error,
             },
-            "progress": self.progress, "reports": self.reports, "history": self.history,
+            "progress": self.progress,
+            "reports": self.reports,
+            "history": self.history,
             "job": self.job.to_dict(),
         }
 
@@ -117,13 +129,43 @@ _COLUMNS = (
 
 
 def _record(row: tuple) -> JobRecord:
-    (id_, spec, state, attempts, max_attempts, submitted, started, finished, owner, worker,
-     error_type, error_message, user_error, reports, progress, history, cancel_requested) = row
+    (
+        id_,
+        spec,
+        state,
+        attempts,
+        max_attempts,
+        submitted,
+        started,
+        finished,
+        owner,
+        worker,
+        error_type,
+        error_message,
+        user_error,
+        reports,
+        progress,
+        history,
+        cancel_requested,
+    ) = row
     return JobRecord(
-        id_, RenderJob.from_json(spec), state, attempts, max_attempts, submitted, started, finished, owner, worker,
-        error_type, error_message, None if user_error is None else bool(user_error),
-        json.loads(reports) if reports else [], json.loads(progress) if progress else None,
-        json.loads(history), bool(cancel_requested),
+        id_,
+        RenderJob.from_json(spec),
+        state,
+        attempts,
+        max_attempts,
+        submitted,
+        started,
+        finished,
+        owner,
+        worker,
+        error_type,
+        error_message,
+        None if user_error is None else bool(user_error),
+        json.loads(reports) if reports else [],
+        json.loads(progress) if progress else None,
+        json.loads(history),
+        bool(cancel_requested),
     )
 
 
@@ -193,14 +235,14 @@ class JobStore:
 
     def finished_since(self, since: float) -> list[JobRecord]:
         with self._read() as db:
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM jobs WHERE finished >= ? ORDER BY finished", (since,)
-            ).fetchall()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE finished >= ? ORDER BY finished", (since,)).fetchall()
         return [_record(r) for r in rows]
 
     # -- what a supervisor does ---------------------------------------------
 
-    def claim(self, owner: str, lease_s: float, accept: Callable[[RenderJob], bool] = lambda job: True) -> JobRecord | None:
+    def claim(
+        self, owner: str, lease_s: float, accept: Callable[[RenderJob], bool] = lambda job: True
+    ) -> JobRecord | None:
         """Take the oldest waiting job that `accept` takes; it is now running, leased to `owner`."""
         now = time.time()
         with self._tx() as db:
@@ -230,7 +272,8 @@ class JobStore:
         host, pid, _ = owner.rsplit(":", 2)
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = ?", (now + lease_s, owner, JobState.RUNNING)
+                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = ?",
+                (now + lease_s, owner, JobState.RUNNING),
             )
             db.execute(
                 "INSERT INTO supervisors (id, host, pid, started, heartbeat, workers) VALUES (?, ?, ?, ?, ?, ?) "
@@ -253,21 +296,30 @@ class JobStore:
 
     def set_progress(self, job_id: str, progress: dict) -> None:
         with self._tx() as db:
-            db.execute("UPDATE jobs SET progress = ? WHERE id = ? AND state = ?", (json.dumps(progress), job_id, JobState.RUNNING))
+            db.execute(
+                "UPDATE jobs SET progress = ? WHERE id = ? AND state = ?",
+                (json.dumps(progress), job_id, JobState.RUNNING),
+            )
 
     def finish(self, job_id: str, reports: list[dict]) -> None:
         self._end(job_id, JobState.DONE, "done", reports=reports)
         with self._tx() as db:  # an earlier attempt's error stays in the history only
-            db.execute("UPDATE jobs SET error_type = NULL, error_message = NULL, user_error = NULL WHERE id = ?", (job_id,))
+            db.execute(
+                "UPDATE jobs SET error_type = NULL, error_message = NULL, user_error = NULL WHERE id = ?", (job_id,)
+            )
 
-    def fail(self, job_id: str, error_type: str, message: str, *, user_error: bool, retry: bool, backoff_s: float = 0.0) -> str:
+    def fail(
+        self, job_id: str, error_type: str, message: str, *, user_error: bool, retry: bool, backoff_s: float = 0.0
+    ) -> str:
         """Record a failed attempt; queue the job again if `retry` and attempts remain. The new state."""
         now = time.time()
         with self._tx() as db:
             attempts, max_attempts, history = db.execute(
                 "SELECT attempts, max_attempts, history FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
-            history = json.loads(history) + [{"attempt": attempts, "outcome": error_type, "message": message, "at": now}]
+            history = json.loads(history) + [
+                {"attempt": attempts, "outcome": error_type, "message": message, "at": now}
+            ]
             if retry and attempts < max_attempts:
                 delay = backoff_s * 2 ** (attempts - 1)
                 db.execute(
@@ -291,9 +343,7 @@ class JobStore:
                 "UPDATE jobs SET state = ?, finished = ? WHERE id = ? AND state = ?",
                 (JobState.CANCELLED, time.time(), record.id, JobState.QUEUED),
             )
-            db.execute(
-                "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = ?", (record.id, JobState.RUNNING)
-            )
+            db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = ?", (record.id, JobState.RUNNING))
         return self.get(record.id)
 
     def cancel_requests(self, owner: str) -> list[str]:
@@ -326,9 +376,7 @@ class JobStore:
         now = time.time()
         host = socket.gethostname()
         with self._read() as db:
-            rows = db.execute(
-                "SELECT id, owner, lease_until FROM jobs WHERE state = ?", (JobState.RUNNING,)
-            ).fetchall()
+            rows = db.execute("SELECT id, owner, lease_until FROM jobs WHERE state = ?", (JobState.RUNNING,)).fetchall()
         orphans = []
         for job_id, owner, lease_until in rows:
             owner_host, pid, _ = (owner or "::").rsplit(":", 2)
@@ -338,18 +386,32 @@ class JobStore:
         recovered = []
         for job_id, owner in orphans:
             with self._tx() as db:
-                row = db.execute("SELECT attempts, max_attempts, history, owner, state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+                row = db.execute(
+                    "SELECT attempts, max_attempts, history, owner, state FROM jobs WHERE id = ?", (job_id,)
+                ).fetchone()
                 attempts, max_attempts, history, current_owner, state = row
                 if state != JobState.RUNNING or current_owner != owner:
                     continue  # someone else got there first
-                history = json.loads(history) + [{"attempt": attempts, "outcome": "SupervisorLost",
-                                                  "message": f"supervisor {owner} stopped while running it", "at": now}]
+                history = json.loads(history) + [
+                    {
+                        "attempt": attempts,
+                        "outcome": "SupervisorLost",
+                        "message": f"supervisor {owner} stopped while running it",
+                        "at": now,
+                    }
+                ]
                 state = JobState.QUEUED if attempts < max_attempts else JobState.FAILED
                 db.execute(
                     "UPDATE jobs SET state = ?, owner = NULL, worker = NULL, lease_until = NULL, progress = NULL, "
                     "history = ?, finished = ?, error_type = ?, error_message = ?, user_error = 0 WHERE id = ?",
-                    (state, json.dumps(history), now if state == JobState.FAILED else None,
-                     "SupervisorLost", f"its supervisor stopped while running it ({attempts} attempt(s))", job_id),
+                    (
+                        state,
+                        json.dumps(history),
+                        now if state == JobState.FAILED else None,
+                        "SupervisorLost",
+                        f"its supervisor stopped while running it ({attempts} attempt(s))",
+                        job_id,
+                    ),
                 )
             recovered.append(job_id)
         with self._tx() as db:  # supervisors that stopped without saying so

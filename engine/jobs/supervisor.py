@@ -27,10 +27,10 @@ import multiprocessing
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Callable
 
 import psutil
 
@@ -43,7 +43,7 @@ from .run import JobProgress, job_targets, resolve_request
 from .store import JobRecord, JobStore, supervisor_id
 from .worker import WorkerConfig, worker_main
 
-__all__ = ["Supervisor", "ProgressListener"]
+__all__ = ["ProgressListener", "Supervisor"]
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,12 @@ class Supervisor:
         On stop, running jobs get `grace` seconds to finish; those still running then are
         stopped and queued again without losing an attempt.
         """
-        log.info("supervisor %s: up to %d workers, %d encoder threads each", self.id, self.plan.capacity, self.plan.encoder_threads)
+        log.info(
+            "supervisor %s: up to %d workers, %d encoder threads each",
+            self.id,
+            self.plan.capacity,
+            self.plan.encoder_threads,
+        )
         self._recover()
         try:
             while not self._stop.is_set():
@@ -320,7 +325,8 @@ class Supervisor:
         # memory or disk may not be later, if other jobs were holding some of it (an
         # address-space limit is each process's own: nothing frees it).
         short = (
-            error_type == "InsufficientResourcesError" and any(w.busy for w in self.workers)
+            error_type == "InsufficientResourcesError"
+            and any(w.busy for w in self.workers)
             and not message.startswith(NO_ADDRESS_SPACE)
         )
         retry = not user_error or short
@@ -342,20 +348,34 @@ class Supervisor:
             log.info("job %s cancelled", record.id)
         elif reason == "timeout":
             metrics.record_worker_event(self.store, "timeout")
-            self._record_failure(record, "JobTimeout", f"ran longer than {self.settings.job_timeout_s:g} s (REEL_JOB_TIMEOUT)", user_error=False, retry=False)
+            self._record_failure(
+                record,
+                "JobTimeout",
+                f"ran longer than {self.settings.job_timeout_s:g} s (REEL_JOB_TIMEOUT)",
+                user_error=False,
+                retry=False,
+            )
         elif reason == "stalled":
             metrics.record_worker_event(self.store, "timeout")
             done, total = worker.frames
             self._record_failure(
-                record, "RenderTimeoutError",
+                record,
+                "RenderTimeoutError",
                 f"no frame for {self.frame_timeout:g} s at frame {done} of {total} (a user transition shader that "
                 f"does not finish?); the worker was stopped and its partial file removed",
-                user_error=True, retry=False,
+                user_error=True,
+                retry=False,
             )
         elif reason == "memory":
             metrics.record_worker_event(self.store, "memory")
             limit = self.settings.worker_memory_limit_mb
-            self._record_failure(record, "WorkerMemoryLimit", f"worker {worker.name} passed {limit} MB (REEL_WORKER_MEMORY_LIMIT_MB) and was stopped", user_error=False, retry=True)
+            self._record_failure(
+                record,
+                "WorkerMemoryLimit",
+                f"worker {worker.name} passed {limit} MB (REEL_WORKER_MEMORY_LIMIT_MB) and was stopped",
+                user_error=False,
+                retry=True,
+            )
         elif reason == "shutdown" and self.store.get(record.id).cancel_requested:
             self.store.cancelled(record.id)
         elif reason == "shutdown":
@@ -364,25 +384,39 @@ class Supervisor:
             metrics.record_worker_event(self.store, "memory")
             limit = memory_limit()
             self._record_failure(
-                record, "InsufficientResourcesError",
+                record,
+                "InsufficientResourcesError",
                 f"not enough memory: the kernel stopped worker {worker.name} when its cgroup ran out "
                 f"({limit.description}); render fewer outputs at once (-j) or a smaller size",
-                user_error=True, retry=any(w.busy for w in self.workers),
+                user_error=True,
+                retry=any(w.busy for w in self.workers),
             )
         else:
             metrics.record_worker_event(self.store, "crashed")
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            self._record_failure(record, "WorkerLost", f"worker {worker.name} ended with {how} during the render", user_error=False, retry=True)
+            self._record_failure(
+                record,
+                "WorkerLost",
+                f"worker {worker.name} ended with {how} during the render",
+                user_error=False,
+                retry=True,
+            )
 
-    def _record_failure(self, record: JobRecord, error_type: str, message: str, *, user_error: bool, retry: bool) -> None:
+    def _record_failure(
+        self, record: JobRecord, error_type: str, message: str, *, user_error: bool, retry: bool
+    ) -> None:
         metrics.record_error(self.store, error_type)
-        state = self.store.fail(record.id, error_type, message, user_error=user_error, retry=retry, backoff_s=self.settings.retry_backoff_s)
+        state = self.store.fail(
+            record.id, error_type, message, user_error=user_error, retry=retry, backoff_s=self.settings.retry_backoff_s
+        )
         if state == JobState.FAILED:
             _remove_temporaries(record.job)
             self.alerts.job_finished()
             self._warn("job %s failed: %s: %s", record.id, error_type, message)
         else:
-            self._warn("job %s attempt %d failed (%s: %s); it will be retried", record.id, record.attempts, error_type, message)
+            self._warn(
+                "job %s attempt %d failed (%s: %s); it will be retried", record.id, record.attempts, error_type, message
+            )
 
     def _release(self, worker: _Worker) -> JobRecord:
         record = worker.record
@@ -397,7 +431,14 @@ class Supervisor:
         rows = []
         for worker in self.workers:
             rss = _rss(worker)
-            rows.append({"pid": worker.process.pid, "rss": rss, "busy": worker.busy, "job": worker.record.id if worker.busy else None})
+            rows.append(
+                {
+                    "pid": worker.process.pid,
+                    "rss": rss,
+                    "busy": worker.busy,
+                    "job": worker.record.id if worker.busy else None,
+                }
+            )
         self.store.heartbeat(self.id, LEASE_SECONDS, rows)
         self.alerts.queue_depth(self.store.counts()[JobState.QUEUED])
 

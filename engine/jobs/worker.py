@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerConfig", "worker_main", "die_with_parent", "DEAD_MAN_SECONDS"]
+__all__ = ["DEAD_MAN_SECONDS", "WorkerConfig", "die_with_parent", "worker_main"]
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,9 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
             except _Stop:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure goes back to the supervisor, typed
-                conn.send(("failed", job.id, type(exc).__name__, _one_line(exc), bool(getattr(exc, "user_error", False))))
+                conn.send(
+                    ("failed", job.id, type(exc).__name__, _one_line(exc), bool(getattr(exc, "user_error", False)))
+                )
             else:
                 conn.send(("done", job.id, [r.to_dict() for r in reports]))
     except (_Stop, EOFError, BrokenPipeError, KeyboardInterrupt):

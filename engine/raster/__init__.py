@@ -31,7 +31,7 @@ from .background import render_background
 from .layers import SlideLayers, background_moves, silhouette, slide_layers
 from .slides import Palette, paint_layout
 
-__all__ = ["SlideRasterizer", "SlideLayers", "CacheInfo", "rasterize_slide", "render_background", "slide_background"]
+__all__ = ["CacheInfo", "SlideLayers", "SlideRasterizer", "rasterize_slide", "render_background", "slide_background"]
 
 log = logging.getLogger(__name__)
 
@@ -272,11 +272,13 @@ def _layer_shape(motion) -> str:
     if motion is None:
         return "still"
     kb, drift = motion.ken_burns, motion.drift
-    return repr((
-        None if kb is None else max(kb.zoom_from, kb.zoom_to),
-        None if drift is None else drift.amount,
-        motion.build is not None,
-    ))
+    return repr(
+        (
+            None if kb is None else max(kb.zoom_from, kb.zoom_to),
+            None if drift is None else drift.amount,
+            motion.build is not None,
+        )
+    )
 
 
 def _store(cache: OrderedDict, key: str, value: np.ndarray, limit: int) -> None:

@@ -22,7 +22,13 @@ from ..files import regular_file
 from ..spec import DEFAULT_VEIL
 
 __all__ = [
-    "render_background", "solid", "gradient", "image_cover", "image_contain", "open_image", "bayer_matrix",
+    "bayer_matrix",
+    "gradient",
+    "image_contain",
+    "image_cover",
+    "open_image",
+    "render_background",
+    "solid",
     "veil_strength",
 ]
 
@@ -129,10 +135,14 @@ def open_image(file: Path, size_hint: tuple[int, int] | None = None) -> Image.Im
     except FileNotFoundError as exc:
         raise AssetError(f"image file not found: {file}", file) from exc
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise AssetError(f"image {file} has more pixels than Pillow decodes safely (a decompression bomb)", file) from exc
+        raise AssetError(
+            f"image {file} has more pixels than Pillow decodes safely (a decompression bomb)", file
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = " ".join(str(exc).split())
-        raise AssetError(f"cannot read image {file}: {reason if len(reason) <= 200 else reason[:197] + '...'}", file) from exc
+        raise AssetError(
+            f"cannot read image {file}: {reason if len(reason) <= 200 else reason[:197] + '...'}", file
+        ) from exc
 
 
 def image_cover(file: Path, width: int, height: int) -> Image.Image:

@@ -31,7 +31,15 @@ from .background import open_image
 from .charts import chart_reveal
 from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
 
-__all__ = ["SlideLayers", "RevealLayer", "slide_layers", "build_groups", "background_moves", "silhouette", "REVEAL_STEPS"]
+__all__ = [
+    "REVEAL_STEPS",
+    "RevealLayer",
+    "SlideLayers",
+    "background_moves",
+    "build_groups",
+    "silhouette",
+    "slide_layers",
+]
 
 #: Reveal times and clocks are compared as integers 0..REVEAL_STEPS, the same in
 #: numpy and in the shader (an R16UI texture), so no float rounding can differ.
@@ -83,7 +91,8 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
     decorates, and that item's band grows to cover it.
     """
     blocks = [
-        i for i, item in enumerate(layout.items)
+        i
+        for i, item in enumerate(layout.items)
         if isinstance(item, TextBlock) and not (kind == "bullets" and item.role == "title")
     ]
     groups = [[i] for i in blocks]
@@ -227,7 +236,11 @@ def _transparent(width: int, height: int) -> np.ndarray:
 
 
 def _paint_rgba(
-    canvas: np.ndarray, layout: SlideLayout, indices: list[int], palette: Palette, black: bool = False,
+    canvas: np.ndarray,
+    layout: SlideLayout,
+    indices: list[int],
+    palette: Palette,
+    black: bool = False,
     notes: list[str] | None = None,
 ) -> None:
     """Draw `layout.items[indices]` over the straight-alpha RGBA `canvas`, in place.
@@ -280,8 +293,14 @@ def _item_layer(item, palette: Palette, width: int, height: int, notes: list[str
     return fitted_picture(item), (left, top)
 
 
-def _reveal_layer(placement: ChartPlacement, palette: Palette, background: np.ndarray, width: int, height: int,
-                  notes: list[str] | None = None):
+def _reveal_layer(
+    placement: ChartPlacement,
+    palette: Palette,
+    background: np.ndarray,
+    width: int,
+    height: int,
+    notes: list[str] | None = None,
+):
     """The chart of `placement` as a frame-sized RevealLayer."""
     revealed = chart_reveal(placement, palette, under_colour(background, placement.box))
     if revealed.note and notes is not None:
@@ -348,7 +367,9 @@ def _scaled_layout(layout: SlideLayout, indices: list[int], sx: float, sy: float
         box = tuple(round(v * f) for v, f in zip(item.box, (sx, sy, sx, sy)))
         rect = tuple(round(v * f) for v, f in zip(item.rect, (sx, sy, sx, sy)))
         items.append(ImagePlacement(item.file, item.fit, box, rect, round(item.radius * min(sx, sy))))
-    return SlideLayout(round(layout.width * sx), round(layout.height * sy), layout.safe_box, layout.content_box, tuple(items))
+    return SlideLayout(
+        round(layout.width * sx), round(layout.height * sy), layout.safe_box, layout.content_box, tuple(items)
+    )
 
 
 # --- rows ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout, TextBlo
 from ..text.paint import paint_block
 from .background import open_image
 
-__all__ = ["Palette", "paint_layout", "paint_text", "fitted_picture", "rounded_mask"]
+__all__ = ["Palette", "fitted_picture", "paint_layout", "paint_text", "rounded_mask"]
 
 _SUPERSAMPLE = 4
 
@@ -37,7 +37,7 @@ class Palette:
     band: tuple[int, int, int, int] = (8, 10, 16, 150)
 
     @classmethod
-    def from_theme(cls, theme: object) -> "Palette":
+    def from_theme(cls, theme: object) -> Palette:
         text = parse_colour(getattr(theme, "text_color", "#ffffff") or "#ffffff")
         accent = parse_colour(getattr(theme, "accent", None) or "#ffcc00")
         return cls(text=(*text, 255), muted=(*text, 205), accent=(*accent, 255))
@@ -110,7 +110,9 @@ def paint_text(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: tuple[int, int
     paint_block(draw, block, rgba)
 
 
-def paint_layout(background: np.ndarray, layout: SlideLayout, palette: Palette, notes: list[str] | None = None) -> np.ndarray:
+def paint_layout(
+    background: np.ndarray, layout: SlideLayout, palette: Palette, notes: list[str] | None = None
+) -> np.ndarray:
     """The finished slide: `layout` painted over a copy of `background` (H×W×3 uint8).
 
     What painting had to give up (a chart's words cut to fit) is added to `notes`.
@@ -135,7 +137,9 @@ def under_colour(background: np.ndarray, box) -> tuple[int, int, int]:
     return tuple(int(v) for v in background[top:bottom, left:right].reshape(-1, 3).mean(axis=0))
 
 
-def _paint_chart(canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray, notes: list[str] | None) -> None:
+def _paint_chart(
+    canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray, notes: list[str] | None
+) -> None:
     from .charts import chart_reveal
 
     left, top, right, bottom = item.box

@@ -62,7 +62,9 @@ def diagnose_text() -> dict[str, str]:
         facts["system fonts"] = f"none: {problem}; only the theme's and bundled fonts are used"
     else:
         fonts = system_fonts(False)
-        facts["system fonts"] = f"{len(fonts)} found by fontconfig for sans-serif" if fonts else "none found by fontconfig"
+        facts["system fonts"] = (
+            f"{len(fonts)} found by fontconfig for sans-serif" if fonts else "none found by fontconfig"
+        )
     typeface = Typeface(str(font_path("Inter-Regular.otf")), str(font_path("Inter-Bold.otf")))
     chain, _ = typeface.chain(0)
     for script, sample in SAMPLES.items():
@@ -86,8 +88,18 @@ def clear_caches() -> None:
     from . import fallback, fonts, runs, sfnt, shaping
 
     for cached in (
-        shaping.raqm_status, sfnt.font_facts, fonts.system_fonts, fallback._face_for, fallback._chain,
-        fallback._build, runs._shape, runs._truetype, runs._sized_metrics, runs._measure_run,
-        runs.estimated_advances, runs._em_table, runs._basic_face,
+        shaping.raqm_status,
+        sfnt.font_facts,
+        fonts.system_fonts,
+        fallback._face_for,
+        fallback._chain,
+        fallback._build,
+        runs._shape,
+        runs._truetype,
+        runs._sized_metrics,
+        runs._measure_run,
+        runs.estimated_advances,
+        runs._em_table,
+        runs._basic_face,
     ):
         cached.cache_clear()

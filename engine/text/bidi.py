@@ -167,7 +167,8 @@ def _loaded() -> tuple[_FriBidi | None, str]:
     else:
         log.warning(
             "FriBiDi cannot be loaded (%s): bidi levels come from a built-in subset of UAX #9, so brackets "
-            "and explicit embeddings in right-to-left text may be misplaced", why_not,
+            "and explicit embeddings in right-to-left text may be misplaced",
+            why_not,
         )
     return fribidi, why_not
 

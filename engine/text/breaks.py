@@ -141,7 +141,9 @@ def _plain_boundary(text: str, at: int, end: int) -> int | None:
         before, after = ord(text[x - 1]), ord(text[x])
         if before < 0x300 and after < 0x300:
             return x
-        if not (extends_cluster(after) or before == 0x200D or 0x1F1E6 <= before <= 0x1F1FF or 0x1F1E6 <= after <= 0x1F1FF):
+        if not (
+            extends_cluster(after) or before == 0x200D or 0x1F1E6 <= before <= 0x1F1FF or 0x1F1E6 <= after <= 0x1F1FF
+        ):
             return x
     return None
 
@@ -366,7 +368,7 @@ def _choose(para: Para, group: list[LineRef], size: int, width: int, balance: bo
     loosest = max((target - line_width(*_bounds(g, starts, ends))) / target for g in first_fit[:-1])
     free = max(_LOOSE, loosest)
     short = [is_orphan(text[s:e]) for s, e in spans]
-    if len(set(level & 1 for level in para.levels)) > 1:  # both directions in one paragraph
+    if len({level & 1 for level in para.levels}) > 1:  # both directions in one paragraph
         for k, pair in enumerate(_inside_brackets(text, spans)):
             ending[k] += _SPLIT_PAIR if pair else 0.0
 

@@ -21,7 +21,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["SystemFont", "system_fonts", "fontconfig_problem", "clear_cache"]
+__all__ = ["SystemFont", "clear_cache", "fontconfig_problem", "system_fonts"]
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Rich", "parse", "plain", "BOLD", "ITALIC", "ACCENT"]
+__all__ = ["ACCENT", "BOLD", "ITALIC", "Rich", "parse", "plain"]
 
 BOLD = 1
 ITALIC = 2
@@ -38,19 +38,19 @@ class Rich:
     flags: bytes
 
     @classmethod
-    def plain(cls, text: str, flags: int = 0) -> "Rich":
+    def plain(cls, text: str, flags: int = 0) -> Rich:
         return cls(text, bytes([flags]) * len(text))
 
     def __len__(self) -> int:
         return len(self.text)
 
-    def __getitem__(self, index: slice) -> "Rich":
+    def __getitem__(self, index: slice) -> Rich:
         return Rich(self.text[index], self.flags[index])
 
-    def __add__(self, other: "Rich") -> "Rich":
+    def __add__(self, other: Rich) -> Rich:
         return Rich(self.text + other.text, self.flags + other.flags)
 
-    def upper(self) -> "Rich":
+    def upper(self) -> Rich:
         if self.text.isascii():
             return Rich(self.text.upper(), self.flags)
         chars, flags = [], bytearray()
@@ -60,7 +60,7 @@ class Rich:
             flags.extend([flag] * len(up))
         return Rich("".join(chars), bytes(flags))
 
-    def split_lines(self, most: int | None = None) -> list["Rich"]:
+    def split_lines(self, most: int | None = None) -> list[Rich]:
         """The text's lines (split at "\n"); with `most`, only the first `most` of them."""
         out, start = [], 0
         text = self.text
@@ -73,7 +73,7 @@ class Rich:
             start = end + 1
         return out
 
-    def squeeze(self) -> "Rich":
+    def squeeze(self) -> Rich:
         """Runs of whitespace as one space, none at either end (how lines are wrapped)."""
         text, flags = self.text, self.flags
         if " ".join(text.split()) == text:
@@ -141,10 +141,7 @@ def parse(text: str) -> Rich:
     flags = bytearray()
     active = 0
     for token in tokens:
-        if token[0] == "lit":
-            chars.append(token[1])
-            flags.extend([active] * len(token[1]))
-        elif token[4] is None:  # unpaired: plain text
+        if token[0] == "lit" or token[4] is None:
             chars.append(token[1])
             flags.extend([active] * len(token[1]))
         elif token[4] == "open":

@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from ..colour import parse_colour
 from .runs import OBLIQUE, Run
 
-__all__ = ["paint_block", "legibility_margins", "outline_width"]
+__all__ = ["legibility_margins", "outline_width", "paint_block"]
 
 RGBA = tuple[int, int, int, int]
 

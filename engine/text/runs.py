@@ -32,7 +32,7 @@ from .fallback import Face, Para, extends_cluster
 from .markup import ACCENT
 from .shaping import detect_language, layout_engine, needs_shaping, visual_order
 
-__all__ = ["Run", "ShapedLine", "shape_line", "load_face", "OBLIQUE", "strike_for", "estimated_advances"]
+__all__ = ["OBLIQUE", "Run", "ShapedLine", "estimated_advances", "load_face", "shape_line", "strike_for"]
 
 #: Horizontal shear of a synthetic oblique (tan of ~11°, as browsers slant).
 OBLIQUE = 0.2
@@ -157,8 +157,21 @@ def _shape(para: Para, start: int, end: int, size: int) -> ShapedLine:
         ascent = max(ascent, run_ascent)
         descent = max(descent, run_descent)
         runs.append(
-            Run(chunk, face.path, face.index, sized.load_size, sized.scale, direction, language, dx, advance,
-                (bx0, by0, bx1, by1), bool(oblique), bool(accent), sized.colour)
+            Run(
+                chunk,
+                face.path,
+                face.index,
+                sized.load_size,
+                sized.scale,
+                direction,
+                language,
+                dx,
+                advance,
+                (bx0, by0, bx1, by1),
+                bool(oblique),
+                bool(accent),
+                sized.colour,
+            )
         )
         if bx1 > bx0 or by1 > by0 or len(pieces) == 1:
             x0 = dx + bx0 if x0 is None else min(x0, dx + bx0)
@@ -170,7 +183,13 @@ def _shape(para: Para, start: int, end: int, size: int) -> ShapedLine:
     present = set(text) if para.missing else ()
     missing = tuple(m for m in para.missing if m[0] in present and m in text)
     return ShapedLine(
-        text, tuple(runs), ink, max(ascent, base_ascent), max(descent, base_descent), round(pen), missing,
+        text,
+        tuple(runs),
+        ink,
+        max(ascent, base_ascent),
+        max(descent, base_descent),
+        round(pen),
+        missing,
         needs_shaping(text),
     )
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import AssetError
 
-__all__ = ["FontFacts", "font_facts", "FontFileError"]
+__all__ = ["FontFacts", "FontFileError", "font_facts"]
 
 
 class FontFileError(AssetError, ValueError):
@@ -262,7 +262,7 @@ def _family(data: bytes, name: tuple[int, int] | None) -> str:
     count, strings = struct.unpack_from(">HH", data, at + 2)
     best = ""
     for i in range(count):
-        platform, encoding, language, name_id, length, offset = struct.unpack_from(">6H", data, at + 6 + 12 * i)
+        platform, _encoding, language, name_id, length, offset = struct.unpack_from(">6H", data, at + 6 + 12 * i)
         if name_id not in (1, 16):
             continue
         raw = data[at + strings + offset : at + strings + offset + length]

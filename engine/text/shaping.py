@@ -25,16 +25,16 @@ from PIL import Image, ImageDraw, ImageFont, features
 from .bidi import bidi_backend, bidi_levels, paragraph_rtl, visual_order
 
 __all__ = [
-    "RaqmStatus",
-    "raqm_status",
-    "layout_engine",
-    "paragraph_rtl",
-    "bidi_levels",
-    "visual_order",
-    "needs_shaping",
-    "detect_language",
-    "cjk_breaks",
     "WITHOUT_RAQM",
+    "RaqmStatus",
+    "bidi_levels",
+    "cjk_breaks",
+    "detect_language",
+    "layout_engine",
+    "needs_shaping",
+    "paragraph_rtl",
+    "raqm_status",
+    "visual_order",
 ]
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,9 @@ def detect_language(text: str, default: str | None = None) -> str | None:
 # Line breaks inside words: Chinese and Japanese put no spaces between words, and a
 # line may break between any two ideographs or kana (UAX #14's class ID), except
 # before closing punctuation and small kana, or after opening brackets (kinsoku).
-_NO_BREAK_BEFORE = frozenset("、。，．・：；？！ー」』）〕］｝〉》】〙〗ゝゞヽヾ々〻…‥ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_BREAK_BEFORE = frozenset(
+    "、。，．・：；？！ー」』）〕］｝〉》】〙〗ゝゞヽヾ々〻…‥ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+)
 _NO_BREAK_AFTER = frozenset("「『（〔［｛〈《【〘〖")
 
 

@@ -18,7 +18,9 @@ from .run import run_all
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.hostile", description=__doc__.splitlines()[0])
-    parser.add_argument("-k", action="append", default=[], metavar="TEXT", help="only cases whose id contains TEXT (repeatable)")
+    parser.add_argument(
+        "-k", action="append", default=[], metavar="TEXT", help="only cases whose id contains TEXT (repeatable)"
+    )
     parser.add_argument("-j", "--jobs", type=int, help="cases at once (default: CPU count)")
     parser.add_argument("--json", metavar="FILE", help="write every result (id, seconds, exit, problems, output) here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print passing cases too")
@@ -38,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         total[result.case.group] += 1
         passed[result.case.group] += result.passed
     cpu = sum(r.cpu for r in results)
-    print(f"\n{sum(passed.values())}/{len(results)} passed in {wall:.0f} s ({cpu:.0f} CPU s: about {cpu / 2:.0f} s on two idle cores)")
+    print(
+        f"\n{sum(passed.values())}/{len(results)} passed in {wall:.0f} s ({cpu:.0f} CPU s: about {cpu / 2:.0f} s on two idle cores)"
+    )
     for group in total:
         print(f"  {group:12} {passed[group]:4}/{total[group]}")
     print("slowest:")
@@ -46,10 +50,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {result.seconds:5.1f} s  {result.case.id}")
     if args.json:
         with open(args.json, "w") as out:
-            json.dump([{
-                "id": r.case.id, "seconds": round(r.seconds, 2), "cpu": round(r.cpu, 2), "exit": r.returncode, "passed": r.passed,
-                "problems": r.problems, "stderr": r.stderr[:2000], "stdout": r.stdout[:2000],
-            } for r in results], out, indent=1)
+            json.dump(
+                [
+                    {
+                        "id": r.case.id,
+                        "seconds": round(r.seconds, 2),
+                        "cpu": round(r.cpu, 2),
+                        "exit": r.returncode,
+                        "passed": r.passed,
+                        "problems": r.problems,
+                        "stderr": r.stderr[:2000],
+                        "stdout": r.stdout[:2000],
+                    }
+                    for r in results
+                ],
+                out,
+                indent=1,
+            )
     return 0 if all(r.passed for r in results) else 1
 
 

@@ -131,8 +131,14 @@ def either(group: str, name: str, setup: Callable[[Folder], Sequence[str]], outp
     return Case(group, name, setup, "either", tuple(outputs), **kw)
 
 
-def deck_case(group: str, name: str, *changes: tuple[str, Any], expect: Expect = "error",
-              files: Callable[[Folder], object] | None = None, **kw: Any) -> Case:
+def deck_case(
+    group: str,
+    name: str,
+    *changes: tuple[str, Any],
+    expect: Expect = "error",
+    files: Callable[[Folder], object] | None = None,
+    **kw: Any,
+) -> Case:
     """The base deck with `changes`, as JSON, rendered with the corpus's arguments;
     `files` makes the files it names."""
     deck = deck_with(*changes)
@@ -218,8 +224,9 @@ class Folder:
         self.write(name, png_bytes(width, height, rows))
         return name
 
-    def wav(self, name: str = "sound.wav", seconds: float = 1.0, rate: int = 48000, channels: int = 1,
-            width: int = 2) -> str:
+    def wav(
+        self, name: str = "sound.wav", seconds: float = 1.0, rate: int = 48000, channels: int = 1, width: int = 2
+    ) -> str:
         silence = (b"\x80" if width == 1 else b"\x00" * width) * channels
         with wave.open(str(self.path(name)), "wb") as out:
             out.setnchannels(channels)

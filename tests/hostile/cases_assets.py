@@ -42,24 +42,63 @@ def huge_strings() -> list[Case]:
         c(g, "text-color-1mb", ("theme", {"text_color": big})),
         c(g, "transition-name-1mb", ("slides.1.transition", big)),
         c(g, "transition-easing-1mb", ("slides.1.transition", {"name": "fade", "duration": 0.5, "easing": big})),
-        c(g, "transition-param-1mb", ("slides.1.transition", {"name": "wipeleft", "duration": 0.5, "params": {"softness": big}})),
-        c(g, "transition-param-key-1mb", ("slides.1.transition", {"name": "wipeleft", "duration": 0.5, "params": {big: 1}})),
-        c(g, "lumawipe-matte-1mb", ("slides.1.transition", {"name": "lumawipe", "duration": 0.5, "params": {"matte": big}})),
+        c(
+            g,
+            "transition-param-1mb",
+            ("slides.1.transition", {"name": "wipeleft", "duration": 0.5, "params": {"softness": big}}),
+        ),
+        c(
+            g,
+            "transition-param-key-1mb",
+            ("slides.1.transition", {"name": "wipeleft", "duration": 0.5, "params": {big: 1}}),
+        ),
+        c(
+            g,
+            "lumawipe-matte-1mb",
+            ("slides.1.transition", {"name": "lumawipe", "duration": 0.5, "params": {"matte": big}}),
+        ),
         c(g, "slide-kind-1mb", ("slides.0.kind", big)),
         c(g, "unknown-key-1mb", ("slides.0." + big, 1)),
         c(g, "language-1mb", ("theme", {"language": big})),
         c(g, "font-path-1mb", ("theme", {"font": big})),
         c(g, "image-path-1mb", ("slides.1", {"kind": "image", "file": big, "duration": 1})),
         c(g, "image-path-4096-deep", ("slides.1", {"kind": "image", "file": "a/" * 2048 + "x.png", "duration": 1})),
-        c(g, "chart-label-1mb", ("slides.1", {"kind": "chart", "chart": {"type": "bar", "labels": [big], "values": [1]}, "duration": 1})),
-        c(g, "chart-unit-1mb", ("slides.1", {"kind": "chart", "chart": {"type": "bar", "labels": ["a"], "values": [1], "unit": big}, "duration": 1})),
+        c(
+            g,
+            "chart-label-1mb",
+            ("slides.1", {"kind": "chart", "chart": {"type": "bar", "labels": [big], "values": [1]}, "duration": 1}),
+        ),
+        c(
+            g,
+            "chart-unit-1mb",
+            (
+                "slides.1",
+                {"kind": "chart", "chart": {"type": "bar", "labels": ["a"], "values": [1], "unit": big}, "duration": 1},
+            ),
+        ),
         c(g, "schema-key-1mb", ("$schema", big), expect="either"),
-        error(g, "title-1mb-yaml", lambda f: render_args(f.write("deck.yaml", "slides:\n  - kind: title\n    title: " + big + "\n    duration: 1\n"))),
+        error(
+            g,
+            "title-1mb-yaml",
+            lambda f: render_args(
+                f.write("deck.yaml", "slides:\n  - kind: title\n    title: " + big + "\n    duration: 1\n")
+            ),
+        ),
         c(g, "title-cjk-1mb", ("slides.0.title", "漢字" * (MB // 6))),
         c(g, "title-arabic-1mb", ("slides.0.title", "مرحبا " * (MB // 12))),
         # "must fail or fit in well under a second" (issue 11): either way, in the time bound.
-        c(g, "bullets-8x100kb", ("slides.1", {"kind": "bullets", "bullets": [("bullet " * 14_000)[:100_000]] * 8, "duration": 1}), expect="either"),
-        c(g, "bullets-8x100kb-no-spaces", ("slides.1", {"kind": "bullets", "bullets": ["x" * 100_000] * 8, "duration": 1}), expect="either"),
+        c(
+            g,
+            "bullets-8x100kb",
+            ("slides.1", {"kind": "bullets", "bullets": [("bullet " * 14_000)[:100_000]] * 8, "duration": 1}),
+            expect="either",
+        ),
+        c(
+            g,
+            "bullets-8x100kb-no-spaces",
+            ("slides.1", {"kind": "bullets", "bullets": ["x" * 100_000] * 8, "duration": 1}),
+            expect="either",
+        ),
         c(g, "text-100000-newlines", ("slides.1.text", "a" + "\n" * 100_000 + "b"), expect="either"),
         c(g, "markup-double-star-50000", ("slides.1.text", "**" * 50_000), expect="either"),
         c(g, "markup-star-100000", ("slides.1.text", "*a " * 33_000), expect="either"),
@@ -68,7 +107,12 @@ def huge_strings() -> list[Case]:
         c(g, "title-100kb", ("slides.0.title", "Title " * 17_000), expect="either"),
         c(g, "text-100kb-cjk", ("slides.1.text", "漢字かな" * 25_000), expect="either"),
         # Just under a per-string limit of 10,000 characters, text layout itself is on trial.
-        c(g, "bullets-8x9999", ("slides.1", {"kind": "bullets", "bullets": [("bullet " * 1500)[:9_999]] * 8, "duration": 1}), expect="either"),
+        c(
+            g,
+            "bullets-8x9999",
+            ("slides.1", {"kind": "bullets", "bullets": [("bullet " * 1500)[:9_999]] * 8, "duration": 1}),
+            expect="either",
+        ),
         c(g, "text-9998-newlines", ("slides.1.text", "a" + "\n" * 9_997 + "b"), expect="either"),
         c(g, "markup-double-star-4999", ("slides.1.text", "**" * 4_999), expect="either"),
         c(g, "markup-star-3333", ("slides.1.text", "*a " * 3_333), expect="either"),
@@ -133,7 +177,9 @@ def _image_case(name: str, make, where: str = "image-slide", expect: str = "erro
         return _deck(f, *_image_places(make(f))[where])
 
     outputs = (Video(frames=24),) if where == "lumawipe-matte" else (Video(),)
-    return {"error": error, "ok": ok, "either": either}[expect]("image", f"{where}-{name}", setup, outputs=outputs, **kw)
+    return {"error": error, "ok": ok, "either": either}[expect](
+        "image", f"{where}-{name}", setup, outputs=outputs, **kw
+    )
 
 
 def images() -> list[Case]:
@@ -164,12 +210,17 @@ def images() -> list[Case]:
         _image_case("png-bad-crc", lambda f: f.write("pic.png", _bad_crc(png_bytes(64, 48, 48)))),
         _image_case("truncated-jpeg", lambda f: f.write("pic.jpg", _jpeg(f)[:200])),
         _image_case("bmp-huge-header", lambda f: f.write("pic.bmp", _bmp_header(100_000, 100_000))),
-        _image_case("svg-named-png", lambda f: f.write("pic.png", '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')),
+        _image_case(
+            "svg-named-png",
+            lambda f: f.write("pic.png", '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'),
+        ),
         _image_case("etc-passwd", lambda f: "/etc/passwd", forbid=("root:x:",)),
         _image_case("symlink-to-fifo", lambda f: (f.fifo("pipe"), f.symlink("pic.png", "pipe"))[1]),
         _image_case("bomb-40000x40000", lambda f: f.png_declaring("pic.png", 40_000, 40_000), "background"),
         # 144 megapixels: under Pillow's own bomb error (178 MP), over any slide's need.
-        _image_case("png-12000x12000", lambda f: f.write("pic.png", png_bytes(12_000, 12_000, 12_000)), expect="either"),
+        _image_case(
+            "png-12000x12000", lambda f: f.write("pic.png", png_bytes(12_000, 12_000, 12_000)), expect="either"
+        ),
         _image_case("png-8000x7999", lambda f: f.write("pic.png", png_bytes(8_000, 7_999, 7_999)), expect="either"),
         _image_case("valid-png", lambda f: f.png("pic.png"), expect="ok"),
         _image_case("valid-png-named-jpg", lambda f: f.png("pic.jpg"), expect="ok"),
@@ -254,8 +305,13 @@ def audio() -> list[Case]:
         _music_case("silence-1-sample", lambda f: f.wav("sound.wav", seconds=1 / 48000), expect="either"),
         _music_case("valid", lambda f: f.wav("sound.wav"), expect="ok"),
         _voice_case("valid", lambda f: f.wav("sound.wav", seconds=0.5), expect="ok"),
-        _voice_case("valid-auto-duration", lambda f: f.wav("sound.wav", seconds=0.5), auto=True, expect="ok",
-                    outputs=(Video(frames=30),)),
+        _voice_case(
+            "valid-auto-duration",
+            lambda f: f.wav("sound.wav", seconds=0.5),
+            auto=True,
+            expect="ok",
+            outputs=(Video(frames=30),),
+        ),
     ]
     return cases
 
@@ -273,9 +329,14 @@ def _wav_header(channels: int = 1, rate: int = 48000, fmt: int = 1, frames: int 
     width = 2
     size = frames * max(channels, 1) * width
     return (
-        b"RIFF" + struct.pack("<I", 36 + size) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, fmt, channels, rate, rate * channels * width, channels * width, 16)
-        + b"data" + struct.pack("<I", size) + b"\x00" * size
+        b"RIFF"
+        + struct.pack("<I", 36 + size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, fmt, channels, rate, rate * channels * width, channels * width, 16)
+        + b"data"
+        + struct.pack("<I", size)
+        + b"\x00" * size
     )
 
 
@@ -297,9 +358,12 @@ _BODY = "vec4 transition(vec2 uv) {\n    return mix(getFromColor(uv), getToColor
 
 
 def glsl() -> list[Case]:
-    src = lambda text: lambda f: f.glsl("wipe.glsl", text)  # noqa: E731
+    src = lambda text: lambda f: f.glsl("wipe.glsl", text)
     cases = [
-        _glsl_case("syntax-error", src("vec4 transition(vec2 uv) {\n    return mix(getFromColor(uv) getToColor(uv), progress);\n}\n")),
+        _glsl_case(
+            "syntax-error",
+            src("vec4 transition(vec2 uv) {\n    return mix(getFromColor(uv) getToColor(uv), progress);\n}\n"),
+        ),
         _glsl_case("undeclared-name", src("vec4 transition(vec2 uv) { return getFromColor(uv) * nothing; }\n")),
         _glsl_case("no-transition-function", src("vec4 other(vec2 uv) { return vec4(1.0); }\n")),
         _glsl_case("empty-file", src("")),
@@ -307,25 +371,36 @@ def glsl() -> list[Case]:
         # Under the file size limit, the uniform parser itself is on trial.
         _glsl_case("uniform-float-15000-no-semicolons", src("uniform float a\n" * 15_000 + _BODY)),
         _glsl_case("uniform-float-15000-one-line", src("uniform float a " * 15_000 + "\n" + _BODY)),
-        _glsl_case("comment-defaults-60000", src("uniform float a; // = " + "(" * 60_000 + "\n" + _BODY), expect="either"),
+        _glsl_case(
+            "comment-defaults-60000", src("uniform float a; // = " + "(" * 60_000 + "\n" + _BODY), expect="either"
+        ),
         _glsl_case("huge-file-64mb", lambda f: f.write("wipe.glsl", _BODY + "// " + "x" * (64 * MB) + "\n")),
-        _glsl_case("huge-file-many-lines", lambda f: f.write("wipe.glsl", "// padding\n" * 1_000_000 + _BODY), expect="either"),
+        _glsl_case(
+            "huge-file-many-lines", lambda f: f.write("wipe.glsl", "// padding\n" * 1_000_000 + _BODY), expect="either"
+        ),
         _glsl_case("nul-bytes", lambda f: f.write("wipe.glsl", _BODY.encode() + b"\x00" * 100), expect="either"),
-        _glsl_case("latin1-comment", lambda f: f.write("wipe.glsl", ("// café\n" + _BODY).encode("latin-1")), expect="either"),
+        _glsl_case(
+            "latin1-comment", lambda f: f.write("wipe.glsl", ("// café\n" + _BODY).encode("latin-1")), expect="either"
+        ),
         _glsl_case("int-default-2pow31", src("uniform int count; // = 2147483648\n" + _BODY)),
         _glsl_case("int-param-2pow31", src("uniform int count; // = 6\n" + _BODY), params={"count": 2**31}),
         _glsl_case("int-param-float", src("uniform int count; // = 6\n" + _BODY), params={"count": 1.5}),
         _glsl_case("float-param-string", src("uniform float amount; // = 1.0\n" + _BODY), params={"amount": "lots"}),
-        _glsl_case("vec3-param-two-numbers", src("uniform vec3 tint; // = vec3(1.0)\n" + _BODY), params={"tint": [1, 2]}),
+        _glsl_case(
+            "vec3-param-two-numbers", src("uniform vec3 tint; // = vec3(1.0)\n" + _BODY), params={"tint": [1, 2]}
+        ),
         _glsl_case("unknown-param", src(_BODY), params={"nothing": 1}),
         _glsl_case("default-bad-vec", src("uniform vec3 tint; // = vec3(1.0,\n" + _BODY), expect="either"),
         _glsl_case("uniform-unsupported-type", src("uniform mat4 m;\n" + _BODY), expect="either"),
         _glsl_case("uniform-array-million", src("uniform float a[1000000];\n" + _BODY), expect="either"),
-        _glsl_case("uniform-10000", src("".join(f"uniform float u{i}; // = 1.0\n" for i in range(10_000)) + _BODY), expect="either"),
+        _glsl_case(
+            "uniform-10000",
+            src("".join(f"uniform float u{i}; // = 1.0\n" for i in range(10_000)) + _BODY),
+            expect="either",
+        ),
         _glsl_case("version-directive", src("#version 460\n" + _BODY), expect="either"),
         _glsl_case("include-directive", src('#include "/etc/passwd"\n' + _BODY), forbid=("root:x:",)),
-        _glsl_case("sampler-bomb", src("uniform sampler2D luma;\n" + _BODY),
-                   params={"luma": "bomb.png"}),
+        _glsl_case("sampler-bomb", src("uniform sampler2D luma;\n" + _BODY), params={"luma": "bomb.png"}),
         _glsl_case("sampler-fifo", src("uniform sampler2D luma;\n" + _BODY), params={"luma": "pipe.png"}),
         _glsl_case("sampler-missing", src("uniform sampler2D luma;\n" + _BODY), params={"luma": "nowhere.png"}),
         _glsl_case("sampler-text-file", src("uniform sampler2D luma;\n" + _BODY), params={"luma": "notes.png"}),
@@ -335,7 +410,9 @@ def glsl() -> list[Case]:
         _glsl_case("file-missing", lambda f: "nowhere.glsl"),
         _glsl_case("file-etc-passwd", lambda f: "/etc/passwd", forbid=("root:x:",)),
         _glsl_case("valid", lambda f: f.glsl("wipe.glsl"), expect="ok"),
-        _glsl_case("valid-with-params", lambda f: f.glsl("wipe.glsl"), expect="ok", params={"count": 3, "fromBottom": True}),
+        _glsl_case(
+            "valid-with-params", lambda f: f.glsl("wipe.glsl"), expect="ok", params={"count": 3, "fromBottom": True}
+        ),
         _glsl_case("valid-sampler", src("uniform sampler2D luma;\n" + _BODY), expect="ok", params={"luma": "m.png"}),
     ]
     # The sampler cases' images, made beside the shader.

@@ -110,8 +110,13 @@ def _run_in(case: Case, root: Path) -> Result:
     with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
         start = time.monotonic()
         process = subprocess.Popen(
-            command() + args, cwd=work, env=environment(root), stdin=subprocess.DEVNULL,
-            stdout=out, stderr=err, start_new_session=True,
+            command() + args,
+            cwd=work,
+            env=environment(root),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
         _LIVE.add(process.pid)
         try:
@@ -205,7 +210,14 @@ def _name(process: psutil.Process) -> str:
 
 def _check_exit(case: Case, result: Result) -> list[str]:
     code = result.returncode
-    if case.expect == "ok" and code != 0 or case.expect == "error" and code != 2 or case.expect == "either" and code not in (0, 2):
+    if (
+        case.expect == "ok"
+        and code != 0
+        or case.expect == "error"
+        and code != 2
+        or case.expect == "either"
+        and code not in (0, 2)
+    ):
         wanted = {"ok": "0", "error": "2", "either": "0 or 2"}[case.expect]
         return [f"exit {code}, expected {wanted}"]
     if code == 2:
@@ -249,7 +261,12 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 def _kind(mode: int) -> str:
     import stat
 
-    for test, kind in ((stat.S_ISDIR, "dir"), (stat.S_ISLNK, "link"), (stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket")):
+    for test, kind in (
+        (stat.S_ISDIR, "dir"),
+        (stat.S_ISLNK, "link"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+    ):
         if test(mode):
             return kind
     return "special"
@@ -274,13 +291,13 @@ def _check_files(case: Case, work: Path, before: dict, after: dict, code: int | 
             holding.add(p)
     new = sorted(p for p in new if after[p][0] != "dir" or p in holding or p.startswith("tmp/"))
     if new:
-        problems.append("left " + ", ".join(_short(p) for p in new[:5]) + (f" (+{len(new) - 5})" if len(new) > 5 else ""))
+        problems.append(
+            "left " + ", ".join(_short(p) for p in new[:5]) + (f" (+{len(new) - 5})" if len(new) > 5 else "")
+        )
     gone = sorted(set(before) - set(after))
     if gone:
         problems.append("removed " + ", ".join(_short(p) for p in gone[:5]))
-    changed = sorted(
-        p for p in set(before) & set(after) - outputs if before[p] != after[p] and before[p][0] == "file"
-    )
+    changed = sorted(p for p in set(before) & set(after) - outputs if before[p] != after[p] and before[p][0] == "file")
     if changed:
         problems.append("rewrote " + ", ".join(_short(p) for p in changed[:5]))
     for output in case.outputs if code == 0 else ():
@@ -331,8 +348,12 @@ def _check_output(path: Path, output: Video | Picture | str) -> str | None:
 # Many cases
 
 
-def run_all(cases: Iterable[Case], jobs: int | None = None, on_result: Callable[[Result], None] | None = None,
-            base: Path | None = None) -> list[Result]:
+def run_all(
+    cases: Iterable[Case],
+    jobs: int | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    base: Path | None = None,
+) -> list[Result]:
     """Every case, `jobs` at a time (default: the CPU count), in the order given."""
     cases = list(cases)
     jobs = jobs or int(os.environ.get("REEL_HOSTILE_JOBS", 0)) or os.cpu_count() or 2

@@ -32,8 +32,21 @@ def hostile_results(request) -> dict[str, Result]:
     report = os.environ.get("REEL_HOSTILE_REPORT")
     if report:
         with open(report, "w") as out:
-            json.dump([{"id": r.case.id, "seconds": round(r.seconds, 2), "cpu": round(r.cpu, 2), "exit": r.returncode,
-                        "problems": r.problems, "stderr": r.stderr[:2000]} for r in results], out, indent=1)
+            json.dump(
+                [
+                    {
+                        "id": r.case.id,
+                        "seconds": round(r.seconds, 2),
+                        "cpu": round(r.cpu, 2),
+                        "exit": r.returncode,
+                        "problems": r.problems,
+                        "stderr": r.stderr[:2000],
+                    }
+                    for r in results
+                ],
+                out,
+                indent=1,
+            )
     return RESULTS
 
 
