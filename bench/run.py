@@ -92,7 +92,7 @@ from engine.encode import EncodeSettings, open_encoder
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck
-from engine.pipeline import _glsl_files
+from engine.pipeline import glsl_files_of
 from engine.timeline import Hold, build_timeline
 
 deck, out, platform = load_deck(json.loads(sys.argv[1])), sys.argv[2], sys.argv[3]
@@ -100,7 +100,7 @@ output = resolve_output(platform)
 timeline = build_timeline(deck.timings(), output.fps)
 raster = SlideRasterizer(deck, output)
 # numpy for built-ins; GL where the deck runs a transition file (as the engine does).
-comp = open_compositor("auto", output.width, output.height, glsl_files=_glsl_files(timeline))
+comp = open_compositor("auto", output.width, output.height, glsl_files=glsl_files_of(timeline))
 handles = [comp.upload(*raster.raster(i)) for i in range(len(deck.slides))]
 frames = []  # (buffer, first_pts, count): every distinct frame, held in memory
 for seg in timeline:

@@ -174,7 +174,7 @@ class _FrameProducer(threading.Thread):
                     self.output.width,
                     self.output.height,
                     self.fallbacks,
-                    _glsl_files(self.timeline),
+                    glsl_files_of(self.timeline),
                 )
             self.compositor_kind, self.renderer = compositor.kind, compositor.renderer
             with self.clock("start_compositor"):
@@ -328,7 +328,7 @@ class _SlideSource:
         self._items.pop(key, None)
 
 
-def _glsl_files(timeline: Timeline) -> list[Path]:
+def glsl_files_of(timeline: Timeline) -> list[Path]:
     """User transition files the timeline runs, in order of first use."""
     return list(_transition_files(timeline))
 
@@ -400,7 +400,7 @@ class _Deadline:
 
 def _memory_needs(output: Output, compositor: str, timeline: Timeline, encoder_threads: int | None) -> tuple[int, int]:
     """(peak resident bytes, address-space bytes) one render of `output` needs."""
-    gl = compositor == "gl" or bool(_glsl_files(timeline))
+    gl = compositor == "gl" or bool(glsl_files_of(timeline))
     need = estimate_peak_memory(output) + (_GL_MEMORY if gl else 0)
     space = address_space_needed(output.width, output.height, encoder_threads=encoder_threads or usable_cores(), gl=gl)
     return need, space
@@ -620,7 +620,7 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
         raise SpecError(f"{seconds:g} s is outside the video (0 to {timeline.duration:g} s)", "at")
     frame = timeline.frame_at(seconds)
     segment = timeline.segment_at(frame)
-    comp = open_compositor(compositor, output.width, output.height, glsl_files=_glsl_files(timeline))
+    comp = open_compositor(compositor, output.width, output.height, glsl_files=glsl_files_of(timeline))
     try:
         compile_transition_files(comp, timeline)
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
