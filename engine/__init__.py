@@ -14,8 +14,6 @@
 GL, PyAV and PyNvVideoCodec are imported only when a backend needs them.
 """
 
-__version__ = "0.1.0"
-
 from .api import render, render_frame
 from .errors import (
     AssetError,
@@ -38,6 +36,7 @@ from .platforms import PLATFORMS, QUALITIES, Output, resolve_output
 from .report import RenderReport
 from .settings import Settings, load_settings
 from .spec import Deck, deck_json_schema, load_deck
+from .version import __version__
 
 __all__ = [
     "PLATFORMS",

@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import __version__
 from .errors import EngineError
+from .version import __version__
 
 log = logging.getLogger("engine")
 

@@ -23,11 +23,11 @@ __all__ = ["clean", "diagnose"]
 
 
 def diagnose() -> dict[str, dict[str, str]]:
-    from . import __version__
     from .composite import COMPOSITORS, open_compositor
     from .encode import ENCODERS, auto_encoder, probe_encoder
     from .errors import BackendUnavailableError
     from .platforms import CODECS
+    from .version import __version__
 
     facts: dict[str, dict[str, str]] = {
         "reel": {"version": __version__, "python": sys.version.split()[0], "machine": platform.machine()},

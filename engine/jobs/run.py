@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .. import __version__
 from ..api import deck_name, output_path
 from ..cover import thumbnail_path, write_thumbnail
 from ..errors import InsufficientResourcesError
@@ -31,6 +30,7 @@ from ..pipeline import RenderProgress, render_output
 from ..platforms import QUALITIES, Output, resolve_output
 from ..report import RenderReport
 from ..spec import Deck, load_deck
+from ..version import __version__
 from .cache import OutputCache, file_sha256
 from .model import OutputRequest, RenderJob
 
