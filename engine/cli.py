@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from .cli_args import output_options, positive_int, positive_seconds
 from .errors import EngineError
 from .version import __version__
 
@@ -123,28 +124,6 @@ def one_line(message: str) -> str:
     return line if len(line) <= _LONGEST else line[: _LONGEST - 1] + "…"
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (-j 0 is a mistake, not "default")."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text[:40]!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text[:40]!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text[:40]}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reel", description="Render slide decks into social videos.")
     parser.add_argument("--version", action="version", version=f"reel {__version__}")
@@ -154,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="render a deck for one or more platforms")
     render.add_argument("deck", help="deck file (.json, .yaml)")
-    _output_options(render, many=True)
+    output_options(render, many=True)
     render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
@@ -182,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     still = commands.add_parser("still", help="write the frame at one moment as a PNG")
     still.add_argument("deck")
     still.add_argument("--at", type=float, default=0.0, metavar="SECONDS", help="time of the frame (default 0)")
-    _output_options(still, many=False)
+    output_options(still, many=False)
     still.add_argument("-o", "--out", default="frame.png", help="PNG path (default: frame.png)")
     still.set_defaults(run=_still)
 
@@ -205,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     gallery = commands.add_parser("gallery", help="render every built-in transition, as a video and/or a contact sheet")
     gallery.add_argument("-o", "--out", help="MP4 path for the gallery video")
     gallery.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of mid-transition frames")
-    _output_options(gallery, many=False)
+    output_options(gallery, many=False)
     gallery.set_defaults(run=_gallery)
 
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
@@ -213,31 +192,8 @@ def _parser() -> argparse.ArgumentParser:
 
     from . import service_cli
 
-    service_cli.add_commands(commands, _output_options)
+    service_cli.add_commands(commands)
     return parser
-
-
-def _output_options(parser: argparse.ArgumentParser, many: bool) -> None:
-    if many:
-        parser.add_argument(
-            "-p",
-            "--platform",
-            action="append",
-            dest="platforms",
-            metavar="NAME",
-            help="preset name or WxH[@fps]; repeat for several, or 'all' (default: youtube)",
-        )
-    else:
-        parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
-    parser.add_argument(
-        "--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)"
-    )
-    parser.add_argument(
-        "--compositor",
-        default="auto",
-        choices=["auto", "gl", "cpu"],
-        help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe",
-    )
 
 
 def default_quality(args) -> str:

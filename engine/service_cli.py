@@ -14,12 +14,12 @@ import threading
 import time
 from pathlib import Path
 
+from .cli_args import output_options, positive_int
+
 __all__ = ["add_commands"]
 
 
-def add_commands(commands, output_options) -> None:
-    from .cli import positive_int
-
+def add_commands(commands) -> None:
     submit = commands.add_parser("submit", help="queue a deck for rendering by `reel worker`; prints the job id")
     submit.add_argument("deck", help="deck file (.json, .yaml)")
     output_options(submit, many=True)

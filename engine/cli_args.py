@@ -1,0 +1,58 @@
+"""Argument types and option groups that `reel`'s commands share.
+
+`cli` (the direct commands) and `service_cli` (the queue's commands) both build their
+parsers from these; keeping them here lets `service_cli` use them without importing
+`cli`, which imports `service_cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["output_options", "positive_int", "positive_seconds"]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (-j 0 is a mistake, not "default")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text[:40]!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text[:40]}")
+    return value
+
+
+def output_options(parser: argparse.ArgumentParser, many: bool) -> None:
+    """-p/--platform (once, or repeated with `many`), --quality and --compositor."""
+    if many:
+        parser.add_argument(
+            "-p",
+            "--platform",
+            action="append",
+            dest="platforms",
+            metavar="NAME",
+            help="preset name or WxH[@fps]; repeat for several, or 'all' (default: youtube)",
+        )
+    else:
+        parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
+    parser.add_argument(
+        "--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)"
+    )
+    parser.add_argument(
+        "--compositor",
+        default="auto",
+        choices=["auto", "gl", "cpu"],
+        help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe",
+    )
