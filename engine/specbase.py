@@ -10,9 +10,14 @@ The deck (engine/spec.py), a chart (engine/charts/model.py) and the soundtrack
 - Unknown keys are refused with a "did you mean", NaN and ±inf everywhere.
 - `AssetPath` is a file the deck names, made absolute against the deck's folder
   (``context["base_dir"]``, else the working folder) during validation.
+- The field types the deck's models share: `Text`, `Seconds`, `TransitionSeconds`,
+  `EasingName`.
+- `spec_error(exc, data, kinds)` turns a pydantic ``ValidationError`` into the one-line
+  `SpecError` users see; the caller names the slide kinds, which this module does not
+  know.
 
-It imports nothing of the engine but `colour` and `errors`, so any model module can
-use it without an import cycle.
+It imports nothing of the engine but `colour`, `easing` and `errors`, so any model
+module can use it without an import cycle.
 """
 
 from __future__ import annotations
@@ -21,26 +26,42 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn, Union
+from typing import Annotated, Any, ClassVar, NoReturn
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .colour import parse_colour
+from .easing import easing_names, parse_easing
 from .errors import SpecError, excerpt
 
 __all__ = [
+    "MAX_SECONDS",
     "AssetPath",
     "Colour",
+    "EasingName",
+    "Seconds",
     "SpecModel",
+    "Text",
+    "TransitionSeconds",
     "context_base_dir",
     "fail",
     "json_keys",
     "json_path",
     "normalise_colour",
     "show",
+    "spec_error",
 ]
 
 
@@ -149,9 +170,8 @@ Colour = Annotated[
     str,
     BeforeValidator(
         normalise_colour,
-        json_schema_input_type=Union[
-            str, Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=3, max_length=3)]
-        ],
+        json_schema_input_type=str
+        | Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=3, max_length=3)],
     ),
 ]
 
@@ -184,3 +204,191 @@ def _resolve_path(path: Path, info: ValidationInfo) -> Path:
 
 # A file the deck names, made absolute against the deck's folder during validation.
 AssetPath = Annotated[Path, BeforeValidator(_check_path_text), AfterValidator(_resolve_path)]
+
+
+# ---------------------------------------------------------------------------------
+# Field types the deck's models share
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        fail("must not be empty (or only spaces)")
+    return text
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+
+# A slide (or transition) longer than an hour is a typo, and unbounded durations would
+# let a deck ask the timeline for billions of frames.
+MAX_SECONDS = 3600.0
+
+# Numbers are strict: `true` or "5" where seconds are expected is a mistake, not a 1
+# or a 5. Ints are still accepted for floats. NaN and ±inf are refused model-wide.
+Seconds = Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS)]
+TransitionSeconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+
+
+def _normalise_easing(value: object) -> str:
+    try:
+        return str(parse_easing(value))
+    except SpecError as exc:
+        fail(exc.reason)
+
+
+# A name from engine.easing, or four cubic-bezier numbers; stored as its canonical
+# text ("ease-in-out", "cubic-bezier(0.25, 0.1, 0.25, 1)").
+EasingName = Annotated[
+    str,
+    BeforeValidator(
+        _normalise_easing,
+        json_schema_input_type=Annotated[str, Field(examples=easing_names())]
+        | Annotated[list[float], Field(min_length=4, max_length=4)],
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------
+# pydantic errors → SpecError
+
+
+def spec_error(exc: ValidationError, data: object, kinds: Collection[str] = ()) -> SpecError:
+    """The first error of `exc`, as ``path: what is wrong``.
+
+    `data` is the input that was validated; `kinds` the tags of the discriminated
+    union of slides (their ``kind``), which pydantic puts into its error paths and
+    which are taken out again here.
+    """
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = _without_union_tags(first["loc"], data, kinds)
+    message, subpath = _describe(first, loc, kinds)
+    if loc[-2:-1] and loc[-1] == "[key]":
+        loc = loc[:-2]  # pydantic's ("params", 1, "[key]"): blame the mapping, not the key
+    if len(errors) > 1:
+        message += f" (+{len(errors) - 1} more)"
+    return SpecError(message, json_path(loc + subpath))
+
+
+def _without_union_tags(loc: tuple[str | int, ...], data: object, kinds: Collection[str]) -> tuple[str | int, ...]:
+    """`loc` minus the tags pydantic inserts for discriminated unions.
+
+    pydantic reports an error inside ``slides[1]``, a bullets slide, at
+    ``("slides", 1, "bullets", "bullets", 2)``: the first "bullets" is the tag. We walk
+    the input alongside the loc: on arriving at a slide (a mapping whose "kind" is a
+    slide kind), a loc item equal to that kind is the tag. Only slides carry a "kind";
+    any other mapping with that key fails its own unknown-key check first.
+    """
+    kept: list[str | int] = []
+    node: object = data
+    just_arrived = True
+    for item in loc:
+        if just_arrived and isinstance(node, Mapping) and item in kinds and node.get("kind") == item:
+            just_arrived = False  # the tag appears once, straight after arriving
+            continue
+        kept.append(item)
+        node = _child(node, item)
+        just_arrived = True
+    return tuple(kept)
+
+
+def _child(node: object, item: str | int) -> object:
+    if isinstance(node, Mapping) and isinstance(item, str):
+        return node.get(item)
+    if isinstance(node, (list, tuple)) and isinstance(item, int) and 0 <= item < len(node):
+        return node[item]
+    return None  # off the raw input (a shorthand was expanded): nothing more to strip
+
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "path_type": "a file path (a string)",
+}
+
+
+def _type_word(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _describe(
+    error: ErrorDetails, loc: tuple[str | int, ...], kinds: Collection[str]
+) -> tuple[str, tuple[str | int, ...]]:
+    """A message for one pydantic error, and any path below `loc` it belongs to."""
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    value = error.get("input")
+    got = show(value)
+
+    if kind == "reel":
+        return ctx["message"], tuple(ctx["subpath"])
+    if not loc and kind in ("model_type", "model_attributes_type", "dict_type"):
+        # Only the type: the "deck" may be any file's text (/etc/passwd), not to be quoted.
+        return f"a deck must be an object with a 'slides' list, got {_type_word(value)}", ()
+    if loc and loc[-1] == "[key]":  # a non-string key in a free-form mapping (params)
+        return f"keys must be strings, got {got}", ()
+    if kind in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[kind]}, got {got}", ()
+    if kind == "missing":
+        return "required, but missing", ()
+    if kind == "extra_forbidden":  # normally caught earlier, with a suggestion
+        return "unknown key", ()
+    if kind == "finite_number":
+        return f"must be a finite number, got {got}", ()
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()), "?")
+        if isinstance(bound, float):
+            bound = f"{bound:g}"
+        return f"must be {op} {bound}, got {got}", ()
+    if kind == "string_too_short":
+        return "must not be empty", ()
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}", ()
+    if kind == "too_long":
+        return f"allows at most {ctx.get('max_length')} items", ()
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}, got {got}", ()
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return _describe_bad_tag(kind, ctx, value, kinds)
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"]), ()
+    if kind == "recursion_loop":
+        return "refers to itself", ()
+    # Anything else: pydantic's own words, lower-cased to read after "path: ".
+    message = str(error.get("msg", "is invalid"))
+    return message[:1].lower() + message[1:], ()
+
+
+def _describe_bad_tag(
+    kind: str, ctx: Mapping[str, Any], value: object, kinds: Collection[str]
+) -> tuple[str, tuple[str | int, ...]]:
+    """An unknown or missing ``kind``, reported at the ``kind`` key itself."""
+    key = str(ctx.get("discriminator", "'kind'")).strip("'")
+    expected = [tag.strip().strip("'") for tag in str(ctx.get("expected_tags", "")).split(",") if tag.strip()]
+    expected = expected or list(kinds)
+    choices = ", ".join(expected)
+    if kind == "union_tag_not_found":
+        return f"required, one of {choices}", (key,)
+    tag = value.get(key) if isinstance(value, Mapping) else ctx.get("tag")
+    close = difflib.get_close_matches(tag, expected, n=1) if isinstance(tag, str) else []
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown {key} {show(tag)}; {hint}valid kinds are {choices}", (key,)

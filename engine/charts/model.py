@@ -14,8 +14,8 @@ starts are spread; 0 grows them all at once).
 
 `parse_chart` raises `SpecError` whose path starts at the chart (``chart.values[3]:
 must be a finite number, got nan``). Errors are raised as pydantic custom errors of
-type ``"reel"`` carrying ``message`` and ``subpath``, the convention engine/spec.py
-uses, so a `Chart` nested in a deck model reports through the deck's own errors too.
+type ``"reel"`` carrying ``message`` and ``subpath``, the convention of engine/specbase.py,
+so a `Chart` nested in a deck model reports through the deck's own errors too.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 
 from ..easing import Easing, parse_easing
 from ..errors import SpecError, excerpt
-from ..specbase import Colour, SpecModel
+from ..specbase import Colour, SpecModel, spec_error
 from ..specbase import fail as _fail
 
 __all__ = [
@@ -160,22 +160,22 @@ class Chart(_ChartModel):
             _fail("give 'values' (one series) or 'series' (several), not both", "values")
         if self.values is None and self.series is None:
             _fail("required: give 'values' (one series) or 'series' (several)", "values")
-        if self.labels is None:
+        labels = self.labels
+        if labels is None:
             _fail(f"required: a {self.type} chart needs one label per value", "labels")
-        if not self.labels:
+        if not labels:
             _fail("must not be empty", "labels")
         if self.series is not None and not self.series:
             _fail("needs at least one series", "series")
         if self.series is not None and len(self.series) > MAX_SERIES:
             _fail(f"at most {MAX_SERIES} series fit one chart, got {len(self.series)}", "series")
-        self._check_count()
+        self._check_count(len(labels))
         for index, series in enumerate(self.data_series):
-            self._check_series(index, series)
+            self._check_series(index, series, len(labels))
         if self.type in PIE_TYPES:
             self._check_pie()
 
-    def _check_count(self) -> None:
-        count = len(self.labels)
+    def _check_count(self, count: int) -> None:
         if self.type in BAR_TYPES and count > MAX_BARS:
             _fail(
                 f"a {self.type} chart shows at most {MAX_BARS} bars per series, got {count};"
@@ -191,13 +191,13 @@ class Chart(_ChartModel):
                 "labels",
             )
 
-    def _check_series(self, index: int, series: Series) -> None:
+    def _check_series(self, index: int, series: Series, labels: int) -> None:
         where = self._values_path(index)
         if not series.values:
             _fail("must not be empty", *where)
-        if len(series.values) != len(self.labels):
+        if len(series.values) != labels:
             _fail(
-                f"has {len(series.values)} value(s) for {len(self.labels)} label(s); give one value per label",
+                f"has {len(series.values)} value(s) for {labels} label(s); give one value per label",
                 *where,
             )
         for i, value in enumerate(series.values):
@@ -237,16 +237,14 @@ class Chart(_ChartModel):
 def parse_chart(data: object, path: str = "chart") -> Chart:
     """A validated `Chart` from a slide's ``chart`` object; `SpecError` under `path` if wrong.
 
-    Errors read as the deck's do (engine/spec.py translates them), rooted at `path`.
+    Errors read as the deck's do (`engine.specbase.spec_error`), rooted at `path`.
     """
     if isinstance(data, Chart):
         return data
     try:
         return Chart.model_validate(data)
     except ValidationError as exc:
-        from ..spec import _spec_error  # the deck imports this module: import it late
-
-        error = _spec_error(exc, data)
+        error = spec_error(exc, data)
         inner = error.path
         joined = path + inner if not inner or inner.startswith("[") else f"{path}.{inner}" if path else inner
         raise SpecError(error.reason, joined) from exc

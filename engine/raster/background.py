@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..colour import parse_colour
 from ..errors import AssetError
 from ..files import regular_file
-from ..spec import DEFAULT_VEIL
+from ..theme import DEFAULT_VEIL
 
 __all__ = [
     "bayer_matrix",
