@@ -86,7 +86,7 @@ def time_motion(compositor, the_deck, output, frames: int, into: np.ndarray) -> 
     times: dict[str, list[float]] = {name: [] for name in ["fade", *CASES.values()]}
     for k in range(-1, frames):  # k = -1: warm-up (shader compiles, caches)
         fraction = (k + 1) / (frames + 1)
-        for name in times:
+        for name, samples in times.items():
             if name == "fade":
                 spec = FrameSpec(still[0], still[1], "fade", fraction)
             else:
@@ -98,7 +98,7 @@ def time_motion(compositor, the_deck, output, frames: int, into: np.ndarray) -> 
             compositor.render(spec)
             compositor.read_nv12(into)
             if k >= 0:
-                times[name].append(time.perf_counter() - started)
+                samples.append(time.perf_counter() - started)
     return {name: statistics.median(samples) for name, samples in times.items()}
 
 

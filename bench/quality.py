@@ -95,31 +95,6 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     **{f"av1, svt crf {n}": (f"libsvtav1 at its CRF {n}", {"codec": "av1", "encoder_crf": n}) for n in range(15, 28)},
 }
 
-# Runs in a child process: one render through the engine with the given Output fields.
-_RENDER = """
-import json, sys, time
-from dataclasses import replace
-started = time.perf_counter()
-from engine.pipeline import render_output
-from engine.platforms import resolve_output
-from engine.spec import load_deck
-from engine.encode import conformance
-deck_file, out, platform, compositor, overrides = sys.argv[1:6]
-overrides = json.loads(overrides)
-if "encoder_crf" in overrides:  # the encoder's own CRF, whatever the mapping says now
-    fixed = overrides.pop("encoder_crf")
-    conformance.x265_crf = conformance.svtav1_crf = lambda crf: fixed
-output = replace(resolve_output(platform, "standard"), **overrides)
-report = render_output(load_deck(deck_file), output, out, compositor=compositor)
-result = report.to_dict()
-result["process_seconds"] = time.perf_counter() - started
-result["peak_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
-result["output"] = {k: getattr(output, k) for k in ("codec", "crf", "preset", "lookahead", "aq_mode", "aq_strength", "psy_rd", "max_bitrate", "buffer_size")}
-mapping = {"hevc": conformance.x265_crf, "av1": conformance.svtav1_crf}
-result["output"]["encoder_crf"] = mapping[output.codec](output.crf) if output.codec in mapping else output.crf
-print(json.dumps(result))
-"""
-
 
 @dataclass(frozen=True)
 class Sample:
@@ -303,7 +278,8 @@ def measure_file(
 def run_config(name: str, overrides: dict, platform: str, compositor: str, work: Path) -> dict:
     out = work / f"{platform}-{name.replace(' ', '_').replace(',', '').replace(':', '')}.mp4"
     args = [str(DECK), str(out), platform, compositor, json.dumps(overrides)]
-    result = subprocess.run([sys.executable, "-c", _RENDER, *args], capture_output=True, text=True, cwd=ROOT)
+    command = [sys.executable, "-m", "bench.child", "quality", *args]  # a fresh process: its own peak RSS
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if result.returncode != 0:
         raise SystemExit(f"render of {name!r} for {platform} failed:\n{result.stderr}")
     report = json.loads(result.stdout.strip().splitlines()[-1])

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent  # the children run as `python -m bench.child` from here
 
 _SLIDES = [
     {"kind": "title", "title": "Seven days of easy meals", "subtitle": "A week planned in one minute"},
@@ -68,64 +69,10 @@ def bench_deck(seconds: float, fade: float = 1.0, glsl: str | None = None) -> di
     }
 
 
-# Runs in a child process: the engine end to end.
-_ENGINE = """
-import json, sys, time
-started = time.perf_counter()
-import engine
-deck, out, platform, compositor = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-report = engine.render(deck, out, platform=platform, compositor=compositor)
-result = report.to_dict()
-result["process_seconds"] = time.perf_counter() - started
-result["peak_mb"] = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
-print(json.dumps(result))
-"""
-
-# Runs in a child process: composite every distinct frame first (untimed), then time
-# only the encoder on them, with the settings the engine uses.
-_ENCODE_ONLY = """
-import json, sys, time
-import numpy as np
-from engine.colour import nv12_size
-from engine.composite import FrameSpec, open_compositor
-from engine.encode import EncodeSettings, open_encoder
-from engine.platforms import resolve_output
-from engine.raster import SlideRasterizer
-from engine.spec import load_deck
-from engine.pipeline import glsl_files_of
-from engine.timeline import Hold, build_timeline
-
-deck, out, platform = load_deck(json.loads(sys.argv[1])), sys.argv[2], sys.argv[3]
-output = resolve_output(platform)
-timeline = build_timeline(deck.timings(), output.fps)
-raster = SlideRasterizer(deck, output)
-# numpy for built-ins; GL where the deck runs a transition file (as the engine does).
-comp = open_compositor("auto", output.width, output.height, glsl_files=glsl_files_of(timeline))
-handles = [comp.upload(*raster.raster(i)) for i in range(len(deck.slides))]
-frames = []  # (buffer, first_pts, count): every distinct frame, held in memory
-for seg in timeline:
-    specs = [(FrameSpec(handles[seg.slide]), seg.start, seg.frames)] if isinstance(seg, Hold) else [
-        (FrameSpec(handles[seg.from_slide], handles[seg.to_slide], seg.name, seg.progress(f), seg.params), f, 1)
-        for f in range(seg.start, seg.end)]
-    for spec, pts, count in specs:
-        comp.render(spec)
-        buf = np.empty(nv12_size(output.width, output.height), np.uint8)
-        comp.read_nv12(buf)
-        frames.append((buf, pts, count))
-comp.close()
-encoder = open_encoder("auto", EncodeSettings.from_output(output))
-started = time.perf_counter()
-encoder.open(out)
-for buf, pts, count in frames:
-    encoder.encode_repeated(buf, pts, count)
-stats = encoder.close()
-print(json.dumps({"encode_seconds": time.perf_counter() - started, "frames": stats.frames, "bytes": stats.bytes,
-                  "peak_mb": next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024}))
-"""
-
-
-def _child(code: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+def _child(what: str, *args: str) -> dict:
+    """Run one measurement of `bench.child` in a fresh process; its JSON result."""
+    command = [sys.executable, "-m", "bench.child", what, *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if result.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -138,11 +85,11 @@ def measure(
     engine_runs, encode_runs = [], []
     for run in range(runs):
         out = work / f"engine-{seconds:g}s-{run}.mp4"
-        engine_runs.append(_child(_ENGINE, deck, str(out), platform_name, compositor))
+        engine_runs.append(_child("engine", deck, str(out), platform_name, compositor))
         out.unlink()
         if baseline:
             out = work / f"encode-{seconds:g}s-{run}.mp4"
-            encode_runs.append(_child(_ENCODE_ONLY, deck, str(out), platform_name))
+            encode_runs.append(_child("encode-only", deck, str(out), platform_name))
             out.unlink()
         print(
             f"  {seconds:g} s run {run + 1}/{runs}: engine {engine_runs[-1]['wall_seconds']:.2f} s"
