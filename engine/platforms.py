@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from .errors import SpecError, excerpt
 
@@ -143,7 +144,13 @@ class Quality:
 # gradients ≥ 54 dB with blocks a half code or more off 1.2–1.7 % → 0.05–0.11 %, for
 # 0.44 → 1.04–1.08 Mbit/s. The cap does not hold motion back: peak 1 s rates stay under
 # 4.2 Mbit/s against 10–12, and without it 5 of 1794 pictures differ, none worse.
-_FIDELITY = {"aq_mode": 3, "aq_strength": 0.6, "psy_rd": 0.0}
+class _Fidelity(TypedDict):
+    aq_mode: int
+    aq_strength: float
+    psy_rd: float
+
+
+_FIDELITY: _Fidelity = {"aq_mode": 3, "aq_strength": 0.6, "psy_rd": 0.0}
 
 QUALITIES: dict[str, Quality] = {
     q.name: q
@@ -221,18 +228,24 @@ def _platform(name: str) -> Platform:
 
 
 def resolve_platform(platform: str | Platform, codec: str | None = None) -> Platform:
-    """The `Platform` for a preset name or ``WxH[@fps]``, writing `codec` if one is given."""
+    """The `Platform` for a preset name or ``WxH[@fps]``, writing `codec` if one is given.
+
+    `codec` is taken as written; `resolve_output` checks and normalises it (``h265`` →
+    ``hevc``) when it makes the `Output`.
+    """
     p = platform if isinstance(platform, Platform) else _platform(platform)
-    return p if codec is None else replace(p, codec=normalize_codec(codec))
+    return p if codec is None else replace(p, codec=codec)
 
 
 def resolve_output(platform: str | Platform, quality: str = "standard", codec: str | None = None) -> Output:
     """Combine a platform and a quality preset into the `Output` a render targets.
 
-    `codec` (h264, hevc/h265, av1) overrides the platform's own, which is h264.
+    `codec` (h264, hevc/h265, av1) overrides the platform's own, which is h264. This is
+    where a codec name is normalised, once: everything downstream of the `Output`
+    (`EncodeSettings`, the encoder table) takes the canonical name.
     """
-    p = resolve_platform(platform)
-    codec = normalize_codec(codec or p.codec)
+    p = resolve_platform(platform, codec or None)
+    codec = normalize_codec(p.codec)
     if quality not in QUALITIES:
         raise SpecError(f"unknown quality {quality!r}; use one of {', '.join(QUALITIES)}", "quality")
     q = QUALITIES[quality]

@@ -141,9 +141,10 @@ def test_no_disk_space_is_insufficient_resources(tmp_path, monkeypatch, capsys):
 
 
 def test_no_working_encoder_is_codec_not_supported(tmp_path, monkeypatch, capsys):
-    from engine.encode import probe_encoder
+    from engine.encode import ENCODERS, EncoderEntry, probe_encoder
 
-    monkeypatch.setattr("engine.encode.ENCODERS", {"broken": ("h264", "h264_no_such_encoder")})
+    broken = EncoderEntry("engine.encode.pyav:PyAVEncoder", "h264", "h264_no_such_encoder")
+    monkeypatch.setattr(ENCODERS, "table", {"broken": broken})
     probe_encoder.cache_clear()
     out = tmp_path / "out"
     out.mkdir()
@@ -156,7 +157,9 @@ def test_no_working_encoder_is_codec_not_supported(tmp_path, monkeypatch, capsys
 
 
 def test_unavailable_gl_named_explicitly_is_backend_unavailable(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(cli_compositors(), "gl", "engine.composite.no_such_module:Nope")
+    from engine.registry import Entry
+
+    monkeypatch.setitem(cli_compositors().table, "gl", Entry("engine.composite.no_such_module:Nope"))
     out = tmp_path / "out"
     out.mkdir()
     assert (

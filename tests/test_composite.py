@@ -667,7 +667,7 @@ def test_gl_without_an_egl_device_is_backend_unavailable(monkeypatch):
 
     monkeypatch.setattr(moderngl, "create_standalone_context", no_device)
     # As if EGL listed a GPU, so that "auto" really tries GL.
-    monkeypatch.setattr("engine.composite._only_software_gl", lambda: False)
+    monkeypatch.setattr("engine.composite.backends.only_software_gl", lambda: False)
     with pytest.raises(BackendUnavailableError, match="libegl1"):
         GLCompositor(64, 36)
     with pytest.raises(BackendUnavailableError):
@@ -678,7 +678,7 @@ def test_gl_without_an_egl_device_is_backend_unavailable(monkeypatch):
 
 
 def test_auto_skips_software_gl_and_says_why(monkeypatch):
-    monkeypatch.setattr("engine.composite._only_software_gl", lambda: True)
+    monkeypatch.setattr("engine.composite.backends.only_software_gl", lambda: True)
     fallbacks: list[str] = []
     assert open_compositor("auto", 64, 36, fallbacks).name == "cpu"
     assert "software" in fallbacks[0]
@@ -688,7 +688,7 @@ def test_auto_skips_software_gl_and_says_why(monkeypatch):
 def test_auto_that_finds_software_gl_only_on_creation_uses_cpu(monkeypatch, gl_compositor):
     if gl_compositor(64, 36).kind != "gl-software":
         pytest.skip("this machine's EGL device is a GPU")
-    monkeypatch.setattr("engine.composite._only_software_gl", lambda: False)  # devices unlisted
+    monkeypatch.setattr("engine.composite.backends.only_software_gl", lambda: False)  # devices unlisted
     fallbacks: list[str] = []
     assert open_compositor("auto", 64, 36, fallbacks).name == "cpu"
     assert "software rendering" in fallbacks[0]

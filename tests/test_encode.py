@@ -3,10 +3,15 @@ import numpy as np
 import pytest
 
 from engine.colour import nv12_size, rgb_to_nv12
-from engine.encode import ENCODERS, EncodeSettings, open_encoder, probe_encoder
+from engine.encode import ENCODERS, EncodeSettings, EncoderEntry, open_encoder, probe_encoder
 from engine.errors import CodecNotSupportedError, SpecError
+from engine.platforms import resolve_output
 
 from .helpers import decode_frames, probe
+
+
+# An encoder FFmpeg does not have: it cannot open anywhere.
+BROKEN = EncoderEntry("engine.encode.pyav:PyAVEncoder", "h264", "h264_no_such_encoder")
 
 
 def solid_nv12(width, height, rgb):
@@ -62,7 +67,7 @@ def test_buffer_can_be_reused_as_soon_as_encode_returns(tmp_path):
 
 
 def test_explicit_encoder_that_cannot_open_is_codec_not_supported_naming_what_works(monkeypatch):
-    monkeypatch.setitem(ENCODERS, "broken", ("h264", "h264_no_such_encoder"))
+    monkeypatch.setitem(ENCODERS.table, "broken", BROKEN)
     probe_encoder.cache_clear()
     with pytest.raises(CodecNotSupportedError, match="broken") as caught:
         open_encoder("broken", EncodeSettings(width=64, height=64, fps=10))
@@ -84,9 +89,7 @@ def test_explicit_hardware_encoder_without_the_hardware_says_ffmpegs_reason_quic
 
 
 def test_auto_skips_what_does_not_open_and_records_why(monkeypatch):
-    monkeypatch.setattr(
-        "engine.encode.ENCODERS", {"broken": ("h264", "h264_no_such_encoder"), "libx264": ("h264", "libx264")}
-    )
+    monkeypatch.setattr(ENCODERS, "table", {"broken": BROKEN, "libx264": ENCODERS["libx264"]})
     probe_encoder.cache_clear()
     fallbacks = []
     encoder = open_encoder("auto", EncodeSettings(width=64, height=64, fps=10), fallbacks)
@@ -111,6 +114,8 @@ def test_unknown_encoder_or_codec_is_a_user_error_naming_it():
         open_encoder("h265_magic", EncodeSettings(width=64, height=64, fps=10))
     with pytest.raises(SpecError, match="unknown codec 'vp9'"):
         EncodeSettings(width=64, height=64, fps=10, codec="vp9")
+    with pytest.raises(SpecError, match="unknown codec 'vp9'"):
+        resolve_output("youtube", codec="vp9")
 
 
 def test_named_encoder_for_another_codec_says_which_to_use():
@@ -119,7 +124,7 @@ def test_named_encoder_for_another_codec_says_which_to_use():
 
 
 def test_auto_with_no_working_encoder_is_codec_not_supported(monkeypatch):
-    monkeypatch.setattr("engine.encode.ENCODERS", {"broken": ("h264", "h264_no_such_encoder")})
+    monkeypatch.setattr(ENCODERS, "table", {"broken": BROKEN})
     probe_encoder.cache_clear()
     fallbacks = []
     with pytest.raises(CodecNotSupportedError, match="no encoder for h264"):

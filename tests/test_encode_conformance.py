@@ -82,14 +82,16 @@ def test_b_frames_at_most_two_and_none_where_the_preset_has_none():
 def test_settings_refuse_odd_sizes_and_name_codecs_canonically():
     with pytest.raises(SpecError, match="even"):
         EncodeSettings(width=65, height=64, fps=30)
-    settings = EncodeSettings(width=64, height=64, fps=30, codec="H265")
+    settings = EncodeSettings.from_output(resolve_output("youtube", codec="H265"))  # the Output normalises
     assert (settings.codec, settings.profile) == ("hevc", "main")
+    with pytest.raises(SpecError, match="unknown codec 'h265'"):  # the settings take canonical names only
+        EncodeSettings(width=64, height=64, fps=30, codec="h265")
     assert EncodeSettings(width=64, height=64, fps=30).profile == "high"
     assert EncodeSettings(width=64, height=64, fps=30, codec="av1").profile == "main"
 
 
 def test_every_encoder_writes_a_known_codec():
-    assert {entry[0] for entry in ENCODERS.values()} == set(CODECS)
+    assert {entry.codec for entry in ENCODERS.values()} == set(CODECS)
 
 
 def test_codec_comes_from_the_request_or_the_named_encoder():

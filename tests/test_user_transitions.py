@@ -10,8 +10,9 @@ from PIL import Image
 import engine
 from engine import cli
 from engine.colour import nv12_size, nv12_to_rgb
-from engine.composite import FrameSpec, open_compositor
+from engine.composite import COMPOSITORS, FrameSpec, open_compositor
 from engine.errors import BackendUnavailableError, SpecError
+from engine.registry import Entry
 from engine.usershader import read_user_transition, resolve_user_params, user_transition_key
 
 DATA = Path(__file__).parent / "data" / "transitions"
@@ -161,9 +162,7 @@ def test_a_render_with_a_user_file_uses_gl_even_where_auto_would_pick_cpu(tmp_pa
 
 
 def test_no_gl_at_all_gives_backend_unavailable_with_the_reason(monkeypatch):
-    monkeypatch.setitem(
-        __import__("engine.composite", fromlist=["COMPOSITORS"]).COMPOSITORS, "gl", "engine.composite.nope:Nope"
-    )
+    monkeypatch.setitem(COMPOSITORS.table, "gl", Entry("engine.composite.nope:Nope"))
     with pytest.raises(
         BackendUnavailableError, match="Broken.glsl is GLSL and needs the gl compositor, which cannot start"
     ):

@@ -1,102 +1,14 @@
 """Compositors: turn slides plus a frame description into an NV12 frame.
 
-Backends are named in a preference table and imported lazily, so `import engine` needs
-neither OpenGL nor anything else a backend uses. ``auto`` tries each in order and
-records why one was skipped; a backend named explicitly that cannot start raises
-`BackendUnavailableError`.
-
-``auto`` takes GL only where it runs on a GPU. Where EGL offers nothing but Mesa's
-llvmpipe, the numpy compositor is measurably the better CPU path (a 1080p fade frame:
-~3.5 ms in numpy, ~13 ms on llvmpipe with two cores; ~100 MB less memory, since no
-LLVM and no software GL context are loaded), so ``auto`` skips software GL and says
-so in the report. ``gl`` still runs on llvmpipe when named.
+The contract is `base.py` (`Compositor`, `FrameSpec`); which compositors exist and
+which one a render gets is `backends.py` (`COMPOSITORS`, `open_compositor`); `gl.py`
+and `cpu.py` are the backends, `twins.py` the numpy twins of the transition shaders
+and `layers.py` the drawing of slides in motion.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Sequence
-from pathlib import Path
-
-from ..errors import BackendUnavailableError
+from .backends import COMPOSITORS, open_compositor
 from .base import Compositor, FrameSpec, SlideHandle
 
 __all__ = ["COMPOSITORS", "Compositor", "FrameSpec", "SlideHandle", "open_compositor"]
-
-log = logging.getLogger(__name__)
-
-#: name → "module:Class", in order of preference for "auto".
-COMPOSITORS: dict[str, str] = {
-    "gl": "engine.composite.gl:GLCompositor",
-    "cpu": "engine.composite.cpu:CPUCompositor",
-}
-
-
-def _load(name: str):
-    module, _, cls = COMPOSITORS[name].partition(":")
-    try:
-        return getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError) as exc:
-        raise BackendUnavailableError(f"compositor {name} cannot be loaded: {exc}") from exc
-
-
-def open_compositor(
-    name: str,
-    width: int,
-    height: int,
-    fallbacks: list[str] | None = None,
-    glsl_files: Sequence[Path] = (),
-) -> Compositor:
-    """Start compositor `name` ("auto", "gl" or "cpu") for frames of `width`×`height`.
-
-    With "auto", each backend that fails to start adds a line to `fallbacks` (when
-    given) saying why, and the next one is tried. `glsl_files` are user transition
-    files the render will run: only GL can, so they rule the numpy compositor out and
-    let "auto" take software GL.
-    """
-    if name != "auto" and name not in COMPOSITORS:
-        raise BackendUnavailableError(f"unknown compositor {name!r}; use auto, {', '.join(COMPOSITORS)}")
-    if glsl_files:
-        needs = f"the transition file {Path(glsl_files[0]).name} is GLSL and needs the gl compositor"
-        if name == "cpu":
-            raise BackendUnavailableError(f"{needs}; drop --compositor cpu")
-        try:
-            return _load("gl")(width, height, keep_rgb=True)
-        except BackendUnavailableError as exc:
-            raise BackendUnavailableError(f"{needs}, which cannot start here: {exc}") from exc
-    candidates = list(COMPOSITORS) if name == "auto" else [name]
-    reasons: list[str] = []
-
-    def skip(reason: str) -> None:
-        reasons.append(reason)
-        log.info(reason)
-        if fallbacks is not None:
-            fallbacks.append(reason)
-
-    for candidate in candidates:
-        if name == "auto" and candidate == "gl" and _only_software_gl():
-            skip("compositor gl skipped: EGL offers only software rendering (llvmpipe), where cpu is faster")
-            continue
-        try:
-            compositor = _load(candidate)(width, height)
-        except BackendUnavailableError as exc:
-            if name != "auto":
-                raise
-            skip(f"compositor {candidate} unavailable: {exc}")
-            continue
-        if name == "auto" and compositor.kind == "gl-software" and candidate != candidates[-1]:
-            # EGL's devices could not be listed beforehand; the context told us now.
-            compositor.close()
-            skip(f"compositor gl skipped: {compositor.renderer} is software rendering, where cpu is faster")
-            continue
-        return compositor
-    raise BackendUnavailableError("; ".join(reasons))
-
-
-def _only_software_gl() -> bool:
-    """True when every EGL device is a software renderer; False if any is hardware or if unknown."""
-    from ._egl import list_devices
-
-    devices = list_devices()
-    return bool(devices) and all(device.is_software for device in devices)

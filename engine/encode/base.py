@@ -21,17 +21,19 @@ and the MP4 index before the media data (``+faststart``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import SpecError
-from ..platforms import Output, normalize_codec
+from ..errors import EngineError, RenderError, SpecError
+from ..platforms import CODECS, Output
 from .conformance import PROFILES
 
-__all__ = ["EncodeSettings", "EncodeStats", "Encoder"]
+__all__ = ["EncodeSettings", "EncodeStats", "Encoder", "backend_errors", "encode_repeats"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class EncodeSettings:
     width: int
     height: int
     fps: int
-    codec: str = "h264"  # h264 | hevc | av1 (aliases such as h265 are accepted)
+    codec: str = "h264"  # h264 | hevc | av1, as `normalize_codec` names them
     profile: str | None = None  # None: the codec's usual profile (H.264 high, HEVC/AV1 main)
     crf: int = 23
     preset: str = "veryfast"
@@ -75,10 +77,19 @@ class EncodeSettings:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 10:
                 raise SpecError(f"{name} {value}: must be between 0 and 10", "quality")
-        codec = normalize_codec(self.codec)
-        object.__setattr__(self, "codec", codec)
+        if self.codec not in CODECS:  # the `Output` normalised the user's name already
+            raise SpecError(
+                f"unknown codec {self.codec!r}; EncodeSettings takes h264, hevc or av1 "
+                "(platforms.normalize_codec turns h265 and the other aliases into these)",
+                "codec",
+            )
         if self.profile is None:
-            object.__setattr__(self, "profile", PROFILES[codec])
+            object.__setattr__(self, "profile", PROFILES[self.codec])
+
+    @property
+    def profile_name(self) -> str:
+        """The profile written: `profile`, which is the codec's usual one unless asked otherwise."""
+        return self.profile or PROFILES[self.codec]
 
     @classmethod
     def from_output(cls, output: Output, threads: int | None = None) -> EncodeSettings:
@@ -125,3 +136,34 @@ class Encoder(Protocol):
 
     def abort(self) -> None:
         """Stop without finishing the file; the caller deletes it. Safe to call twice."""
+
+
+# -- the backends' error boundary ------------------------------------------------------
+
+
+@contextmanager
+def backend_errors(failed: str | Callable[[], str], cleanup: Callable[[], None] | None = None) -> Iterator[None]:
+    """Where an encoder backend meets its library: what the library raises becomes a
+    `RenderError` saying what `failed` ("libx264 failed at frame 12"; a function is
+    called only then, when the frame is known), the cause chained. The engine's own
+    errors pass as they are. `cleanup` (an abort) runs first, whichever it was.
+    """
+    try:
+        yield
+    except Exception as exc:  # the backend boundary: PyAV and PyNvVideoCodec raise anything
+        if cleanup is not None:
+            cleanup()
+        if isinstance(exc, EngineError):
+            raise
+        what = failed if isinstance(failed, str) else failed()
+        raise RenderError(f"{what}: {exc}") from exc
+
+
+def encode_repeats(name: str, first_pts: int, count: int, encode_one: Callable[[int], None]) -> None:
+    """`encode_one(pts)` for `count` consecutive timestamps from `first_pts` (a hold, or
+    one frame): every backend's repeat loop, inside the error boundary, naming the frame
+    that failed."""
+    pts = first_pts
+    with backend_errors(lambda: f"{name} failed at frame {pts}"):
+        for pts in range(first_pts, first_pts + count):
+            encode_one(pts)

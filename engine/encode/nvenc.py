@@ -27,14 +27,21 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import BackendUnavailableError, EngineError, RenderError
+from ..errors import BackendUnavailableError, RenderError
 from . import conformance
-from .base import EncodeSettings, EncodeStats
+from .base import EncodeSettings, EncodeStats, backend_errors, encode_repeats
+
+if TYPE_CHECKING:  # PyAV itself is imported only when a file is written
+    from av.container import OutputContainer
+    from av.packet import Packet
 
 __all__ = ["AnnexBMuxer", "NvencEncoder", "probe", "split_access_units"]
 
@@ -43,7 +50,7 @@ log = logging.getLogger(__name__)
 _INSTALL = "pip install 'reel-engine[nvenc]'"
 
 
-def _import_nvc():
+def _import_nvc() -> ModuleType:
     """The PyNvVideoCodec module, or BackendUnavailableError saying why not."""
     try:
         import PyNvVideoCodec as nvc
@@ -161,7 +168,9 @@ class AnnexBMuxer:
 
         self.path, self.codec, self.fps = Path(path), codec, fps
         self._time_base = Fraction(1, fps)
-        self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+        self._container: OutputContainer | None = av.open(
+            str(path), "w", format="mp4", options={"movflags": "+faststart"}
+        )
         try:
             self._stream = self._container.add_mux_stream(codec, rate=fps, width=width, height=height)
             self._filter = av.bitstream.BitStreamFilterContext(_colour_filter(codec), self._stream)
@@ -184,14 +193,20 @@ class AnnexBMuxer:
         self._mux(self._filter.filter(packet))
         self._packets += 1
 
-    def _mux(self, packets) -> None:
+    def _mux(self, packets: Iterable[Packet]) -> None:
+        container = self._opened()
         for packet in packets:
             packet.stream = self._stream
-            self._container.mux(packet)
+            container.mux(packet)
+
+    def _opened(self) -> OutputContainer:
+        if self._container is None:
+            raise RenderError(f"{self.path} is closed; nothing more can be written to it")
+        return self._container
 
     def close(self) -> None:
         self._mux(self._filter.filter(None))
-        self._container.close()
+        self._opened().close()
         self._container = None
         if self.codec == "hevc":
             tag_hvc1(self.path)
@@ -210,19 +225,29 @@ class AnnexBMuxer:
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
 
-def _boxes(data: bytes | bytearray, start: int, end: int):
-    """(type, offset of the box, offset of its payload, end) for the boxes in [start, end)."""
+Box = tuple[bytes, int, int, int]  # type, offset of the box, offset of its payload, end
+
+
+def _boxes(data: bytes | bytearray, start: int, end: int) -> Iterator[Box]:
+    """The boxes in data[start:end], each as a `Box`."""
+    return _read_boxes(lambda offset, size: data[offset : offset + size], start, end)
+
+
+def _read_boxes(read: Callable[[int, int], bytes | bytearray], start: int, end: int) -> Iterator[Box]:
+    """The boxes in [start, end) of whatever `read(offset, size)` reads: bytes in memory
+    or a file, so that a file's top level is walked without reading its media data."""
     while start + 8 <= end:
-        size = int.from_bytes(data[start : start + 4], "big")
-        kind = bytes(data[start + 4 : start + 8])
-        header = 8
+        header = read(start, 16)
+        size = int.from_bytes(header[:4], "big")
+        kind = bytes(header[4:8])
+        body = 8
         if size == 1:
-            size, header = int.from_bytes(data[start + 8 : start + 16], "big"), 16
+            size, body = int.from_bytes(header[8:16], "big"), 16
         elif size == 0:
             size = end - start
-        if size < header or start + size > end:
+        if size < body or start + size > end:
             return
-        yield kind, start, start + header, start + size
+        yield kind, start, start + body, start + size
         start += size
 
 
@@ -237,27 +262,20 @@ def tag_hvc1(path: Path) -> bool:
     copies them from there. Only the `moov` box is read and rewritten, in place.
     """
     with open(path, "r+b") as fh:
-        file_size = fh.seek(0, 2)
-        offset = 0
-        while offset + 8 <= file_size:
+
+        def read(offset: int, size: int) -> bytes:
             fh.seek(offset)
-            header = fh.read(16)
-            size, kind, body = int.from_bytes(header[:4], "big"), header[4:8], 8
-            if size == 1:
-                size, body = int.from_bytes(header[8:16], "big"), 16
-            elif size == 0:
-                size = file_size - offset
-            if size < 8:
+            return fh.read(size)
+
+        for kind, offset, body, end in _read_boxes(read, 0, fh.seek(0, 2)):
+            if kind != b"moov":
+                continue
+            moov = bytearray(read(offset, end - offset))
+            if not _patch_hev1(moov, body - offset, len(moov)):
                 return False
-            if kind == b"moov":
-                fh.seek(offset)
-                moov = bytearray(fh.read(size))
-                if not _patch_hev1(moov, body, len(moov)):
-                    return False
-                fh.seek(offset)
-                fh.write(moov)
-                return True
-            offset += size
+            fh.seek(offset)
+            fh.write(moov)
+            return True
     return False
 
 
@@ -303,7 +321,7 @@ def _complete_arrays(data: bytearray, start: int, end: int) -> None:
 # -- the encoder ----------------------------------------------------------------------
 
 
-def _chunks(output) -> list[bytes]:
+def _chunks(output: Any) -> list[bytes]:
     """What `Encode`/`EndEncode` returned, as byte strings: 2.0 gives bytes (or an array),
     2.2 a list of {'data': …, 'timestamp': …, 'picture_type': …}."""
     if output is None:
@@ -311,7 +329,7 @@ def _chunks(output) -> list[bytes]:
     if isinstance(output, (bytes, bytearray, memoryview, np.ndarray)):
         data = bytes(output)
         return [data] if data else []
-    chunks = []
+    chunks: list[bytes] = []
     for item in output:
         data = item.get("data") if isinstance(item, dict) else item
         if data is not None and len(data):
@@ -322,11 +340,16 @@ def _chunks(output) -> list[bytes]:
 class NvencEncoder:
     """H.264 or HEVC on NVENC through PyNvVideoCodec, host NV12 in, MP4 out."""
 
+    @staticmethod
+    def probe(target: str, settings: EncodeSettings) -> str | None:
+        """The module's `probe`, where the encoder table finds it (`EncoderBackend`)."""
+        return probe(target, settings)
+
     def __init__(self, settings: EncodeSettings, codec: str = "h264", name: str = "nvenc") -> None:
         if codec not in ("h264", "hevc"):
             raise BackendUnavailableError(f"{name}: PyNvVideoCodec output is muxed for h264 and hevc, not {codec}")
         self.settings, self.codec, self.name = settings, codec, name
-        self._encoder = None
+        self._encoder: Any = None  # PyNvVideoCodec's encoder (the library has no types)
         self._muxer: AnnexBMuxer | None = None
         self._pending: deque[int] = deque()  # input timestamps not yet out of the encoder
         self._frames = 0
@@ -338,11 +361,11 @@ class NvencEncoder:
         self._path = Path(path)
         try:
             self._encoder = nvc.CreateEncoder(s.width, s.height, "NV12", True, **encoder_options(s))
-        except Exception as exc:
+        except Exception as exc:  # PyNvVCExceptionUnsupported, RuntimeError …: no session here
             raise BackendUnavailableError(f"cannot open encoder {self.name}: {_first_line(exc)}") from exc
         try:
             self._muxer = AnnexBMuxer(self._path, self.codec, s.width, s.height, s.fps)
-        except Exception as exc:
+        except Exception as exc:  # PyAV's errors opening the file, whichever they are
             self.abort()
             raise RenderError(f"cannot write {path}: {exc}") from exc
 
@@ -352,35 +375,36 @@ class NvencEncoder:
     def encode_repeated(self, frame: np.ndarray, first_pts: int, count: int) -> None:
         # The library copies the host buffer into its own input surface on each call.
         buffer = np.ascontiguousarray(frame.reshape(-1))
-        try:
-            for k in range(count):
-                self._pending.append(first_pts + k)
-                self._write(self._encoder.Encode(buffer))
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise RenderError(f"{self.name} failed at frame {first_pts}: {exc}") from exc
+        encoder, _ = self._opened()
+
+        def encode_at(pts: int) -> None:
+            self._pending.append(pts)
+            self._write(encoder.Encode(buffer))
+
+        encode_repeats(self.name, first_pts, count, encode_at)
         self._frames += count
 
-    def _write(self, output) -> None:
+    def _opened(self) -> tuple[Any, AnnexBMuxer]:
+        if self._encoder is None or self._muxer is None:
+            raise RenderError(f"{self.name}: the encoder is not open (open it first; after close or abort it is done)")
+        return self._encoder, self._muxer
+
+    def _write(self, output: Any) -> None:
+        _, muxer = self._opened()
         for chunk in _chunks(output):
             for access_unit, keyframe in split_access_units(chunk, self.codec):
                 if not self._pending:
                     raise RenderError(f"{self.name} returned more pictures than it was given")
-                self._muxer.write(access_unit, self._pending.popleft(), keyframe)
+                muxer.write(access_unit, self._pending.popleft(), keyframe)
 
     def close(self) -> EncodeStats:
-        try:
-            self._write(self._encoder.EndEncode())
+        encoder, muxer = self._opened()
+        with backend_errors(f"{self.name} failed while finishing {self._path}", cleanup=self.abort):
+            self._write(encoder.EndEncode())
             if self._pending:
                 returned = self._frames - len(self._pending)
                 raise RenderError(f"{self.name} returned {returned} of {self._frames} pictures")
-            self._muxer.close()
-        except Exception as exc:
-            self.abort()
-            if isinstance(exc, EngineError):
-                raise
-            raise RenderError(f"{self.name} failed while finishing {self._path}: {exc}") from exc
+            muxer.close()
         self._encoder = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
         return EncodeStats(encoder=self.name, frames=self._frames, bytes=size)
@@ -405,6 +429,6 @@ def probe(codec: str, settings: EncodeSettings) -> str | None:
         frame[: settings.width * settings.height] = 16
         encoder.Encode(frame)
         encoder.EndEncode()
-    except Exception as exc:  # PyNvVCExceptionUnsupported, RuntimeError from nvEncOpenEncodeSessionEx …
+    except Exception as exc:  # noqa: BLE001 - PyNvVCExceptionUnsupported, RuntimeError from nvEncOpenEncodeSessionEx …
         return _first_line(exc)
     return None

@@ -19,13 +19,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._host import usable_cores
 from ..errors import BackendUnavailableError, EngineError, RenderError
 from . import conformance
-from .base import EncodeSettings, EncodeStats
+from .base import EncodeSettings, EncodeStats, backend_errors, encode_repeats
+
+if TYPE_CHECKING:  # PyAV itself is imported only when an encoder opens
+    from av.container import OutputContainer
+    from av.packet import Packet
+    from av.video.frame import VideoFrame
+    from av.video.stream import VideoStream
 
 __all__ = ["PyAVEncoder", "ffmpeg_errors", "probe"]
 
@@ -54,7 +61,7 @@ def _import_av():
 
 
 @contextmanager
-def ffmpeg_errors() -> Iterator[list]:
+def ffmpeg_errors() -> Iterator[list[tuple[int, str, str]]]:
     """FFmpeg's log records from this thread while the block runs (a live list).
 
     PyAV's exceptions carry only the failing call ("avcodec_open2: Operation not
@@ -74,7 +81,7 @@ def ffmpeg_errors() -> Iterator[list]:
         av.logging.set_level(previous)
 
 
-def _reason(exc: BaseException, logs: list) -> str:
+def _reason(exc: BaseException, logs: list[tuple[int, str, str]]) -> str:
     """One line saying why FFmpeg refused: its own error lines if any, else the exception."""
     import av.logging
 
@@ -96,7 +103,7 @@ def _family(encoder: str) -> str:
     return encoder.rsplit("_", 1)[-1]
 
 
-def _configure(cc, settings: EncodeSettings, encoder: str) -> None:
+def _configure(cc: Any, settings: EncodeSettings, encoder: str) -> None:
     """Set `cc` (a not yet opened codec context) up to write what `settings` asks."""
     s = settings
     cc.width, cc.height = s.width, s.height
@@ -125,8 +132,8 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
         # Capped CRF: constant quality, but never above the platform's bitrate.
         "maxrate": str(s.max_bitrate),
         "bufsize": str(s.buffer_size),
-        "profile": s.profile,
-        "level": conformance.h264_level(s.width, s.height, s.fps, s.max_bitrate, s.buffer_size, s.profile),
+        "profile": s.profile_name,
+        "level": conformance.h264_level(s.width, s.height, s.fps, s.max_bitrate, s.buffer_size, s.profile_name),
         # A keyframe exactly every `gop` frames: chunked rendering joins on them,
         # and platforms recommend a fixed 2 s GOP.
         "keyint_min": str(s.gop),
@@ -148,12 +155,13 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
 
 def _x265(s: EncodeSettings, encoder: str) -> dict[str, str]:
     level, tier = conformance.hevc_level(s.width, s.height, s.fps, s.max_bitrate, s.buffer_size)
-    params = {
+    bframes = conformance.bframes(encoder, s.preset, s.bframes)
+    params: dict[str, int | str] = {
         "keyint": s.gop,
         "min-keyint": s.gop,
         "scenecut": 0,
         "open-gop": 0,  # x265 defaults to open GOPs (CRA); chunks must start clean (IDR)
-        "bframes": conformance.bframes(encoder, s.preset, s.bframes),
+        "bframes": bframes,
         # Slide transitions move text ~100 px a frame (300 between P-frames); the presets'
         # hex search within 57 px loses it and codes those frames nearly intra. umh over
         # 256 px finds it: on the example deck's worst frame, at x265 CRF 16, text 41.4 →
@@ -171,13 +179,13 @@ def _x265(s: EncodeSettings, encoder: str) -> dict[str, str]:
         "log-level": "error",
     }
     if s.lookahead is not None:
-        params["rc-lookahead"] = max(s.lookahead, params["bframes"] + 1)
+        params["rc-lookahead"] = max(s.lookahead, bframes + 1)
     if s.threads:
         params["pools"] = s.threads
     return {
         "preset": s.preset,  # x265 has x264's preset names
         "crf": str(conformance.x265_crf(s.crf)),
-        "profile": s.profile,
+        "profile": s.profile_name,
         "x265-params": ":".join(f"{k}={v}" for k, v in params.items()),
     }
 
@@ -214,7 +222,7 @@ def _nvenc(s: EncodeSettings, encoder: str) -> dict[str, str]:
         "no-scenecut": "1",
     }
     if s.codec != "av1":  # av1_nvenc has no profile option: 8-bit 4:2:0 is Main anyway
-        options["profile"] = s.profile
+        options["profile"] = s.profile_name
     if s.codec == "h264":  # every NVENC generation has H.264 B-frames; not so for HEVC
         options["bf"] = str(conformance.bframes(encoder, s.preset, s.bframes))
     return options
@@ -227,7 +235,7 @@ def _qsv(s: EncodeSettings, encoder: str) -> dict[str, str]:
         "b": str(s.max_bitrate // 2),
         "maxrate": str(s.max_bitrate),
         "bufsize": str(s.buffer_size),
-        "profile": s.profile,
+        "profile": s.profile_name,
     }
     if s.codec == "h264":
         options["idr_interval"] = "0"  # every I-frame an IDR (HEVC counts differently)
@@ -243,7 +251,7 @@ def _vaapi(s: EncodeSettings, encoder: str) -> dict[str, str]:
         "b": str(s.max_bitrate // 2),
         "maxrate": str(s.max_bitrate),
         "bufsize": str(s.buffer_size),
-        "profile": s.profile,
+        "profile": s.profile_name,
     }
 
 
@@ -251,7 +259,7 @@ def _videotoolbox(s: EncodeSettings, encoder: str) -> dict[str, str]:
     return {
         "b": str(s.max_bitrate // 2),
         "maxrate": str(s.max_bitrate),
-        "profile": s.profile,
+        "profile": s.profile_name,
         "allow_sw": "0",  # hardware or nothing: the software path is slower than x264
         "realtime": "0",
     }
@@ -282,12 +290,17 @@ def nv12_to_i420(nv12: np.ndarray, width: int, height: int, into: np.ndarray) ->
 class PyAVEncoder:
     """One of FFmpeg's encoders (libx264 by default), writing MP4 through PyAV."""
 
+    @staticmethod
+    def probe(target: str, settings: EncodeSettings) -> str | None:
+        """The module's `probe`, where the encoder table finds it (`EncoderBackend`)."""
+        return probe(target, settings)
+
     def __init__(self, settings: EncodeSettings, codec: str = "libx264", name: str | None = None) -> None:
         self.settings = settings
         self.codec = codec  # FFmpeg's encoder name
         self.name = name or codec  # the ENCODERS key, as reports show it
-        self._container = None
-        self._stream = None
+        self._container: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._frames = 0
         self._path: Path | None = None
         self._i420: np.ndarray | None = None
@@ -301,24 +314,29 @@ class PyAVEncoder:
             try:
                 # +faststart rewrites the file so `moov` precedes `mdat`: players and
                 # upload pages can start before the whole file has arrived.
-                self._container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
-                self._stream = self._container.add_stream(self.codec, rate=s.fps)
-                _configure(self._stream.codec_context, s, self.codec)
+                self._container = container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+                self._stream = stream = container.add_stream(self.codec, rate=s.fps)
+                _configure(stream.codec_context, s, self.codec)
                 if s.codec == "hevc":
                     # hvc1 (parameter sets in the sample entry) is what Apple's players
                     # accept; FFmpeg's default hev1 does not play in Safari/QuickTime.
-                    self._stream.codec_context.codec_tag = "hvc1"
-                self._stream.codec_context.open()
+                    stream.codec_context.codec_tag = "hvc1"
+                stream.codec_context.open()
             except EngineError:
                 self.abort()
                 raise
-            except Exception as exc:
+            except Exception as exc:  # the backend boundary: FFmpeg refuses in many ways
                 self.abort()
                 raise BackendUnavailableError(f"cannot open encoder {self.name}: {_reason(exc, errors)}") from exc
         if self.codec in _PLANAR_INPUT:
             self._i420 = np.empty(s.width * s.height * 3 // 2, np.uint8)
 
-    def _frame(self, frame: np.ndarray):
+    def _opened(self) -> tuple[OutputContainer, VideoStream]:
+        if self._container is None or self._stream is None:
+            raise RenderError(f"{self.name}: the encoder is not open (open it first; after close or abort it is done)")
+        return self._container, self._stream
+
+    def _frame(self, frame: np.ndarray) -> VideoFrame:
         """A VideoFrame over `frame` (NV12), in the layout this encoder takes."""
         av = _import_av()
         s = self.settings
@@ -342,17 +360,17 @@ class PyAVEncoder:
         # One wrapper for the whole hold: the encoder copies the pixels on each call,
         # so only the timestamp changes.
         video_frame = self._frame(frame)
-        try:
-            for k in range(count):
-                video_frame.pts = first_pts + k
-                self._mux(self._stream.encode(video_frame))
-        except EngineError:
-            raise
-        except Exception as exc:
-            raise RenderError(f"{self.name} failed at frame {video_frame.pts}: {exc}") from exc
+        _, stream = self._opened()
+
+        def encode_at(pts: int) -> None:
+            video_frame.pts = pts
+            self._mux(stream.encode(video_frame))
+
+        encode_repeats(self.name, first_pts, count, encode_at)
         self._frames += count
 
-    def _mux(self, packets) -> None:
+    def _mux(self, packets: list[Packet]) -> None:
+        container, _ = self._opened()
         for packet in packets:
             # x265 leaves dts uninitialised when the stream is shorter than its B-frame
             # delay (two frames with bframes=2); the MP4 muxer then refuses the packet.
@@ -364,15 +382,13 @@ class PyAVEncoder:
             ):
                 packet.dts = pts - self.settings.bframes if last is None else last + 1
             self._last_dts = packet.dts
-            self._container.mux(packet)
+            container.mux(packet)
 
     def close(self) -> EncodeStats:
-        try:
-            self._mux(self._stream.encode(None))
-            self._container.close()
-        except Exception as exc:
-            self.abort()
-            raise RenderError(f"{self.name} failed while finishing {self._path}: {exc}") from exc
+        container, stream = self._opened()
+        with backend_errors(f"{self.name} failed while finishing {self._path}", cleanup=self.abort):
+            self._mux(stream.encode(None))
+            container.close()
         self._container = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
         return EncodeStats(encoder=self.name, frames=self._frames, bytes=size)
@@ -399,7 +415,7 @@ def probe(encoder: str, settings: EncodeSettings) -> str | None:
         return str(exc)
     try:
         av.Codec(encoder, "w")
-    except Exception:
+    except Exception:  # noqa: BLE001 - UnknownCodecError, or whatever this build raises for a missing one
         return f"this PyAV build (FFmpeg {av.ffmpeg_version_info}) has no {encoder} encoder"
     with ffmpeg_errors() as errors:
         try:
@@ -414,6 +430,6 @@ def probe(encoder: str, settings: EncodeSettings) -> str | None:
             ctx.encode(frame)
             ctx.encode(None)
             return None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a probe reports every refusal as a reason, never raises
             failure = exc
     return _reason(failure, errors)
