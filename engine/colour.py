@@ -20,6 +20,7 @@ import numpy as np
 from .errors import SpecError, excerpt
 
 __all__ = [
+    "BT709_RGB_TO_YCBCR",
     "KB",
     "KR",
     "nv12_planes",
@@ -33,8 +34,9 @@ __all__ = [
 KR, KB = 0.2126, 0.0722
 KG = 1.0 - KR - KB
 
-# Rows of the RGB (0..1) → (E'Y, E'Cb, E'Cr) matrix, BT.709.
-_M = np.array(
+#: Rows of the RGB (0..1) → (E'Y, E'Cb, E'Cr) matrix, BT.709: the one conversion every
+#: path (numpy here and in the compositors, ``rgb_to_yuv.frag`` in GL) repeats.
+BT709_RGB_TO_YCBCR = np.array(
     [
         [KR, KG, KB],
         [-KR / (2 * (1 - KB)), -KG / (2 * (1 - KB)), 0.5],
@@ -42,7 +44,7 @@ _M = np.array(
     ],
     dtype=np.float64,
 )
-_M_INV = np.linalg.inv(_M)
+_M_INV = np.linalg.inv(BT709_RGB_TO_YCBCR)
 
 _NAMED = {
     "black": (0, 0, 0),
@@ -70,9 +72,12 @@ def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
             if len(digits) == 3:
                 digits = "".join(c * 2 for c in digits)
             return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
-    elif isinstance(value, (list, tuple)) and len(value) == 3:
-        if all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
-            return (value[0], value[1], value[2])
+    elif (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)
+    ):
+        return (value[0], value[1], value[2])
     raise SpecError(
         f"{excerpt(value)} is not a colour; write '#rrggbb', '#rgb', a basic name, or [r, g, b] with 0-255", path
     )
@@ -81,7 +86,7 @@ def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
 def rgb_to_yuv(rgb: tuple[float, float, float] | np.ndarray) -> np.ndarray:
     """sRGB code values 0–255 → (Y, Cb, Cr) as unrounded limited-range 8-bit values."""
     e = np.asarray(rgb, dtype=np.float64) / 255.0
-    y, cb, cr = np.moveaxis(e @ _M.T, -1, 0)
+    y, cb, cr = np.moveaxis(e @ BT709_RGB_TO_YCBCR.T, -1, 0)
     return np.stack([16 + 219 * y, 128 + 224 * cb, 128 + 224 * cr], axis=-1)
 
 
@@ -98,7 +103,7 @@ def rgb_to_nv12(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     if h % 2 or w % 2:
         raise ValueError(f"4:2:0 needs even sizes, got {w}×{h}")
-    m = _M.astype(np.float32)
+    m = BT709_RGB_TO_YCBCR.astype(np.float32)
     out = np.empty(nv12_size(w, h), dtype=np.uint8)
     y_plane, uv_plane = nv12_planes(out, w, h)
     # A band of rows at a time: float temporaries stay ~1.5 MB at 1080p instead of

@@ -59,7 +59,7 @@ def diagnose() -> dict[str, dict[str, str]]:
         import av
 
         facts["reel"]["pyav"] = f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})"
-    except Exception as exc:  # av is a dependency, but doctor must never crash
+    except Exception as exc:  # noqa: BLE001 - av is a dependency, but doctor must never crash
         facts["reel"]["pyav"] = f"unavailable: {exc}"
     try:
         from .text import diagnose_text

@@ -125,4 +125,4 @@ def test_gl_conversion_keeps_rows_top_down_and_chroma_left_sited(gl_compositor):
 def test_shader_coefficients_are_the_colour_modules():
     from engine.composite.gl import bt709_rows
 
-    assert np.array_equal(bt709_rows(), colour._M.astype(np.float32))
+    assert np.array_equal(bt709_rows(), colour.BT709_RGB_TO_YCBCR.astype(np.float32))

@@ -7,11 +7,12 @@ import pytest
 from PIL import Image
 
 from engine import render
-from engine.colour import _M, nv12_planes, nv12_size, rgb_to_nv12, rgb_to_yuv
+from engine.colour import BT709_RGB_TO_YCBCR, nv12_planes, nv12_size, rgb_to_nv12, rgb_to_yuv
 from engine.composite import FrameSpec
 from engine.composite.base import matte_planes
 from engine.composite.cpu import CPUCompositor
-from engine.composite.twins import TWINS, Workspace
+from engine.composite.twins import TWINS
+from engine.composite.workspace import Workspace
 from engine.transitions import BUILTIN, resolve_params
 from engine.verify import ssim
 
@@ -107,7 +108,7 @@ def test_a_flat_colour_decodes_back_to_itself(tmp_path, rgb):
     e_y = (y[centre].mean() - 16) / 219
     e_cb = (u[10:26, 20:44].mean() - 128) / 224
     e_cr = (v[10:26, 20:44].mean() - 128) / 224
-    decoded = np.linalg.inv(_M) @ np.array([e_y, e_cb, e_cr]) * 255
+    decoded = np.linalg.inv(BT709_RGB_TO_YCBCR) @ np.array([e_y, e_cb, e_cr]) * 255
     assert np.abs(decoded - np.array(rgb)).max() <= 3, (decoded.round(1), rgb)
     assert report.psnr_db > 40 and report.ssim > 0.95
 

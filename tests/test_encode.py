@@ -3,12 +3,11 @@ import numpy as np
 import pytest
 
 from engine.colour import nv12_size, rgb_to_nv12
-from engine.encode import ENCODERS, EncodeSettings, EncoderEntry, open_encoder, probe_encoder
+from engine.encode import ENCODERS, EncoderEntry, EncodeSettings, open_encoder, probe_encoder
 from engine.errors import CodecNotSupportedError, SpecError
 from engine.platforms import resolve_output
 
 from .helpers import decode_frames, probe
-
 
 # An encoder FFmpeg does not have: it cannot open anywhere.
 BROKEN = EncoderEntry("engine.encode.pyav:PyAVEncoder", "h264", "h264_no_such_encoder")

@@ -97,7 +97,7 @@ def list_devices() -> tuple[EGLDevice, ...]:
     """Every EGL device, in glcontext's order; empty when they cannot be listed."""
     try:
         return tuple(_enumerate(_load_libegl()))
-    except Exception as exc:  # a probe: any failure means "no information"
+    except Exception as exc:  # noqa: BLE001 - a probe: any failure (ctypes, the driver) means "no information"
         log.debug("EGL device enumeration failed: %s", exc)
         return ()
 

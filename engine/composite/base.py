@@ -23,6 +23,7 @@ context is current on one thread only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -49,7 +50,8 @@ __all__ = [
     "plan_transition",
 ]
 
-PlaneParams = Mapping[str, object]
+# A plane's uniforms: floats, colour triples as that plane's components, matte planes.
+PlaneParams = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def check_into(into: np.ndarray, width: int, height: int) -> None:
 def check_layers(layers: SlideLayers, width: int, height: int) -> None:
     """A ValueError unless `layers` are a layered slide for a width×height output."""
     if not isinstance(layers, SlideLayers):
-        raise ValueError(f"upload_layers takes SlideLayers, got {type(layers).__name__}")
+        raise ValueError(f"upload_layers takes SlideLayers, got {type(layers).__name__}")  # noqa: TRY004 - the contract
     for name in ("static", "items"):
         layer = getattr(layers, name)
         if layer is not None and (layer.dtype != np.uint8 or layer.shape != (height, width, 4)):
@@ -159,10 +161,13 @@ def matte_planes(value: str, width: int, height: int) -> tuple[np.ndarray, np.nd
 
     from ..raster.background import open_image
 
-    with open_image(image_path(value), (width, height)) as image, image.convert("L") as grey:
-        with ImageOps.fit(grey, (width, height), Image.Resampling.LANCZOS) as luma:
-            with luma.resize((width // 2, height // 2), Image.Resampling.BOX) as chroma:
-                return np.asarray(luma, dtype=np.uint8).copy(), np.asarray(chroma, dtype=np.uint8).copy()
+    with (
+        open_image(image_path(value), (width, height)) as image,
+        image.convert("L") as grey,
+        ImageOps.fit(grey, (width, height), Image.Resampling.LANCZOS) as luma,
+        luma.resize((width // 2, height // 2), Image.Resampling.BOX) as chroma,
+    ):
+        return np.asarray(luma, dtype=np.uint8).copy(), np.asarray(chroma, dtype=np.uint8).copy()
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ def plan_transition(frame: FrameSpec) -> TransitionStep | None:
         )
     params = resolve_params(frame.transition, frame.params)
     progress = float(frame.progress)
-    if progress != progress:
+    if math.isnan(progress):
         raise SpecError(f"transition progress must be a number in 0..1, got {frame.progress!r}")
     progress = min(max(progress, 0.0), 1.0)
     colours = BUILTIN[frame.transition].colour_params
@@ -206,7 +211,7 @@ def plan_transition(frame: FrameSpec) -> TransitionStep | None:
     chroma: dict[str, object] = {}
     for key, value in params.items():
         if key in colours:
-            y, cb, cr = (float(c) for c in rgb_to_yuv(value) / 255.0)
+            y, cb, cr = (float(c) for c in rgb_to_yuv(np.asarray(value, dtype=np.float64)) / 255.0)
             luma[key], chroma[key] = (y, 0.0, 0.0), (cb, cr, 0.0)
         else:
             luma[key] = chroma[key] = value

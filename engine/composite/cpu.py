@@ -25,7 +25,8 @@ from .base import (
     plan_transition,
 )
 from .layers import LayerPlanes, LayerWork, compose_plane, plan_layers, prepare_layers
-from .twins import TWINS, Workspace
+from .twins import TWINS
+from .workspace import Workspace
 
 __all__ = ["TWINS", "CPUCompositor"]
 
@@ -76,7 +77,7 @@ class CPUCompositor:
         self._check_open()
         source = self._picture(frame.source, frame.source_state, 0)
         step = plan_transition(frame)
-        if step is None:
+        if step is None or frame.target is None:  # (no target: plan_transition said "a hold")
             self._current = source  # a hold is the slide itself: nothing to compute
             return
         target = self._picture(frame.target, frame.target_state, 1)
@@ -108,7 +109,9 @@ class CPUCompositor:
             raise ValueError(f"{handle.key} is a slide in motion: its frames need a MotionState")
         if not self._moving:
             self._moving = [np.empty(nv12_size(self.width, self.height), dtype=np.uint8) for _ in range(2)]
+        if self._layer_work is None:
             self._layer_work = LayerWork(self.width)
+        work = self._layer_work
         out = self._moving[slot]
         y_out, uv_out = nv12_planes(out, self.width, self.height)
         luma, chroma = plan_layers(slide, state)
@@ -120,7 +123,7 @@ class CPUCompositor:
             None if items is None else (items.y, items.alpha),
             slide.rows,
             luma,
-            self._layer_work,
+            work,
             _reveal_args(slide, 0),
         )
         compose_plane(
@@ -130,7 +133,7 @@ class CPUCompositor:
             None if items is None else (items.uv, items.alpha_uv),
             slide.rows_uv,
             chroma,
-            self._layer_work,
+            work,
             _reveal_args(slide, 1),
         )
         return out
@@ -159,7 +162,10 @@ class CPUCompositor:
     def _slide(self, handle: SlideHandle) -> np.ndarray | LayerPlanes:
         if not isinstance(handle, SlideHandle) or self._handles.get(handle.key) != handle:
             raise ValueError(f"{handle!r} was not uploaded to this compositor")
-        return self._slides[handle.index]
+        slide = self._slides[handle.index]
+        if slide is None:  # released (its handle is gone too, so this is only for the types)
+            raise ValueError(f"{handle!r} was released")
+        return slide
 
     def _check_open(self) -> None:
         if self._closed:

@@ -106,7 +106,7 @@ def _create_context():
     for kwargs in attempts:
         try:
             return moderngl.create_standalone_context(backend="egl", require=330, **kwargs)
-        except Exception as exc:  # glcontext raises plain Exceptions with EGL's reason
+        except Exception as exc:  # noqa: BLE001 - glcontext raises plain Exceptions with EGL's reason
             log.info("EGL context %s failed: %s", kwargs or "(default device)", exc)
             failure = exc
     raise BackendUnavailableError(f"no EGL context ({failure}); {_INSTALL_HINT}") from failure
@@ -249,7 +249,7 @@ class GLCompositor:
     def render(self, frame: FrameSpec) -> None:
         self._check_open()
         user_file = user_transition_file(frame.transition) if frame.target is not None else None
-        if user_file is not None:
+        if user_file is not None and frame.target is not None:
             # The file blends RGB: a slide's own texture, or a moving slide drawn in RGB now.
             source = self._rgb_picture(frame.source, frame.source_state, 0)
             target = self._rgb_picture(frame.target, frame.target_state, 1)
@@ -257,7 +257,7 @@ class GLCompositor:
             return
         source = self._picture(frame.source, frame.source_state, 0)
         step = plan_transition(frame)
-        if step is None:
+        if step is None or frame.target is None:  # (no target: plan_transition said "a hold")
             self._current = (source.y_fbo, source.uv_fbo)  # a hold reads the slide itself
             return
         target = self._picture(frame.target, frame.target_state, 1)
@@ -308,7 +308,7 @@ class GLCompositor:
         with self._ctx:
             # alignment=1: rows of 1- and 2-byte texels at any width come back unpadded,
             # as one NV12 frame of 1.5 bytes a pixel.
-            target = into
+            target: Any = into  # the caller's buffer, or a pixel buffer object read into it after
             if self._pbos:
                 target = self._pbos[self._pbo_turn]
                 self._pbo_turn ^= 1
@@ -589,7 +589,7 @@ class GLCompositor:
             raise RenderError("the compositor is closed")
 
     def _slide(self, handle: SlideHandle) -> _Slide | _Layered:
-        slide = self._slides.get(getattr(handle, "key", None))
+        slide = self._slides.get(handle.key) if isinstance(handle, SlideHandle) else None
         if slide is None or slide.handle != handle:
             raise ValueError(f"{handle!r} was not uploaded to this compositor")
         return slide

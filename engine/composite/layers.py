@@ -33,16 +33,18 @@ front rather than per chroma texel, differs by a few codes at sharp colour edges
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from ..colour import _M, nv12_planes, rgb_to_nv12
+from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, rgb_to_nv12
 from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
 
 __all__ = [
     "MAX_ITEMS",
     "FrontRGB",
+    "LayerGeometry",
     "LayerPlanes",
     "LayerRGB",
     "PlaneStep",
@@ -146,7 +148,7 @@ def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
         height,
         back_y,
         back_uv,
-        tuple(layers.region),
+        (*layers.region,),
         None if layers.static is None else front_planes(layers.static),
         None if layers.items is None else front_planes(layers.items),
         rows,
@@ -168,7 +170,7 @@ def _reveal_planes(reveal) -> RevealPlanes:
 def front_planes(rgba: np.ndarray) -> FrontPlanes:
     """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes."""
     h, w = rgba.shape[:2]
-    m = _M.astype(np.float32)
+    m = BT709_RGB_TO_YCBCR.astype(np.float32)
     y = np.empty((h, w), dtype=np.uint8)
     uv = np.empty((h // 2, w // 2, 2), dtype=np.uint8)
     alpha = np.ascontiguousarray(rgba[..., 3])
@@ -190,7 +192,7 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
         chroma[..., 1] = _quantise(128 + 224 * (colour @ m[2]))
         alpha_uv[top // 2 : (top + _BAND) // 2] = _quantise(weight[..., 0] * 255)
     return FrontPlanes(
-        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (alpha.any(axis=1), alpha_uv.any(axis=1))
+        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
     )
 
 
@@ -249,7 +251,7 @@ def prepare_rgb_layers(layers: SlideLayers, width: int, height: int) -> LayerRGB
         width,
         height,
         np.ascontiguousarray(layers.back),
-        tuple(layers.region),
+        (*layers.region,),
         None if layers.static is None else front_rgb(layers.static),
         None if layers.items is None else front_rgb(layers.items),
         np.ascontiguousarray(layers.rows, dtype=np.uint8),
@@ -261,10 +263,28 @@ def prepare_rgb_layers(layers: SlideLayers, width: int, height: int) -> LayerRGB
 def front_rgb(rgba: np.ndarray) -> FrontRGB:
     """A straight-alpha RGBA layer → its colour and alpha, as motion.frag reads them."""
     alpha = np.ascontiguousarray(rgba[..., 3])
-    return FrontRGB(np.ascontiguousarray(rgba[..., :3]), alpha, _open_box(alpha), alpha.any(axis=1))
+    return FrontRGB(np.ascontiguousarray(rgba[..., :3]), alpha, _open_box(alpha), _ink_rows(alpha))
 
 
-def plan_layers(planes: LayerPlanes | LayerRGB, state: MotionState) -> tuple[PlaneStep, PlaneStep]:
+def _ink_rows(alpha: np.ndarray) -> np.ndarray:
+    """Per row: does any pixel of it show (alpha above 0)?"""
+    return np.asarray(alpha.any(axis=1))
+
+
+class LayerGeometry(Protocol):
+    """What `plan_layers` reads of a layered slide, however it is held (planes, RGB, textures)."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def region(self) -> tuple[int, int, int, int]: ...
+
+    @property
+    def back_size(self) -> tuple[int, int]: ...
+
+
+def plan_layers(planes: LayerGeometry, state: MotionState) -> tuple[PlaneStep, PlaneStep]:
     """The luma and chroma numbers of one frame of a layered slide in `state`.
 
     An RGB frame (`LayerRGB`) is drawn at full size with the luma numbers.
@@ -278,12 +298,12 @@ def plan_layers(planes: LayerPlanes | LayerRGB, state: MotionState) -> tuple[Pla
     chroma_table = table.copy()
     chroma_table[:, 1:] = np.round(table[:, 1:] / 2)  # offsets are even in luma
     threshold = round(min(max(state.reveal, 0.0), 1.0) * REVEAL_STEPS)
-    reveal = {"reveal_threshold": threshold, "reveal_opacity": float(state.reveal_opacity)}
+    opacity = float(state.reveal_opacity)
     # A chroma texel's centre is at twice its coordinates in luma, and the back
     # layer's chroma is half its luma: the scale stays, the offset halves.
     return (
-        PlaneStep((sx, ox, sy, oy), table, **reveal),
-        PlaneStep((sx, ox / 2, sy, oy / 2), chroma_table, **reveal),
+        PlaneStep((sx, ox, sy, oy), table, threshold, opacity),
+        PlaneStep((sx, ox / 2, sy, oy / 2), chroma_table, threshold, opacity),
     )
 
 
@@ -341,7 +361,7 @@ def compose_plane(
     for (r0, r1), back_needed in zip(_blocks(height, work), needs_back):
         shape = (r1 - r0, width) + out.shape[2:]
         value = work.f(0, shape)
-        if not back_needed:
+        if static is not None and not back_needed:  # (a row needs no back only under a static layer)
             np.multiply(static[0][r0:r1], _INV255, out=value)
         else:
             if across is None:  # the back layer at rest: its own texels

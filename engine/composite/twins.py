@@ -10,7 +10,7 @@ agree bit for bit; elsewhere within a code value or so.
 A twin takes ``(out, a, b, progress, params, work)``: one plane of the frame and the
 same plane of both slides, luma (H×W uint8) or chroma (H/2×W/2×2 uint8), progress as
 float32, the plane's parameters (colours as that plane's components, see
-``plan_transition``) and the compositor's `Workspace`. Twins never allocate per frame
+``plan_transition``) and the compositor's `Workspace` (`workspace.py`, with the texel moves twins share). Twins never allocate per frame
 beyond a few per-row or per-column vectors: whole-plane work goes a block of rows at a
 time through the workspace's buffers, which stay in cache.
 
@@ -24,103 +24,27 @@ as one uint16, so a gather reads both channels at once.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
-from math import prod
+from collections.abc import Callable
 
 import numpy as np
 
 from .base import PlaneParams
+from .workspace import (
+    Workspace,
+    blend,
+    gather_columns,
+    gather_rows,
+    mix_rows,
+    per_texel,
+    texel_view,
+    true_runs,
+)
 
-__all__ = ["TWINS", "Twin", "Workspace"]
-
-# float32 elements per block of rows (256 KiB per buffer): the passes of a blend then
-# run in cache (~15 % faster at 1080p than whole-plane passes).
-_BLOCK = 1 << 16
-# More separate column ranges than this and one fancy-indexed copy is cheaper.
-_MAX_RUNS = 8
+__all__ = ["TWINS", "Twin"]
 
 _F = np.float32
 _F0, _F025, _F05, _F1, _F2, _F3, _F4, _F255 = (_F(v) for v in (0.0, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 255.0))
 _INV255 = _F(1 / 255)  # how a UNORM8 texel becomes a float
-
-
-class Workspace:
-    """Scratch for the twins, made once per compositor and reused by every frame.
-
-    Buffers of one block each (float32, index, uint32, bool and texel bytes), and the
-    uv of every column and row per plane shape (`grid`). A block is as many rows as fit
-    `size` elements; both planes have rows of `width` bytes, so `size` bytes hold a
-    block of texels of either plane.
-    """
-
-    def __init__(self, width: int, height: int) -> None:
-        self.ratio = width / height  # as the GL compositor hands it to `ratio`
-        self.size = max(_BLOCK, width)
-        self.scratch = np.empty((2, self.size), dtype=np.float32)  # the blend's operands
-        self.floats = np.empty((6, self.size), dtype=np.float32)  # geometry, texels as floats
-        self.indices = np.empty((3, self.size), dtype=np.intp)  # two texel indices, one scratch
-        self.bits = np.empty((2, self.size), dtype=np.uint32)
-        self.flags = np.empty((2, self.size), dtype=bool)
-        self.texels = np.empty((4, self.size), dtype=np.uint8)
-        self._grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def grid(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x, y, down) of a plane's texel centres as the shader sees them.
-
-        x = gl_FragCoord.x / width per column; down = gl_FragCoord.y / height per memory
-        row (row 0 is the top of the picture); y = 1 − down is uv.y, pointing up.
-        Computed once per plane shape (a render has two, luma and chroma), read-only.
-        """
-        key = (height, width)
-        if key not in self._grids:
-            x = (np.arange(width, dtype=np.float32) + _F05) / _F(width)
-            down = (np.arange(height, dtype=np.float32) + _F05) / _F(height)
-            y = _F1 - down
-            for array in (x, y, down):
-                array.flags.writeable = False
-            self._grids[key] = (x, y, down)
-        return self._grids[key]
-
-    def rows_per_block(self, plane: np.ndarray) -> int:
-        return max(1, self.size // plane[0].size)
-
-    def blocks(self, plane: np.ndarray) -> Iterator[tuple[int, int]]:
-        """[r0, r1) of each block of rows of `plane`."""
-        rows, step = plane.shape[0], self.rows_per_block(plane)
-        for r0 in range(0, rows, step):
-            yield r0, min(rows, r0 + step)
-
-    # Buffer k of a kind viewed as `shape` (at most one block): float32, texel index,
-    # uint32 and bool.
-    def f(self, k: int, shape) -> np.ndarray:
-        return self.floats[k, : prod(shape)].reshape(shape)
-
-    def i(self, k: int, shape) -> np.ndarray:
-        return self.indices[k, : prod(shape)].reshape(shape)
-
-    def u(self, k: int, shape) -> np.ndarray:
-        return self.bits[k, : prod(shape)].reshape(shape)
-
-    def b(self, k: int, shape) -> np.ndarray:
-        return self.flags[k, : prod(shape)].reshape(shape)
-
-    def t(self, k: int, like: np.ndarray) -> np.ndarray:
-        """Texel buffer k viewed with the shape and dtype of `like` (a block of texels)."""
-        count = like.size * like.itemsize
-        return self.texels[k, :count].view(like.dtype).reshape(like.shape)
-
-
-def _texels(plane: np.ndarray) -> np.ndarray:
-    """The plane as a 2-D array of whole texels: uint8 luma, or (Cb, Cr) as one uint16."""
-    if plane.ndim == 2:
-        return plane
-    return plane.view(np.uint16).reshape(plane.shape[:2])
-
-
-def _per_texel(weights: np.ndarray, ndim: int) -> np.ndarray:
-    """Weights shaped like a plane's texels, broadcast over (Cb, Cr) on the chroma plane."""
-    return weights if ndim == 2 else weights[..., None]
 
 
 def _columns(u: np.ndarray, width: int) -> np.ndarray:
@@ -136,57 +60,6 @@ def _rows_down(v_down: np.ndarray, height: int) -> np.ndarray:
 # --- blends --------------------------------------------------------------------------
 
 
-def _as_unit(x, r0: int, r1: int, into: np.ndarray):
-    """Rows r0:r1 of a uint8 plane as 0..1 floats (in `into`), or a constant as it is."""
-    if not isinstance(x, np.ndarray) or x.dtype != np.uint8:
-        return x
-    return np.multiply(x[r0:r1], _INV255, out=into)
-
-
-def _store(out: np.ndarray, value: np.ndarray) -> None:
-    """A UNORM8 store: rint(v · 255), in place in `value`."""
-    np.multiply(value, _F255, out=value)
-    np.rint(value, out=value)
-    np.copyto(out, value, casting="unsafe")
-
-
-def _mix_rows(out: np.ndarray, a, b, weight, fa: np.ndarray, fb: np.ndarray) -> None:
-    """out = mix(a, b, weight) for one block: ``a + t·(b − a)`` as llvmpipe computes it.
-
-    a and b are uint8 blocks shaped like `out` or float32 constants (a flat colour, per
-    channel, already 0..1); fa and fb are float scratch shaped like `out`.
-    """
-    a_unit = _as_unit(a, 0, out.shape[0], fa)
-    b_unit = _as_unit(b, 0, out.shape[0], fb)
-    np.subtract(b_unit, a_unit, out=fb)
-    np.multiply(fb, weight, out=fb)
-    np.add(fb, a_unit, out=fb)
-    _store(out, fb)
-
-
-def _blend(out: np.ndarray, a, b, weight, scratch: np.ndarray, row_weights: np.ndarray | None = None) -> None:
-    """out = mix(a, b, weight) exactly as a fragment shader on a UNORM8 target does it.
-
-    a and b are uint8 planes shaped like `out`, or float32 per-channel constants already
-    in 0..1 (a flat colour uniform); weight is a scalar or per-column weights shaped to
-    broadcast (`_per_texel`), or None with `row_weights` one weight per row. Texels become
-    floats as ``u8 · float32(1/255)``, mix is ``a + t·(b − a)``, and the result is stored
-    as ``rint(v · 255)``: on llvmpipe that reproduces the shader bit for bit. Work goes a
-    block of rows at a time.
-    """
-    rows, row_size = out.shape[0], out[0].size
-    step = max(1, scratch.shape[1] // row_size)
-    for r0 in range(0, rows, step):
-        r1 = min(rows, r0 + step)
-        shape = (r1 - r0,) + out.shape[1:]
-        fa = scratch[1, : (r1 - r0) * row_size].reshape(shape)
-        fb = scratch[0, : (r1 - r0) * row_size].reshape(shape)
-        a_rows = a[r0:r1] if isinstance(a, np.ndarray) and a.dtype == np.uint8 else a
-        b_rows = b[r0:r1] if isinstance(b, np.ndarray) and b.dtype == np.uint8 else b
-        w = weight if row_weights is None else row_weights[r0:r1].reshape((-1,) + (1,) * (out.ndim - 1))
-        _mix_rows(out[r0:r1], a_rows, b_rows, w, fa, fb)
-
-
 def _flat_colour(params: PlaneParams, key: str, out: np.ndarray) -> np.ndarray:
     """A colour uniform as this plane's float32 components (1 for luma, 2 for chroma)."""
     channels = 1 if out.ndim == 2 else out.shape[2]
@@ -194,12 +67,6 @@ def _flat_colour(params: PlaneParams, key: str, out: np.ndarray) -> np.ndarray:
 
 
 # --- masks ---------------------------------------------------------------------------
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of every run of True in a 1-D boolean array."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
 def _smoothstep(
@@ -243,23 +110,23 @@ _IRIS = (_F(1.001), _F(1.002))
 
 def _masked_blend(out, a, b, reveal: np.ndarray, scratch: np.ndarray) -> None:
     """Per-column mix(a, b, reveal): copies where reveal is 0 or 1, a blend in between."""
-    for start, stop in _runs(reveal == _F0):
+    for start, stop in true_runs(reveal == _F0):
         np.copyto(out[:, start:stop], a[:, start:stop])
-    for start, stop in _runs(reveal == _F1):
+    for start, stop in true_runs(reveal == _F1):
         np.copyto(out[:, start:stop], b[:, start:stop])
-    for start, stop in _runs((reveal > _F0) & (reveal < _F1)):
-        weight = _per_texel(reveal[start:stop], out.ndim)
-        _blend(out[:, start:stop], a[:, start:stop], b[:, start:stop], weight, scratch)
+    for start, stop in true_runs((reveal > _F0) & (reveal < _F1)):
+        weight = per_texel(reveal[start:stop], out.ndim)
+        blend(out[:, start:stop], a[:, start:stop], b[:, start:stop], weight, scratch)
 
 
 def _masked_blend_rows(out, a, b, reveal: np.ndarray, scratch: np.ndarray) -> None:
     """Per-row mix(a, b, reveal): copies where reveal is 0 or 1, a blend in between."""
-    for start, stop in _runs(reveal == _F0):
+    for start, stop in true_runs(reveal == _F0):
         np.copyto(out[start:stop], a[start:stop])
-    for start, stop in _runs(reveal == _F1):
+    for start, stop in true_runs(reveal == _F1):
         np.copyto(out[start:stop], b[start:stop])
-    for start, stop in _runs((reveal > _F0) & (reveal < _F1)):
-        _blend(out[start:stop], a[start:stop], b[start:stop], None, scratch, reveal[start:stop])
+    for start, stop in true_runs((reveal > _F0) & (reveal < _F1)):
+        blend(out[start:stop], a[start:stop], b[start:stop], None, scratch, reveal[start:stop])
 
 
 def _blend_block(out, a, b, weight: np.ndarray, work: Workspace, hard: bool) -> None:
@@ -274,57 +141,27 @@ def _blend_block(out, a, b, weight: np.ndarray, work: Workspace, hard: bool) -> 
         np.copyto(out, b)
     elif hard:
         np.copyto(out, a)
-        np.copyto(_texels(out), _texels(b), where=np.not_equal(weight, _F0, out=work.b(0, weight.shape)))
+        np.copyto(texel_view(out), texel_view(b), where=np.not_equal(weight, _F0, out=work.flag_block(0, weight.shape)))
     else:
-        _mix_rows(out, a, b, _per_texel(weight, out.ndim), work.f(4, out.shape), work.f(5, out.shape))
+        mix_rows(out, a, b, per_texel(weight, out.ndim), work.float_block(4, out.shape), work.float_block(5, out.shape))
 
 
 def _sweep(out, a, b, work: Workspace, t_block: Callable, progress, softness, ends) -> None:
     """A wipe along any sweep coordinate: t_block(r0, r1, into) fills t for a block of rows."""
-    width = _texels(out).shape[1]
+    width = texel_view(out).shape[1]
     for r0, r1 in work.blocks(out):
-        t = t_block(r0, r1, work.f(0, (r1 - r0, width)))
-        reveal = _reveal(t, progress, softness, ends, work.f(1, t.shape), work.f(2, t.shape))
+        t = t_block(r0, r1, work.float_block(0, (r1 - r0, width)))
+        reveal = _reveal(t, progress, softness, ends, work.float_block(1, t.shape), work.float_block(2, t.shape))
         _blend_block(out[r0:r1], a[r0:r1], b[r0:r1], reveal, work, hard=not softness > _F0)
 
 
 # --- gathers -------------------------------------------------------------------------
 
 
-def _gather(out: np.ndarray, src: np.ndarray, columns: np.ndarray, source_columns: np.ndarray) -> None:
-    """out[:, c] = src[:, source_columns[c]] for every c where `columns` is True.
-
-    Moves keep neighbouring columns neighbours, so this is a few slice copies; float
-    rounding can repeat or skip one source column, which splits a run but stays exact.
-    """
-    pieces = []
-    for start, stop in _runs(columns):
-        index = source_columns[start:stop]
-        breaks = np.flatnonzero(np.diff(index) != 1) + 1
-        bounds = [start, *(start + breaks).tolist(), stop]
-        pieces += [(lo, hi, int(source_columns[lo])) for lo, hi in itertools.pairwise(bounds)]
-    if len(pieces) > _MAX_RUNS:
-        out[:, columns] = src[:, source_columns[columns]]
-        return
-    for lo, hi, first in pieces:
-        np.copyto(out[:, lo:hi], src[:, first : first + hi - lo])
-
-
-def _gather_rows(out: np.ndarray, src: np.ndarray, rows: np.ndarray, source_rows: np.ndarray) -> None:
-    """out[r] = src[source_rows[r]] for every r where `rows` is True, as slice copies."""
-    for start, stop in _runs(rows):
-        index = source_rows[start:stop]
-        breaks = np.flatnonzero(np.diff(index) != 1) + 1
-        bounds = [start, *(start + breaks).tolist(), stop]
-        for lo, hi in itertools.pairwise(bounds):
-            first = int(source_rows[lo])
-            np.copyto(out[lo:hi], src[first : first + hi - lo])
-
-
 def _take(
     src: np.ndarray, rows: np.ndarray, columns: np.ndarray, into: np.ndarray, rows_buffer: np.ndarray
 ) -> np.ndarray:
-    """into = src[rows][:, columns] for a separable mapping (texels: 2-D, see `_texels`)."""
+    """into = src[rows][:, columns] for a separable mapping (texels: 2-D, see `texel_view`)."""
     np.take(src, rows, axis=0, out=rows_buffer, mode="clip")
     np.take(rows_buffer, columns, axis=1, out=into, mode="clip")
     return into
@@ -332,8 +169,7 @@ def _take(
 
 def _separable(out, a, b, progress, work: Workspace, a_map, b_map) -> None:
     """out = mix(a at a_map, b at b_map, progress), each map (rows, columns) or None for identity."""
-    pa, pb, po = _texels(a), _texels(b), _texels(out)
-    width = po.shape[1]
+    pa, pb, po = texel_view(a), texel_view(b), texel_view(out)
     for r0, r1 in work.blocks(out):
         sources = []
         for k, (plane, mapping) in enumerate(((pa, a_map), (pb, b_map))):
@@ -341,13 +177,15 @@ def _separable(out, a, b, progress, work: Workspace, a_map, b_map) -> None:
                 sources.append(plane[r0:r1].view(np.uint8).reshape((r1 - r0,) + out.shape[1:]))
                 continue
             rows, columns = mapping
-            into = work.t(k, po[r0:r1])
+            into = work.texel_block(k, po[r0:r1])
             # The rows gathered first, then the columns: the row buffer is texel buffer 2 or 3.
-            rows_buffer = work.t(2 + k, po[r0:r1])
+            rows_buffer = work.texel_block(2 + k, po[r0:r1])
             _take(plane, rows[r0:r1], columns, into, rows_buffer)
             sources.append(into.view(np.uint8).reshape((r1 - r0,) + out.shape[1:]))
         block = out[r0:r1]
-        _mix_rows(block, sources[0], sources[1], progress, work.f(4, block.shape), work.f(5, block.shape))
+        mix_rows(
+            block, sources[0], sources[1], progress, work.float_block(4, block.shape), work.float_block(5, block.shape)
+        )
 
 
 # --- transition twins, one per shaders/transitions/<name>.glsl ---------------------------
@@ -360,7 +198,7 @@ def _cut(out, a, b, progress, params, work) -> None:
 
 
 def _fade(out, a, b, progress, params, work) -> None:
-    _blend(out, a, b, progress, work.scratch)
+    blend(out, a, b, progress, work.scratch)
 
 
 def _fadeblack(out, a, b, progress, params, work) -> None:
@@ -370,9 +208,9 @@ def _fadeblack(out, a, b, progress, params, work) -> None:
     flat[...] = _flat_colour(params, "color", out)
     t = progress * _F2
     if t < _F1:
-        _blend(out, a, flat, t, work.scratch)
+        blend(out, a, flat, t, work.scratch)
     else:
-        _blend(out, flat, b, t - _F1, work.scratch)
+        blend(out, flat, b, t - _F1, work.scratch)
 
 
 def _wipeleft(out, a, b, progress, params, work) -> None:
@@ -454,15 +292,15 @@ def _clockwipe(out, a, b, progress, params, work) -> None:
 
     def t_block(r0, r1, into):
         shape = (r1 - r0, width)
-        wide = work.b(0, shape)
+        wide = work.flag_block(0, shape)
         np.greater(mx[None, :], my[r0:r1, None], out=wide)  # nearer 3 or 9 o'clock than 12 or 6
-        q = work.f(2, shape)
-        tmp = work.f(3, shape)
+        q = work.float_block(2, shape)
+        tmp = work.float_block(3, shape)
         # a = m.y / m.x where wide, else m.x / max(m.y, 1e-6): both computed, one kept.
         with np.errstate(divide="ignore", invalid="ignore"):  # m.x = 0 only where the other is kept
             np.divide(my[r0:r1, None], mx[None, :], out=q)
         np.divide(mx[None, :], np.maximum(my[r0:r1], _F(1e-6))[:, None], out=tmp)
-        np.copyto(q, tmp, where=np.logical_not(wide, out=work.b(1, shape)))
+        np.copyto(q, tmp, where=np.logical_not(wide, out=work.flag_block(1, shape)))
         # atan(a) / 2π = a * (c0 + a2 * (c1 + a2 * (c2 + a2 * (c3 + a2 * c4))))
         a2 = np.multiply(q, q, out=into)
         np.multiply(a2, c4, out=tmp)
@@ -478,7 +316,7 @@ def _clockwipe(out, a, b, progress, params, work) -> None:
         up = dy[r0:r1] >= _F0
         np.subtract(_F05, tmp, out=q)
         np.copyto(q, tmp, where=up[:, None])  # right half: q up, 0.5 − q down
-        turns_left = work.f(4, shape)
+        turns_left = work.float_block(4, shape)
         np.add(_F05, tmp, out=turns_left)
         np.subtract(_F1, tmp, out=tmp)
         np.copyto(turns_left, tmp, where=up[:, None])  # left half: 1 − q up, 0.5 + q down
@@ -492,24 +330,24 @@ def _slideleft(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] + progress
     shows_from = x < _F1
-    _gather(out, a, shows_from, _columns(x, width))
-    _gather(out, b, ~shows_from, _columns(x - _F1, width))
+    gather_columns(out, a, shows_from, _columns(x, width))
+    gather_columns(out, b, ~shows_from, _columns(x - _F1, width))
 
 
 def _slideright(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] - progress
     shows_from = x >= _F0
-    _gather(out, a, shows_from, _columns(x, width))
-    _gather(out, b, ~shows_from, _columns(x + _F1, width))
+    gather_columns(out, a, shows_from, _columns(x, width))
+    gather_columns(out, b, ~shows_from, _columns(x + _F1, width))
 
 
 def _coverleft(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] + progress
     shows_to = x >= _F1
-    _gather(out, b, shows_to, _columns(x - _F1, width))
-    for start, stop in _runs(~shows_to):
+    gather_columns(out, b, shows_to, _columns(x - _F1, width))
+    for start, stop in true_runs(~shows_to):
         np.copyto(out[:, start:stop], a[:, start:stop])
 
 
@@ -517,8 +355,8 @@ def _coverright(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] - progress
     shows_to = x < _F0
-    _gather(out, b, shows_to, _columns(x + _F1, width))
-    for start, stop in _runs(~shows_to):
+    gather_columns(out, b, shows_to, _columns(x + _F1, width))
+    for start, stop in true_runs(~shows_to):
         np.copyto(out[:, start:stop], a[:, start:stop])
 
 
@@ -526,8 +364,8 @@ def _revealleft(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] + progress
     shows_from = x < _F1
-    _gather(out, a, shows_from, _columns(x, width))
-    for start, stop in _runs(~shows_from):
+    gather_columns(out, a, shows_from, _columns(x, width))
+    for start, stop in true_runs(~shows_from):
         np.copyto(out[:, start:stop], b[:, start:stop])
 
 
@@ -535,8 +373,8 @@ def _revealright(out, a, b, progress, params, work) -> None:
     width = out.shape[1]
     x = work.grid(*out.shape[:2])[0] - progress
     shows_from = x >= _F0
-    _gather(out, a, shows_from, _columns(x, width))
-    for start, stop in _runs(~shows_from):
+    gather_columns(out, a, shows_from, _columns(x, width))
+    for start, stop in true_runs(~shows_from):
         np.copyto(out[:, start:stop], b[:, start:stop])
 
 
@@ -545,8 +383,8 @@ def _slideup(out, a, b, progress, params, work) -> None:
     _, y, _ = work.grid(*out.shape[:2])
     y = y - progress
     shows_from = y >= _F0
-    _gather_rows(out, a, shows_from, _rows_down(_F1 - y, height))
-    _gather_rows(out, b, ~shows_from, _rows_down(_F1 - (y + _F1), height))
+    gather_rows(out, a, shows_from, _rows_down(_F1 - y, height))
+    gather_rows(out, b, ~shows_from, _rows_down(_F1 - (y + _F1), height))
 
 
 def _slidedown(out, a, b, progress, params, work) -> None:
@@ -554,8 +392,8 @@ def _slidedown(out, a, b, progress, params, work) -> None:
     _, y, _ = work.grid(*out.shape[:2])
     y = y + progress
     shows_from = y < _F1
-    _gather_rows(out, a, shows_from, _rows_down(_F1 - y, height))
-    _gather_rows(out, b, ~shows_from, _rows_down(_F1 - (y - _F1), height))
+    gather_rows(out, a, shows_from, _rows_down(_F1 - y, height))
+    gather_rows(out, b, ~shows_from, _rows_down(_F1 - (y - _F1), height))
 
 
 def _zoom_map(work: Workspace, shape, scale) -> tuple[np.ndarray, np.ndarray]:
@@ -582,7 +420,7 @@ def _zoomout(out, a, b, progress, params, work) -> None:
 def _pixelize(out, a, b, progress, params, work) -> None:
     peak = min(progress, _F1 - progress) * _F2
     if not peak > _F0:
-        _blend(out, a, b, progress, work.scratch)
+        blend(out, a, b, progress, work.scratch)
         return
     height, width = out.shape[:2]
     x, y, _ = work.grid(height, width)
@@ -612,15 +450,15 @@ def _dissolve(out, a, b, progress, params, work) -> None:
     cell_y = np.floor(y * rows).astype(np.uint32)
     seed = np.asarray(_F(params["seed"])).view(np.uint32)
     row_bits = _mix_bits(cell_y + seed, np.empty_like(cell_y))  # mix_bits(cell.y + seed bits), per row
-    ta, tb, to = _texels(a), _texels(b), _texels(out)
+    ta, tb, to = texel_view(a), texel_view(b), texel_view(out)
     width = to.shape[1]
     for r0, r1 in work.blocks(out):
         shape = (r1 - r0, width)
-        bits = np.add(row_bits[r0:r1, None], cell_x[None, :], out=work.u(0, shape))
-        _mix_bits(bits, work.u(1, shape))
+        bits = np.add(row_bits[r0:r1, None], cell_x[None, :], out=work.bits_block(0, shape))
+        _mix_bits(bits, work.bits_block(1, shape))
         np.right_shift(bits, 8, out=bits)
-        noise = np.multiply(bits, _F(1 / 16777216), out=work.f(0, shape), dtype=np.float32)  # 24 bits: exact
-        shows_to = np.less(noise, progress, out=work.b(0, shape))
+        noise = np.multiply(bits, _F(1 / 16777216), out=work.float_block(0, shape), dtype=np.float32)  # 24 bits: exact
+        shows_to = np.less(noise, progress, out=work.flag_block(0, shape))
         np.copyto(to[r0:r1], ta[r0:r1])
         np.copyto(to[r0:r1], tb[r0:r1], where=shows_to)
 
@@ -633,27 +471,27 @@ def _blurfade(out, a, b, progress, params, work) -> None:
     x, y, _ = work.grid(height, width)
     cell_x = np.floor(x * (_F(540.0) * ratio)).astype(np.uint32) * np.uint32(0x9E3779B1)
     cell_y = np.floor(y * _F(540.0)).astype(np.uint32)
-    ta, tb, to = _texels(a), _texels(b), _texels(out)
+    ta, tb = texel_view(a), texel_view(b)
     for r0, r1 in work.blocks(out):
         shape = (r1 - r0, width)
-        bits = np.add(cell_x[None, :], cell_y[r0:r1, None], out=work.u(0, shape))
-        _mix_bits(bits, work.u(1, shape))
+        bits = np.add(cell_x[None, :], cell_y[r0:r1, None], out=work.bits_block(0, shape))
+        _mix_bits(bits, work.bits_block(1, shape))
         # jitter = (two bytes of bits) · r/127.5 − r, within ±r
         jitter = []
         for k, shift in enumerate((0, 8)):
-            byte = np.right_shift(bits, shift, out=work.u(1, shape))
+            byte = np.right_shift(bits, shift, out=work.bits_block(1, shape))
             np.bitwise_and(byte, 255, out=byte)
-            value = np.multiply(byte, step_size, out=work.f(k, shape), dtype=np.float32)
+            value = np.multiply(byte, step_size, out=work.float_block(k, shape), dtype=np.float32)
             jitter.append(np.subtract(value, r, out=value))
         jx, jy = jitter
         # A at uv + (jx / ratio, jy), B at uv + (jy / ratio, −jx)
-        u = np.divide(jx, ratio, out=work.f(2, shape))
+        u = np.divide(jx, ratio, out=work.float_block(2, shape))
         np.add(u, x[None, :], out=u)
-        v = np.add(jy, y[r0:r1, None], out=work.f(3, shape))
+        v = np.add(jy, y[r0:r1, None], out=work.float_block(3, shape))
         flat_a = _flat_index(u, np.subtract(_F1, v, out=v), height, width, work, 0)
-        u = np.divide(jy, ratio, out=work.f(2, shape))
+        u = np.divide(jy, ratio, out=work.float_block(2, shape))
         np.add(u, x[None, :], out=u)
-        v = np.subtract(y[r0:r1, None], jx, out=work.f(3, shape))  # y + (−jx)
+        v = np.subtract(y[r0:r1, None], jx, out=work.float_block(3, shape))  # y + (−jx)
         flat_b = _flat_index(u, np.subtract(_F1, v, out=v), height, width, work, 1)
         _gather_mix(out[r0:r1], ta, tb, flat_a, flat_b, progress, work)
 
@@ -694,21 +532,21 @@ def _ripple(out, a, b, progress, params, work) -> None:
     frequency = _clamp(_F(params["frequency"]), -1000.0, 1000.0)
     phase = progress * _clamp(_F(params["speed"]), -1000.0, 1000.0)
     centred_x = x - _F05
-    ta, tb, to = _texels(a), _texels(b), _texels(out)
+    ta, tb = texel_view(a), texel_view(b)
     for r0, r1 in work.blocks(out):
         shape = (r1 - r0, width)
-        dist = np.add(dx2[None, :], dy2[r0:r1, None], out=work.f(3, shape))
+        dist = np.add(dx2[None, :], dy2[r0:r1, None], out=work.float_block(3, shape))
         np.sqrt(dist, out=dist)
-        arg = np.multiply(dist, frequency, out=work.f(0, shape))
+        arg = np.multiply(dist, frequency, out=work.float_block(0, shape))
         np.subtract(arg, phase, out=arg)
-        shift = _wave(arg, work.f(1, shape))
+        shift = _wave(arg, work.float_block(1, shape))
         np.multiply(shift, strength, out=shift)
         np.maximum(dist, floor_dist, out=dist)
         np.divide(shift, dist, out=shift)  # push
         # at = uv + (uv − 0.5) · shift; rows as the sampler flips them, 1 − at.y
-        u = np.multiply(centred_x[None, :], shift, out=work.f(1, shape))
+        u = np.multiply(centred_x[None, :], shift, out=work.float_block(1, shape))
         np.add(u, x[None, :], out=u)
-        v = np.multiply(dy[r0:r1, None], shift, out=work.f(2, shape))
+        v = np.multiply(dy[r0:r1, None], shift, out=work.float_block(2, shape))
         np.add(v, _F1 - down[r0:r1, None], out=v)
         np.subtract(_F1, v, out=v)
         flat = _flat_index(u, v, height, width, work)
@@ -729,22 +567,22 @@ def _flat_index(
     np.multiply(v_down, _F(height), out=v_down)
     np.floor(v_down, out=v_down)
     np.clip(v_down, 0, height - 1, out=v_down)
-    flat = work.i(slot, u.shape)
+    flat = work.index_block(slot, u.shape)
     np.copyto(flat, v_down, casting="unsafe")
     np.multiply(flat, width, out=flat)
-    column = work.i(2, u.shape)
+    column = work.index_block(2, u.shape)
     np.copyto(column, u, casting="unsafe")
     return np.add(flat, column, out=flat)
 
 
 def _gather_mix(block, ta, tb, flat_a, flat_b, weight, work: Workspace) -> None:
     """block = mix(a at flat_a, b at flat_b, weight), texels picked by index into each raveled plane."""
-    like = _texels(block)
-    sa = np.take(ta.reshape(-1), flat_a, out=work.t(0, like), mode="clip")
-    sb = np.take(tb.reshape(-1), flat_b, out=work.t(1, like), mode="clip")
+    like = texel_view(block)
+    sa = np.take(ta.reshape(-1), flat_a, out=work.texel_block(0, like), mode="clip")
+    sb = np.take(tb.reshape(-1), flat_b, out=work.texel_block(1, like), mode="clip")
     sa = sa.view(np.uint8).reshape(block.shape)
     sb = sb.view(np.uint8).reshape(block.shape)
-    _mix_rows(block, sa, sb, weight, work.f(4, block.shape), work.f(5, block.shape))
+    mix_rows(block, sa, sb, weight, work.float_block(4, block.shape), work.float_block(5, block.shape))
 
 
 _EYE = _F(3.0)
@@ -783,31 +621,40 @@ def _cube(out, a, b, progress, params, work) -> None:
     y = _F05 - work.grid(height, width)[2]  # uv.y − 0.5 as Mesa folds it
     shadow = _flat_colour(params, "shadow", out)
     shadow_texel = np.rint(shadow * _F255).astype(np.uint8)
-    ta, tb, to = _texels(a), _texels(b), _texels(out)
+    ta, tb, to = texel_view(a), texel_view(b), texel_view(out)
     for r0, r1 in work.blocks(out):
         shape = (r1 - r0, width)
-        yv = np.multiply(y[r0:r1, None], scale[None, :], out=work.f(0, shape))
-        v = np.add(yv, _F05, out=work.f(1, shape))
-        inside = np.greater_equal(v, _F0, out=work.b(0, shape))
-        inside &= np.less_equal(v, _F1, out=work.b(1, shape))
+        yv = np.multiply(y[r0:r1, None], scale[None, :], out=work.float_block(0, shape))
+        v = np.add(yv, _F05, out=work.float_block(1, shape))
+        inside = np.greater_equal(v, _F0, out=work.flag_block(0, shape))
+        inside &= np.less_equal(v, _F1, out=work.flag_block(1, shape))
         inside &= on_face[None, :]
         # The sampler's row: 1 − (y·scale + 0.5), which Mesa folds to 0.5 − y·scale.
         row = np.subtract(_F05, yv, out=yv)
         np.multiply(row, _F(height), out=row)
         np.floor(row, out=row)
         np.clip(row, 0, height - 1, out=row)
-        flat = work.i(0, shape)
+        flat = work.index_block(0, shape)
         np.copyto(flat, row, casting="unsafe")
         np.multiply(flat, width, out=flat)
         np.add(flat, columns[None, :], out=flat)
         like = to[r0:r1]
-        texels = np.take(ta.reshape(-1), flat, out=work.t(0, like), mode="clip")
-        from_b = np.take(tb.reshape(-1), flat, out=work.t(1, like), mode="clip")
+        texels = np.take(ta.reshape(-1), flat, out=work.texel_block(0, like), mode="clip")
+        from_b = np.take(tb.reshape(-1), flat, out=work.texel_block(1, like), mode="clip")
         np.copyto(texels, from_b, where=shows_to[None, :])
         block = out[r0:r1]
         faces = texels.view(np.uint8).reshape(block.shape)
-        _mix_rows(block, faces, shadow, _per_texel(shade, out.ndim), work.f(4, block.shape), work.f(5, block.shape))
-        np.copyto(like, shadow_texel.view(to.dtype).reshape(()), where=np.logical_not(inside, out=work.b(1, shape)))
+        mix_rows(
+            block,
+            faces,
+            shadow,
+            per_texel(shade, out.ndim),
+            work.float_block(4, block.shape),
+            work.float_block(5, block.shape),
+        )
+        np.copyto(
+            like, shadow_texel.view(to.dtype).reshape(()), where=np.logical_not(inside, out=work.flag_block(1, shape))
+        )
 
 
 def _lumawipe(out, a, b, progress, params, work) -> None:

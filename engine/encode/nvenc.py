@@ -331,9 +331,9 @@ def _chunks(output: Any) -> list[bytes]:
         return [data] if data else []
     chunks: list[bytes] = []
     for item in output:
-        data = item.get("data") if isinstance(item, dict) else item
-        if data is not None and len(data):
-            chunks.append(bytes(data))
+        piece = item.get("data") if isinstance(item, dict) else item
+        if piece is not None and len(piece):
+            chunks.append(bytes(piece))
     return chunks
 
 
