@@ -11,10 +11,10 @@ import math
 
 from PIL import Image, ImageDraw
 
-from .layout import load_font, resolve_fonts
 from .pipeline import render_still
 from .platforms import Output
 from .spec import Deck, load_deck
+from .text.typeface import load_font, resolve_fonts
 from .timeline import Transition, build_timeline
 from .transitions import BUILTIN
 

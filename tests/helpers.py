@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace as NS
+from typing import Any
 
 import av
 import numpy as np
@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from engine.platforms import resolve_output
+from engine.slides import SLIDE_KINDS, Slide
 
 
 @dataclass
@@ -107,15 +108,15 @@ def decode_rgb(frame) -> np.ndarray:
     return nv12_to_rgb(decode_nv12(frame), frame.width, frame.height)
 
 
-def slide(kind: str, **fields):
-    """A stand-in for a spec slide of `kind` (attribute access only), for layout and raster tests."""
+def slide(kind: str, **fields: Any) -> Slide:
+    """A real spec slide of `kind` (validated as a deck's would be), for layout and raster tests."""
     defaults = {
-        "title": {"title": "Title", "subtitle": None},
+        "title": {"title": "Title"},
         "bullets": {"title": "Heading", "bullets": ["One"]},
-        "image": {"file": None, "fit": "cover", "caption": None},
-        "text": {"text": "Text", "style": "paragraph", "attribution": None},
+        "image": {},
+        "text": {"text": "Text"},
     }[kind]
-    return NS(**{"kind": kind, "background": None, "duration": 5.0, "transition": None, **defaults, **fields})
+    return SLIDE_KINDS[kind].model_validate({"kind": kind, "duration": 5.0, **defaults, **fields})
 
 
 #: One output per frame shape (16:9, 9:16, 1:1, 4:5) plus a draft size.

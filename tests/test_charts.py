@@ -28,12 +28,13 @@ from engine.charts.palette import OKABE_ITO, series_colours
 from engine.charts.reveal import Timing, windows
 from engine.charts.style import Style
 from engine.easing import Easing
-from engine.layout import resolve_fonts
+from engine.spec import Theme
+from engine.text.typeface import resolve_fonts
 
 from .helpers import compare_with_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "charts"
-FONTS = resolve_fonts(None)
+FONTS = resolve_fonts(Theme())
 TEXT = (255, 255, 255)
 ACCENT = (255, 176, 32)
 SKY = OKABE_ITO[1]

@@ -15,15 +15,15 @@ import os
 import random
 import re
 from pathlib import Path
-from types import SimpleNamespace as NS
 
 import pytest
 
 from engine import cli
 from engine.errors import AssetError
-from engine.layout import check_font_file, resolve_fonts
 from engine.resources import font_path
+from engine.spec import Theme
 from engine.text.sfnt import FontFileError, font_facts
+from engine.text.typeface import check_font_file, resolve_fonts
 
 MARKER = b"SECRETMARKER"
 INTER = font_path("Inter-Regular.otf")
@@ -112,7 +112,7 @@ def test_a_real_font_passes_and_its_facts_are_read(tmp_path):
     copy = tmp_path / "Mine.otf"
     copy.write_bytes(INTER.read_bytes())
     check_font_file(copy)
-    fonts = resolve_fonts(NS(font=str(copy), fallback_fonts=[str(font_path("Inter-Bold.otf"))]))
+    fonts = resolve_fonts(Theme(font=str(copy), fallback_fonts=[str(font_path("Inter-Bold.otf"))]))
     assert fonts.regular == fonts.bold == copy
     assert font_facts(str(copy)).covers(ord("a"))
 
@@ -120,7 +120,7 @@ def test_a_real_font_passes_and_its_facts_are_read(tmp_path):
 @pytest.mark.parametrize("key", ["font", "font_bold", "font_italic", "fallback_fonts"])
 def test_resolve_fonts_checks_every_theme_font_and_names_its_key(key, tmp_path):
     path = _make("truncated-1000", tmp_path)
-    theme = NS(**{key: [str(path)] if key == "fallback_fonts" else str(path)})
+    theme = Theme.model_validate({key: [str(path)] if key == "fallback_fonts" else str(path)})
     where = "theme.fallback_fonts[0]" if key == "fallback_fonts" else f"theme.{key}"
     with pytest.raises(FontFileError, match="^" + re.escape(f"{where}: font file {path} ")):
         resolve_fonts(theme)

@@ -17,12 +17,13 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 import engine
 from engine.errors import SpecError
-from engine.layout import ImagePlacement, Shape, layout_slide, resolve_fonts
+from engine.layout import ImagePlacement, Shape, layout_slide
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.raster.background import render_background
 from engine.resources import font_path
 from engine.spec import Background, load_deck
+from engine.text.typeface import resolve_fonts
 
 YOUTUBE = resolve_output("youtube")  # 1920×1080, standard quality
 

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace as NS
 
 import pytest
 from PIL import Image
 
 from engine.errors import AssetError
-from engine.layout import (
-    ELLIPSIS,
-    ImagePlacement,
-    Shape,
-    TextBlock,
-    fit_text,
-    layout_slide,
-    load_font,
-    resolve_fonts,
-)
+from engine.layout import ImagePlacement, Shape, layout_slide
 from engine.platforms import resolve_output
 from engine.resources import font_path
-from engine.spec import load_deck
+from engine.spec import Theme, load_deck
+from engine.text.block import TextBlock
 from engine.text.breaks import is_orphan, words
+from engine.text.fit import ELLIPSIS, fit_text
+from engine.text.typeface import load_font, resolve_fonts
 
 from .helpers import OUTPUT_IDS, OUTPUTS, slide
 
@@ -32,16 +25,9 @@ LONG_TITLE = " ".join(["Wholesome", "weekly", "meals", "for", "busy", "families"
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" + "Supercalifragilistic"  # 65 chars
 
 
-def theme(**overrides):
-    base = {
-        "background": NS(color="#202030", gradient=None, image=None),
-        "text_color": "#ffffff",
-        "accent": "#ffaa00",
-        "font": None,
-        "font_bold": None,
-    }
-    base.update(overrides)
-    return NS(**base)
+def theme(**overrides) -> Theme:
+    base = {"background": {"color": "#202030"}, "text_color": "#ffffff", "accent": "#ffaa00"}
+    return Theme.model_validate({**base, **overrides})
 
 
 @pytest.fixture(scope="module")

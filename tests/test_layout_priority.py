@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from itertools import pairwise
-from types import SimpleNamespace as NS
 
 import pytest
 
 from engine import cli
-from engine.layout import ELLIPSIS, TextBlock, layout_slide, resolve_fonts
+from engine.layout import layout_slide
 from engine.platforms import resolve_output
+from engine.spec import Theme
+from engine.text.block import TextBlock
+from engine.text.fit import ELLIPSIS
+from engine.text.typeface import resolve_fonts
 
 from .helpers import slide
 
@@ -38,7 +41,7 @@ SHAPES = ["instagram_feed", "youtube", "tiktok", "instagram_portrait"]
 
 @pytest.fixture(scope="module")
 def fonts():
-    return resolve_fonts(NS(font=None, font_bold=None))
+    return resolve_fonts(Theme())
 
 
 def lay(s, fonts, platform: str):

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from engine.charts import draw_chart
-from engine.layout import ChartPlacement, TextBlock
+from engine.layout import ChartPlacement
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck
 from engine.text import raqm_status
+from engine.text.block import TextBlock
 
 FONTS = Path(__file__).parent / "data" / "fonts"
 FALLBACKS = [str(FONTS / "NotoSansArabic-subset.ttf"), str(FONTS / "NotoSansHebrew-subset.ttf")]

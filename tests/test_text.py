@@ -13,17 +13,18 @@ from pathlib import Path
 import pytest
 
 from engine.errors import AssetError, SpecError
-from engine.layout import FontSet, TextOptions, fit_text, resolve_fonts
 from engine.resources import font_path
 from engine.spec import load_deck
 from engine.text import clear_caches, diagnose_text
 from engine.text.breaks import is_orphan, refine, words, wrap
 from engine.text.fallback import Para, Typeface, clusters, is_emoji_cluster
+from engine.text.fit import fit_text
 from engine.text.fonts import system_fonts
 from engine.text.markup import ACCENT, BOLD, ITALIC, Rich, parse
 from engine.text.runs import shape_line, strike_for
 from engine.text.sfnt import FontFileError, font_facts
 from engine.text.shaping import bidi_levels, detect_language, paragraph_rtl, raqm_status, visual_order
+from engine.text.typeface import FontSet, TextOptions, resolve_fonts
 
 FONTS = Path(__file__).parent / "data" / "fonts"
 ARABIC = FONTS / "NotoSansArabic-subset.ttf"

@@ -24,20 +24,22 @@ import random
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace as NS
 
 import pytest
 from PIL import ImageFont
 
 from engine import text as text_engine
-from engine.layout import ELLIPSIS, layout_slide, resolve_fonts
+from engine.layout import layout_slide
 from engine.platforms import resolve_output
 from engine.resources import font_path
+from engine.spec import BulletsSlide, ImageSlide, TextSlide, Theme, TitleSlide
 from engine.text.breaks import words, wrap
 from engine.text.fallback import Para, Typeface, clusters
+from engine.text.fit import ELLIPSIS
 from engine.text.markup import Rich, parse
 from engine.text.runs import shape_line
 from engine.text.shaping import paragraph_rtl
+from engine.text.typeface import resolve_fonts
 
 ROOT = Path(__file__).resolve().parents[1]
 FONTS = Path(__file__).parent / "data" / "fonts"
@@ -80,7 +82,7 @@ def counted(monkeypatch) -> Counted:
 
 @pytest.fixture(scope="module")
 def fonts():
-    return resolve_fonts(NS(system_fonts=False))  # bundled Inter only: the same on every machine
+    return resolve_fonts(Theme(system_fonts=False))  # bundled Inter only: the same on every machine
 
 
 def lay(slide, fonts, platform: str = "youtube"):
@@ -90,15 +92,15 @@ def lay(slide, fonts, platform: str = "youtube"):
 
 
 HOSTILE = {
-    "8 bullets of 100 KB": NS(kind="bullets", title="Plan", bullets=[WORDS[:100_000]] * 8),
-    "100,000 newlines": NS(kind="text", style="paragraph", text="a" + "\n" * 100_000 + "b"),
-    "** 50,000 times": NS(kind="text", style="paragraph", text="**" * 50_000),
-    "1 MB title of one word": NS(kind="title", title="x" * MB, subtitle=None),
-    "1 MB title and subtitle": NS(kind="title", title=WORDS, subtitle=WORDS),
-    "1 MB caption": NS(kind="image", file=PICTURE, fit="contain", caption=WORDS),
-    "1 MB quote": NS(kind="text", style="quote", text=WORDS, attribution=WORDS),
-    "1 MB big text": NS(kind="text", style="big", text=WORDS),
-    "100 KB of CJK no font has": NS(kind="text", style="paragraph", text="漢字かな" * 25_000),
+    "8 bullets of 100 KB": BulletsSlide(title="Plan", bullets=[WORDS[:100_000]] * 8),
+    "100,000 newlines": TextSlide(style="paragraph", text="a" + "\n" * 100_000 + "b"),
+    "** 50,000 times": TextSlide(style="paragraph", text="**" * 50_000),
+    "1 MB title of one word": TitleSlide(title="x" * MB, subtitle=None),
+    "1 MB title and subtitle": TitleSlide(title=WORDS, subtitle=WORDS),
+    "1 MB caption": ImageSlide(file=PICTURE, fit="contain", caption=WORDS),
+    "1 MB quote": TextSlide(style="quote", text=WORDS, attribution=WORDS),
+    "1 MB big text": TextSlide(style="big", text=WORDS),
+    "100 KB of CJK no font has": TextSlide(style="paragraph", text="漢字かな" * 25_000),
 }
 
 
@@ -123,13 +125,13 @@ def test_ten_times_the_text_costs_no_more_once_it_is_more_than_the_box_shows(cou
     for length in (100_000, MB):
         text_engine.clear_caches()
         counted.calls = counted.chars = 0
-        layout = lay(NS(kind="title", title=WORDS[:length], subtitle=None), fonts)
+        layout = lay(TitleSlide(title=WORDS[:length], subtitle=None), fonts)
         work[length] = (counted.calls, counted.chars, layout.block("title").lines)
     assert work[MB] == work[100_000]
 
 
 def test_a_text_longer_than_its_box_can_show_is_cut_with_an_ellipsis_and_a_warning(fonts):
-    layout = lay(NS(kind="text", style="paragraph", text=WORDS), fonts)
+    layout = lay(TextSlide(style="paragraph", text=WORDS), fonts)
     (warning,) = layout.warnings
     assert "has 1,000,000 characters, more than its box can ever show; only the first" in warning
     body = layout.block("body")
@@ -139,7 +141,7 @@ def test_a_text_longer_than_its_box_can_show_is_cut_with_an_ellipsis_and_a_warni
 
 def test_bullets_too_long_for_any_box_are_cut_and_each_named(fonts):
     bullets = [f"Bullet {i}: " + WORDS[:20_000] for i in range(8)]
-    layout = lay(NS(kind="bullets", title="Plan", bullets=bullets), fonts)
+    layout = lay(BulletsSlide(title="Plan", bullets=bullets), fonts)
     blocks = [b for b in layout.blocks if b.role == "bullet"]
     assert len(blocks) == 8 and all(b.truncated for b in blocks)
     assert {w.split('bullet "')[1][:8] for w in layout.warnings} == {f"Bullet {i}" for i in range(8)}
@@ -147,7 +149,7 @@ def test_bullets_too_long_for_any_box_are_cut_and_each_named(fonts):
 
 def test_a_text_that_fits_is_not_cut(fonts):
     text = WORDS[:300]
-    layout = lay(NS(kind="text", style="paragraph", text=text), fonts)
+    layout = lay(TextSlide(style="paragraph", text=text), fonts)
     assert layout.warnings == ()
     assert " ".join(line.text for line in layout.block("body").lines) == text.strip()
 

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.layout import TextBlock
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.raster.slides import paint_text
 from engine.spec import load_deck
 from engine.text import clear_caches
+from engine.text.block import TextBlock
 from engine.text.fonts import system_fonts
 
 FONTS = Path(__file__).parent / "data" / "fonts"

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -37,7 +36,7 @@ log = logging.getLogger(__name__)
 SUPERSAMPLE = 4
 RGB = tuple[int, int, int]
 #: None (static), one time, or a time per pixel from pixel centres (see .reveal).
-Reveal = Union[None, float, RevealFn]
+Reveal = float | RevealFn | None
 #: Side of the tiles a sketch is drawn in, in output pixels (a 4 MB image at 4×).
 _TILE = 256
 _ONE = 65535.0  # 1.0 in a canvas buffer

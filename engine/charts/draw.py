@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layout import FontSet
+from ..text.typeface import FontSet
 from .canvas import Canvas, to_straight
 from .columns import draw_columns
 from .drawn import Drawn

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from PIL import ImageFont
 
-from ..layout import MIN_PX, FontSet, load_font
+from ..text.fit import MIN_PX
+from ..text.typeface import FontSet, load_font
 from .canvas import Canvas, Sketch
 from .format import auto_decimals, format_value
 from .model import Chart

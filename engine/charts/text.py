@@ -13,7 +13,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from ..layout import MIN_PX, load_font
+from ..text.fit import MIN_PX
+from ..text.typeface import load_font
 from .canvas import Canvas, Reveal
 
 __all__ = ["Label", "ellipsize", "fit_labels", "measure", "sizes", "wrap_or_cut"]

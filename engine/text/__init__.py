@@ -77,7 +77,7 @@ def diagnose_text() -> dict[str, str]:
             info = face.facts
             name = info.family or face.path
             colour = " (colour)" if info.colour else (" (monochrome)" if script == "emoji" else "")
-        except Exception:  # an unreadable system font: say where it is at least
+        except Exception:  # noqa: BLE001 - an unreadable system font: say where it is at least
             name, colour = face.path, ""
         facts[script] = f"{name}{colour}: {face.path}"
     return facts

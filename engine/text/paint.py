@@ -1,6 +1,6 @@
 """Drawing laid-out text: runs in their fonts and colours, and the legibility treatments.
 
-    paint_block(draw, block, rgba)      # a TextBlock from engine.layout, onto draw's image
+    paint_block(draw, block, rgba)      # a TextBlock (engine.text.block), onto draw's image
 
 Each run is drawn at its line's baseline plus its pen offset, with its direction and
 language handed to raqm. Plain runs are one ``ImageDraw.text`` call each, so Latin
@@ -15,7 +15,7 @@ Legibility, for text over pictures (theme ``legibility``):
 - ``scrim``: a translucent rounded panel behind the block.
 
 Their colour opposes the text's: dark behind light text, light behind dark text. The
-layout reserves room for them (`legibility_margins`), and nothing is drawn outside a
+layout reserves room for them (`engine.text.legibility.legibility_margins`), and nothing is drawn outside a
 block's box.
 """
 
@@ -26,35 +26,14 @@ import math
 from PIL import Image, ImageDraw, ImageFilter
 
 from ..colour import parse_colour
+from .block import TextBlock
+from .legibility import outline_width, shadow_geometry
 from .runs import OBLIQUE, Run
+from .typeface import load_font
 
-__all__ = ["legibility_margins", "outline_width", "paint_block"]
+__all__ = ["paint_block"]
 
 RGBA = tuple[int, int, int, int]
-
-
-def outline_width(size: int) -> int:
-    return max(1, round(size * 0.045))
-
-
-def _shadow_geometry(size: int) -> tuple[int, int]:
-    """(offset down, blur radius) of a shadow at `size` px."""
-    return max(1, round(size * 0.035)), max(1, round(size * 0.045))
-
-
-def legibility_margins(kind: str, size: int) -> tuple[int, int, int, int]:
-    """Room (left, top, right, bottom) a treatment needs around a block's ink at `size` px."""
-    if kind == "outline":
-        w = outline_width(size)
-        return (w, w, w, w)
-    if kind == "shadow":
-        offset, blur = _shadow_geometry(size)
-        spread = 2 * blur
-        return (spread, max(0, spread - offset), spread, spread + offset)
-    if kind == "scrim":
-        pad_x, pad_y = max(2, round(size * 0.4)), max(2, round(size * 0.22))
-        return (pad_x, pad_y, pad_x, pad_y)
-    return (0, 0, 0, 0)
 
 
 def _backing(rgba: RGBA) -> tuple[int, int, int]:
@@ -63,12 +42,12 @@ def _backing(rgba: RGBA) -> tuple[int, int, int]:
     return (0, 0, 0) if 0.2126 * r + 0.7152 * g + 0.0722 * b > 110 else (255, 255, 255)
 
 
-def paint_block(draw: ImageDraw.ImageDraw, block, rgba: RGBA) -> None:
+def paint_block(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: RGBA) -> None:
     """Draw a `TextBlock` with colour `rgba` ([[accent]] spans in the block's accent)."""
     accent = rgba
-    if getattr(block, "accent", None):
+    if block.accent:
         accent = (*parse_colour(block.accent), rgba[3])
-    kind = getattr(block, "legibility", "none")
+    kind = block.legibility
     backing = _backing(rgba)
     if kind == "scrim":
         _scrim(draw, block, backing, rgba[3])
@@ -80,8 +59,6 @@ def paint_block(draw: ImageDraw.ImageDraw, block, rgba: RGBA) -> None:
         if not line.text:
             continue
         if not line.runs:  # a block laid out without runs: one font, as Pillow shapes it
-            from ..layout import load_font
-
             font = load_font(block.font, block.size)
             extra = {"stroke_width": stroke, "stroke_fill": stroke_fill} if stroke else {}
             draw.text((line.x, line.baseline), line.text, font=font, fill=rgba, anchor="ls", **extra)
@@ -193,7 +170,7 @@ def _composite(draw: ImageDraw.ImageDraw, picture: Image.Image, at: tuple[int, i
                 canvas.paste(rgb, (x + left, y + top), alpha)
 
 
-def _scrim(draw: ImageDraw.ImageDraw, block, backing: tuple[int, int, int], alpha: int) -> None:
+def _scrim(draw: ImageDraw.ImageDraw, block: TextBlock, backing: tuple[int, int, int], alpha: int) -> None:
     left, top, right, bottom = block.box
     if right <= left or bottom <= top:
         return
@@ -202,12 +179,12 @@ def _scrim(draw: ImageDraw.ImageDraw, block, backing: tuple[int, int, int], alph
     draw.rounded_rectangle((left, top, right - 1, bottom - 1), radius=radius, fill=fill)
 
 
-def _shadow(draw: ImageDraw.ImageDraw, block, backing: tuple[int, int, int], alpha: int) -> None:
+def _shadow(draw: ImageDraw.ImageDraw, block: TextBlock, backing: tuple[int, int, int], alpha: int) -> None:
     """The block's glyphs, blurred and offset down, kept inside its box."""
     left, top, right, bottom = block.box
     if right <= left or bottom <= top:
         return
-    offset, blur = _shadow_geometry(block.size)
+    offset, blur = shadow_geometry(block.size)
     mask = Image.new("L", (right - left, bottom - top), 0)
     white: RGBA = (255, 255, 255, 255)
     for line in block.lines:

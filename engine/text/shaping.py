@@ -66,7 +66,7 @@ class RaqmStatus:
 def _feature_version(name: str) -> str | None:
     try:
         return features.version(name)
-    except Exception:  # an old Pillow without that feature name
+    except Exception:  # noqa: BLE001 - an old Pillow without that feature name
         return None
 
 
@@ -83,7 +83,7 @@ def _check_raqm() -> RaqmStatus:
     try:
         if not features.check("raqm"):
             return RaqmStatus(False, None, "Pillow was built or installed without libraqm")
-    except Exception as exc:  # features itself failing to load the library
+    except Exception as exc:  # noqa: BLE001 - features itself failing to load the library
         return RaqmStatus(False, None, f"Pillow cannot load libraqm: {exc}")
     version = _feature_version("raqm")
     # Shape for real: neutral punctuation set right-to-left must come out reversed.
@@ -96,7 +96,7 @@ def _check_raqm() -> RaqmStatus:
             with Image.new("L", (64, 32)) as image:
                 ImageDraw.Draw(image).text((4, 24), text, font=font, fill=255, anchor="ls", direction=direction)
                 drawn.append(image.tobytes())
-    except Exception as exc:  # KeyError/OSError/ValueError from a half-working libraqm
+    except Exception as exc:  # noqa: BLE001 - KeyError/OSError/ValueError from a half-working libraqm
         return RaqmStatus(False, version, f"raqm failed to lay out a test string: {exc}")
     if drawn[0] != drawn[1] or not any(drawn[0]):
         return RaqmStatus(False, version, "raqm did not reverse a right-to-left test string")
