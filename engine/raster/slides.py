@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from ..colour import parse_colour
 from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout
-from ..spec import Theme
 from ..text.block import TextBlock
 from ..text.paint import paint_block
 from .background import open_image
@@ -38,8 +38,9 @@ class Palette:
     band: tuple[int, int, int, int] = (8, 10, 16, 150)
 
     @classmethod
-    def from_theme(cls, theme: Theme) -> Palette:
-        text, accent = theme.text_rgb, theme.accent_rgb
+    def from_theme(cls, theme: object) -> Palette:
+        text = parse_colour(getattr(theme, "text_color", "#ffffff") or "#ffffff")
+        accent = parse_colour(getattr(theme, "accent", None) or "#ffcc00")
         return cls(text=(*text, 255), muted=(*text, 205), accent=(*accent, 255))
 
     def __getitem__(self, role: str) -> tuple[int, int, int, int]:
@@ -131,11 +132,10 @@ def paint_layout(
         return np.array(canvas, dtype=np.uint8)
 
 
-def under_colour(background: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int]:
+def under_colour(background: np.ndarray, box) -> tuple[int, int, int]:
     """The mean colour of `background` inside `box`: what a chart's palette must show on."""
     left, top, right, bottom = box
-    r, g, b = background[top:bottom, left:right].reshape(-1, 3).mean(axis=0)
-    return int(r), int(g), int(b)
+    return tuple(int(v) for v in background[top:bottom, left:right].reshape(-1, 3).mean(axis=0))
 
 
 def _paint_chart(
