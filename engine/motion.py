@@ -49,6 +49,8 @@ _SLIDE = 0.05
 # With several items, each one's build takes this share of the build's duration; the
 # rest staggers their starts.
 _ITEM_SHARE = 0.6
+# A build's easing unless it says: items decelerate into place.
+_BUILD_EASING = parse_easing("ease-out-cubic")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Build:
     style: str = "rise"
     delay: float = 0.0  # slide-local seconds at which the first item starts
     duration: float = 1.0  # from the first item's start to the last item's end
-    easing: Easing = parse_easing("ease-out-cubic")
+    easing: Easing = _BUILD_EASING
 
 
 @dataclass(frozen=True)

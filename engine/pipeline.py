@@ -36,7 +36,7 @@ from ._host import (
 )
 from .backdrop import Backdrops
 from .colour import nv12_size, nv12_to_rgb
-from .composite import FrameSpec, open_compositor
+from .composite import Compositor, FrameSpec, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .errors import (
@@ -52,6 +52,7 @@ from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
+from .spec import Deck
 from .timeline import Hold, Motion, Timeline, Transition, build_timeline
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
@@ -123,7 +124,7 @@ class _Cancelled(Exception):
 class _FrameProducer(threading.Thread):
     """The render thread: slides → compositor → NV12 buffers on a bounded queue."""
 
-    def __init__(self, deck, output: Output, timeline: Timeline, compositor: str, fallbacks: list[str]) -> None:
+    def __init__(self, deck: Deck, output: Output, timeline: Timeline, compositor: str, fallbacks: list[str]) -> None:
         super().__init__(name=f"reel-render-{output.label}", daemon=True)
         self.deck, self.output, self.timeline = deck, output, timeline
         self.compositor_name = compositor
@@ -183,7 +184,7 @@ class _FrameProducer(threading.Thread):
             self._put(_Done())
         except _Cancelled:
             pass
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             self._put(exc, even_if_cancelled=True)
         finally:
             if compositor is not None:
@@ -208,7 +209,8 @@ class _FrameProducer(threading.Thread):
             for key in [k for k in slides.handles if _next_use(uses[k], index) is None]:
                 slides.release(key)
             while len(slides.handles) > _MAX_LIVE_SLIDES:
-                slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index)))
+                # Every key left is shown again (the others were released above).
+                slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index) or 0))
         self.slides_uploaded = slides.uploaded
         self.warnings = slides.rasterizer.warnings
 
@@ -250,10 +252,10 @@ class _SlideSource:
 
     def __init__(
         self,
-        deck,
+        deck: Deck,
         output: Output,
         timeline: Timeline,
-        compositor,
+        compositor: Compositor,
         clock: _StageClock | None = None,
         max_cached: int = 4,
     ) -> None:
@@ -261,8 +263,7 @@ class _SlideSource:
         self.clock = clock or _StageClock()
         self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached)
         self.keys = [self.rasterizer.key(i) for i in range(len(deck.slides))]
-        motion = getattr(deck, "motion", None)
-        self.motions = [motion(i) if callable(motion) else None for i in range(len(deck.slides))]
+        self.motions = [deck.motion(i) for i in range(len(deck.slides))]
         self.handles: dict[str, object] = {}
         self._items: dict[str, int] = {}  # build items of each layered upload
         self.uploaded = 0
@@ -373,7 +374,7 @@ def _next_use(indices: list[int], after: int) -> int | None:
     return indices[position] if position < len(indices) else None
 
 
-def _timeline(deck, output: Output) -> Timeline:
+def _timeline(deck: Deck, output: Output) -> Timeline:
     timeline = build_timeline(deck.timings(), output.fps)
     if timeline.frame_count == 0:
         raise SpecError(
@@ -407,7 +408,7 @@ def _memory_needs(output: Output, compositor: str, timeline: Timeline, encoder_t
 
 
 def render_output(
-    deck,
+    deck: Deck,
     output: Output,
     target: Path,
     *,
@@ -451,7 +452,7 @@ def render_output(
 
 @contextmanager
 def _memory_running_out(
-    deck, output: Output, compositor: str, encoder_threads: int | None, what: str
+    deck: Deck, output: Output, compositor: str, encoder_threads: int | None, what: str
 ) -> Iterator[None]:
     """An allocation failure inside the block, wherever it happened, as InsufficientResourcesError."""
     try:
@@ -465,14 +466,14 @@ def _memory_running_out(
         try:
             if what == "render":
                 need, space = _memory_needs(output, compositor, _timeline(deck, output), encoder_threads)
-        except Exception:  # noqa: BLE001 - the figures are a courtesy
+        except Exception:  # noqa: BLE001, S110 - the figures are a courtesy
             pass
         what = f"a {output.width}x{output.height} {what}"
         raise InsufficientResourcesError(memory_shortage_message(what, need, space, exc)) from exc
 
 
 def _render_output(
-    deck,
+    deck: Deck,
     output: Output,
     target: Path,
     *,
@@ -492,7 +493,7 @@ def _render_output(
     need, space = _memory_needs(output, compositor, timeline, encoder_threads)
     check_memory(f"a {output.width}x{output.height} render", need, space)
     deadline = None if timeout is None else _Deadline(timeout, output.label, timeline.frame_count)
-    audio_plan = deck.audio_plan(output.fps) if hasattr(deck, "audio_plan") else None
+    audio_plan = deck.audio_plan(output.fps)
     if audio_plan is not None:
         audio_plan.check()  # a bad audio file fails now, not after the video is made
 
@@ -504,10 +505,11 @@ def _render_output(
     peak_rss = process.memory_info().rss
     frames_done = 0
     # Luma of a few composited keyframes, to compare with the decoded file afterwards.
-    samples = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
+    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
     luma_size = output.width * output.height
     cover_seconds = min(deck.cover_seconds(), timeline.duration)
-    cover_pts, cover = min(timeline.frame_at(cover_seconds), timeline.frame_count - 1), None
+    cover_pts = min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
+    cover: np.ndarray | None = None
 
     with atomic_output(target, temp_tag) as temporary:
         with clock("open_encoder"):
@@ -563,6 +565,8 @@ def _render_output(
 
             with clock("audio"):
                 audio = mux_audio(temporary, temporary, audio_plan)
+        if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
+            raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
         with clock("cover"):
             png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
             attach_cover(temporary, png, output.width, output.height)
@@ -613,7 +617,7 @@ def _render_output(
     )
 
 
-def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
+def render_still_nv12(deck: Deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
     """The NV12 frame the video shows at `seconds`, composited exactly as a render would."""
     timeline = _timeline(deck, output)
     if not 0 <= seconds < timeline.duration:  # also refuses NaN
@@ -630,7 +634,7 @@ def render_still_nv12(deck, output: Output, seconds: float, *, compositor: str =
         comp.close()
 
 
-def render_still(deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
+def render_still(deck: Deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
     """The frame at `seconds` as an H×W×3 uint8 sRGB array (what a decoder shows)."""
     with _memory_running_out(deck, output, compositor, None, "still"):
         return nv12_to_rgb(render_still_nv12(deck, output, seconds, compositor=compositor), output.width, output.height)

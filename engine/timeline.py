@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 from .easing import LINEAR, Easing
 
@@ -92,7 +91,7 @@ class Motion:
         return self.end - self.start
 
 
-Segment = Union[Hold, Motion, Transition]
+Segment = Hold | Motion | Transition
 
 
 @dataclass(frozen=True)

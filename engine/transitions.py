@@ -15,6 +15,7 @@ host converts them to YUV and hands each plane its own components.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,7 @@ def resolve_params(name: str, params: Mapping[str, object] | None, path: str = "
                 )
             resolved[key] = value
         else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
                 raise SpecError(f"must be a number, got {excerpt(value)}", where)
             resolved[key] = float(value)
     return resolved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace as NS
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from engine.layout import Shape
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer, rasterize_slide
 from engine.raster.background import bayer_matrix, gradient, render_background
+from engine.spec import Background, Deck, Gradient, Slide, Theme
 from engine.text.typeface import load_font
 
 from .helpers import OUTPUT_IDS, OUTPUTS, slide
@@ -21,22 +21,21 @@ from .helpers import OUTPUT_IDS, OUTPUTS, slide
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def colour_bg(colour: str = "#1e2a4a"):
-    return NS(color=colour, gradient=None, image=None)
+def colour_bg(colour: str = "#1e2a4a") -> Background:
+    return Background(color=colour)
 
 
-def gradient_bg(start: str = "#1b2a41", end: str = "#0f6b5c", direction: str = "vertical"):
-    return NS(color=None, gradient=NS(start=start, end=end, direction=direction), image=None)
+def gradient_bg(start: str = "#1b2a41", end: str = "#0f6b5c", direction: str = "vertical") -> Background:
+    return Background(gradient=Gradient.model_validate({"from": start, "to": end, "direction": direction}))
 
 
-def theme(**overrides):
-    base = {"background": gradient_bg(), "text_color": "#ffffff", "accent": "#ffb547", "font": None, "font_bold": None}
-    base.update(overrides)
-    return NS(**base)
+def theme(**overrides) -> Theme:
+    base = {"background": gradient_bg(), "text_color": "#ffffff", "accent": "#ffb547"}
+    return Theme.model_validate({**base, **overrides})
 
 
-def deck(*slides, **theme_overrides):
-    return NS(theme=theme(**theme_overrides), slides=list(slides))
+def deck(*slides: Slide, **theme_overrides) -> Deck:
+    return Deck(theme=theme(**theme_overrides), slides=list(slides))
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +114,7 @@ def test_descenders_are_drawn_whole_inside_their_block():
 
 def test_identical_slides_share_a_key_and_are_rasterized_once():
     a = slide("title", title="Same", subtitle="slide")
-    b = slide("title", title="Same", subtitle="slide", duration=9.0, transition=NS(name="fade", duration=1.0))
+    b = slide("title", title="Same", subtitle="slide", duration=9.0, transition={"name": "fade", "duration": 1.0})
     c = slide("title", title="Different", subtitle="slide")
     r = SlideRasterizer(deck(a, b, c), resolve_output("youtube", "draft"))
     key_a, image_a = r.raster(0)
@@ -169,7 +168,7 @@ def test_a_corrupt_image_raises_asset_error_with_the_cause_chained(tmp_path):
         with pytest.raises(AssetError, match="corrupt.png") as info:
             r.raster(0)
         assert info.value.__cause__ is not None
-    background = NS(color=None, gradient=None, image=bad)
+    background = Background(image=bad)
     with pytest.raises(AssetError, match="corrupt.png"):
         SlideRasterizer(deck(slide("title"), background=background), resolve_output("youtube", "draft")).raster(0)
 
@@ -225,13 +224,14 @@ def test_theme_gradient_reaches_the_raster_edges():
 
 
 def test_image_backgrounds_cover_the_frame_and_are_veiled(photo):
-    bg = NS(color=None, gradient=None, image=photo, fit="cover")
+    bg = Background(image=photo, fit="cover")
     image = render_background(bg, 320, 180, "#ffffff")
     assert image.shape == (180, 320, 3)
     dark = render_background(bg, 320, 180, "#000000")
     assert image.mean() < dark.mean(), "light text darkens the picture, dark text lightens it"
-    contained = render_background(NS(color="#ff0000", gradient=None, image=photo, fit="contain"), 320, 180)
-    assert contained[90, 2, 0] > contained[90, 2, 1] + 50, "letterbox bars take the background colour"
+    contained = render_background(Background(image=photo, fit="contain", veil=0), 320, 180)
+    assert contained[90, 2].max() == 0, "letterbox bars are black (an image background has no colour of its own)"
+    assert contained[90, 160].max() > 0
 
 
 def test_slide_background_overrides_the_theme():

@@ -17,11 +17,15 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import AssetError
 from ..files import regular_file
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 __all__ = ["SAMPLE_RATE", "AudioReader", "check_audio_length", "probe_audio", "voiceover_duration"]
 
@@ -112,7 +116,7 @@ class AudioReader:
         self._ended = False
         self.samples_read = 0
 
-    def __enter__(self) -> AudioReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

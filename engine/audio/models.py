@@ -30,7 +30,7 @@ errors use spec.py's ``"reel"`` error type, so `load_deck` reports them as
 from __future__ import annotations
 
 import os
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -100,7 +100,7 @@ def _switch_shorthand(value: object) -> object:
 
 
 DuckField = Annotated[
-    DuckSpec | None, BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, DuckSpec, None])
+    DuckSpec | None, BeforeValidator(_switch_shorthand, json_schema_input_type=bool | DuckSpec | None)
 ]
 
 
@@ -113,7 +113,7 @@ class LoudnessSpec(_AudioModel):
 
 LoudnessField = Annotated[
     LoudnessSpec | None,
-    BeforeValidator(_switch_shorthand, json_schema_input_type=Union[bool, LoudnessSpec, None]),
+    BeforeValidator(_switch_shorthand, json_schema_input_type=bool | LoudnessSpec | None),
 ]
 
 
@@ -163,9 +163,7 @@ def _voiceover_shorthand(value: object) -> object:
     return value
 
 
-VoiceoverField = Annotated[
-    Voiceover, BeforeValidator(_voiceover_shorthand, json_schema_input_type=Union[str, Voiceover])
-]
+VoiceoverField = Annotated[Voiceover, BeforeValidator(_voiceover_shorthand, json_schema_input_type=str | Voiceover)]
 
 
 def auto_duration(voiceover_seconds: float, padding: float = DEFAULT_PADDING, delay: float = 0.0) -> float:

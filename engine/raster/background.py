@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..colour import parse_colour
 from ..errors import AssetError
 from ..files import regular_file
-from ..theme import DEFAULT_VEIL
+from ..theme import DEFAULT_VEIL, Background
 
 __all__ = [
     "bayer_matrix",
@@ -197,32 +197,20 @@ def _veil(pixels: np.ndarray, light_text: bool, veil: float) -> np.ndarray:
     return pixels * (1 - strength) + target * strength
 
 
-def render_background(background: object, width: int, height: int, text_colour: str = "#ffffff") -> np.ndarray:
-    """One Background (a colour string, or an object with .color/.gradient/.image)."""
-    if background is None:
-        return solid(width, height, (0, 0, 0))
-    if isinstance(background, str):
-        return solid(width, height, parse_colour(background))
-    grad = getattr(background, "gradient", None)
-    image = getattr(background, "image", None)
-    colour = getattr(background, "color", None)
-    if image is not None:
-        if getattr(background, "fit", "cover") == "contain":
-            im = image_contain(Path(image), width, height, parse_colour(colour) if colour else (0, 0, 0))
+def render_background(background: Background, width: int, height: int, text_colour: str = "#ffffff") -> np.ndarray:
+    """`background` at width × height: its colour, gradient, or veiled image."""
+    if background.image is not None:
+        # An image background has no colour of its own (a Background has one source):
+        # letterbox bars and transparent parts are black.
+        if background.fit == "contain":
+            im = image_contain(background.image, width, height, (0, 0, 0))
         else:
-            im = image_cover(Path(image), width, height)
+            im = image_cover(background.image, width, height)
         with im:
-            pixels = np.asarray(im, dtype=np.float32)
-        if pixels.shape[2] == 4:  # transparent parts show the background colour, or black
-            alpha = pixels[..., 3:] / 255
-            under = np.asarray(parse_colour(colour) if colour else (0, 0, 0), dtype=np.float32)
-            pixels = pixels[..., :3] * alpha + under * (1 - alpha)
-        veil = getattr(background, "veil", IMAGE_VEIL)  # objects from before `veil` have today's
-        return _dither(_veil(pixels, _is_light(parse_colour(text_colour)), veil))
-    if grad is not None:
-        end = getattr(grad, "end", None) or getattr(grad, "to", None)
-        direction = getattr(grad, "direction", "vertical") or "vertical"
-        return gradient(width, height, parse_colour(grad.start), parse_colour(end), direction)
-    if colour is not None:
-        return solid(width, height, parse_colour(colour))
-    return solid(width, height, (0, 0, 0))
+            rgba = np.asarray(im, dtype=np.float32)
+        pixels = rgba[..., :3] * (rgba[..., 3:] / 255) if rgba.shape[2] == 4 else rgba
+        return _dither(_veil(pixels, _is_light(parse_colour(text_colour)), background.veil))
+    if background.gradient is not None:
+        grad = background.gradient
+        return gradient(width, height, grad.start_rgb, grad.end_rgb, grad.direction)
+    return solid(width, height, background.color_rgb or (0, 0, 0))

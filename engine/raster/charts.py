@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -26,6 +28,7 @@ from ..charts import draw_chart
 from ..charts.draw import cut_message
 from ..layout import ChartPlacement
 from .background import open_image
+from .palette import Palette
 
 __all__ = ["ChartReveal", "chart_reveal", "chroma_safe", "figure_pixels"]
 
@@ -43,7 +46,9 @@ class ChartReveal:
         return np.where((self.times <= t)[..., None], self.image, self.base)
 
 
-def chart_reveal(placement: ChartPlacement, palette, background_rgb=None) -> ChartReveal:
+def chart_reveal(
+    placement: ChartPlacement, palette: Palette, background_rgb: tuple[int, int, int] | None = None
+) -> ChartReveal:
     """The chart of `placement`, at the size of its box."""
     left, top, right, bottom = placement.box
     width, height = right - left, bottom - top
@@ -88,12 +93,14 @@ def chroma_safe(times: np.ndarray) -> np.ndarray:
     return safe
 
 
-def figure_pixels(source: object, width: int, height: int) -> np.ndarray:
+def figure_pixels(source: Any, width: int, height: int) -> np.ndarray:
     """`source` fitted whole into width × height, centred, transparent around: H×W×4 uint8.
 
     `source` is an image file path, a matplotlib Figure (drawn at a resolution that
-    fills the box, so text stays sharp), a PIL image, or an H×W×3/×4 uint8 array.
+    fills the box, so text stays sharp), a PIL image, or an H×W×3/×4 uint8 array
+    (`engine.spec.ChartSlide` holds one of these, checked).
     """
+    image: Image.Image
     if hasattr(source, "savefig"):  # a matplotlib Figure: ask it for pixels at our size
         fig_w, fig_h = source.get_size_inches()
         dpi = max(10.0, min(width / fig_w, height / fig_h))
@@ -107,7 +114,7 @@ def figure_pixels(source: object, width: int, height: int) -> np.ndarray:
     elif hasattr(source, "convert"):  # a PIL image: ours to convert, not to close
         image = source.copy()
     else:
-        image = open_image(source, (width, height))
+        image = open_image(Path(source), (width, height))
     with image:
         rgba = image.convert("RGBA")
     with rgba:

@@ -21,19 +21,23 @@ Every layer is at the output's size except `back`, whose size is its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout
-from ..motion import SlideMotion
+from ..motion import KenBurns, SlideMotion
+from ..spec import Deck
 from ..text.block import TextBlock
 from .background import open_image
 from .charts import chart_reveal
-from .slides import Palette, fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
+from .palette import Palette
+from .slides import fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
 
 __all__ = [
     "REVEAL_STEPS",
+    "LayerSource",
     "RevealLayer",
     "SlideLayers",
     "background_moves",
@@ -47,10 +51,24 @@ __all__ = [
 REVEAL_STEPS = 65535
 
 Box = tuple[int, int, int, int]
+_Item = TypeVar("_Item", ImagePlacement, ChartPlacement)
 
 # The most a Ken Burns picture is drawn larger than its rect: past 2× a zoom is soft
 # anyway, and a 4K picture at 2× is already 100 MB of RGB while it is prepared.
 _MAX_PICTURE_SCALE = 2.0
+
+
+class LayerSource(Protocol):
+    """What layers are drawn from: one deck's slides at one output (`SlideRasterizer`)."""
+
+    deck: Deck
+    width: int
+    height: int
+    palette: Palette
+
+    def layout(self, index: int) -> SlideLayout: ...
+
+    def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,11 @@ def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:
 
 
 def slide_layers(
-    rasterizer, index: int, motion: SlideMotion, plate: np.ndarray | None = None, notes: list[str] | None = None
+    rasterizer: LayerSource,
+    index: int,
+    motion: SlideMotion,
+    plate: np.ndarray | None = None,
+    notes: list[str] | None = None,
 ) -> SlideLayers:
     """Slide `index` of the rasterizer's deck as layers for `motion`; what painting gave
     up (a chart's words cut to fit) is added to `notes`.
@@ -127,26 +149,29 @@ def slide_layers(
     layout = rasterizer.layout(index)
     slide = rasterizer.deck.slides[index]
     width, height = rasterizer.width, rasterizer.height
-    palette: Palette = rasterizer.palette
+    palette = rasterizer.palette
     groups = build_groups(layout, slide.kind) if motion.build is not None else []
     building = {i for g in groups for i in g}
-    picture = next((i for i, item in enumerate(layout.items) if isinstance(item, ImagePlacement)), None)
-    if motion.ken_burns is None:
-        picture = None
-    chart = next((i for i, item in enumerate(layout.items) if isinstance(item, ChartPlacement)), None)
-    if motion.reveal is None:
-        chart = None
-    still = [i for i in range(len(layout.items)) if i not in building and i not in (picture, chart)]
+    kb = motion.ken_burns
+    # The picture a Ken Burns camera moves over, and the chart a reveal uncovers.
+    found_picture = _first(layout, ImagePlacement) if kb is not None else None
+    found_chart = _first(layout, ChartPlacement) if motion.reveal is not None else None
+    moving = {found[0] for found in (found_picture, found_chart) if found is not None}
+    still = [i for i in range(len(layout.items)) if i not in building and i not in moving]
+    picture = None if found_picture is None else found_picture[1]
+    chart = None if found_chart is None else found_chart[1]
 
     black = plate is not None
     background = rasterizer.background(index) if plate is None else plate
-    if picture is not None and _opaque(layout.items[picture]):
+    region: Box = (0, 0, width, height)
+    static: np.ndarray | None = None
+    if kb is not None and picture is not None and _opaque(picture):
         # The camera moves inside the picture's frame, which stays put.
-        placement = layout.items[picture]
+        placement = picture
         if black:  # the picture is content: all of it black, and no need to draw it
-            back = np.zeros((*reversed(_picture_size(placement, _picture_scale(motion))), 3), dtype=np.uint8)
+            back = np.zeros((*reversed(_picture_size(placement, _picture_scale(kb))), 3), dtype=np.uint8)
         else:
-            back = _picture_back(placement, _picture_scale(motion))
+            back = _picture_back(placement, _picture_scale(kb))
         region = placement.rect
         if region == (0, 0, width, height) and placement.radius == 0:
             static = _transparent(width, height)  # a "fill" picture hides the background entirely
@@ -155,30 +180,24 @@ def slide_layers(
         _paint_rgba(static, layout, still, palette, black, notes)
     elif black and (picture is not None or motion.drift is not None):
         raise ValueError(f"slide {index}'s background moves with its motion; it has no silhouette")
-    elif picture is not None:
+    elif kb is not None and picture is not None:
         # A picture with transparent parts shows the background through them, so the
         # camera moves over the whole scene: background and picture, text staying.
-        scale = _picture_scale(motion)
+        scale = _picture_scale(kb)
         grown = (_even(width * scale), _even(height * scale))
         scene = _scaled_layout(layout, [picture], grown[0] / width, grown[1] / height)
         back = paint_layout(rasterizer.background(index, size=grown), scene, palette, notes)
-        region = (0, 0, width, height)
         static = _transparent(width, height)
         _paint_rgba(static, layout, still, palette, notes=notes)
     elif motion.drift is not None:
         grown = (_even(width * (1 + motion.drift.amount)), _even(height * (1 + motion.drift.amount)))
         back = rasterizer.background(index, size=grown)
-        region = (0, 0, width, height)
         static = _transparent(width, height)
         _paint_rgba(static, layout, still, palette, notes=notes)
     elif black:
         back = silhouette(background, layout, still, palette)
-        region = (0, 0, width, height)
-        static = None
     else:
         back = paint_layout(background, _subset(layout, still), palette, notes)
-        region = (0, 0, width, height)
-        static = None
 
     items = None
     rows = np.zeros(height, dtype=np.uint8)
@@ -195,14 +214,19 @@ def slide_layers(
         static = None
     reveal = None
     if chart is not None:
-        reveal = _reveal_layer(layout.items[chart], palette, rasterizer.background(index), width, height, notes)
+        reveal = _reveal_layer(chart, palette, rasterizer.background(index), width, height, notes)
         if black:
             reveal.image[..., :3] = 0
             reveal.base[..., :3] = 0
     return SlideLayers(back, region, static, items, rows, len(groups), reveal)
 
 
-def background_moves(rasterizer, index: int, motion: SlideMotion | None) -> bool:
+def _first(layout: SlideLayout, kind: type[_Item]) -> tuple[int, _Item] | None:
+    """The first item of `layout` of type `kind`, and its index."""
+    return next(((i, item) for i, item in enumerate(layout.items) if isinstance(item, kind)), None)
+
+
+def background_moves(rasterizer: LayerSource, index: int, motion: SlideMotion | None) -> bool:
     """Whether slide `index`'s background moves with its motion: a drift, or a Ken Burns
     camera over a picture with transparent parts (it moves over the whole scene)."""
     if motion is None:
@@ -327,9 +351,9 @@ def _with_hole(background: np.ndarray, placement: ImagePlacement) -> np.ndarray:
     return out
 
 
-def _picture_scale(motion: SlideMotion) -> float:
+def _picture_scale(ken_burns: KenBurns) -> float:
     # Drawn as large as the closest zoom shows it, so the zoom never magnifies texels.
-    return min(max(motion.ken_burns.zoom_from, motion.ken_burns.zoom_to), _MAX_PICTURE_SCALE)
+    return min(max(ken_burns.zoom_from, ken_burns.zoom_to), _MAX_PICTURE_SCALE)
 
 
 def _opaque(placement: ImagePlacement) -> bool:
@@ -360,17 +384,21 @@ def _subset(layout: SlideLayout, indices: list[int]) -> SlideLayout:
     )
 
 
-def _scaled_layout(layout: SlideLayout, indices: list[int], sx: float, sy: float) -> SlideLayout:
-    """Pictures `indices` of `layout`, placed as on a frame `sx`×`sy` times larger."""
+def _scaled_layout(layout: SlideLayout, pictures: list[ImagePlacement], sx: float, sy: float) -> SlideLayout:
+    """`pictures` of `layout`, placed as on a frame `sx`×`sy` times larger."""
     items = []
-    for i in indices:
-        item = layout.items[i]
-        box = tuple(round(v * f) for v, f in zip(item.box, (sx, sy, sx, sy)))
-        rect = tuple(round(v * f) for v, f in zip(item.rect, (sx, sy, sx, sy)))
+    for item in pictures:
+        box = _scaled(item.box, sx, sy)
+        rect = _scaled(item.rect, sx, sy)
         items.append(ImagePlacement(item.file, item.fit, box, rect, round(item.radius * min(sx, sy))))
     return SlideLayout(
         round(layout.width * sx), round(layout.height * sy), layout.safe_box, layout.content_box, tuple(items)
     )
+
+
+def _scaled(box: Box, sx: float, sy: float) -> Box:
+    left, top, right, bottom = box
+    return round(left * sx), round(top * sy), round(right * sx), round(bottom * sy)
 
 
 # --- rows ----------------------------------------------------------------------------

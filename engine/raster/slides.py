@@ -11,40 +11,18 @@ for pixel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from ..colour import parse_colour
 from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout
 from ..text.block import TextBlock
 from ..text.paint import paint_block
 from .background import open_image
+from .palette import Palette
 
-__all__ = ["Palette", "fitted_picture", "paint_layout", "paint_text", "rounded_mask"]
+__all__ = ["fitted_picture", "paint_layout", "paint_text", "rounded_mask", "under_colour"]
 
 _SUPERSAMPLE = 4
-
-
-@dataclass(frozen=True)
-class Palette:
-    """Colour roles (as used by the layout) → RGBA."""
-
-    text: tuple[int, int, int, int]
-    muted: tuple[int, int, int, int]
-    accent: tuple[int, int, int, int]
-    on_band: tuple[int, int, int, int] = (255, 255, 255, 255)
-    band: tuple[int, int, int, int] = (8, 10, 16, 150)
-
-    @classmethod
-    def from_theme(cls, theme: object) -> Palette:
-        text = parse_colour(getattr(theme, "text_color", "#ffffff") or "#ffffff")
-        accent = parse_colour(getattr(theme, "accent", None) or "#ffcc00")
-        return cls(text=(*text, 255), muted=(*text, 205), accent=(*accent, 255))
-
-    def __getitem__(self, role: str) -> tuple[int, int, int, int]:
-        return getattr(self, role)
 
 
 def rounded_mask(width: int, height: int, radius: int, ellipse: bool = False) -> Image.Image:
@@ -132,10 +110,11 @@ def paint_layout(
         return np.array(canvas, dtype=np.uint8)
 
 
-def under_colour(background: np.ndarray, box) -> tuple[int, int, int]:
+def under_colour(background: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int]:
     """The mean colour of `background` inside `box`: what a chart's palette must show on."""
     left, top, right, bottom = box
-    return tuple(int(v) for v in background[top:bottom, left:right].reshape(-1, 3).mean(axis=0))
+    r, g, b = background[top:bottom, left:right].reshape(-1, 3).mean(axis=0)
+    return int(r), int(g), int(b)
 
 
 def _paint_chart(

@@ -1,0 +1,272 @@
+"""Slides → H×W×3 uint8 sRGB images at one output's size, cached by content hash.
+
+    rasterizer = SlideRasterizer(deck, output)
+    key, image = rasterizer.raster(0)      # image.shape == (output.height, output.width, 3)
+
+A slide's key hashes everything its pixels depend on: the slide's own fields (less
+its duration and transition, which do not change a pixel), the theme, the frame size
+and safe area, the identity (path, size, mtime) of the font files and of every image
+file it draws, and the layout version. Slides with the same key are rasterized once
+while they stay in the cache; the cached arrays are read-only, so the compositor can
+keep them without copying. The cache holds a few images at most (least recently used
+go first): at 4K one raster is 25 MB, and memory must not grow with the deck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from ..errors import AssetError
+from ..layout import LAYOUT_VERSION, SlideLayout, layout_slide
+from ..motion import SlideMotion
+from ..platforms import Output
+from ..slides import slide_background
+from ..spec import ChartSlide, Deck, ImageSlide, Theme
+from ..text.typeface import FontSet, resolve_fonts
+from .background import render_background
+from .layers import SlideLayers, background_moves, silhouette, slide_layers
+from .palette import Palette
+from .slides import paint_layout
+
+__all__ = ["CacheInfo", "SlideRasterizer", "rasterize_slide"]
+
+log = logging.getLogger(__name__)
+
+#: Slide fields that change when a slide is shown, not what it looks like.
+_TIMING_FIELDS = {"duration", "transition", "motion", "voiceover", "padding"}
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    hits: int
+    misses: int  # == slides actually rasterized
+    entries: int
+
+
+def _fields(model: BaseModel) -> dict[str, Any]:
+    """A model's fields as JSON-able data, for a content hash."""
+    if isinstance(model, ChartSlide) and model.figure is not None:
+        # A Python figure (array, PIL image, matplotlib Figure) is not JSON: its identity is.
+        return {**model.model_dump(mode="json", exclude={"figure"}), "figure": _figure_identity(model.figure)}
+    return model.model_dump(mode="json")
+
+
+def _figure_identity(figure: Any) -> str:
+    if isinstance(figure, np.ndarray):
+        return "array:" + hashlib.sha256(np.ascontiguousarray(figure).tobytes()).hexdigest()
+    if hasattr(figure, "tobytes") and hasattr(figure, "mode"):  # a PIL image
+        return f"image:{figure.mode}:{figure.size}:" + hashlib.sha256(figure.tobytes()).hexdigest()
+    # A matplotlib Figure can change after it is given; its object identity is the best
+    # key there is (a render draws it once per output anyway).
+    return f"figure:{id(figure)}"
+
+
+def _file_identity(file: Path | str | None, what: str) -> str:
+    if file is None:
+        return ""
+    file = Path(file)
+    try:
+        st = file.stat()
+    except OSError as exc:
+        raise AssetError(f"{what} file not found: {file}", file) from exc
+    return f"{file.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+class SlideRasterizer:
+    """Rasterizes one deck's slides for one output, each distinct slide once.
+
+    Not thread-safe for concurrent `raster` calls on the same index beyond the cache
+    lookup itself: use one rasterizer per render thread (the pipeline does).
+    """
+
+    def __init__(self, deck: Deck, output: Output, max_cached: int = 4) -> None:
+        self.deck = deck
+        self.width = output.width
+        self.height = output.height
+        self.safe_area = output.safe_area
+        self.safe_box = output.safe_area.box(self.width, self.height)
+        self.theme = deck.theme
+        self.fonts: FontSet = resolve_fonts(self.theme)
+        self.palette = Palette.from_theme(self.theme)
+        self._theme_json = json.dumps(_fields(self.theme), sort_keys=True)
+        self.max_cached = max(1, max_cached)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._keys: dict[int, str] = {}
+        self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.rasterized = 0
+        self.warnings: list[str] = []  # what the layouts could not do, per slide
+
+    # -- keys ---------------------------------------------------------------------
+
+    def key(self, index: int) -> str:
+        """The content hash of slide `index` at this output (computed once per index)."""
+        if index in self._keys:
+            return self._keys[index]
+        slide = self.deck.slides[index]
+        fields = {k: v for k, v in _fields(slide).items() if k not in _TIMING_FIELDS}
+        h = hashlib.sha256()
+        for part in (
+            f"layout-v{LAYOUT_VERSION}",
+            json.dumps(fields, sort_keys=True),
+            self._theme_json,
+            f"{self.width}x{self.height}",
+            repr(self.safe_box),
+            *(_file_identity(font, "font") for font in _theme_fonts(self.theme, self.fonts)),
+            _file_identity(slide.file if isinstance(slide, ImageSlide) else None, "image"),
+            _file_identity(slide.image if isinstance(slide, ChartSlide) else None, "chart image"),
+            _file_identity(slide_background(slide, self.theme).image, "background image"),
+            _layer_shape(self.deck.motion(index)),  # a slide in motion is uploaded as layers
+        ):
+            h.update(part.encode())
+            h.update(b"\0")
+        key = f"slide-{h.hexdigest()[:32]}"
+        self._keys[index] = key
+        return key
+
+    # -- rendering ----------------------------------------------------------------
+
+    def layout(self, index: int) -> SlideLayout:
+        """Where everything on slide `index` goes at this output's size.
+
+        Its warnings (text cut to fit, characters no font has) are collected in
+        `warnings`, with the slide's number, once each.
+        """
+        layout = layout_slide(self.deck.slides[index], self.fonts, self.width, self.height, self.safe_box)
+        self._warn(index, layout.warnings)
+        return layout
+
+    def _warn(self, index: int, warnings: Iterable[str]) -> None:
+        for warning in warnings:
+            message = f"slides[{index}]: {warning}"
+            if message not in self.warnings:
+                self.warnings.append(message)
+                log.warning("%s", message)
+
+    def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Slide `index`'s background alone (what lies under its content); read-only.
+
+        `size` (width, height) draws it at another size than the output's (a drifting
+        background is larger). Backgrounds are cached too: a deck's slides usually
+        share the theme's one.
+        """
+        bg = slide_background(self.deck.slides[index], self.theme)
+        text_colour = self.theme.text_color
+        width, height = size or (self.width, self.height)
+        key = json.dumps([_fields(bg), text_colour, _file_identity(bg.image, "background image"), width, height])
+        with self._lock:
+            cached = self._backgrounds.get(key)
+            if cached is not None:
+                self._backgrounds.move_to_end(key)
+        if cached is None:
+            cached = render_background(bg, width, height, text_colour)
+            cached.flags.writeable = False
+            with self._lock:
+                _store(self._backgrounds, key, cached, self.max_cached)
+        return cached
+
+    def raster(self, index: int) -> tuple[str, np.ndarray]:
+        """(key, H×W×3 uint8 image) of slide `index`; the image is shared and read-only."""
+        key = self.key(index)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return key, cached
+        notes: list[str] = []
+        image = paint_layout(self.background(index), self.layout(index), self.palette, notes)
+        self._warn(index, notes)
+        image.flags.writeable = False
+        with self._lock:
+            if key not in self._cache:
+                _store(self._cache, key, image, self.max_cached)
+                self.rasterized += 1
+                log.debug("rasterized slide %d as %s (%dx%d)", index, key, self.width, self.height)
+            return key, self._cache[key]
+
+    def layers(self, index: int) -> SlideLayers:
+        """Slide `index` as layers for its motion (engine.raster.layers); not cached.
+
+        Raises ValueError for a slide without motion: `raster` draws those.
+        """
+        motion = self.deck.motion(index)
+        if motion is None:
+            raise ValueError(f"slide {index} has no motion; rasterize it with raster()")
+        notes: list[str] = []
+        layers = slide_layers(self, index, motion, notes=notes)
+        self._warn(index, notes)
+        for array in (layers.back, layers.static, layers.items, layers.rows):
+            if array is not None:
+                array.flags.writeable = False
+        return layers
+
+    def backdrop(self, index: int) -> str | None:
+        """What slide `index`'s background is, as a key, if it stays put while the slide
+        shows; None if it moves (a drift, a camera over a transparent picture). Two slides
+        with one backdrop share their background (engine.backdrop)."""
+        if background_moves(self, index, self.deck.motion(index)):
+            return None
+        bg = slide_background(self.deck.slides[index], self.theme)
+        identity = _file_identity(bg.image, "background image")
+        return json.dumps([_fields(bg), self.theme.text_color, identity], sort_keys=True)
+
+    def silhouette(self, index: int, plate: np.ndarray) -> np.ndarray | SlideLayers:
+        """Slide `index` with its content black (coverage kept) over `plate` instead of its
+        background: an image, or layers for a slide in motion (as `raster`/`layers`)."""
+        motion = self.deck.motion(index)
+        if motion is not None:
+            return slide_layers(self, index, motion, plate=plate)
+        return silhouette(plate, self.layout(index), None, self.palette)  # a still background never moves
+
+    def cache_info(self) -> CacheInfo:
+        return CacheInfo(self.hits, self.rasterized, len(self._cache))
+
+    def clear(self) -> None:
+        """Drop every cached image (keys stay valid)."""
+        with self._lock:
+            self._cache.clear()
+            self._backgrounds.clear()
+
+
+def _theme_fonts(theme: Theme, fonts: FontSet) -> list[Path]:
+    """Every font file a slide's pixels may come from: the set in use and the theme's others."""
+    named = [theme.font_italic, theme.font_bold_italic, *theme.fallback_fonts]
+    return [fonts.regular, fonts.bold, *(font for font in named if font is not None)]
+
+
+def _layer_shape(motion: SlideMotion | None) -> str:
+    """What of a slide's motion its layers depend on (not timings, easings or directions)."""
+    if motion is None:
+        return "still"
+    kb, drift = motion.ken_burns, motion.drift
+    return repr(
+        (
+            None if kb is None else max(kb.zoom_from, kb.zoom_to),
+            None if drift is None else drift.amount,
+            motion.build is not None,
+        )
+    )
+
+
+def _store(cache: OrderedDict[str, np.ndarray], key: str, value: np.ndarray, limit: int) -> None:
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+def rasterize_slide(deck: Deck, index: int, output: Output) -> np.ndarray:
+    """Slide `index` of `deck` at `output`'s size: an H×W×3 uint8 sRGB image."""
+    return SlideRasterizer(deck, output).raster(index)[1]
