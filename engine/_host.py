@@ -102,10 +102,10 @@ def cgroup_cpu_limit(root: Path = _CGROUP) -> float | None:
         if v2:
             quota, _, period = v2.partition(" ")
             return None if quota == "max" else int(quota) / int(period or 100000)
-        quota = _read(folder / "cpu.cfs_quota_us")
-        if quota:
-            period = _read(folder / "cpu.cfs_period_us") or "100000"
-            return None if int(quota) < 0 else int(quota) / int(period)
+        v1_quota = _read(folder / "cpu.cfs_quota_us")  # -1: unlimited
+        if v1_quota:
+            v1_period = _read(folder / "cpu.cfs_period_us") or "100000"
+            return None if int(v1_quota) < 0 else int(v1_quota) / int(v1_period)
     return None
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -28,10 +28,13 @@ from .errors import SettingsError
 from .limits import MAX_IMAGE_PIXELS_CAP, InputLimits
 from .platforms import QUALITIES
 
-try:
-    import tomllib as _toml
-except ModuleNotFoundError:  # Python 3.10: only reading a reel.toml needs it
-    _toml = None  # type: ignore[assignment]
+# Python 3.10 has no tomllib: only reading a reel.toml needs it. (Declared first, so that
+# mypy, checking for 3.10, still checks the code that calls it.)
+_load_toml: Callable[[BinaryIO], dict[str, Any]] | None = None
+if sys.version_info >= (3, 11):
+    import tomllib
+
+    _load_toml = tomllib.load
 
 __all__ = ["CONFIG_VARIABLE", "Settings", "default_home", "load_settings"]
 
@@ -241,8 +244,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: str | P
         for name, (key, value) in _read_toml(path).items():
             values[name], origins[name] = value, (f"reel.toml ({path})", f"reel.toml key {key} ({path})")
     for name, info in Settings.model_fields.items():
-        if info.alias in env:
-            values[name], origins[name] = env[info.alias], (f"env {info.alias}", str(info.alias))
+        if info.alias is not None and info.alias in env:
+            values[name], origins[name] = env[info.alias], (f"env {info.alias}", info.alias)
     return Settings(origins, **values)
 
 
@@ -263,11 +266,11 @@ def _config_path(env: Mapping[str, str], config_file: str | Path | None) -> Path
 
 def _read_toml(path: Path) -> dict[str, tuple[str, Any]]:
     """Field → (key as written, value); a key is a field name or its variable name."""
-    if _toml is None:
+    if _load_toml is None:
         raise SettingsError(f"reel.toml ({path}): reading it needs Python 3.11+ (tomllib); use environment variables")
     try:
         with path.open("rb") as fh:
-            data = _toml.load(fh)
+            data = _load_toml(fh)
     except OSError as exc:
         raise SettingsError(f"reel.toml ({path}): cannot read it: {exc.strerror or exc}") from exc
     except ValueError as exc:  # TOMLDecodeError, or bytes that are not UTF-8
@@ -312,7 +315,8 @@ def _allowed(field: str, error: Any) -> str:
     info = Settings.model_fields.get(field)
     if info is None:
         return "a setting name"
-    kind = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}.get(info.annotation, "valid")
+    kinds: dict[object, str] = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}
+    kind = kinds.get(info.annotation, "valid")
     bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "gt", "le") if hasattr(m, k)}
     if "ge" in bounds and "le" in bounds:
         return f"{kind} from {bounds['ge']} to {bounds['le']}"

@@ -177,7 +177,9 @@ def _split_declarators(body: str) -> list[str]:
     # Commas inside /* = vec2(1, 0) */ are not separators.
     if "(" not in body:
         return body.split(",")
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for character in body:
         if character == "(":
             depth += 1
@@ -294,10 +296,13 @@ def _check_value(param: UniformParam, value: object, where: str) -> object:
         raise SpecError(f"must be true or false (or 1 or 0), got {excerpt(value)}", where)
     count = _COMPONENTS[kind]
     integer = kind == "int" or kind.startswith("i")
-    items = [value] if count == 1 else value
-    if count > 1 and (not isinstance(value, (list, tuple)) or len(value) != count):
+    if count == 1:
+        items: list[object] = [value]
+    elif isinstance(value, (list, tuple)) and len(value) == count:
+        items = list(value)
+    else:
         raise SpecError(f"{kind} takes a list of {count} numbers, got {excerpt(value)}", where)
-    checked = []
+    checked: list[int | float] = []
     for item in items:
         if (
             isinstance(item, bool)

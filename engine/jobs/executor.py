@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .. import errors
 from ..errors import EngineError, JobFailedError, RenderError, RenderTimeoutError
@@ -30,6 +30,9 @@ from .model import JobState, OutputRequest, RenderJob
 from .run import JobProgress
 from .store import JobRecord, JobStore
 from .supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is Python 3.11+
 
 __all__ = [
     "Executor",
@@ -109,8 +112,8 @@ class LocalExecutor:
         self.store = JobStore(home or settings.home)
         self.cache = open_cache(settings) if cache else None
         self._callbacks: dict[str, JobProgressCallback] = {}
-        self.supervisor = None
-        self._thread = None
+        self.supervisor: Supervisor | None = None
+        self._thread: threading.Thread | None = None
         if supervise:
             self.supervisor = Supervisor(
                 self.store, settings, workers=workers, cache=self.cache, listeners=[self._relay], quiet=quiet
@@ -137,10 +140,11 @@ class LocalExecutor:
     def close(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()
-            self._thread.join()
+            if self._thread is not None:
+                self._thread.join()
             self.supervisor = None
 
-    def __enter__(self) -> LocalExecutor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -311,7 +315,7 @@ def render_many(
             kept, removed = _settle(executor.store, job_list, begun)
             if isinstance(exc, KeyboardInterrupt):
                 raise RenderInterrupted(kept, removed) from exc
-            if isinstance(exc, _TimedOut):
+            if isinstance(exc, _TimedOut) and timeout is not None:  # only a deadline times out
                 raise RenderTimeoutError(_timed_out(timeout, kept, removed)) from None
             raise
         finally:
@@ -378,7 +382,8 @@ def _settle(store: JobStore, job_list: Sequence[RenderJob], begun: set[str]) -> 
     Whatever a stopped worker's temporary file was, it is deleted here too (a worker
     killed with SIGKILL could not), so the count is of outputs that had begun.
     """
-    kept, removed = [], 0
+    kept: list[str] = []
+    removed = 0
     for job in job_list:
         record = store.get(job.id)
         if record.state == JobState.DONE:

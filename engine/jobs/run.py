@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..api import deck_name, output_path
 from ..cover import thumbnail_path, write_thumbnail
-from ..errors import InsufficientResourcesError
+from ..errors import InsufficientResourcesError, SpecError
 from ..output import atomic_output, check_target, estimate_peak_memory, refuse_duplicate_targets, temporaries_of
 from ..pipeline import RenderProgress, render_output
 from ..platforms import QUALITIES, Output, resolve_output
@@ -60,8 +60,11 @@ JobProgressCallback = Callable[[JobProgress], None]
 
 
 def load_job_deck(job: RenderJob) -> Deck:
-    source = job.deck_file if job.deck_file is not None else job.deck
-    return load_deck(source, base_dir=job.base_dir)
+    if job.deck_file is not None:
+        return load_deck(job.deck_file, base_dir=job.base_dir)
+    if job.deck is None:  # RenderJob refuses this; said again for the type checker
+        raise SpecError("a job needs exactly one of deck (inline data) or deck_file (a path)", "deck")
+    return load_deck(job.deck, base_dir=job.base_dir)
 
 
 def resolve_request(request: OutputRequest) -> Output:

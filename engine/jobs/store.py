@@ -12,6 +12,7 @@ no longer a process, was orphaned by a crash and goes back to the queue
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -208,6 +209,7 @@ class JobStore:
             raise JobNotFoundError(f"no job {job_id!r} in {self.home}")
         return _record(row)
 
+    # Below this method, `list` in an annotation would name it: they say `builtins.list`.
     def list(self, state: str | None = None, limit: int = 100) -> list[JobRecord]:
         """The newest `limit` jobs, newest first, optionally only those in `state`."""
         query = f"SELECT {_COLUMNS} FROM jobs"
@@ -224,7 +226,7 @@ class JobStore:
             found = dict(db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
         return {state: found.get(state, 0) for state in JobState.ALL}
 
-    def recent_outcomes(self, n: int = 100) -> list[str]:
+    def recent_outcomes(self, n: int = 100) -> builtins.list[str]:
         """States of the last `n` jobs to finish, newest first."""
         with self._read() as db:
             rows = db.execute(
@@ -233,7 +235,7 @@ class JobStore:
             ).fetchall()
         return [s for (s,) in rows]
 
-    def finished_since(self, since: float) -> list[JobRecord]:
+    def finished_since(self, since: float) -> builtins.list[JobRecord]:
         with self._read() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE finished >= ? ORDER BY finished", (since,)).fetchall()
         return [_record(r) for r in rows]
@@ -266,7 +268,7 @@ class JobStore:
         with self._tx() as db:
             db.execute("UPDATE jobs SET worker = ? WHERE id = ?", (worker, job_id))
 
-    def heartbeat(self, owner: str, lease_s: float, workers: list[dict]) -> None:
+    def heartbeat(self, owner: str, lease_s: float, workers: builtins.list[dict]) -> None:
         """Renew the leases of `owner`'s running jobs and record its workers."""
         now = time.time()
         host, pid, _ = owner.rsplit(":", 2)
@@ -285,7 +287,7 @@ class JobStore:
         with self._tx() as db:
             db.execute("DELETE FROM supervisors WHERE id = ?", (owner,))
 
-    def supervisors(self, fresh_within: float = 30.0) -> list[dict]:
+    def supervisors(self, fresh_within: float = 30.0) -> builtins.list[dict]:
         """Supervisors that sent a heartbeat in the last `fresh_within` seconds, with their workers."""
         with self._read() as db:
             rows = db.execute(
@@ -301,7 +303,7 @@ class JobStore:
                 (json.dumps(progress), job_id, JobState.RUNNING),
             )
 
-    def finish(self, job_id: str, reports: list[dict]) -> None:
+    def finish(self, job_id: str, reports: builtins.list[dict]) -> None:
         self._end(job_id, JobState.DONE, "done", reports=reports)
         with self._tx() as db:  # an earlier attempt's error stays in the history only
             db.execute(
@@ -346,7 +348,7 @@ class JobStore:
             db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = ?", (record.id, JobState.RUNNING))
         return self.get(record.id)
 
-    def cancel_requests(self, owner: str) -> list[str]:
+    def cancel_requests(self, owner: str) -> builtins.list[str]:
         with self._read() as db:
             rows = db.execute(
                 "SELECT id FROM jobs WHERE owner = ? AND state = ? AND cancel_requested = 1", (owner, JobState.RUNNING)
@@ -367,7 +369,7 @@ class JobStore:
                 (JobState.QUEUED, json.dumps(history), job_id, JobState.RUNNING),
             )
 
-    def recover(self, alive: Callable[[str, int], bool]) -> list[str]:
+    def recover(self, alive: Callable[[str, int], bool]) -> builtins.list[str]:
         """Queue again the running jobs whose supervisor is gone; their ids.
 
         Gone means its lease ran out, or `alive(host, pid)` says its process is not there
@@ -434,7 +436,7 @@ class JobStore:
 
     # -- plumbing ------------------------------------------------------------
 
-    def _end(self, job_id: str, state: str, outcome: str, reports: list[dict] | None = None) -> None:
+    def _end(self, job_id: str, state: str, outcome: str, reports: builtins.list[dict] | None = None) -> None:
         now = time.time()
         with self._tx() as db:
             attempts, history = db.execute("SELECT attempts, history FROM jobs WHERE id = ?", (job_id,)).fetchone()

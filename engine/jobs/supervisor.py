@@ -89,6 +89,13 @@ class _Worker:
     def busy(self) -> bool:
         return self.record is not None
 
+    @property
+    def job(self) -> JobRecord:
+        """The record of the job it runs: asked only of a busy worker."""
+        if self.record is None:
+            raise RuntimeError(f"worker {self.name} runs no job")
+        return self.record
+
 
 @dataclass
 class _Plan:
@@ -201,11 +208,11 @@ class Supervisor:
         busy = [w for w in self.workers if w.busy]
         if not busy:
             return True  # alone, it runs: run_job steps down or says what is short
-        nvenc = sum(_wants_nvenc(w.record.job) for w in busy)
+        nvenc = sum(_wants_nvenc(w.job.job) for w in busy)
         if _wants_nvenc(job) and nvenc >= NVENC_SESSIONS:
             return False
         # Running jobs that have not reached their estimated peak yet will take more.
-        pending = sum(max(0, self.plan.reserved.get(w.record.id, 0) - _rss(w)) for w in busy)
+        pending = sum(max(0, self.plan.reserved.get(w.job.id, 0) - _rss(w)) for w in busy)
         return self._estimate(job) + pending <= available_memory()
 
     def _estimate(self, job: RenderJob) -> int:
@@ -258,13 +265,16 @@ class Supervisor:
     # -- hearing from workers ------------------------------------------------
 
     def _receive(self, timeout: float) -> None:
-        conns = {w.conn: w for w in self.workers}
-        sentinels = {w.process.sentinel: w for w in self.workers}
-        if not conns:
+        if not self.workers:
             time.sleep(timeout)
             return
-        for ready in wait(list(conns) + list(sentinels), timeout):
-            worker = conns.get(ready) or sentinels.get(ready)
+        # What `wait` hands back (a worker's connection, or its process's sentinel) → the worker.
+        owners: dict[object, _Worker] = {}
+        for w in self.workers:
+            owners[w.conn] = owners[w.process.sentinel] = w
+        handles = [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
+        for ready in wait(handles, timeout):
+            worker = owners.get(ready)
             if worker not in self.workers:
                 continue
             if ready is worker.conn:
@@ -302,12 +312,12 @@ class Supervisor:
         worker.mid_render = 0 < progress.frames_done < progress.frames_total
         worker.frames = (progress.frames_done, progress.frames_total)
         for listener in self.listeners:
-            listener(worker.record.id, progress)
+            listener(worker.job.id, progress)
         now = time.monotonic()
         last_frame = progress.frames_done == progress.frames_total
         if now - worker.last_progress_write >= _PROGRESS_WRITES or last_frame:
             worker.last_progress_write = now
-            self.store.set_progress(worker.record.id, fields)
+            self.store.set_progress(worker.job.id, fields)
 
     def _done(self, worker: _Worker, reports: list[dict]) -> None:
         record = self._release(worker)
@@ -419,7 +429,7 @@ class Supervisor:
             )
 
     def _release(self, worker: _Worker) -> JobRecord:
-        record = worker.record
+        record = worker.job
         worker.record = None
         worker.jobs_done += 1
         self.plan.reserved.pop(record.id, None)
@@ -436,7 +446,7 @@ class Supervisor:
                     "pid": worker.process.pid,
                     "rss": rss,
                     "busy": worker.busy,
-                    "job": worker.record.id if worker.busy else None,
+                    "job": worker.record.id if worker.record is not None else None,
                 }
             )
         self.store.heartbeat(self.id, LEASE_SECONDS, rows)
@@ -445,7 +455,8 @@ class Supervisor:
     def _check_memory(self) -> None:
         for worker in list(self.workers):
             rss = _rss(worker)
-            self.alerts.worker_memory(worker.process.pid, rss)
+            if worker.process.pid is not None:  # None only before it starts
+                self.alerts.worker_memory(worker.process.pid, rss)
             if worker.busy and rss > self.plan.memory_limit and worker.stopping is None:
                 log.warning("worker %s uses %.0f MB, past its limit; stopping it", worker.name, rss / 2**20)
                 self._stop_worker(worker, "memory")
@@ -453,7 +464,7 @@ class Supervisor:
     def _check_cancels(self) -> None:
         wanted = set(self.store.cancel_requests(self.id))
         for worker in self.workers:
-            if worker.busy and worker.record.id in wanted and worker.stopping is None:
+            if worker.record is not None and worker.record.id in wanted and worker.stopping is None:
                 self._stop_worker(worker, "cancelled")
 
     def _check_timeouts(self) -> None:
