@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 
 from .fallback import Para, clusters, extends_cluster
@@ -134,6 +134,16 @@ def _fits(para: Para, start: int, end: int, size: int, width: int) -> bool:
     return _width(para, start, end, size) <= width
 
 
+def _fits_word(para: Para, start: int, spans: Sequence[tuple[int, int]], size: int, width: int, k: int) -> bool:
+    """Whether the line from `start` to the end of word `k` fits (`_fits`)."""
+    return _fits(para, start, spans[k][1], size, width)
+
+
+def _fits_cluster(para: Para, start: int, ends: Sequence[int], size: int, width: int, q: int) -> bool:
+    """Whether the piece from `start` to the end of cluster `q` fits (`_fits`)."""
+    return _fits(para, start, ends[q], size, width)
+
+
 def _plain_boundary(text: str, at: int, end: int) -> int | None:
     """The first offset from `at` (before `end`, within a few characters) between two plain
     characters: none that a mark, joiner, selector or flag letter binds to its neighbour."""
@@ -199,7 +209,7 @@ def _wrap_para(
         # The first word k at or after i that no longer fits on a line from `a`.
         room = estimate[a] + width / size
         guess = bisect_right(ends_at, room, i, m)
-        k = _first_failing(lambda k, a=a: _fits(para, a, spans[k][1], size, width), i, m, guess)
+        k = _first_failing(partial(_fits_word, para, a, spans, size, width), i, m, guess)
         if k > i:
             start, end, i = a, spans[k - 1][1], k
             full = k < m
@@ -282,13 +292,13 @@ def _break_word(
     cluster_ends = [start + ce for ce in _cluster_ends(text[start:end])]
     ends_at = [estimate[e] for e in cluster_ends]
     n = len(cluster_ends)
-    pieces = []
+    pieces: list[tuple[int, int]] = []
     a = start
     q = 1  # the piece from `a` holds clusters up to q - 1 whatever their width
     while True:
         room = estimate[a] + width / size
         guess = bisect_right(ends_at, room, q, n)
-        q = _first_failing(lambda q, a=a: _fits(para, a, cluster_ends[q], size, width), q, n, guess)
+        q = _first_failing(partial(_fits_cluster, para, a, cluster_ends, size, width), q, n, guess)
         if q == n or (max_pieces is not None and len(pieces) + 1 >= max_pieces):
             pieces.append((a, cluster_ends[q - 1]))
             return pieces

@@ -62,7 +62,8 @@ class Rich:
 
     def split_lines(self, most: int | None = None) -> list[Rich]:
         """The text's lines (split at "\n"); with `most`, only the first `most` of them."""
-        out, start = [], 0
+        out: list[Rich] = []
+        start = 0
         text = self.text
         while most is None or len(out) < most:
             end = text.find("\n", start)
@@ -78,7 +79,8 @@ class Rich:
         text, flags = self.text, self.flags
         if " ".join(text.split()) == text:
             return self
-        chars, out = [], bytearray()
+        chars: list[str] = []
+        out = bytearray()
         pending = None
         for ch, flag in zip(text, flags):
             if ch.isspace():

@@ -22,6 +22,7 @@ block's box.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -60,7 +61,7 @@ def paint_block(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: RGBA) -> None
             continue
         if not line.runs:  # a block laid out without runs: one font, as Pillow shapes it
             font = load_font(block.font, block.size)
-            extra = {"stroke_width": stroke, "stroke_fill": stroke_fill} if stroke else {}
+            extra: dict[str, Any] = {"stroke_width": stroke, "stroke_fill": stroke_fill} if stroke else {}
             draw.text((line.x, line.baseline), line.text, font=font, fill=rgba, anchor="ls", **extra)
             continue
         for run in line.runs:
@@ -68,8 +69,8 @@ def paint_block(draw: ImageDraw.ImageDraw, block: TextBlock, rgba: RGBA) -> None
             _draw_run(draw, run, line.x + run.dx, line.baseline, colour, stroke, stroke_fill)
 
 
-def _kw(run: Run) -> dict:
-    kw = {}
+def _kw(run: Run) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
     if run.direction:
         kw["direction"] = run.direction
     if run.language:
@@ -102,7 +103,7 @@ def _draw_run(
 def _run_mask(run: Run, stroke: int) -> tuple[Image.Image, tuple[int, int]]:
     """The run's coverage as an L image, sheared when oblique, and its offset from the pen."""
     font = run.load()
-    x0, y0, x1, y1 = font.getbbox(run.text, anchor="ls", stroke_width=stroke, **_kw(run))
+    x0, y0, x1, y1 = map(int, font.getbbox(run.text, anchor="ls", stroke_width=stroke, **_kw(run)))  # whole pixels
     width, height = max(1, x1 - x0), max(1, y1 - y0)
     mask = Image.new("L", (width, height), 0)
     ImageDraw.Draw(mask).text(
@@ -128,7 +129,7 @@ def _run_mask(run: Run, stroke: int) -> tuple[Image.Image, tuple[int, int]]:
 def _run_picture(run: Run, colour: RGBA) -> tuple[Image.Image | None, tuple[int, int]]:
     """A colour (or bitmap) run drawn at its strike and scaled: RGBA, and its offset from the pen."""
     font = run.load()
-    x0, y0, x1, y1 = font.getbbox(run.text, anchor="ls", **_kw(run))
+    x0, y0, x1, y1 = map(int, font.getbbox(run.text, anchor="ls", **_kw(run)))  # whole pixels
     if x1 <= x0 or y1 <= y0:
         return None, (0, 0)
     picture = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))

@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from typing import Any, cast
 
 from PIL import ImageFont
 
@@ -204,14 +205,14 @@ def _measure_run(
     (emphasis, fallback fonts) would otherwise shape every run again each time.
     """
     sized = _sized(face, size)
-    kw = {}
+    kw: dict[str, Any] = {}
     if direction:
         kw["direction"] = direction
     if language:
         kw["language"] = language
     font = sized.font
     length = font.getlength(chunk, **kw) * sized.scale
-    bx0, by0, bx1, by1 = font.getbbox(chunk, anchor="ls", **kw)
+    bx0, by0, bx1, by1 = map(int, font.getbbox(chunk, anchor="ls", **kw))  # whole pixels from FreeType
     if sized.scale != 1.0:
         s = sized.scale
         bx0, by0, bx1, by1 = math.floor(bx0 * s), math.floor(by0 * s), math.ceil(bx1 * s), math.ceil(by1 * s)
@@ -227,16 +228,16 @@ def _pieces(para: Para, start: int, end: int) -> list[tuple[int, int, int, int, 
     trail = end
     while trail > start and text[trail - 1].isspace():
         trail -= 1
-    pieces = []
+    pieces: list[tuple[int, int, int, int, int, int]] = []
     a = start
-    key = None
+    key: tuple[int, int, int, int] | None = None
     for i in range(start, end):
         k = (face_of[i], base if i >= trail else levels[i], oblique[i], flags[i] & ACCENT)
         if k != key:
             if key is not None:
                 pieces.append((a, i, *key))
             a, key = i, k
-    pieces.append((a, end, *key))
+    pieces.append((a, end, *cast(tuple[int, int, int, int], key)))  # set by the loop (start < end)
     return pieces
 
 
