@@ -315,9 +315,11 @@ def test_text_align_and_a_slides_own_align():
 
 def test_line_height_scales_the_line_spacing():
     text = "words " * 80
-    gap = lambda lh: (lambda b: b.lines[1].baseline - b.lines[0].baseline)(
-        rasterizer([paragraph(text)], line_height=lh).layout(0).block("body")
-    )
+
+    def gap(line_height: float) -> int:
+        body = rasterizer([paragraph(text)], line_height=line_height).layout(0).block("body")
+        return body.lines[1].baseline - body.lines[0].baseline
+
     assert gap(1.5) / gap(1.0) == pytest.approx(1.5, rel=0.12)
 
 
