@@ -162,7 +162,7 @@ def test_without_tomllib_only_an_actual_toml_file_is_an_error(tmp_path, monkeypa
     """Python 3.10 has no tomllib: settings still load from the environment alone."""
     import engine.settings
 
-    monkeypatch.setattr(engine.settings, "_toml", None)
+    monkeypatch.setattr(engine.settings, "_load_toml", None)
     assert load_settings({"REEL_QUEUE_MAX": "5"}).queue_max == 5
     path = write_toml(tmp_path, "queue_max = 6\n")
     message = error_for()
