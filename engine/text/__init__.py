@@ -9,10 +9,16 @@
 - `breaks`: words, first-fit wrapping, and the breaks that read best (no orphans,
   after punctuation, balanced titles).
 - `markup`: ``**bold**``, ``*italic*``, ``[[accent]]``.
+- `typeface`: a deck's fonts (`FontSet`, `resolve_fonts`), checked, and loaded at a size.
+- `fit`: text wrapped and sized to fit a box (`fit_text`, `FitRequest`), and a list of
+  bullets at one shared size.
+- `block`: fitted text placed on the slide (`TextBlock`, `place`).
+- `legibility`: the room the legibility treatments take around a block.
 - `paint`: drawing runs (colour emoji scaled from their strike, synthetic oblique)
   and the legibility treatments (shadow, outline, scrim).
 
-`engine.layout` measures, wraps and fits with these; `engine.raster` paints with them.
+`engine.layout` places slides with these; `engine.raster` paints with them. Nothing
+here imports `engine.layout`.
 """
 
 from __future__ import annotations
