@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # engine.spec imports engine.charts, which sets its text with
 
 __all__ = ["FontSet", "TextOptions", "check_font_file", "load_font", "resolve_fonts"]
 
+
 @dataclass(frozen=True)
 class TextOptions:
     """The theme's text options (see `engine.spec.Theme`), as the layout applies them."""
