@@ -29,7 +29,9 @@ def write_deck(folder, **overrides):
 
 
 def run_reel(*args):
-    return subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True, check=False
+    )
 
 
 def test_render_two_platforms_with_report(tmp_path):

@@ -54,6 +54,7 @@ def reel(*args, preexec_fn=None, timeout: float = 120) -> subprocess.CompletedPr
         text=True,
         preexec_fn=preexec_fn,
         timeout=timeout,
+        check=False,
     )
 
 
@@ -154,7 +155,11 @@ def test_an_allocation_that_fails_mid_render_is_insufficient_resources(tmp_path,
     """)
     out = tmp_path / "out" / "video.mp4"
     result = subprocess.run(
-        [sys.executable, "-c", script, str(write_deck(tmp_path)), str(out)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script, str(write_deck(tmp_path)), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     said_line = result.stdout.strip().splitlines()[-1]
     assert said_line.startswith("InsufficientResourcesError: not enough address space: a 1920x1080 render needs "), (

@@ -55,6 +55,7 @@ def reel(*args, **kwargs) -> subprocess.CompletedProcess:
         text=True,
         cwd=REPO,
         timeout=120,
+        check=False,
         **kwargs,
     )
 
@@ -320,13 +321,12 @@ def test_each_os_error_becomes_one_typed_line_naming_the_path(tmp_path, code, ki
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
 def test_a_full_disk_or_quota_under_an_encoder_error_is_insufficient_resources(tmp_path, code):
     target = tmp_path / "x.mp4"
-    with pytest.raises(InsufficientResourcesError, match=f"{target}: ") as caught:
-        with atomic_output(target) as temporary:
-            temporary.write_bytes(b"half")
-            try:
-                raise OSError(code, os.strerror(code))
-            except OSError as exc:
-                raise RenderError("libx264 failed at frame 9: Generic error") from exc
+    with pytest.raises(InsufficientResourcesError, match=f"{target}: ") as caught, atomic_output(target) as temporary:
+        temporary.write_bytes(b"half")
+        try:
+            raise OSError(code, os.strerror(code))
+        except OSError as exc:
+            raise RenderError("libx264 failed at frame 9: Generic error") from exc
     assert isinstance(caught.value.__cause__, RenderError)
     assert list(tmp_path.iterdir()) == []
 
@@ -365,7 +365,10 @@ def test_folder_without_write_permission(tmp_path):
     folder.chmod(0o555)
     try:
         probe_write = subprocess.run(
-            [sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"], capture_output=True, **_unprivileged()
+            [sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"],
+            capture_output=True,
+            check=False,
+            **_unprivileged(),
         )
         if probe_write.returncode == 0:
             pytest.skip("this process writes into a 0555 folder even without CAP_DAC_OVERRIDE")
@@ -409,6 +412,7 @@ def on_tmpfs(tmp_path: Path, options: str, setup: str, code: str, args: list) ->
         [unshare, *flags, "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$1"', "sh", str(mount)],
         capture_output=True,
         text=True,
+        check=False,
     )
     if check.returncode != 0:
         pytest.skip(
@@ -433,6 +437,7 @@ def on_tmpfs(tmp_path: Path, options: str, setup: str, code: str, args: list) ->
         text=True,
         cwd=REPO,
         timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

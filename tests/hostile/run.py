@@ -356,7 +356,7 @@ def run_all(
 ) -> list[Result]:
     """Every case, `jobs` at a time (default: the CPU count), in the order given."""
     cases = list(cases)
-    jobs = jobs or int(os.environ.get("REEL_HOSTILE_JOBS", 0)) or os.cpu_count() or 2
+    jobs = jobs or int(os.environ.get("REEL_HOSTILE_JOBS", "0")) or os.cpu_count() or 2
     # The slowest first, so the tail is short: renders and known time limits.
     order = sorted(range(len(cases)), key=lambda i: (cases[i].expect == "error", -cases[i].timeout))
     results: list[Result | None] = [None] * len(cases)
