@@ -31,13 +31,15 @@ slides whose backgrounds differ keep the whole-frame blend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from .colour import nv12_planes, nv12_size, rgb_to_nv12
-from .composite import FrameSpec
-from .timeline import Transition
+from .composite import Compositor, FrameSpec, SlideHandle
+from .raster import SlideLayers, SlideRasterizer
+from .timeline import Segment, Transition
 
 __all__ = ["MOVES", "THROUGH_BACKGROUND", "Backdrops", "combine"]
 
@@ -64,6 +66,9 @@ THROUGH_BACKGROUND = frozenset({"wipeleft", "wiperight", "wipeup", "wipedown", "
 
 _BAND = 64  # luma rows combined at once: float temporaries stay small at 4K
 
+#: What a silhouette is drawn over, by slide: its background, or white.
+Plate = Callable[[int], np.ndarray]
+
 
 class Backdrops:
     """The extra pictures a shared-background transition needs, uploaded on first use.
@@ -73,15 +78,15 @@ class Backdrops:
     `release()` frees what the last transition uploaded (call it after each one).
     """
 
-    def __init__(self, rasterizer, compositor) -> None:
+    def __init__(self, rasterizer: SlideRasterizer, compositor: Compositor) -> None:
         self.rasterizer, self.compositor = rasterizer, compositor
         self.width, self.height = rasterizer.width, rasterizer.height
-        self._handles: dict[str, object] = {}
+        self._handles: dict[str, SlideHandle] = {}
         self._keys: dict[int, str | None] = {}
         self._backgrounds: dict[int, np.ndarray] = {}
         self._buffers: list[np.ndarray] = []
 
-    def mode(self, segment) -> str | None:
+    def mode(self, segment: Segment) -> str | None:
         """ "move", "through" or None (the whole-frame blend) for a Transition segment."""
         if not isinstance(segment, Transition):
             return None
@@ -92,18 +97,22 @@ class Backdrops:
             return None
         return "move" if segment.name in MOVES else "through"
 
-    def through(self, spec: FrameSpec, segment) -> FrameSpec:
+    def through(self, spec: FrameSpec, segment: Transition) -> FrameSpec:
         """The wipe's frame run through the bare background: out, then in, each at twice the speed."""
         background = self._upload(f"backdrop-{segment.from_slide}", lambda: self._background(segment.from_slide))
         if spec.progress < 0.5:
             return replace(spec, target=background, progress=2 * spec.progress, target_state=None)
         return replace(spec, source=background, progress=2 * spec.progress - 1, source_state=None)
 
-    def move(self, spec: FrameSpec, segment, into: np.ndarray) -> None:
+    def move(self, spec: FrameSpec, segment: Transition, into: np.ndarray) -> None:
         """`into` holds T(F) of `spec`: make it the content moving over the fixed background."""
         a, b = segment.from_slide, segment.to_slide
         over_bg, over_white = self._scratch()
-        for plate, name, buffer in ((lambda i: self._background(i), "bg", over_bg), (self._white, "white", over_white)):
+        plates: tuple[tuple[Plate, str, np.ndarray], ...] = (
+            (self._background, "bg", over_bg),
+            (self._white, "white", over_white),
+        )
+        for plate, name, buffer in plates:
             pair = replace(
                 spec,
                 source=self._silhouette(a, plate, name),
@@ -137,12 +146,12 @@ class Backdrops:
     def _white(self, index: int) -> np.ndarray:
         return np.full((self.height, self.width, 3), 255, dtype=np.uint8)
 
-    def _silhouette(self, index: int, plate, name: str):
+    def _silhouette(self, index: int, plate: Plate, name: str) -> SlideHandle:
         """Slide `index`'s silhouette over `plate(index)`, uploaded on first use."""
         key = f"{self.rasterizer.key(index)}-over-{name}"
         return self._upload(key, lambda: self.rasterizer.silhouette(index, plate(index)))
 
-    def _upload(self, key: str, picture):
+    def _upload(self, key: str, picture: Callable[[], np.ndarray | SlideLayers]) -> SlideHandle:
         if key not in self._handles:
             image = picture()
             if isinstance(image, np.ndarray):

@@ -8,12 +8,13 @@ contact sheet tiles each transition's middle frame with its name under it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PIL import Image, ImageDraw
 
 from .pipeline import render_still
 from .platforms import Output
-from .spec import Deck, load_deck
+from .spec import Deck, TitleSlide, load_deck
 from .text.typeface import load_font, resolve_fonts
 from .timeline import Transition, build_timeline
 from .transitions import BUILTIN
@@ -31,7 +32,9 @@ _TRANSITION_SECONDS = 1.0
 def gallery_deck(names: list[str] | None = None) -> Deck:
     """A deck that shows each transition in `names` (default: every built-in) once."""
     names = list(names or BUILTIN)
-    slides = [{"kind": "title", "title": "Reel transitions", "subtitle": f"{len(names)} built-ins", **_LOOKS[1]}]
+    slides: list[dict[str, Any]] = [
+        {"kind": "title", "title": "Reel transitions", "subtitle": f"{len(names)} built-ins", **_LOOKS[1]}
+    ]
     for index, name in enumerate(names):
         slides.append(
             {
@@ -70,7 +73,8 @@ def contact_sheet(
             x = (position % columns) * tile_width
             y = (position // columns) * (tile_height + label_height)
             sheet.paste(tile, (x, y))
-        name = deck.slides[slide].title
+        shown = deck.slides[slide]
+        name = shown.title if isinstance(shown, TitleSlide) else f"slides[{slide}]"
         draw.text(
             (x + tile_width // 2, y + tile_height + label_height // 2),
             name,

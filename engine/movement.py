@@ -48,7 +48,7 @@ class TransitionSpec(SpecModel):
     relative to the deck like every other path.
     """
 
-    name: str = Field("fade", json_schema_extra={"enum": list(BUILTIN)})
+    name: str = Field(default="fade", json_schema_extra={"enum": list(BUILTIN)})
     file: AssetPath | None = None
     duration: TransitionSeconds = 0.5
     params: dict[str, Any] = Field(default_factory=dict)
@@ -139,7 +139,7 @@ def _user_transition_params(file: Path, params: dict[str, Any], info: Validation
     base = _context_base_dir(info.context)
     for name, value in resolved.items():
         if transition.params[name].is_texture:
-            resolved[name] = os.path.abspath(base / Path(value).expanduser())
+            resolved[name] = os.path.abspath(base / Path(str(value)).expanduser())
     return resolved
 
 

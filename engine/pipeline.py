@@ -36,7 +36,7 @@ from ._host import (
 )
 from .backdrop import Backdrops
 from .colour import nv12_size, nv12_to_rgb
-from .composite import Compositor, FrameSpec, open_compositor
+from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .errors import (
@@ -264,7 +264,7 @@ class _SlideSource:
         self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached)
         self.keys = [self.rasterizer.key(i) for i in range(len(deck.slides))]
         self.motions = [deck.motion(i) for i in range(len(deck.slides))]
-        self.handles: dict[str, object] = {}
+        self.handles: dict[str, SlideHandle] = {}
         self._items: dict[str, int] = {}  # build items of each layered upload
         self.uploaded = 0
         self.backdrops = Backdrops(self.rasterizer, compositor)

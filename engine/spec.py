@@ -305,7 +305,7 @@ class Deck(SpecModel):
         """
         if self.cover is not None and self.cover.at is not None:
             return self.cover.at
-        index = 0 if self.cover is None else self.cover.slide
+        index = 0 if self.cover is None or self.cover.slide is None else self.cover.slide
         start = sum(self.slide_duration(i) - self._seconds_into(i + 1) for i in range(index))
         settled = self._seconds_into(index)
         motion = self.motion(index)
@@ -371,7 +371,7 @@ class Deck(SpecModel):
 
         max_seconds = limits_of(info.context).max_audio_seconds
         for index, slide in enumerate(self.slides):
-            if slide.duration == "auto":
+            if slide.duration == "auto" and slide.voiceover is not None:  # a slide's own check saw to the voiceover
                 where = f"slides[{index}].voiceover"
                 seconds = voiceover_duration(slide.voiceover.file, where, max_seconds)
                 padding = DEFAULT_PADDING if slide.padding is None else slide.padding
@@ -443,7 +443,8 @@ class Deck(SpecModel):
             # A transition file may blend a moving slide: GL draws the slide's frame in RGB for it.
             reveal = motion.reveal
             if reveal is not None and reveal.delay + reveal.duration > motion.duration + _SECONDS_SLACK:
-                where = ("chart", "reveal") if self.slides[index].chart is not None else ("reveal", "duration")
+                data_chart = isinstance(slide, ChartSlide) and slide.chart is not None
+                where = ("chart", "reveal") if data_chart else ("reveal", "duration")
                 _fail(
                     f"the {_seconds(reveal.duration)} reveal starting {_seconds(reveal.delay)} into slides[{index}] "
                     f"ends after the slide ({self._describe_duration(index)})",

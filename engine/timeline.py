@@ -168,7 +168,7 @@ def build_timeline(slides: Sequence[SlideTiming], fps: int) -> Timeline:
     segments: list[Segment] = []
     for i, slide in enumerate(slides):
         hold_from = starts[i]
-        if i > 0 and _overlap(slide) > 0:
+        if i > 0 and slide.transition is not None and _overlap(slide) > 0:
             t0, t1 = _frame(starts[i], fps), _frame(starts[i] + slide.transition_duration, fps)
             if t1 > t0:
                 segments.append(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from ..errors import AssetError
 from ..files import regular_file
 
 if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
     from typing_extensions import Self  # typing.Self from Python 3.11
 
 __all__ = ["SAMPLE_RATE", "AudioReader", "check_audio_length", "probe_audio", "voiceover_duration"]
@@ -82,7 +83,7 @@ class _Source:
     def too_long(self, seconds: float, max_seconds: float) -> AssetError:
         return self.error(f"is {_duration(seconds)} long, more than the {max_seconds:g} s {_LENGTH_SETTING} allows")
 
-    def frames(self) -> Iterator[object]:
+    def frames(self) -> Generator[AudioFrame, None, None]:
         """Decoded frames, with FFmpeg's errors named after the file."""
         av = _import_av()
         try:
@@ -90,7 +91,7 @@ class _Source:
         except av.FFmpegError as exc:
             raise self.error(f"is corrupt or unreadable ({_reason(exc)})") from exc
 
-    def seconds_from_start(self, frame) -> float | None:
+    def seconds_from_start(self, frame: AudioFrame) -> float | None:
         """Where `frame` starts, in seconds after the stream's first sample; None if unknown."""
         if frame.pts is None or frame.time_base is None:
             return None
@@ -110,7 +111,7 @@ class AudioReader:
 
     def __init__(self, path: Path, where: str = "audio", start: float = 0.0) -> None:
         self.path, self.where, self.start = Path(path), where, start
-        self._chunks: Iterator[np.ndarray] | None = None
+        self._chunks: Generator[np.ndarray, None, None] | None = None
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0
         self._ended = False
@@ -123,9 +124,9 @@ class AudioReader:
         self.close()
 
     def read(self, n: int) -> np.ndarray:
-        if self._chunks is None and not self._ended:
-            self._chunks = self._decode()
         while self._pending_samples < n and not self._ended:
+            if self._chunks is None:  # decoding starts with the first read
+                self._chunks = self._decode()
             try:
                 chunk = next(self._chunks)
             except StopIteration:
@@ -147,7 +148,7 @@ class AudioReader:
             self._chunks = None
         self._pending, self._pending_samples, self._ended = [], 0, True
 
-    def _decode(self) -> Iterator[np.ndarray]:
+    def _decode(self) -> Generator[np.ndarray, None, None]:
         av = _import_av()
         source = _Source(self.path, self.where)
         try:
@@ -168,7 +169,7 @@ class AudioReader:
         finally:
             source.close()
 
-    def _positioned(self, source: _Source) -> tuple[_Source, Iterator[object], int]:
+    def _positioned(self, source: _Source) -> tuple[_Source, Iterator[AudioFrame], int]:
         """The source, its frames from `start` on, and how many resampled samples to drop first.
 
         A backward seek lands at or before `start`; the first frame's timestamp says how
@@ -227,7 +228,7 @@ def voiceover_duration(path: Path, where: str = "voiceover", max_seconds: float 
             stated = source.header_seconds()
             if stated is not None and stated > max_seconds:
                 raise source.too_long(stated, max_seconds)
-        samples, rate = 0, None
+        samples, rate = 0, 0
         for frame in source.frames():
             samples += frame.samples
             rate = rate or frame.sample_rate

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,17 +99,26 @@ class AudioPlan:
     duration: float | None = None
     music_where: str = field(default="audio.music", compare=False)
     loudness: LoudnessSpec | None | str = FROM_DECK
+    # What the two above come to, typed: set by __post_init__, which also stores them
+    # back into `voiceovers` and `loudness`.
+    cues: tuple[VoiceoverCue, ...] = field(init=False, repr=False, compare=False)
+    loudness_target: LoudnessSpec | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.loudness, str):
             if self.loudness != FROM_DECK:
                 raise ValueError(f"loudness must be a LoudnessSpec, None or {FROM_DECK!r}, got {self.loudness!r}")
-            object.__setattr__(self, "loudness", self.music.loudness if self.music is not None else LoudnessSpec())
+            target = self.music.loudness if self.music is not None else LoudnessSpec()
+        else:
+            target = self.loudness
+        object.__setattr__(self, "loudness", target)
+        object.__setattr__(self, "loudness_target", target)
         cues = tuple(
             cue if isinstance(cue, VoiceoverCue) else VoiceoverCue(float(cue[0]), cue[1], f"voiceovers[{i}]")
             for i, cue in enumerate(self.voiceovers)
         )
         object.__setattr__(self, "voiceovers", cues)
+        object.__setattr__(self, "cues", cues)
         if self.duration is not None and not (math.isfinite(self.duration) and self.duration > 0):
             raise ValueError(f"duration must be a finite number of seconds > 0, got {self.duration!r}")
 
@@ -121,7 +130,7 @@ class AudioPlan:
     def files(self) -> list[tuple[str, Path]]:
         """(where, file) for every audio file the plan reads."""
         found = [(self.music_where, self.music.music)] if self.music is not None else []
-        return found + [(cue.where, cue.voiceover.file) for cue in self.voiceovers]
+        return found + [(cue.where, cue.voiceover.file) for cue in self.cues]
 
     def check(self) -> None:
         """Open each file and decode its first frame: AssetError for the first that fails.
@@ -176,13 +185,13 @@ def mix(
     stats = MixStats() if stats is None else stats
     music = plan.music
     duck = music.duck if music is not None else None
-    reduction_db = _duck_envelope(plan.voiceovers, total, duck) if duck is not None and duck.amount_db < 0 else None
-    for cue in plan.voiceovers:
+    reduction_db = _duck_envelope(plan.cues, total, duck) if duck is not None and duck.amount_db < 0 else None
+    for cue in plan.cues:
         if cue.first_sample >= total:
             seconds = cue.first_sample / SAMPLE_RATE
             log.warning("%s starts at %.3f s, after the video ends (%.3f s): not heard", cue.where, seconds, duration)
 
-    target = plan.loudness
+    target = plan.loudness_target
     gain = 1.0
     if target is not None:
         meter = LoudnessMeter()
@@ -219,7 +228,9 @@ def _normalising_gain(measured_lufs: float, target_lufs: float) -> float:
     return gain
 
 
-def _limited(blocks: Iterator[np.ndarray], gain: float, limiter: Limiter) -> Iterator[np.ndarray]:
+def _limited(
+    blocks: Generator[np.ndarray, None, None], gain: float, limiter: Limiter
+) -> Generator[np.ndarray, None, None]:
     """`blocks` × `gain` through `limiter`, in BLOCK-sized pieces (the last shorter)."""
     pending: list[np.ndarray] = []
     held = 0
@@ -239,11 +250,13 @@ def _limited(blocks: Iterator[np.ndarray], gain: float, limiter: Limiter) -> Ite
         blocks.close()
 
 
-def _summed(plan: AudioPlan, total: int, reduction_db: np.ndarray | None, stats: MixStats) -> Iterator[np.ndarray]:
+def _summed(
+    plan: AudioPlan, total: int, reduction_db: np.ndarray | None, stats: MixStats
+) -> Generator[np.ndarray, None, None]:
     """The music and voiceovers summed, before loudness and the limiter: (2, n) float32 blocks."""
     music = plan.music
     bed = _MusicBed(music, plan.music_where, stats) if music is not None else None
-    cues = sorted((cue for cue in plan.voiceovers if cue.first_sample < total), key=lambda c: c.first_sample)
+    cues = sorted((cue for cue in plan.cues if cue.first_sample < total), key=lambda c: c.first_sample)
     playing: list[tuple[VoiceoverCue, AudioReader]] = []
     try:
         for pos in range(0, total, BLOCK):
@@ -252,7 +265,7 @@ def _summed(plan: AudioPlan, total: int, reduction_db: np.ndarray | None, stats:
             if bed is not None:
                 block = bed.read(n)
                 out[:, : block.shape[1]] = block
-                out *= _music_gain(music, pos, n, total, reduction_db)
+                out *= _music_gain(bed.spec, pos, n, total, reduction_db)
             while cues and cues[0].first_sample < pos + n:
                 cue = cues.pop(0)
                 playing.append((cue, AudioReader(cue.voiceover.file, cue.where)))
@@ -298,21 +311,22 @@ class _MusicBed:
                     self.loop_pos = 0
                     self.stats.music_loops += 1
             elif self.reader is not None:
-                part = self.reader.read(n - got)
+                reader = self.reader
+                part = reader.read(n - got)
                 if self.first_pass is not None:
                     self.first_pass.append(part.copy())
-                    if self.reader.samples_read > _LOOP_IN_MEMORY:
+                    if reader.samples_read > _LOOP_IN_MEMORY:
                         self.first_pass = None
                 if part.shape[1] < n - got:
-                    self._pass_ended()
+                    self._pass_ended(reader)
             else:  # not looping, and the music has ended: silence
                 break
             parts.append(part)
             got += part.shape[1]
         return parts[0] if len(parts) == 1 else np.concatenate(parts or [np.zeros((2, 0), np.float32)], axis=1)
 
-    def _pass_ended(self) -> None:
-        reader, self.reader = self.reader, None
+    def _pass_ended(self, reader: AudioReader) -> None:
+        self.reader = None
         reader.close()
         if reader.samples_read == 0:
             path = self.spec.music

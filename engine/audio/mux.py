@@ -22,12 +22,16 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import AssetError, RenderError
 from ..output import atomic_output
 from .decode import SAMPLE_RATE
 from .loudness import LoudnessMeter
 from .mix import AudioPlan, MixStats, mix
+
+if TYPE_CHECKING:
+    from av.audio.codeccontext import AudioCodecContext
 
 __all__ = ["AAC_HEADROOM_DB", "DEFAULT_AUDIO_BIT_RATE", "AudioStats", "mux_audio"]
 
@@ -154,19 +158,20 @@ class _TrackMeter:
 
     def __init__(self, av) -> None:
         self.av = av
-        self.decoder = None
+        self.decoder: AudioCodecContext | None = None
         self.meter = LoudnessMeter()
 
     def add(self, stream, packets) -> None:
         """Measure `packets` (None: the end) of `stream`, the encoder's own output."""
-        if self.decoder is None:
+        decoder = self.decoder
+        if decoder is None:
             if packets is None or not packets:
                 return
             # The encoder has opened by its first packet: its extradata describes the stream.
-            self.decoder = self.av.CodecContext.create(stream.codec_context.name, "r")
-            self.decoder.extradata = stream.codec_context.extradata
+            decoder = self.decoder = self.av.CodecContext.create(stream.codec_context.name, "r")
+            decoder.extradata = stream.codec_context.extradata
         for packet in [None] if packets is None else packets:
-            for frame in self.decoder.decode(packet):
+            for frame in decoder.decode(packet):
                 self.meter.add(frame.to_ndarray())
 
 
