@@ -3,32 +3,33 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bench.run import bench_deck
 
-# The child reports VmHWM, its own peak: ru_maxrss would also count the pytest process
-# it was forked from (Linux carries the old image's high-water mark across exec), and a
-# full test session grows that past the limit on its own.
-_RENDER = """
-import json, sys
-import engine
-report = engine.render(json.loads(sys.argv[1]), sys.argv[2], platform="youtube")
-peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"frames": report.frames, "maxrss_mb": peak_kb / 1024}))
-"""
+REPO = Path(__file__).resolve().parent.parent
 
 
 def peak_rss_mb(seconds, out):
+    """One render of the bench deck in a fresh process (bench.child): its report and peak RSS.
+
+    The child reports VmHWM, its own peak: ru_maxrss would also count the pytest process
+    it was forked from (Linux carries the old image's high-water mark across exec), and a
+    full test session grows that past the limit on its own.
+    """
+    deck = json.dumps(bench_deck(seconds))
     result = subprocess.run(
-        [sys.executable, "-c", _RENDER, json.dumps(bench_deck(seconds)), str(out)],
+        [sys.executable, "-m", "bench.child", "engine", deck, str(out), "youtube", "auto"],
         capture_output=True,
         text=True,
+        cwd=REPO,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"frames": report["frames"], "maxrss_mb": report["peak_mb"]}
 
 
 @pytest.mark.slow
