@@ -192,7 +192,9 @@ def gridline(
     for a, z, reveal, hole in pieces:
         if z <= a or (hole and reveal is None):  # a static label's hole: nothing to draw
             continue
-        box = (a, across[0], z, across[1]) if horizontal else (across[0], a, across[1], z)
+        box: tuple[float, float, float, float] = (
+            (a, across[0], z, across[1]) if horizontal else (across[0], a, across[1], z)
+        )
         sketch = Sketch(*box)
         sketch.rect(*box, style.text)
         canvas.sketch(sketch, alpha, reveal=reveal, vanishes=reveal is not None)

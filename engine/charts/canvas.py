@@ -255,14 +255,14 @@ class Canvas:
         counter-clockwise (degrees) about the anchor point."""
         if not text:
             return
-        x, y = round(x), round(y)
-        left, top, right, bottom = font.getbbox(text, anchor=anchor)
+        at = (round(x), round(y))
+        left, top, right, bottom = map(int, font.getbbox(text, anchor=anchor))  # whole pixels from FreeType
         mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
         ImageDraw.Draw(mask).text((1 - left, 1 - top), text, font=font, fill=255, anchor=anchor)
-        ox, oy = x + left - 1, y + top - 1
+        ox, oy = at[0] + left - 1, at[1] + top - 1
         if angle:
             pivot = (1 - left, 1 - top)  # the anchor point, inside the mask
-            mask, (ox, oy) = _rotate(mask, pivot, angle, (x, y))
+            mask, (ox, oy) = _rotate(mask, pivot, angle, at)
         coverage = np.asarray(mask, dtype=np.float32) / 255.0 * alpha
         layer = np.empty((*coverage.shape, 4), np.float32)
         layer[..., :3] = np.asarray(rgb, np.float32) / 255.0 * coverage[..., None]

@@ -99,8 +99,8 @@ def draw_columns(canvas: Canvas, style: Style) -> Drawn:
     if plot.ticks.lo <= 0 <= plot.ticks.hi:
         base = plot.baseline
         gridline(canvas, style, plot.rect.left, base, plot.rect.right, base, axis=True, knockouts=placed)
-    for label in placed:
-        label.draw(canvas, style)
+    for value_label in placed:
+        value_label.draw(canvas, style)
     centres = [plot.centre(i) for i in range(plot.n)]
     cats.draw(canvas, centres, box.bottom - cats.height, style)
     head.draw(canvas, box, style)
@@ -125,7 +125,7 @@ def _layout(style: Style, box: Rect, header_h: float) -> tuple[_Plot, Categories
     chosen for a first guess at the height and kept.
     """
     chart = style.chart
-    n = len(chart.labels)
+    n = len(style.categories)
     gap = style.px(GAP)
     tick_h = axes.font_height(style.regular(style.size(TICK)))
     lo, hi = axes.value_extent(chart)
@@ -135,7 +135,7 @@ def _layout(style: Style, box: Rect, header_h: float) -> tuple[_Plot, Categories
     tick_labels = axes.tick_labels(style, ticks, box.width * 0.2)
     left = box.left + max(label.width for label in tick_labels) + gap
     slot = (box.right - left) / n
-    cats = axes.categories(style, chart.labels, slot, box, left + slot / 2)
+    cats = axes.categories(style, style.categories, slot, box, left + slot / 2)
     labels = _value_labels(style, slot, box.right - left)
 
     value_h = labels[0].height + gap * 0.5 if labels else 0.0
@@ -164,7 +164,7 @@ def _value_labels(style: Style, slot: float, plot_width: float) -> list[Label] |
     chart = style.chart
     series = chart.data_series
     if chart.type == "bar":
-        values = [s.values[i] for i in range(len(chart.labels)) for s in series]
+        values = [s.values[i] for i in range(len(style.categories)) for s in series]
         k = len(series)
         pitch = slot if k == 1 else _bar_geometry(slot, plot_width, k)[1]
         return axes.value_labels(style, values, pitch)
@@ -172,7 +172,7 @@ def _value_labels(style: Style, slot: float, plot_width: float) -> list[Label] |
         totals = [sum(column) for column in zip(*(s.values for s in series))]
         return axes.value_labels(style, totals, slot)
     values = [v for s in series for v in s.values]
-    few = len(series) == 1 and len(chart.labels) <= 12
+    few = len(series) == 1 and len(style.categories) <= 12
     return axes.value_labels(style, values, slot, default=few)
 
 
@@ -393,7 +393,7 @@ def _best_spot(
     clearance: float,
 ) -> tuple[float, float, float, float]:
     w, h = label.width, label.height
-    best, best_cost = None, None
+    costed: list[tuple[int, tuple[float, float, float, float]]] = []
     for dx, dy in _BELOW if value < 0 else _ABOVE:
         cx = x if dx == 0 else x + dx * (w / 2 + clearance * 0.5)
         cy = y + dy * (h / 2 + clearance)
@@ -403,11 +403,10 @@ def _best_spot(
             cost += 10_000
         if any(_overlap(box, other, LABEL_GAP * label.size) for other in taken):
             cost += 1_000
-        if best_cost is None or cost < best_cost:
-            best, best_cost = box, cost
+        costed.append((cost, box))
         if cost == 0:
-            break
-    return best
+            break  # nothing covered: no later spot can do better
+    return min(costed, key=lambda spot: spot[0])[1]  # the first of the cheapest
 
 
 def _covered(samples: np.ndarray, box: tuple[float, float, float, float], margin: float) -> int:

@@ -30,6 +30,7 @@ from .columns import draw_columns
 from .drawn import Drawn
 from .hbars import draw_hbars
 from .model import Chart
+from .palette import as_rgb
 from .radial import draw_kpi, draw_pie
 from .reveal import Timing
 from .style import Style
@@ -109,9 +110,9 @@ def draw_chart(
     style = Style(
         chart=chart,
         fonts=fonts,
-        text=tuple(text_rgb),
-        accent=None if accent_rgb is None else tuple(accent_rgb),
-        background=None if background_rgb is None else tuple(background_rgb),
+        text=as_rgb(text_rgb),
+        accent=None if accent_rgb is None else as_rgb(accent_rgb),
+        background=None if background_rgb is None else as_rgb(background_rgb),
         u=float(min(width, height)),
         timing=Timing(chart.easing_curve),
     )
@@ -122,8 +123,10 @@ def draw_chart(
         log.warning("%s", message)
     # Convert one buffer at a time and let each go: at 4K the working buffers are
     # larger than the result.
-    image, canvas.image = to_straight(canvas.image), None
-    base, canvas.base = to_straight(canvas.base), None
+    image = to_straight(canvas.image)
+    del canvas.image
+    base = to_straight(canvas.base)
+    del canvas.base
     reveal = np.clip(canvas.reveal, 0.0, 1.0)
     return ChartRaster(image=image, base=base, reveal=reveal, seconds=chart.reveal, texts=texts)
 

@@ -93,7 +93,7 @@ class _Frame:
 
 def _frame(canvas: Canvas, style: Style, colours: Sequence[RGB]) -> _Frame:
     chart = style.chart
-    n = len(chart.labels)
+    n = len(style.categories)
     box = axes.inner_box(canvas, style)
     head = axes.header(style, box, [s.name for s in chart.data_series], colours)
     gap = style.px(GAP)
@@ -114,7 +114,7 @@ def names_lost(canvas: Canvas, style: Style) -> int:
 def draw_hbars(canvas: Canvas, style: Style) -> Drawn:
     chart = style.chart
     series = chart.data_series
-    n, k = len(chart.labels), len(series)
+    n, k = len(style.categories), len(series)
     colours = style.colours(k, [s.color for s in series])
     frame = _frame(canvas, style, colours)
     box, head, top, bottom, names, rows = frame.box, frame.head, frame.top, frame.bottom, frame.names, frame.rows
@@ -138,8 +138,8 @@ def draw_hbars(canvas: Canvas, style: Style) -> Drawn:
         canvas.sketch(sketch, reveal=reveal)
     zero = axis.x(0.0)
     gridline(canvas, style, zero, top, zero, bottom, axis=True, knockouts=placed)
-    for label in placed:
-        label.draw(canvas, style)
+    for value_label in placed:
+        value_label.draw(canvas, style)
     for i in shown:
         name, (band_top, band_bottom) = names.labels[i], rows.bar_band(i)
         if names.above:
@@ -167,7 +167,7 @@ def _plot(
     the bars, it may reach into their lines where it meets none of them.
     """
     chart, rows, box = style.chart, frame.rows, frame.box
-    n, k = len(chart.labels), len(chart.data_series)
+    n, k = len(style.categories), len(chart.data_series)
     values = [s.values[i] for i in range(n) for s in chart.data_series]
     pitch = rows.row if k == 1 else _bar_geometry(style, rows, k)[1]
     width = (box.right - frame.names.plot_left) * 0.3
@@ -204,7 +204,7 @@ def _category_labels(style: Style, box: Rect, row: float, portrait: bool) -> _Na
     """Above the bars in portrait (one line, the full width) while rows have room for
     a label and a bar; else beside them, each at most a row tall (two lines if it fits),
     in a column as narrow as lets every label read whole."""
-    texts = tuple(style.chart.labels)
+    texts = tuple(style.categories)
     largest, floor = style.size(CATEGORY[0]), style.size(CATEGORY[1])
     gap = style.px(GAP)
     if portrait:  # a label over each bar, at a size that leaves the bar as much room again
@@ -264,7 +264,7 @@ def _bars(
     style: Style, rows: _Rows, axis: _Axis, colours: Sequence[RGB], labels: list[Label] | None
 ) -> tuple[list[tuple[Sketch, RevealFn]], list[Placed]]:
     series = style.chart.data_series
-    n, k = len(style.chart.labels), len(series)
+    n, k = len(style.categories), len(series)
     thickness, step = _bar_geometry(style, rows, k)
     radius = min(thickness * 0.2, style.u * 0.012)
     slots = windows(n * k, style.chart.stagger)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..colour import parse_colour
 
-__all__ = ["OKABE_ITO", "contrast", "ink_for", "luminance", "series_colours"]
+__all__ = ["OKABE_ITO", "as_rgb", "contrast", "ink_for", "luminance", "series_colours"]
 
 RGB = tuple[int, int, int]
 
@@ -32,6 +32,12 @@ NEUTRALS: tuple[RGB, ...] = ((150, 150, 150), (210, 210, 210), (95, 95, 95))
 _TOO_CLOSE = 160.0
 #: Below this contrast ratio a colour barely shows on the background.
 _TOO_FAINT = 1.35
+
+
+def as_rgb(colour: Sequence[int]) -> RGB:
+    """`colour` as an (r, g, b) tuple: a list or a slice of an RGBA tuple reads the same."""
+    r, g, b = colour
+    return (r, g, b)
 
 
 def _distance(a: RGB, b: RGB) -> float:
@@ -85,11 +91,13 @@ def series_colours(
 
 
 def _default_palette(accent: RGB | None, background: RGB | None) -> list[RGB]:
-    chosen: list[RGB] = [tuple(accent)] if accent is not None else []
+    accent = None if accent is None else as_rgb(accent)
+    background = None if background is None else as_rgb(background)
+    chosen: list[RGB] = [accent] if accent is not None else []
     for colour in (*OKABE_ITO, *NEUTRALS):
-        if accent is not None and _distance(colour, tuple(accent)) < _TOO_CLOSE:
+        if accent is not None and _distance(colour, accent) < _TOO_CLOSE:
             continue
-        if background is not None and contrast(colour, tuple(background)) < _TOO_FAINT:
+        if background is not None and contrast(colour, background) < _TOO_FAINT:
             continue
         chosen.append(colour)
     return chosen or list(OKABE_ITO)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..errors import SpecError
 from . import axes
 from .canvas import Canvas, Sketch
 from .drawn import Drawn, as_set, cuts
@@ -128,7 +129,7 @@ def _pie_legend(style: Style, width: float, height: float) -> _PieLegend | None:
     amounts = [style.value_text(v) if chart.unit else _share_text(s) for v, s in zip(values, _shares(values))]
     largest, floor = style.size(_ENTRY[0]), style.size(_ENTRY[1])
     for size in sizes(largest, floor):
-        fitted = _pie_entries(style, chart.labels, amounts, size, width, cut=size == floor)
+        fitted = _pie_entries(style, style.categories, amounts, size, width, cut=size == floor)
         if fitted is not None and fitted.height <= height:
             return fitted
     return None
@@ -357,6 +358,8 @@ def _number_line(style: Style, width: float, height: float) -> _NumberLine:
 def _number_parts(style: Style, compact: bool) -> tuple[str, str]:
     """The number (a currency sign included) and the unit set after it, if any."""
     chart = style.chart
+    if chart.value is None:  # parse_chart requires it of a kpi; only a Chart built by hand lacks it
+        raise SpecError("required for a kpi chart", "chart.value")
     text = style.value_text(chart.value, compact=compact)
     if chart.unit and text.endswith(" " + chart.unit):
         return text[: -len(chart.unit) - 1], chart.unit

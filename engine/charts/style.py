@@ -91,6 +91,11 @@ class Style:
                 overrides[index] = colour
         return series_colours(count, accent=self.accent, background=self.background, overrides=overrides)
 
+    @property
+    def categories(self) -> list[str]:
+        """The category names: every chart but a kpi has them (`Chart` checks it)."""
+        return self.chart.labels or []
+
     def decimals(self, value: float) -> int:
         """The chart's ``decimals``, or as few as print `value` exactly (at most 2)."""
         return self.chart.decimals if self.chart.decimals is not None else auto_decimals([value])
@@ -102,7 +107,7 @@ class Style:
     def unit_on_ticks(self) -> bool:
         """Short units ("%", "$") sit on every tick; longer ones get a caption."""
         unit = self.chart.unit
-        return bool(unit) and len(unit) <= 1
+        return bool(unit and len(unit) <= 1)
 
 
 # ── legend ────────────────────────────────────────────────────────────────────────

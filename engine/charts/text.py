@@ -45,7 +45,7 @@ class Label:
 
     @property
     def size(self) -> int:
-        return self.font.size
+        return int(self.font.size)  # load_font sizes are whole pixels
 
     @property
     def first_line_middle(self) -> float:
@@ -77,7 +77,8 @@ class Label:
 def _ink(font: ImageFont.FreeTypeFont, line: str) -> tuple[int, int, int, int]:
     if not line:
         return (0, 0, 0, 0)
-    return font.getbbox(line, anchor="ls")
+    x0, y0, x1, y1 = map(int, font.getbbox(line, anchor="ls"))  # whole pixels from FreeType
+    return x0, y0, x1, y1
 
 
 def measure(lines: Sequence[str] | str, font: ImageFont.FreeTypeFont) -> Label:
@@ -134,8 +135,8 @@ def fit_labels(
     for two_lines, low in attempts:
         for size in sizes(largest, low):
             font = load_font(path, size)
-            fitted = [_fit_one(font, text, width, two_lines) for text in texts]
-            if all(label is not None for label in fitted):
+            fitted = [label for text in texts if (label := _fit_one(font, text, width, two_lines)) is not None]
+            if len(fitted) == len(texts):
                 return fitted
     return None
 
