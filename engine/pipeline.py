@@ -48,12 +48,13 @@ from .errors import (
     SettingsError,
     SpecError,
 )
+from .motion import MotionState
 from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
 from .spec import Deck
-from .timeline import Hold, Motion, Timeline, Transition, build_timeline
+from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
 
@@ -190,7 +191,7 @@ class _FrameProducer(threading.Thread):
             if compositor is not None:
                 compositor.close()
 
-    def _produce(self, compositor) -> None:
+    def _produce(self, compositor: Compositor) -> None:
         # The compositor holds what is on screen; the raster cache only needs to cover
         # a slide that comes back after it was released.
         slides = _SlideSource(self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1)
@@ -214,7 +215,7 @@ class _FrameProducer(threading.Thread):
         self.slides_uploaded = slides.uploaded
         self.warnings = slides.rasterizer.warnings
 
-    def _composite(self, slides: _SlideSource, segment, frame: int, count: int) -> None:
+    def _composite(self, slides: _SlideSource, segment: Segment, frame: int, count: int) -> None:
         buffer = self._take_buffer()
         with self.clock("composite"):
             slides.draw(segment, frame, buffer)
@@ -230,7 +231,7 @@ class _FrameProducer(threading.Thread):
             except queue.Empty:
                 continue
 
-    def _put(self, item, even_if_cancelled: bool = False) -> None:
+    def _put(self, item: _Frames | _Done | BaseException, even_if_cancelled: bool = False) -> None:
         while True:
             if self._cancel.is_set() and not even_if_cancelled:
                 raise _Cancelled
@@ -269,7 +270,7 @@ class _SlideSource:
         self.uploaded = 0
         self.backdrops = Backdrops(self.rasterizer, compositor)
 
-    def handle(self, slide: int):
+    def handle(self, slide: int) -> SlideHandle:
         key = self.keys[slide]
         if key not in self.handles:
             if self.motions[slide] is None:
@@ -286,14 +287,14 @@ class _SlideSource:
             self.uploaded += 1
         return self.handles[key]
 
-    def state(self, slide: int, frame: int):
+    def state(self, slide: int, frame: int) -> MotionState | None:
         motion = self.motions[slide]
         if motion is None:
             return None
         items = self._items[self.keys[slide]]
         return motion.state(self.timeline.slide_time(slide, frame), items, self.output.width, self.output.height)
 
-    def frame(self, segment, frame: int) -> FrameSpec:
+    def frame(self, segment: Segment, frame: int) -> FrameSpec:
         """What the compositor draws for `frame` of `segment`."""
         if isinstance(segment, (Hold, Motion)):
             handle = self.handle(segment.slide)
@@ -309,20 +310,21 @@ class _SlideSource:
             target_state=self.state(segment.to_slide, frame),
         )
 
-    def draw(self, segment, frame: int, into: np.ndarray) -> None:
+    def draw(self, segment: Segment, frame: int, into: np.ndarray) -> None:
         """Composite `frame` of `segment` into the NV12 buffer `into`.
 
         A push or a wipe between two slides on one background moves their content over
         it, which stays (engine.backdrop); any other frame is the compositor's alone.
         """
         spec = self.frame(segment, frame)
-        mode = self.backdrops.mode(segment)
-        if mode == "through":
-            spec = self.backdrops.through(spec, segment)
+        transition = segment if isinstance(segment, Transition) else None
+        mode = None if transition is None else self.backdrops.mode(transition)
+        if transition is not None and mode == "through":
+            spec = self.backdrops.through(spec, transition)
         self.compositor.render(spec)
         self.compositor.read_nv12(into)
-        if mode == "move":
-            self.backdrops.move(spec, segment, into)
+        if transition is not None and mode == "move":
+            self.backdrops.move(spec, transition, into)
 
     def release(self, key: str) -> None:
         self.compositor.release(self.handles.pop(key))
