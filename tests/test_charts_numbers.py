@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.charts.format import MINUS, auto_decimals, format_number, format_value
@@ -65,6 +65,7 @@ def test_ticks_refuse_non_finite_bounds():
     st.integers(1, 8),
     st.booleans(),
 )
+@example(-1e9, -999999999.0, 1, False)  # far from zero, a span of 1 once gave a single tick
 def test_ticks_cover_the_data_with_a_nice_step(a, b, target, include_zero):
     lo, hi = min(a, b), max(a, b)
     ticks = nice_ticks(lo, hi, target, include_zero=include_zero)

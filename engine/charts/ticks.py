@@ -56,6 +56,9 @@ def nice_ticks(lo: float, hi: float, target: int = 5, *, include_zero: bool = Fa
     mantissa, exponent = _nice_step(lo, hi, target)
     step = _scaled(mantissa, exponent)
     first, last = _floor(lo / step), _ceil(hi / step)
+    # The rounding slack scales with the ratio, so far from zero a span much smaller
+    # than the value (-1e9..-999999999) can land on one tick: an axis needs two.
+    last = max(last, first + 1)
     values = tuple(_clean(_scaled(i * mantissa, exponent)) for i in range(first, last + 1))
     decimals = max(0, -exponent + (1 if mantissa == 2.5 else 0))
     return Ticks(values, step, decimals)
