@@ -76,8 +76,10 @@ def worker_pid(record) -> int:
 
 
 def output_files(tmp_path) -> list[str]:
-    """Everything in the output folder, hidden files included."""
-    return sorted(p.name for p in (tmp_path / "out").iterdir())
+    """Everything in the output folder, hidden files included (none if it was never made:
+    on a loaded machine a job can time out before its worker gets that far)."""
+    folder = tmp_path / "out"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 # -- a supervisor on a thread of this process (LocalExecutor) -------------------------------
