@@ -7,6 +7,7 @@
   an import of the package `engine.a` (every module would otherwise depend on
   `engine/__init__.py`, which imports the public API).
 - No module of `engine/` is longer than 800 lines.
+- A package's `__init__.py` is a face: it imports and lists names, and defines none.
 - No private name (`_name`, not `__dunder__`) defined in one module is imported by
   another, in `engine/`, `bench/` or `tests/`: `from engine.x import _name` and
   `from .x import _name` are allowed only inside `engine.x` itself. Importing a module
@@ -198,3 +199,15 @@ def test_no_private_names_are_imported_across_modules():
     assert not wrong, "private names imported from another module (make them public, or move them):\n" + "\n".join(
         f"  {line}" for line in wrong
     )
+
+
+def test_package_inits_are_faces():
+    """A package's `__init__.py` imports and lists names; what they do lives in modules."""
+    held = []
+    for name, path in engine_modules().items():
+        if path.name != "__init__.py":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                held.append(f"{name}: {node.name} (line {node.lineno})")
+    assert not held, "package __init__ files that hold code, not only imports:\n" + "\n".join(f"  {h}" for h in held)

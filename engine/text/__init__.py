@@ -14,6 +14,7 @@
   bullets at one shared size.
 - `block`: fitted text placed on the slide (`TextBlock`, `place`).
 - `legibility`: the room the legibility treatments take around a block.
+- `diagnose`: what `reel doctor` says about text; `caches`: forgetting what was learnt.
 - `paint`: drawing runs (colour emoji scaled from their strike, synthetic oblique)
   and the legibility treatments (shadow, outline, scrim).
 
@@ -23,6 +24,8 @@ here imports `engine.layout`.
 
 from __future__ import annotations
 
+from .caches import clear_caches
+from .diagnose import diagnose_text
 from .fallback import Face, FontChain, Para, Typeface
 from .markup import Rich
 from .markup import parse as parse_markup
@@ -43,69 +46,3 @@ __all__ = [
     "raqm_status",
     "shape_line",
 ]
-
-#: A character of each script `reel doctor` looks for a font for.
-SAMPLES = {
-    "arabic": "\u0628",
-    "hebrew": "\u05d0",
-    "devanagari": "\u0915",
-    "thai": "\u0e01",
-    "cjk": "\u65e5",
-    "hangul": "\ud55c",
-    "emoji": "\U0001f600",
-}
-
-
-def diagnose_text() -> dict[str, str]:
-    """What `reel doctor` says about text: shaping, fontconfig, and who draws each script."""
-    from ..resources import font_path
-    from .fallback import is_emoji_cluster
-    from .fonts import fontconfig_problem, system_fonts
-
-    facts: dict[str, str] = {"shaping": raqm_status().describe()}
-    problem = fontconfig_problem()
-    if problem:
-        facts["system fonts"] = f"none: {problem}; only the theme's and bundled fonts are used"
-    else:
-        fonts = system_fonts(False)
-        facts["system fonts"] = (
-            f"{len(fonts)} found by fontconfig for sans-serif" if fonts else "none found by fontconfig"
-        )
-    typeface = Typeface(str(font_path("Inter-Regular.otf")), str(font_path("Inter-Bold.otf")))
-    chain, _ = typeface.chain(0)
-    for script, sample in SAMPLES.items():
-        cps = (ord(sample),)
-        face = chain.face_for(cps, is_emoji_cluster(cps))
-        if face is None:
-            facts[script] = "no font: drawn as boxes (install one, e.g. Noto, or set theme.fallback_fonts)"
-            continue
-        try:
-            info = face.facts
-            name = info.family or face.path
-            colour = " (colour)" if info.colour else (" (monochrome)" if script == "emoji" else "")
-        except Exception:  # noqa: BLE001 - an unreadable system font: say where it is at least
-            name, colour = face.path, ""
-        facts[script] = f"{name}{colour}: {face.path}"
-    return facts
-
-
-def clear_caches() -> None:
-    """Forget everything learnt about fonts and shaping: after installing fonts, in tests."""
-    from . import fallback, fonts, runs, sfnt, shaping
-
-    for cached in (
-        shaping.raqm_status,
-        sfnt.font_facts,
-        fonts.system_fonts,
-        fallback._face_for,
-        fallback._chain,
-        fallback._build,
-        runs._shape,
-        runs._truetype,
-        runs._sized_metrics,
-        runs._measure_run,
-        runs.estimated_advances,
-        runs._em_table,
-        runs._basic_face,
-    ):
-        cached.cache_clear()

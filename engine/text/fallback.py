@@ -32,7 +32,7 @@ from .markup import BOLD, ITALIC, Rich
 from .sfnt import FontFileError, font_facts
 from .shaping import bidi_levels
 
-__all__ = ["Face", "FontChain", "Para", "Typeface", "clusters", "extends_cluster", "is_emoji_cluster"]
+__all__ = ["Face", "FontChain", "Para", "Typeface", "clear_caches", "clusters", "extends_cluster", "is_emoji_cluster"]
 
 log = logging.getLogger(__name__)
 
@@ -400,3 +400,9 @@ def _build(typeface: Typeface, rich: Rich, rtl: bool, base: int) -> Para:
         bidi_levels(text, rtl),
         tuple(dict.fromkeys(missing)),
     )
+
+
+def clear_caches() -> None:
+    """Forget the faces chosen and the paragraphs itemized (see `engine.text.caches`)."""
+    for cached in (_face_for, _chain, _build):
+        cached.cache_clear()

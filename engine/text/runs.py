@@ -33,7 +33,16 @@ from .fallback import Face, Para, extends_cluster
 from .markup import ACCENT
 from .shaping import detect_language, layout_engine, needs_shaping, visual_order
 
-__all__ = ["OBLIQUE", "Run", "ShapedLine", "estimated_advances", "load_face", "shape_line", "strike_for"]
+__all__ = [
+    "OBLIQUE",
+    "Run",
+    "ShapedLine",
+    "clear_caches",
+    "estimated_advances",
+    "load_face",
+    "shape_line",
+    "strike_for",
+]
 
 #: Horizontal shear of a synthetic oblique (tan of ~11°, as browsers slant).
 OBLIQUE = 0.2
@@ -322,3 +331,17 @@ def _em_advance(face: Face, ch: str) -> float:
 @lru_cache(maxsize=64)
 def _basic_face(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.BASIC)
+
+
+def clear_caches() -> None:
+    """Forget every shaped run, loaded font and measure (see `engine.text.caches`)."""
+    for cached in (
+        _shape,
+        _truetype,
+        _sized_metrics,
+        _measure_run,
+        estimated_advances,
+        _em_table,
+        _basic_face,
+    ):
+        cached.cache_clear()
