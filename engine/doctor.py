@@ -77,7 +77,7 @@ def clean(folder: str | Path) -> dict:
     each kept one was kept. Raises OutputError if `folder` is not a folder.
     """
     from .errors import OutputError
-    from .output import output_error, temporaries_in
+    from .output import output_error, sweep_temporaries
 
     folder = Path(folder)
     try:
@@ -88,29 +88,13 @@ def clean(folder: str | Path) -> dict:
         raise output_error(exc, folder) from exc
     if not is_folder:
         raise OutputError(f"{folder}: not a folder; give the folder to clean", folder)
-    removed, kept, lines = [], [], []
-    for temporary in temporaries_in(folder):
-        if temporary.stale:
-            try:
-                temporary.path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                kept.append(str(temporary.path))
-                lines.append(f"kept {temporary.path}: cannot remove it ({exc.strerror})")
-                continue
-            removed.append(str(temporary.path))
-            lines.append(f"removed {temporary.path} (process {temporary.pid} on this host no longer runs)")
-        else:
-            kept.append(str(temporary.path))
-            why = (
-                "its name records no writer (an older Reel); remove it by hand if no render runs"
-                if temporary.pid is None
-                else "written on another host; clean it there"
-                if not temporary.this_host
-                else f"process {temporary.pid} is still writing it"
-            )
-            lines.append(f"kept {temporary.path}: {why}")
+    sweep = sweep_temporaries(folder)
+    removed = [str(temporary.path) for temporary in sweep.removed]
+    kept = [str(temporary.path) for temporary, _ in sweep.kept]
+    lines = [
+        f"removed {temporary.path} (process {temporary.pid} on this host no longer runs)" for temporary in sweep.removed
+    ]
+    lines += [f"kept {temporary.path}: {why}" for temporary, why in sweep.kept]
     lines.append(
         f"{folder}: removed {len(removed)} stale temporary file{'s' if len(removed) != 1 else ''}"
         + (f", kept {len(kept)}" if kept else "")

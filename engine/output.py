@@ -43,6 +43,7 @@ from .errors import EngineError, InsufficientResourcesError, OutputError
 from .platforms import Output
 
 __all__ = [
+    "Sweep",
     "Temporary",
     "atomic_output",
     "check_resources",
@@ -52,6 +53,7 @@ __all__ = [
     "output_error",
     "refuse_duplicate_targets",
     "remove_stale_temporaries",
+    "sweep_temporaries",
     "temporaries_in",
     "temporaries_of",
 ]
@@ -378,6 +380,15 @@ class Temporary:
     def stale(self) -> bool:
         return self.pid is not None and self.this_host and not self.alive
 
+    @property
+    def why_kept(self) -> str:
+        """Why a sweep leaves this temporary alone (it is not stale)."""
+        if self.pid is None:
+            return "its name records no writer (an older Reel); remove it by hand if no render runs"
+        if not self.this_host:
+            return "written on another host; clean it there"
+        return f"process {self.pid} is still writing it"
+
 
 def temporaries_in(folder: str | Path) -> list[Temporary]:
     """Every output temporary in `folder` (hidden ``.part`` files), with its owner's state."""
@@ -422,19 +433,35 @@ def _running(pid: int, started: int) -> bool:
         return True
 
 
+@dataclass
+class Sweep:
+    """What sweeping a folder's temporaries did: those removed, and those kept with why."""
+
+    removed: list[Temporary]
+    kept: list[tuple[Temporary, str]]
+
+
+def sweep_temporaries(folder: str | Path) -> Sweep:
+    """Delete the temporaries in `folder` whose writer no longer runs on this host."""
+    sweep = Sweep([], [])
+    for temporary in temporaries_in(folder):
+        if not temporary.stale:
+            sweep.kept.append((temporary, temporary.why_kept))
+            continue
+        try:
+            temporary.path.unlink()
+        except FileNotFoundError:
+            continue  # its writer's own cleanup, or another sweep, got there first
+        except OSError as exc:
+            sweep.kept.append((temporary, f"cannot remove it ({exc.strerror})"))
+            continue
+        sweep.removed.append(temporary)
+    return sweep
+
+
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     """Delete the temporaries in `folder` whose writer no longer runs on this host; return them."""
-    removed = []
-    for temporary in temporaries_in(folder):
-        if temporary.stale:
-            try:
-                temporary.path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError:
-                continue  # not ours to delete; the next check tries again
-            removed.append(temporary.path)
-    return removed
+    return [temporary.path for temporary in sweep_temporaries(folder).removed]
 
 
 @contextmanager
