@@ -24,8 +24,8 @@ from .fallback import Typeface
 from .sfnt import FontFileError, font_facts
 from .shaping import layout_engine
 
-if TYPE_CHECKING:  # engine.spec imports engine.charts, which sets its text with these fonts
-    from ..spec import Theme
+if TYPE_CHECKING:  # typing only: the theme's models need no text at run time
+    from ..theme import Theme
 
 __all__ = ["FontSet", "TextOptions", "check_font_file", "load_font", "resolve_fonts"]
 
