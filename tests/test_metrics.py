@@ -7,7 +7,6 @@ import math
 import subprocess
 import sys
 import urllib.request
-from types import SimpleNamespace
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -27,19 +26,20 @@ from engine.metrics import (
     record_worker_event,
     serve_metrics,
 )
+from engine.settings import Settings
 
 OWNER = "testhost:123:456"
 MIB = 1024 * 1024
 
 
-def thresholds(**changes: float) -> SimpleNamespace:
+def thresholds(**changes: float) -> Settings:
     values = {
         "alert_render_seconds": 120.0,
         "alert_worker_rss_mb": 2048.0,
         "alert_error_rate": 0.05,
         "alert_queue_depth": 50,
     }
-    return SimpleNamespace(**(values | changes))
+    return Settings(**(values | changes))
 
 
 def scrape(store: JobStore, cache: OutputCache | None = None) -> dict[tuple[str, frozenset], float]:
@@ -276,11 +276,12 @@ def test_alerts_from_another_process_are_read_through_another_store(tmp_path):
     home = tmp_path / "home"
     JobStore(home)
     recorder = (
-        "import sys, types\n"
+        "import sys\n"
         "from engine.jobs.store import JobStore\n"
         "from engine.metrics import AlertMonitor, record_error\n"
         "store = JobStore(sys.argv[1])\n"
-        "monitor = AlertMonitor(store, types.SimpleNamespace(alert_render_seconds=1.0, alert_worker_rss_mb=1.0,"
+        "from engine.settings import Settings\n"
+        "monitor = AlertMonitor(store, Settings(alert_render_seconds=1.0, alert_worker_rss_mb=1.0,"
         " alert_error_rate=0.5, alert_queue_depth=1))\n"
         "monitor.render_finished('job1', 5.0)\n"
         "monitor.queue_depth(3)\n"
