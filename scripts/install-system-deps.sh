@@ -6,6 +6,8 @@
 #   (tests/test_bidi.py reads BidiCharacterTest.txt). Without them that test skips.
 # - espeak-ng, which speaks the example deck's voiceover (examples/make_sound.py).
 #   Without it a chime stands in.
+# - Chromium and its WebDriver, which the jobs page's browser test drives
+#   (tests/test_server_page.py). Without them that test skips, saying so.
 set -euo pipefail
 
 have_mesa_egl() {
@@ -31,6 +33,10 @@ fi
 if ! have_unicode_data; then
     packages+=(unicode-data)
     wanted+=("unicode-data (the bidi conformance test will skip without it)")
+fi
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    packages+=(chromium chromium-driver)
+    wanted+=("chromium and chromium-driver (the jobs page's browser test will skip without them)")
 fi
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
