@@ -145,6 +145,25 @@ class Settings(BaseSettings):
         ge=1,
         description="largest user transition (GLSL) file, in bytes",
     )
+    # `reel serve` (docs/server.md).
+    api_tokens: str = Field(
+        "",
+        alias="REEL_API_TOKENS",
+        description="`reel serve` tokens: comma-separated sha256:<hex> or name=sha256:<hex> (`reel token`)",
+    )
+    max_request_mb: float = Field(200, alias="REEL_MAX_REQUEST_MB", gt=0, description="largest request body, in MB")
+    max_upload_mb: float = Field(100, alias="REEL_MAX_UPLOAD_MB", gt=0, description="largest uploaded file, in MB")
+    max_assets: int = Field(64, alias="REEL_MAX_ASSETS", ge=0, description="most files sent with one job")
+    max_video_gigapixels: float = Field(
+        200,
+        alias="REEL_MAX_VIDEO_GIGAPIXELS",
+        gt=0,
+        description="most duration × fps × width × height of one job's outputs, ÷ 10⁹",
+    )
+    rate_limit: int = Field(60, alias="REEL_RATE_LIMIT", ge=1, description="requests per minute per API token")
+    allow_user_shaders: bool = Field(
+        False, alias="REEL_ALLOW_USER_SHADERS", description="accept decks naming GLSL transition files (`reel serve`)"
+    )
     alert_render_seconds: float = Field(
         120, alias="REEL_ALERT_RENDER_SECONDS", gt=0, description="alert: slower render"
     )
@@ -315,7 +334,13 @@ def _allowed(field: str, error: Any) -> str:
     info = Settings.model_fields.get(field)
     if info is None:
         return "a setting name"
-    kinds: dict[object, str] = {int: "an integer", float: "a number", Path: "a folder path", str: "text"}
+    kinds: dict[object, str] = {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        Path: "a folder path",
+        str: "text",
+    }
     kind = kinds.get(info.annotation, "valid")
     bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "gt", "le") if hasattr(m, k)}
     if "ge" in bounds and "le" in bounds:

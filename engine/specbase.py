@@ -14,7 +14,9 @@ The deck (engine/spec.py), a chart (engine/charts/model.py) and the soundtrack
   `EasingName`.
 - `spec_error(exc, data, kinds)` turns a pydantic ``ValidationError`` into the one-line
   `SpecError` users see; the caller names the slide kinds, which this module does not
-  know.
+  know. `spec_errors` lists every error as (JSON path, message), for an API.
+- With ``context["confine_to"]`` (a folder: a deck uploaded to `reel serve`), an
+  `AssetPath` must be relative, without ``..``, and stay inside that folder.
 
 It imports nothing of the engine but `colour`, `easing` and `errors`, so any model
 module can use it without an import cycle.
@@ -55,6 +57,7 @@ __all__ = [
     "SpecModel",
     "Text",
     "TransitionSeconds",
+    "confined_problem",
     "context_base_dir",
     "fail",
     "json_keys",
@@ -62,6 +65,7 @@ __all__ = [
     "normalise_colour",
     "show",
     "spec_error",
+    "spec_errors",
 ]
 
 
@@ -193,7 +197,38 @@ def context_base_dir(context: object) -> Path:
     return Path.cwd()
 
 
+def confined_problem(path: Path | str, folder: Path | str) -> str | None:
+    """Why `path` (absolute) is not a file inside `folder`, following symlinks; None if it is.
+
+    Only `folder` and what lies inside it is looked at: a path outside it is refused
+    from its text alone, before any file system call.
+    """
+    written, root = os.path.abspath(path), os.path.abspath(folder)
+    if os.path.commonpath([root, written]) != root:
+        return "leaves the upload folder"
+    real, root = os.path.realpath(written), os.path.realpath(root)
+    if os.path.commonpath([root, real]) != root:
+        return "is a link that leads out of the upload folder"
+    return None
+
+
+def _check_confined(path: Path, folder: object) -> None:
+    # Where the deck came from over the network (`reel serve`), every file it names must
+    # be one the client sent: relative, no "..", inside the upload folder.
+    text = str(path)
+    if path.is_absolute() or text.startswith("~"):
+        fail(f"{excerpt(text)}: must be a path relative to the deck, inside its upload; absolute paths are refused")
+    if ".." in path.parts:
+        fail(f"{excerpt(text)}: must stay inside the deck's upload; '..' is refused")
+    problem = confined_problem(Path(str(folder)) / path, str(folder))
+    if problem is not None:
+        fail(f"{excerpt(text)}: {problem}")
+
+
 def _resolve_path(path: Path, info: ValidationInfo) -> Path:
+    context = info.context
+    if isinstance(context, Mapping) and context.get("confine_to") is not None:
+        _check_confined(path, context["confine_to"])
     try:
         path = path.expanduser()
     except RuntimeError:  # no home folder to expand "~" with: leave the path as written
@@ -258,15 +293,23 @@ def spec_error(exc: ValidationError, data: object, kinds: Collection[str] = ()) 
     union of slides (their ``kind``), which pydantic puts into its error paths and
     which are taken out again here.
     """
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = _without_union_tags(first["loc"], data, kinds)
-    message, subpath = _describe(first, loc, kinds)
-    if loc[-2:-1] and loc[-1] == "[key]":
-        loc = loc[:-2]  # pydantic's ("params", 1, "[key]"): blame the mapping, not the key
+    errors = spec_errors(exc, data, kinds)
+    path, message = errors[0]
     if len(errors) > 1:
         message += f" (+{len(errors) - 1} more)"
-    return SpecError(message, json_path(loc + subpath))
+    return SpecError(message, path)
+
+
+def spec_errors(exc: ValidationError, data: object, kinds: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Every error of `exc` as (JSON path, what is wrong), in pydantic's order; see `spec_error`."""
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = _without_union_tags(error["loc"], data, kinds)
+        message, subpath = _describe(error, loc, kinds)
+        if loc[-2:-1] and loc[-1] == "[key]":
+            loc = loc[:-2]  # pydantic's ("params", 1, "[key]"): blame the mapping, not the key
+        found.append((json_path(loc + subpath), message))
+    return found
 
 
 def _without_union_tags(loc: tuple[str | int, ...], data: object, kinds: Collection[str]) -> tuple[str | int, ...]:

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     user_error INTEGER,
     reports TEXT,
     progress TEXT,
-    history TEXT NOT NULL DEFAULT '[]'
+    history TEXT NOT NULL DEFAULT '[]',
+    client TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, submitted);
 CREATE TABLE IF NOT EXISTS supervisors (
@@ -93,6 +94,7 @@ class JobRecord:
     progress: dict | None = None
     history: list[dict] = field(default_factory=list)
     cancel_requested: bool = False
+    client: str | None = None  # who submitted it (a server's API token id); None from the CLI
 
     @property
     def final(self) -> bool:
@@ -119,13 +121,14 @@ class JobRecord:
             "progress": self.progress,
             "reports": self.reports,
             "history": self.history,
+            "client": self.client,
             "job": self.job.to_dict(),
         }
 
 
 _COLUMNS = (
     "id, spec, state, attempts, max_attempts, submitted, started, finished, owner, worker, "
-    "error_type, error_message, user_error, reports, progress, history, cancel_requested"
+    "error_type, error_message, user_error, reports, progress, history, cancel_requested, client"
 )
 
 
@@ -148,6 +151,7 @@ def _record(row: tuple) -> JobRecord:
         progress,
         history,
         cancel_requested,
+        client,
     ) = row
     return JobRecord(
         id_,
@@ -167,6 +171,7 @@ def _record(row: tuple) -> JobRecord:
         json.loads(progress) if progress else None,
         json.loads(history),
         bool(cancel_requested),
+        client,
     )
 
 
@@ -178,11 +183,19 @@ class JobStore:
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "jobs.sqlite"
         create_schema(self.path, _SCHEMA)
+        with self._tx() as db:  # a queue made before jobs had a client
+            if "client" not in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN client TEXT")
 
     # -- submitting and reading ---------------------------------------------
 
-    def submit(self, job: RenderJob, *, max_attempts: int = 3, queue_max: int = 50) -> JobRecord:
-        """Queue `job`; QueueFullError if `queue_max` jobs are already waiting."""
+    def submit(
+        self, job: RenderJob, *, max_attempts: int = 3, queue_max: int = 50, client: str | None = None
+    ) -> JobRecord:
+        """Queue `job`; QueueFullError if `queue_max` jobs are already waiting.
+
+        `client` names who submitted it (a server's API token id), for `list(client=...)`.
+        """
         now = time.time()
         with self._tx() as db:
             waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (JobState.QUEUED,)).fetchone()[0]
@@ -191,8 +204,8 @@ class JobStore:
                     f"the queue is full: {waiting} jobs waiting (REEL_QUEUE_MAX={queue_max}); submit again later"
                 )
             db.execute(
-                "INSERT INTO jobs (id, spec, state, max_attempts, submitted) VALUES (?, ?, ?, ?, ?)",
-                (job.id, job.to_json(), JobState.QUEUED, max_attempts, now),
+                "INSERT INTO jobs (id, spec, state, max_attempts, submitted, client) VALUES (?, ?, ?, ?, ?, ?)",
+                (job.id, job.to_json(), JobState.QUEUED, max_attempts, now, client),
             )
         return self.get(job.id)
 
@@ -210,13 +223,12 @@ class JobStore:
         return _record(row)
 
     # Below this method, `list` in an annotation would name it: they say `builtins.list`.
-    def list(self, state: str | None = None, limit: int = 100) -> list[JobRecord]:
-        """The newest `limit` jobs, newest first, optionally only those in `state`."""
-        query = f"SELECT {_COLUMNS} FROM jobs"
-        args: tuple = ()
-        if state is not None:
-            query += " WHERE state = ?"
-            args = (state,)
+    def list(self, state: str | None = None, limit: int = 100, client: str | None = None) -> list[JobRecord]:
+        """The newest `limit` jobs, newest first, optionally only those in `state` or of `client`."""
+        where = {"state = ?": state, "client = ?": client}
+        args = tuple(v for v in where.values() if v is not None)
+        clauses = [c for c, v in where.items() if v is not None]
+        query = f"SELECT {_COLUMNS} FROM jobs" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         with self._read() as db:
             rows = db.execute(query + " ORDER BY submitted DESC, rowid DESC LIMIT ?", (*args, limit)).fetchall()
         return [_record(r) for r in rows]
