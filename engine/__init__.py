@@ -17,6 +17,7 @@ GL, PyAV and PyNvVideoCodec are imported only when a backend needs them.
 from .api import render, render_frame
 from .errors import (
     AssetError,
+    AuthError,
     BackendUnavailableError,
     CodecNotSupportedError,
     EngineError,
@@ -27,6 +28,7 @@ from .errors import (
     QueueFullError,
     RenderError,
     RenderTimeoutError,
+    ServerError,
     SettingsError,
     SpecError,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "PLATFORMS",
     "QUALITIES",
     "AssetError",
+    "AuthError",
     "BackendUnavailableError",
     "CodecNotSupportedError",
     "Deck",
@@ -59,6 +62,7 @@ __all__ = [
     "RenderProgress",
     "RenderReport",
     "RenderTimeoutError",
+    "ServerError",
     "Settings",
     "SettingsError",
     "SpecError",

@@ -12,16 +12,23 @@
      ├── QueueFullError             (RuntimeError)       the job queue is at REEL_QUEUE_MAX; submit later
      ├── JobNotFoundError           (LookupError)        no job has that id
      ├── JobFailedError             (RuntimeError)       a job ended failed or cancelled (its error inside)
+     ├── ServerError                (RuntimeError)       a `reel serve` refused a request (413, 429, 503, …): its status and message
+     │    └── AuthError                                  401: no token, or one the server does not know
      └── RenderError                (RuntimeError)       an internal failure while rendering
 
 All but RenderError are the user's to fix: the CLI prints their message on one line and
 exits 2. RenderError (and anything unexpected) exits 1.
+
+`engine.client` raises the same tree for a server's answers: 404 is JobNotFoundError,
+422 a SpecError carrying every error the server listed, a failed job JobFailedError;
+other refusals are ServerError (a server's own failure, 5xx, exits 1).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AssetError",
+    "AuthError",
     "BackendUnavailableError",
     "CodecNotSupportedError",
     "EngineError",
@@ -32,6 +39,7 @@ __all__ = [
     "QueueFullError",
     "RenderError",
     "RenderTimeoutError",
+    "ServerError",
     "SettingsError",
     "SpecError",
 ]
@@ -45,11 +53,15 @@ class EngineError(Exception):
 
 
 class SpecError(EngineError, ValueError):
-    """The deck does not validate. `path` is where, e.g. ``slides[3].duration``."""
+    """The deck does not validate. `path` is where, e.g. ``slides[3].duration``.
 
-    def __init__(self, message: str, path: str = "") -> None:
+    `errors` lists every error found, ``{"path": ..., "message": ...}``, where a
+    validator reports more than the first (a server's 422); else it is empty."""
+
+    def __init__(self, message: str, path: str = "", errors: list[dict[str, str]] | None = None) -> None:
         self.path = path
         self.reason = message
+        self.errors = list(errors or [])
         super().__init__(f"{path}: {message}" if path else message)
 
 
@@ -127,6 +139,22 @@ class JobFailedError(EngineError, RuntimeError):
         self.job_id, self.error_type = job_id, error_type
         self.user_error = user_error
         super().__init__(message)
+
+
+class ServerError(EngineError, RuntimeError):
+    """A `reel serve` refused a request or failed it. `status` is the HTTP status (0 when
+    no answer came: refused, reset, timed out);
+    `retry_after` the seconds it asked the client to wait (429, 503), else None; `limit`
+    the setting a 413 names (``REEL_MAX_UPLOAD_MB``), else None."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None, limit: str | None = None) -> None:
+        self.status, self.retry_after, self.limit = status, retry_after, limit
+        self.user_error = status < 500
+        super().__init__(message)
+
+
+class AuthError(ServerError):
+    """401: the request had no token, or one the server does not know."""
 
 
 def excerpt(value: object, limit: int = 40) -> str:

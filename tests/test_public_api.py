@@ -37,6 +37,8 @@ def test_exported_names_are_pinned():
             "QueueFullError",
             "JobNotFoundError",
             "JobFailedError",
+            "ServerError",
+            "AuthError",
         ]
     )
     for name in engine.__all__:
