@@ -190,9 +190,10 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
     schema.set_defaults(run=_schema)
 
-    from . import service_cli
+    from . import serve_cli, service_cli
 
     service_cli.add_commands(commands)
+    serve_cli.add_commands(commands)
     return parser
 
 
