@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,14 @@ def add_commands(commands) -> None:
     output_options(submit, many=True)
     _job_options(submit)
     submit.add_argument("--wait", action="store_true", help="wait for the job to end, with progress")
+    submit.add_argument(
+        "--server",
+        type=_server_url,
+        metavar="URL",
+        help="submit to a `reel serve` (with its assets) instead of this machine's queue; "
+        "with --wait, the outputs are downloaded into -o",
+    )
+    submit.add_argument("--token", help="the server's API token (default: REEL_TOKEN)")
     submit.set_defaults(run=_submit)
 
     jobs = commands.add_parser("jobs", help="list jobs; `jobs show|cancel|wait ID`")
@@ -155,9 +164,17 @@ def _executor(settings, **kwargs):
 # -- commands -------------------------------------------------------------------------
 
 
+def _server_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"a server URL starts with http:// or https://, not {text[:60]!r}")
+    return text
+
+
 def _submit(args) -> int:
     from .settings import load_settings
 
+    if args.server:
+        return _submit_remote(args)
     settings = load_settings()
     job = _job_for(args.deck, _requests(args, settings), args)
     executor = _executor(settings, supervise=False, cache=False)
@@ -165,6 +182,59 @@ def _submit(args) -> int:
     print(record.id)
     if args.wait:
         return _wait(executor.store, record.id, None, quiet=False)
+    return 0
+
+
+def _submit_remote(args) -> int:
+    """`reel submit --server`: upload through engine.client, follow the events, download."""
+    local = [
+        flag
+        for flag, used in (
+            ("--encoder", args.encoder != "auto"),
+            ("--compositor", args.compositor != "auto"),
+            ("--step-down", args.step_down),
+        )
+        if used
+    ]
+    if local:
+        print(f"reel: error: {', '.join(local)} apply to this machine's queue, not to --server", file=sys.stderr)
+        return 2
+    try:
+        from .client import Client
+    except ImportError as exc:
+        print(f"reel: error: {exc}", file=sys.stderr)
+        return 2
+    from .errors import SpecError
+
+    token = args.token or os.environ.get("REEL_TOKEN") or None
+    with Client(args.server, token) as client:
+        try:
+            job = client.submit(
+                args.deck, platforms=args.platforms, quality=args.quality, codec=args.codec, thumbnail=args.thumbnail
+            )
+        except SpecError as exc:  # the server lists every error: show them all
+            for error in exc.errors[1:]:
+                print(f"reel: error: {error['path']}: {error['message']}", file=sys.stderr)
+            raise
+        print(job["id"])
+        if not args.wait:
+            return 0
+        show = sys.stderr.isatty()
+
+        def update(job: dict) -> None:
+            if show:
+                p = job["progress"]
+                done = f"{p['fraction']:4.0%} ({p['frame']}/{p['frames']})" if job["state"] == "running" else "-"
+                sys.stderr.write(f"\r{job['id']} {job['state']:<10} {done:<30}")
+                sys.stderr.flush()
+
+        try:
+            client.wait(job["id"], on_progress=update)
+        finally:
+            if show:
+                sys.stderr.write("\n")
+        for path in client.download(job["id"], dest=args.out):
+            print(path)
     return 0
 
 
