@@ -160,6 +160,12 @@ class Settings(BaseSettings):
         gt=0,
         description="most duration × fps × width × height of one job's outputs, ÷ 10⁹",
     )
+    frame_timeout_s: float = Field(
+        60,
+        alias="REEL_FRAME_TIMEOUT",
+        gt=0,
+        description="seconds `reel serve`'s workers may go without a frame mid-render (a stuck user shader)",
+    )
     rate_limit: int = Field(60, alias="REEL_RATE_LIMIT", ge=1, description="requests per minute per API token")
     allow_user_shaders: bool = Field(
         False, alias="REEL_ALLOW_USER_SHADERS", description="accept decks naming GLSL transition files (`reel serve`)"

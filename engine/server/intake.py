@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from pydantic import ValidationError
 
@@ -173,7 +173,7 @@ def _write(upload: Upload, target: Path, settings: Settings) -> None:
     _copy(upload.file, target, limit, lambda: _upload_too_large(upload.name, settings))
 
 
-def _copy(source: BinaryIO, target: Path, limit: int, too_large) -> int:
+def _copy(source: IO[bytes], target: Path, limit: int, too_large) -> int:
     written = 0
     with open(target, "xb") as out:
         while chunk := source.read(_CHUNK):

@@ -27,7 +27,13 @@ class Service:
         self.cache: OutputCache | None = open_cache(settings)
         self.workers = workers
         self.grace = grace
-        self.supervisor = Supervisor(self.store, settings, workers=worker_count, cache=self.cache) if workers else None
+        self.supervisor = (
+            Supervisor(
+                self.store, settings, workers=worker_count, cache=self.cache, frame_timeout=settings.frame_timeout_s
+            )
+            if workers
+            else None
+        )
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 

@@ -42,7 +42,7 @@ def job_outputs(record: JobRecord) -> list[Output]:
 
 
 def report_bytes(record: JobRecord) -> bytes:
-    return json.dumps({"id": record.id, "reports": record.reports}, indent=2).encode()
+    return json.dumps({"id": record.id, "reports": [_public_report(r) for r in record.reports]}, indent=2).encode()
 
 
 def progress_view(record: JobRecord) -> dict:
