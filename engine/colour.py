@@ -27,6 +27,7 @@ __all__ = [
     "nv12_size",
     "nv12_to_rgb",
     "parse_colour",
+    "quantise",
     "rgb_to_nv12",
     "rgb_to_yuv",
 ]
@@ -90,7 +91,8 @@ def rgb_to_yuv(rgb: tuple[float, float, float] | np.ndarray) -> np.ndarray:
     return np.stack([16 + 219 * y, 128 + 224 * cb, 128 + 224 * cr], axis=-1)
 
 
-def _quantise(values: np.ndarray) -> np.ndarray:
+def quantise(values: np.ndarray) -> np.ndarray:
+    """Float code values → uint8, rounded half up and clipped to 0…255."""
     # Round half up. A UNORM8 render target rounds v·255 too, but llvmpipe breaks exact
     # ties to even, so about one sample in 10⁵ differs by one code from the shader.
     return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
@@ -110,7 +112,7 @@ def rgb_to_nv12(image: np.ndarray) -> np.ndarray:
     # ~100 MB, which the allocator would otherwise keep for the rest of the render.
     for top in range(0, h, _BAND):
         rgb = image[top : top + _BAND, :, :3].astype(np.float32) * np.float32(1 / 255)
-        y_plane[top : top + _BAND] = _quantise(16 + 219 * (rgb @ m[0]))
+        y_plane[top : top + _BAND] = quantise(16 + 219 * (rgb @ m[0]))
 
         # Left-sited chroma: average the row pair, then [1,2,1]/4 around even columns.
         rows = (rgb[0::2] + rgb[1::2]) * np.float32(0.5)
@@ -119,8 +121,8 @@ def rgb_to_nv12(image: np.ndarray) -> np.ndarray:
         right = rows[:, 1::2]
         sited = (left + 2 * centre + right) * np.float32(0.25)
         chroma = uv_plane[top // 2 : (top + _BAND) // 2]
-        chroma[..., 0] = _quantise(128 + 224 * (sited @ m[1]))
-        chroma[..., 1] = _quantise(128 + 224 * (sited @ m[2]))
+        chroma[..., 0] = quantise(128 + 224 * (sited @ m[1]))
+        chroma[..., 1] = quantise(128 + 224 * (sited @ m[2]))
     return out
 
 
@@ -143,4 +145,4 @@ def nv12_to_rgb(buffer: np.ndarray, width: int, height: int) -> np.ndarray:
         [(y.astype(np.float64) - 16) / 219, (uv_full[..., 0] - 128) / 224, (uv_full[..., 1] - 128) / 224],
         axis=-1,
     )
-    return _quantise(255 * (yuv @ _M_INV.T))
+    return quantise(255 * (yuv @ _M_INV.T))

@@ -37,7 +37,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, rgb_to_nv12
+from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, quantise, rgb_to_nv12
 from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
 
@@ -178,7 +178,7 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
     for top in range(0, h, _BAND):
         band = rgba[top : top + _BAND].astype(np.float32) * _INV255
         rgb, a = band[..., :3], band[..., 3:]
-        y[top : top + _BAND] = _quantise(16 + 219 * (rgb @ m[0]))
+        y[top : top + _BAND] = quantise(16 + 219 * (rgb @ m[0]))
         # Premultiplied colour and alpha through the same left-sited filter, then divided
         # back: the chroma texel's colour is its covered pixels' colour.
         pre = np.concatenate([rgb * a, a], axis=-1)
@@ -188,16 +188,12 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
         weight = sited[..., 3:]
         colour = np.divide(sited[..., :3], weight, out=np.zeros_like(sited[..., :3]), where=weight > 0)
         chroma = uv[top // 2 : (top + _BAND) // 2]
-        chroma[..., 0] = _quantise(128 + 224 * (colour @ m[1]))
-        chroma[..., 1] = _quantise(128 + 224 * (colour @ m[2]))
-        alpha_uv[top // 2 : (top + _BAND) // 2] = _quantise(weight[..., 0] * 255)
+        chroma[..., 0] = quantise(128 + 224 * (colour @ m[1]))
+        chroma[..., 1] = quantise(128 + 224 * (colour @ m[2]))
+        alpha_uv[top // 2 : (top + _BAND) // 2] = quantise(weight[..., 0] * 255)
     return FrontPlanes(
         y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
     )
-
-
-def _quantise(values: np.ndarray) -> np.ndarray:
-    return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
 
 
 def _open_box(alpha: np.ndarray):
@@ -319,7 +315,7 @@ class LayerWork:
         self.floats = np.empty((6, size), dtype=np.float32)
         self._across = np.empty(0, dtype=np.float32)
 
-    def f(self, k: int, shape) -> np.ndarray:
+    def float_block(self, k: int, shape) -> np.ndarray:
         return self.floats[k, : int(np.prod(shape))].reshape(shape)
 
     def across(self, shape) -> np.ndarray:
@@ -360,7 +356,7 @@ def compose_plane(
         across = _across(back, columns, down, width, work)
     for (r0, r1), back_needed in zip(_blocks(height, work), needs_back):
         shape = (r1 - r0, width) + out.shape[2:]
-        value = work.f(0, shape)
+        value = work.float_block(0, shape)
         if static is not None and not back_needed:  # (a row needs no back only under a static layer)
             np.multiply(static[0][r0:r1], _INV255, out=value)
         else:
@@ -437,7 +433,7 @@ def _across(back, columns, down, width: int, work: LayerWork):
     for r0 in range(first, last, step):
         r1 = min(last, r0 + step)
         shape = (r1 - r0, width) + back.shape[2:]
-        left, right = work.f(1, shape), work.f(2, shape)
+        left, right = work.float_block(1, shape), work.float_block(2, shape)
         np.multiply(_take_columns(back[r0:r1], x0), _INV255, out=left)
         np.multiply(_take_columns(back[r0:r1], x1), _INV255, out=right)
         np.subtract(right, left, out=right)
@@ -461,7 +457,7 @@ def _down(value, across, down, r0: int, r1: int, work: LayerWork, shape) -> None
         return
     y0, y1, fy = (a[r0:r1] for a in down)
     fy = fy.reshape((-1, 1) + (1,) * (value.ndim - 2))
-    bottom = work.f(2, shape)
+    bottom = work.float_block(2, shape)
     np.take(rows, y0 - first, axis=0, out=value)
     np.take(rows, y1 - first, axis=0, out=bottom)
     np.subtract(bottom, value, out=bottom)
@@ -474,7 +470,7 @@ def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bo
 
     With `keep_opaque`, a texel of alpha 1 is the colour itself, as the shader takes it.
     """
-    f, a, d = work.f(4, shape), work.f(5, shape[:2]), work.f(1, shape)
+    f, a, d = work.float_block(4, shape), work.float_block(5, shape[:2]), work.float_block(1, shape)
     np.multiply(colour, _INV255, out=f)
     np.multiply(alpha, _INV255, out=a)
     if opacity is not None:
