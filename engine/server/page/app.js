@@ -307,11 +307,12 @@ function showProgress(node, progress) {
   const text = node.querySelector(".progress-text");
   if (!bar || !text) return;
   bar.value = progress.fraction || 0;
-  text.textContent = describeProgress(progress);
+  text.textContent = describeProgress(progress, "running");
 }
 
-function describeProgress(progress) {
-  if (!progress.frames) return "waiting for a worker";
+function describeProgress(progress, state) {
+  if (state === "queued") return "queued: waiting for a worker";
+  if (!progress.frames) return "starting: sound and slides";
   const parts = [`${Math.round((progress.fraction || 0) * 100)} %`, `frame ${progress.frame} of ${progress.frames}`];
   if (progress.fps) parts.push(`${progress.fps.toFixed(1)} fps`);
   if (progress.eta !== null && progress.eta !== undefined) parts.push(`${Math.ceil(progress.eta)} s left`);
@@ -339,7 +340,7 @@ function card(job) {
     parts.push(
       h("label", {class: "visually-hidden", for: barId}, `Progress of ${job.id}`),
       h("progress", {id: barId, max: "1", value: String(job.progress.fraction || 0)}),
-      h("p", {class: "progress-text"}, describeProgress(job.progress)),
+      h("p", {class: "progress-text"}, describeProgress(job.progress, job.state)),
       h("button", {type: "button", class: "danger", onclick: (event) => cancel(job, event.currentTarget)}, "Cancel"));
   }
   if (job.error) parts.push(h("p", {class: "error"}, `${job.error.type}: ${job.error.message}`));
