@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -286,13 +287,18 @@ def test_example_deck_renders_with_live_progress_plays_and_downloads(
     print(f"render through the page: {render_seconds:.1f} s; progress values seen: {seen}")
 
 
-def test_cancel_button_cancels_a_job(page: webdriver.Chrome) -> None:
-    page.find_element(By.ID, "deck").send_keys(str(EXAMPLES / "meal-plan.json"))
-    page.find_element(By.ID, "assets").send_keys("\n".join(str(EXAMPLES / "assets" / name) for name in ASSETS))
+def test_a_zip_bundle_is_accepted_and_its_job_cancelled(page: webdriver.Chrome, tmp_path: Path) -> None:
+    bundle = tmp_path / "meal-plan.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.write(EXAMPLES / "meal-plan.json", "meal-plan.json")
+        for name in ASSETS:
+            archive.write(EXAMPLES / "assets" / name, f"assets/{name}")
+    page.find_element(By.ID, "deck").send_keys(str(bundle))
     page.find_element(By.ID, "custom-size").send_keys(SIZE)
     before = len(page.find_elements(By.CSS_SELECTOR, "#job-list .job"))
     page.find_element(By.ID, "submit").click()
     _wait(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#job-list .job")) > before, message="no new job card")
+    assert page.find_element(By.ID, "upload-error").text == ""
     card = page.find_element(By.CSS_SELECTOR, "#job-list .job")  # the newest comes first
     # The card is rebuilt as the job's state changes: find its button and click it at once.
     page.execute_script("arguments[0].querySelector('button.danger').click()", card)
