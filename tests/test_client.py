@@ -207,3 +207,39 @@ def test_importing_engine_does_not_load_httpx():
     code = "import sys, engine; print('httpx' in sys.modules, 'engine.client' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_wait_follows_the_job_again_after_the_stream_drops(tmp_path, monkeypatch):
+    # The first server dies (SIGKILL) with the job queued; a second on the same port
+    # and REEL_HOME, with a worker, runs it. The waiting client reconnects to it.
+    from tests import serving
+
+    port = serving.free_port()
+    monkeypatch.setattr(serving, "free_port", lambda: port)  # both servers on it
+    deck = {"slides": [{"kind": "title", "title": "Again", "duration": 0.5}]}
+    states: list[str] = []
+    outcome: dict = {}
+    with serve(tmp_path, [TOKEN], workers=False) as first:
+        client = Client(first.url, TOKEN)
+        job = client.submit(deck, platforms=[PLATFORM], quality="draft")
+
+        def follow() -> None:
+            try:
+                outcome["job"] = client.wait(job["id"], on_progress=lambda j: states.append(j["state"]), timeout=WAIT)
+            except Exception as exc:  # noqa: BLE001 - handed to the test's thread
+                outcome["error"] = exc
+
+        waiter = threading.Thread(target=follow)
+        waiter.start()
+        deadline = time.monotonic() + WAIT
+        while not states and time.monotonic() < deadline:  # the stream is open
+            time.sleep(0.05)
+        first.process.kill()
+        first.process.wait()
+    with serve(tmp_path, [TOKEN], args=["-j", "1"]):
+        waiter.join(WAIT)
+    client.close()
+    assert not waiter.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["job"]["state"] == "done"
+    assert states[0] == "queued" and states[-1] == "done"
