@@ -233,3 +233,15 @@ def test_no_edge_of_a_bar_shows_above_it_while_it_grows(platform):
             difference = np.abs(beside - frame[rows, between][:, None]).max(initial=0)
             worst[(seconds, index)] = int(difference)
     assert max(worst.values()) <= 3, worst
+
+
+def test_a_chart_in_a_box_below_its_smallest_size_is_drawn_small_not_refused(caplog):
+    # 96×54: the chart's box under its title is ~70×20 px, below the 48×48 px a chart is drawn at.
+    chart = {"type": "bar", "labels": ["a", "b", "c"], "values": [3, 2, 4]}
+    deck = _deck([{"kind": "chart", "title": "Calories", "chart": chart, "duration": 2}])
+    with caplog.at_level("WARNING"):
+        rgb = render_frame(deck, 1.9, platform="96x54@10")
+    assert rgb.shape == (54, 96, 3)
+    orange = (rgb[..., 0].astype(int) - rgb[..., 2]) > 80  # the accent's hue, blended by the shrink
+    assert np.count_nonzero(orange[20:]) > 60  # the bars are there, under the title, shrunk into the box
+    assert any("below the 48×48 px it is drawn at" in record.getMessage() for record in caplog.records)

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ..charts import draw_chart
-from ..charts.draw import cut_message
+from ..charts.draw import MIN_SIDE, cut_message
 from ..layout import ChartPlacement
 from .background import open_image
 from .palette import Palette
@@ -54,18 +54,33 @@ def chart_reveal(
     width, height = right - left, bottom - top
     slide = placement.slide
     if slide.chart is not None:
+        # A draft or thumbnail size can leave the chart a box smaller than it can be
+        # drawn in: draw it at the smallest size it takes and shrink it into the box.
+        grow = max(1.0, MIN_SIDE / width, MIN_SIDE / height)
+        drawn_w, drawn_h = max(MIN_SIDE, round(width * grow)), max(MIN_SIDE, round(height * grow))
         raster = draw_chart(
             slide.chart,
-            width,
-            height,
+            drawn_w,
+            drawn_h,
             fonts=placement.fonts,
             text_rgb=palette.text[:3],
             accent_rgb=palette.accent[:3],
             background_rgb=background_rgb,
             warn=False,
         )
-        note = cut_message(raster.texts, width, height)
-        return ChartReveal(raster.image, raster.base, chroma_safe(raster.reveal), note=note)
+        note = cut_message(raster.texts, drawn_w, drawn_h)
+        image, base, times = raster.image, raster.base, raster.reveal
+        if (drawn_w, drawn_h) != (width, height):
+            image, base, times = (
+                _shrunk(image, width, height),
+                _shrunk(base, width, height),
+                _shrunk(times, width, height),
+            )
+            small = (
+                f"chart: its {width}×{height} box is below the {MIN_SIDE}×{MIN_SIDE} px it is drawn at; shrunk to fit"
+            )
+            note = small if note is None else f"{small}; {note}"
+        return ChartReveal(image, base, chroma_safe(times), note=note)
     picture = figure_pixels(slide.image if slide.image is not None else slide.figure, width, height)
     style = slide.reveal.style
     times = np.zeros((height, width), dtype=np.float32)
@@ -75,6 +90,14 @@ def chart_reveal(
         across = (np.arange(width, dtype=np.float32) - first) / max(1, last - first)
         times[:] = np.clip(across, 0.0, 1.0)[None, :]
     return ChartReveal(picture, np.zeros_like(picture), chroma_safe(times), fades=style == "fade")
+
+
+def _shrunk(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """An RGBA image (area-averaged, alpha premultiplied) or a float time map, at width × height."""
+    if pixels.dtype == np.float32:
+        return np.asarray(Image.fromarray(pixels, mode="F").resize((width, height), Image.Resampling.BOX))
+    premultiplied = Image.fromarray(pixels, mode="RGBA").convert("RGBa")
+    return np.asarray(premultiplied.resize((width, height), Image.Resampling.BOX).convert("RGBA"))
 
 
 def chroma_safe(times: np.ndarray) -> np.ndarray:
