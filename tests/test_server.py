@@ -410,7 +410,13 @@ def test_health_readiness_metrics_docs_and_page(server, idle, alpha):
     metrics = alpha.get("/metrics")
     assert metrics.status_code == 200 and "reel_jobs" in metrics.text
     assert "/v1/jobs" in alpha.get("/openapi.json").json()["paths"]
-    assert "swagger" in alpha.get("/docs").text.lower()
+    docs = alpha.get("/docs").text
+    assert "swagger" in docs.lower()
+    assert "https://" not in docs and "http://" not in docs  # every script and style served here, not a CDN
+    for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css"):
+        assert asset in docs
+        fetched = httpx.get(server.url + asset)
+        assert fetched.status_code == 200 and len(fetched.content) > 10_000
     page = httpx.get(server.url + "/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from ..errors import JobNotFoundError, QueueFullError
 from ..jobs import JobRecord, JobState
@@ -223,7 +224,17 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False)
     def docs(client: Caller) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Reel API")
+        # Swagger UI from the swagger-ui-bundle-v2 package, served here: FastAPI's
+        # default page loads it from a public CDN, which a closed network cannot reach.
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Reel API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/static/icon.svg",
+        )
+
+    app.mount("/docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
 
     # -- the jobs page ---------------------------------------------------------------------
 
