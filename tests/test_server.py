@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 import time
 import wave
@@ -19,7 +20,8 @@ import av
 import httpx
 import pytest
 
-from engine.jobs import JobState, JobStore
+from engine.jobs import JobState, JobStore, OutputRequest, RenderJob
+from engine.server.intake import sweep_uploads, upload_folder
 from tests.serving import serve
 
 PLATFORM = {"platform": "160x90@10", "quality": "draft"}
@@ -440,3 +442,37 @@ def test_sigterm_refuses_new_jobs_and_requeues_what_runs(tmp_path):
         assert server.stop() == 0
     record = JobStore(tmp_path / "home").get(job_id)
     assert record.state == JobState.QUEUED and record.history[-1]["outcome"] == "requeued"
+
+
+# -- uploads ----------------------------------------------------------------------------------
+
+
+def test_finished_jobs_uploads_are_swept_and_unfinished_ones_kept(tmp_path):
+    store = JobStore(tmp_path)
+    jobs = {}
+    for name in ("done", "queued", "cancelled"):
+        job = RenderJob((OutputRequest(),), deck={"slides": [{"kind": "title", "title": name}]}, id=f"{name}0000000")
+        store.submit(job)
+        folder = upload_folder(tmp_path, job.id)
+        folder.mkdir(parents=True)
+        (folder / "deck.json").write_text("{}")
+        jobs[name] = job.id
+    store.cancel(jobs["cancelled"])
+    claimed = store.claim("host:1:1", lease_s=60)
+    while claimed is not None and claimed.id != jobs["done"]:
+        store.requeue(claimed.id, "not this one")
+        claimed = store.claim("host:1:1", lease_s=60)
+    store.finish(jobs["done"], [])
+    orphan, staging = tmp_path / "uploads" / "feedfacecafe", tmp_path / "uploads" / ".incoming-0123456789ab"
+    for folder in (orphan, staging):
+        folder.mkdir()
+    fresh = tmp_path / "uploads" / ".incoming-fresh0000000"
+    fresh.mkdir()
+    old = time.time() - 3600
+    for folder in (orphan, staging):
+        os.utime(folder, (old, old))
+
+    removed = sweep_uploads(tmp_path, store)
+
+    assert sorted(removed) == sorted([jobs["done"], jobs["cancelled"], orphan.name, staging.name])
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == sorted([jobs["queued"], fresh.name])

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import stat
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ from typing import IO, BinaryIO
 from pydantic import ValidationError
 
 from ..deckfile import check_files, read_deck_file
-from ..errors import AssetError, SpecError
-from ..jobs import OutputRequest, RenderJob
+from ..errors import AssetError, JobNotFoundError, SpecError
+from ..jobs import JobRecord, JobStore, OutputRequest, RenderJob
 from ..jobs.model import new_job_id
 from ..limits import check_deck_values
 from ..platforms import resolve_output
@@ -40,7 +41,7 @@ from ..settings import Settings
 from ..spec import SLIDE_KINDS, Deck
 from ..specbase import confined_problem, spec_errors
 
-__all__ = ["JobForm", "Refusal", "Upload", "accept_job", "upload_folder"]
+__all__ = ["JobForm", "Refusal", "Upload", "accept_job", "sweep_uploads", "upload_folder"]
 
 _DECK_SUFFIXES = (".json", ".yaml", ".yml")
 _LIMIT = re.compile(r"\bREEL_MAX_[A-Z_]+\b")
@@ -87,6 +88,44 @@ class JobForm:
 
 def upload_folder(home: Path, job_id: str) -> Path:
     return home / "uploads" / job_id
+
+
+def sweep_uploads(home: Path, store: JobStore, *, orphan_age: float = 600.0) -> list[str]:
+    """Delete the upload folders of finished jobs; return their ids.
+
+    A job's deck and assets are needed until it reaches a final state (a retry reads them
+    again); its outputs live elsewhere. A folder with no job, or a staging folder, is a
+    refused or interrupted upload: removed once `orphan_age` seconds old, so an upload
+    that is being accepted right now is never touched.
+    """
+    uploads = home / "uploads"
+    try:
+        entries = list(os.scandir(uploads))
+    except FileNotFoundError:
+        return []
+    removed = []
+    for entry in entries:
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        record = None if entry.name.startswith(".incoming-") else _job_of(store, entry.name)
+        if record is not None and not record.final:
+            continue
+        if record is None:
+            try:
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime < orphan_age:
+                    continue
+            except FileNotFoundError:
+                continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _job_of(store: JobStore, job_id: str) -> JobRecord | None:
+    try:
+        return store.get(job_id)
+    except JobNotFoundError:
+        return None
 
 
 def accept_job(form: JobForm, settings: Settings) -> RenderJob:
