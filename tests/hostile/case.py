@@ -113,6 +113,7 @@ class Case:
     forbid: tuple[str, ...] = ()  # text that must not appear in the output
     timeout: float = 10.0
     gl: bool = False  # succeeds only where an OpenGL context can be made (user GLSL)
+    fresh: bool = False  # run in a new interpreter, not forked from the zygote (run.py)
 
     @property
     def id(self) -> str:
@@ -259,7 +260,7 @@ def png_bytes(width: int, height: int, rows: int, colour_type: int = 0) -> bytes
     """A PNG of `width`×`height` (8-bit grey by default) holding the first `rows` rows of zeros."""
     channels = {0: 1, 2: 3, 6: 4}[colour_type]
     compressor = zlib.compressobj(1)
-    row = b"\x00" * (1 + width * channels)
+    row = b"\x00" * (1 + width * channels) if rows else b""  # no 2 GB row for a header-only bomb
     data = b"".join(compressor.compress(row) for _ in range(rows)) + compressor.flush()
     return (
         b"\x89PNG\r\n\x1a\n"

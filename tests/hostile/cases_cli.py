@@ -51,7 +51,7 @@ def cli() -> list[Case]:
         _cli("jobs-huge", lambda f: r("deck.json", "-j", "99999"), expect="either"),
         _cli("unknown-flag", lambda f: r("deck.json", "--frobnicate")),
         _cli("no-deck", lambda f: ["render", "-p", PLATFORM, "--quality", "draft", "-o", "out"]),
-        _cli("unknown-command", lambda f: ["rendr", "deck.json"]),
+        _cli("unknown-command", lambda f: ["rendr", "deck.json"], fresh=True),  # a real `python -m engine.cli`
         _cli("report-missing-value", lambda f: r("deck.json", "--report")),
         _cli("platform-unknown", lambda f: ["render", "deck.json", "-p", "myspace", "-o", "out", "-q"]),
         _cli("platform-empty", lambda f: ["render", "deck.json", "-p", "", "-o", "out", "-q"]),
@@ -233,7 +233,7 @@ def valid() -> list[Case]:
     arabic = FONTS / "NotoSansArabic-subset.ttf"
     japanese = FONTS / "NotoSansJP-subset.otf"
     cases = [
-        _valid("base-json"),
+        _valid("base-json", fresh=True),  # a real `python -m engine.cli`
         ok(
             "valid",
             "base-yaml",

@@ -1,5 +1,6 @@
-"""Running a case: the real `reel` in a subprocess, in a folder of its own, and every
-check the issue asks of it.
+"""Running a case: the real `reel` in a process of its own (forked from the zygote, see
+zygote.py, or a new interpreter), in a folder of its own, and every check the issue
+asks of it.
 
 Each case gets a fresh folder holding ``work/`` (its cwd, where its files are made),
 ``tmp/`` (its ``TMPDIR``) and ``home/`` (its ``REEL_HOME``). The command runs in a
@@ -31,6 +32,7 @@ from pathlib import Path
 import psutil
 
 from .case import REPO, Case, Folder, Picture, Video
+from .zygote import Forked, Zygote
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of RSS for a case's whole process tree
 MAX_LINE = 1000  # characters in an error's one line
@@ -89,15 +91,16 @@ def environment(root: Path) -> dict[str, str]:
 _LIVE: set[int] = set()  # process groups of the cases running now
 
 
-def run_case(case: Case, base: Path | None = None) -> Result:
+def run_case(case: Case, base: Path | None = None, zygote: Zygote | None = None) -> Result:
+    """One case in a folder of its own: forked by `zygote` if given, else a new interpreter."""
     root = Path(tempfile.mkdtemp(prefix="hostile-", dir=base))
     try:
-        return _run_in(case, root)
+        return _run_in(case, root, zygote)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _run_in(case: Case, root: Path) -> Result:
+def _run_in(case: Case, root: Path, zygote: Zygote | None) -> Result:
     work, tmp = root / "work", root / "tmp"
     for folder in (work, tmp, root / "home"):
         folder.mkdir()
@@ -107,27 +110,18 @@ def _run_in(case: Case, root: Path) -> Result:
         return Result(case, 0.0, None, "", "", [f"setup failed: {type(exc).__name__}: {exc}"])
     before = {**snapshot(work), **snapshot(tmp)}
 
-    with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
-        start = time.monotonic()
-        process = subprocess.Popen(
-            command() + args,
-            cwd=work,
-            env=environment(root),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
-        _LIVE.add(process.pid)
-        try:
-            problems, cpu = _watch(process, case.timeout * TIME_SCALE)
-        finally:
-            _LIVE.discard(process.pid)
-        seconds = time.monotonic() - start
+    start = time.monotonic()
+    process = _start(case, args, root, zygote)
+    _LIVE.add(process.pid)
+    try:
+        problems, returncode, cpu = _watch(process, case.timeout * TIME_SCALE)
+    finally:
+        _LIVE.discard(process.pid)
+    seconds = time.monotonic() - start
     problems += _survivors(process.pid)
     stdout = (root / "stdout").read_bytes().decode("utf-8", "replace")
     stderr = (root / "stderr").read_bytes().decode("utf-8", "replace")
-    result = Result(case, seconds, process.returncode, stdout, stderr, problems, cpu)
+    result = Result(case, seconds, returncode, stdout, stderr, problems, cpu)
     if not problems:  # a killed run's output and files say nothing more
         result.problems += _check_exit(case, result)
         result.problems += _check_text(case, stdout + stderr)
@@ -135,16 +129,49 @@ def _run_in(case: Case, root: Path) -> Result:
     return result
 
 
-def _watch(process: subprocess.Popen, timeout: float) -> tuple[list[str], float]:
+def _start(case: Case, args: list[str], root: Path, zygote: Zygote | None) -> Forked | Fresh:
+    """The case's `reel`, forked by the zygote, or a new interpreter where there is none
+    or the case asks for one."""
+    if zygote is not None and not case.fresh:
+        return zygote.start(args, str(root / "work"), environment(root), str(root / "stdout"), str(root / "stderr"))
+    with open(root / "stdout", "wb") as out, open(root / "stderr", "wb") as err:
+        process = subprocess.Popen(
+            command() + args,
+            cwd=root / "work",
+            env=environment(root),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    return Fresh(process)
+
+
+class Fresh:
+    """A case's `reel` in a new interpreter, a child of this process leading its own group."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self._process = process
+        self.pid = process.pid
+
+    def poll(self) -> tuple[int, float] | None:
+        """(exit code, CPU seconds of it and the children it waited for) once it has ended."""
+        pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+        if not pid:
+            return None
+        self._process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        return self._process.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _watch(process: Forked | Fresh, timeout: float) -> tuple[list[str], int, float]:
     """Wait for `process`; kill its group past `timeout` or `MEMORY_LIMIT`. Returns the
-    problems and the CPU seconds the process and the children it waited for used."""
+    problems, its exit code, and the CPU seconds it and the children it waited for used."""
     deadline = time.monotonic() + timeout
     problems: list[str] = []
     while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return problems, usage.ru_utime + usage.ru_stime
+        ended = process.poll()
+        if ended is not None:
+            return problems, *ended
         if not problems:
             if time.monotonic() > deadline:
                 problems.append(f"did not finish within {timeout:g} s (killed)")
@@ -354,15 +381,23 @@ def run_all(
     on_result: Callable[[Result], None] | None = None,
     base: Path | None = None,
 ) -> list[Result]:
-    """Every case, `jobs` at a time (default: the CPU count), in the order given."""
+    """Every case, `jobs` at a time (default: the CPU count), in the order given.
+
+    The cases are forked from one zygote (zygote.py) unless REEL_HOSTILE_FRESH=1 asks
+    for a new interpreter per case, as a user's `reel` is; cases marked `fresh` always
+    get one.
+    """
     cases = list(cases)
     jobs = jobs or int(os.environ.get("REEL_HOSTILE_JOBS", "0")) or os.cpu_count() or 2
     # The slowest first, so the tail is short: renders and known time limits.
     order = sorted(range(len(cases)), key=lambda i: (cases[i].expect == "error", -cases[i].timeout))
     results: list[Result | None] = [None] * len(cases)
 
+    fresh = os.environ.get("REEL_HOSTILE_FRESH") == "1" or all(case.fresh for case in cases)
+    zygote = None if fresh else Zygote(environment)
+
     def one(index: int) -> None:
-        result = run_case(cases[index], base)
+        result = run_case(cases[index], base, zygote)
         results[index] = result
         if on_result:
             on_result(result)
@@ -375,5 +410,8 @@ def run_all(
         for pgid in list(_LIVE):
             _kill_group(pgid)
         raise
+    finally:
+        if zygote is not None:
+            zygote.close()
     pool.shutdown()
     return [r for r in results if r is not None]
