@@ -62,6 +62,8 @@ class EncodeSettings:
     aq_mode: int | None = None
     aq_strength: float | None = None
     psy_rd: float | None = None
+    # Holds written without encoding (x264 only: `skip.py`); other encoders ignore it.
+    skip_holds: bool = False
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
@@ -116,6 +118,9 @@ class EncodeStats:
     encoder: str  # e.g. "libx264"
     frames: int
     bytes: int
+    # Frames the encoder itself coded; the rest were holds written as skip frames.
+    coded_frames: int | None = None
+    holds: str = "encoded"  # "encoded", or "skipped" where holds were written without encoding
 
 
 @runtime_checkable

@@ -13,6 +13,7 @@ chroma is de-interleaved once per buffer (a hold is converted once, not per fram
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from .._host import usable_cores
 from ..errors import BackendUnavailableError, EngineError, RenderError
 from . import conformance
 from .base import EncodeSettings, EncodeStats, backend_errors, encode_repeats
+from .skip import X264_REFS, OutPacket, SkipStream, Unsupported, plan_hold
 
 if TYPE_CHECKING:  # PyAV itself is imported only when an encoder opens
     from av.container import OutputContainer
@@ -34,7 +36,7 @@ if TYPE_CHECKING:  # PyAV itself is imported only when an encoder opens
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
-__all__ = ["PyAVEncoder", "ffmpeg_errors", "probe"]
+__all__ = ["PyAVEncoder", "configure_skipping", "ffmpeg_errors", "probe", "skip_template"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ _COPIES_INPUT = {"libx264", "libx265", "libsvtav1", "h264_nvenc", "hevc_nvenc", 
 _MAX_REORDER = 16
 # Encoders that take planar I420 and not NV12.
 _PLANAR_INPUT = {"libx265", "libsvtav1"}
+# x264's "never on its own" keyframe interval: with holds skipped it sees fewer frames
+# than the video has, so each keyframe is asked for (forced IDR) at its frame instead.
+_KEYINT_INFINITE = 1 << 30
+_GLOBAL_HEADER = 1 << 22  # AV_CODEC_FLAG_GLOBAL_HEADER, as the MP4 muxer asks of a stream
 
 
 def _import_av():
@@ -287,6 +293,41 @@ def nv12_to_i420(nv12: np.ndarray, width: int, height: int, into: np.ndarray) ->
     return into
 
 
+def configure_skipping(cc: Any, settings: EncodeSettings) -> None:
+    """`_configure` for libx264 fed only the frames a skipping encoder codes."""
+    _configure(cc, settings, "libx264")
+    cc.gop_size = _KEYINT_INFINITE
+    # Temporal direct prediction scales motion by picture distances, which the skipped
+    # frames lengthen (`plan_hold` keeps implicit B weights safe); spatial direct does not.
+    cc.options = {**cc.options, "forced-idr": "1", "direct-pred": "spatial"}
+
+
+@functools.lru_cache(maxsize=8)
+def skip_template(settings: EncodeSettings) -> tuple[bytes, bytes]:
+    """x264's extradata (SPS/PPS) and its packet for a P-frame identical to the frame
+    before (every macroblock skipped), at `settings`: the template of `SkipStream`."""
+    av = _import_av()
+    ctx = av.CodecContext.create("libx264", "w")
+    configure_skipping(ctx, settings)
+    ctx.flags |= _GLOBAL_HEADER
+    ctx.open()
+    rows, width = settings.height * 3 // 2, settings.width
+    planes = np.full((rows, width), 128, np.uint8)
+    planes[: settings.height] = 110
+    packets = []
+    kinds = av.video.frame.PictureType
+    for pts, kind in enumerate((kinds.I, kinds.P)):
+        frame = av.VideoFrame.from_ndarray(planes, format="nv12")
+        frame.pts = pts
+        frame.pict_type = kind
+        packets += ctx.encode(frame)
+    packets += ctx.encode(None)
+    second = [bytes(p) for p in packets if p.pts == 1]
+    if not second or not ctx.extradata:
+        raise Unsupported("x264 wrote no template frame")
+    return bytes(ctx.extradata), second[0]
+
+
 class PyAVEncoder:
     """One of FFmpeg's encoders (libx264 by default), writing MP4 through PyAV."""
 
@@ -305,6 +346,29 @@ class PyAVEncoder:
         self._path: Path | None = None
         self._i420: np.ndarray | None = None
         self._last_dts: int | None = None
+        self._skip: SkipStream | None = None
+        self._coded = 0
+        self._last_fed: int | None = None  # the last frame x264 was given, when skipping
+        self._force_p = 0  # frames x264 must still code as P-frames after a gap (`plan_hold`)
+        #: Why holds are encoded frame by frame although skipping was asked for, if so.
+        self.skip_reason: str | None = None
+
+    def _skip_stream(self) -> tuple[SkipStream, bytes] | None:
+        """The hold writer for this output, or None (and `skip_reason`) where it cannot be."""
+        s = self.settings
+        if not s.skip_holds:
+            return None
+        if self.codec != "libx264":
+            self.skip_reason = f"{self.codec}: holds are skipped for libx264 only"
+            return None
+        try:
+            extradata, template = skip_template(s)
+            delay = 2 if conformance.bframes(self.codec, s.preset, s.bframes) >= 2 else 1
+            return SkipStream(extradata, template, s.gop, delay), extradata
+        except Unsupported as exc:
+            self.skip_reason = str(exc)
+            log.info("holds are encoded frame by frame: %s", exc)
+            return None
 
     def open(self, path: Path) -> None:
         av = _import_av()
@@ -316,12 +380,21 @@ class PyAVEncoder:
                 # upload pages can start before the whole file has arrived.
                 self._container = container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
                 self._stream = stream = container.add_stream(self.codec, rate=s.fps)
-                _configure(stream.codec_context, s, self.codec)
+                skipping = self._skip_stream()
+                if skipping is not None:
+                    configure_skipping(stream.codec_context, s)
+                else:
+                    _configure(stream.codec_context, s, self.codec)
                 if s.codec == "hevc":
                     # hvc1 (parameter sets in the sample entry) is what Apple's players
                     # accept; FFmpeg's default hev1 does not play in Safari/QuickTime.
                     stream.codec_context.codec_tag = "hvc1"
                 stream.codec_context.open()
+                if skipping is not None:
+                    self._skip, extradata = skipping
+                    if stream.codec_context.extradata != extradata:
+                        raise RenderError("libx264 wrote other parameter sets than for its skip template")
+                    stream.codec_context.extradata = self._skip.extradata
             except EngineError:
                 self.abort()
                 raise
@@ -361,6 +434,9 @@ class PyAVEncoder:
         # so only the timestamp changes.
         video_frame = self._frame(frame)
         _, stream = self._opened()
+        if self._skip is not None:
+            self._encode_skipping(video_frame, first_pts, count)
+            return
 
         def encode_at(pts: int) -> None:
             video_frame.pts = pts
@@ -368,6 +444,53 @@ class PyAVEncoder:
 
         encode_repeats(self.name, first_pts, count, encode_at)
         self._frames += count
+
+    def _encode_skipping(self, video_frame: VideoFrame, first_pts: int, count: int) -> None:
+        """x264 codes the hold's first frame (a reference P-frame) and each IDR in it; the
+        frames after each are skip frames written by `SkipStream`."""
+        _, stream = self._opened()
+        kinds = _import_av().video.frame.PictureType
+        skip, gop = self._skipping(), self.settings.gop
+        refs = X264_REFS.get(self.settings.preset, 16)
+        coded, self._force_p = plan_hold(first_pts, count, gop, self._last_fed, self._force_p, refs)
+        types = {"I": kinds.I, "P": kinds.P, "auto": kinds.NONE}
+        pts = first_pts
+        with backend_errors(lambda: f"{self.name} failed at frame {pts}"):
+            for item in coded:
+                pts = item.pts
+                skip.hold(pts, item.repeats)
+                video_frame.pict_type = types[item.kind]
+                video_frame.pts = self._last_fed = pts
+                self._mux_skipping(stream.encode(video_frame))
+        self._coded += len(coded)
+        self._frames += count
+
+    def _skipping(self) -> SkipStream:
+        if self._skip is None:
+            raise RenderError(f"{self.name}: holds are not being skipped in this file")
+        return self._skip
+
+    def _mux_skipping(self, packets: list[Packet]) -> None:
+        skip = self._skipping()
+        out: list[OutPacket] = []
+        for packet in packets:
+            if packet.pts is None:
+                raise RenderError(f"{self.name} returned a packet without a timestamp")
+            out += skip.coded(bytes(packet), packet.pts)
+        self._write(out)
+
+    def _write(self, packets: list[OutPacket]) -> None:
+        av = _import_av()
+        container, stream = self._opened()
+        time_base = Fraction(1, self.settings.fps)
+        for item in packets:
+            packet = av.Packet(item.data)
+            packet.stream = stream
+            packet.time_base = time_base
+            packet.pts, packet.dts = item.pts, item.dts
+            packet.duration = 1
+            packet.is_keyframe = item.keyframe
+            container.mux(packet)
 
     def _mux(self, packets: list[Packet]) -> None:
         container, _ = self._opened()
@@ -387,11 +510,17 @@ class PyAVEncoder:
     def close(self) -> EncodeStats:
         container, stream = self._opened()
         with backend_errors(f"{self.name} failed while finishing {self._path}", cleanup=self.abort):
-            self._mux(stream.encode(None))
+            if self._skip is not None:
+                self._mux_skipping(stream.encode(None))
+                self._write(self._skip.finish())
+            else:
+                self._mux(stream.encode(None))
             container.close()
         self._container = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
-        return EncodeStats(encoder=self.name, frames=self._frames, bytes=size)
+        if self._skip is None:
+            return EncodeStats(encoder=self.name, frames=self._frames, bytes=size, coded_frames=self._frames)
+        return EncodeStats(self.name, self._frames, size, coded_frames=self._coded, holds="skipped")
 
     def abort(self) -> None:
         container, self._container = self._container, None

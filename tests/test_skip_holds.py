@@ -1,0 +1,220 @@
+"""Holds written without encoding (engine/encode/skip.py): the file decodes strictly,
+shows each hold as its coded frame exactly, and has the normal path's frames,
+timestamps and keyframes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.logging
+import numpy as np
+import pytest
+
+from engine.encode.base import EncodeSettings, EncodeStats
+from engine.encode.bitstream import bits_ue, ebsp_to_rbsp, rbsp_to_ebsp
+from engine.encode.pyav import PyAVEncoder, configure_skipping
+from engine.encode.skip import X264_REFS, plan_hold
+
+W, H, FPS, GOP = 320, 180, 10, 20
+
+
+def _slide(seed: int, w: int = W, h: int = H) -> np.ndarray:
+    """An NV12 slide: a gradient background and a few flat blocks (text-like edges)."""
+    rng = np.random.default_rng(seed)
+    y = np.linspace(40 + seed * 10, 120 + seed * 10, w)[None, :].repeat(h, 0)
+    for _ in range(6):
+        top, left = int(rng.integers(0, h - h // 8)), int(rng.integers(0, w - w // 5))
+        y[top : top + h // 9, left : left + w // 6] = rng.integers(170, 235)
+    uv = np.full((h // 2, w), 128, np.uint8)
+    uv[:, 0::2] = 110 + seed * 8
+    uv[:, 1::2] = 140 - seed * 5
+    return np.concatenate([y.astype(np.uint8).reshape(-1), uv.reshape(-1)])
+
+
+def _deck(w: int = W, h: int = H) -> list[tuple[np.ndarray, int]]:
+    """(NV12 frame, count): three slides held 3.5, 4.7 and 2.3 s with 1 s and 0.5 s fades."""
+    a, b, c = _slide(1, w, h), _slide(2, w, h), _slide(3, w, h)
+    items = [(a, 35)]
+    items += [((a * (1 - t) + b * t).astype(np.uint8), 1) for t in np.arange(1, 11) / 11]
+    items.append((b, 47))
+    items += [((b * (1 - t) + c * t).astype(np.uint8), 1) for t in np.arange(1, 6) / 6]
+    items.append((c, 23))
+    return items
+
+
+FRAMES = sum(count for _, count in _deck())
+
+
+def _settings(skip: bool, preset: str = "veryfast", w: int = W, h: int = H) -> EncodeSettings:
+    return EncodeSettings(w, h, FPS, gop=GOP, preset=preset, skip_holds=skip)
+
+
+def _encode(
+    path: Path, skip: bool, preset: str = "veryfast", w: int = W, h: int = H
+) -> tuple[Path, EncodeStats, PyAVEncoder]:
+    encoder = PyAVEncoder(_settings(skip, preset, w, h))
+    encoder.open(path)
+    pts = 0
+    for frame, count in _deck(w, h):
+        encoder.encode_repeated(frame, pts, count)
+        pts += count
+    return path, encoder.close(), encoder
+
+
+def _decode(path: Path, strict: bool = False) -> tuple[list[tuple[int, bool, np.ndarray]], list[str]]:
+    """Decoded (pts, keyframe, yuv420p planes) in display order, and FFmpeg's error lines."""
+    with av.logging.Capture(local=True) as logs, av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if strict:
+            stream.codec_context.options = {"err_detect": "crccheck+bitstream+buffer+explode"}
+        frames = [
+            (round(f.pts * stream.time_base * FPS), f.key_frame, f.to_ndarray(format="yuv420p"))
+            for f in container.decode(stream)
+        ]
+    errors = [m for level, _, m in logs if level <= av.logging.WARNING]
+    return frames, errors
+
+
+def _packets(path: Path) -> list[tuple[int, int, bool]]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        rate = stream.time_base * FPS  # to frames
+        return [(round(p.pts * rate), round(p.dts * rate), p.is_keyframe) for p in container.demux(stream) if p.size]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("skip")
+    normal = _encode(folder / "normal.mp4", skip=False)
+    skipped = _encode(folder / "skipped.mp4", skip=True)
+    return {"normal": normal, "skipped": skipped}
+
+
+def test_holds_are_skipped_and_x264_codes_only_the_frames_it_must(pair):
+    _, stats, encoder = pair["skipped"]
+    assert encoder.skip_reason is None
+    assert stats.holds == "skipped"
+    assert stats.frames == FRAMES
+    # Each hold's first frame, each keyframe inside a hold, and the 15 fade frames.
+    assert stats.coded_frames == 3 + 4 + 15
+    assert pair["normal"][1].coded_frames == FRAMES
+
+
+def test_frames_timestamps_and_keyframes_equal_the_normal_path(pair):
+    normal, skipped = _packets(pair["normal"][0]), _packets(pair["skipped"][0])
+    assert len(skipped) == len(normal) == FRAMES
+    assert sorted(p for p, _, _ in skipped) == sorted(p for p, _, _ in normal) == list(range(FRAMES))
+    keys = [p for p, _, k in skipped if k]
+    assert keys == [p for p, _, k in normal if k] == list(range(0, FRAMES, GOP))
+    dts = [d for _, d, _ in skipped]
+    assert dts == sorted(set(dts)), "decode timestamps must strictly increase"
+    assert all(d <= p for p, d, _ in skipped)
+
+
+def test_every_frame_decodes_strictly_with_pyav(pair):
+    frames, errors = _decode(pair["skipped"][0], strict=True)
+    assert errors == []
+    assert [pts for pts, _, _ in frames] == list(range(FRAMES))
+    assert [pts for pts, key, _ in frames if key] == list(range(0, FRAMES, GOP))
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg binary on this machine")
+def test_every_frame_decodes_with_the_ffmpeg_cli_in_strict_mode(pair):
+    command = ["ffmpeg", "-v", "error", "-xerror", "-err_detect", "explode", "-i", str(pair["skipped"][0])]
+    result = subprocess.run([*command, "-f", "framemd5", "-"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+    assert len([line for line in result.stdout.splitlines() if not line.startswith("#")]) == FRAMES
+
+
+def test_each_hold_decodes_to_its_coded_frame_exactly(pair):
+    frames, _ = _decode(pair["skipped"][0])
+    pts, last, held, force = 0, None, 0, 0
+    for _, count in _deck():
+        plan, force = plan_hold(pts, count, GOP, last, force, X264_REFS["veryfast"])
+        for coded in plan:
+            for repeat in coded.repeats:
+                assert np.array_equal(frames[repeat][2], frames[coded.pts][2]), f"frame {repeat}"
+                held += 1
+            last = coded.pts
+        pts += count
+    assert held == FRAMES - 22
+
+
+@pytest.mark.parametrize("preset", ["veryfast", "medium"])  # one reference frame, and three
+def test_x264s_frames_decode_as_x264_wrote_them(tmp_path, preset):
+    """The rewritten headers change nothing x264 coded: its frames decode bit-exactly as
+    they do from x264's own stream of the same frames (no skip frames, no rewriting)."""
+    skipped_path, _, _ = _encode(tmp_path / "skipped.mp4", skip=True, preset=preset)
+    settings = _settings(True, preset)
+    path = tmp_path / "x264-alone.mp4"
+    kinds = av.video.frame.PictureType
+    coded_pts = []
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        configure_skipping(stream.codec_context, settings)
+        pts, last, force = 0, None, 0
+        for frame, count in _deck():
+            plan, force = plan_hold(pts, count, GOP, last, force, X264_REFS[preset])
+            for coded in plan:
+                video = av.VideoFrame.from_ndarray(frame.reshape(H * 3 // 2, W), format="nv12")
+                video.pts, video.time_base = coded.pts, Fraction(1, FPS)
+                video.pict_type = {"I": kinds.I, "P": kinds.P, "auto": kinds.NONE}[coded.kind]
+                container.mux(stream.encode(video))
+                coded_pts.append(coded.pts)
+                last = coded.pts
+            pts += count
+        container.mux(stream.encode(None))
+    alone, _ = _decode(path)
+    frames, _ = _decode(skipped_path)
+    assert len(alone) == len(coded_pts) == 22
+    for (_, _, picture), pts in zip(alone, coded_pts, strict=True):
+        assert np.array_equal(frames[pts][2], picture), f"frame {pts}"
+
+
+def test_pictures_stay_close_to_the_normal_path(pair):
+    normal, _ = _decode(pair["normal"][0])
+    skipped, _ = _decode(pair["skipped"][0])
+    for (pts, _, a), (_, _, b) in zip(normal, skipped, strict=True):
+        mse = np.mean((a[:H].astype(np.float64) - b[:H]) ** 2)
+        assert 10 * np.log10(255**2 / max(mse, 1e-9)) >= 40, f"frame {pts}"
+
+
+def test_skipped_file_is_no_larger_at_720p(tmp_path):
+    """At 320x180 an MP4's per-frame overhead is most of a hold frame either way; at 720p
+    x264's near-skip P-frames cost more than the all-skip frames written for it."""
+    _, normal, _ = _encode(tmp_path / "n.mp4", skip=False, w=1280, h=720)
+    path, skipped, _ = _encode(tmp_path / "s.mp4", skip=True, w=1280, h=720)
+    assert skipped.bytes <= normal.bytes
+    assert skipped.coded_frames == 22
+    assert len(_packets(path)) == FRAMES
+
+
+@pytest.mark.parametrize("preset", ["faster", "medium"])
+def test_other_presets_decode_strictly_and_hold_exactly(tmp_path, preset):
+    path, stats, _ = _encode(tmp_path / "f.mp4", skip=True, preset=preset)
+    frames, errors = _decode(path, strict=True)
+    assert (errors, stats.holds, len(frames)) == ([], "skipped", FRAMES)
+    assert all(np.array_equal(frames[p][2], frames[45][2]) for p in range(46, 60))
+
+
+def test_settings_it_cannot_rewrite_keep_the_normal_path(tmp_path):
+    """ultrafast writes CAVLC without B-frames (picture order count type 2): holds are
+    encoded frame by frame, and the encoder says why."""
+    path, stats, encoder = _encode(tmp_path / "u.mp4", skip=True, preset="ultrafast")
+    assert stats.holds == "encoded"
+    assert encoder.skip_reason
+    assert len(_decode(path)[0]) == FRAMES
+
+
+def test_exp_golomb_and_emulation_prevention():
+    assert [bits_ue(v) for v in (0, 1, 2, 3, 7)] == ["1", "010", "011", "00100", "0001000"]
+    raw = bytes([0, 0, 1, 0, 0, 0, 5, 0, 0, 3, 0, 0])
+    escaped = rbsp_to_ebsp(raw)
+    assert b"\x00\x00\x00" not in escaped and b"\x00\x00\x01" not in escaped
+    assert escaped.endswith(b"\x03")
+    assert ebsp_to_rbsp(escaped) == raw
