@@ -431,7 +431,10 @@ def test_sigterm_refuses_new_jobs_and_requeues_what_runs(tmp_path):
         serve(tmp_path, tokens=["alpha"], args=["-j", "1", "--grace", "0.5"]) as server,
         server.client("alpha") as client,
     ):
-        job_id = submit(client, deck(slides=2, seconds=30.0)).json()["id"]
+        # Two minutes of 720p: still rendering when the 0.5 s grace runs out (a tiny draft
+        # of the same deck can finish within the grace on an idle machine).
+        long_job = submit(client, deck(slides=2, seconds=60.0), platform="1280x720@30", quality="standard")
+        job_id = long_job.json()["id"]
         wait_state(client, job_id, ("running",))
         server.process.terminate()
         deadline = time.monotonic() + 10
