@@ -421,6 +421,7 @@ def render_output(
     temp_tag: str = "",
     thumbnail: bool = False,
     timeout: float | None = None,
+    skip_holds: bool = False,
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
 
@@ -449,6 +450,7 @@ def render_output(
             temp_tag=temp_tag,
             thumbnail=thumbnail,
             timeout=timeout,
+            skip_holds=skip_holds,
         )
 
 
@@ -486,6 +488,7 @@ def _render_output(
     temp_tag,
     thumbnail,
     timeout,
+    skip_holds=False,
 ) -> RenderReport:
     started = time.perf_counter()
     fix_mmap_threshold()
@@ -500,7 +503,7 @@ def _render_output(
         audio_plan.check()  # a bad audio file fails now, not after the video is made
 
     fallbacks: list[str] = []
-    enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads), fallbacks)
+    enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads, skip_holds), fallbacks)
     producer = _FrameProducer(deck, output, timeline, compositor, fallbacks)
     clock = _StageClock()
     process = psutil.Process()
@@ -590,6 +593,7 @@ def _render_output(
         compositor=producer.compositor_kind,
         renderer=producer.renderer,
         encoder=stats.encoder,
+        holds=stats.holds,
         wall_seconds=time.perf_counter() - started,
         stage_seconds=stages,
         peak_rss_mb=max(peak_rss, process.memory_info().rss) / 2**20,

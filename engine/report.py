@@ -25,6 +25,7 @@ class RenderReport:
     renderer: str  # GL_RENDERER string, or "numpy"
     encoder: str  # e.g. "libx264"
     wall_seconds: float
+    holds: str = "encoded"  # "skipped": holds written as skip frames, not encoded (x264, skip_holds)
     # Seconds spent per stage. raster/upload/composite run on the render thread and
     # overlap with encode, so they can sum to more than the wall time.
     stage_seconds: dict[str, float] = field(default_factory=dict)

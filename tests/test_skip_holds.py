@@ -218,3 +218,31 @@ def test_exp_golomb_and_emulation_prevention():
     assert b"\x00\x00\x00" not in escaped and b"\x00\x00\x01" not in escaped
     assert escaped.endswith(b"\x03")
     assert ebsp_to_rbsp(escaped) == raw
+
+
+def test_a_render_with_skip_holds_matches_the_normal_render(tmp_path):
+    """Through the pipeline: a small deck with holds and fades, rendered both ways."""
+    import engine
+    from engine.pipeline import render_output
+
+    deck = engine.load_deck(
+        {
+            "title": "holds",
+            "defaults": {"transition": {"name": "fade", "duration": 0.5}},
+            "slides": [
+                {"kind": "title", "title": "One", "duration": 3},
+                {"kind": "bullets", "title": "Two", "bullets": ["a", "b"], "duration": 4},
+                {"kind": "text", "text": "Three", "style": "big", "duration": 3},
+            ],
+        }
+    )
+    output = engine.resolve_output("320x180@10")
+    normal = render_output(deck, output, tmp_path / "n.mp4", compositor="cpu", encoder="libx264")
+    skipped = render_output(deck, output, tmp_path / "s.mp4", compositor="cpu", encoder="libx264", skip_holds=True)
+    assert (normal.holds, skipped.holds) == ("encoded", "skipped")
+    a, b = _packets(tmp_path / "n.mp4"), _packets(tmp_path / "s.mp4")
+    assert sorted(p for p, _, _ in a) == sorted(p for p, _, _ in b) == list(range(skipped.frames))
+    assert [p for p, _, k in a if k] == [p for p, _, k in b if k]
+    frames, errors = _decode(tmp_path / "s.mp4", strict=True)
+    assert errors == [] and len(frames) == skipped.frames
+    assert skipped.psnr_db is not None and skipped.psnr_db >= 35

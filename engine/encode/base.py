@@ -94,9 +94,10 @@ class EncodeSettings:
         return self.profile or PROFILES[self.codec]
 
     @classmethod
-    def from_output(cls, output: Output, threads: int | None = None) -> EncodeSettings:
+    def from_output(cls, output: Output, threads: int | None = None, skip_holds: bool = False) -> EncodeSettings:
         return cls(
             threads=threads,
+            skip_holds=skip_holds,
             width=output.width,
             height=output.height,
             fps=output.fps,
