@@ -1,10 +1,13 @@
 """What the benches measure in a fresh process, one function per measurement.
 
-    python -m bench.child engine DECK_JSON OUT PLATFORM COMPOSITOR
-    python -m bench.child encode-only DECK_JSON OUT PLATFORM
+    python -m bench.child engine DECK OUT PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
+    python -m bench.child capture DECK FOLDER PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
+    python -m bench.child encode-only FOLDER OUT
     python -m bench.child quality DECK_FILE OUT PLATFORM COMPOSITOR OVERRIDES_JSON
 
-Each prints one JSON line. A fresh process per measurement makes its peak RSS (VmHWM)
+DECK is inline JSON or a deck file. `capture` renders once through the engine and keeps
+the frames it encoded; `encode-only` then times the encoder alone on them. Each prints
+one JSON line. A fresh process per measurement makes its peak RSS (VmHWM)
 that render's own; `process_seconds` counts from this module's start, engine import
 included, which is why the engine is imported inside the functions.
 """
@@ -18,7 +21,7 @@ from pathlib import Path
 
 _STARTED = time.perf_counter()  # before the engine is imported
 
-__all__ = ["encode_only", "engine_render", "peak_mb", "quality_render"]
+__all__ = ["capture", "encode_only", "engine_render", "nv12_bytes", "peak_mb", "quality_render"]
 
 
 def peak_mb() -> float:
@@ -29,63 +32,138 @@ def peak_mb() -> float:
     return 0.0
 
 
-def engine_render(deck: dict, out: str, platform: str, compositor: str) -> dict:
-    """The engine end to end: `engine.render`'s report, with process time and peak RSS."""
+def engine_render(deck: dict | str, out: str, platform: str, compositor: str, options: dict | None = None) -> dict:
+    """The engine end to end: `engine.render`'s report, with process time and peak RSS.
+    `options` are further keyword arguments of `engine.render`."""
     import engine
 
-    report = engine.render(deck, out, platform=platform, compositor=compositor)
+    report = engine.render(deck, out, platform=platform, compositor=compositor, **(options or {}))
     result = report.to_dict()
     result["process_seconds"] = time.perf_counter() - _STARTED
     result["peak_mb"] = peak_mb()
     return result
 
 
-def encode_only(deck_data: dict, out: str, platform: str) -> dict:
-    """Composite every distinct frame first (untimed), then time only the encoder on them,
-    with the settings the engine uses."""
-    import numpy as np
+def _deck_argument(deck: str) -> dict | str:
+    """A deck on the command line: inline JSON, or the path of a deck file (its assets
+    are found beside it)."""
+    return json.loads(deck) if deck.lstrip().startswith("{") else deck
 
+
+class _CapturingEncoder:
+    """Hands every frame to the real encoder and also appends each distinct buffer, with
+    the timestamps it stands for, to a raw NV12 file."""
+
+    def __init__(self, encoder, raw) -> None:
+        self._encoder, self._raw = encoder, raw
+        self.name = encoder.name
+        self.frames: list[tuple[int, int]] = []  # (first_pts, count), one per buffer written
+
+    def open(self, path: Path) -> None:
+        self._encoder.open(path)
+
+    def encode(self, frame, pts: int) -> None:
+        self.encode_repeated(frame, pts, 1)
+
+    def encode_repeated(self, frame, first_pts: int, count: int) -> None:
+        self._raw.write(memoryview(frame))
+        self.frames.append((first_pts, count))
+        self._encoder.encode_repeated(frame, first_pts, count)
+
+    def close(self):
+        return self._encoder.close()
+
+    def abort(self) -> None:
+        self._encoder.abort()
+
+
+def capture(deck: dict | str, folder: str, platform: str, compositor: str, options: dict | None = None) -> dict:
+    """Render `deck` through the engine once, keeping every frame it handed to the
+    encoder (`frames.nv12`) and the encoder's name and settings (`capture.json`), so
+    that `encode_only` can feed the very same frames to the same encoder settings."""
+    from dataclasses import asdict
+
+    import engine
+    import engine.pipeline
+
+    where = Path(folder)
+    where.mkdir(parents=True, exist_ok=True)
+    opened: dict = {}
+    real_open = engine.pipeline.open_encoder
+
+    with open(where / "frames.nv12", "wb") as raw:
+
+        def open_capturing(name, settings, fallbacks=None):
+            encoder = _CapturingEncoder(real_open(name, settings, fallbacks), raw)
+            opened.update(encoder=encoder, settings=settings)
+            return encoder
+
+        engine.pipeline.open_encoder = open_capturing
+        try:
+            report = engine.render(
+                deck, where / "capture.mp4", platform=platform, compositor=compositor, **(options or {})
+            )
+        finally:
+            engine.pipeline.open_encoder = real_open
+    (where / "capture.mp4").unlink(missing_ok=True)
+    if "encoder" not in opened:
+        raise SystemExit("capture: the engine did not open its encoder through engine.pipeline.open_encoder")
+    encoder = opened["encoder"]
+    captured = sum(count for _, count in encoder.frames)
+    if captured != report.frames:
+        raise SystemExit(f"capture: {captured} frames reached the encoder, the render has {report.frames}")
+    settings = asdict(opened["settings"])
+    result = {
+        "encoder": encoder.name,
+        "settings": settings,
+        "frame_bytes": nv12_bytes(settings["width"], settings["height"]),
+        "frames": encoder.frames,
+        "total_frames": captured,
+    }
+    (where / "capture.json").write_text(json.dumps(result))
+    return {k: v for k, v in result.items() if k != "frames"} | {"distinct_frames": len(encoder.frames)}
+
+
+def nv12_bytes(width: int, height: int) -> int:
+    """Bytes of one NV12 frame of `width`×`height`."""
     from engine.colour import nv12_size
-    from engine.composite import FrameSpec, open_compositor
-    from engine.encode import EncodeSettings, open_encoder
-    from engine.pipeline import glsl_files_of
-    from engine.platforms import resolve_output
-    from engine.raster import SlideRasterizer
-    from engine.spec import load_deck
-    from engine.timeline import Hold, build_timeline
 
-    deck = load_deck(deck_data)
-    output = resolve_output(platform)
-    timeline = build_timeline(deck.timings(), output.fps)
-    raster = SlideRasterizer(deck, output)
-    # numpy for built-ins; GL where the deck runs a transition file (as the engine does).
-    comp = open_compositor("auto", output.width, output.height, glsl_files=glsl_files_of(timeline))
-    handles = [comp.upload(*raster.raster(i)) for i in range(len(deck.slides))]
-    frames = []  # (buffer, first_pts, count): every distinct frame, held in memory
-    for seg in timeline:
-        if isinstance(seg, Hold):
-            specs = [(FrameSpec(handles[seg.slide]), seg.start, seg.frames)]
-        else:
-            specs = [
-                (FrameSpec(handles[seg.from_slide], handles[seg.to_slide], seg.name, seg.progress(f), seg.params), f, 1)
-                for f in range(seg.start, seg.end)
-            ]
-        for spec, pts, count in specs:
-            comp.render(spec)
-            buf = np.empty(nv12_size(output.width, output.height), np.uint8)
-            comp.read_nv12(buf)
-            frames.append((buf, pts, count))
-    comp.close()
-    encoder = open_encoder("auto", EncodeSettings.from_output(output))
+    return nv12_size(width, height)
+
+
+def encode_only(folder: str, out: str) -> dict:
+    """Time the encoder alone on the frames `capture` kept: the same encoder and
+    settings, every frame encoded (one `encode` call per timestamp, so nothing an
+    encoder may do for a hold applies). Frames are read into memory first, untimed."""
+    import numpy as np
+    import psutil
+
+    from engine.encode import EncodeSettings, open_encoder
+
+    where = Path(folder)
+    kept = json.loads((where / "capture.json").read_text())
+    fields = dict(kept["settings"])
+    if "skip_holds" in fields:  # the floor encodes every frame, whatever the engine did with holds
+        fields["skip_holds"] = False
+    settings = EncodeSettings(**fields)
+    raw = where / "frames.nv12"
+    if raw.stat().st_size < 0.4 * psutil.virtual_memory().available:
+        frames = np.fromfile(raw, dtype=np.uint8).reshape(-1, kept["frame_bytes"])
+    else:  # too big to hold: read as the encoder goes (from the page cache, mostly)
+        frames = np.memmap(raw, dtype=np.uint8, mode="r").reshape(-1, kept["frame_bytes"])
+    encoder = open_encoder(kept["encoder"], settings)
     started = time.perf_counter()
-    encoder.open(out)
-    for buf, pts, count in frames:
-        encoder.encode_repeated(buf, pts, count)
+    encoder.open(Path(out))
+    for buffer, (first_pts, count) in zip(frames, kept["frames"], strict=True):
+        for pts in range(first_pts, first_pts + count):
+            encoder.encode(buffer, pts)
     stats = encoder.close()
     return {
         "encode_seconds": time.perf_counter() - started,
+        "encoder": stats.encoder,
         "frames": stats.frames,
         "bytes": stats.bytes,
+        "in_memory": not isinstance(frames, np.memmap),
         "peak_mb": peak_mb(),
     }
 
@@ -122,11 +200,18 @@ def quality_render(deck_file: str, out: str, platform: str, compositor: str, ove
 def main(argv: list[str]) -> None:
     what, *args = argv
     if what == "engine":
-        deck, out, platform, compositor = args
-        result = engine_render(json.loads(deck), out, platform, compositor)
+        deck, out, platform, compositor, *options = args
+        result = engine_render(
+            _deck_argument(deck), out, platform, compositor, json.loads(options[0]) if options else None
+        )
+    elif what == "capture":
+        deck, folder, platform, compositor, *options = args
+        result = capture(
+            _deck_argument(deck), folder, platform, compositor, json.loads(options[0]) if options else None
+        )
     elif what == "encode-only":
-        deck, out, platform = args
-        result = encode_only(json.loads(deck), out, platform)
+        folder, out = args
+        result = encode_only(folder, out)
     elif what == "quality":
         deck_file, out, platform, compositor, overrides = args
         result = quality_render(deck_file, out, platform, compositor, json.loads(overrides))
