@@ -162,7 +162,7 @@ def test_x264s_frames_decode_as_x264_wrote_them(tmp_path, preset):
             plan, force = plan_hold(pts, count, GOP, last, force, X264_REFS[preset])
             for coded in plan:
                 video = av.VideoFrame.from_ndarray(frame.reshape(H * 3 // 2, W), format="nv12")
-                video.pts, video.time_base = coded.pts, Fraction(1, FPS)
+                video.pts, video.time_base = len(coded_pts), Fraction(1, FPS)  # as the encoder numbers them
                 video.pict_type = {"I": kinds.I, "P": kinds.P, "auto": kinds.NONE}[coded.kind]
                 container.mux(stream.encode(video))
                 coded_pts.append(coded.pts)

@@ -350,6 +350,7 @@ class PyAVEncoder:
         self._coded = 0
         self._last_fed: int | None = None  # the last frame x264 was given, when skipping
         self._force_p = 0  # frames x264 must still code as P-frames after a gap (`plan_hold`)
+        self._fed_pts: list[int] = []  # the frame each of x264's timestamps stands for
         #: Why holds are encoded frame by frame although skipping was asked for, if so.
         self.skip_reason: str | None = None
 
@@ -460,7 +461,11 @@ class PyAVEncoder:
                 pts = item.pts
                 skip.hold(pts, item.repeats)
                 video_frame.pict_type = types[item.kind]
-                video_frame.pts = self._last_fed = pts
+                # x264 gets consecutive timestamps: told of the gaps, its rate control
+                # gives a frame shown for long many more bits. Its packets are mapped back.
+                video_frame.pts = len(self._fed_pts)
+                self._fed_pts.append(pts)
+                self._last_fed = pts
                 self._mux_skipping(stream.encode(video_frame))
         self._coded += len(coded)
         self._frames += count
@@ -476,7 +481,7 @@ class PyAVEncoder:
         for packet in packets:
             if packet.pts is None:
                 raise RenderError(f"{self.name} returned a packet without a timestamp")
-            out += skip.coded(bytes(packet), packet.pts)
+            out += skip.coded(bytes(packet), self._fed_pts[packet.pts])
         self._write(out)
 
     def _write(self, packets: list[OutPacket]) -> None:
