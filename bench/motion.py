@@ -9,12 +9,21 @@ with a fade between two still slides on the same compositor, and reported as med
 
     python bench/motion.py                         # gl and cpu, 1920×1080, 15 frames
     python bench/motion.py --compositors cpu --size 1280x720
+    python bench/motion.py --compositors cpu --before 8496ccf --threads 1,2
+
+With --before REV the numpy compositor also runs the numpy twin of motion.frag as it
+was at REV (engine/composite/layers.py read with git), frame by frame in the same run,
+checks the two draw the same bytes, and reports both with their ratio; --threads times
+the current twin with each number of threads. "cpu ms" is wall time, "cpu cpu-ms" the
+process's CPU time per frame (all threads), which a loaded machine disturbs less.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,8 +34,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import engine.composite.cpu as cpu_compositor
 from engine.colour import nv12_size
 from engine.composite import FrameSpec, open_compositor
+from engine.composite.layers import LayerWork
 from engine.errors import BackendUnavailableError
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
@@ -74,6 +85,100 @@ def deck(folder: Path):
 
 
 CASES = {2: "kenburns-photo", 3: "kenburns-scene", 4: "drift", 5: "build"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def layers_at(revision: str):
+    """engine/composite/layers.py as it was at `revision`, imported beside today's."""
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{revision}:engine/composite/layers.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "layers_before.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("engine.composite.layers_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "engine.composite"
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_variants(the_deck, output, frames: int, into: np.ndarray, variants: dict) -> dict[str, dict[str, tuple]]:
+    """Per case and variant (name → (compose_plane, LayerWork factory)): (wall, CPU) medians.
+
+    Variants draw each frame in turn on one CPU compositor; their bytes must agree.
+    """
+    compositor = cpu_compositor.CPUCompositor(output.width, output.height)
+    rasterizer = SlideRasterizer(the_deck, output)
+    times: dict[str, dict[str, list]] = {name: {v: [] for v in variants} for name in CASES.values()}
+    works = {}
+    try:
+        for index, name in CASES.items():
+            layers = rasterizer.layers(index)
+            handle = compositor.upload_layers(f"moving-{index}", layers)
+            motion = the_deck.motion(index)
+            for k in range(-1, frames):
+                fraction = (k + 1) / (frames + 1)
+                t = motion.windows[0][0] + fraction * (motion.windows[0][1] - motion.windows[0][0])
+                spec = FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height))
+                first = None
+                for variant, (compose, make_work) in variants.items():
+                    if variant not in works:
+                        works[variant] = make_work(output.width)
+                    cpu_compositor.compose_plane = compose
+                    compositor._layer_work = works[variant]
+                    wall, used = time.perf_counter(), time.process_time()
+                    compositor.render(spec)
+                    compositor.read_nv12(into)
+                    wall, used = time.perf_counter() - wall, time.process_time() - used
+                    if first is None:
+                        first = into.copy()
+                    elif not np.array_equal(first, into):
+                        raise SystemExit(f"{name}: {variant} draws other bytes than {next(iter(variants))}")
+                    if k >= 0:
+                        times[name][variant].append((wall, used))
+    finally:
+        cpu_compositor.compose_plane = CURRENT
+        compositor._layer_work = None
+        for work in works.values():
+            if hasattr(work, "close"):
+                work.close()
+        compositor.close()
+    return {
+        name: {v: tuple(statistics.median(s[i] for s in samples) for i in (0, 1)) for v, samples in by.items()}
+        for name, by in times.items()
+    }
+
+
+CURRENT = cpu_compositor.compose_plane
+
+
+def compare(args, output, into) -> None:
+    variants = {}
+    if args.before:
+        before = layers_at(args.before)
+        variants[f"before ({args.before})"] = (before.compose_plane, before.LayerWork)
+    for threads in [int(n) for n in args.threads.split(",")]:
+        variants[f"now, {threads} thread{'s' * (threads > 1)}"] = (
+            CURRENT,
+            lambda width, threads=threads: LayerWork(width, threads=threads),
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        results = time_variants(deck(Path(folder)), output, args.frames, into, variants)
+    names = list(variants)
+    print(f"numpy motion frame (render + read_nv12) at {output.width}×{output.height}, median of {args.frames} frames")
+    print("(ms wall / ms CPU of all threads; the variants drew identical bytes)")
+    print()
+    print("| motion | " + " | ".join(names) + " | ratio to first |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for name, by in results.items():
+        cells = [f"{by[v][0] * 1000:.1f} / {by[v][1] * 1000:.1f}" for v in names]
+        ratios = " · ".join(f"{by[v][0] / by[names[0]][0]:.2f}" for v in names[1:])
+        print(f"| {name} | " + " | ".join(cells) + f" | {ratios} |")
 
 
 def time_motion(compositor, the_deck, output, frames: int, into: np.ndarray) -> dict[str, float]:
@@ -107,9 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT (default 1920x1080)")
     parser.add_argument("--frames", type=int, default=15, help="timed frames per case (default 15)")
     parser.add_argument("--compositors", default="gl,cpu", help="comma-separated (default gl,cpu)")
+    parser.add_argument("--before", help="also time the numpy motion twin at this git revision (cpu only)")
+    parser.add_argument("--threads", help="comma-separated thread counts for the numpy motion twin (cpu only)")
     args = parser.parse_args(argv)
     output = resolve_output(f"{args.size.lower()}@30")
     into = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
+    if args.before or args.threads:
+        args.threads = args.threads or "2"
+        compare(args, output, into)
+        return 0
     results, renderers = {}, {}
     with tempfile.TemporaryDirectory() as folder:
         the_deck = deck(Path(folder))

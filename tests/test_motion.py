@@ -408,3 +408,94 @@ def test_every_shader_has_its_numpy_twin():
     for path in shaders.glob("*.*"):
         assert path.name in twins or path.name in helpers, f"{path.name} has no numpy twin"
     assert {p.stem for p in (shaders / "transitions").glob("*.glsl")} == set(TWINS)
+
+
+# --- the numpy twin against the formula, texel by texel ------------------------------------
+
+
+def _motion_formula(width, back, static, items, rows, step):
+    """motion.frag's formula on a whole plane at once, written plainly (the slow reference)."""
+    f32, inv = np.float32, np.float32(1 / 255)
+    height = rows.size
+    sx, ox, sy, oy = (f32(v) for v in step.back_map)
+
+    def axis(size, scale, offset, limit):
+        position = np.clip((np.arange(size, dtype=f32) + f32(0.5)) * scale + offset - f32(0.5), f32(0), f32(limit - 1))
+        i0 = np.floor(position)
+        return i0.astype(int), np.minimum(i0.astype(int) + 1, limit - 1), position - i0
+
+    x0, x1, fx = axis(width, sx, ox, back.shape[1])
+    y0, y1, fy = axis(height, sy, oy, back.shape[0])
+    extra = (1,) * (back.ndim - 2)
+    fx, fy = fx.reshape((1, -1) + extra), fy.reshape((-1, 1) + extra)
+    b = back * inv
+    top = b[y0][:, x0] + (b[y0][:, x1] - b[y0][:, x0]) * fx
+    bottom = b[y1][:, x0] + (b[y1][:, x1] - b[y1][:, x0]) * fx
+    value = top + (bottom - top) * fy
+    if static is not None:
+        colour, alpha = static[0] * inv, (static[1] * inv).reshape(alpha_shape := static[1].shape + extra)
+        value = np.where(static[1].reshape(alpha_shape) == 255, colour, value + (colour - value) * alpha)
+    if items is not None:
+        colour, alpha = items
+        for y in range(height):
+            item = int(rows[y])
+            if item == 0:
+                continue
+            opacity, dx, dy = step.items[item]
+            source_y = y - int(dy)
+            if not 0 <= source_y < height or rows[source_y] != item:
+                continue
+            for x in range(width):
+                source_x = x - int(dx)
+                if 0 <= source_x < width:
+                    a = alpha[source_y, source_x] * inv * opacity
+                    value[y, x] = value[y, x] + (colour[source_y, source_x] * inv - value[y, x]) * a
+    return np.rint(value * np.float32(255)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize(
+    "back_map",
+    [
+        (1.0, 0.0, 1.0, 0.0),  # at rest
+        (1.0004, 3.3, 0.9993, 2.2),  # a drift: runs of consecutive back texels
+        (0.83, 7.1, 0.83, 4.6),  # a zoom in: gathers
+        (1.2, 0.4, 1.2, 0.3),  # a zoom out to the whole back layer
+    ],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, threads):
+    """Every shortcut of the numpy twin (open box, copied rows, runs, threads) keeps the formula's bytes."""
+    from engine.composite.layers import LayerWork, PlaneStep, compose_plane
+
+    rng = np.random.default_rng(7)
+    height, width = 96, 80
+    extra = () if channels == 1 else (2,)
+    back = rng.integers(0, 256, (116, 100) + extra, dtype=np.uint8)
+    if back_map[0] == 1.0 and back_map[1] == 0.0:
+        back = back[:height, :width].copy()
+    # A static layer opaque outside a box, clear or antialiased inside it, and ink in rows outside too.
+    alpha = np.full((height, width), 255, dtype=np.uint8)
+    alpha[20:70, 10:60] = 0
+    alpha[20:70, 10:13] = rng.integers(1, 255, (50, 3), dtype=np.uint8)
+    alpha[40:44, 30:50] = 255
+    colour = rng.integers(0, 256, (height, width) + extra, dtype=np.uint8)
+    box = (20, 70, 10, 60)
+    static = (colour, alpha, box, alpha.any(axis=1))
+    rows = np.zeros(height, dtype=np.uint8)
+    rows[50:58], rows[60:66], rows[80:90] = 1, 2, 3
+    item_colour = rng.integers(0, 256, (height, width) + extra, dtype=np.uint8)
+    item_alpha = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    table = np.array([[0, 0, 0], [0.5, 0, 2], [0.0, 0, 0], [1.0, 4, 0]], dtype=np.float32)
+    step = PlaneStep(back_map, table)
+    work = LayerWork(width, channels=max(2, channels), threads=threads)
+    work.rows = 7  # blocks that straddle the box and the items
+    work.scratch = [type(s)(7, 7 * width * 2) for s in work.scratch]
+    try:
+        for layers in [(static, None), (None, (item_colour, item_alpha)), (static, (item_colour, item_alpha))]:
+            out = np.empty((height, width) + extra, dtype=np.uint8)
+            compose_plane(out, back, layers[0], layers[1], rows, step, work)
+            expected = _motion_formula(width, back, layers[0], layers[1], rows, step)
+            assert np.array_equal(out, expected), np.argwhere(out != expected)[:5]
+    finally:
+        work.close()

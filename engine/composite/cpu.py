@@ -152,6 +152,9 @@ class CPUCompositor:
         np.copyto(into, self._current)
 
     def close(self) -> None:
+        if self._layer_work is not None:
+            self._layer_work.close()
+            self._layer_work = None
         self._slides.clear()
         self._handles.clear()
         self._moving.clear()

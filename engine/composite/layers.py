@@ -32,11 +32,17 @@ front rather than per chroma texel, differs by a few codes at sharp colour edges
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from math import prod
 from typing import Protocol
 
 import numpy as np
 
+from .._host import usable_cores
 from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, quantise, rgb_to_nv12
 from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
@@ -306,17 +312,16 @@ def plan_layers(planes: LayerGeometry, state: MotionState) -> tuple[PlaneStep, P
 # --- the numpy twin of shaders/motion.frag ------------------------------------------------
 
 
-class LayerWork:
-    """Scratch for `compose_plane`, made once per compositor and reused by every frame."""
+class _Scratch:
+    """One thread's buffers: six float blocks and the back rows interpolated across."""
 
-    def __init__(self, width: int, channels: int = 2) -> None:
-        self.rows = max(1, (1 << 16) // (2 * width))  # rows per block, both planes ~ 128 K texels
-        size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
+    def __init__(self, rows: int, size: int) -> None:
+        self.rows = rows
         self.floats = np.empty((6, size), dtype=np.float32)
         self._across = np.empty(0, dtype=np.float32)
 
     def float_block(self, k: int, shape) -> np.ndarray:
-        return self.floats[k, : int(np.prod(shape))].reshape(shape)
+        return self.floats[k, : prod(shape)].reshape(shape)
 
     def across(self, shape) -> np.ndarray:
         """The back layer's rows interpolated across (see `_across`), grown to the largest need."""
@@ -324,6 +329,58 @@ class LayerWork:
         if self._across.size < size:
             self._across = np.empty(size, dtype=np.float32)
         return self._across[:size].reshape(shape)
+
+
+class LayerWork:
+    """Scratch for `compose_plane`, made once per compositor and reused by every frame.
+
+    With `threads` above 1 (default: up to 2, the usable cores) a plane's rows are split
+    between that many threads, each with its own scratch; numpy releases the GIL inside
+    every pass, and each texel's arithmetic is the same whichever thread draws it.
+    """
+
+    def __init__(self, width: int, channels: int = 2, threads: int | None = None) -> None:
+        self.rows = max(1, (1 << 16) // (2 * width))  # rows per block, both planes ~ 128 K texels
+        size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
+        self.threads = max(1, min(2, usable_cores()) if threads is None else threads)
+        self.scratch = [_Scratch(self.rows, size) for _ in range(self.threads)]
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
+        """task(first row, end row, scratch) over rows [0, height), one share per thread."""
+        shares = min(self.threads, max(1, height // (2 * self.rows)))
+        if shares == 1:
+            task(0, height, self.scratch[0])
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="reel-layers")
+        cuts = [height * k // shares for k in range(shares + 1)]
+        others = [self._pool.submit(task, cuts[k], cuts[k + 1], self.scratch[k]) for k in range(1, shares)]
+        try:
+            task(cuts[0], cuts[1], self.scratch[0])
+        finally:
+            for other in others:
+                other.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+@dataclass(frozen=True)
+class _Plane:
+    """One plane's inputs for `_compose_rows` (see `compose_plane`)."""
+
+    out: np.ndarray
+    back: np.ndarray
+    static: tuple | None
+    items: tuple[np.ndarray, np.ndarray] | None
+    rows: np.ndarray
+    step: PlaneStep
+    reveal: tuple[np.ndarray, ...] | None
+    columns: tuple | None  # (i0, i1, fraction) per frame column, or None at rest
+    down: tuple | None  # the same per frame row
 
 
 def compose_plane(
@@ -340,39 +397,108 @@ def compose_plane(
 
     `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha) or
     None; `reveal` (image colour, image alpha, base colour, base alpha, times, rows) or None.
-    Work goes a block of rows at a time; rows the static layer covers completely skip
-    the back layer.
+    Work goes a block of rows at a time, split between `work`'s threads. Only what can
+    change is computed: the back layer only inside the static layer's open box, rows
+    with nothing over their back layer at rest are copied, and a row of a build item
+    blends only while the item shows. Each texel still gets the shader's float32
+    arithmetic, so the bytes are those of the full formula.
     """
     height, width = out.shape[:2]
     sx, ox, sy, oy = (_F(v) for v in step.back_map)
-    columns = _axis(width, sx, ox, back.shape[1])
-    down = _axis(height, sy, oy, back.shape[0])
-    box = None if static is None else static[2]
-    needs_back = [
-        static is None or not (box is None or r1 <= box[0] or r0 >= box[1]) for r0, r1 in _blocks(height, work)
-    ]
-    across = None
-    if any(needs_back) and (columns is not None or down is not None):
-        across = _across(back, columns, down, width, work)
-    for (r0, r1), back_needed in zip(_blocks(height, work), needs_back):
+    plane = _Plane(
+        out,
+        back,
+        static,
+        items,
+        rows,
+        step,
+        reveal,
+        _axis(width, sx, ox, back.shape[1]),
+        _axis(height, sy, oy, back.shape[0]),
+    )
+    work.run(partial(_compose_rows, plane), height)
+
+
+def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
+    """Rows [top, bottom) of `plane`, with one thread's scratch."""
+    out, back, static = plane.out, plane.back, plane.static
+    width = out.shape[1]
+    # The texels that may show the back layer: all, or the static layer's open box.
+    window: tuple[int, int, int, int] | None = (top, bottom, 0, width)
+    if static is not None:
+        box = static[2]
+        window = None if box is None else (max(top, box[0]), min(bottom, box[1]), box[2], box[3])
+    if window is not None and window[0] >= window[1]:
+        window = None
+    moving = plane.columns is not None or plane.down is not None
+    across = _across(back, plane.columns, plane.down, window, work) if window is not None and moving else None
+    wtop, wbottom, c0, c1 = window if window is not None else (0, 0, 0, 0)
+    for r0 in range(top, bottom, work.rows):
+        r1 = min(bottom, r0 + work.rows)
+        a, b = max(r0, wtop), min(r1, wbottom)  # the rows of this block that show the back layer
+        extra = _reveal_rows(plane, r0, r1) or _item_rows(plane, r0, r1)
+        if not extra:  # bytes straight out: nothing is blended over these rows
+            if static is not None:
+                np.copyto(out[r0:r1], static[0][r0:r1])
+            if a < b:
+                if across is None and static is None:  # the back layer at rest, texel for texel
+                    np.copyto(out[r0:r1], back[r0:r1])
+                    continue
+                inside = _back_block(plane, (a, b, c0, c1), across, work, exact_opaque=False)
+                _store(out[a:b, c0:c1], inside)
+            continue
         shape = (r1 - r0, width) + out.shape[2:]
         value = work.float_block(0, shape)
-        if static is not None and not back_needed:  # (a row needs no back only under a static layer)
+        if static is not None:
             np.multiply(static[0][r0:r1], _INV255, out=value)
-        else:
-            if across is None:  # the back layer at rest: its own texels
-                np.multiply(back[r0:r1], _INV255, out=value)
-            else:
-                _down(value, across, down, r0, r1, work, shape)
-            if static is not None and static[3][r0:r1].any():
-                _over(value, static[0][r0:r1], static[1][r0:r1], None, work, shape, keep_opaque=True)
-        if reveal is not None and reveal[5][r0:r1].any():
-            _reveal(value, reveal, step, r0, r1, work, shape)
-        if items is not None:
-            _items(value, items, rows, step.items, r0, r1, work, shape)
-        np.multiply(value, _F255, out=value)
-        np.rint(value, out=value)
-        np.copyto(out[r0:r1], value, casting="unsafe")
+        if a < b:
+            value[a - r0 : b - r0, c0:c1] = _back_block(plane, (a, b, c0, c1), across, work, exact_opaque=True)
+        if plane.reveal is not None and plane.reveal[5][r0:r1].any():
+            _reveal(value, plane.reveal, plane.step, r0, r1, work, shape)
+        if plane.items is not None:
+            _items(value, plane.items, plane.rows, plane.step.items, r0, r1, work, shape)
+        _store(out[r0:r1], value)
+
+
+def _back_block(plane: _Plane, box: tuple[int, int, int, int], across, work: _Scratch, exact_opaque: bool):
+    """Texels [a, b) × [c0, c1) (`box`): the back layer, the static layer over it, as floats.
+
+    Under an opaque static texel the shader takes the static colour itself. Where the
+    texels go straight to bytes (not `exact_opaque`), ``b + 1·(s − b)`` is within 2⁻²⁴
+    of s and stores as the same byte, so the blend runs without a mask there.
+    """
+    a, b, c0, c1 = box
+    back, static = plane.back, plane.static
+    shape = (b - a, c1 - c0) + back.shape[2:]
+    inside = work.float_block(3, shape)
+    if across is None:
+        np.multiply(back[a:b, c0:c1], _INV255, out=inside)
+    else:
+        _down(inside, across, plane.down, a, b, work, shape)
+    if static is not None:
+        alpha = static[1][a:b, c0:c1]
+        if alpha.any():
+            _over(inside, static[0][a:b, c0:c1], alpha, None, work, shape, keep_opaque=exact_opaque)
+    return inside
+
+
+def _store(out: np.ndarray, value: np.ndarray) -> None:
+    """out ← rint(value · 255) as bytes (value is scratch: it is overwritten)."""
+    np.multiply(value, _F255, out=value)
+    np.rint(value, out=value)
+    np.copyto(out, value, casting="unsafe")
+
+
+def _reveal_rows(plane: _Plane, r0: int, r1: int) -> bool:
+    return plane.reveal is not None and bool(plane.reveal[5][r0:r1].any())
+
+
+def _item_rows(plane: _Plane, r0: int, r1: int) -> bool:
+    """Do rows [r0, r1) show a build item that is not fully transparent?"""
+    if plane.items is None:
+        return False
+    ids = plane.rows[r0:r1]
+    return bool(ids.any()) and bool(plane.step.items[ids, 0].any())
 
 
 def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: LayerWork) -> None:
@@ -397,10 +523,6 @@ def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: Lay
     )
 
 
-def _blocks(height: int, work: LayerWork):
-    return [(r0, min(height, r0 + work.rows)) for r0 in range(0, height, work.rows)]
-
-
 def _axis(size: int, scale, offset, back_size: int):
     """(i0, i1, fraction) of the back-layer texels under each texel along one axis; None at rest."""
     if scale == _F1 and offset == _F(0) and size == back_size:
@@ -413,29 +535,37 @@ def _axis(size: int, scale, offset, back_size: int):
     return i0, np.minimum(i0 + 1, back_size - 1), fraction
 
 
-def _across(back, columns, down, width: int, work: LayerWork):
-    """(first row, rows): each back row the frame reads, interpolated across to the frame's columns.
+def _across(back, columns, down, window, work: _Scratch):
+    """(first row, rows): each back row the window reads, interpolated across to its columns.
 
     The shader's ``top = t00 + (t01 − t00)·fx`` depends on the back row alone, so it is
-    computed once per back row here rather than twice per frame row.
+    computed once per back row here rather than twice per frame row. Where the window's
+    columns read runs of consecutive back columns (a drift: the scale is about 1), slices
+    replace gathers.
     """
-    if down is None:
-        first, last = 0, back.shape[0]
+    a, b, c0, c1 = window
+    if down is None:  # the frame's rows are the back layer's
+        first, last = a, b
     else:
-        first, last = int(down[0].min()), int(down[1].max()) + 1
-    rows = work.across((last - first, width) + back.shape[2:])
+        first, last = int(down[0][a:b].min()), int(down[1][a:b].max()) + 1
+    rows = work.across((last - first, c1 - c0) + back.shape[2:])
     if columns is None:
-        np.multiply(back[first:last], _INV255, out=rows)
+        np.multiply(back[first:last, c0:c1], _INV255, out=rows)
         return first, rows
-    x0, x1, fx = columns
+    x0, x1, fx = (v[c0:c1] for v in columns)
+    runs = _runs(x0, x1)
     fx = fx.reshape((1, -1) + (1,) * (back.ndim - 2))
-    step = max(1, work.rows)
-    for r0 in range(first, last, step):
-        r1 = min(last, r0 + step)
-        shape = (r1 - r0, width) + back.shape[2:]
+    for r0 in range(first, last, work.rows):
+        r1 = min(last, r0 + work.rows)
+        shape = (r1 - r0, c1 - c0) + back.shape[2:]
         left, right = work.float_block(1, shape), work.float_block(2, shape)
-        np.multiply(_take_columns(back[r0:r1], x0), _INV255, out=left)
-        np.multiply(_take_columns(back[r0:r1], x1), _INV255, out=right)
+        if runs is None:
+            np.multiply(_take_columns(back[r0:r1], x0), _INV255, out=left)
+            np.multiply(_take_columns(back[r0:r1], x1), _INV255, out=right)
+        else:
+            for i, j, k0, k1 in runs:
+                np.multiply(back[r0:r1, k0 : k0 + j - i], _INV255, out=left[:, i:j])
+                np.multiply(back[r0:r1, k1 : k1 + j - i], _INV255, out=right[:, i:j])
         np.subtract(right, left, out=right)
         np.multiply(right, fx, out=right)
         np.add(left, right, out=rows[r0 - first : r1 - first])
@@ -449,8 +579,8 @@ def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.take(block, columns, axis=1)
 
 
-def _down(value, across, down, r0: int, r1: int, work: LayerWork, shape) -> None:
-    """value ← rows [r0, r1) of the frame: the interpolated back rows, blended down."""
+def _down(value, across, down, r0: int, r1: int, work: _Scratch, shape) -> None:
+    """value ← rows [r0, r1) of the window: the interpolated back rows, blended down."""
     first, rows = across
     if down is None:
         np.copyto(value, rows[r0 - first : r1 - first])
@@ -458,14 +588,30 @@ def _down(value, across, down, r0: int, r1: int, work: LayerWork, shape) -> None
     y0, y1, fy = (a[r0:r1] for a in down)
     fy = fy.reshape((-1, 1) + (1,) * (value.ndim - 2))
     bottom = work.float_block(2, shape)
-    np.take(rows, y0 - first, axis=0, out=value)
-    np.take(rows, y1 - first, axis=0, out=bottom)
-    np.subtract(bottom, value, out=bottom)
+    runs = _runs(y0, y1)
+    if runs is None:
+        rows.take(y0 - first, axis=0, out=value)
+        rows.take(y1 - first, axis=0, out=bottom)
+        np.subtract(bottom, value, out=bottom)
+    else:  # runs of consecutive back rows: read them in place
+        for i, j, k0, k1 in runs:
+            np.subtract(rows[k1 - first : k1 - first + j - i], rows[k0 - first : k0 - first + j - i], out=bottom[i:j])
+            np.copyto(value[i:j], rows[k0 - first : k0 - first + j - i])
     np.multiply(bottom, fy, out=bottom)
     np.add(value, bottom, out=value)
 
 
-def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bool = False, texel_opacity=None) -> None:
+def _runs(i0: np.ndarray, i1: np.ndarray, most: int = 4):
+    """[(start, end, i0[start], i1[start])] for runs where both indices step by one, or None past `most`."""
+    steps = (np.diff(i0) != 1) | (np.diff(i1) != 1)
+    breaks = np.flatnonzero(steps) + 1
+    if breaks.size >= most:
+        return None
+    edges = [0, *breaks.tolist(), i0.size]
+    return [(a, b, int(i0[a]), int(i1[a])) for a, b in itertools.pairwise(edges)]
+
+
+def _over(value, colour, alpha, opacity, work: _Scratch, shape, keep_opaque: bool = False, texel_opacity=None) -> None:
     """value ← value + a·(colour − value), a = alpha (× opacity, one per row, or one per texel).
 
     With `keep_opaque`, a texel of alpha 1 is the colour itself, as the shader takes it.
@@ -486,7 +632,7 @@ def _over(value, colour, alpha, opacity, work: LayerWork, shape, keep_opaque: bo
         np.copyto(value, f, where=opaque if value.ndim == 2 else opaque[..., None])
 
 
-def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: LayerWork, shape) -> None:
+def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: _Scratch, shape) -> None:
     """Blend the chart's image where its time has come, its base elsewhere, over rows [r0, r1)."""
     image, image_alpha, base, base_alpha, times, _ = reveal
     shown = times[r0:r1] <= step.reveal_threshold
@@ -500,7 +646,7 @@ def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: LayerWork, s
     _over(value, colour, alpha, None, work, shape, texel_opacity=opacity)
 
 
-def _items(value, items, rows, table, r0, r1, work: LayerWork, shape) -> None:
+def _items(value, items, rows, table, r0, r1, work: _Scratch, shape) -> None:
     """Blend the build items shown on rows [r0, r1), each shifted by its offset."""
     colour, alpha = items
     height, width = colour.shape[:2]
