@@ -246,3 +246,68 @@ def test_a_render_with_skip_holds_matches_the_normal_render(tmp_path):
     frames, errors = _decode(tmp_path / "s.mp4", strict=True)
     assert errors == [] and len(frames) == skipped.frames
     assert skipped.psnr_db is not None and skipped.psnr_db >= 35
+
+
+def _reencode(path: Path, into: Path) -> Path:
+    """What a platform does: decode the file, encode it afresh with x264."""
+    with av.open(str(path)) as source, av.open(str(into), "w", format="mp4") as target:
+        stream = target.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.codec_context.options = {"crf": "18", "preset": "veryfast"}
+        for frame in source.decode(video=0):
+            frame.pict_type = av.video.frame.PictureType.NONE
+            target.mux(stream.encode(frame))
+        target.mux(stream.encode(None))
+    return into
+
+
+def test_a_platform_re_encode_shows_no_glitch_at_hold_boundaries(pair, tmp_path):
+    """FFmpeg decoding the file into a fresh x264 encode, against the normal path's decode."""
+    reencoded, _ = _decode(_reencode(pair["skipped"][0], tmp_path / "re.mp4"))
+    normal, _ = _decode(pair["normal"][0])
+    assert len(reencoded) == len(normal) == FRAMES
+    worst = min(
+        10 * np.log10(255**2 / max(np.mean((a[:H].astype(np.float64) - b[:H]) ** 2), 1e-9))
+        for (_, _, a), (_, _, b) in zip(reencoded, normal, strict=True)
+    )
+    assert worst >= 45, worst
+
+
+def _has_openh264() -> bool:
+    if shutil.which("gst-launch-1.0") is None or shutil.which("gst-inspect-1.0") is None:
+        return False
+    inspect = subprocess.run(["gst-inspect-1.0", "openh264dec"], capture_output=True, check=False)
+    return inspect.returncode == 0
+
+
+@pytest.mark.skipif(not _has_openh264(), reason="no GStreamer with openh264dec (gstreamer1.0-plugins-bad, libopenh264)")
+def test_a_second_decoder_openh264_decodes_every_frame_as_ffmpeg_does(pair, tmp_path):
+    """Cisco's OpenH264 decoder (through GStreamer), not FFmpeg: every frame decodes, and
+    every frame of every hold (the skip frames and what they show) is bit-exact with
+    FFmpeg's. OpenH264 (2.3.1) differs from FFmpeg in a fade B-frame or so of x264's own
+    normal-path files too (max 13 levels), so fade frames are held to a PSNR only."""
+    raw = tmp_path / "out.yuv"
+    pipeline = f"filesrc location={pair['skipped'][0]} ! qtdemux ! h264parse ! openh264dec"
+    command = ["gst-launch-1.0", "-q", *pipeline.split(), "!", "video/x-raw,format=I420", "!"]
+    result = subprocess.run([*command, "filesink", f"location={raw}"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    size = W * H * 3 // 2
+    data = np.fromfile(raw, np.uint8)
+    assert data.size == size * FRAMES
+    frames, _ = _decode(pair["skipped"][0])
+    held: set[int] = set()
+    pts, last, force = 0, None, 0
+    for _, count in _deck():
+        plan, force = plan_hold(pts, count, GOP, last, force, X264_REFS["veryfast"])
+        for coded in plan:
+            if coded.repeats:
+                held.update([coded.pts, *coded.repeats])
+            last = coded.pts
+        pts += count
+    assert len(held) == 3 + 4 + FRAMES - 22
+    for (pts, _, picture), theirs in zip(frames, data.reshape(FRAMES, size), strict=True):
+        if pts in held:
+            assert np.array_equal(picture.reshape(-1), theirs), f"frame {pts}"
+        else:
+            mse = np.mean((picture.reshape(-1).astype(np.float64) - theirs) ** 2)
+            assert 10 * np.log10(255**2 / max(mse, 1e-9)) >= 40, f"frame {pts}"
