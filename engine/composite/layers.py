@@ -447,6 +447,10 @@ def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
                 inside = _back_block(plane, (a, b, c0, c1), across, work, exact_opaque=False)
                 _store(out[a:b, c0:c1], inside)
             continue
+        if static is None and across is None and plane.reveal is None:  # a build over a still back
+            np.copyto(out[r0:r1], back[r0:r1])
+            _items_bytes(out[r0:r1], back[r0:r1], plane.items, plane.rows, plane.step.items, r0, r1)
+            continue
         shape = (r1 - r0, width) + out.shape[2:]
         value = work.float_block(0, shape)
         if static is not None:
@@ -477,8 +481,18 @@ def _back_block(plane: _Plane, box: tuple[int, int, int, int], across, work: _Sc
         _down(inside, across, plane.down, a, b, work, shape)
     if static is not None:
         alpha = static[1][a:b, c0:c1]
-        if alpha.any():
-            _over(inside, static[0][a:b, c0:c1], alpha, None, work, shape, keep_opaque=exact_opaque)
+        covered = alpha != 0
+        count = int(np.count_nonzero(covered))
+        if exact_opaque or count * 4 > covered.size:
+            if count:
+                _over(inside, static[0][a:b, c0:c1], alpha, None, work, shape, keep_opaque=exact_opaque)
+        elif count:  # text over a picture: blend only the texels the layer covers
+            at = np.flatnonzero(covered)
+            flat = inside.reshape(covered.size, -1)
+            value = flat[at]
+            colour = np.ascontiguousarray(static[0][a:b, c0:c1]).reshape(covered.size, -1)[at] * _INV255
+            weight = np.ascontiguousarray(alpha).reshape(-1)[at]
+            flat[at] = value + (colour - value) * (weight * _INV255)[:, None]
     return inside
 
 
@@ -648,11 +662,40 @@ def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: _Scratch, sh
 
 def _items(value, items, rows, table, r0, r1, work: _Scratch, shape) -> None:
     """Blend the build items shown on rows [r0, r1), each shifted by its offset."""
+    shown = _item_texels(items, rows, table, r0, r1)
+    if shown is not None:
+        texels, weights, opacity = shown
+        _over(value, texels, weights, opacity, work, shape)
+
+
+def _items_bytes(out, back, items, rows, table, r0, r1) -> None:
+    """`_items` where the value under the items is `back`'s bytes (at rest, nothing over it).
+
+    Only texels an item covers (weight above 0) change, so only they are computed, as
+    floats, and stored; the others keep the back layer's bytes, which is what
+    ``rint(b/255 · 255)`` gives.
+    """
+    shown = _item_texels(items, rows, table, r0, r1)
+    if shown is None:
+        return
+    texels, weights, opacity = shown
+    texel_count, width = weights.size, weights.shape[1]
+    at = np.flatnonzero(weights.reshape(-1) != 0)  # (a comparison first: far faster than nonzero on bytes)
+    a = weights.reshape(-1)[at] * _INV255
+    a = a * opacity[at // width]
+    flat_out = out.reshape(texel_count, -1)
+    value = back.reshape(texel_count, -1)[at] * _INV255
+    value = value + (texels.reshape(texel_count, -1)[at] * _INV255 - value) * a[:, None]
+    flat_out[at] = np.rint(value * _F255)
+
+
+def _item_texels(items, rows, table, r0, r1):
+    """(texels, weights, opacity per row) the items show on rows [r0, r1), or None."""
     colour, alpha = items
     height, width = colour.shape[:2]
     ids = rows[r0:r1].astype(np.intp)
     if not ids.any():
-        return
+        return None
     dx = table[ids, 1].astype(np.intp)
     dy = table[ids, 2].astype(np.intp)
     source_rows = np.arange(r0, r1, dtype=np.intp) - dy
@@ -660,7 +703,7 @@ def _items(value, items, rows, table, r0, r1, work: _Scratch, shape) -> None:
     # A row shows its item only from rows of that same item: bands never bleed.
     shown = (ids > 0) & (source_rows == safe_rows) & (rows[safe_rows] == ids)
     if not shown.any():
-        return
+        return None
     if not dx.any():  # items that rise or fade: whole rows move
         texels, weights = colour[safe_rows], alpha[safe_rows]
         weights[~shown] = 0
@@ -669,4 +712,4 @@ def _items(value, items, rows, table, r0, r1, work: _Scratch, shape) -> None:
         safe_cols = np.clip(source_cols, 0, width - 1)
         texels, weights = colour[safe_rows[:, None], safe_cols], alpha[safe_rows[:, None], safe_cols]
         weights[~((source_cols == safe_cols) & shown[:, None])] = 0
-    _over(value, texels, weights, table[ids, 0], work, shape)
+    return texels, weights, table[ids, 0]
