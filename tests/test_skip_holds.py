@@ -311,3 +311,67 @@ def test_a_second_decoder_openh264_decodes_every_frame_as_ffmpeg_does(pair, tmp_
         else:
             mse = np.mean((picture.reshape(-1).astype(np.float64) - theirs) ** 2)
             assert 10 * np.log10(255**2 / max(mse, 1e-9)) >= 40, f"frame {pts}"
+
+
+_PAGE = """<!doctype html><html><body>
+<video id="v" src="SRC" muted playsinline></video><canvas id="c" width="WIDTH" height="HEIGHT"></canvas>
+<pre id="out">pending</pre>
+<script>
+const v = document.getElementById("v"), out = document.getElementById("out");
+const ctx = document.getElementById("c").getContext("2d", {willReadFrequently: true});
+const seen = [], frames = {};
+v.addEventListener("error", () => { out.textContent = "error " + (v.error && v.error.code); });
+const grab = async (t) => {
+  await new Promise(done => { v.addEventListener("seeked", done, {once: true}); v.currentTime = t; });
+  ctx.drawImage(v, 0, 0);
+  frames[t] = Array.from(ctx.getImageData(0, 0, v.videoWidth, v.videoHeight).data.filter((_, i) => i % 4 < 3));
+};
+v.addEventListener("loadeddata", () => {
+  v.play().catch(e => { out.textContent = "play failed " + e; });
+  const t0 = performance.now();
+  const tick = async () => {
+    seen.push(v.currentTime);
+    if (!(v.ended || v.currentTime >= v.duration || performance.now() - t0 > 20000)) return setTimeout(tick, 50);
+    v.pause();
+    for (const t of TIMES) await grab(t);
+    out.textContent = JSON.stringify({seen, duration: v.duration, width: v.videoWidth, frames});
+  };
+  tick();
+});
+</script></body></html>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium (Debian's) on this machine")
+def test_the_file_plays_in_chromium_over_holds_and_keyframes(pair, tmp_path):
+    """Debian's Chromium, headless: <video> plays the file from start to end (currentTime
+    advances over each hold and keyframe), and frames sought inside a hold (a skip frame
+    after an IDR, and another in the same hold) show the same picture as PyAV's."""
+    import json
+
+    shutil.copy(pair["skipped"][0], tmp_path / "s.mp4")
+    times = [2.55, 3.45, 8.55]  # frames 25 and 34 (hold a, after the IDR at 20), 85 (hold b)
+    page = _PAGE.replace("SRC", "s.mp4").replace("WIDTH", str(W)).replace("HEIGHT", str(H))
+    (tmp_path / "page.html").write_text(page.replace("TIMES", json.dumps(times)))
+    command = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+    command += ["--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=30000", "--dump-dom"]
+    result = subprocess.run(
+        [*command, (tmp_path / "page.html").as_uri()], capture_output=True, text=True, timeout=120, check=False
+    )
+    text = result.stdout.split('<pre id="out">', 1)[-1].split("</pre>", 1)[0]
+    assert text.startswith("{"), f"chromium: {text[:200]} {result.stderr[-500:]}"
+    report = json.loads(text)
+    assert report["width"] == W and report["duration"] == pytest.approx(FRAMES / FPS, abs=0.05)
+    seen = report["seen"]
+    assert seen == sorted(seen) and seen[-1] >= FRAMES / FPS - 0.15
+    assert all(any(a < t < a + 1.0 for t in seen) for a in (1.5, 2.0, 4.0, 6.0, 8.5, 10.0))
+    shown = {t: np.array(report["frames"][str(t)], np.int16).reshape(H, W, 3) for t in times}
+    assert np.array_equal(shown[2.55], shown[3.45])
+    with av.open(str(pair["skipped"][0])) as container:
+        rgb = {
+            round(f.pts * container.streams.video[0].time_base * FPS): f.to_ndarray(format="rgb24")
+            for f in container.decode(video=0)
+        }
+    for t in times:
+        frame = round(t * FPS - 0.5)
+        assert np.abs(shown[t].mean((0, 1)) - rgb[frame].mean((0, 1))).max() < 6, f"{t} s"
+    assert np.abs(shown[8.55].astype(int) - shown[2.55]).mean() > 5  # another slide
