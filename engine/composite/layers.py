@@ -325,7 +325,7 @@ class _Scratch:
 
     def across(self, shape) -> np.ndarray:
         """The back layer's rows interpolated across (see `_across`), grown to the largest need."""
-        size = int(np.prod(shape))
+        size = prod(shape)
         if self._across.size < size:
             self._across = np.empty(size, dtype=np.float32)
         return self._across[:size].reshape(shape)
@@ -607,12 +607,14 @@ def _down(value, across, down, r0: int, r1: int, work: _Scratch, shape) -> None:
         rows.take(y0 - first, axis=0, out=value)
         rows.take(y1 - first, axis=0, out=bottom)
         np.subtract(bottom, value, out=bottom)
-    else:  # runs of consecutive back rows: read them in place
-        for i, j, k0, k1 in runs:
-            np.subtract(rows[k1 - first : k1 - first + j - i], rows[k0 - first : k0 - first + j - i], out=bottom[i:j])
-            np.copyto(value[i:j], rows[k0 - first : k0 - first + j - i])
-    np.multiply(bottom, fy, out=bottom)
-    np.add(value, bottom, out=value)
+        np.multiply(bottom, fy, out=bottom)
+        np.add(value, bottom, out=value)
+        return
+    for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
+        top = rows[k0 - first : k0 - first + j - i]
+        np.subtract(rows[k1 - first : k1 - first + j - i], top, out=bottom[i:j])
+        np.multiply(bottom[i:j], fy[i:j], out=bottom[i:j])
+        np.add(top, bottom[i:j], out=value[i:j])
 
 
 def _runs(i0: np.ndarray, i1: np.ndarray, most: int = 4):
