@@ -340,7 +340,9 @@ class LayerWork:
     """
 
     def __init__(self, width: int, channels: int = 2, threads: int | None = None) -> None:
-        self.rows = max(1, (1 << 16) // (2 * width))  # rows per block, both planes ~ 128 K texels
+        # Rows per block: ~256 K floats (1 MiB) of either plane. Fewer, larger passes beat
+        # blocks that stay in L2 (each numpy call costs microseconds of Python): ~12 % at 1080p.
+        self.rows = max(1, (1 << 18) // (2 * width))
         size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
         self.threads = max(1, min(2, usable_cores()) if threads is None else threads)
         self.scratch = [_Scratch(self.rows, size) for _ in range(self.threads)]
