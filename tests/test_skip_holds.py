@@ -326,14 +326,14 @@ const grab = async (t) => {
   ctx.drawImage(v, 0, 0);
   frames[t] = Array.from(ctx.getImageData(0, 0, v.videoWidth, v.videoHeight).data.filter((_, i) => i % 4 < 3));
 };
-v.addEventListener("loadeddata", () => {
+v.addEventListener("loadeddata", async () => {
+  for (const t of TIMES) await grab(t);
+  await grab(0);
   v.play().catch(e => { out.textContent = "play failed " + e; });
   const t0 = performance.now();
-  const tick = async () => {
+  const tick = () => {
     seen.push(v.currentTime);
     if (!(v.ended || v.currentTime >= v.duration || performance.now() - t0 > 20000)) return setTimeout(tick, 50);
-    v.pause();
-    for (const t of TIMES) await grab(t);
     out.textContent = JSON.stringify({seen, duration: v.duration, width: v.videoWidth, frames});
   };
   tick();
@@ -354,10 +354,15 @@ def test_the_file_plays_in_chromium_over_holds_and_keyframes(pair, tmp_path):
     (tmp_path / "page.html").write_text(page.replace("TIMES", json.dumps(times)))
     command = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
     command += ["--autoplay-policy=no-user-gesture-required", "--virtual-time-budget=30000", "--dump-dom"]
-    result = subprocess.run(
-        [*command, (tmp_path / "page.html").as_uri()], capture_output=True, text=True, timeout=120, check=False
-    )
-    text = result.stdout.split('<pre id="out">', 1)[-1].split("</pre>", 1)[0]
+    # Under load, virtual time can run out before the media pipeline has answered a seek
+    # (the page still says "pending"): a few tries.
+    for _ in range(4):
+        result = subprocess.run(
+            [*command, (tmp_path / "page.html").as_uri()], capture_output=True, text=True, timeout=120, check=False
+        )
+        text = result.stdout.split('<pre id="out">', 1)[-1].split("</pre>", 1)[0]
+        if text != "pending":
+            break
     assert text.startswith("{"), f"chromium: {text[:200]} {result.stderr[-500:]}"
     report = json.loads(text)
     assert report["width"] == W and report["duration"] == pytest.approx(FRAMES / FPS, abs=0.05)
