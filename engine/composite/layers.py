@@ -33,6 +33,7 @@ front rather than per chroma texel, differs by a few codes at sharp colour edges
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -347,6 +348,7 @@ class LayerWork:
         self.threads = max(1, min(2, usable_cores()) if threads is None else threads)
         self.scratch = [_Scratch(self.rows, size) for _ in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""
@@ -354,8 +356,9 @@ class LayerWork:
         if shares == 1:
             task(0, height, self.scratch[0])
             return
-        if self._pool is None:
+        if self._pool is None or self._pool_pid != os.getpid():  # (a forked child has no threads)
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="reel-layers")
+            self._pool_pid = os.getpid()
         cuts = [height * k // shares for k in range(shares + 1)]
         others = [self._pool.submit(task, cuts[k], cuts[k + 1], self.scratch[k]) for k in range(1, shares)]
         try:
