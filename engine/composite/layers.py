@@ -352,7 +352,7 @@ class LayerWork:
 
     def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""
-        shares = min(self.threads, max(1, height // (2 * self.rows)))
+        shares = min(self.threads, max(1, height // 16))  # (a share of a few rows is not worth a thread)
         if shares == 1:
             task(0, height, self.scratch[0])
             return
