@@ -58,12 +58,19 @@ from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timelin
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
 
-__all__ = ["RenderProgress", "render_output", "render_still", "render_still_nv12"]
+__all__ = ["RenderProgress", "pool_size", "render_output", "render_still", "render_still_nv12"]
 
 log = logging.getLogger(__name__)
 
-# Frames in flight: one being composited, one queued, one being encoded.
+# Frames in flight: one being composited, one queued, one being encoded; within
+# _POOL_BYTES, and never fewer than two (one composited while the other is encoded):
+# three at 1080p (3 MB each), two at 4K (12 MB each).
 _POOL_SIZE = 3
+_POOL_BYTES = 32 * 2**20
+# Slide images the rasterizer keeps, in bytes: the compositor holds what is uploaded,
+# so this only spares rasterizing again a slide that comes back; at 4K (25 MB an
+# image) none is kept.
+_RASTER_CACHE_BYTES = 16 * 2**20
 # Distinct slides kept uploaded at once (3 MB each at 1080p): a transition needs two.
 _MAX_LIVE_SLIDES = 4
 # How often blocked threads wake to check for cancellation, seconds.
@@ -135,10 +142,12 @@ class _FrameProducer(threading.Thread):
         self.composited = 0
         self.slides_uploaded = 0
         self.warnings: list[str] = []
-        self._ready: queue.Queue = queue.Queue(maxsize=_POOL_SIZE)
+        frame_bytes = nv12_size(output.width, output.height)
+        self.pool_size = pool_size(frame_bytes)
+        self._ready: queue.Queue = queue.Queue(maxsize=self.pool_size)
         self._free: queue.Queue = queue.Queue()
-        for _ in range(_POOL_SIZE):
-            self._free.put(np.empty(nv12_size(output.width, output.height), dtype=np.uint8))
+        for _ in range(self.pool_size):
+            self._free.put(np.empty(frame_bytes, dtype=np.uint8))
         self._cancel = threading.Event()
 
     # -- consumer side (the calling thread) --
@@ -194,7 +203,9 @@ class _FrameProducer(threading.Thread):
     def _produce(self, compositor: Compositor) -> None:
         # The compositor holds what is on screen; the raster cache only needs to cover
         # a slide that comes back after it was released.
-        slides = _SlideSource(self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1)
+        slides = _SlideSource(
+            self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1, cache_bytes=_RASTER_CACHE_BYTES
+        )
         uses = _uses(self.timeline, slides.keys)
 
         for index, segment in enumerate(self.timeline):
@@ -259,10 +270,11 @@ class _SlideSource:
         compositor: Compositor,
         clock: _StageClock | None = None,
         max_cached: int = 4,
+        cache_bytes: int | None = None,
     ) -> None:
         self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
         self.clock = clock or _StageClock()
-        self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached)
+        self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached, cache_bytes=cache_bytes)
         self.keys = [self.rasterizer.key(i) for i in range(len(deck.slides))]
         self.motions = [deck.motion(i) for i in range(len(deck.slides))]
         self.handles: dict[str, SlideHandle] = {}
@@ -329,6 +341,11 @@ class _SlideSource:
     def release(self, key: str) -> None:
         self.compositor.release(self.handles.pop(key))
         self._items.pop(key, None)
+
+
+def pool_size(frame_bytes: int) -> int:
+    """How many NV12 buffers of `frame_bytes` a render keeps in flight (see _POOL_BYTES)."""
+    return max(2, min(_POOL_SIZE, _POOL_BYTES // frame_bytes))
 
 
 def glsl_files_of(timeline: Timeline) -> list[Path]:
@@ -557,6 +574,9 @@ def _render_output(
             raise
         finally:
             producer.join()
+        # A closed encoder still holds its frames until its object goes (x264: ~560 MB
+        # at 4K, ~180 MB at 1080p): let it go before verifying, muxing sound and the cover.
+        del enc
         # Checked before the rename, so a file that fails them never appears.
         if stats.frames != timeline.frame_count:
             raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.run import bench_deck
@@ -39,3 +40,41 @@ def test_peak_rss_of_5_min_render_is_within_15_percent_of_60_s_and_under_350_mb(
     assert (short["frames"], long["frames"]) == (1800, 9000)
     assert long["maxrss_mb"] < 350 and short["maxrss_mb"] < 350
     assert abs(long["maxrss_mb"] - short["maxrss_mb"]) / short["maxrss_mb"] < 0.15, (short, long)
+
+
+def test_frame_pool_keeps_three_buffers_at_1080p_and_two_at_4k():
+    from engine.colour import nv12_size
+    from engine.pipeline import pool_size
+
+    assert pool_size(nv12_size(1920, 1080)) == 3
+    assert pool_size(nv12_size(1080, 1920)) == 3
+    assert pool_size(nv12_size(3840, 2160)) == 2
+
+
+def test_raster_cache_keeps_no_image_over_its_byte_budget_and_returns_the_same_pixels():
+    from engine.platforms import resolve_output
+    from engine.raster import SlideRasterizer
+    from engine.spec import load_deck
+
+    deck = load_deck(bench_deck(12))
+    output = resolve_output("320x180")
+    unlimited = SlideRasterizer(deck, output, max_cached=1)
+    budgeted = SlideRasterizer(deck, output, max_cached=1, cache_bytes=320 * 180 * 3 - 1)
+    for index in range(2):
+        assert np.array_equal(budgeted.raster(index)[1], unlimited.raster(index)[1])
+    assert unlimited.cache_info().entries == 1
+    assert budgeted.cache_info().entries == 0
+    assert budgeted.raster(0)[1].flags.writeable is False
+
+
+def test_image_array_copies_a_pillow_image_band_by_band_exactly():
+    from PIL import Image
+
+    from engine.raster.slides import image_array
+
+    pixels = np.random.default_rng(3).integers(0, 256, (601, 37, 4), dtype=np.uint8)
+    with Image.fromarray(pixels, "RGBA") as rgba, rgba.convert("RGB") as rgb, rgba.convert("L") as grey:
+        assert np.array_equal(image_array(rgba), pixels)
+        assert np.array_equal(image_array(rgb), np.asarray(rgb))
+        into = np.zeros((601, 37, 1), dtype=np.uint8)
+        assert np.array_equal(image_array(grey, into=into)[..., 0], np.asarray(grey))

@@ -33,7 +33,7 @@ from ..text.block import TextBlock
 from .background import open_image
 from .charts import chart_reveal
 from .palette import Palette
-from .slides import fitted_picture, paint_layout, paint_text, rounded_mask, under_colour
+from .slides import fitted_picture, image_array, paint_layout, paint_text, rounded_mask, under_colour
 
 __all__ = [
     "REVEAL_STEPS",
@@ -290,7 +290,7 @@ def _paint_rgba(
                 layer = Image.fromarray(rgba, "RGBA")
             with layer:
                 image.alpha_composite(layer, dest=origin)
-        canvas[...] = np.asarray(image)
+        image_array(image, into=canvas)
 
 
 def _item_layer(item, palette: Palette, width: int, height: int, notes: list[str] | None = None):

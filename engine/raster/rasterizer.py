@@ -9,7 +9,8 @@ and safe area, the identity (path, size, mtime) of the font files and of every i
 file it draws, and the layout version. Slides with the same key are rasterized once
 while they stay in the cache; the cached arrays are read-only, so the compositor can
 keep them without copying. The cache holds a few images at most (least recently used
-go first): at 4K one raster is 25 MB, and memory must not grow with the deck.
+go first), and no more bytes than `cache_bytes` when given: at 4K one raster is 25 MB,
+and memory must not grow with the deck.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class SlideRasterizer:
     lookup itself: use one rasterizer per render thread (the pipeline does).
     """
 
-    def __init__(self, deck: Deck, output: Output, max_cached: int = 4) -> None:
+    def __init__(self, deck: Deck, output: Output, max_cached: int = 4, cache_bytes: int | None = None) -> None:
         self.deck = deck
         self.width = output.width
         self.height = output.height
@@ -101,6 +102,10 @@ class SlideRasterizer:
         self.palette = Palette.from_theme(self.theme)
         self._theme_json = json.dumps(_fields(self.theme), sort_keys=True)
         self.max_cached = max(1, max_cached)
+        # Slide images are cached while they fit in `cache_bytes` too (None: no limit).
+        # An image larger than the budget is drawn and returned, never kept: at 4K a
+        # slide is 25 MB, and a compositor that has it uploaded holds its own copy.
+        self.cache_bytes = cache_bytes
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._keys: dict[int, str] = {}
         self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -192,10 +197,10 @@ class SlideRasterizer:
         image.flags.writeable = False
         with self._lock:
             if key not in self._cache:
-                _store(self._cache, key, image, self.max_cached)
+                _store(self._cache, key, image, self.max_cached, self.cache_bytes)
                 self.rasterized += 1
                 log.debug("rasterized slide %d as %s (%dx%d)", index, key, self.width, self.height)
-            return key, self._cache[key]
+            return key, self._cache.get(key, image)
 
     def layers(self, index: int) -> SlideLayers:
         """Slide `index` as layers for its motion (engine.raster.layers); not cached.
@@ -261,9 +266,13 @@ def _layer_shape(motion: SlideMotion | None) -> str:
     )
 
 
-def _store(cache: OrderedDict[str, np.ndarray], key: str, value: np.ndarray, limit: int) -> None:
+def _store(
+    cache: OrderedDict[str, np.ndarray], key: str, value: np.ndarray, limit: int, budget: int | None = None
+) -> None:
+    """Keep `value` under `key`, dropping the least recently used past `limit` entries
+    or `budget` bytes (`value` itself too, if it alone is over the budget)."""
     cache[key] = value
-    while len(cache) > limit:
+    while len(cache) > limit or (budget is not None and cache and sum(a.nbytes for a in cache.values()) > budget):
         cache.popitem(last=False)
 
 

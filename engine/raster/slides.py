@@ -20,9 +20,29 @@ from ..text.paint import paint_block
 from .background import open_image
 from .palette import Palette
 
-__all__ = ["fitted_picture", "paint_layout", "paint_text", "rounded_mask", "under_colour"]
+__all__ = ["fitted_picture", "image_array", "paint_layout", "paint_text", "rounded_mask", "under_colour"]
 
 _SUPERSAMPLE = 4
+#: Rows of a Pillow image copied out at once (`image_array`).
+_BAND = 256
+
+
+def image_array(image: Image.Image, into: np.ndarray | None = None) -> np.ndarray:
+    """`image`'s pixels as a new H×W×C uint8 array (or written into `into`), a band of
+    rows at a time.
+
+    ``np.array(image)`` goes through ``tobytes``, which holds the pixels twice more
+    (its chunks and their join) on top of the result: 50 MB at 4K for an RGB slide,
+    while the encoder is at its largest. A band at a time, that is a few MB.
+    """
+    width, height = image.size
+    if into is None:
+        into = np.empty((height, width, len(image.getbands())), dtype=np.uint8)
+    for top in range(0, height, _BAND):
+        bottom = min(height, top + _BAND)
+        with image.crop((0, top, width, bottom)) as band:
+            into[top:bottom] = np.asarray(band, dtype=np.uint8).reshape(into[top:bottom].shape)
+    return into
 
 
 def rounded_mask(width: int, height: int, radius: int, ellipse: bool = False) -> Image.Image:
@@ -107,7 +127,7 @@ def paint_layout(
                 _paint_image(canvas, item)
             elif isinstance(item, ChartPlacement):
                 _paint_chart(canvas, item, palette, background, notes)
-        return np.array(canvas, dtype=np.uint8)
+        return image_array(canvas)
 
 
 def under_colour(background: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int]:
