@@ -261,6 +261,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _source() -> dict:
+    """The commit measured, and the engine files that differed from it (uncommitted edits)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "HEAD"), "engine_changed": git("status", "--porcelain", "engine").splitlines()}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     chosen = benches(args.decks, args.glsl, args.long)
@@ -279,6 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         "runs": args.runs,
         "platform": args.platform,
         "render_options": args.render_options,
+        "source": _source(),
         "decks": {},
     }
     try:
