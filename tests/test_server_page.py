@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -22,10 +21,10 @@ from pathlib import Path
 import av
 import pytest
 
+from tests.browser import browser_paths, chromium
 from tests.serving import Server, serve
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -39,14 +38,6 @@ RENDER_SECONDS = 300  # a bound for a loaded CI machine, not a speed claim
 TOUCH_PX = 44
 
 
-def _browser_paths() -> tuple[str, str]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("Chromium and chromedriver are not installed (scripts/install-system-deps.sh installs them)")
-    return chromium, driver
-
-
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     named = os.environ.get("TEST_ARTEFACTS_DIR")
@@ -57,7 +48,7 @@ def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    _browser_paths()  # skip before starting a server the test cannot use
+    browser_paths()  # skip before starting a server the test cannot use
     with serve(tmp_path_factory.mktemp("serve"), tokens=[TOKEN]) as running:
         yield running
 
@@ -69,22 +60,12 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(server: Server, downloads: Path) -> Iterator[webdriver.Chrome]:
-    chromium, driver_path = _browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio"):
-        options.add_argument(argument)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    with chromium(prefs=prefs) as driver:
         driver.set_script_timeout(30)
         driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
         _viewport(driver, *DESKTOP)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
