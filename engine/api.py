@@ -43,6 +43,7 @@ def render(
     codec: str | None = None,
     on_progress: ProgressCallback | None = None,
     thumbnail: bool = False,
+    skip_holds: bool = True,
 ) -> RenderReport:
     """Render `deck` for one platform into `out` (an .mp4 path, or a folder).
 
@@ -51,7 +52,9 @@ def render(
     named encoder implies its own. Nothing is left at the target unless the render
     completes; a target that cannot be written raises OutputError before any work, and
     the report's `replaced` says whether a file was there before. The deck's cover frame is the MP4's cover art; `thumbnail` also writes
-    it as a PNG beside the video.
+    it as a PNG beside the video. `skip_holds` (x264): held frames are written
+    as skip frames that reference the frame before instead of being encoded again;
+    False encodes every frame.
     """
     from .encode import codec_for
 
@@ -65,7 +68,14 @@ def render(
         check_target(thumbnail_path(target))
     replaces = target.exists()
     report = render_output(
-        deck, output, target, compositor=compositor, encoder=encoder, on_progress=on_progress, thumbnail=thumbnail
+        deck,
+        output,
+        target,
+        compositor=compositor,
+        encoder=encoder,
+        on_progress=on_progress,
+        thumbnail=thumbnail,
+        skip_holds=skip_holds,
     )
     report.replaced = replaces
     return report

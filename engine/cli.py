@@ -155,6 +155,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it"
     )
+    render.add_argument(
+        "--no-skip-holds",
+        dest="skip_holds",
+        action="store_false",
+        help="encode every frame of a hold instead of writing its repeats as skip frames (x264)",
+    )
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     render.set_defaults(run=_render)
 
@@ -253,6 +259,7 @@ def _render(args) -> int:
         on_progress=bar,
         thumbnail=args.thumbnail,
         timeout=_timeout(args),
+        skip_holds=args.skip_holds,
     )
     if bar:
         bar.finish()

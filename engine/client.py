@@ -99,6 +99,7 @@ class Client:
         quality: str | None = None,
         codec: str | None = None,
         thumbnail: bool | None = None,
+        skip_holds: bool | None = None,
     ) -> dict:
         """Upload a deck with its assets as a new job; the job (state ``queued``).
 
@@ -131,6 +132,8 @@ class Client:
             data["codec"] = codec
         if thumbnail is not None:
             data["thumbnail"] = "true" if thumbnail else "false"
+        if skip_holds is not None:
+            data["skip_holds"] = "true" if skip_holds else "false"
 
         def body(stack: ExitStack) -> dict:
             parts: list[tuple[str, tuple[str, Any, str]]] = [

@@ -438,7 +438,7 @@ def render_output(
     temp_tag: str = "",
     thumbnail: bool = False,
     timeout: float | None = None,
-    skip_holds: bool = False,
+    skip_holds: bool = True,
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
 
@@ -448,7 +448,9 @@ def render_output(
     MP4's cover art and, with `thumbnail`, a PNG beside it. `timeout` (seconds) limits
     the whole render: past it, RenderTimeoutError and no file (checked between frames;
     a call that never returns is stopped only by killing the process, as the job
-    supervisor does).
+    supervisor does). `skip_holds` writes the repeats of a held frame as skip frames
+    instead of encoding them (libx264 only; other encoders encode every frame, and the
+    report's `holds` says which happened).
 
     Memory is checked before anything loads (`_host.check_memory`: host, cgroup and
     address-space limits); an allocation that fails anyway, wherever it fails (a library
@@ -505,7 +507,7 @@ def _render_output(
     temp_tag,
     thumbnail,
     timeout,
-    skip_holds=False,
+    skip_holds=True,
 ) -> RenderReport:
     started = time.perf_counter()
     fix_mmap_threshold()
@@ -614,6 +616,8 @@ def _render_output(
         renderer=producer.renderer,
         encoder=stats.encoder,
         holds=stats.holds,
+        holds_reason=stats.holds_reason,
+        coded_frames=stats.coded_frames,
         wall_seconds=time.perf_counter() - started,
         stage_seconds=stages,
         peak_rss_mb=max(peak_rss, process.memory_info().rss) / 2**20,

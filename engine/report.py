@@ -26,6 +26,8 @@ class RenderReport:
     encoder: str  # e.g. "libx264"
     wall_seconds: float
     holds: str = "encoded"  # "skipped": holds written as skip frames, not encoded (x264, skip_holds)
+    holds_reason: str | None = None  # why holds were encoded although skipping was asked for
+    coded_frames: int | None = None  # frames the encoder coded; the rest of `frames` were skip frames
     # Seconds spent per stage. raster/upload/composite run on the render thread and
     # overlap with encode, so they can sum to more than the wall time.
     stage_seconds: dict[str, float] = field(default_factory=dict)

@@ -116,6 +116,12 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it"
     )
+    parser.add_argument(
+        "--no-skip-holds",
+        dest="skip_holds",
+        action="store_false",
+        help="encode every frame of a hold instead of writing its repeats as skip frames (x264)",
+    )
 
 
 # -- building jobs -------------------------------------------------------------------
@@ -138,7 +144,8 @@ def _requests(args, settings) -> list:
 
     quality = args.quality or settings.quality_preset
     requests = [
-        OutputRequest(platform=p, quality=quality, codec=args.codec, encoder=args.encoder) for p in _platforms(args)
+        OutputRequest(platform=p, quality=quality, codec=args.codec, encoder=args.encoder, skip_holds=args.skip_holds)
+        for p in _platforms(args)
     ]
     for request in requests:
         resolve_output(request.platform, request.quality, request.codec)
@@ -210,7 +217,12 @@ def _submit_remote(args) -> int:
     with Client(args.server, token) as client:
         try:
             job = client.submit(
-                args.deck, platforms=args.platforms, quality=args.quality, codec=args.codec, thumbnail=args.thumbnail
+                args.deck,
+                platforms=args.platforms,
+                quality=args.quality,
+                codec=args.codec,
+                thumbnail=args.thumbnail,
+                skip_holds=args.skip_holds,
             )
         except SpecError as exc:  # the server lists every error: show them all
             for error in exc.errors[1:]:

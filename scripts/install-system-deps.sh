@@ -7,7 +7,10 @@
 # - espeak-ng, which speaks the example deck's voiceover (examples/make_sound.py).
 #   Without it a chime stands in.
 # - Chromium and its WebDriver, which the jobs page's browser test drives
-#   (tests/test_server_page.py). Without them that test skips, saying so.
+#   (tests/test_server_page.py) and the skip-holds test plays a file in. Without them
+#   those tests skip, saying so.
+# - FFmpeg's command line and GStreamer with OpenH264's decoder: two more decoders the
+#   skip-holds conformance tests read each file with (tests/test_skip_holds.py).
 set -euo pipefail
 
 have_mesa_egl() {
@@ -37,6 +40,14 @@ fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     packages+=(chromium chromium-driver)
     wanted+=("chromium and chromium-driver (the jobs page's browser test will skip without them)")
+fi
+if ! command -v ffmpeg >/dev/null 2>&1; then
+    packages+=(ffmpeg)
+    wanted+=("ffmpeg (the strict-decode conformance test will skip without it)")
+fi
+if ! command -v gst-inspect-1.0 >/dev/null 2>&1 || ! gst-inspect-1.0 openh264dec >/dev/null 2>&1; then
+    packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad libopenh264-7)
+    wanted+=("GStreamer with openh264dec (the second-decoder conformance test will skip without it)")
 fi
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

@@ -220,7 +220,7 @@ def test_exp_golomb_and_emulation_prevention():
     assert ebsp_to_rbsp(escaped) == raw
 
 
-def test_a_render_with_skip_holds_matches_the_normal_render(tmp_path):
+def test_a_render_skips_holds_by_default_and_matches_the_normal_render(tmp_path):
     """Through the pipeline: a small deck with holds and fades, rendered both ways."""
     import engine
     from engine.pipeline import render_output
@@ -237,8 +237,8 @@ def test_a_render_with_skip_holds_matches_the_normal_render(tmp_path):
         }
     )
     output = engine.resolve_output("320x180@10")
-    normal = render_output(deck, output, tmp_path / "n.mp4", compositor="cpu", encoder="libx264")
-    skipped = render_output(deck, output, tmp_path / "s.mp4", compositor="cpu", encoder="libx264", skip_holds=True)
+    normal = render_output(deck, output, tmp_path / "n.mp4", compositor="cpu", encoder="libx264", skip_holds=False)
+    skipped = render_output(deck, output, tmp_path / "s.mp4", compositor="cpu", encoder="libx264")
     assert (normal.holds, skipped.holds) == ("encoded", "skipped")
     a, b = _packets(tmp_path / "n.mp4"), _packets(tmp_path / "s.mp4")
     assert sorted(p for p, _, _ in a) == sorted(p for p, _, _ in b) == list(range(skipped.frames))
@@ -246,6 +246,46 @@ def test_a_render_with_skip_holds_matches_the_normal_render(tmp_path):
     frames, errors = _decode(tmp_path / "s.mp4", strict=True)
     assert errors == [] and len(frames) == skipped.frames
     assert skipped.psnr_db is not None and skipped.psnr_db >= 35
+
+
+_SMALL_DECK = {
+    "title": "holds",
+    "slides": [{"kind": "title", "title": "One", "duration": 2}, {"kind": "title", "title": "Two", "duration": 2}],
+}
+
+
+@pytest.mark.parametrize(
+    "flag, holds, coded", [((), "skipped", lambda n: n < 35), (("--no-skip-holds",), "encoded", lambda n: n == 35)]
+)
+def test_the_cli_skips_holds_unless_told_not_to(tmp_path, flag, holds, coded):
+    """`reel render` skips holds by default; `--no-skip-holds` encodes every frame.
+    The report says which, and the coded frame count shows it."""
+    import json
+
+    from engine.cli import main
+
+    (tmp_path / "deck.json").write_text(json.dumps(_SMALL_DECK))
+    target, report = tmp_path / "out.mp4", tmp_path / "report.json"
+    argv = [str(tmp_path / "deck.json"), "-p", "320x180@10", "--compositor", "cpu", "-o", str(target), "-q"]
+    assert main(["render", *argv, "--report", str(report), *flag]) == 0
+    written = json.loads(report.read_text())
+    written = written[0] if isinstance(written, list) else written["outputs"][0]
+    assert written["holds"] == holds and written["frames"] == 35
+    assert coded(written["coded_frames"]), written["coded_frames"]
+    frames, errors = _decode(target, strict=True)
+    assert errors == [] and len(frames) == 35
+
+
+def test_a_job_carries_skip_holds_and_its_cache_key_tells_them_apart():
+    import engine
+    from engine.jobs import OutputRequest
+    from engine.jobs.run import output_key
+
+    deck = engine.load_deck(_SMALL_DECK)
+    skipping, encoding = OutputRequest("320x180@10"), OutputRequest("320x180@10", skip_holds=False)
+    assert skipping.skip_holds and OutputRequest.from_dict({"skip_holds": False}) == OutputRequest(skip_holds=False)
+    output = engine.resolve_output("320x180@10")
+    assert output_key(deck, output, skipping, "cpu") != output_key(deck, output, encoding, "cpu")
 
 
 def _reencode(path: Path, into: Path) -> Path:

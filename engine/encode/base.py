@@ -63,7 +63,7 @@ class EncodeSettings:
     aq_strength: float | None = None
     psy_rd: float | None = None
     # Holds written without encoding (x264 only: `skip.py`); other encoders ignore it.
-    skip_holds: bool = False
+    skip_holds: bool = True
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
@@ -94,7 +94,7 @@ class EncodeSettings:
         return self.profile or PROFILES[self.codec]
 
     @classmethod
-    def from_output(cls, output: Output, threads: int | None = None, skip_holds: bool = False) -> EncodeSettings:
+    def from_output(cls, output: Output, threads: int | None = None, skip_holds: bool = True) -> EncodeSettings:
         return cls(
             threads=threads,
             skip_holds=skip_holds,
@@ -122,6 +122,7 @@ class EncodeStats:
     # Frames the encoder itself coded; the rest were holds written as skip frames.
     coded_frames: int | None = None
     holds: str = "encoded"  # "encoded", or "skipped" where holds were written without encoding
+    holds_reason: str | None = None  # why holds were encoded although skipping was asked for
 
 
 @runtime_checkable

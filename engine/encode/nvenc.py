@@ -407,7 +407,10 @@ class NvencEncoder:
             muxer.close()
         self._encoder = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
-        return EncodeStats(encoder=self.name, frames=self._frames, bytes=size)
+        reason = f"{self.name}: holds are skipped for libx264 only" if self.settings.skip_holds else None
+        return EncodeStats(
+            encoder=self.name, frames=self._frames, bytes=size, coded_frames=self._frames, holds_reason=reason
+        )
 
     def abort(self) -> None:
         self._encoder = None  # the library ends the session when the object goes

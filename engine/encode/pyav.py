@@ -524,7 +524,13 @@ class PyAVEncoder:
         self._container = None
         size = self._path.stat().st_size if self._path and self._path.exists() else 0
         if self._skip is None:
-            return EncodeStats(encoder=self.name, frames=self._frames, bytes=size, coded_frames=self._frames)
+            return EncodeStats(
+                encoder=self.name,
+                frames=self._frames,
+                bytes=size,
+                coded_frames=self._frames,
+                holds_reason=self.skip_reason,
+            )
         return EncodeStats(self.name, self._frames, size, coded_frames=self._coded, holds="skipped")
 
     def abort(self) -> None:

@@ -225,6 +225,7 @@ def render_many(
     settings=None,
     thumbnail: bool = False,
     timeout: float | None = None,
+    skip_holds: bool = True,
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`, several at once; reports in `platforms` order.
 
@@ -258,14 +259,18 @@ def render_many(
     deadline = None if timeout is None else time.monotonic() + timeout
     single = len(outputs) == 1 or jobs == 1
     if _holds_python_objects(loaded) or (single and not _runs_transition_files(loaded)):
-        reports = _render_here(loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline)
+        reports = _render_here(
+            loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds
+        )
         return _mark_replaced(reports, replaces)
     settings = settings or load_settings()
     if isinstance(deck, (str, Path, Mapping)):
         source = deck
     else:  # a Deck: its file, else its data (paths in it are absolute already)
         source = loaded.source or loaded.model_dump(mode="json", exclude_unset=True)
-    requests = [OutputRequest(platform=str(p), quality=quality, encoder=encoder, path=None) for p in platforms]
+    requests = [
+        OutputRequest(platform=str(p), quality=quality, encoder=encoder, skip_holds=skip_holds) for p in platforms
+    ]
     job_list = [
         RenderJob.for_deck(
             source, [r], out_dir=out_dir, base_dir=loaded.base_dir, compositor=compositor, thumbnail=thumbnail
@@ -338,7 +343,7 @@ def _timed_out(timeout: float, kept: Sequence[str], removed: int) -> str:
 
 
 def _render_here(
-    deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline
+    deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds
 ) -> list[RenderReport]:
     """The outputs one after another in this process (render_many without workers)."""
     from ..pipeline import render_output
@@ -365,6 +370,7 @@ def _render_here(
                     on_progress=progress,
                     thumbnail=thumbnail,
                     timeout=remaining,
+                    skip_holds=skip_holds,
                 )
             )
     except KeyboardInterrupt as exc:

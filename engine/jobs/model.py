@@ -42,7 +42,8 @@ class OutputRequest:
     """One video to make: a platform preset (or WxH[@fps]) × a quality preset.
 
     `path` is the file to write; None puts ``<deck name>-<label>.mp4`` in the job's
-    `out_dir`.
+    `out_dir`. `skip_holds` writes held frames as skip frames (x264; see
+    `engine.encode.skip`); False encodes every frame.
     """
 
     platform: str = "youtube"
@@ -50,10 +51,11 @@ class OutputRequest:
     codec: str | None = None  # h264 | hevc | av1; None = the platform's own
     encoder: str = "auto"
     path: str | None = None
+    skip_holds: bool = True
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OutputRequest:
-        unknown = set(data) - {"platform", "quality", "codec", "encoder", "path"}
+        unknown = set(data) - {"platform", "quality", "codec", "encoder", "path", "skip_holds"}
         if unknown:
             raise SpecError(f"unknown output field(s): {', '.join(sorted(unknown))}", "outputs")
         return cls(**data)

@@ -94,6 +94,7 @@ def output_key(deck: Deck, output: Output, request: OutputRequest, compositor: s
         "assets": assets,
         "output": asdict(output),
         "encoder": request.encoder,
+        "skip_holds": request.skip_holds,
         "compositor": compositor,
     }
     text = json.dumps(described, sort_keys=True, default=str, separators=(",", ":"))
@@ -204,6 +205,7 @@ def _render(job, deck, output, request, target, progress, encoder_threads) -> Re
         encoder_threads=encoder_threads,
         temp_tag=job.id,
         thumbnail=job.thumbnail,
+        skip_holds=request.skip_holds,
     )
 
 

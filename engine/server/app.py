@@ -309,7 +309,10 @@ def _job_form(form) -> JobForm:
         return Upload(name, io.BytesIO(text), len(text))
 
     deck, bundle = form.get("deck"), form.get("bundle")
-    thumbnail = str(form.get("thumbnail", "true")).strip().lower() not in ("false", "0", "no", "off")
+
+    def flag(name: str) -> bool:
+        return str(form.get(name, "true")).strip().lower() not in ("false", "0", "no", "off")
+
     return JobForm(
         deck=None if deck is None else upload(deck, "deck.json"),
         bundle=None if bundle is None else upload(bundle, "bundle.zip"),
@@ -317,7 +320,8 @@ def _job_form(form) -> JobForm:
         platforms=[str(p) for p in form.getlist("platform")],
         quality=str(form["quality"]) if form.get("quality") else None,
         codec=str(form["codec"]) if form.get("codec") else None,
-        thumbnail=thumbnail,
+        thumbnail=flag("thumbnail"),
+        skip_holds=flag("skip_holds"),
     )
 
 

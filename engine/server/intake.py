@@ -84,6 +84,7 @@ class JobForm:
     quality: str | None = None
     codec: str | None = None
     thumbnail: bool = True
+    skip_holds: bool = True
 
 
 def upload_folder(home: Path, job_id: str) -> Path:
@@ -331,7 +332,10 @@ def _refusal(exc: SpecError | AssetError, where: str) -> Refusal:
 def _outputs(form: JobForm, settings: Settings) -> list[OutputRequest]:
     names = [n.strip() for field in form.platforms for n in field.split(",") if n.strip()] or ["youtube"]
     quality = form.quality or settings.quality_preset
-    requests = [OutputRequest(platform=name, quality=quality, codec=form.codec or None) for name in names]
+    requests = [
+        OutputRequest(platform=name, quality=quality, codec=form.codec or None, skip_holds=form.skip_holds)
+        for name in names
+    ]
     errors = []
     for request in requests:
         try:
