@@ -156,6 +156,14 @@ def _parser() -> argparse.ArgumentParser:
         "--thumbnail", action="store_true", help="also write each video's cover frame as a PNG beside it"
     )
     render.add_argument(
+        "--chunks",
+        type=_chunk_count,
+        default=None,
+        metavar="N|auto",
+        help="cut each video into N chunks rendered side by side and joined without re-encoding "
+        "(auto: one per worker, at least 10 s each)",
+    )
+    render.add_argument(
         "--no-skip-holds",
         dest="skip_holds",
         action="store_false",
@@ -212,6 +220,18 @@ def default_quality(args) -> str:
     return load_settings().quality_preset
 
 
+def _chunk_count(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of chunks (1 or more), or auto")
+    return count
+
+
 def _render(args) -> int:
     from .api import deck_name, output_path
     from .cover import thumbnail_path
@@ -260,6 +280,7 @@ def _render(args) -> int:
         thumbnail=args.thumbnail,
         timeout=_timeout(args),
         skip_holds=args.skip_holds,
+        chunks=args.chunks,
     )
     if bar:
         bar.finish()

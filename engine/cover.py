@@ -17,7 +17,15 @@ import numpy as np
 from .errors import RenderError
 from .output import atomic_output
 
-__all__ = ["attach_cover", "nv12_to_rgb_banded", "png_bytes", "read_cover", "thumbnail_path", "write_thumbnail"]
+__all__ = [
+    "attach_cover",
+    "decoded_frame",
+    "nv12_to_rgb_banded",
+    "png_bytes",
+    "read_cover",
+    "thumbnail_path",
+    "write_thumbnail",
+]
 
 
 def nv12_to_rgb_banded(nv12: np.ndarray, width: int, height: int, rows: int = 64) -> np.ndarray:
@@ -102,14 +110,14 @@ def write_thumbnail(video: Path, seconds: float, tag: str = "") -> Path:
     The cover art stored in the video, or where there is none, the frame the video shows
     at `seconds`.
     """
-    png = read_cover(video) or png_bytes(_decoded_frame(video, seconds))
+    png = read_cover(video) or png_bytes(decoded_frame(video, seconds))
     target = thumbnail_path(video)
     with atomic_output(target, tag) as temporary:
         temporary.write_bytes(png)
     return target
 
 
-def _decoded_frame(video: Path, seconds: float) -> np.ndarray:
+def decoded_frame(video: Path, seconds: float) -> np.ndarray:
     import av
 
     with av.open(str(video)) as container:

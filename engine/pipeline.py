@@ -132,9 +132,12 @@ class _Cancelled(Exception):
 class _FrameProducer(threading.Thread):
     """The render thread: slides → compositor → NV12 buffers on a bounded queue."""
 
-    def __init__(self, deck: Deck, output: Output, timeline: Timeline, compositor: str, fallbacks: list[str]) -> None:
+    def __init__(
+        self, deck: Deck, output: Output, timeline: Timeline, compositor: str, fallbacks: list[str], span: range
+    ) -> None:
         super().__init__(name=f"reel-render-{output.label}", daemon=True)
         self.deck, self.output, self.timeline = deck, output, timeline
+        self.span = span  # the frames to make; items are numbered from its start
         self.compositor_name = compositor
         self.fallbacks = fallbacks
         self.clock = _StageClock()
@@ -208,11 +211,15 @@ class _FrameProducer(threading.Thread):
         )
         uses = _uses(self.timeline, slides.keys)
 
+        span = self.span
         for index, segment in enumerate(self.timeline):
+            first, end = max(segment.start, span.start), min(segment.end, span.stop)
+            if first >= end:  # outside the chunk
+                continue
             if isinstance(segment, Hold):
-                self._composite(slides, segment, segment.start, segment.frames)
+                self._composite(slides, segment, first, end - first)
             else:  # Motion and Transition frames change every frame
-                for frame in range(segment.start, segment.end):
+                for frame in range(first, end):
                     self._composite(slides, segment, frame, 1)
                 slides.backdrops.release()
             # Keep few slides uploaded, so memory does not grow with the deck: drop those
@@ -231,7 +238,7 @@ class _FrameProducer(threading.Thread):
         with self.clock("composite"):
             slides.draw(segment, frame, buffer)
         self.composited += 1
-        self._put(_Frames(buffer, frame, count))
+        self._put(_Frames(buffer, frame - self.span.start, count))
 
     def _take_buffer(self) -> np.ndarray:
         while True:
@@ -348,6 +355,22 @@ def pool_size(frame_bytes: int) -> int:
     return max(2, min(_POOL_SIZE, _POOL_BYTES // frame_bytes))
 
 
+def keyframe_psnr(per_frame: dict[int, float]) -> dict[str, float | None]:
+    """Each checked keyframe's PSNR for the report: JSON keys, and None where lossless."""
+    return {str(pts): None if db == float("inf") else round(db, 2) for pts, db in sorted(per_frame.items())}
+
+
+def chunk_span(frames: tuple[int, int], frame_count: int, gop: int) -> range:
+    """Frames [start, end) of a `frame_count`-frame video as a chunk, checked: a chunk
+    starts on a keyframe, so that it can open with an IDR and join its neighbours."""
+    start, end = frames
+    if not 0 <= start < end <= frame_count:
+        raise SpecError(f"frames {start}-{end}: a chunk lies within the video's {frame_count} frames", "frames")
+    if start % gop:
+        raise SpecError(f"frames {start}-{end}: a chunk starts on a keyframe (a multiple of {gop})", "frames")
+    return range(start, end)
+
+
 def glsl_files_of(timeline: Timeline) -> list[Path]:
     """User transition files the timeline runs, in order of first use."""
     return list(_transition_files(timeline))
@@ -439,6 +462,7 @@ def render_output(
     thumbnail: bool = False,
     timeout: float | None = None,
     skip_holds: bool = True,
+    frames: tuple[int, int] | None = None,
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
 
@@ -451,6 +475,11 @@ def render_output(
     supervisor does). `skip_holds` writes the repeats of a held frame as skip frames
     instead of encoding them (libx264 only; other encoders encode every frame, and the
     report's `holds` says which happened).
+
+    `frames` (start, end) renders only those frames of the video, as a *chunk* that
+    `engine.chunks.join_chunks` joins to its neighbours: `start` must fall on a keyframe
+    (a multiple of the output's GOP), its timestamps start at 0, and it has no sound,
+    cover or thumbnail (the join adds them to the whole video).
 
     Memory is checked before anything loads (`_host.check_memory`: host, cgroup and
     address-space limits); an allocation that fails anyway, wherever it fails (a library
@@ -470,6 +499,7 @@ def render_output(
             thumbnail=thumbnail,
             timeout=timeout,
             skip_holds=skip_holds,
+            frames=frames,
         )
 
 
@@ -508,38 +538,43 @@ def _render_output(
     thumbnail,
     timeout,
     skip_holds=True,
+    frames=None,
 ) -> RenderReport:
     started = time.perf_counter()
     fix_mmap_threshold()
     target = Path(target)
     timeline = _timeline(deck, output)
-    check_resources(output, timeline.duration, target)  # makes the folder, or says why it cannot
+    span = range(timeline.frame_count) if frames is None else chunk_span(frames, timeline.frame_count, output.gop)
+    chunk = frames is not None
+    total = len(span)
+    check_resources(output, total / output.fps, target)  # makes the folder, or says why it cannot
     need, space = _memory_needs(output, compositor, timeline, encoder_threads)
     check_memory(f"a {output.width}x{output.height} render", need, space)
-    deadline = None if timeout is None else _Deadline(timeout, output.label, timeline.frame_count)
-    audio_plan = deck.audio_plan(output.fps)
+    deadline = None if timeout is None else _Deadline(timeout, output.label, total)
+    audio_plan = None if chunk else deck.audio_plan(output.fps)
     if audio_plan is not None:
         audio_plan.check()  # a bad audio file fails now, not after the video is made
 
     fallbacks: list[str] = []
     enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads, skip_holds), fallbacks)
-    producer = _FrameProducer(deck, output, timeline, compositor, fallbacks)
+    producer = _FrameProducer(deck, output, timeline, compositor, fallbacks, span)
     clock = _StageClock()
     process = psutil.Process()
     peak_rss = process.memory_info().rss
     frames_done = 0
     # Luma of a few composited keyframes, to compare with the decoded file afterwards.
-    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(timeline.frame_count, output.gop)}
+    # (Frame numbers from here on count from the chunk's start: 0 for a whole video.)
+    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(total, output.gop)}
     luma_size = output.width * output.height
     cover_seconds = min(deck.cover_seconds(), timeline.duration)
-    cover_pts = min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
+    cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
     cover: np.ndarray | None = None
 
     with atomic_output(target, temp_tag) as temporary:
         with clock("open_encoder"):
             enc.open(temporary)
         if on_progress is not None:  # the file exists now: whoever stops the render has a partial file to remove
-            on_progress(RenderProgress(output.label, 0, timeline.frame_count, time.perf_counter() - started))
+            on_progress(RenderProgress(output.label, 0, total, time.perf_counter() - started))
         producer.start()
         try:
             for item in producer.frames(deadline):
@@ -563,9 +598,7 @@ def _render_output(
                     deadline.frames_done = frames_done
                 peak_rss = max(peak_rss, process.memory_info().rss)
                 if on_progress is not None:
-                    on_progress(
-                        RenderProgress(output.label, frames_done, timeline.frame_count, time.perf_counter() - started)
-                    )
+                    on_progress(RenderProgress(output.label, frames_done, total, time.perf_counter() - started))
             with clock("finish"):
                 stats = enc.close()
             if deadline is not None:
@@ -580,11 +613,12 @@ def _render_output(
         # at 4K, ~180 MB at 1080p): let it go before verifying, muxing sound and the cover.
         del enc
         # Checked before the rename, so a file that fails them never appears.
-        if stats.frames != timeline.frame_count:
-            raise RenderError(f"encoded {stats.frames} frames, the timeline has {timeline.frame_count}")
+        if stats.frames != total:
+            raise RenderError(f"encoded {stats.frames} frames, the timeline has {total}")
         with clock("verify"):
+            per_keyframe: dict[int, float] = {}
             psnr, ssim = luma_quality(
-                temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps
+                temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps, per_keyframe
             )
         audio = None
         if audio_plan is not None:
@@ -592,14 +626,15 @@ def _render_output(
 
             with clock("audio"):
                 audio = mux_audio(temporary, temporary, audio_plan)
-        if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
-            raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
-        with clock("cover"):
-            png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
-            attach_cover(temporary, png, output.width, output.height)
+        if not chunk:
+            if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
+                raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
+            with clock("cover"):
+                png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
+                attach_cover(temporary, png, output.width, output.height)
         if deadline is not None:  # the last moment the render can still be given up whole
             deadline.check()
-    thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail else None
+    thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail and not chunk else None
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)
@@ -610,8 +645,8 @@ def _render_output(
         width=output.width,
         height=output.height,
         fps=output.fps,
-        frames=timeline.frame_count,
-        duration=timeline.duration,
+        frames=total,
+        duration=total / output.fps,
         compositor=producer.compositor_kind,
         renderer=producer.renderer,
         encoder=stats.encoder,
@@ -627,22 +662,11 @@ def _render_output(
         psnr_db=psnr,
         ssim=ssim,
         warnings=list(producer.warnings),
-        audio=None
-        if audio is None
-        else {
-            "codec": "aac",
-            "sample_rate": 48_000,
-            "channels": 2,
-            "seconds": round(audio.seconds, 4),
-            "peak_dbfs": round(audio.peak_dbfs, 2) if audio.peak_dbfs != float("-inf") else None,
-            "limited_samples": audio.limited_samples,
-            "music_loops": audio.music_loops,
-            "lufs": audio.lufs,
-            "true_peak_db": audio.true_peak_db,
-            "loudness_gain_db": audio.loudness_gain_db,
-        },
+        audio=None if audio is None else audio.summary(),
         bytes=target.stat().st_size,
-        cover_seconds=round(cover_pts / output.fps, 4),
+        cover_seconds=None if chunk else round(cover_pts / output.fps, 4),
+        frame_range=None if frames is None else [span.start, span.stop],
+        keyframe_psnr=keyframe_psnr({span.start + pts: db for pts, db in per_keyframe.items()}),
         thumbnail=None if thumbnail_file is None else str(thumbnail_file),
     )
 

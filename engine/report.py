@@ -56,6 +56,11 @@ class RenderReport:
     thumbnail: str | None = None
     # A file was at the path before and this render replaced it.
     replaced: bool = False
+    # A chunk: the frames [start, end) of the whole video it holds (None: the whole video).
+    frame_range: list[int] | None = None
+    # A joined video: each chunk's report, and the luma PSNR (dB) of each keyframe checked.
+    chunks: list[dict] | None = None
+    keyframe_psnr: dict[str, float | None] | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderReport:

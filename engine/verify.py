@@ -67,8 +67,11 @@ def luma_psnr(path: Path, expected: dict[int, np.ndarray], fps: int) -> float | 
     return luma_quality(path, expected, fps)[0]
 
 
-def luma_quality(path: Path, expected: dict[int, np.ndarray], fps: int) -> tuple[float | None, float | None]:
-    """(lowest PSNR in dB, its frame's SSIM) of the output's luma at the frames keyed in `expected`.
+def luma_quality(
+    path: Path, expected: dict[int, np.ndarray], fps: int, per_frame: dict[int, float] | None = None
+) -> tuple[float | None, float | None]:
+    """(lowest PSNR in dB, its frame's SSIM) of the output's luma at the frames keyed in `expected`;
+    each frame's PSNR also goes into `per_frame` when it is given.
 
     SSIM is computed for the frame with the lowest PSNR only: it says what that loss
     looks like, for a quarter of the cost of all four.
@@ -90,6 +93,8 @@ def luma_quality(path: Path, expected: dict[int, np.ndarray], fps: int) -> tuple
                 if frame.time is not None and frame.time + 1e-6 >= float(target):
                     decoded = frame.to_ndarray(format="yuv420p")[: luma.shape[0]]
                     psnr = _psnr(decoded, luma)
+                    if per_frame is not None:
+                        per_frame[frame_number] = psnr
                     if worst_pair is None or psnr < worst:
                         worst, worst_pair = psnr, (decoded, luma)
                     break

@@ -61,6 +61,21 @@ class AudioStats:
     true_peak_db: float | None = None  # dBTP, 4× oversampled
     loudness_gain_db: float = 0.0  # the gain normalisation applied to the mix (0 when off)
 
+    def summary(self) -> dict:
+        """The render report's `audio` entry."""
+        return {
+            "codec": "aac",
+            "sample_rate": SAMPLE_RATE,
+            "channels": 2,
+            "seconds": round(self.seconds, 4),
+            "peak_dbfs": round(self.peak_dbfs, 2) if self.peak_dbfs != float("-inf") else None,
+            "limited_samples": self.limited_samples,
+            "music_loops": self.music_loops,
+            "lufs": self.lufs,
+            "true_peak_db": self.true_peak_db,
+            "loudness_gain_db": self.loudness_gain_db,
+        }
+
 
 def _import_av():
     import av

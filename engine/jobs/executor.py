@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .. import errors
-from ..errors import EngineError, JobFailedError, RenderError, RenderTimeoutError
+from ..errors import EngineError, JobFailedError, RenderError, RenderTimeoutError, SpecError
 from ..pipeline import ProgressCallback, RenderProgress
 from ..report import RenderReport
 from .cache import OutputCache
@@ -226,6 +226,7 @@ def render_many(
     thumbnail: bool = False,
     timeout: float | None = None,
     skip_holds: bool = True,
+    chunks: int | str | None = None,
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`, several at once; reports in `platforms` order.
 
@@ -240,6 +241,12 @@ def render_many(
     `timeout` (seconds) limits the whole call: past it every output still rendering is
     stopped and RenderTimeoutError raised. Interrupted (KeyboardInterrupt), it raises
     RenderInterrupted. Either way, no partial file is left, and finished ones are kept.
+
+    `chunks` (a number, or "auto": one per worker, chunks of at least 10 s) cuts each
+    output into that many chunks at keyframes, rendered side by side by the workers and
+    joined without re-encoding (`engine.jobs.chunked`). Finished chunks stay beside the
+    target until the join, so a run stopped half way and started again renders only
+    the chunks that were missing.
     """
     from ..api import deck_name, output_path
     from ..output import check_target, refuse_duplicate_targets
@@ -257,7 +264,7 @@ def render_many(
         check_target(target)
     replaces = [target.exists() for target in targets]
     deadline = None if timeout is None else time.monotonic() + timeout
-    single = len(outputs) == 1 or jobs == 1
+    single = (len(outputs) == 1 or jobs == 1) and chunks in (None, 1)
     if _holds_python_objects(loaded) or (single and not _runs_transition_files(loaded)):
         reports = _render_here(
             loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds
@@ -277,47 +284,62 @@ def render_many(
         )
         for r in requests
     ]
-    workers = jobs or min(len(job_list), max(1, min(settings.max_concurrent_videos, _cores())))
+    slots = max(1, min(settings.max_concurrent_videos, _cores()))
+    plans = _chunk_plans(job_list, chunks, jobs or slots, loaded.total_duration())
+    work = [j for plan in plans for j in plan.pending] if plans else job_list
+    workers = jobs or min(max(1, len(work)), slots)
     started = time.perf_counter()
     begun: set[str] = set()  # jobs that have begun writing their file
     lock = threading.Lock()
+    chunk_done: dict[str, int] = {}  # chunk job → frames done
+    plan_of = {j.id: plan for plan in plans for j in plan.jobs}
 
     def relay(progress: JobProgress) -> None:
         begun.add(progress.job_id)
-        if on_progress is not None:
-            with lock:
-                on_progress(
-                    RenderProgress(
-                        progress.output, progress.frames_done, progress.frames_total, time.perf_counter() - started
-                    )
-                )
+        if on_progress is None:
+            return
+        with lock:
+            done, total = progress.frames_done, progress.frames_total
+            plan = plan_of.get(progress.job_id)
+            if plan is not None:  # frames across all the output's chunks
+                chunk_done[progress.job_id] = done
+                done = plan.frames_reused() + sum(chunk_done.get(j.id, 0) for j in plan.pending)
+                total = plan.frame_count
+            on_progress(RenderProgress(progress.output, done, total, time.perf_counter() - started))
 
     with tempfile.TemporaryDirectory(prefix="reel-jobs-") as home:
         executor = LocalExecutor(
-            settings.with_overrides(queue_max=max(settings.queue_max, len(job_list))),
+            settings.with_overrides(queue_max=max(settings.queue_max, len(work))),
             home=home,
             workers=workers,
             cache=False,
             quiet=True,
         )
         try:
-            for job in job_list:
+            for job in work:
                 executor.submit(job, relay)
             reports = []
-            for job in job_list:
+            for job in work:
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 try:
                     record = executor.wait(job.id, timeout=remaining)
                 except TimeoutError:
                     raise _TimedOut from None
                 raise_for_job(record)
-                reports.extend(RenderReport.from_dict(r) for r in record.reports)
+                if job.id in plan_of:
+                    plan_of[job.id].finished(job, record.reports[0])
+                else:
+                    reports.extend(RenderReport.from_dict(r) for r in record.reports)
+            for plan in plans:
+                reports.append(plan.join())
         except BaseException as exc:
-            begun |= {job.id for job in job_list if _leftovers(job)}  # writing now, if not a frame yet
-            for job in job_list:
+            begun |= {job.id for job in work if _leftovers(job)}  # writing now, if not a frame yet
+            for job in work:
                 executor.cancel(job.id)
             executor.close()  # every worker stopped at once: SIGTERM, then SIGKILL
-            kept, removed = _settle(executor.store, job_list, begun)
+            kept, removed = _settle(executor.store, work, begun)
+            if plans:  # finished chunks are kept for the next run, and are not videos
+                kept = [r.path for r in reports]
             if isinstance(exc, KeyboardInterrupt):
                 raise RenderInterrupted(kept, removed) from exc
             if isinstance(exc, _TimedOut) and timeout is not None:  # only a deadline times out
@@ -326,6 +348,23 @@ def render_many(
         finally:
             executor.close()
     return _mark_replaced(reports, replaces)
+
+
+def _chunk_plans(job_list: list[RenderJob], chunks: int | str | None, workers: int, seconds: float) -> list:
+    """Each job's ChunkPlan, or none when the outputs are not chunked."""
+    from .chunked import ChunkPlan, auto_chunks
+
+    if chunks is None or chunks == 1:
+        return []
+    if chunks == "auto":
+        count = auto_chunks(seconds, workers)
+        if count == 1:
+            return []
+    elif isinstance(chunks, int) and chunks > 1:
+        count = chunks
+    else:
+        raise SpecError(f"chunks {chunks!r}: a whole number of at least 1, or auto", "chunks")
+    return [ChunkPlan.of(job, count) for job in job_list]
 
 
 def _mark_replaced(reports: list[RenderReport], replaces: Sequence[bool]) -> list[RenderReport]:

@@ -68,7 +68,9 @@ class RenderJob:
     Exactly one of `deck` (the deck's data, as from JSON) and `deck_file` (a path) is
     set. Relative asset paths resolve against `base_dir`, else the deck file's folder.
     `step_down` lets a job that does not fit the machine drop one quality preset at a
-    time instead of failing (the report says so).
+    time instead of failing (the report says so). `frames` (start, end) makes the job a
+    *chunk*: only those frames of its one output, written to that output's `path`, to be
+    joined with the other chunks (`engine.jobs.chunked`).
     """
 
     outputs: tuple[OutputRequest, ...]
@@ -79,6 +81,7 @@ class RenderJob:
     compositor: str = "auto"
     step_down: bool = False
     thumbnail: bool = False  # a PNG of the cover frame beside each video
+    frames: tuple[int, int] | None = None
     id: str = field(default_factory=new_job_id)
 
     def __post_init__(self) -> None:
@@ -90,6 +93,13 @@ class RenderJob:
             raise SpecError(f"unknown compositor {self.compositor!r}; use auto, gl or cpu", "compositor")
         # Tuples, so the job is hashable and equal to its JSON round trip.
         object.__setattr__(self, "outputs", tuple(self.outputs))
+        if self.frames is not None:
+            start, end = (int(n) for n in self.frames)
+            object.__setattr__(self, "frames", (start, end))
+            if len(self.outputs) != 1 or self.outputs[0].path is None:
+                raise SpecError("a chunk job (frames) has exactly one output, with its path", "frames")
+            if self.step_down or self.thumbnail:
+                raise SpecError("a chunk job (frames) cannot step down or write a thumbnail", "frames")
 
     @classmethod
     def for_deck(

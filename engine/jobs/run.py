@@ -85,8 +85,11 @@ def _name_without_loading(job: RenderJob) -> str:
     return deck_name(load_job_deck(job))
 
 
-def output_key(deck: Deck, output: Output, request: OutputRequest, compositor: str) -> str:
-    """The cache key of one output: changes whenever a byte of the video could."""
+def output_key(
+    deck: Deck, output: Output, request: OutputRequest, compositor: str, frames: tuple[int, int] | None = None
+) -> str:
+    """The cache key of one output (or of its chunk of `frames`): changes whenever a byte
+    of the video could."""
     assets = {where: file_sha256(path) for where, path, _ in deck.asset_files()}
     described = {
         "engine": __version__,
@@ -96,6 +99,7 @@ def output_key(deck: Deck, output: Output, request: OutputRequest, compositor: s
         "encoder": request.encoder,
         "skip_holds": request.skip_holds,
         "compositor": compositor,
+        "frames": frames,
     }
     text = json.dumps(described, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -184,7 +188,7 @@ def _render_or_reuse(
         )
     if cache is None:
         return _render(job, deck, output, request, target, progress, encoder_threads)
-    key = output_key(deck, output, request, job.compositor)
+    key = output_key(deck, output, request, job.compositor, job.frames)
     with cache.claim(key):  # an identical output rendering elsewhere finishes first
         entry = cache.get(key)
         if entry is not None:
@@ -206,6 +210,7 @@ def _render(job, deck, output, request, target, progress, encoder_threads) -> Re
         temp_tag=job.id,
         thumbnail=job.thumbnail,
         skip_holds=request.skip_holds,
+        frames=job.frames,
     )
 
 
