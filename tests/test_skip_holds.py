@@ -420,3 +420,46 @@ def test_the_file_plays_in_chromium_over_holds_and_keyframes(pair, tmp_path):
         frame = round(t * FPS - 0.5)
         assert np.abs(shown[t].mean((0, 1)) - rgb[frame].mean((0, 1))).max() < 6, f"{t} s"
     assert np.abs(shown[8.55].astype(int) - shown[2.55]).mean() > 5  # another slide
+
+
+def test_sliced_frames_are_skipped_slice_by_slice(tmp_path, monkeypatch):
+    """Above 1080p x264 codes with slice threads (less memory): each skip frame then
+    carries one rewritten copy of every template slice, and decodes as its hold."""
+    from engine.encode import pyav
+    from engine.encode.bitstream import split_nals
+
+    monkeypatch.setattr(pyav, "_SLICED_FROM_PIXELS", 0)  # slice threads at this test's size
+    pyav.skip_template.cache_clear()
+    try:
+        encoder = PyAVEncoder(EncodeSettings(W, H, FPS, gop=GOP, preset="veryfast", threads=2))
+        path = tmp_path / "sliced.mp4"
+        encoder.open(path)
+        pts = 0
+        for frame, count in _deck():
+            encoder.encode_repeated(frame, pts, count)
+            pts += count
+        stats = encoder.close()
+    finally:
+        pyav.skip_template.cache_clear()
+    assert stats.holds == "skipped" and stats.coded_frames == 3 + 4 + 15
+    with av.open(str(path)) as container:
+        sizes = [bytes(p) for p in container.demux(video=0) if p.size]
+    slices = [sum(1 for n in split_nals(_annexb(data)) if n.type in (1, 5)) for data in sizes]
+    assert min(slices) == max(slices) == 2, slices  # every picture, skip frames included
+    frames, errors = _decode(path, strict=True)
+    assert errors == [] and [p for p, _, _ in frames] == list(range(FRAMES))
+    shown = {pts: planes for pts, _, planes in frames}
+    # Within each hold every skip frame shows the frame before it exactly (an IDR inside a
+    # hold is coded afresh, so it may differ by the encode).
+    for first, last in ((0, 34), (45, 91), (97, FRAMES - 1)):
+        assert all(np.array_equal(shown[p - 1], shown[p]) for p in range(first + 1, last + 1) if p % GOP)
+
+
+def _annexb(avcc: bytes) -> bytes:
+    """MP4 samples (4-byte lengths) as Annex B, for split_nals."""
+    out, at = bytearray(), 0
+    while at < len(avcc):
+        size = int.from_bytes(avcc[at : at + 4], "big")
+        out += b"\x00\x00\x00\x01" + avcc[at + 4 : at + 4 + size]
+        at += 4 + size
+    return bytes(out)

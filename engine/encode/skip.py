@@ -128,12 +128,13 @@ class SkipStream:
         self.log2_poc = log2
         sps_out = NalUnit(sps_nal.ref_idc, _SPS, with_poc_lsb_bits(sps_nal.rbsp, self.sps, log2))
         self.extradata = annexb([sps_out if n.type == _SPS else n for n in nals])
+        # One slice per picture, or one per thread where x264 slices its frames
+        # (sliced threads): each is copied with its own header rewritten.
         slices = [n for n in split_nals(template_packet) if n.type == _SLICE]
-        if len(slices) != 1:
-            raise Unsupported(f"the template frame has {len(slices)} slices, not one")
-        self._template = slices[0]
-        self._template_header = parse_slice_header(self._template, self.sps, self.pps)
-        if self._template_header.slice_type != 0:
+        if not slices:
+            raise Unsupported("the template frame has no slice")
+        self._templates = [(nal, parse_slice_header(nal, self.sps, self.pps)) for nal in slices]
+        if any(header.slice_type != 0 for _, header in self._templates):
             raise Unsupported("x264 did not code the repeated template frame as a P-frame")
         self.gop = gop
         self.delay = delay
@@ -207,7 +208,6 @@ class SkipStream:
         return out
 
     def _skip(self, coded_pts: int, pts: int) -> OutPacket:
-        t, header = self._template, self._template_header
         frame_num = (self._prev_ref_frame_num + 1) % self._max_frame_num
         anchor = self._frame_nums[coded_pts]
         anchor_pic_num = anchor if anchor <= frame_num else anchor - self._max_frame_num
@@ -215,13 +215,15 @@ class SkipStream:
         if diff < 1:
             raise ValueError(f"frame {pts}: its reference (frame_num {anchor}) is not before it")
         width = self.sps.log2_max_frame_num
-        edits = [
-            (*header.frame_num_span, format(frame_num, f"0{width}b")),
-            self._poc_edit(header, pts),
-            # ref_pic_list_modification_flag_l0 = 1; subtract diff from CurrPicNum; end.
-            (*header.list_mod_span, "1" + bits_ue(0) + bits_ue(diff - 1) + bits_ue(3)),
-            (*header.marking_span, ""),  # a non-reference picture has no dec_ref_pic_marking()
-        ]
-        nal = NalUnit(0, _SLICE, rebuild_slice(t, header, edits))
+        nals = []
+        for template, header in self._templates:
+            edits = [
+                (*header.frame_num_span, format(frame_num, f"0{width}b")),
+                self._poc_edit(header, pts),
+                # ref_pic_list_modification_flag_l0 = 1; subtract diff from CurrPicNum; end.
+                (*header.list_mod_span, "1" + bits_ue(0) + bits_ue(diff - 1) + bits_ue(3)),
+                (*header.marking_span, ""),  # a non-reference picture has no dec_ref_pic_marking()
+            ]
+            nals.append(NalUnit(0, _SLICE, rebuild_slice(template, header, edits)))
         self.skipped += 1
-        return self._packet(annexb([nal]), pts, False)
+        return self._packet(annexb(nals), pts, False)
