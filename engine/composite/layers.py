@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -351,18 +352,35 @@ class LayerWork:
         self._pool_pid = 0
 
     def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
-        """task(first row, end row, scratch) over rows [0, height), one share per thread."""
-        shares = min(self.threads, max(1, height // 16))  # (a share of a few rows is not worth a thread)
-        if shares == 1:
-            task(0, height, self.scratch[0])
+        """task(first row, end row, scratch) over rows [0, height), a block of rows at a time.
+
+        Threads take the next block as they finish one, so a share with more to draw (a
+        picture's rows against a caption's) does not leave the other thread waiting, and
+        a block's back rows are interpolated across for that block alone (small scratch).
+        """
+        blocks = [(r, min(height, r + self.rows)) for r in range(0, height, self.rows)]
+        workers = min(self.threads, len(blocks))
+        if workers == 1:
+            for r0, r1 in blocks:
+                task(r0, r1, self.scratch[0])
             return
         if self._pool is None or self._pool_pid != os.getpid():  # (a forked child has no threads)
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="reel-layers")
             self._pool_pid = os.getpid()
-        cuts = [height * k // shares for k in range(shares + 1)]
-        others = [self._pool.submit(task, cuts[k], cuts[k + 1], self.scratch[k]) for k in range(1, shares)]
+        pending = iter(blocks)
+        lock = threading.Lock()
+
+        def worker(scratch: _Scratch) -> None:
+            while True:
+                with lock:
+                    block = next(pending, None)
+                if block is None:
+                    return
+                task(*block, scratch)
+
+        others = [self._pool.submit(worker, self.scratch[k]) for k in range(1, workers)]
         try:
-            task(cuts[0], cuts[1], self.scratch[0])
+            worker(self.scratch[0])
         finally:
             for other in others:
                 other.result()
@@ -504,8 +522,7 @@ def _back_block(plane: _Plane, box: tuple[int, int, int, int], across, work: _Sc
 def _store(out: np.ndarray, value: np.ndarray) -> None:
     """out ← rint(value · 255) as bytes (value is scratch: it is overwritten)."""
     np.multiply(value, _F255, out=value)
-    np.rint(value, out=value)
-    np.copyto(out, value, casting="unsafe")
+    np.rint(value, out=out, casting="unsafe")  # (rounded in float32, then cast: one pass fewer)
 
 
 def _reveal_rows(plane: _Plane, r0: int, r1: int) -> bool:
@@ -607,7 +624,9 @@ def _down(value, across, down, r0: int, r1: int, work: _Scratch, shape) -> None:
     y0, y1, fy = (a[r0:r1] for a in down)
     fy = fy.reshape((-1, 1) + (1,) * (value.ndim - 2))
     bottom = work.float_block(2, shape)
-    runs = _runs(y0, y1)
+    # Whole rows per run: a run costs three calls, a gather two more passes over the
+    # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
+    runs = _runs(y0, y1, most=max(4, (r1 - r0) // 4))
     if runs is None:
         rows.take(y0 - first, axis=0, out=value)
         rows.take(y1 - first, axis=0, out=bottom)
