@@ -4,7 +4,9 @@ Slides are held as NV12 buffers (`engine.colour.rgb_to_nv12`, once per slide); a
 transition frame runs the transition's numpy twin (`engine.composite.twins`, one per
 shader, mirroring its arithmetic) on each plane, with scratch buffers made once per
 compositor. A slide in motion is held as `LayerPlanes` and drawn in its frame's
-state into one of two scratch frames (`engine.composite.layers`) before that.
+state into one of two scratch frames (`engine.composite.layers`) before that; planes
+that are one value throughout, or equal to a plane another slide holds (a backdrop's
+silhouettes share their slide's coverage), are held once (`SharedPlanes`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .base import (
     matte_planes,
     plan_transition,
 )
-from .layers import LayerPlanes, LayerWork, compose_plane, plan_layers, prepare_layers
+from .layers import LayerPlanes, LayerWork, SharedPlanes, compose_plane, plan_layers, prepare_layers
 from .twins import TWINS
 from .workspace import Workspace
 
@@ -51,6 +53,7 @@ class CPUCompositor:
         self._moving: list[np.ndarray] = []  # two frames for slides in motion, made on first use
         self._layer_work: LayerWork | None = None
         self._mattes: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # image parameters, per plane
+        self._planes = SharedPlanes()  # layer planes held once, however many slides hold them
         self._current: np.ndarray | None = None
         self._closed = False
 
@@ -65,7 +68,7 @@ class CPUCompositor:
         if key in self._handles:
             return self._handles[key]
         check_layers(layers, self.width, self.height)
-        return self._add(key, prepare_layers(layers, self.width, self.height))
+        return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height)))
 
     def _add(self, key: str, slide) -> SlideHandle:
         handle = SlideHandle(key, len(self._slides))

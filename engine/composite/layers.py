@@ -32,9 +32,12 @@ front rather than per chroma texel, differs by a few codes at sharp colour edges
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +60,7 @@ __all__ = [
     "LayerRGB",
     "PlaneStep",
     "RevealPlanes",
+    "SharedPlanes",
     "compose_plane",
     "compose_rgb",
     "plan_layers",
@@ -210,6 +214,65 @@ def _open_box(alpha: np.ndarray):
         return None
     cols = np.flatnonzero((alpha != 255).any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+class SharedPlanes:
+    """Layer planes held once: a plane of one value as a read-only broadcast of it (no
+    bytes), and a plane equal to one still held elsewhere as that array.
+
+    A backdrop's two silhouettes of a slide (engine.backdrop) have the slide's own
+    coverage and black ink (one Y and one CbCr value); white text has one CbCr value.
+    `compose_plane` only reads its planes, so they may be shared. Equal planes are
+    found by a digest of their bytes, kept while some slide holds the plane.
+    """
+
+    def __init__(self) -> None:
+        self._held: weakref.WeakValueDictionary[tuple, np.ndarray] = weakref.WeakValueDictionary()
+
+    def share(self, planes: LayerPlanes) -> LayerPlanes:
+        fronts = {name: self._front(getattr(planes, name)) for name in ("static", "items")}
+        reveal = planes.reveal
+        if reveal is not None:
+            reveal = dataclasses.replace(
+                reveal,
+                image=self._front(reveal.image),
+                base=self._front(reveal.base),
+                times=self.plane(reveal.times),
+                times_uv=self.plane(reveal.times_uv),
+            )
+        return dataclasses.replace(
+            planes, rows=self.plane(planes.rows), rows_uv=self.plane(planes.rows_uv), reveal=reveal, **fronts
+        )
+
+    def _front(self, front):
+        if front is None:
+            return None
+        return dataclasses.replace(
+            front,
+            y=self.plane(front.y),
+            uv=self.plane(front.uv),
+            alpha=self.plane(front.alpha),
+            alpha_uv=self.plane(front.alpha_uv),
+        )
+
+    def plane(self, array: np.ndarray) -> np.ndarray:
+        """`array`, or an array with the same bytes that takes none or is held already."""
+        if array.size == 0:
+            return array
+        first = array.reshape(-1)[: array.shape[-1] if array.ndim == 3 else 1]
+        if not (array.reshape(-1, first.size) != first).any():  # one value (per channel) throughout
+            return np.broadcast_to(first.copy(), array.shape)
+        data = np.ascontiguousarray(array)
+        key = (
+            array.shape,
+            array.dtype.str,
+            hashlib.blake2b(data.reshape(-1).view(np.uint8).data, digest_size=16).digest(),
+        )
+        held = self._held.get(key)
+        if held is not None:
+            return held
+        self._held[key] = data
+        return data
 
 
 @dataclass(frozen=True)
