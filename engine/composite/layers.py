@@ -414,29 +414,18 @@ class LayerWork:
         self._pool_pid = 0
 
     def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
-        """task(first row, end row, scratch) over rows [0, height), a block of rows at a time.
-
-        The blocks are split between the threads in two runs of rows, one per thread (a
-        queue of blocks that threads take as they finish cost more in handoffs than it
-        won in balance); each block's back rows are interpolated across for that block
-        alone, so a thread's scratch stays ~1 MB, not a share of the frame's rows.
-        """
-        blocks = [(r, min(height, r + self.rows)) for r in range(0, height, self.rows)]
-        workers = min(self.threads, len(blocks))
-
-        def share(k: int) -> None:
-            for r0, r1 in blocks[len(blocks) * k // workers : len(blocks) * (k + 1) // workers]:
-                task(r0, r1, self.scratch[k])
-
-        if workers == 1:
-            share(0)
+        """task(first row, end row, scratch) over rows [0, height), one share per thread."""
+        shares = min(self.threads, max(1, height // 16))  # (a share of a few rows is not worth a thread)
+        if shares == 1:
+            task(0, height, self.scratch[0])
             return
         if self._pool is None or self._pool_pid != os.getpid():  # (a forked child has no threads)
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="reel-layers")
             self._pool_pid = os.getpid()
-        others = [self._pool.submit(share, k) for k in range(1, workers)]
+        cuts = [height * k // shares for k in range(shares + 1)]
+        others = [self._pool.submit(task, cuts[k], cuts[k + 1], self.scratch[k]) for k in range(1, shares)]
         try:
-            share(0)
+            task(cuts[0], cuts[1], self.scratch[0])
         finally:
             for other in others:
                 other.result()
