@@ -92,8 +92,9 @@ _SOUNDS = ("music", "voiceover")
 def check_files(files: Iterable[tuple[str, Path, str]], limits: InputLimits) -> None:
     """AssetError for the first of the deck's `files` (JSON path, file, what it is) that is
     not there, not a regular file, or past its limit: images by bytes and pixels, music
-    and voiceovers by seconds (both from headers), transition files by bytes. Nothing is
-    decoded."""
+    and voiceovers by seconds (both from headers), transition files by bytes; caption
+    and word-timing files are read whole (a malformed one is a SpecError naming its
+    line). Nothing else is decoded."""
     for where, path, what in files:
         if what in _IMAGES:
             regular_file(path, what, limits.max_image_bytes, setting=setting_name("max_image_bytes"), where=where)
@@ -106,6 +107,14 @@ def check_files(files: Iterable[tuple[str, Path, str]], limits: InputLimits) -> 
             check_audio_length(path, where, limits.max_audio_seconds)
         elif what == "font":
             _check_font(regular_file(path, what, where=where), where)
+        elif what in ("captions", "word timings"):
+            from .captions import read_caption_file, read_words
+
+            regular_file(path, what, where=where)
+            if what == "captions":  # a malformed file fails now, with its line
+                read_caption_file(path)
+            else:
+                read_words(path)
         else:
             regular_file(path, what, where=where)
 

@@ -35,6 +35,8 @@ from ._host import (
     usable_cores,
 )
 from .backdrop import Backdrops
+from .caption_burn import CaptionOverlay
+from .captions import Cue, cue_frames, mux_soft_track, write_sidecars
 from .colour import nv12_size, nv12_to_rgb
 from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
@@ -54,7 +56,7 @@ from .platforms import Output
 from .raster import SlideRasterizer
 from .report import RenderReport
 from .spec import Deck
-from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline
+from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline, split_holds
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
 
@@ -78,6 +80,8 @@ _POLL = 0.1
 # What a GL compositor adds to a render's resident memory (LLVM, Mesa, its targets);
 # measured 80 MB more than numpy at 1080p and at 320x180 on llvmpipe.
 _GL_MEMORY = 80 * 2**20
+# Files that take a mov_text subtitle track (captions.soft).
+_SOFT_TRACK_FILES = (".mp4", ".m4v", ".mov")
 # Failures that are the user's to fix as they are: never read as memory running out.
 _AS_THEY_ARE = (InsufficientResourcesError, RenderTimeoutError, SpecError, AssetError, OutputError, SettingsError)
 
@@ -288,6 +292,8 @@ class _SlideSource:
         self._items: dict[str, int] = {}  # build items of each layered upload
         self.uploaded = 0
         self.backdrops = Backdrops(self.rasterizer, compositor)
+        burned = _burned_cues(deck, timeline)
+        self.captions = CaptionOverlay(burned, deck.theme, output) if burned else None
 
     def handle(self, slide: int) -> SlideHandle:
         key = self.keys[slide]
@@ -344,6 +350,9 @@ class _SlideSource:
         self.compositor.read_nv12(into)
         if transition is not None and mode == "move":
             self.backdrops.move(spec, transition, into)
+        if self.captions is not None:
+            with self.clock("captions"):
+                self.captions.apply(frame, into)
 
     def release(self, key: str) -> None:
         self.compositor.release(self.handles.pop(key))
@@ -422,7 +431,19 @@ def _timeline(deck: Deck, output: Output) -> Timeline:
         raise SpecError(
             f"the deck lasts {deck.total_duration():g} s, less than one frame at {output.fps} fps", "slides"
         )
-    return timeline
+    burned = _burned_cues(deck, timeline)  # a Hold shows one caption (and one highlighted word)
+    return split_holds(timeline, cue_frames(burned, output.fps)) if burned else timeline
+
+
+def _caption_cues(deck: Deck, timeline: Timeline) -> list[Cue]:
+    """The deck's captions in video time (engine.captions), none for a deck without any."""
+    if deck.captions is None and not any(slide.captions for slide in deck.slides):
+        return []
+    return deck.caption_cues(timeline.slide_starts, timeline.duration)
+
+
+def _burned_cues(deck: Deck, timeline: Timeline) -> list[Cue]:
+    return [] if deck.captions is not None and not deck.captions.burn else _caption_cues(deck, timeline)
 
 
 class _Deadline:
@@ -632,9 +653,15 @@ def _render_output(
             with clock("cover"):
                 png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
                 attach_cover(temporary, png, output.width, output.height)
+        cues = [] if chunk else _caption_cues(deck, timeline)
+        if cues and deck.captions is not None and deck.captions.soft and target.suffix.lower() in _SOFT_TRACK_FILES:
+            with clock("captions"):
+                mux_soft_track(temporary, cues, deck.captions.language)
         if deadline is not None:  # the last moment the render can still be given up whole
             deadline.check()
     thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail and not chunk else None
+    if cues and (deck.captions is None or deck.captions.sidecar):
+        write_sidecars(target, cues, temp_tag)
 
     stages = dict(producer.clock.seconds)
     stages.update(clock.seconds)

@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, WrapValidator, mod
 from .audio.models import Padding, VoiceoverField
 from .charts.model import Chart
 from .movement import MotionField, TransitionField, TransitionSpec
-from .specbase import AssetPath, EasingName, Seconds, SpecModel, Text, json_keys
+from .specbase import MAX_SECONDS, AssetPath, EasingName, Seconds, SpecModel, Text, json_keys
 from .specbase import fail as _fail
 from .theme import Background, BackgroundField, TextAlign, Theme
 
@@ -24,6 +24,9 @@ __all__ = [
     "MAX_BULLETS",
     "SLIDE_KINDS",
     "BulletsSlide",
+    "CaptionCueSpec",
+    "CaptionsField",
+    "CaptionsSpec",
     "ChartSlide",
     "Defaults",
     "ImageSlide",
@@ -38,6 +41,43 @@ MAX_BULLETS = 8
 
 # An image slide's picture may also fill the whole frame, edge to edge.
 ImageFit = Literal["cover", "contain", "fill"]
+
+
+class CaptionCueSpec(SpecModel):
+    """One caption on a slide: `text` on screen from `start` to `end`, seconds of slide time."""
+
+    text: Text
+    start: Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS)]
+    end: Seconds
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> CaptionCueSpec:
+        if self.end <= self.start:
+            _fail(f"a caption ends after it starts ({self.start:g} s), got {self.end:g} s", "end")
+        return self
+
+
+class CaptionsSpec(SpecModel):
+    """The deck's captions: a `file` (``.srt`` or ``.vtt``, video time) and/or `words`, a
+    JSON list of ``{"word", "start", "end"}`` (video time) that highlights each word as it
+    is said (and, without a file, makes the cues). `burn` draws them on the frames,
+    `sidecar` writes ``NAME.srt`` and ``NAME.vtt`` beside the video, `soft` adds a
+    subtitle track (mov_text) to the MP4. Slides may add their own `captions`."""
+
+    file: AssetPath | None = None
+    words: AssetPath | None = None
+    burn: bool = True
+    sidecar: bool = True
+    soft: bool = False
+    language: Annotated[str, Field(pattern=r"^[a-z]{3}$")] | None = None  # ISO 639-2 of the soft track
+
+
+def _captions_shorthand(value: object) -> object:
+    # "captions": "talk.srt" is {"file": "talk.srt"}.
+    return {"file": value} if isinstance(value, str) else value
+
+
+CaptionsField = Annotated[CaptionsSpec, BeforeValidator(_captions_shorthand, json_schema_input_type=str | CaptionsSpec)]
 
 
 class Defaults(SpecModel):
@@ -72,6 +112,7 @@ class _SlideBase(SpecModel):
     voiceover: VoiceoverField | None = None
     padding: Padding | None = None  # seconds after the voiceover, for "duration": "auto"
     align: TextAlign | None = None  # this slide's text alignment, over the theme's text_align
+    captions: list[CaptionCueSpec] | None = None  # slide time
 
     @model_validator(mode="after")
     def _auto_needs_a_voiceover(self) -> _SlideBase:

@@ -48,13 +48,14 @@ validates the same way but raises pydantic's ``ValidationError``; pass a dict to
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from .audio.models import DEFAULT_PADDING, AudioSpec, auto_duration
+from .captions import Cue, attach_words, cues_from_words, read_caption_file, read_words
 from .deckfile import check_files, limits_of, read_deck_file
 from .easing import LINEAR, parse_easing
 from .errors import SpecError
@@ -64,6 +65,9 @@ from .movement import BuildSpec, DriftSpec, KenBurnsSpec, MotionSpec, Transition
 from .slides import (
     SLIDE_KINDS,
     BulletsSlide,
+    CaptionCueSpec,
+    CaptionsField,
+    CaptionsSpec,
     ChartSlide,
     Defaults,
     ImageSlide,
@@ -76,7 +80,7 @@ from .slides import (
 from .specbase import MAX_SECONDS, SpecModel, Text, spec_error
 from .specbase import context_base_dir as _context_base_dir
 from .specbase import fail as _fail
-from .theme import Background, Gradient, Theme
+from .theme import Background, CaptionStyle, Gradient, Theme
 from .timeline import SlideTiming
 
 # The deck's models live in engine/theme.py, engine/movement.py and engine/slides.py;
@@ -86,6 +90,9 @@ __all__ = [
     "Background",
     "BuildSpec",
     "BulletsSlide",
+    "CaptionCueSpec",
+    "CaptionStyle",
+    "CaptionsSpec",
     "ChartSlide",
     "CoverSpec",
     "Deck",
@@ -159,6 +166,7 @@ class Deck(SpecModel):
     seed: Annotated[int, Field(strict=True, ge=0, lt=2**63)] = 0
     theme: Theme = Field(default_factory=Theme)
     audio: AudioSpec | None = None
+    captions: CaptionsField | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     slides: Annotated[list[Slide], Field(min_length=1)]  # at most REEL_MAX_SLIDES, checked by load_deck
     cover: Annotated[CoverSpec | None, BeforeValidator(_cover_shorthand)] = None
@@ -325,6 +333,29 @@ class Deck(SpecModel):
         into = self.transition_into(index) if 0 <= index < len(self.slides) else None
         return 0.0 if into is None else into.duration
 
+    # -- captions ----------------------------------------------------------------
+
+    def caption_cues(self, slide_starts: Sequence[float], duration: float) -> list[Cue]:
+        """Every caption of the video in video time, sorted, cut to the video's `duration`:
+        the deck's file (or cues grouped from its words), then each slide's own
+        (`slide_starts`: engine.timeline.Timeline.slide_starts), each with its words' timings."""
+        spec = self.captions
+        words = [] if spec is None or spec.words is None else read_words(spec.words)
+        cues: list[Cue] = []
+        if spec is not None and spec.file is not None:
+            cues.extend(read_caption_file(spec.file))
+        elif words:
+            cues.extend(cues_from_words(words))
+        for index, slide in enumerate(self.slides):
+            start, length = slide_starts[index], self.slide_duration(index)
+            for cue in slide.captions or ():
+                if cue.start < length:
+                    cues.append(Cue(start + cue.start, start + min(cue.end, length), cue.text))
+        cues = [Cue(c.start, min(c.end, duration), c.text, c.words) for c in cues if c.start < duration]
+        if words:
+            cues = [cue if cue.words else attach_words([cue], words)[0] for cue in cues]
+        return sorted(cues, key=lambda c: (c.start, c.end))
+
     # -- files -------------------------------------------------------------------
 
     def asset_files(self) -> list[tuple[str, Path, str]]:
@@ -342,6 +373,11 @@ class Deck(SpecModel):
                 found.append((where, path, what))
         if self.audio is not None:
             found.append(("audio.music", self.audio.music, "music"))
+        if self.captions is not None:
+            if self.captions.file is not None:
+                found.append(("captions.file", self.captions.file, "captions"))
+            if self.captions.words is not None:
+                found.append(("captions.words", self.captions.words, "word timings"))
         for index, slide in enumerate(self.slides):
             if slide.voiceover is not None:
                 found.append((f"slides[{index}].voiceover.file", slide.voiceover.file, "voiceover"))

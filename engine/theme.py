@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_VEIL",
     "Background",
     "BackgroundField",
+    "CaptionStyle",
     "Fit",
     "Gradient",
     "TextAlign",
@@ -130,6 +131,22 @@ _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 TextAlign = Literal["auto", "left", "center", "right"]
 
 
+class CaptionStyle(SpecModel):
+    """How burned-in captions look: text `size` (a fraction of the frame's shorter side),
+    its `color`, the karaoke `highlight` of the word being said, and a `box` behind the
+    text (`box_color` at `box_opacity`) or an `outline` around it; at the `bottom` (or
+    `top`) of the platform's safe area, in at most `max_lines` balanced lines."""
+
+    size: float = Field(default=0.055, ge=0.02, le=0.2)
+    color: Colour = "#ffffff"
+    highlight: Colour = "#ffd400"
+    style: Literal["box", "outline"] = "box"
+    box_color: Colour = "#000000"
+    box_opacity: float = Field(default=0.72, ge=0, le=1)
+    position: Literal["bottom", "top"] = "bottom"
+    max_lines: int = Field(default=2, ge=1, le=4)
+
+
 class Theme(SpecModel):
     """Look shared by every slide. Fonts default to the bundled Inter (engine/resources.py).
 
@@ -142,7 +159,8 @@ class Theme(SpecModel):
     line spacing; `text_case` "upper" capitalises all text, "upper-titles" titles and
     headings; `legibility` sets text apart from busy backgrounds with a soft shadow, an
     outline or a scrim (a translucent panel); `language` (BCP 47) picks glyph variants
-    where scripts share characters (Japanese vs Chinese Han).
+    where scripts share characters (Japanese vs Chinese Han); `captions` styles
+    burned-in captions (`CaptionStyle`).
     """
 
     background: BackgroundField = Field(default_factory=lambda: Background(color=DEFAULT_BACKGROUND))
@@ -160,6 +178,7 @@ class Theme(SpecModel):
     text_case: Literal["none", "upper", "upper-titles"] = "none"
     legibility: Literal["none", "shadow", "outline", "scrim"] = "none"
     language: Annotated[str, BeforeValidator(_language_tag)] | None = None
+    captions: CaptionStyle = Field(default_factory=CaptionStyle)
 
     @property
     def text_rgb(self) -> tuple[int, int, int]:

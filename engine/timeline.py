@@ -16,17 +16,20 @@ Pure arithmetic: no files, no GL. The rules (also in docs/design.md):
   once and encoded N times.
 - Frame f shows time f / fps; a slide is `t = f / fps − start` seconds into its time
   on screen (Timeline.slide_time).
+- Something drawn over the frames (a caption) that changes at frame f splits the Hold
+  around f in two (`split_holds`), so each Hold still shows one picture.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .easing import LINEAR, Easing
 
-__all__ = ["Hold", "Motion", "Segment", "SlideTiming", "Timeline", "Transition", "build_timeline"]
+__all__ = ["Hold", "Motion", "Segment", "SlideTiming", "Timeline", "Transition", "build_timeline", "split_holds"]
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,24 @@ def _split_hold(slide: int, h0: int, h1: int, start: float, motion, fps: int) ->
             segments.append(kind(slide, run_start, frame))
             run_start = frame
     return segments
+
+
+def split_holds(timeline: Timeline, frames: Sequence[int]) -> Timeline:
+    """`timeline` with each Hold that spans one of `frames` (strictly inside it) cut there."""
+    cuts = sorted(set(frames))
+    if not cuts:
+        return timeline
+    segments: list[Segment] = []
+    for segment in timeline.segments:
+        if not isinstance(segment, Hold):
+            segments.append(segment)
+            continue
+        start = segment.start
+        for cut in cuts[bisect.bisect_right(cuts, segment.start) : bisect.bisect_left(cuts, segment.end)]:
+            segments.append(Hold(segment.slide, start, cut))
+            start = cut
+        segments.append(Hold(segment.slide, start, segment.end))
+    return Timeline(timeline.fps, tuple(segments), timeline.slide_starts)
 
 
 def _overlap(slide: SlideTiming) -> float:
