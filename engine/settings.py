@@ -183,6 +183,16 @@ class Settings(BaseSettings):
     )
     alert_queue_depth: int = Field(50, alias="REEL_ALERT_QUEUE_DEPTH", ge=1, description="alert: more jobs waiting")
     metrics_host: str = Field("127.0.0.1", alias="REEL_METRICS_HOST", description="address metrics are served on")
+    # Where jobs run (docs/cluster.md): this machine's workers, or a Ray cluster.
+    executor: str = Field("local", alias="REEL_EXECUTOR", description="local (worker processes here) or ray")
+    ray_address: str = Field(
+        "", alias="REEL_RAY_ADDRESS", description="the Ray cluster `reel worker` submits to (host:port); empty: auto"
+    )
+    shared_dir: Path | None = Field(
+        None,
+        alias="REEL_SHARED_DIR",
+        description="storage every Ray node mounts at the same path: outputs, chunks and the cache live there",
+    )
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -213,6 +223,13 @@ class Settings(BaseSettings):
     def _known_quality(cls, value: str) -> str:
         if value not in QUALITIES:
             raise ValueError(f"one of {', '.join(QUALITIES)}")
+        return value
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        if value not in ("local", "ray"):
+            raise ValueError("local or ray")
         return value
 
     @field_validator("home", "metrics_host", mode="before")

@@ -47,6 +47,9 @@ ENV_VALUES = [
     ("alert_error_rate", "REEL_ALERT_ERROR_RATE", "1", 1.0),
     ("alert_queue_depth", "REEL_ALERT_QUEUE_DEPTH", "3", 3),
     ("metrics_host", "REEL_METRICS_HOST", "0.0.0.0", "0.0.0.0"),
+    ("executor", "REEL_EXECUTOR", "ray", "ray"),
+    ("ray_address", "REEL_RAY_ADDRESS", "10.0.0.1:6379", "10.0.0.1:6379"),
+    ("shared_dir", "REEL_SHARED_DIR", "/mnt/reel", Path("/mnt/reel")),
 ]
 
 

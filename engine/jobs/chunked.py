@@ -22,14 +22,14 @@ from pathlib import Path
 from ..audio import mux_audio
 from ..chunks import join_chunks, plan_chunks
 from ..cover import attach_cover, decoded_frame, png_bytes, write_thumbnail
-from ..errors import RenderError, SpecError
+from ..errors import JobFailedError, RenderError, SpecError
 from ..output import atomic_output, check_target
 from ..report import RenderReport
 from ..timeline import build_timeline
-from .model import RenderJob
-from .run import job_targets, load_job_deck, output_key, resolve_request
+from .model import JobState, RenderJob
+from .run import JobProgress, job_targets, load_job_deck, output_key, resolve_request
 
-__all__ = ["ChunkPlan", "auto_chunks"]
+__all__ = ["ChunkPlan", "auto_chunks", "render_chunked"]
 
 # A chunk shorter than this costs more in process start, compositor and encoder setup
 # than running it beside the others saves.
@@ -177,3 +177,50 @@ class ChunkPlan:
             ],
             keyframe_psnr=dict(sorted(psnr.items(), key=lambda item: int(item[0]))),
         )
+
+
+def render_chunked(
+    executor, job: RenderJob, chunks: int, on_progress=None, timeout: float | None = None
+) -> RenderReport:
+    """Render `job`'s one output as `chunks` chunks on any executor (local, Ray), then join.
+
+    The plan's pending chunk jobs are submitted at once and waited for; each finished
+    chunk is recorded beside the target (`ChunkPlan.finished`), so a driver started again
+    after a crash renders only the chunks still missing. The join runs here: it copies
+    packets and muxes the sound, no GL. `on_progress(JobProgress)` gets the frames done
+    across all chunks, as one output of `job`. A failed chunk raises JobFailedError
+    after the others are cancelled.
+    """
+    plan = ChunkPlan.of(job, chunks)
+    started = time.perf_counter()
+    reused = plan.frames_reused()  # before this run's chunks are recorded as finished too
+    done: dict[str, int] = {}
+
+    def relay(progress: JobProgress) -> None:
+        done[progress.job_id] = progress.frames_done
+        if on_progress is not None:
+            frames = reused + sum(done.values())
+            on_progress(
+                JobProgress(job.id, progress.output, 0, 1, frames, plan.frame_count, time.perf_counter() - started)
+            )
+
+    pending = plan.pending
+    for chunk_job in pending:
+        executor.submit(chunk_job, relay)
+    try:
+        for chunk_job in pending:
+            record = executor.wait(chunk_job.id, timeout=timeout)
+            if record.state != JobState.DONE:
+                raise JobFailedError(
+                    f"chunk {chunk_job.id} of {plan.target.name}: {record.state}: "
+                    f"{record.error_type}: {record.error_message}",
+                    chunk_job.id,
+                    record.error_type or record.state,
+                    bool(record.user_error),
+                )
+            plan.finished(chunk_job, record.reports[0])
+    except BaseException:
+        for chunk_job in pending:
+            executor.cancel(chunk_job.id)
+        raise
+    return plan.join()
