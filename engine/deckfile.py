@@ -85,7 +85,7 @@ def _cut(words: str, limit: int = 200) -> str:
 
 
 # What each kind of file the deck names may hold, by the `what` of Deck.asset_files.
-_IMAGES = ("image", "background image", "chart image")
+_IMAGES = ("image", "background image", "chart image", "logo")
 _SOUNDS = ("music", "voiceover")
 
 

@@ -55,10 +55,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from .audio.models import DEFAULT_PADDING, AudioSpec, auto_duration
-from .captions import Cue, attach_words, cues_from_words, read_caption_file, read_words
+from .captions import Cue, Word, attach_words, cues_from_words, read_caption_file, read_words
 from .deckfile import check_files, limits_of, read_deck_file
 from .easing import LINEAR, parse_easing
-from .errors import SpecError
+from .errors import AssetError, SpecError
 from .limits import InputLimits, check_deck_values
 from .motion import Build, Reveal, SlideMotion
 from .movement import BuildSpec, DriftSpec, KenBurnsSpec, MotionSpec, TransitionSpec
@@ -80,6 +80,7 @@ from .slides import (
 from .specbase import MAX_SECONDS, SpecModel, Text, spec_error
 from .specbase import context_base_dir as _context_base_dir
 from .specbase import fail as _fail
+from .speech import Speech
 from .theme import Background, CaptionStyle, Gradient, Theme
 from .timeline import SlideTiming
 
@@ -174,6 +175,7 @@ class Deck(SpecModel):
     _base_dir: Path = PrivateAttr()
     _source: Path | None = PrivateAttr(default=None)
     _auto_seconds: dict[int, float] = PrivateAttr(default_factory=dict)  # "auto" durations, measured
+    _speech: dict[int, Speech] = PrivateAttr(default_factory=dict)  # what slides say, spoken
 
     def model_post_init(self, context: Any, /) -> None:
         self._base_dir = _context_base_dir(context)
@@ -240,6 +242,10 @@ class Deck(SpecModel):
         from .timeline import build_timeline
 
         cues = [(i, s.voiceover) for i, s in enumerate(self.slides) if s.voiceover is not None]
+        # Text to say plays from its speech's WAV.
+        cues = [
+            (i, vo if i not in self._speech else vo.model_copy(update={"file": self._speech[i].wav})) for i, vo in cues
+        ]
         if self.audio is None and not cues:
             return None
         timeline = build_timeline(self.timings(), fps)
@@ -351,10 +357,27 @@ class Deck(SpecModel):
             for cue in slide.captions or ():
                 if cue.start < length:
                     cues.append(Cue(start + cue.start, start + min(cue.end, length), cue.text))
+            if spec is not None and spec.from_ == "narration" and index in self._speech:
+                cues.extend(self._narration_cues(index, start, start + length))
         cues = [Cue(c.start, min(c.end, duration), c.text, c.words) for c in cues if c.start < duration]
         if words:
             cues = [cue if cue.words else attach_words([cue], words)[0] for cue in cues]
         return sorted(cues, key=lambda c: (c.start, c.end))
+
+    def narration(self, index: int) -> Speech | None:
+        """What slide `index` says, spoken (engine.speech.Speech: its WAV and word timings); None if nothing."""
+        return self._speech.get(index)
+
+    def _narration_cues(self, index: int, start: float, end: float) -> list[Cue]:
+        # The words said on slide `index`, in video time, grouped into cues that end with the slide.
+        voiceover = self.slides[index].voiceover
+        offset = start + (0.0 if voiceover is None else voiceover.delay)
+        words = [Word(w.text, offset + w.start, offset + w.end) for w in self._speech[index].words]
+        return [
+            Cue(c.start, min(c.end, end), c.text, tuple((t, s) for t, s in c.words if s < end))
+            for c in cues_from_words(words)
+            if c.start < end
+        ]
 
     # -- files -------------------------------------------------------------------
 
@@ -368,6 +391,7 @@ class Deck(SpecModel):
             ("theme.font_bold_italic", self.theme.font_bold_italic, "font"),
             *((f"theme.fallback_fonts[{i}]", font, "font") for i, font in enumerate(self.theme.fallback_fonts)),
             ("theme.background.image", self.theme.background.image, "background image"),
+            ("theme.logo.file", None if self.theme.logo is None else self.theme.logo.file, "logo"),
         ):
             if path is not None:
                 found.append((where, path, what))
@@ -379,7 +403,7 @@ class Deck(SpecModel):
             if self.captions.words is not None:
                 found.append(("captions.words", self.captions.words, "word timings"))
         for index, slide in enumerate(self.slides):
-            if slide.voiceover is not None:
+            if slide.voiceover is not None and slide.voiceover.file is not None:
                 found.append((f"slides[{index}].voiceover.file", slide.voiceover.file, "voiceover"))
             if isinstance(slide, ImageSlide):
                 found.append((f"slides[{index}].file", slide.file, "image"))
@@ -402,14 +426,27 @@ class Deck(SpecModel):
     def _measure_voiceovers(self, info: ValidationInfo) -> Deck:
         # Runs before the checks below, which need every slide's duration. A voiceover
         # file that is missing, not a regular file, longer than REEL_MAX_AUDIO_SECONDS
-        # or does not decode is an AssetError naming it.
+        # or does not decode is an AssetError naming it. Text to say is spoken now (or
+        # found in the speech cache): without espeak-ng, an AssetError naming the package.
         from .audio.decode import voiceover_duration
 
         max_seconds = limits_of(info.context).max_audio_seconds
         for index, slide in enumerate(self.slides):
+            if slide.voiceover is not None and slide.voiceover.say is not None:
+                self._speech[index] = _spoken(slide.voiceover.say, slide.voiceover.voice, index, max_seconds)
+        if self.captions is not None and self.captions.from_ == "narration" and not self._speech:
+            _fail(
+                'captions "from": "narration" shows what slides say, and no slide has a voiceover with say',
+                "captions",
+                "from",
+            )
+        for index, slide in enumerate(self.slides):
             if slide.duration == "auto" and slide.voiceover is not None:  # a slide's own check saw to the voiceover
                 where = f"slides[{index}].voiceover"
-                seconds = voiceover_duration(slide.voiceover.file, where, max_seconds)
+                if index in self._speech:
+                    seconds = self._speech[index].seconds
+                elif slide.voiceover.file is not None:
+                    seconds = voiceover_duration(slide.voiceover.file, where, max_seconds)
                 padding = DEFAULT_PADDING if slide.padding is None else slide.padding
                 self._auto_seconds[index] = auto_duration(seconds, padding, slide.voiceover.delay)
         return self
@@ -524,6 +561,20 @@ class Deck(SpecModel):
             if candidate is not None and self.slides[candidate].transition is not None:
                 return ("slides", candidate, "transition", "duration")
         return ("slides", short_slide, "duration")
+
+
+def _spoken(text: str, voice: str, index: int, max_seconds: float) -> Speech:
+    """Slide `index`'s text spoken (engine/speech.py), or the error that says why not."""
+    from .speech import speak
+
+    where = f"slides[{index}].voiceover.say"
+    try:
+        speech = speak(text, voice, where=where)
+    except SpecError as exc:  # a voice the engine does not have
+        _fail(str(exc), "slides", index, "voiceover", "voice")
+    if speech.seconds > max_seconds:
+        raise AssetError(f"{where}: speaks {speech.seconds:.0f} s, past REEL_MAX_AUDIO_SECONDS ({max_seconds:g} s)")
+    return speech
 
 
 def _reveal_asked_for(slide: object) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "CaptionStyle",
     "Fit",
     "Gradient",
+    "Logo",
     "TextAlign",
     "Theme",
 ]
@@ -147,6 +148,18 @@ class CaptionStyle(SpecModel):
     max_lines: int = Field(default=2, ge=1, le=4)
 
 
+class Logo(SpecModel):
+    """A logo or watermark on every slide: an image `file` in one corner of the
+    platform's safe area (`position`), its longer side `size` × the frame's shorter
+    side, at `opacity` (engine/raster/logo.py). It is part of each slide's picture, so
+    it stays put through holds, motion and transitions that keep the frame still."""
+
+    file: AssetPath
+    position: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = "top-right"
+    size: float = Field(default=0.08, gt=0, le=0.5)
+    opacity: float = Field(default=0.9, ge=0, le=1)
+
+
 class Theme(SpecModel):
     """Look shared by every slide. Fonts default to the bundled Inter (engine/resources.py).
 
@@ -160,7 +173,7 @@ class Theme(SpecModel):
     headings; `legibility` sets text apart from busy backgrounds with a soft shadow, an
     outline or a scrim (a translucent panel); `language` (BCP 47) picks glyph variants
     where scripts share characters (Japanese vs Chinese Han); `captions` styles
-    burned-in captions (`CaptionStyle`).
+    burned-in captions (`CaptionStyle`); `logo` puts a logo on every slide (`Logo`).
     """
 
     background: BackgroundField = Field(default_factory=lambda: Background(color=DEFAULT_BACKGROUND))
@@ -179,6 +192,7 @@ class Theme(SpecModel):
     legibility: Literal["none", "shadow", "outline", "scrim"] = "none"
     language: Annotated[str, BeforeValidator(_language_tag)] | None = None
     captions: CaptionStyle = Field(default_factory=CaptionStyle)
+    logo: Logo | None = None
 
     @property
     def text_rgb(self) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from ..spec import ChartSlide, Deck, ImageSlide, Theme
 from ..text.typeface import FontSet, resolve_fonts
 from .background import render_background
 from .layers import SlideLayers, background_moves, silhouette, slide_layers
+from .logo import LogoStamp, logo_stamp, stamp_rgb, stamp_rgba
 from .palette import Palette
 from .slides import paint_layout
 
@@ -110,6 +111,7 @@ class SlideRasterizer:
         self._keys: dict[int, str] = {}
         self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._logo: LogoStamp | None = None
         self.hits = 0
         self.rasterized = 0
         self.warnings: list[str] = []  # what the layouts could not do, per slide
@@ -133,6 +135,7 @@ class SlideRasterizer:
             _file_identity(slide.file if isinstance(slide, ImageSlide) else None, "image"),
             _file_identity(slide.image if isinstance(slide, ChartSlide) else None, "chart image"),
             _file_identity(slide_background(slide, self.theme).image, "background image"),
+            _file_identity(None if self.theme.logo is None else self.theme.logo.file, "logo"),
             _layer_shape(self.deck.motion(index)),  # a slide in motion is uploaded as layers
         ):
             h.update(part.encode())
@@ -194,6 +197,9 @@ class SlideRasterizer:
         notes: list[str] = []
         image = paint_layout(self.background(index), self.layout(index), self.palette, notes)
         self._warn(index, notes)
+        logo = self.logo()
+        if logo is not None:
+            stamp_rgb(image, logo)
         image.flags.writeable = False
         with self._lock:
             if key not in self._cache:
@@ -211,7 +217,7 @@ class SlideRasterizer:
         if motion is None:
             raise ValueError(f"slide {index} has no motion; rasterize it with raster()")
         notes: list[str] = []
-        layers = slide_layers(self, index, motion, notes=notes)
+        layers = self._with_logo(slide_layers(self, index, motion, notes=notes))
         self._warn(index, notes)
         for array in (layers.back, layers.static, layers.items, layers.rows):
             if array is not None:
@@ -233,8 +239,31 @@ class SlideRasterizer:
         background: an image, or layers for a slide in motion (as `raster`/`layers`)."""
         motion = self.deck.motion(index)
         if motion is not None:
-            return slide_layers(self, index, motion, plate=plate)
-        return silhouette(plate, self.layout(index), None, self.palette)  # a still background never moves
+            return self._with_logo(slide_layers(self, index, motion, plate=plate), black=True)
+        image = silhouette(plate, self.layout(index), None, self.palette)  # a still background never moves
+        logo = self.logo()
+        if logo is not None:
+            stamp_rgb(image, logo, black=True)
+        return image
+
+    def logo(self) -> LogoStamp | None:
+        """The theme's logo fitted and placed for this output (drawn once), or None."""
+        if self.theme.logo is None:
+            return None
+        if self._logo is None:
+            self._logo = logo_stamp(self.theme.logo, self.width, self.height, self.safe_box)
+        return self._logo
+
+    def _with_logo(self, layers: SlideLayers, black: bool = False) -> SlideLayers:
+        """`layers` with the logo in the static layer (made if there was none), so no
+        camera, drift or build moves it."""
+        logo = self.logo()
+        if logo is None:
+            return layers
+        static = layers.static
+        static = np.zeros((self.height, self.width, 4), dtype=np.uint8) if static is None else static.copy()
+        stamp_rgba(static, logo, black)
+        return replace(layers, static=static)
 
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.rasterized, len(self._cache))
