@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import SpecError
 from .output import check_target
 from .pipeline import ProgressCallback, render_output, render_still
 from .platforms import Output, Platform, resolve_output
@@ -24,12 +25,27 @@ def deck_name(deck: Deck) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower() or "deck"
 
 
-def output_path(out: str | Path, name: str, output: Output) -> Path:
-    """`out` itself when it names an .mp4 file, else ``out/<name>-<label>.mp4``."""
+#: The endings that make `out` a file rather than a folder.
+_VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+
+
+def output_path(out: str | Path, name: str, output: Output, format: str = "mp4") -> Path:
+    """`out` itself when it names a video file (.mp4, .webm, .gif), else
+    ``out/<name>-<label>.<format>``. A file named for another format than `format` is a
+    SpecError naming both."""
+    from .encode.backends import container_for
+
+    suffix = container_for(format).suffix
     out = Path(out)
-    if out.suffix.lower() == ".mp4":
+    if out.suffix.lower() in _VIDEO_SUFFIXES:
+        if out.suffix.lower() != suffix:
+            raise SpecError(
+                f"{out} is named {out.suffix}, but the format is {format}; name it {out.stem}{suffix} "
+                f"or ask for --format {out.suffix.lower()[1:]}",
+                "out",
+            )
         return out
-    return out / f"{name}-{output.label}.mp4"
+    return out / f"{name}-{output.label}{suffix}"
 
 
 def render(
@@ -44,6 +60,7 @@ def render(
     on_progress: ProgressCallback | None = None,
     thumbnail: bool = False,
     skip_holds: bool = True,
+    format: str = "mp4",
 ) -> RenderReport:
     """Render `deck` for one platform into `out` (an .mp4 path, or a folder).
 
@@ -54,13 +71,15 @@ def render(
     the report's `replaced` says whether a file was there before. The deck's cover frame is the MP4's cover art; `thumbnail` also writes
     it as a PNG beside the video. `skip_holds` (x264): held frames are written
     as skip frames that reference the frame before instead of being encoded again;
-    False encodes every frame.
+    False encodes every frame. `format` is "mp4" (the default), "webm" (VP9 or AV1 with
+    Opus) or "gif" (a looping preview: at most 15 fps and 640 px, no sound); `out` named
+    for another format is a SpecError.
     """
     from .encode import codec_for
 
     deck = load_deck(deck)
     output = resolve_output(platform, quality, codec=codec_for(encoder, codec))
-    target = output_path(out, deck_name(deck), output)
+    target = output_path(out, deck_name(deck), output, format)
     check_target(target)  # a path that cannot be written fails now, not after the encode
     if thumbnail:
         from .cover import thumbnail_path
@@ -76,6 +95,7 @@ def render(
         on_progress=on_progress,
         thumbnail=thumbnail,
         skip_holds=skip_holds,
+        format=format,
     )
     report.replaced = replaces
     return report

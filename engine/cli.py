@@ -134,7 +134,18 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render a deck for one or more platforms")
     render.add_argument("deck", help="deck file (.json, .yaml)")
     output_options(render, many=True)
-    render.add_argument("-o", "--out", default=".", help="output folder, or an .mp4 path for one platform (default: .)")
+    render.add_argument(
+        "-o",
+        "--out",
+        default=".",
+        help="output folder, or a video path (.mp4, .webm, .gif) for one platform (default: .)",
+    )
+    render.add_argument(
+        "--format",
+        choices=("mp4", "webm", "gif"),
+        default="mp4",
+        help="mp4 (default); webm: VP9 or AV1 with Opus; gif: a looping preview (≤ 15 fps, ≤ 640 px, no sound)",
+    )
     render.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     render.add_argument("--codec", help="h264 (default), hevc (h265) or av1; a named --encoder implies its own")
     render.add_argument(
@@ -249,14 +260,16 @@ def _render(args) -> int:
     if codec is not None:  # each platform, writing that codec instead of its own
         platforms = [resolve_platform(name, codec) for name in platforms]
     out = Path(args.out)
-    if out.suffix.lower() == ".mp4" and len(platforms) > 1:
+    if args.format != "mp4" and args.chunks not in (None, 1):
+        raise _usage(f"--chunks makes MP4 only; {args.format} is rendered whole")
+    if out.suffix.lower() in (".mp4", ".webm", ".gif") and len(platforms) > 1:
         raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")
     # Everything that can fail without rendering fails now, in milliseconds: the deck,
     # the platforms, each output path (two outputs writing one file), the report's path.
     deck = load_deck(args.deck)
     quality = default_quality(args)
     outputs = [resolve_output(p, quality) for p in platforms]
-    targets = [output_path(out, deck_name(deck), o) for o in outputs]
+    targets = [output_path(out, deck_name(deck), o, args.format) for o in outputs]
     thumbnails = [thumbnail_path(t) for t in targets] if args.thumbnail else []
     refuse_duplicate_targets(
         targets + thumbnails + ([Path(args.report)] if args.report else []),
@@ -281,6 +294,7 @@ def _render(args) -> int:
         timeout=_timeout(args),
         skip_holds=args.skip_holds,
         chunks=args.chunks,
+        format=args.format,
     )
     if bar:
         bar.finish()

@@ -41,6 +41,7 @@ from .colour import nv12_size, nv12_to_rgb
 from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
 from .encode import EncodeSettings, open_encoder
+from .encode.backends import container_for
 from .errors import (
     AssetError,
     InsufficientResourcesError,
@@ -484,8 +485,11 @@ def render_output(
     timeout: float | None = None,
     skip_holds: bool = True,
     frames: tuple[int, int] | None = None,
+    format: str = "mp4",
 ) -> RenderReport:
     """Render `deck` for `output` into the MP4 file `target`; return what happened.
+
+    `format` "webm" or "gif" writes that instead (`engine.encode.backends.FORMATS`).
 
     `encoder_threads` caps the encoder's threads (default: one per usable core); set
     it when several renders share the machine. `temp_tag` marks the temporary file
@@ -521,6 +525,7 @@ def render_output(
             timeout=timeout,
             skip_holds=skip_holds,
             frames=frames,
+            format=format,
         )
 
 
@@ -560,6 +565,7 @@ def _render_output(
     timeout,
     skip_holds=True,
     frames=None,
+    format="mp4",
 ) -> RenderReport:
     started = time.perf_counter()
     fix_mmap_threshold()
@@ -567,6 +573,9 @@ def _render_output(
     timeline = _timeline(deck, output)
     span = range(timeline.frame_count) if frames is None else chunk_span(frames, timeline.frame_count, output.gop)
     chunk = frames is not None
+    container = container_for(format)
+    if chunk and not container.chunks:
+        raise SpecError(f"{container.name} is not rendered in chunks; render it whole", "frames")
     total = len(span)
     check_resources(output, total / output.fps, target)  # makes the folder, or says why it cannot
     need, space = _memory_needs(output, compositor, timeline, encoder_threads)
@@ -577,7 +586,7 @@ def _render_output(
         audio_plan.check()  # a bad audio file fails now, not after the video is made
 
     fallbacks: list[str] = []
-    enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads, skip_holds), fallbacks)
+    enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads, skip_holds), fallbacks, format)
     producer = _FrameProducer(deck, output, timeline, compositor, fallbacks, span)
     clock = _StageClock()
     process = psutil.Process()
@@ -585,7 +594,7 @@ def _render_output(
     frames_done = 0
     # Luma of a few composited keyframes, to compare with the decoded file afterwards.
     # (Frame numbers from here on count from the chunk's start: 0 for a whole video.)
-    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(total, output.gop)}
+    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(total, output.gop) if container.verify}
     luma_size = output.width * output.height
     cover_seconds = min(deck.cover_seconds(), timeline.duration)
     cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
@@ -642,12 +651,14 @@ def _render_output(
                 temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps, per_keyframe
             )
         audio = None
-        if audio_plan is not None:
+        if audio_plan is not None and container.audio is None:
+            producer.warnings.append(f"{container.name} has no sound: the deck's audio is left out")
+        elif audio_plan is not None:
             from .audio import mux_audio
 
             with clock("audio"):
-                audio = mux_audio(temporary, temporary, audio_plan)
-        if not chunk:
+                audio = mux_audio(temporary, temporary, audio_plan, container=container.name)
+        if not chunk and container.cover:
             if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
                 raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
             with clock("cover"):

@@ -10,7 +10,9 @@ AAC's quantisation noise lifts true peaks: by up to 0.4 dB over a -1 dBTP limit 
 the drum-hit beds of tests/test_loudness.py at 192 kb/s. So the limiter is set
 `AAC_HEADROOM_DB` under the plan's true peak, and the encoded packets are decoded
 again as they are written and measured: the loudness and true peak reported are the
-track's as it will play, not the mix's before the encoder. The file is
+track's as it will play, not the mix's before the encoder. For WebM
+(`container="webm"`) the soundtrack is Opus (libopus, 48 kHz stereo) in a WebM file
+instead, limited and measured the same way. The file is
 written through engine.output.atomic_output (temp file, fsync, rename; nothing left on
 failure) with ``+faststart``. The output may replace the input (same path).
 """
@@ -43,6 +45,8 @@ DEFAULT_AUDIO_BIT_RATE = 192_000
 _AUDIO_LEAD_SECONDS = 0.5
 # The limiter's ceiling sits this far under the plan's true peak, for AAC's overshoot.
 AAC_HEADROOM_DB = 0.5
+# The soundtrack's encoder in each container.
+_AUDIO_CODECS = {"mp4": "aac", "webm": "libopus"}
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,12 @@ class AudioStats:
     lufs: float | None = None  # integrated
     true_peak_db: float | None = None  # dBTP, 4× oversampled
     loudness_gain_db: float = 0.0  # the gain normalisation applied to the mix (0 when off)
+    codec: str = "aac"  # aac (MP4) or opus (WebM)
 
     def summary(self) -> dict:
         """The render report's `audio` entry."""
         return {
-            "codec": "aac",
+            "codec": self.codec,
             "sample_rate": SAMPLE_RATE,
             "channels": 2,
             "seconds": round(self.seconds, 4),
@@ -89,6 +94,7 @@ def mux_audio(
     plan: AudioPlan,
     *,
     bit_rate: int = DEFAULT_AUDIO_BIT_RATE,
+    container: str = "mp4",
 ) -> AudioStats:
     """Write `out_path`: `video_path`'s video stream copied, plus the plan's soundtrack in AAC.
 
@@ -118,9 +124,12 @@ def mux_audio(
             seconds, frame_seconds = _video_seconds(src, video)
             if plan.duration is not None and abs(plan.duration - seconds) > frame_seconds + 1e-6:
                 raise RenderError(f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s")
-            dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+            if container == "webm":
+                dst = av.open(str(tmp), "w", format="webm")
+            else:
+                dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
             video_out = dst.add_stream_from_template(video, opaque=True)  # AV1 too (see engine/cover.py)
-            audio_out = dst.add_stream("aac", rate=SAMPLE_RATE)
+            audio_out = dst.add_stream(_AUDIO_CODECS[container], rate=SAMPLE_RATE)
             audio_out.layout = "stereo"
             audio_out.bit_rate = bit_rate
             blocks = mix(plan, seconds, stats, headroom_db=AAC_HEADROOM_DB)
@@ -144,6 +153,7 @@ def mux_audio(
         lufs=_measured(track.meter.integrated_lufs),
         true_peak_db=_measured(track.meter.true_peak_db),
         loudness_gain_db=round(stats.gain_db, 2),
+        codec="opus" if container == "webm" else "aac",
     )
 
 
@@ -183,7 +193,9 @@ class _TrackMeter:
             if packets is None or not packets:
                 return
             # The encoder has opened by its first packet: its extradata describes the stream.
-            decoder = self.decoder = self.av.CodecContext.create(stream.codec_context.name, "r")
+            name = stream.codec_context.name
+            # FFmpeg's own Opus decoder gives planar float, as the meter takes; libopus's is packed.
+            decoder = self.decoder = self.av.CodecContext.create("opus" if name == "libopus" else name, "r")
             decoder.extradata = stream.codec_context.extradata
         for packet in [None] if packets is None else packets:
             for frame in decoder.decode(packet):

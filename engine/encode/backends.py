@@ -11,6 +11,12 @@ each candidate was skipped; an encoder named explicitly that does not work here 
     auto, hevc:  nvenc_hevc → hevc_nvenc → hevc_qsv → hevc_vaapi → hevc_videotoolbox → libx265
     auto, av1:   av1_nvenc → av1_qsv → libsvtav1
 
+Containers (`FORMATS`): ``mp4`` takes the table above; ``webm`` has its own,
+
+    auto, webm:  libvpx-vp9 → libsvtav1        (codec av1: libsvtav1 only)
+
+probed and skipped the same way (`webm.py`); ``gif`` has one encoder, ``gif`` (`gif.py`).
+
 ``nvenc``/``nvenc_hevc`` are PyNvVideoCodec (`nvenc.py`); the rest are FFmpeg's
 encoders driven through PyAV (`pyav.py`). Codec names here are already canonical
 (``h264``, ``hevc``, ``av1``): `platforms.resolve_output` normalises what users write,
@@ -24,17 +30,22 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
-from ..errors import BackendUnavailableError, CodecNotSupportedError
+from ..errors import BackendUnavailableError, CodecNotSupportedError, SpecError
 from ..platforms import normalize_codec
 from ..registry import Entry, Registry, Skips
 from .base import Encoder, EncodeSettings
 
 __all__ = [
     "ENCODERS",
+    "FORMATS",
+    "GIF_ENCODERS",
+    "WEBM_ENCODERS",
+    "Container",
     "EncoderBackend",
     "EncoderEntry",
     "auto_encoder",
     "codec_for",
+    "container_for",
     "open_encoder",
     "probe_encoder",
     "working_encoders",
@@ -86,8 +97,49 @@ ENCODERS: Registry[EncoderEntry, EncoderBackend] = Registry(
     },
 )
 
+_WEBM = "engine.encode.webm:WebMEncoder"
+
+#: WebM's encoders, in "auto" order. Codec names here are WebM's (vp9, av1).
+WEBM_ENCODERS: Registry[EncoderEntry, EncoderBackend] = Registry(
+    "webm encoder",
+    {
+        "libvpx-vp9": EncoderEntry(_WEBM, "vp9", "libvpx-vp9"),
+        "libsvtav1": EncoderEntry(_WEBM, "av1", "libsvtav1"),
+    },
+)
+GIF_ENCODERS: Registry[EncoderEntry, EncoderBackend] = Registry(
+    "gif encoder", {"gif": EncoderEntry("engine.encode.gif:GifEncoder", "gif", "gif")}
+)
+
 #: Software encoders: no size or session limits beyond the codec's own.
-_SOFTWARE = {"libx264", "libx265", "libsvtav1"}
+_SOFTWARE = {"libx264", "libx265", "libsvtav1", "libvpx-vp9", "gif"}
+
+
+@dataclass(frozen=True)
+class Container:
+    """What a render writes besides the video stream, by output format."""
+
+    name: str  # mp4 | webm | gif
+    suffix: str  # the file name's ending
+    audio: str | None  # the soundtrack's codec; None: the format has no sound
+    cover: bool  # the cover frame is attached as cover art
+    verify: bool  # keyframes decoded and compared with what was composited (same size, same times)
+    chunks: bool  # can be rendered in chunks and joined
+
+
+FORMATS: dict[str, Container] = {
+    "mp4": Container("mp4", ".mp4", "aac", cover=True, verify=True, chunks=True),
+    "webm": Container("webm", ".webm", "opus", cover=False, verify=True, chunks=False),
+    "gif": Container("gif", ".gif", None, cover=False, verify=False, chunks=False),
+}
+
+
+def container_for(format: str) -> Container:
+    """The `Container` of output format `format` (mp4, webm or gif; any case)."""
+    found = FORMATS.get(str(format).lower())
+    if found is None:
+        raise SpecError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}", "format")
+    return found
 
 
 def _probe_settings(codec: str) -> EncodeSettings:
@@ -184,8 +236,13 @@ def codec_for(encoder: str, codec: str | None = None) -> str | None:
     return own
 
 
-def open_encoder(name: str, settings: EncodeSettings, fallbacks: list[str] | None = None) -> Encoder:
-    """An unopened encoder for `settings`: `name` is "auto" or a key of ENCODERS."""
+def open_encoder(
+    name: str, settings: EncodeSettings, fallbacks: list[str] | None = None, format: str = "mp4"
+) -> Encoder:
+    """An unopened encoder for `settings`: `name` is "auto" or a key of ENCODERS (of
+    WEBM_ENCODERS or GIF_ENCODERS for those formats)."""
+    if container_for(format).name != "mp4":
+        return _open_other(container_for(format).name, name, settings, fallbacks)
     if name == "auto":
         skipped: list[str] = []
         chosen = auto_encoder(settings.codec, settings, skipped)
@@ -211,3 +268,38 @@ def open_encoder(name: str, settings: EncodeSettings, fallbacks: list[str] | Non
     else:
         raise CodecNotSupportedError(f"unknown encoder {name!r}; use auto or one of {', '.join(ENCODERS)}")
     return ENCODERS.load(chosen)(settings, ENCODERS[chosen].target, name=chosen)
+
+
+def _open_other(format: str, name: str, settings: EncodeSettings, fallbacks: list[str] | None) -> Encoder:
+    """An unopened WebM or GIF encoder: "auto" walks the format's table, skipping (and
+    recording) what does not work; a named one that does not work raises."""
+    table = WEBM_ENCODERS if format == "webm" else GIF_ENCODERS
+    candidates = list(table)
+    if format == "webm" and settings.codec != "h264":  # h264 is every platform's default: no choice made
+        candidates = [n for n in table if table[n].codec == settings.codec]
+        if not candidates:
+            raise CodecNotSupportedError(f"WebM has no {settings.codec}; it carries vp9 (the default) or av1")
+    if name != "auto":
+        if name not in table:
+            raise CodecNotSupportedError(f"{format} is written by {', '.join(table)}, not {name!r}; or use auto")
+        candidates = [name]
+    skips = Skips(fallbacks, log)
+    for candidate in candidates:
+        reason = _probe_other(format, candidate)
+        if reason is None:
+            return table.load(candidate)(settings, table[candidate].target, name=candidate)
+        if name != "auto":
+            raise CodecNotSupportedError(f"encoder {candidate} does not work on this machine: {reason}")
+        skips.add(f"encoder {candidate} unavailable: {reason}")
+    raise CodecNotSupportedError(f"no {format} encoder opens on this machine ({skips})")
+
+
+@cache
+def _probe_other(format: str, name: str) -> str | None:
+    """None if `format`'s encoder `name` opens and encodes a tiny frame here (once per process)."""
+    table = WEBM_ENCODERS if format == "webm" else GIF_ENCODERS
+    try:
+        backend = table.load(name)
+    except BackendUnavailableError as exc:
+        return str(exc)
+    return backend.probe(table[name].target, _probe_settings("av1" if table[name].codec == "av1" else "h264"))

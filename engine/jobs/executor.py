@@ -227,6 +227,7 @@ def render_many(
     timeout: float | None = None,
     skip_holds: bool = True,
     chunks: int | str | None = None,
+    format: str = "mp4",
 ) -> list[RenderReport]:
     """Render `deck` once per platform into `out_dir`, several at once; reports in `platforms` order.
 
@@ -258,7 +259,7 @@ def render_many(
     outputs = [resolve_output(p, quality) for p in platforms]  # bad names fail before any work
     # Two outputs that are one file would silently replace each other; an output that
     # cannot be written fails now, not after the others are made.
-    targets = [output_path(out_dir, deck_name(loaded), o) for o in outputs]
+    targets = [output_path(out_dir, deck_name(loaded), o, format) for o in outputs]
     refuse_duplicate_targets(targets, [o.label for o in outputs])
     for target in targets:
         check_target(target)
@@ -267,7 +268,7 @@ def render_many(
     single = (len(outputs) == 1 or jobs == 1) and chunks in (None, 1)
     if _holds_python_objects(loaded) or (single and not _runs_transition_files(loaded)):
         reports = _render_here(
-            loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds
+            loaded, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds, format
         )
         return _mark_replaced(reports, replaces)
     settings = settings or load_settings()
@@ -276,7 +277,8 @@ def render_many(
     else:  # a Deck: its file, else its data (paths in it are absolute already)
         source = loaded.source or loaded.model_dump(mode="json", exclude_unset=True)
     requests = [
-        OutputRequest(platform=str(p), quality=quality, encoder=encoder, skip_holds=skip_holds) for p in platforms
+        OutputRequest(platform=str(p), quality=quality, encoder=encoder, skip_holds=skip_holds, format=format)
+        for p in platforms
     ]
     job_list = [
         RenderJob.for_deck(
@@ -382,7 +384,7 @@ def _timed_out(timeout: float, kept: Sequence[str], removed: int) -> str:
 
 
 def _render_here(
-    deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds
+    deck, outputs, targets, compositor, encoder, on_progress, thumbnail, timeout, deadline, skip_holds, format="mp4"
 ) -> list[RenderReport]:
     """The outputs one after another in this process (render_many without workers)."""
     from ..pipeline import render_output
@@ -410,6 +412,7 @@ def _render_here(
                     thumbnail=thumbnail,
                     timeout=remaining,
                     skip_holds=skip_holds,
+                    format=format,
                 )
             )
     except KeyboardInterrupt as exc:

@@ -52,10 +52,11 @@ class OutputRequest:
     encoder: str = "auto"
     path: str | None = None
     skip_holds: bool = True
+    format: str = "mp4"  # mp4 | webm | gif
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OutputRequest:
-        unknown = set(data) - {"platform", "quality", "codec", "encoder", "path", "skip_holds"}
+        unknown = set(data) - {"platform", "quality", "codec", "encoder", "path", "skip_holds", "format"}
         if unknown:
             raise SpecError(f"unknown output field(s): {', '.join(sorted(unknown))}", "outputs")
         return cls(**data)

@@ -76,7 +76,9 @@ def resolve_request(request: OutputRequest) -> Output:
 def job_targets(job: RenderJob, deck: Deck | None = None) -> list[Path]:
     """The file each output of `job` is written to."""
     name = deck_name(deck) if deck is not None else _name_without_loading(job)
-    return [Path(r.path) if r.path else output_path(job.out_dir, name, resolve_request(r)) for r in job.outputs]
+    return [
+        Path(r.path) if r.path else output_path(job.out_dir, name, resolve_request(r), r.format) for r in job.outputs
+    ]
 
 
 def _name_without_loading(job: RenderJob) -> str:
@@ -98,6 +100,7 @@ def output_key(
         "output": asdict(output),
         "encoder": request.encoder,
         "skip_holds": request.skip_holds,
+        "format": request.format,
         "compositor": compositor,
         "frames": frames,
     }
@@ -169,7 +172,7 @@ def _run_output(job, deck, request, target, progress, cache, memory_limit, encod
             log.warning("%s: %s; stepping down from %s to %s quality", output.label, exc, request.quality, lower)
             request = replace(request, quality=lower)
             if request.path is None:  # the name says the quality it was made at
-                target = output_path(job.out_dir, deck_name(deck), resolve_request(request))
+                target = output_path(job.out_dir, deck_name(deck), resolve_request(request), request.format)
             continue
         report.replaced = replaces
         if request.quality != asked:
@@ -211,6 +214,7 @@ def _render(job, deck, output, request, target, progress, encoder_threads) -> Re
         thumbnail=job.thumbnail,
         skip_holds=request.skip_holds,
         frames=job.frames,
+        format=request.format,
     )
 
 
