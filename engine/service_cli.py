@@ -80,7 +80,29 @@ def add_commands(commands) -> None:
         metavar="SECONDS",
         help="on SIGTERM, time running jobs get to finish before they are queued again (default 30)",
     )
+    worker.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="submit the queued jobs to the Ray cluster at ADDRESS (host:port, or auto) instead of running "
+        "worker processes here (also REEL_EXECUTOR=ray with REEL_RAY_ADDRESS; docs/cluster.md)",
+    )
+    worker.add_argument(
+        "--ray-node-ip",
+        metavar="IP",
+        default=None,
+        help="this machine's address as the Ray cluster sees it (127.0.0.1 for a cluster on loopback)",
+    )
     worker.set_defaults(run=_worker)
+
+    resources = commands.add_parser(
+        "ray-resources",
+        help="the custom Ray resources this node should advertise (JSON for `ray start --resources`)",
+    )
+    resources.add_argument(
+        "--nvenc-sessions", type=positive_int, default=3, help="NVENC encodes at once where NVENC works (default 3)"
+    )
+    resources.set_defaults(run=_ray_resources)
 
     batch = commands.add_parser("batch", help="render many decks through the queue and local workers")
     batch.add_argument("decks", nargs="+", help="deck files")
@@ -356,6 +378,8 @@ def _worker(args) -> int:
     from .settings import load_settings
 
     settings = load_settings()
+    if args.ray is not None or settings.executor == "ray":
+        return _ray_worker(args, settings)
     store = JobStore(settings.home)
     cache = open_cache(settings)
     supervisor = Supervisor(store, settings, workers=args.workers, cache=cache)
@@ -379,6 +403,47 @@ def _worker(args) -> int:
     finally:
         if server is not None:
             server.close()
+    return 0
+
+
+def _ray_worker(args, settings) -> int:
+    """`reel worker --ray`: the queue under REEL_HOME, run as Ray tasks; stops on SIGTERM or Ctrl-C."""
+    from .jobs import RayExecutor
+
+    address = args.ray or settings.ray_address or None
+    if address == "auto":
+        address = None
+    executor = RayExecutor(settings, address=address, home=settings.home, node_ip_address=args.ray_node_ip, cache=True)
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    shared = settings.shared_dir or "(REEL_SHARED_DIR not set: every path must be on storage all nodes share)"
+    print(
+        f"reel worker: {executor.owner} → Ray, up to {executor.slots()} jobs at once, "
+        f"queue in {settings.home}, shared storage {shared}",
+        file=sys.stderr,
+    )
+    try:
+        while not stop.is_set():
+            if executor.running < executor.slots() and executor.run_queued() is not None:
+                continue
+            if args.drain and executor.running == 0 and executor.store.counts()["queued"] == 0:
+                break
+            stop.wait(0.5)
+    finally:
+        executor.close()  # jobs still running go back to the queue
+    return 0
+
+
+def _ray_resources(args) -> int:
+    from .jobs import node_resources
+
+    print(json.dumps(node_resources(args.nvenc_sessions)))
     return 0
 
 

@@ -32,6 +32,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from ..errors import BackendUnavailableError
 from .model import JobState, RenderJob
 from .run import JobProgress
@@ -165,6 +167,9 @@ class RayExecutor:
         self._temporary = None if home is not None else tempfile.TemporaryDirectory(prefix="reel-ray-")
         self.store = JobStore(home if home is not None else self._temporary.name)  # type: ignore[union-attr]
         self.owner = supervisor_id()
+        # Jobs a stopped driver (this one before a restart, a `reel worker --ray`) was
+        # running go back to the queue once its lease runs out; chunks it finished stay.
+        self.store.recover(lambda host, pid: psutil.pid_exists(pid))
         self.num_cpus, self.num_gpus, self.max_retries = num_cpus, num_gpus, max_retries
         self._cache_dir: str | None = None
         self._cache_bytes = 0
@@ -201,6 +206,10 @@ class RayExecutor:
     def launch(self, record: JobRecord, on_progress: JobProgressCallback | None = None) -> JobRecord:
         """Run a job this executor has claimed (running, owned by `self.owner`) as a Ray task."""
         job = record.job
+        outside = self._outside_shared(job)
+        if outside is not None:
+            self.store.fail(job.id, "SpecError", outside, user_error=True, retry=False)
+            return self.store.get(job.id)
         if on_progress is not None:
             self._callbacks[job.id] = on_progress
         options: dict[str, Any] = {
@@ -218,8 +227,28 @@ class RayExecutor:
             self._refs[ref] = job.id
         return self.store.get(job.id)
 
+    def run_queued(self) -> JobRecord | None:
+        """Claim the oldest job waiting in the store (`reel submit`) and run it on Ray; None if none waits."""
+        record = self.store.claim(self.owner, _LEASE_SECONDS)
+        return None if record is None else self.launch(record)
+
+    def slots(self) -> int:
+        """How many jobs the cluster runs at once now (its CPUs ÷ `num_cpus`)."""
+        return max(1, int(_ray().cluster_resources().get("CPU", 1) // self.num_cpus))
+
     def get(self, job_id: str) -> JobRecord:
         return self.store.get(job_id)
+
+    def _outside_shared(self, job: RenderJob) -> str | None:
+        """Why `job` cannot run on other nodes (a path outside REEL_SHARED_DIR), or None."""
+        shared = getattr(self.settings, "shared_dir", None)
+        if shared is None:
+            return None
+        paths = [job.out_dir, job.deck_file, job.base_dir, *(r.path for r in job.outputs)]
+        for path in filter(None, paths):
+            if not Path(path).absolute().is_relative_to(Path(shared).absolute()):
+                return f"{path} is outside REEL_SHARED_DIR ({shared}): other Ray nodes cannot see it"
+        return None
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         from .executor import wait_for
