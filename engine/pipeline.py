@@ -39,7 +39,7 @@ from .caption_burn import CaptionOverlay
 from .captions import Cue, cue_frames, mux_soft_track, write_sidecars
 from .colour import nv12_size, nv12_to_rgb
 from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
-from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, write_thumbnail
+from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, thumbnail_path, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .encode.backends import container_for
 from .errors import (
@@ -670,7 +670,13 @@ def _render_output(
                 mux_soft_track(temporary, cues, deck.captions.language)
         if deadline is not None:  # the last moment the render can still be given up whole
             deadline.check()
-    thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag) if thumbnail and not chunk else None
+    thumbnail_file = None
+    if thumbnail and not chunk and not container.cover:  # no cover art to read back: the composited frame
+        thumbnail_file = thumbnail_path(target)
+        with atomic_output(thumbnail_file, temp_tag) as temporary:
+            temporary.write_bytes(png_bytes(nv12_to_rgb_banded(cover, output.width, output.height)))
+    elif thumbnail and not chunk:
+        thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag)
     if cues and (deck.captions is None or deck.captions.sidecar):
         write_sidecars(target, cues, temp_tag)
 

@@ -313,3 +313,15 @@ def test_webm_in_av1_when_asked_and_auto_records_what_it_skipped(tmp_path, monke
     report = engine.render(_deck(0.3, 0.2), tmp_path / "b.webm", platform="320x180@10", compositor="cpu", format="webm")
     assert report.encoder == "libsvtav1"
     assert any("libvpx-vp9" in f and "no VP9 here" in f for f in report.fallbacks)
+
+
+@pytest.mark.parametrize("format", ["gif", "webm"])
+def test_a_thumbnail_is_the_composited_cover_frame_even_late_in_the_video(tmp_path, format):
+    from PIL import Image
+
+    deck = {**_deck(0.5, 0.4), "cover": 2.2}  # in the last hold, after the GIF's last frame starts
+    report = engine.render(deck, tmp_path, platform="320x180@10", compositor="cpu", format=format, thumbnail=True)
+    assert report.thumbnail is not None
+    png = np.asarray(Image.open(report.thumbnail).convert("RGB"))
+    expected = engine.render_frame(deck, 2.2, platform="320x180@10", compositor="cpu")
+    assert np.abs(png.astype(np.int16) - expected.astype(np.int16)).mean() < 1
