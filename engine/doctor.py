@@ -6,6 +6,7 @@ says which one a render would use. ``text`` says whether complex scripts are sha
 (libraqm really lays out a right-to-left string, or what goes wrong without it), how
 many system fonts fontconfig offers, and which font draws Arabic, Hebrew, Devanagari,
 Thai, CJK, Hangul and emoji when the theme's and the bundled fonts lack them.
+``narration`` says whether espeak-ng speaks (a word, tried) for slides that ``say`` text.
 
 ``reel doctor --clean DIR`` (`clean`) removes the hidden ``.part`` files that renders
 killed with SIGKILL left in DIR, once their process no longer runs, and says which.
@@ -19,7 +20,7 @@ import stat
 import sys
 from pathlib import Path
 
-__all__ = ["clean", "diagnose"]
+__all__ = ["clean", "diagnose", "diagnose_speech"]
 
 
 def diagnose() -> dict[str, dict[str, str]]:
@@ -61,6 +62,7 @@ def diagnose() -> dict[str, dict[str, str]]:
         facts["reel"]["pyav"] = f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})"
     except Exception as exc:  # noqa: BLE001 - av is a dependency, but doctor must never crash
         facts["reel"]["pyav"] = f"unavailable: {exc}"
+    facts["narration"] = diagnose_speech()
     try:
         from .text import diagnose_text
 
@@ -68,6 +70,25 @@ def diagnose() -> dict[str, dict[str, str]]:
     except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
         facts["text"] = {"error": f"{type(exc).__name__}: {exc}"}
     return facts
+
+
+def diagnose_speech() -> dict[str, str]:
+    """Whether a slide's ``"voiceover": {"say": ...}`` can be spoken here: espeak-ng tried on a word."""
+    import tempfile
+
+    from .speech import EspeakNg
+
+    engine = EspeakNg()
+    reason = engine.unavailable()
+    if reason is not None:
+        return {engine.name: f"unavailable: {reason}"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="reel-doctor-") as folder:
+            words = engine.say("ready", "en", Path(folder) / "ready.wav")
+    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+        return {engine.name: f"unavailable: {type(exc).__name__}: {exc}"}
+    timed = "with word timings" if [w.text for w in words] == ["ready"] else "without word timings"
+    return {engine.name: f"works ({timed}): espeak-ng {engine.version()}"}
 
 
 def clean(folder: str | Path) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WrapValidator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WrapValidator, model_validator
 
 from .audio.models import Padding, VoiceoverField
 from .charts.model import Chart
@@ -62,10 +62,16 @@ class CaptionsSpec(SpecModel):
     JSON list of ``{"word", "start", "end"}`` (video time) that highlights each word as it
     is said (and, without a file, makes the cues). `burn` draws them on the frames,
     `sidecar` writes ``NAME.srt`` and ``NAME.vtt`` beside the video, `soft` adds a
-    subtitle track (mov_text) to the MP4. Slides may add their own `captions`."""
+    subtitle track (mov_text) to the MP4. Slides may add their own `captions`.
+    ``"from": "narration"`` adds cues from what the slides `say` (their voiceovers'
+    text), highlighted word by word as it is spoken."""
+
+    # "from" in a deck; Python cannot name an attribute "from".
+    model_config = ConfigDict(populate_by_name=True)
 
     file: AssetPath | None = None
     words: AssetPath | None = None
+    from_: Literal["narration"] | None = Field(default=None, alias="from")
     burn: bool = True
     sidecar: bool = True
     soft: bool = False

@@ -67,7 +67,9 @@ _LOOP_IN_MEMORY = 30 * SAMPLE_RATE
 class VoiceoverCue:
     """A voiceover and where its slide starts in the video (seconds; frame-exact ideally).
 
-    `where` names it in error messages, e.g. ``slides[2].voiceover``.
+    `where` names it in error messages, e.g. ``slides[2].voiceover``. A voiceover that
+    says text is mixed from its speech's WAV (`engine.spec.Deck.audio_plan` hands that
+    file in; engine/speech.py makes it).
     """
 
     start: float
@@ -77,6 +79,15 @@ class VoiceoverCue:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.start) and self.start >= 0):
             raise ValueError(f"{self.where}: start must be a finite number >= 0, got {self.start!r}")
+        if self.voiceover.file is None:
+            raise ValueError(f"{self.where}: text to say must be spoken into a file before mixing (Deck.audio_plan)")
+
+    @property
+    def file(self) -> Path:
+        """The audio file this voiceover plays."""
+        if self.voiceover.file is None:  # refused above; for the type checker
+            raise ValueError(f"{self.where}: no file")
+        return self.voiceover.file
 
     @property
     def first_sample(self) -> int:
@@ -130,7 +141,7 @@ class AudioPlan:
     def files(self) -> list[tuple[str, Path]]:
         """(where, file) for every audio file the plan reads."""
         found = [(self.music_where, self.music.music)] if self.music is not None else []
-        return found + [(cue.where, cue.voiceover.file) for cue in self.cues]
+        return found + [(cue.where, cue.file) for cue in self.cues]
 
     def check(self) -> None:
         """Open each file and decode its first frame: AssetError for the first that fails.
@@ -268,14 +279,14 @@ def _summed(
                 out *= _music_gain(bed.spec, pos, n, total, reduction_db)
             while cues and cues[0].first_sample < pos + n:
                 cue = cues.pop(0)
-                playing.append((cue, AudioReader(cue.voiceover.file, cue.where)))
+                playing.append((cue, AudioReader(cue.file, cue.where)))
             for cue, reader in list(playing):
                 offset = max(0, cue.first_sample - pos)
                 voice = reader.read(n - offset)
                 out[:, offset : offset + voice.shape[1]] += voice * np.float32(cue.voiceover.gain)
                 if voice.shape[1] < n - offset:
                     if reader.samples_read == 0:
-                        path = cue.voiceover.file
+                        path = cue.file
                         raise AssetError(f"{cue.where}: audio file {path} contains no audio samples", path)
                     reader.close()
                     playing.remove((cue, reader))
@@ -373,7 +384,7 @@ def _duck_envelope(cues: Sequence[VoiceoverCue], total: int, duck: DuckSpec) -> 
         if start >= total:
             continue
         gain2 = cue.voiceover.gain**2
-        with AudioReader(cue.voiceover.file, cue.where) as reader:
+        with AudioReader(cue.file, cue.where) as reader:
             pos = start
             while pos < total:
                 voice = reader.read(min(BLOCK, total - pos))

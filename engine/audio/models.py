@@ -15,6 +15,7 @@ In a deck::
 
     "slides": [{"kind": "title", "title": "Hi", "duration": "auto", "padding": 0.5,
                 "voiceover": "vo1.wav"}]          # or {"file": "vo1.wav", "gain_db": 0, "delay": 0}
+                                                  # or {"say": "Hello", "voice": "en"} (espeak-ng)
 
 ``duck`` is on by default whenever there is music; ``false`` (or null) turns it off,
 ``true`` is the defaults. ``loudness`` is the same: on by default, normalising the
@@ -34,7 +35,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from ..specbase import AssetPath, SpecModel
+from ..specbase import AssetPath, SpecModel, Text
 from ..specbase import fail as _fail
 
 __all__ = [
@@ -54,6 +55,8 @@ DEFAULT_PADDING = 0.5
 # Gains are bounded so a typo ("gain_db": 600) is an error, not a blast of noise.
 MIN_DB, MAX_DB = -60.0, 24.0
 MAX_VOLUME = 10 ** (MAX_DB / 20)  # ≈ 15.85, the same ceiling as a linear factor
+# An espeak-ng voice name: "en", "en-us", "fr", "en+f3" (a variant), "mb-en1".
+VOICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_+\-]{0,39}$"
 
 
 # ---------------------------------------------------------------------------------
@@ -145,11 +148,23 @@ class AudioSpec(_AudioModel):
 
 
 class Voiceover(_AudioModel):
-    """A clip that starts with its slide (plus `delay` seconds), at `gain_db`."""
+    """A clip that starts with its slide (plus `delay` seconds), at `gain_db`: an audio
+    `file`, or text to `say` in a `voice` (spoken by espeak-ng when the deck loads; see
+    engine/speech.py)."""
 
-    file: AudioFile
+    file: AudioFile | None = None
+    say: Text | None = None
+    voice: Annotated[str, Field(pattern=VOICE_PATTERN)] = "en"
     gain_db: Decibels = 0.0
     delay: Offset = 0.0
+
+    @model_validator(mode="after")
+    def _file_or_text(self) -> Voiceover:
+        if (self.file is None) == (self.say is None):
+            _fail("give a file to play or text to say, not both" if self.file else "give a file to play or text to say")
+        if self.file is not None and "voice" in self.model_fields_set:
+            _fail("voice is the voice that speaks `say`; a file is played as it is", "voice")
+        return self
 
     @property
     def gain(self) -> float:
