@@ -160,6 +160,20 @@ def test_a_four_chunk_job_joins_into_the_unchunked_render(executor, deck_file, w
     assert {p.job_id for p in seen} == {job.id}  # frames across all chunks, as the whole job's
 
 
+def test_a_restarted_driver_reuses_the_chunks_already_finished(cluster, executor, deck_file, tmp_path):
+    """A driver stopped after one chunk: the next run on Ray renders only the others."""
+    job = _job(deck_file, tmp_path, SIZE)
+    plan = ChunkPlan.of(job, 3)
+    first = plan.jobs[0]
+    record = executor.wait(executor.submit(first).id, timeout=120)
+    plan.finished(first, record.reports[0])  # what the stopped driver had recorded
+    again = ChunkPlan.of(job, 3)
+    assert [j.id for j in again.pending] == [j.id for j in plan.jobs[1:]]
+    report = render_chunked(executor, job, 3)
+    assert report.chunks[0]["wall_seconds"] == record.reports[0]["wall_seconds"]  # reused, not rendered again
+    assert probe(Path(report.path)).frames == FRAMES
+
+
 def _wait_for_worker(executor: RayExecutor, job_id: str, timeout: float = 60) -> tuple[str, int]:
     """(node id prefix, pid) of the Ray worker running `job_id`, once it has rendered a frame."""
     deadline = time.monotonic() + timeout
