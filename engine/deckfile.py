@@ -94,7 +94,7 @@ def check_files(files: Iterable[tuple[str, Path, str]], limits: InputLimits) -> 
     not there, not a regular file, or past its limit: images by bytes and pixels, music
     and voiceovers by seconds (both from headers), transition files by bytes; caption
     and word-timing files are read whole (a malformed one is a SpecError naming its
-    line). Nothing else is decoded."""
+    line); a video clip's first frame is decoded. Nothing else is decoded."""
     for where, path, what in files:
         if what in _IMAGES:
             regular_file(path, what, limits.max_image_bytes, setting=setting_name("max_image_bytes"), where=where)
@@ -105,6 +105,10 @@ def check_files(files: Iterable[tuple[str, Path, str]], limits: InputLimits) -> 
             from .audio.decode import check_audio_length
 
             check_audio_length(path, where, limits.max_audio_seconds)
+        elif what == "video clip":  # opened, and its first frame decoded
+            from .clips import probe_clip
+
+            probe_clip(path, where)
         elif what == "font":
             _check_font(regular_file(path, what, where=where), where)
         elif what in ("captions", "word timings"):

@@ -325,6 +325,8 @@ def _describe(slide: Slide | None) -> str:
         named = slide.text
     elif slide.kind == "image":
         named = slide.caption
+    elif slide.kind == "video":
+        named = None
     else:
         named = slide.title
     if named and named.strip():
@@ -363,6 +365,8 @@ def layout_slide(
         return _image(sheet, slide, size_of)
     if slide.kind == "chart":
         return _chart(sheet, slide)
+    if slide.kind == "video":  # its frames come from the clip (engine/clips.py), over the background
+        return SlideLayout(width, height, safe_box, safe_box, ())
     if slide.kind == "text":
         if slide.style == "quote":
             return _quote(sheet, slide)

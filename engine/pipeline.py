@@ -55,6 +55,7 @@ from .motion import MotionState
 from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
 from .raster import SlideRasterizer
+from .raster.clip import ClipFrames
 from .report import RenderReport
 from .spec import Deck
 from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline, split_holds
@@ -214,8 +215,15 @@ class _FrameProducer(threading.Thread):
         slides = _SlideSource(
             self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1, cache_bytes=_RASTER_CACHE_BYTES
         )
-        uses = _uses(self.timeline, slides.keys)
+        try:
+            self._segments(slides)
+        finally:
+            slides.clips.close()
+        self.slides_uploaded = slides.uploaded
+        self.warnings = slides.rasterizer.warnings
 
+    def _segments(self, slides: _SlideSource) -> None:
+        uses = _uses(self.timeline, slides.keys)
         span = self.span
         for index, segment in enumerate(self.timeline):
             first, end = max(segment.start, span.start), min(segment.end, span.stop)
@@ -235,8 +243,6 @@ class _FrameProducer(threading.Thread):
             while len(slides.handles) > _MAX_LIVE_SLIDES:
                 # Every key left is shown again (the others were released above).
                 slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index) or 0))
-        self.slides_uploaded = slides.uploaded
-        self.warnings = slides.rasterizer.warnings
 
     def _composite(self, slides: _SlideSource, segment: Segment, frame: int, count: int) -> None:
         buffer = self._take_buffer()
@@ -287,7 +293,12 @@ class _SlideSource:
         self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
         self.clock = clock or _StageClock()
         self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached, cache_bytes=cache_bytes)
-        self.keys = [self.rasterizer.key(i) for i in range(len(deck.slides))]
+        self.clips = ClipFrames(self.rasterizer)
+        # A video slide's frames are its own, even where two slides play one clip alike.
+        self.keys = [
+            self.rasterizer.key(i) + (f"-{i}" if self.clips.is_clip(i) else "") for i in range(len(deck.slides))
+        ]
+        self._clip_serials: dict[str, int] = {}  # the picture each video slide has uploaded
         self.motions = [deck.motion(i) for i in range(len(deck.slides))]
         self.handles: dict[str, SlideHandle] = {}
         self._items: dict[str, int] = {}  # build items of each layered upload
@@ -296,8 +307,10 @@ class _SlideSource:
         burned = _burned_cues(deck, timeline)
         self.captions = CaptionOverlay(burned, deck.theme, output) if burned else None
 
-    def handle(self, slide: int) -> SlideHandle:
+    def handle(self, slide: int, frame: int = 0) -> SlideHandle:
         key = self.keys[slide]
+        if self.clips.is_clip(slide):
+            return self._clip_handle(slide, frame)
         if key not in self.handles:
             if self.motions[slide] is None:
                 with self.clock("raster"):
@@ -313,6 +326,20 @@ class _SlideSource:
             self.uploaded += 1
         return self.handles[key]
 
+    def _clip_handle(self, slide: int, frame: int) -> SlideHandle:
+        """Video slide `slide`'s picture at `frame`, uploaded in place of the one before."""
+        key = self.keys[slide]
+        with self.clock("clip"):
+            serial, image = self.clips.picture(slide, self.timeline.slide_time(slide, frame))
+        if self._clip_serials.get(key) != serial or key not in self.handles:
+            with self.clock("upload"):
+                if key in self.handles:
+                    self.compositor.release(self.handles.pop(key))
+                self.handles[key] = self.compositor.upload(f"{key}#{serial}", image)
+            self._clip_serials[key] = serial
+            self.uploaded += 1
+        return self.handles[key]
+
     def state(self, slide: int, frame: int) -> MotionState | None:
         motion = self.motions[slide]
         if motion is None:
@@ -323,9 +350,9 @@ class _SlideSource:
     def frame(self, segment: Segment, frame: int) -> FrameSpec:
         """What the compositor draws for `frame` of `segment`."""
         if isinstance(segment, (Hold, Motion)):
-            handle = self.handle(segment.slide)
+            handle = self.handle(segment.slide, frame)
             return FrameSpec(handle, source_state=self.state(segment.slide, frame))
-        source, target = self.handle(segment.from_slide), self.handle(segment.to_slide)
+        source, target = self.handle(segment.from_slide, frame), self.handle(segment.to_slide, frame)
         return FrameSpec(
             source,
             target,
@@ -358,6 +385,9 @@ class _SlideSource:
     def release(self, key: str) -> None:
         self.compositor.release(self.handles.pop(key))
         self._items.pop(key, None)
+        if key in self._clip_serials:  # a video slide no later segment shows: its file closes
+            self._clip_serials.pop(key)
+            self.clips.close(self.keys.index(key))
 
 
 def pool_size(frame_bytes: int) -> int:
@@ -726,7 +756,11 @@ def render_still_nv12(deck: Deck, output: Output, seconds: float, *, compositor:
     try:
         compile_transition_files(comp, timeline)
         buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
-        _SlideSource(deck, output, timeline, comp).draw(segment, frame, buffer)
+        slides = _SlideSource(deck, output, timeline, comp)
+        try:
+            slides.draw(segment, frame, buffer)
+        finally:
+            slides.clips.close()
         return buffer
     finally:
         comp.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WrapValidator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr, WrapValidator, model_validator
 
 from .audio.models import Padding, VoiceoverField
 from .charts.model import Chart
@@ -34,6 +34,7 @@ __all__ = [
     "Slide",
     "TextSlide",
     "TitleSlide",
+    "VideoSlide",
     "slide_background",
 ]
 
@@ -234,10 +235,73 @@ def _figure_source(figure: object) -> object:
     _fail(f"figure must be a matplotlib Figure, a PIL image or a uint8 array, got {type(figure).__name__}", "figure")
 
 
-Slide = Annotated[TitleSlide | BulletsSlide | ImageSlide | TextSlide | ChartSlide, Field(discriminator="kind")]
+ClipSeconds = Annotated[float, Field(ge=0, le=MAX_SECONDS)]
+
+
+class VideoSlide(_SlideBase):
+    """A video clip: `trim` [start, end] seconds of `file` (all of it by default), scaled
+    to the frame by `fit` (`fill` stretches it, `cover` crops it, `contain` shows it whole
+    on the slide's background), its sound at `volume` in the mix (ducked under
+    voiceovers). A slide longer than its clip holds the last frame, or starts the clip
+    again with `loop`; `duration` defaults to the trimmed clip's length. The clip is
+    opened and its first frame decoded when the deck loads (engine/clips.py): a corrupt
+    or unsupported file is an AssetError then, not during the render."""
+
+    kind: Literal["video"] = "video"
+    file: AssetPath
+    trim: Annotated[list[ClipSeconds], Field(min_length=2, max_length=2)] | None = None
+    volume: Annotated[float, Field(ge=0, le=4)] = 1.0
+    fit: Literal["fill", "cover", "contain"] = "cover"
+    loop: bool = False
+    _clip: Any = PrivateAttr(default=None)  # engine.clips.ClipInfo, from the probe
+
+    @model_validator(mode="after")
+    def _probe_clip(self) -> VideoSlide:
+        from .clips import probe_clip
+        from .errors import AssetError
+
+        try:
+            info = probe_clip(self.file, "file")
+        except AssetError:
+            return self  # engine.deckfile.check_files says what is wrong, with the slide's path
+        self._clip = info
+        start, end = (0.0, info.duration) if self.trim is None else self.trim
+        if end <= start:
+            _fail(f"a trim ends after it starts ({start:g} s), got {end:g} s", "trim")
+        if start >= info.duration:
+            _fail(f"the clip is {info.duration:g} s long; the trim starts at {start:g} s", "trim")
+        if self.duration is None:
+            self.duration = min(end, info.duration) - start
+        return self
+
+    @property
+    def trimmed(self) -> tuple[float, float]:
+        """(start, end) seconds of the file this slide plays."""
+        duration = self._clip.duration
+        start, end = (0.0, duration) if self.trim is None else self.trim
+        return start, min(end, duration)
+
+    @property
+    def sounds(self) -> bool:
+        """Whether its clip has sound and plays it (a volume over 0)."""
+        return bool(self._clip.has_audio) and self.volume > 0
+
+    def sound(self, start: float, seconds: float, where: str = "video"):
+        """Its sound in the mix (engine.audio.ClipCue), for a slide that starts `start`
+        seconds into the video and shows for `seconds`."""
+        from .audio.clip import ClipCue
+
+        trim_start, trim_end = self.trimmed
+        return ClipCue(start, self.file, trim_start, trim_end - trim_start, seconds, self.volume, self.loop, where)
+
+
+Slide = Annotated[
+    TitleSlide | BulletsSlide | ImageSlide | TextSlide | ChartSlide | VideoSlide, Field(discriminator="kind")
+]
 
 SLIDE_KINDS: dict[str, type[_SlideBase]] = {
-    cls.model_fields["kind"].default: cls for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide)
+    cls.model_fields["kind"].default: cls
+    for cls in (TitleSlide, BulletsSlide, ImageSlide, TextSlide, ChartSlide, VideoSlide)
 }
 
 

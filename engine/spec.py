@@ -75,6 +75,7 @@ from .slides import (
     Slide,
     TextSlide,
     TitleSlide,
+    VideoSlide,
     slide_background,
 )
 from .specbase import MAX_SECONDS, SpecModel, Text, spec_error
@@ -227,10 +228,14 @@ class Deck(SpecModel):
                     transition_duration=0.0 if into is None else into.duration,
                     transition_params={} if into is None else into.resolved_params(),
                     transition_easing=LINEAR if into is None else into.curve,
-                    motion=() if motion is None else motion.windows,
+                    motion=self._clip_window(index) or (() if motion is None else motion.windows),
                 )
             )
         return timings
+
+    def _clip_window(self, index: int) -> tuple[tuple[float, float], ...]:
+        """A video slide's picture changes all the time it shows (engine/clips.py)."""
+        return ((0.0, self.slide_duration(index)),) if isinstance(self.slides[index], VideoSlide) else ()
 
     def audio_plan(self, fps: int):
         """The soundtrack (engine.audio.AudioPlan) of a render at `fps`, or None for a silent deck.
@@ -246,13 +251,17 @@ class Deck(SpecModel):
         cues = [
             (i, vo if i not in self._speech else vo.model_copy(update={"file": self._speech[i].wav})) for i, vo in cues
         ]
-        if self.audio is None and not cues:
+        clips = [(i, s) for i, s in enumerate(self.slides) if isinstance(s, VideoSlide) and s.sounds]
+        if self.audio is None and not cues and not clips:
             return None
         timeline = build_timeline(self.timings(), fps)
         return AudioPlan(
             music=self.audio,
             voiceovers=[VoiceoverCue(timeline.first_frame(i) / fps, vo, f"slides[{i}].voiceover") for i, vo in cues],
             duration=timeline.duration,
+            clips=[
+                s.sound(timeline.first_frame(i) / fps, self.slide_duration(i), f"slides[{i}].file") for i, s in clips
+            ],
         )
 
     def motion(self, index: int) -> SlideMotion | None:
@@ -263,6 +272,8 @@ class Deck(SpecModel):
         those the slide asked for itself).
         """
         slide = self.slides[index]
+        if isinstance(slide, VideoSlide):  # its frames come from the clip
+            return None
         chosen = {}
         for source in (self.defaults.motion, slide.motion):
             if source is not None:
@@ -407,6 +418,8 @@ class Deck(SpecModel):
                 found.append((f"slides[{index}].voiceover.file", slide.voiceover.file, "voiceover"))
             if isinstance(slide, ImageSlide):
                 found.append((f"slides[{index}].file", slide.file, "image"))
+            if isinstance(slide, VideoSlide):
+                found.append((f"slides[{index}].file", slide.file, "video clip"))
             if isinstance(slide, ChartSlide) and slide.image is not None:
                 found.append((f"slides[{index}].image", slide.image, "chart image"))
             if slide.background is not None and slide.background.image is not None:

@@ -243,7 +243,7 @@ ERROR_CASES = [
     (_set("theme.background", {"colour": "#fff"}), "theme.background.colour: unknown key; did you mean 'color'?", ""),
     (_set("slides[0].bullets", ["a"]), "slides[0].bullets: unknown key for a title slide", "kind 'bullets'"),
     (_set("extra", 1), "extra: unknown key", "slides"),
-    (_set("slides[1].kind", "video"), "slides[1].kind: unknown kind 'video'", "title, bullets, image, text"),
+    (_set("slides[1].kind", "movie"), "slides[1].kind: unknown kind 'movie'", "title, bullets, image, text"),
     (_set("slides[1].kind", "bulets"), "slides[1].kind: unknown kind 'bulets'; did you mean 'bullets'?", ""),
     (lambda d: d["slides"][1].pop("kind"), "slides[1].kind: required", "title, bullets, image, text"),
     (_set("slides[1]", "a slide"), "slides[1]: must be an object", ""),

@@ -17,6 +17,7 @@ A stage that runs after the video is encoded::
 PyAV is imported only when a file is decoded or written.
 """
 
+from .clip import ClipCue, ClipSound
 from .decode import SAMPLE_RATE, AudioReader, probe_audio, voiceover_duration
 from .limiter import Limiter
 from .loudness import LoudnessMeter, measure
@@ -41,6 +42,8 @@ __all__ = [
     "AudioReader",
     "AudioSpec",
     "AudioStats",
+    "ClipCue",
+    "ClipSound",
     "DuckSpec",
     "Limiter",
     "LoudnessMeter",

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AssetError, SpecError
+from .clip import ClipCue, ClipSound
 from .decode import SAMPLE_RATE, AudioReader, probe_audio
 from .limiter import Limiter
 from .loudness import LoudnessMeter
@@ -110,6 +111,7 @@ class AudioPlan:
     duration: float | None = None
     music_where: str = field(default="audio.music", compare=False)
     loudness: LoudnessSpec | None | str = FROM_DECK
+    clips: Sequence[ClipCue] = ()  # video slides' own sound, ducked under voiceovers like music
     # What the two above come to, typed: set by __post_init__, which also stores them
     # back into `voiceovers` and `loudness`.
     cues: tuple[VoiceoverCue, ...] = field(init=False, repr=False, compare=False)
@@ -136,7 +138,7 @@ class AudioPlan:
     @property
     def is_silent(self) -> bool:
         """True when there is nothing to mix (no music, no voiceovers)."""
-        return self.music is None and not self.voiceovers
+        return self.music is None and not self.voiceovers and not self.clips
 
     def files(self) -> list[tuple[str, Path]]:
         """(where, file) for every audio file the plan reads."""
@@ -150,6 +152,8 @@ class AudioPlan:
         """
         for where, path in self.files():
             probe_audio(path, where)
+        for clip in self.clips:
+            probe_audio(clip.file, clip.where)
 
 
 @dataclass
@@ -196,6 +200,8 @@ def mix(
     stats = MixStats() if stats is None else stats
     music = plan.music
     duck = music.duck if music is not None else None
+    if plan.clips and duck is None:
+        duck = DuckSpec()  # a clip's sound ducks under voiceovers even without music
     reduction_db = _duck_envelope(plan.cues, total, duck) if duck is not None and duck.amount_db < 0 else None
     for cue in plan.cues:
         if cue.first_sample >= total:
@@ -269,6 +275,8 @@ def _summed(
     bed = _MusicBed(music, plan.music_where, stats) if music is not None else None
     cues = sorted((cue for cue in plan.cues if cue.first_sample < total), key=lambda c: c.first_sample)
     playing: list[tuple[VoiceoverCue, AudioReader]] = []
+    clips = sorted((clip for clip in plan.clips if clip.first_sample < total), key=lambda c: c.first_sample)
+    sounding: list[ClipSound] = []
     try:
         for pos in range(0, total, BLOCK):
             n = min(BLOCK, total - pos)
@@ -277,6 +285,17 @@ def _summed(
                 block = bed.read(n)
                 out[:, : block.shape[1]] = block
                 out *= _music_gain(bed.spec, pos, n, total, reduction_db)
+            while clips and clips[0].first_sample < pos + n:
+                sounding.append(ClipSound(clips.pop(0)))
+            for sound in list(sounding):
+                offset = max(0, sound.cue.first_sample - pos)
+                part = sound.read(n - offset)
+                if reduction_db is not None and part.shape[1]:
+                    part = part * _duck_gain(pos + offset, part.shape[1], reduction_db)
+                out[:, offset : offset + part.shape[1]] += part
+                if part.shape[1] < n - offset:
+                    sound.close()
+                    sounding.remove(sound)
             while cues and cues[0].first_sample < pos + n:
                 cue = cues.pop(0)
                 playing.append((cue, AudioReader(cue.file, cue.where)))
@@ -292,6 +311,8 @@ def _summed(
                     playing.remove((cue, reader))
             yield out
     finally:
+        for sound in sounding:
+            sound.close()
         for _, reader in playing:
             reader.close()
         if bed is not None:
@@ -373,6 +394,14 @@ def _music_gain(spec: AudioSpec, pos: int, n: int, total: int, reduction_db: np.
         centres = (np.arange(first, last) + 0.5) * _HOP
         gain *= 10 ** (-np.interp(t, centres, reduction_db[first:last]) / 20)
     return gain.astype(np.float32)
+
+
+def _duck_gain(pos: int, n: int, reduction_db: np.ndarray) -> np.ndarray:
+    """The ducking gain of samples [pos, pos + n), as `_music_gain` applies it."""
+    t = pos + np.arange(n) + 0.5
+    first, last = max(0, pos // _HOP - 1), min(reduction_db.size, (pos + n) // _HOP + 2)
+    centres = (np.arange(first, last) + 0.5) * _HOP
+    return (10 ** (-np.interp(t, centres, reduction_db[first:last]) / 20)).astype(np.float32)
 
 
 def _duck_envelope(cues: Sequence[VoiceoverCue], total: int, duck: DuckSpec) -> np.ndarray | None:

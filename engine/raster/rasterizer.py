@@ -32,7 +32,7 @@ from ..errors import AssetError
 from ..layout import LAYOUT_VERSION, SlideLayout, layout_slide
 from ..motion import SlideMotion
 from ..platforms import Output
-from ..slides import slide_background
+from ..slides import VideoSlide, slide_background
 from ..spec import ChartSlide, Deck, ImageSlide, Theme
 from ..text.typeface import FontSet, resolve_fonts
 from .background import render_background
@@ -134,6 +134,7 @@ class SlideRasterizer:
             *(_file_identity(font, "font") for font in _theme_fonts(self.theme, self.fonts)),
             _file_identity(slide.file if isinstance(slide, ImageSlide) else None, "image"),
             _file_identity(slide.image if isinstance(slide, ChartSlide) else None, "chart image"),
+            _file_identity(slide.file if isinstance(slide, VideoSlide) else None, "video clip"),
             _file_identity(slide_background(slide, self.theme).image, "background image"),
             _file_identity(None if self.theme.logo is None else self.theme.logo.file, "logo"),
             _layer_shape(self.deck.motion(index)),  # a slide in motion is uploaded as layers
@@ -228,6 +229,8 @@ class SlideRasterizer:
         """What slide `index`'s background is, as a key, if it stays put while the slide
         shows; None if it moves (a drift, a camera over a transparent picture). Two slides
         with one backdrop share their background (engine.backdrop)."""
+        if isinstance(self.deck.slides[index], VideoSlide):
+            return None  # the clip covers it, or its frames differ every frame
         if background_moves(self, index, self.deck.motion(index)):
             return None
         bg = slide_background(self.deck.slides[index], self.theme)
