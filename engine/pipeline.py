@@ -701,7 +701,7 @@ def _render_output(
         if deadline is not None:  # the last moment the render can still be given up whole
             deadline.check()
     thumbnail_file = None
-    if thumbnail and not chunk and not container.cover:  # no cover art to read back: the composited frame
+    if thumbnail and not chunk and not container.cover and cover is not None:  # no cover art: the composited frame
         thumbnail_file = thumbnail_path(target)
         with atomic_output(thumbnail_file, temp_tag) as temporary:
             temporary.write_bytes(png_bytes(nv12_to_rgb_banded(cover, output.width, output.height)))
