@@ -1,6 +1,6 @@
 # Reel: `make demo` sets everything up and renders the example deck for every
-# platform; `make test` sets up, lints, type-checks and runs the test suite (CI runs
-# exactly that).
+# platform and the narrated launch deck (examples/launch.yaml) for TikTok; `make test`
+# sets up, lints, type-checks and runs the test suite (CI runs exactly that).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -31,6 +31,7 @@ $(SOUND) &: $(STAMP) examples/make_sound.py
 demo: setup
 	$(VENV)/bin/reel doctor
 	$(VENV)/bin/reel render examples/meal-plan.json -p all -o $(DEMO_OUT) --report $(DEMO_OUT)/report.json
+	$(VENV)/bin/reel render examples/launch.yaml -p tiktok -o $(DEMO_OUT) --report $(DEMO_OUT)/launch-report.json
 
 # ruff (lint and format) over the tree, mypy over engine/ (configured in pyproject.toml).
 lint: setup

@@ -12,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import yaml
 
 from engine import cli
 from engine.caption_burn import CaptionOverlay
@@ -221,3 +222,15 @@ def test_a_voiceover_is_a_file_or_text_in_a_voice_espeak_has(tmp_path, voiceover
 def test_captions_from_narration_need_a_slide_that_says_something(tmp_path):
     with pytest.raises(SpecError, match=r"^captions\.from: .*no slide has a voiceover with say"):
         load_deck({"captions": {"from": "narration"}, "slides": [{"kind": "title", "title": "Hi"}]})
+
+
+def test_the_launch_example_is_narrated_with_captions_from_its_speech_and_lasts_20_to_30_seconds(tmp_path):
+    example = Path(__file__).parent.parent / "examples" / "launch.yaml"
+    data = yaml.safe_load(example.read_text())
+    data.pop("audio")  # its music bed is made by `make setup` (examples/make_sound.py)
+    deck = load_deck(data, base_dir=example.parent)
+    assert deck.captions is not None and deck.captions.from_ == "narration"
+    assert all(deck.narration(i) is not None for i in range(len(deck.slides)))
+    assert 20 <= deck.total_duration() <= 30
+    cues = deck.caption_cues([0.0] * len(deck.slides), deck.total_duration())
+    assert all(len(cue.text) <= 42 and cue.words for cue in cues)
