@@ -362,7 +362,11 @@ const ctx = document.getElementById("c").getContext("2d", {willReadFrequently: t
 const seen = [], frames = {};
 v.addEventListener("error", () => { out.textContent = "error " + (v.error && v.error.code); });
 const grab = async (t) => {
+  // "seeked" can fire before the sought frame is presented (seen under load: the frame
+  // drawn was the previous seek's), so also wait for the video's next presented frame.
+  const presented = new Promise(done => v.requestVideoFrameCallback(() => done(true)));
   await new Promise(done => { v.addEventListener("seeked", done, {once: true}); v.currentTime = t; });
+  await Promise.race([presented, new Promise(done => setTimeout(() => done(false), 5000))]);
   ctx.drawImage(v, 0, 0);
   frames[t] = Array.from(ctx.getImageData(0, 0, v.videoWidth, v.videoHeight).data.filter((_, i) => i % 4 < 3));
 };
