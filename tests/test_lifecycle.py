@@ -280,7 +280,7 @@ def test_a_worker_that_stops_sending_frames_is_stopped_and_its_job_fails_with_a_
     store = JobStore(settings.home)
     out = tmp_path / "out" / "stuck.mp4"
     job = RenderJob.for_deck(
-        json.loads(write_deck(tmp_path, slides=60).read_text()),
+        json.loads(write_deck(tmp_path, slides=180).read_text()),
         [OutputRequest(platform=LARGE, path=str(out))],
         compositor="cpu",
     )
