@@ -205,3 +205,29 @@ def test_the_cli_takes_chunks(deck_file, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*argv, "--chunks", "zero"])
     assert exit_.value.code == 2 and "whole number of chunks" in capsys.readouterr().err
+
+
+def test_a_chunked_render_has_the_whole_renders_caption_files_and_soft_track(tmp_path):
+    """Captions burn into each chunk; the join adds the side files and the soft track
+    for the whole video, as a whole render does."""
+    (tmp_path / "talk.srt").write_text(
+        "1\n00:00:00,500 --> 00:00:03,000\nFirst words\n\n2\n00:00:04,500 --> 00:00:05,500\nAcross the join\n"
+    )
+    deck = {
+        "captions": {"file": "talk.srt", "soft": True},
+        "slides": [{"kind": "title", "title": "One", "duration": 3}, {"kind": "title", "title": "Two", "duration": 3}],
+    }
+    (tmp_path / "deck.json").write_text(json.dumps(deck))
+    whole = render_many(tmp_path / "deck.json", tmp_path / "whole", [SIZE], compositor="cpu")[0]
+    [joined] = render_many(tmp_path / "deck.json", tmp_path / "chunked", [SIZE], compositor="cpu", chunks=2, jobs=2)
+    assert len(joined.chunks) == 2
+    for suffix in (".srt", ".vtt"):
+        assert Path(joined.path).with_suffix(suffix).read_text() == Path(whole.path).with_suffix(suffix).read_text()
+
+    def track(path: str) -> list:
+        with av.open(path) as container:
+            stream = container.streams.subtitles[0]
+            return [(p.pts * p.time_base, bytes(p)) for p in container.demux(stream) if p.size > 2]
+
+    assert track(joined.path) == track(whole.path) and len(track(joined.path)) == 2
+    assert _luma(Path(joined.path))[50].std() > 0  # frames still decode across the join

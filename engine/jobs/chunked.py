@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..audio import mux_audio
+from ..captions import mux_soft_track, write_sidecars
 from ..chunks import join_chunks, plan_chunks
 from ..cover import attach_cover, decoded_frame, png_bytes, write_thumbnail
 from ..errors import JobFailedError, RenderError, SpecError
@@ -127,9 +128,22 @@ class ChunkPlan:
             cover_seconds = min(deck.cover_seconds(), (self.frame_count - 1) / self.fps)
             rgb = decoded_frame(temporary, cover_seconds)
             attach_cover(temporary, png_bytes(rgb), rgb.shape[1], rgb.shape[0])
+            # Captions are burned into each chunk; the soft track and the side files are
+            # of the whole video, as a whole render makes them.
+            cues = self._caption_cues(deck)
+            if cues and deck.captions is not None and deck.captions.soft:
+                mux_soft_track(temporary, cues, deck.captions.language)
+        if cues and (deck.captions is None or deck.captions.sidecar):
+            write_sidecars(self.target, cues, self.job.id)
         thumbnail = write_thumbnail(self.target, cover_seconds, self.job.id) if self.job.thumbnail else None
         shutil.rmtree(self.folder, ignore_errors=True)
         return self._report(joined.keyframes, audio, cover_seconds, thumbnail, replaces, time.perf_counter() - started)
+
+    def _caption_cues(self, deck) -> list:
+        if deck.captions is None and not any(slide.captions for slide in deck.slides):
+            return []
+        timeline = build_timeline(deck.timings(), self.fps)
+        return deck.caption_cues(timeline.slide_starts, timeline.duration)
 
     def _report(self, keyframes, audio, cover_seconds, thumbnail, replaces, join_seconds) -> RenderReport:
         chunks = [self.reports[i] for i in range(len(self.spans))]
