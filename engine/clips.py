@@ -87,19 +87,29 @@ def _stream_seconds(container: Any, stream: Any) -> float:
     raise AssetError(f"video clip {short_path(Path(container.name))} does not say how long it is", Path(container.name))
 
 
-def clip_box(fit: ClipFit, source: tuple[int, int], width: int, height: int) -> tuple[int, int, int, int, int, int]:
+def clip_box(
+    fit: ClipFit, source: tuple[int, int], width: int, height: int, even: bool = False
+) -> tuple[int, int, int, int, int, int]:
     """(scaled width, scaled height, crop x, crop y, paste x, paste y) of a `source`-sized
-    clip fitted into a width × height frame."""
+    clip fitted into a width × height frame; `even`: every number even (4:2:0 planes)."""
     sw, sh = source
     if fit == "fill":
         return width, height, 0, 0, 0, 0
     scale = max(width / sw, height / sh) if fit == "cover" else min(width / sw, height / sh)
-    w, h = max(1, round(sw * scale)), max(1, round(sh * scale))
+    step = 2 if even else 1
+    w, h = (max(step, step * round(side * scale / step)) for side in (sw, sh))
     if fit == "cover":
         w, h = max(w, width), max(h, height)
-        return w, h, (w - width) // 2, (h - height) // 2, 0, 0
+        return w, h, (w - width) // 2 // step * step, (h - height) // 2 // step * step, 0, 0
     w, h = min(w, width), min(h, height)
-    return w, h, 0, 0, (width - w) // 2, (height - h) // 2
+    return w, h, 0, 0, (width - w) // 2 // step * step, (height - h) // 2 // step * step
+
+
+def _bt709_limited(frame: Any) -> bool:
+    """Whether `frame`'s YUV is BT.709 in limited range, as the output's."""
+    if frame.format.name not in ("yuv420p", "nv12", "yuv422p", "yuv444p") or frame.color_range == 2:  # 2: full
+        return False
+    return frame.colorspace == 1 or (frame.colorspace == 2 and frame.height >= 720)  # 1: BT.709, 2: unspecified
 
 
 class ClipReader:
@@ -126,6 +136,7 @@ class ClipReader:
         self._current: tuple[float, int, Any] | None = None  # (seconds, serial, av frame) on screen
         self._next: tuple[float, int, Any] | None = None  # the one after it, or None at the end
         self._picture: tuple[int, np.ndarray] | None = None  # (serial of its frame, pixels)
+        self._planes: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None  # the same in NV12
         self.decoded = 0  # frames decoded (for tests and the bench)
         self.seeks = 0
 
@@ -164,6 +175,32 @@ class ClipReader:
         if self._current is None:
             raise _fail(self.path, self.where, f"has no frame near {when:.3f} s")
         return self._current[1], self._current[2]
+
+    def frame_nv12(self, slide_seconds: float) -> tuple[int, tuple[np.ndarray, np.ndarray]] | None:
+        """As `frame`, straight from the decoder's YUV (no RGB on the way): (serial, (luma
+        h×w, chroma h/2×w/2×2)), views of the scaled frame cropped for `cover`. None when
+        the clip's YUV is not what the output writes (BT.709, limited range; an untagged
+        clip at 720 rows or more counts as BT.709, as players read it): use `frame` then."""
+        serial, chosen = self._seek_to(self.clip_time(slide_seconds))
+        if not _bt709_limited(chosen):
+            return None
+        if self._planes is None or self._planes[0] != serial:
+            planes = self._fitted_nv12(chosen)
+            if planes is None:
+                return None
+            self._planes = (serial, planes)
+        return self._planes
+
+    def _fitted_nv12(self, frame: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        w, h, cx, cy, _, _ = clip_box(self.fit, (frame.width, frame.height), self.width, self.height, even=True)
+        packed = frame.reformat(width=w, height=h, format="nv12").to_ndarray()
+        if packed.shape != (h * 3 // 2, w):  # not the layout this expects: take the RGB way
+            return None
+        luma, chroma = packed[:h], packed[h:].reshape(h // 2, w // 2, 2)
+        if self.fit == "cover":
+            luma = luma[cy : cy + self.height, cx : cx + self.width]
+            chroma = chroma[cy // 2 : (cy + self.height) // 2, cx // 2 : (cx + self.width) // 2]
+        return luma, chroma
 
     def _current_time(self) -> float:
         return math.inf if self._current is None else self._current[0]
@@ -230,4 +267,4 @@ class ClipReader:
             self._container.close()
             self._container = None
         self._current = self._next = None
-        self._picture = None
+        self._picture = self._planes = None

@@ -330,12 +330,13 @@ class _SlideSource:
         """Video slide `slide`'s picture at `frame`, uploaded in place of the one before."""
         key = self.keys[slide]
         with self.clock("clip"):
-            serial, image = self.clips.picture(slide, self.timeline.slide_time(slide, frame))
+            serial, picture, nv12 = self.clips.picture(slide, self.timeline.slide_time(slide, frame), nv12=True)
         if self._clip_serials.get(key) != serial or key not in self.handles:
             with self.clock("upload"):
                 if key in self.handles:
                     self.compositor.release(self.handles.pop(key))
-                self.handles[key] = self.compositor.upload(f"{key}#{serial}", image)
+                upload = self.compositor.upload_nv12 if nv12 else self.compositor.upload
+                self.handles[key] = upload(f"{key}#{serial}", picture)
             self._clip_serials[key] = serial
             self.uploaded += 1
         return self.handles[key]

@@ -32,12 +32,15 @@ def _picture(k: int, width: int = W, height: int = H) -> np.ndarray:
     return image
 
 
-def make_clip(path, seconds=4.0, width=W, height=H, sound=True, amplitude=0.5):
-    """An H.264 clip of `seconds` at 25 fps (and a 440 Hz tone) from numbers we control."""
+def make_clip(path, seconds=4.0, width=W, height=H, sound=True, amplitude=0.5, bt709=False):
+    """An H.264 clip of `seconds` at 25 fps (and a 440 Hz tone) from numbers we control;
+    `bt709` tags it BT.709 (what the output writes: the clip then goes straight to NV12)."""
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=SOURCE_FPS)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.options = {"crf": "12", "preset": "veryfast", "g": "25"}
+        if bt709:
+            video.options["x264-params"] = "colormatrix=bt709:colorprim=bt709:transfer=bt709"
         audio = None
         if sound:
             audio = out.add_stream("aac", rate=SAMPLE_RATE)
@@ -129,7 +132,12 @@ def test_a_looping_clip_starts_again(tmp_path, clip, source_frames):
         assert best == k and db >= 35, (f, k, best, db)
 
 
-def test_transitions_into_and_out_of_a_clip_blend_its_live_frames(tmp_path, clip, source_frames):
+@pytest.mark.parametrize("compositor", ["cpu", "gl"])
+def test_transitions_into_and_out_of_a_clip_blend_its_live_frames(
+    tmp_path, clip, source_frames, compositor, gl_compositor
+):
+    if compositor == "gl":
+        gl_compositor(16, 16)
     deck = load_deck(
         {
             "defaults": {"transition": {"name": "fade", "duration": 0.4}},
@@ -140,7 +148,7 @@ def test_transitions_into_and_out_of_a_clip_blend_its_live_frames(tmp_path, clip
             ],
         }
     )
-    report = engine.render(deck, tmp_path / "fades.mp4", platform=PLATFORM, compositor="cpu")
+    report = engine.render(deck, tmp_path / "fades.mp4", platform=PLATFORM, compositor=compositor)
     assert report.frames == 32  # 1 + 2 + 1 − 2 × 0.4 s at 10 fps
     # The fade in: frames 6..9 (slide 1 starts at 0.6 s), 4 frames at (k + 1) / 5.
     # The fade out: frames 22..25 (slide 2 starts at 2.2 s).
@@ -285,3 +293,99 @@ def test_the_reader_streams_forward_and_holds_two_frames_at_most(clip):
         assert reader.seeks == 2
     finally:
         reader.close()
+
+
+@pytest.fixture(scope="module")
+def clip709(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clips709") / "clip709.mp4", seconds=2.0, sound=False, bt709=True)
+
+
+@pytest.mark.parametrize("compositor", ["cpu", "gl"])
+def test_a_bt709_clip_goes_straight_to_nv12_and_matches_its_source(tmp_path, clip709, compositor, gl_compositor):
+    if compositor == "gl":
+        gl_compositor(16, 16)  # skips, saying why, where no EGL context can be made
+    from engine.platforms import resolve_output
+    from engine.raster import SlideRasterizer
+    from engine.raster.clip import ClipFrames
+
+    deck = load_deck(_deck(clip709, trim=[0.5, 1.5]))
+    clips = ClipFrames(SlideRasterizer(deck, resolve_output(PLATFORM)))
+    try:
+        assert clips.picture(0, 0.0, nv12=True)[2] is True
+    finally:
+        clips.close()
+    with av.open(str(clip709)) as container:
+        source = {round(f.time * SOURCE_FPS): f.to_ndarray(format="rgb24") for f in container.decode(video=0)}
+    engine.render(deck, tmp_path / "nv12.mp4", platform=PLATFORM, compositor=compositor)
+    frames = decode_frames(tmp_path / "nv12.mp4", set(range(10)))
+    for f, frame in frames.items():
+        k = _nearest(0.5 + f / 10)
+        db, best = _best(frame, source, k)
+        assert best == k and db >= 35, (f, k, best, db)
+
+
+@pytest.mark.parametrize("fit", ["cover", "contain"])
+def test_the_nv12_and_rgb_ways_agree(tmp_path, fit):
+    tagged = make_clip(tmp_path / "tagged.mp4", 0.4, 240, 240, sound=False, bt709=True)
+    plain = make_clip(tmp_path / "plain.mp4", 0.4, 240, 240, sound=False)
+    frames = [
+        engine.render_frame(
+            load_deck({"slides": [{"kind": "video", "file": str(f), "fit": fit, "background": "#3050a0"}]}),
+            0.1,
+            platform=PLATFORM,
+            compositor="cpu",
+        )
+        for f in (tagged, plain)
+    ]
+    assert psnr(*frames) >= 35
+
+
+def test_the_logo_sits_over_every_clip_frame(tmp_path, clip, clip709):
+    from PIL import Image as PILImage
+
+    logo = np.zeros((40, 40, 4), np.uint8)
+    logo[..., 0], logo[..., 3] = 220, 255
+    logo[:, :20, 1] = 200
+    PILImage.fromarray(logo, "RGBA").save(tmp_path / "logo.png")
+    for source in (clip, clip709):  # the RGB and the NV12 way
+        deck = load_deck(
+            {
+                "theme": {"logo": {"file": str(tmp_path / "logo.png"), "size": 0.2, "opacity": 1.0}},
+                "slides": [{"kind": "video", "file": str(source), "trim": [0.0, 1.0]}],
+            }
+        )
+        engine.render(deck, tmp_path / "logo.mp4", platform=PLATFORM, compositor="cpu")
+        from engine.platforms import resolve_output
+        from engine.raster.logo import logo_stamp
+
+        left, top, right, bottom = logo_stamp(deck.theme.logo, W, H, resolve_output(PLATFORM).safe_area.box(W, H)).box
+        for f, frame in decode_frames(tmp_path / "logo.mp4", {0, 4, 9}).items():
+            box = frame[top + 3 : bottom - 3, left + 3 : right - 3].astype(int)
+            half = box.shape[1] // 2
+            assert np.abs(box[:, : half - 3].mean(axis=(0, 1)) - (220, 200, 0)).max() < 12, (source.name, f)
+            assert np.abs(box[:, half + 3 :].mean(axis=(0, 1)) - (220, 0, 0)).max() < 12, (source.name, f)
+
+
+@pytest.mark.parametrize("kind", ["cpu", "gl"])
+def test_an_nv12_upload_is_shown_as_it_is_and_blends(kind, gl_compositor):
+    from engine.colour import nv12_size, rgb_to_nv12
+    from engine.composite import FrameSpec
+    from engine.composite.cpu import CPUCompositor
+
+    comp = gl_compositor(64, 32) if kind == "gl" else CPUCompositor(64, 32)
+    rng = np.random.default_rng(3)
+    nv12 = rng.integers(16, 236, nv12_size(64, 32), dtype=np.uint8)
+    grey = np.full((32, 64, 3), 128, np.uint8)
+    clip_handle, still = comp.upload_nv12("clip#1", nv12.copy()), comp.upload("grey", grey)
+    out = np.empty_like(nv12)
+    try:
+        comp.render(FrameSpec(clip_handle))
+        comp.read_nv12(out)
+        assert np.array_equal(out, nv12)
+        comp.render(FrameSpec(still, clip_handle, "fade", 0.5))
+        comp.read_nv12(out)
+        expected = (rgb_to_nv12(grey).astype(int) + nv12) / 2
+        assert np.abs(out - expected).max() <= 1
+    finally:
+        comp.release(clip_handle)
+        comp.release(still)

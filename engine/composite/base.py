@@ -45,6 +45,7 @@ __all__ = [
     "check_image",
     "check_into",
     "check_layers",
+    "check_nv12",
     "check_size",
     "matte_planes",
     "plan_transition",
@@ -91,6 +92,11 @@ class Compositor(Protocol):
     def upload_layers(self, key: str, layers: SlideLayers) -> SlideHandle:
         """Take a slide in motion as layers at the output size; convert them to YUV once."""
 
+    def upload_nv12(self, key: str, nv12: np.ndarray) -> SlideHandle:
+        """Take a slide already in NV12 (a flat uint8 buffer at the output size), as it is:
+        a video clip's frame, decoded and scaled straight to NV12. The compositor may keep
+        the buffer itself: the caller does not write to it again."""
+
     def render(self, frame: FrameSpec) -> None:
         """Composite `frame` into the compositor's current frame."""
 
@@ -122,6 +128,13 @@ def check_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
     if image.shape[:2] != (height, width):
         raise ValueError(f"slide is {image.shape[1]}×{image.shape[0]} but the compositor renders {width}×{height}")
     return np.ascontiguousarray(image)
+
+
+def check_nv12(buffer: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`buffer` as a flat NV12 frame of width × height, or a ValueError saying what is off."""
+    if not isinstance(buffer, np.ndarray) or buffer.dtype != np.uint8 or buffer.size != nv12_size(width, height):
+        raise ValueError(f"an NV12 slide must be {nv12_size(width, height)} uint8 bytes for {width}×{height}")
+    return np.ascontiguousarray(buffer).reshape(-1)
 
 
 def check_into(into: np.ndarray, width: int, height: int) -> None:

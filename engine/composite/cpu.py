@@ -22,6 +22,7 @@ from .base import (
     check_image,
     check_into,
     check_layers,
+    check_nv12,
     check_size,
     matte_planes,
     plan_transition,
@@ -62,6 +63,12 @@ class CPUCompositor:
         if key in self._handles:
             return self._handles[key]
         return self._add(key, rgb_to_nv12(check_image(image, self.width, self.height)))
+
+    def upload_nv12(self, key: str, nv12: np.ndarray) -> SlideHandle:
+        self._check_open()
+        if key in self._handles:
+            return self._handles[key]
+        return self._add(key, check_nv12(nv12, self.width, self.height))  # held as it is: no conversion
 
     def upload_layers(self, key: str, layers) -> SlideHandle:
         self._check_open()

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ..colour import KB, KR
+from ..colour import KB, KR, nv12_to_rgb
 from ..errors import BackendUnavailableError, RenderError, RenderTimeoutError, SpecError
 from ..resources import shader_source
 from ..usershader import RESIZE_KEY, RESIZE_MODES, read_user_transition, user_transition_file
@@ -50,6 +50,7 @@ from .base import (
     check_image,
     check_into,
     check_layers,
+    check_nv12,
     check_size,
     matte_planes,
     plan_transition,
@@ -225,6 +226,23 @@ class GLCompositor:
                     rgb.release()  # only the YUV planes are kept
         self._uploads += 1
         slide = _Slide(SlideHandle(key, self._uploads), y, uv, y_fbo, uv_fbo, rgb if self.keep_rgb else None)
+        self._slides[key] = slide
+        return slide.handle
+
+    def upload_nv12(self, key: str, nv12: np.ndarray) -> SlideHandle:
+        self._check_open()
+        if key in self._slides:
+            return self._slides[key].handle
+        nv12 = check_nv12(nv12, self.width, self.height)
+        if self.keep_rgb:  # user transition files blend RGB textures
+            return self.upload(key, nv12_to_rgb(nv12, self.width, self.height))
+        luma = self.width * self.height
+        with self._ctx:
+            y, uv, (y_fbo, uv_fbo) = self._planes()
+            y.write(nv12[:luma], alignment=1)
+            uv.write(nv12[luma:], alignment=1)
+        self._uploads += 1
+        slide = _Slide(SlideHandle(key, self._uploads), y, uv, y_fbo, uv_fbo, None)
         self._slides[key] = slide
         return slide.handle
 
