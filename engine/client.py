@@ -100,6 +100,7 @@ class Client:
         codec: str | None = None,
         thumbnail: bool | None = None,
         skip_holds: bool | None = None,
+        format: str | None = None,
     ) -> dict:
         """Upload a deck with its assets as a new job; the job (state ``queued``).
 
@@ -134,6 +135,8 @@ class Client:
             data["thumbnail"] = "true" if thumbnail else "false"
         if skip_holds is not None:
             data["skip_holds"] = "true" if skip_holds else "false"
+        if format is not None:
+            data["format"] = format
 
         def body(stack: ExitStack) -> dict:
             parts: list[tuple[str, tuple[str, Any, str]]] = [

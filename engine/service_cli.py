@@ -131,6 +131,12 @@ def _job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", default="auto", help="auto (default) or an encoder name (see `reel doctor`)")
     parser.add_argument("--codec", help="h264 (default), hevc or av1")
     parser.add_argument(
+        "--format",
+        choices=("mp4", "webm", "gif"),
+        default="mp4",
+        help="mp4 (default); webm: VP9 or AV1 with Opus; gif: a looping preview",
+    )
+    parser.add_argument(
         "--step-down",
         action="store_true",
         help="if the machine is short of memory, render at a lower quality instead of failing",
@@ -166,7 +172,14 @@ def _requests(args, settings) -> list:
 
     quality = args.quality or settings.quality_preset
     requests = [
-        OutputRequest(platform=p, quality=quality, codec=args.codec, encoder=args.encoder, skip_holds=args.skip_holds)
+        OutputRequest(
+            platform=p,
+            quality=quality,
+            codec=args.codec,
+            encoder=args.encoder,
+            skip_holds=args.skip_holds,
+            format=args.format,
+        )
         for p in _platforms(args)
     ]
     for request in requests:
@@ -245,6 +258,7 @@ def _submit_remote(args) -> int:
                 codec=args.codec,
                 thumbnail=args.thumbnail,
                 skip_holds=args.skip_holds,
+                format=args.format,
             )
         except SpecError as exc:  # the server lists every error: show them all
             for error in exc.errors[1:]:

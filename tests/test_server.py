@@ -364,6 +364,16 @@ def test_an_unknown_platform_is_422(alpha):
     assert response.status_code == 422 and response.json()["errors"][0]["path"] == "platform"
 
 
+def test_an_unknown_format_is_422_and_a_gif_job_is_accepted(alpha):
+    response = submit(alpha, deck(), format="avi")
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["path"] == "format" and "mp4, webm, gif" in error["message"]
+    job = submit(alpha, deck(), format="gif", platform="160x90@10")
+    assert job.status_code == 201, job.text
+    alpha.delete(f"/v1/jobs/{job.json()['id']}")
+
+
 # -- the queue and the rate ------------------------------------------------------------------
 
 

@@ -54,6 +54,11 @@ class OutputRequest:
     skip_holds: bool = True
     format: str = "mp4"  # mp4 | webm | gif
 
+    def __post_init__(self) -> None:
+        from ..encode.backends import container_for
+
+        container_for(self.format)  # an unknown format fails where the request is made, with the names
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OutputRequest:
         unknown = set(data) - {"platform", "quality", "codec", "encoder", "path", "skip_holds", "format"}

@@ -322,6 +322,7 @@ def _job_form(form) -> JobForm:
         codec=str(form["codec"]) if form.get("codec") else None,
         thumbnail=flag("thumbnail"),
         skip_holds=flag("skip_holds"),
+        format=str(form["format"]) if form.get("format") else "mp4",
     )
 
 

@@ -85,6 +85,7 @@ class JobForm:
     codec: str | None = None
     thumbnail: bool = True
     skip_holds: bool = True
+    format: str = "mp4"
 
 
 def upload_folder(home: Path, job_id: str) -> Path:
@@ -332,16 +333,18 @@ def _refusal(exc: SpecError | AssetError, where: str) -> Refusal:
 def _outputs(form: JobForm, settings: Settings) -> list[OutputRequest]:
     names = [n.strip() for field in form.platforms for n in field.split(",") if n.strip()] or ["youtube"]
     quality = form.quality or settings.quality_preset
-    requests = [
-        OutputRequest(platform=name, quality=quality, codec=form.codec or None, skip_holds=form.skip_holds)
-        for name in names
-    ]
-    errors = []
-    for request in requests:
+    requests, errors = [], []
+    for name in names:
         try:
+            request = OutputRequest(
+                platform=name, quality=quality, codec=form.codec or None, skip_holds=form.skip_holds, format=form.format
+            )
             resolve_output(request.platform, request.quality, request.codec)
         except (SpecError, KeyError, ValueError) as exc:
-            errors.append(("platform", str(getattr(exc, "reason", exc))))
+            where = exc.path if isinstance(exc, SpecError) and exc.path == "format" else "platform"
+            errors.append((where, str(getattr(exc, "reason", exc))))
+            continue
+        requests.append(request)
     if errors:
         raise Refusal.invalid(errors)
     return requests
