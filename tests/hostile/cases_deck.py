@@ -250,7 +250,7 @@ def schema() -> list[Case]:
         c(g, "slides-string", ("slides", "title")),
         c(g, "slide-null", ("slides.0", None)),
         c(g, "slide-kind-missing", ("slides.0.kind", DELETE)),
-        c(g, "slide-kind-unknown", ("slides.0.kind", "video")),
+        c(g, "slide-kind-unknown", ("slides.0.kind", "movie")),
         c(g, "slides-10000", ("slides", [{"kind": "title", "title": "x", "duration": 1}] * 10_000)),
         c(g, "slides-10000-bare", ("slides", [{}] * 10_000)),
         c(g, "title-empty", ("slides.0.title", "")),
