@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as exc:
         if args.debug:
             raise
-        print(f"reel: error: {one_line(str(exc))}", file=sys.stderr)
+        for line in error_lines(exc):
+            print(f"reel: error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR if exc.user_error else EXIT_INTERNAL_ERROR
     except Exception as exc:  # a bug: say so plainly, traceback only on request
         if args.debug:
@@ -122,6 +123,16 @@ def one_line(message: str) -> str:
     """`message` as one line of at most 1,000 characters, control characters escaped."""
     line = message.translate(_ESCAPES)
     return line if len(line) <= _LONGEST else line[: _LONGEST - 1] + "…"
+
+
+def error_lines(exc: EngineError) -> list[str]:
+    """What `reel` prints for `exc`: every error of a deck, each on its own line with its
+    path; else the error's one line."""
+    from .errors import SpecError
+
+    if isinstance(exc, SpecError) and len(exc.errors) > 1:
+        return [one_line(f"{e['path']}: {e['message']}" if e["path"] else e["message"]) for e in exc.errors]
+    return [one_line(str(exc))]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,6 +222,10 @@ def _parser() -> argparse.ArgumentParser:
     gallery.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of mid-transition frames")
     output_options(gallery, many=False)
     gallery.set_defaults(run=_gallery)
+
+    validate = commands.add_parser("validate", help="check a deck: every error, each with its path (exit 0 or 2)")
+    validate.add_argument("deck", help="deck file (.json, .yaml), or - for standard input")
+    validate.set_defaults(run=_validate)
 
     schema = commands.add_parser("schema", help="print the deck JSON Schema")
     schema.set_defaults(run=_schema)
@@ -465,6 +480,14 @@ def _gallery(args) -> int:
         ):
             small.save(temporary, format="PNG", optimize=True)
         print(f"{args.sheet}: {sheet.width}x{sheet.height} contact sheet of {len(deck.slides) - 1} transitions")
+    return 0
+
+
+def _validate(args) -> int:
+    from .spec import load_deck
+
+    deck = load_deck(args.deck)
+    print(f"ok: {len(deck.slides)} slide(s), {deck.total_duration():g} s")
     return 0
 
 

@@ -246,24 +246,18 @@ def _submit_remote(args) -> int:
     except ImportError as exc:
         print(f"reel: error: {exc}", file=sys.stderr)
         return 2
-    from .errors import SpecError
 
     token = args.token or os.environ.get("REEL_TOKEN") or None
-    with Client(args.server, token) as client:
-        try:
-            job = client.submit(
-                args.deck,
-                platforms=args.platforms,
-                quality=args.quality,
-                codec=args.codec,
-                thumbnail=args.thumbnail,
-                skip_holds=args.skip_holds,
-                format=args.format,
-            )
-        except SpecError as exc:  # the server lists every error: show them all
-            for error in exc.errors[1:]:
-                print(f"reel: error: {error['path']}: {error['message']}", file=sys.stderr)
-            raise
+    with Client(args.server, token) as client:  # a SpecError's every error is printed by cli.main
+        job = client.submit(
+            args.deck,
+            platforms=args.platforms,
+            quality=args.quality,
+            codec=args.codec,
+            thumbnail=args.thumbnail,
+            skip_holds=args.skip_holds,
+            format=args.format,
+        )
         print(job["id"])
         if not args.wait:
             return 0

@@ -13,8 +13,9 @@ The deck (engine/spec.py), a chart (engine/charts/model.py) and the soundtrack
 - The field types the deck's models share: `Text`, `Seconds`, `TransitionSeconds`,
   `EasingName`.
 - `spec_error(exc, data, kinds)` turns a pydantic ``ValidationError`` into the one-line
-  `SpecError` users see; the caller names the slide kinds, which this module does not
-  know. `spec_errors` lists every error as (JSON path, message), for an API.
+  `SpecError` users see (its ``errors`` holding every one); the caller names the slide
+  kinds, which this module does not know. `spec_errors` lists every error as (JSON
+  path, message), for an API.
 - With ``context["confine_to"]`` (a folder: a deck uploaded to `reel serve`), an
   `AssetPath` must be relative, without ``..``, and stay inside that folder.
 
@@ -287,17 +288,18 @@ EasingName = Annotated[
 
 
 def spec_error(exc: ValidationError, data: object, kinds: Collection[str] = ()) -> SpecError:
-    """The first error of `exc`, as ``path: what is wrong``.
+    """The first error of `exc`, as ``path: what is wrong``, counting the rest.
 
-    `data` is the input that was validated; `kinds` the tags of the discriminated
-    union of slides (their ``kind``), which pydantic puts into its error paths and
-    which are taken out again here.
+    The `SpecError`'s ``errors`` lists every one (``{"path", "message"}``), so that
+    `reel` can print them all, each on its own line. `data` is the input that was
+    validated; `kinds` the tags of the discriminated union of slides (their ``kind``),
+    which pydantic puts into its error paths and which are taken out again here.
     """
     errors = spec_errors(exc, data, kinds)
     path, message = errors[0]
     if len(errors) > 1:
         message += f" (+{len(errors) - 1} more)"
-    return SpecError(message, path)
+    return SpecError(message, path, [{"path": p, "message": m} for p, m in errors])
 
 
 def spec_errors(exc: ValidationError, data: object, kinds: Collection[str] = ()) -> list[tuple[str, str]]:

@@ -245,6 +245,10 @@ def parse_chart(data: object, path: str = "chart") -> Chart:
         return Chart.model_validate(data)
     except ValidationError as exc:
         error = spec_error(exc, data)
-        inner = error.path
-        joined = path + inner if not inner or inner.startswith("[") else f"{path}.{inner}" if path else inner
-        raise SpecError(error.reason, joined) from exc
+        every = [{"path": _rooted(path, e["path"]), "message": e["message"]} for e in error.errors]
+        raise SpecError(error.reason, _rooted(path, error.path), every) from exc
+
+
+def _rooted(path: str, inner: str) -> str:
+    """`inner`, a path inside the chart, below the chart's own `path`."""
+    return path + inner if not inner or inner.startswith("[") else f"{path}.{inner}" if path else inner
