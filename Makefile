@@ -11,8 +11,9 @@ DEMO_OUT ?= out/demo
 .PHONY: setup demo lint test test-fast bench constraints clean
 
 SOUND  := examples/assets/music.m4a examples/assets/voiceover.wav
+LAUNCH := examples/assets/logo.png examples/assets/clip.mp4
 
-setup: $(STAMP) $(SOUND)
+setup: $(STAMP) $(SOUND) $(LAUNCH)
 
 # constraints.txt pins every dependency to the versions CI tested (the golden images
 # depend on Pillow's and FreeType's exact output); pyproject.toml keeps open ranges, so
@@ -27,6 +28,10 @@ $(STAMP): pyproject.toml constraints.txt scripts/install-system-deps.sh
 # The example deck's music bed and voiceover, made here (nothing is downloaded).
 $(SOUND) &: $(STAMP) examples/make_sound.py
 	$(PY) examples/make_sound.py
+
+# The launch deck's logo and video clip, made here too.
+$(LAUNCH) &: $(STAMP) examples/make_launch_assets.py
+	$(PY) examples/make_launch_assets.py
 
 demo: setup
 	$(VENV)/bin/reel doctor
