@@ -27,16 +27,27 @@ def deck_name(deck: Deck) -> str:
 
 #: The endings that make `out` a file rather than a folder.
 _VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+#: Endings of videos and pictures Reel does not write: `out` named so is a mistake,
+#: not a folder to make.
+_OTHER_MEDIA_SUFFIXES = frozenset({".mov", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".ogv"})
+_OTHER_MEDIA_SUFFIXES |= {".mts", ".m2ts", ".3gp", ".apng", ".png", ".jpg", ".jpeg", ".webp", ".mp3", ".wav"}
 
 
 def output_path(out: str | Path, name: str, output: Output, format: str = "mp4") -> Path:
     """`out` itself when it names a video file (.mp4, .webm, .gif), else
     ``out/<name>-<label>.<format>``. A file named for another format than `format` is a
-    SpecError naming both."""
+    SpecError naming both; so is one named for a format Reel does not write (``x.mov``),
+    unless it is a folder already there."""
     from .encode.backends import container_for
 
     suffix = container_for(format).suffix
     out = Path(out)
+    if out.suffix.lower() in _OTHER_MEDIA_SUFFIXES and not out.is_dir():
+        raise SpecError(
+            f"{out}: Reel writes .mp4, .webm (--format webm) or .gif (--format gif), not {out.suffix}; "
+            f"name it {out.stem}{suffix}, or give a folder",
+            "out",
+        )
     if out.suffix.lower() in _VIDEO_SUFFIXES:
         if out.suffix.lower() != suffix:
             raise SpecError(

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from .cli_args import output_options, positive_int, positive_seconds
+from .cli_args import deck_argument, output_options, positive_int, positive_seconds
 from .errors import EngineError
 from .version import __version__
 
@@ -125,14 +125,22 @@ def one_line(message: str) -> str:
     return line if len(line) <= _LONGEST else line[: _LONGEST - 1] + "…"
 
 
+#: A deck's errors listed one a line; past these, one line counts the rest.
+MAX_ERRORS_SHOWN = 50
+
+
 def error_lines(exc: EngineError) -> list[str]:
-    """What `reel` prints for `exc`: every error of a deck, each on its own line with its
-    path; else the error's one line."""
+    """What `reel` prints for `exc`: every error of a deck (up to `MAX_ERRORS_SHOWN`),
+    each on its own line with its path; else the error's one line."""
     from .errors import SpecError
 
-    if isinstance(exc, SpecError) and len(exc.errors) > 1:
-        return [one_line(f"{e['path']}: {e['message']}" if e["path"] else e["message"]) for e in exc.errors]
-    return [one_line(str(exc))]
+    if not isinstance(exc, SpecError) or len(exc.errors) < 2:
+        return [one_line(str(exc))]
+    shown = exc.errors[:MAX_ERRORS_SHOWN]
+    lines = [one_line(f"{e['path']}: {e['message']}" if e["path"] else e["message"]) for e in shown]
+    if len(exc.errors) > len(shown):
+        lines.append(f"… and {len(exc.errors) - len(shown)} more errors")
+    return lines
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,13 +151,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     render = commands.add_parser("render", help="render a deck for one or more platforms")
-    render.add_argument("deck", help="deck file (.json, .yaml)")
+    render.add_argument("deck", help="deck file (.json, .yaml), or - to read it from standard input")
     output_options(render, many=True)
     render.add_argument(
         "-o",
         "--out",
         default=".",
-        help="output folder, or a video path (.mp4, .webm, .gif) for one platform (default: .)",
+        help="output folder, or a video path (.mp4; .webm, .gif with --format) for one platform (default: .)",
     )
     render.add_argument(
         "--format",
@@ -195,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
     render.set_defaults(run=_render)
 
     still = commands.add_parser("still", help="write the frame at one moment as a PNG")
-    still.add_argument("deck")
+    still.add_argument("deck", help="deck file (.json, .yaml), or - to read it from standard input")
     still.add_argument("--at", type=float, default=0.0, metavar="SECONDS", help="time of the frame (default 0)")
     output_options(still, many=False)
     still.add_argument("-o", "--out", default="frame.png", help="PNG path (default: frame.png)")
@@ -259,6 +267,11 @@ def _chunk_count(text: str) -> int | str:
 
 
 def _render(args) -> int:
+    with deck_argument(args.deck) as (deck_file, base_dir):
+        return _render_deck(args, deck_file, base_dir)
+
+
+def _render_deck(args, deck_file: str, base_dir: Path | None) -> int:
     from .api import deck_name, output_path
     from .cover import thumbnail_path
     from .encode import codec_for
@@ -281,7 +294,7 @@ def _render(args) -> int:
         raise _usage(f"{out} is one file, but {len(platforms)} platforms were asked for; give a folder")
     # Everything that can fail without rendering fails now, in milliseconds: the deck,
     # the platforms, each output path (two outputs writing one file), the report's path.
-    deck = load_deck(args.deck)
+    deck = load_deck(deck_file, base_dir=base_dir)
     quality = default_quality(args)
     outputs = [resolve_output(p, quality) for p in platforms]
     targets = [output_path(out, deck_name(deck), o, args.format) for o in outputs]
@@ -346,7 +359,8 @@ def _still(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise _usage(f"{out}: a still is written as PNG; name it .png")
-    deck = load_deck(args.deck)
+    with deck_argument(args.deck) as (deck_file, base_dir):
+        deck = load_deck(deck_file, base_dir=base_dir)
     check_target(out)  # before the frame is made: a path that cannot be written fails now
 
     # What the frame's layouts gave up (text cut to fit, characters no font has), each
@@ -486,7 +500,8 @@ def _gallery(args) -> int:
 def _validate(args) -> int:
     from .spec import load_deck
 
-    deck = load_deck(args.deck)
+    with deck_argument(args.deck) as (deck_file, base_dir):
+        deck = load_deck(deck_file, base_dir=base_dir)
     print(f"ok: {len(deck.slides)} slide(s), {deck.total_duration():g} s")
     return 0
 

@@ -8,8 +8,16 @@ parsers from these; keeping them here lets `service_cli` use them without import
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
-__all__ = ["output_options", "positive_int", "positive_seconds"]
+__all__ = ["STDIN", "deck_argument", "output_options", "positive_int", "positive_seconds"]
+
+#: The deck argument that means "read the deck from standard input".
+STDIN = "-"
 
 
 def positive_int(text: str) -> int:
@@ -56,3 +64,26 @@ def output_options(parser: argparse.ArgumentParser, many: bool) -> None:
         choices=["auto", "gl", "cpu"],
         help="auto (default): GL on a GPU, else numpy; gl forces OpenGL even on llvmpipe",
     )
+
+
+@contextlib.contextmanager
+def deck_argument(deck: str) -> Iterator[tuple[str, Path | None]]:
+    """The deck file to load for a command's DECK argument, and the folder its paths
+    resolve against (None: the file's own).
+
+    ``-`` reads the deck (JSON or YAML) from standard input into ``stdin.yaml`` in a
+    temporary folder that lasts as long as the block (workers may read it again); the
+    deck's files resolve against the current folder, and its outputs are named
+    ``stdin-…``. The size limit is the deck file's (REEL_MAX_DECK_BYTES).
+    """
+    if deck != STDIN:
+        yield deck, None
+        return
+    from .settings import load_settings
+
+    limit = load_settings().input_limits.max_deck_bytes
+    with tempfile.TemporaryDirectory(prefix="reel-stdin-") as folder:
+        path = Path(folder) / "stdin.yaml"
+        # One byte past the limit is enough for the deck reader to refuse it by size.
+        path.write_bytes(sys.stdin.buffer.read(limit + 1))
+        yield str(path), Path.cwd()

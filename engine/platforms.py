@@ -9,6 +9,7 @@ opt-in (``resolve_output(..., codec="hevc")``).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, replace
 from typing import TypedDict
@@ -190,8 +191,16 @@ class Output:
 
     @property
     def label(self) -> str:
-        """Name used in output file names: ``youtube``, ``youtube-draft``, ``720x1280@24``."""
-        return self.platform if self.quality == "standard" else f"{self.platform}-{self.quality}"
+        """Name used in output file names: ``youtube``, ``youtube-draft``, ``720x1280@24``.
+
+        A custom size names what is written: ``640x360@15`` at draft quality (half the
+        size) is ``320x180@15-draft``. A preset keeps its name (``youtube-draft``).
+        """
+        if self.quality == "standard":
+            return self.platform
+        if _CUSTOM.match(self.platform):
+            return f"{self.width}x{self.height}@{self.fps}-{self.quality}"
+        return f"{self.platform}-{self.quality}"
 
 
 _CUSTOM = re.compile(r"^(\d+)x(\d+)(?:@(\d+))?$")
@@ -210,7 +219,9 @@ def _platform(name: str) -> Platform:
     m = _CUSTOM.match(name)
     if not m:
         known = ", ".join(PLATFORMS)
-        raise SpecError(f"unknown platform {excerpt(name)}; use one of {known}, or WxH[@fps]", "platform")
+        close = difflib.get_close_matches(name.lower(), PLATFORMS, n=1, cutoff=0.6) if len(name) <= 100 else []
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise SpecError(f"unknown platform {excerpt(name)}; {hint}use one of {known}, or WxH[@fps]", "platform")
     if any(part and len(part) > 6 for part in m.groups()):  # int() of 5,000 digits is refused, and slow
         raise SpecError(
             f"{excerpt(name)}: each side must be between 16 and {_MAX_SIDE}, fps between 1 and 120", "platform"

@@ -57,3 +57,83 @@ def test_a_single_error_is_still_one_line(tmp_path, capsys):
     deck = write_deck(tmp_path, slides=[{"kind": "title", "title": "x", "duration": 0}])
     assert cli.main(["validate", str(deck)]) == 2
     assert capsys.readouterr().err == "reel: error: slides[0].duration: must be > 0, got 0\n"
+
+
+# ---------------------------------------------------------------------------------
+# 2. Names and paths
+
+
+def test_an_unknown_platform_gets_a_did_you_mean(tmp_path, capsys):
+    code = cli.main(["render", str(write_deck(tmp_path)), "-p", "tiktk", "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("reel: error: platform: unknown platform 'tiktk'; did you mean 'tiktok'? use one of ")
+    assert len(err.splitlines()) == 1
+
+
+def test_an_output_named_for_an_unsupported_format_is_an_error_not_a_folder(tmp_path, capsys):
+    out = tmp_path / "x.mov"
+    code = cli.main(["render", str(write_deck(tmp_path)), "-p", "64x36@5", "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"reel: error: out: {out}: Reel writes .mp4, .webm (--format webm) or .gif (--format gif), not .mov; "
+        "name it x.mp4, or give a folder\n"
+    )
+    assert not out.exists()
+
+
+def test_a_gif_name_with_format_gif_is_still_a_file(tmp_path):
+    from engine.api import output_path
+    from engine.platforms import resolve_output
+
+    assert output_path(tmp_path / "a.gif", "deck", resolve_output("64x36"), "gif") == tmp_path / "a.gif"
+
+
+def test_render_dash_reads_the_deck_from_stdin_with_assets_beside_the_current_folder(tmp_path, monkeypatch, capsys):
+    import io
+
+    from PIL import Image
+
+    from .helpers import probe
+
+    Image.new("RGB", (32, 18), (200, 30, 30)).save(tmp_path / "red.png")
+    deck = {"title": "Piped", "slides": [{"kind": "image", "file": "red.png", "fit": "fill", "duration": 1}]}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(json.dumps(deck).encode())))
+    code = cli.main(["render", "-", "-p", "64x36@10", "-o", "out", "-q"])
+    assert code == 0, capsys.readouterr().err
+    (video,) = (tmp_path / "out").iterdir()
+    assert video.name == "stdin-64x36@10.mp4"
+    assert probe(video).frames == 10
+
+
+def test_the_file_name_says_the_size_and_fps_written(tmp_path, capsys):
+    from .helpers import probe
+
+    code = cli.main(
+        ["render", str(write_deck(tmp_path)), "-p", "128x72@20", "--quality", "draft", "-o", str(tmp_path / "o"), "-q"]
+    )
+    assert code == 0, capsys.readouterr().err
+    (video,) = (tmp_path / "o").iterdir()
+    assert video.name == "deck-64x36@15-draft.mp4"
+    info = probe(video)
+    assert (info.width, info.height) == (64, 36)
+
+
+def test_preset_labels_keep_their_names():
+    from engine.platforms import resolve_output
+
+    assert resolve_output("youtube", "draft").label == "youtube-draft"
+    assert resolve_output("youtube").label == "youtube"
+    assert resolve_output("640x360@24").label == "640x360@24"
+    assert resolve_output("640x360", "maximum").label == "640x360@60-maximum"
+
+
+def test_a_deck_with_very_many_errors_lists_fifty_and_counts_the_rest(tmp_path, capsys):
+    deck = write_deck(tmp_path, slides=[{"kind": "title", "title": "", "duration": 1}] * 60)
+    assert cli.main(["validate", str(deck)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 51
+    assert lines[49] == "reel: error: slides[49].title: must not be empty"
+    assert lines[50] == "reel: error: … and 10 more errors"

@@ -492,7 +492,7 @@ def test_a_disk_that_fills_mid_render_is_insufficient_resources_and_leaves_nothi
     )
     assert found["rc"] == 2, found["stderr"]
     line = one_line_error(found["stderr"])
-    assert line.startswith(f"reel: error: {mount / 'deck-640x360@30-draft.mp4'}: no space left on the device"), line
+    assert line.startswith(f"reel: error: {mount / 'deck-320x180@15-draft.mp4'}: no space left on the device"), line
     assert found["left"] == []
 
 

@@ -32,7 +32,7 @@ PLATFORM = "320x180"
 FRAME = (160, 90)  # draft quality halves the platform's size
 FPS = 15
 FRAMES = 30  # two 1 s slides, cut
-VIDEO = "out/deck-320x180-draft.mp4"
+VIDEO = "out/deck-160x90@15-draft.mp4"
 
 BASE_DECK: dict[str, Any] = {
     "defaults": {"transition": "cut"},

@@ -7,7 +7,8 @@ Each case gets a fresh folder holding ``work/`` (its cwd, where its files are ma
 new process group; past the case's time limit, or past `MEMORY_LIMIT` for the whole
 tree, the group is killed. Then:
 
-- an error case exits 2 and prints exactly one line on stderr, of at most
+- an error case exits 2 and prints on stderr one line per error (a deck's every
+  validation error, at most `MAX_ERROR_LINES`), each ``reel: error: …`` of at most
   `MAX_LINE` characters; a valid case exits 0 and leaves exactly its outputs,
   decoded (frames and size) or opened;
 - nothing says "Traceback" or "internal error", nor quotes what the case forbids;
@@ -36,6 +37,7 @@ from .zygote import Forked, Zygote
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of RSS for a case's whole process tree
 MAX_LINE = 1000  # characters in an error's one line
+MAX_ERROR_LINES = 51  # a deck's errors that reel lists (50), and the line counting the rest
 OUTPUT_SHOWN = 300  # characters of a result's output kept for the report
 LINGER = 3.0  # seconds a case's processes may take to go after it exits
 # On a machine busy with other work, REEL_HOSTILE_TIME_SCALE=3 gives every case three
@@ -249,10 +251,11 @@ def _check_exit(case: Case, result: Result) -> list[str]:
         return [f"exit {code}, expected {wanted}"]
     if code == 2:
         lines = result.stderr.splitlines()
-        if len(lines) != 1 or not lines[0].strip():
-            return [f"stderr has {len(lines)} lines, expected one"]
-        if len(lines[0]) > MAX_LINE:
-            return [f"error line of {len(lines[0])} characters (at most {MAX_LINE})"]
+        if not 1 <= len(lines) <= MAX_ERROR_LINES or not all(line.startswith("reel: error: ") for line in lines):
+            return [f"stderr has {len(lines)} lines, expected 1 to {MAX_ERROR_LINES} 'reel: error: ' lines"]
+        longest = max(len(line) for line in lines)
+        if longest > MAX_LINE:
+            return [f"error line of {longest} characters (at most {MAX_LINE})"]
     return []
 
 
