@@ -209,6 +209,11 @@ def _parser() -> argparse.ArgumentParser:
     still.add_argument("-o", "--out", default="frame.png", help="PNG path (default: frame.png)")
     still.set_defaults(run=_still)
 
+    preview = commands.add_parser("preview", help="play a deck in a window, reloading when its files change")
+    preview.add_argument("deck", help="deck file (.json, .yaml)")
+    output_options(preview, many=False)
+    preview.set_defaults(run=_preview)
+
     doctor = commands.add_parser("doctor", help="what this machine can use: GL renderer, encoders")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.add_argument(
@@ -391,6 +396,13 @@ def _still(args) -> int:
     print(f"{out}: {image.shape[1]}x{image.shape[0]} frame at {args.at:g} s")
     for warning in layout_warnings:
         print(f"reel: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _preview(args) -> int:
+    from .preview import run_preview
+
+    run_preview(args.deck, platform=args.platform, quality=default_quality(args), compositor=args.compositor)
     return 0
 
 

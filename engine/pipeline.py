@@ -62,7 +62,7 @@ from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timelin
 from .usershader import user_transition_file
 from .verify import luma_quality, sample_points
 
-__all__ = ["RenderProgress", "pool_size", "render_output", "render_still", "render_still_nv12"]
+__all__ = ["FrameSource", "RenderProgress", "pool_size", "render_output", "render_still", "render_still_nv12"]
 
 log = logging.getLogger(__name__)
 
@@ -746,25 +746,48 @@ def _render_output(
     )
 
 
+class FrameSource:
+    """Any frame of a deck at one output, composited as a render would, by one compositor
+    kept open across frames (the preview's source); used on one thread, then closed."""
+
+    def __init__(self, deck: Deck, output: Output, *, compositor: str = "auto") -> None:
+        self.output, self.timeline = output, _timeline(deck, output)
+        self.compositor = open_compositor(
+            compositor, output.width, output.height, glsl_files=glsl_files_of(self.timeline)
+        )
+        try:
+            compile_transition_files(self.compositor, self.timeline)
+            self._slides = _SlideSource(deck, output, self.timeline, self.compositor)
+        except BaseException:
+            self.compositor.close()
+            raise
+
+    def frame(self, n: int) -> np.ndarray:
+        """Frame `n` as a new NV12 buffer; only the slides it shows stay uploaded."""
+        segment = self.timeline.segment_at(n)
+        buffer = np.empty(nv12_size(self.output.width, self.output.height), np.uint8)
+        self._slides.draw(segment, n, buffer)
+        shown = (segment.from_slide, segment.to_slide) if isinstance(segment, Transition) else (segment.slide,)
+        for key in set(self._slides.handles) - {self._slides.keys[i] for i in shown}:
+            self._slides.release(key)
+        return buffer
+
+    def close(self) -> None:
+        try:
+            self._slides.clips.close()
+        finally:
+            self.compositor.close()
+
+
 def render_still_nv12(deck: Deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:
     """The NV12 frame the video shows at `seconds`, composited exactly as a render would."""
-    timeline = _timeline(deck, output)
-    if not 0 <= seconds < timeline.duration:  # also refuses NaN
-        raise SpecError(f"{seconds:g} s is outside the video (0 to {timeline.duration:g} s)", "at")
-    frame = timeline.frame_at(seconds)
-    segment = timeline.segment_at(frame)
-    comp = open_compositor(compositor, output.width, output.height, glsl_files=glsl_files_of(timeline))
+    source = FrameSource(deck, output, compositor=compositor)
     try:
-        compile_transition_files(comp, timeline)
-        buffer = np.empty(nv12_size(output.width, output.height), dtype=np.uint8)
-        slides = _SlideSource(deck, output, timeline, comp)
-        try:
-            slides.draw(segment, frame, buffer)
-        finally:
-            slides.clips.close()
-        return buffer
+        if not 0 <= seconds < source.timeline.duration:  # also refuses NaN
+            raise SpecError(f"{seconds:g} s is outside the video (0 to {source.timeline.duration:g} s)", "at")
+        return source.frame(source.timeline.frame_at(seconds))
     finally:
-        comp.close()
+        source.close()
 
 
 def render_still(deck: Deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:

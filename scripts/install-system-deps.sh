@@ -11,6 +11,8 @@
 #   those tests skip, saying so.
 # - FFmpeg's command line and GStreamer with OpenH264's decoder: two more decoders the
 #   skip-holds conformance tests read each file with (tests/test_skip_holds.py).
+# - Xvfb and xdotool: a virtual X display the preview window opens on, and real key
+#   presses sent to it (tests/test_preview.py). Without them that test skips.
 set -euo pipefail
 
 have_mesa_egl() {
@@ -48,6 +50,10 @@ fi
 if ! command -v gst-inspect-1.0 >/dev/null 2>&1 || ! gst-inspect-1.0 openh264dec >/dev/null 2>&1; then
     packages+=(gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad libopenh264-7)
     wanted+=("GStreamer with openh264dec (the second-decoder conformance test will skip without it)")
+fi
+if ! command -v Xvfb >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1; then
+    packages+=(xvfb xdotool)
+    wanted+=("xvfb and xdotool (the preview window's test will skip without them)")
 fi
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
