@@ -78,14 +78,18 @@ def die_with_parent(dead_man: float = DEAD_MAN_SECONDS) -> None:
             pass
 
     silent = open(os.devnull, "w")  # noqa: SIM115 - faulthandler keeps writing to it for the process's life
+    # Armed here, not first in the thread: a call that holds the GIL from the moment this
+    # returns would keep a new thread from ever running (seen under load in the tests).
+    faulthandler.dump_traceback_later(dead_man, exit=True, file=silent)
+    rearm_turns = max(1, round(min(5.0, dead_man / 2) / 0.5))  # re-armed well inside `dead_man`
 
     def watch() -> None:
         turns = 0
         while True:
-            if turns % 10 == 0:
-                faulthandler.dump_traceback_later(dead_man, exit=True, file=silent)
-            turns += 1
             time.sleep(0.5)
+            turns += 1
+            if turns % rearm_turns == 0:
+                faulthandler.dump_traceback_later(dead_man, exit=True, file=silent)
             if os.getppid() != parent:  # the supervisor is gone; we were re-parented
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(10)  # time to unwind and remove temporaries
