@@ -178,12 +178,6 @@ class _Window:
         self._quad.render(mode=moderngl.TRIANGLE_STRIP)
         self._glfw.swap_buffers(self.handle)
 
-    def read_back(self) -> np.ndarray:
-        """The back buffer as an H×W×3 array, top row first (what the next swap shows)."""
-        width, height = self.framebuffer_size()
-        data = self.ctx.screen.read(viewport=(0, 0, width, height), components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(height, width, 3)[::-1]
-
     def framebuffer_size(self) -> tuple[int, int]:
         width, height = self._glfw.get_framebuffer_size(self.handle)
         return width, height

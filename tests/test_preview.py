@@ -282,6 +282,28 @@ def test_a_broken_deck_shows_its_error_and_keeps_the_last_good_frame(window):
     window.shows(still(window.deck, 1.7, window.folder))
 
 
+def test_a_changed_picture_reloads_the_deck_that_names_it(window):
+    picture = window.folder / "picture.png"
+    Image.new("RGB", (64, 36), (200, 40, 40)).save(picture)
+    with_picture = json.loads(json.dumps(DECK))
+    with_picture["slides"][1] = {"kind": "image", "file": "picture.png", "duration": 1.5}
+    reloads = window.stderr().count("reloaded at")
+    window.deck.write_text(json.dumps(with_picture))
+    end = time.monotonic() + WAIT
+    while window.stderr().count("reloaded at") == reloads and time.monotonic() < end:
+        time.sleep(0.05)
+    window.shows(still(window.deck, 1.7, window.folder))
+    reloads = window.stderr().count("reloaded at")
+    time.sleep(0.05)
+    Image.new("RGB", (64, 36), (40, 40, 200)).save(picture)  # the deck file is unchanged
+    window.wait_stderr("reloaded at 1.70 s")
+    while window.stderr().count("reloaded at") == reloads and time.monotonic() < end:
+        time.sleep(0.05)
+    blue = still(window.deck, 1.7, window.folder)
+    assert blue[90, 160, 2] > blue[90, 160, 0]
+    window.shows(blue)
+
+
 def test_p_lays_the_deck_out_for_the_next_platform_and_resizes_the_window(window):
     window.key("p")  # 320x180@10 → youtube (1920x1080, scaled down to fit the 1280x800 screen)
     window.wait_title(r"1\.70 s / 2\.5 s, frame 51/75 — youtube")
