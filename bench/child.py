@@ -93,8 +93,8 @@ def capture(deck: dict | str, folder: str, platform: str, compositor: str, optio
 
     with open(where / "frames.nv12", "wb") as raw:
 
-        def open_capturing(name, settings, fallbacks=None):
-            encoder = _CapturingEncoder(real_open(name, settings, fallbacks), raw)
+        def open_capturing(name, settings, fallbacks=None, *more):
+            encoder = _CapturingEncoder(real_open(name, settings, fallbacks, *more), raw)
             opened.update(encoder=encoder, settings=settings)
             return encoder
 
