@@ -230,6 +230,7 @@ class Preview:
         self.error: str | None = None
         self.shown: _Shown | None = None
         self._pending: tuple[int, int, Future] | None = None
+        self._failed: tuple[int, int] | None = None  # the frame that raised, not asked for again
         self._clock: tuple[float, int] | None = None  # (monotonic time, frame) playback started at
         self._rate: tuple[float, int] = (0.0, 0)  # (since, frames shown) for the measured rate
         self.fps_reached: float | None = None
@@ -274,13 +275,7 @@ class Preview:
             output = output or resolve_output(self.platforms[self.platform], self.quality)
             source = self.frames.open(deck, output)
         except EngineError as exc:
-            message = " ".join(str(exc).split())
-            if message != self.error:
-                print(
-                    f"reel: preview: {self.deck_file.name}: error: {message} (showing the last good deck)",
-                    file=sys.stderr,
-                )
-            self.error = message
+            self._report(exc, "showing the last good deck")
             self._mtimes = self._file_times()  # the files the failed deck named are not known; keep watching these
             return
         resized = output.size != self.output.size
@@ -295,6 +290,13 @@ class Preview:
         self.error = None
         if resized and self.window is not None:
             self.window.resize_for(output.width, output.height)
+
+    def _report(self, exc: EngineError, then: str) -> None:
+        """Say a deck error on stderr (once for the same message) and on the window."""
+        message = " ".join(str(exc).split())
+        if message != self.error:
+            print(f"reel: preview: {self.deck_file.name}: error: {message} ({then})", file=sys.stderr)
+        self.error = message
 
     # -- keys --------------------------------------------------------------------
 
@@ -392,20 +394,27 @@ class Preview:
             self._pending = None
             generation, frame, future = pending
             if generation == self.generation:
-                self.shown = _Shown(generation, frame, future.result())
-                self._count_rate(now)
+                try:
+                    self.shown = _Shown(generation, frame, future.result())
+                except EngineError as exc:  # the deck loaded, but this frame cannot be made
+                    self._failed = (generation, frame)
+                    self._report(exc, "until the deck is fixed")
+                else:
+                    self._count_rate(now)
         shown = self.shown
         wanted = (self.generation, self.position)
-        if self._pending is None and (shown is None or (shown.generation, shown.frame) != wanted):
+        drawn = None if shown is None else (shown.generation, shown.frame)
+        if self._pending is None and wanted not in (drawn, self._failed):
             self._pending = (self.generation, self.position, self.frames.request(self.position))
         if self.playing and self.shown is not None and self.shown.frame >= last and self._pending is None:
             self.playing = False  # the end: stay on the last frame
         window = self.window
-        if window is not None and self.shown is not None:
+        if window is not None and (self.shown is not None or self.error is not None):
             title = self.title()
             now_drawn = (id(self.shown), self.error, title, window.framebuffer_size())
             if now_drawn != window.drawn:
-                window.draw(self.shown.rgb if self.error is None else _banner(self.shown.rgb, self.error))
+                rgb = np.zeros((self.output.height, self.output.width, 3), np.uint8) if shown is None else shown.rgb
+                window.draw(rgb if self.error is None else _banner(rgb, self.error))
                 window.set_title(title)
                 window.drawn = now_drawn
 

@@ -304,6 +304,23 @@ def test_a_changed_picture_reloads_the_deck_that_names_it(window):
     window.shows(blue)
 
 
+def test_a_frame_that_cannot_be_made_is_said_and_the_preview_stays_open(window):
+    picture = window.folder / "picture.png"
+    whole = picture.read_bytes()
+    picture.write_bytes(whole[:60])  # its header reads, its pixels do not: the deck loads, the frame fails
+    said = window.wait_stderr("until the deck is fixed")
+    assert re.search(
+        r"error: cannot read image .*picture\.png: image file is truncated \(until the deck is fixed\)", said
+    )
+    end = time.monotonic() + WAIT
+    while not _red_banner(window.pixels()) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert _red_banner(window.pixels()), "no red banner across the top"
+    picture.write_bytes(whole)
+    window.wait_stderr("fixed, reloaded at 1.70 s")
+    window.shows(still(window.deck, 1.7, window.folder))
+
+
 def test_p_lays_the_deck_out_for_the_next_platform_and_resizes_the_window(window):
     window.key("p")  # 320x180@10 → youtube (1920x1080, scaled down to fit the 1280x800 screen)
     window.wait_title(r"1\.70 s / 2\.5 s, frame 51/75 — youtube")
