@@ -200,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         help="encode every frame of a hold instead of writing its repeats as skip frames (x264)",
     )
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    progress_option(render)
     render.set_defaults(run=_render)
 
     still = commands.add_parser("still", help="write the frame at one moment as a PNG")
@@ -234,6 +235,7 @@ def _parser() -> argparse.ArgumentParser:
     gallery.add_argument("-o", "--out", help="MP4 path for the gallery video")
     gallery.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of mid-transition frames")
     output_options(gallery, many=False)
+    progress_option(gallery)
     gallery.set_defaults(run=_gallery)
 
     validate = commands.add_parser("validate", help="check a deck: every error, each with its path (exit 0 or 2)")
@@ -313,7 +315,7 @@ def _render_deck(args, deck_file: str, base_dir: Path | None) -> int:
     if args.report:
         check_report_path(args.report)
     replaces = [target.exists() for target in targets]
-    bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar()
+    bar = progress_display(args.progress, args.quiet)
     reports = render_many(
         deck,
         out,
@@ -485,7 +487,7 @@ def _gallery(args) -> int:
         check_target(Path(args.sheet))  # before the video: both paths fail now if they will
     deck = gallery_deck()
     if args.out:
-        bar = ProgressBar() if sys.stderr.isatty() else None
+        bar = progress_display(args.progress, quiet=False)
         report = render(
             deck,
             args.out,
@@ -531,6 +533,87 @@ def _usage(message: str) -> EngineError:
     return SpecError(message)
 
 
+def progress_option(parser: argparse.ArgumentParser) -> None:
+    """--progress: how a render shows its progress on stderr."""
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines", "json"),
+        default="auto",
+        help="auto (default): a bar on a terminal, else a line per 10%% (CI, logs); "
+        "json: one JSON object a line (output, frames_done, frames_total, fps, eta_s), even with -q",
+    )
+
+
+def progress_display(kind: str, quiet: bool) -> ProgressBar | ProgressLines | None:
+    """The progress callback for --progress `kind` (None: show nothing)."""
+    if kind == "json":
+        return ProgressLines(json_lines=True)
+    if quiet:
+        return None
+    if kind == "bar" or (kind == "auto" and sys.stderr.isatty()):
+        return ProgressBar()
+    return ProgressLines()
+
+
+def _rate_and_eta(progress) -> tuple[float, float]:
+    """Frames per second so far, and the seconds left at that rate."""
+    rate = progress.frames_done / progress.elapsed if progress.elapsed > 0 else 0.0
+    left = (progress.frames_total - progress.frames_done) / rate if rate > 0 else 0.0
+    return rate, left
+
+
+class ProgressLines:
+    """Progress for a log rather than a terminal, one line at a time on stderr.
+
+    Plain: a line per output each time it passes another 10 %, with fps and the seconds
+    left. `json_lines`: one JSON object a line (``output``, ``frames_done``,
+    ``frames_total``, ``fps``, ``eta_s``), at most two a second per output and always
+    the last, for programs that wrap `reel`. Outputs rendered at once may report from
+    several threads: a lock keeps each line whole.
+    """
+
+    def __init__(self, json_lines: bool = False) -> None:
+        self.json_lines = json_lines
+        self._lock = threading.Lock()
+        self._shown: dict[str, tuple[int, float]] = {}  # output → (tenths shown, when)
+
+    def __call__(self, progress) -> None:
+        done = progress.frames_done >= progress.frames_total
+        tenths = int(progress.fraction * 10 + 1e-9)
+        now = time.monotonic()
+        with self._lock:
+            # Lines start at 10 %: a render refused before its first frame says nothing else.
+            last_tenths, last_time = self._shown.get(progress.output, (0 if not self.json_lines else -1, float("-inf")))
+            if self.json_lines:
+                due = done or now - last_time >= 0.5
+                if not due or (done and last_tenths == 10):
+                    return
+            elif tenths <= last_tenths:
+                return
+            self._shown[progress.output] = (10 if done else tenths, now)
+            rate, left = _rate_and_eta(progress)
+            if self.json_lines:
+                line = json.dumps(
+                    {
+                        "output": progress.output,
+                        "frames_done": progress.frames_done,
+                        "frames_total": progress.frames_total,
+                        "fps": round(rate, 1),
+                        "eta_s": round(left, 1),
+                    }
+                )
+            else:
+                line = (
+                    f"reel: {progress.output}: {tenths * 10:3d}% {progress.frames_done}/{progress.frames_total} "
+                    f"frames, {rate:.0f} fps, {left:.0f} s left"
+                )
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        pass
+
+
 class ProgressBar:
     """A one-line progress bar on stderr, redrawn at most ten times a second."""
 
@@ -548,8 +631,7 @@ class ProgressBar:
             sys.stderr.write("\n")  # keep the finished output's line
         self._last, self._output = now, progress.output
         filled = int(self.width * progress.fraction)
-        rate = progress.frames_done / progress.elapsed if progress.elapsed > 0 else 0.0
-        left = (progress.frames_total - progress.frames_done) / rate if rate > 0 else 0.0
+        rate, left = _rate_and_eta(progress)
         sys.stderr.write(
             f"\r{progress.output:<20} [{'#' * filled}{'.' * (self.width - filled)}] {progress.fraction:4.0%} "
             f"{progress.frames_done}/{progress.frames_total} frames  {rate:5.0f} fps  {left:4.0f} s left "

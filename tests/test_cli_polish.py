@@ -137,3 +137,31 @@ def test_a_deck_with_very_many_errors_lists_fifty_and_counts_the_rest(tmp_path, 
     assert len(lines) == 51
     assert lines[49] == "reel: error: slides[49].title: must not be empty"
     assert lines[50] == "reel: error: … and 10 more errors"
+
+
+# ---------------------------------------------------------------------------------
+# 3. Progress
+
+
+def test_without_a_terminal_a_render_says_each_tenth_with_fps_and_time_left(tmp_path, capsys):
+    deck = write_deck(tmp_path)
+    assert cli.main(["render", str(deck), "-p", "64x36@10", "-o", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    percents = [int(line.split()[2].rstrip("%")) for line in lines]
+    # A line each time another tenth is passed (a hold passes several at once).
+    assert percents == sorted(set(percents)) and all(p % 10 == 0 for p in percents) and percents[-1] == 100
+    assert all(line.startswith("reel: 64x36@10: ") for line in lines)
+    assert lines[-1].startswith("reel: 64x36@10: 100% 25/25 frames, ") and lines[-1].endswith(" fps, 0 s left")
+
+
+def test_progress_json_gives_one_object_a_line_for_wrappers(tmp_path, capsys):
+    deck = write_deck(tmp_path)
+    code = cli.main(["render", str(deck), "-p", "64x36@10", "-o", str(tmp_path / "o"), "-q", "--progress", "json"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out == ""  # -q: no summary, but the asked-for progress
+    events = [json.loads(line) for line in captured.err.splitlines()]
+    assert events and set(events[0]) == {"output", "frames_done", "frames_total", "fps", "eta_s"}
+    assert {e["output"] for e in events} == {"64x36@10"} and {e["frames_total"] for e in events} == {25}
+    assert events[-1]["frames_done"] == 25 and events[-1]["eta_s"] == 0
+    done = [e["frames_done"] for e in events]
+    assert done == sorted(done)

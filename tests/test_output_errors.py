@@ -488,7 +488,7 @@ def test_a_disk_that_fills_mid_render_is_insufficient_resources_and_leaves_nothi
         "size=48k",
         "true",
         _CLI_WITHOUT_SIZE_CHECK,
-        ["render", deck, "-p", "640x360@30", "--quality", "draft", "--compositor", "cpu", "-o", mount],
+        ["render", deck, "-p", "640x360@30", "--quality", "draft", "--compositor", "cpu", "-o", mount, "-q"],
     )
     assert found["rc"] == 2, found["stderr"]
     line = one_line_error(found["stderr"])
