@@ -56,7 +56,7 @@ from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
 from .raster import SlideRasterizer
 from .raster.clip import ClipFrames
-from .report import RenderReport
+from .report import RenderReport, deck_sha256, written_profile
 from .spec import Deck
 from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline, split_holds
 from .usershader import user_transition_file
@@ -743,6 +743,8 @@ def _render_output(
         frame_range=None if frames is None else [span.start, span.stop],
         keyframe_psnr=keyframe_psnr({span.start + pts: db for pts, db in per_keyframe.items()}),
         thumbnail=None if thumbnail_file is None else str(thumbnail_file),
+        deck_sha256=deck_sha256(deck),
+        **written_profile(target),
     )
 
 

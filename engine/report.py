@@ -1,14 +1,67 @@
-"""What a render did: `RenderReport`, one per output file."""
+"""What a render did: `RenderReport`, one per output file.
+
+Besides the figures, a report says where the file came from: the Reel version, a
+hash of the deck (`deck_sha256`), the profile and level the video stream declares
+(`written_profile`, read back from the file) and when it was made (UTC).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import stat
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypedDict
 
-__all__ = ["RenderReport", "check_report_path", "write_reports"]
+from .version import __version__
+
+__all__ = ["RenderReport", "WrittenProfile", "check_report_path", "deck_sha256", "write_reports", "written_profile"]
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deck_sha256(deck: Any) -> str:
+    """SHA-256 of the validated deck's canonical JSON (sorted keys, no spaces), the form
+    the output cache's key takes it in (`engine.jobs.run.output_key`): the same deck
+    gives the same hash, whatever its file's spelling. Asset paths are absolute in it,
+    so the deck's place counts; the assets' bytes do not."""
+    data = deck.model_dump(mode="json", exclude={"slides": {"__all__": {"figure"}}})
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class WrittenProfile(TypedDict):
+    profile: str | None
+    level: str | None
+
+
+def written_profile(path: str | Path) -> WrittenProfile:
+    """``{"profile": ..., "level": ...}`` of the video stream in `path`, as its sequence
+    header declares them (``"High"``, ``"4.1"``); None for what the file does not say
+    (a GIF; AV1's level, which PyAV does not give)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return {"profile": None, "level": None}
+            context = container.streams.video[0].codec_context
+            profile, level, codec = context.profile, context.level, context.name
+    except (av.FFmpegError, OSError):
+        return {"profile": None, "level": None}
+    if not isinstance(level, int) or level <= 0 or codec not in ("h264", "hevc"):
+        shown = None
+    elif codec == "hevc":  # general_level_idc is 30 × the level
+        shown = f"{level / 30:g}"
+    else:  # level_idc is 10 × the level (1b is 9)
+        shown = "1b" if level == 9 else f"{level / 10:g}"
+    return {"profile": profile or None, "level": shown}
 
 
 @dataclass
@@ -61,13 +114,22 @@ class RenderReport:
     # A joined video: each chunk's report, and the luma PSNR (dB) of each keyframe checked.
     chunks: list[dict] | None = None
     keyframe_psnr: dict[str, float | None] | None = None
+    # Where the file came from: the Reel that wrote it, the deck's hash (`deck_sha256`),
+    # the video stream's profile and level as written (`written_profile`: "High", "4.1";
+    # None where the file does not say) and when it was made, ISO 8601 in UTC.
+    reel_version: str = __version__
+    deck_sha256: str | None = None
+    profile: str | None = None
+    level: str | None = None
+    created_utc: str = field(default_factory=_utc_now)
 
     @classmethod
     def from_dict(cls, data: dict) -> RenderReport:
-        """The report `to_dict` wrote (derived figures are dropped, "inf" read back)."""
+        """The report `to_dict` wrote (derived figures are dropped, a lossless PSNR read
+        back as inf: ``"psnr_lossless": true``, or the string "inf" older reports wrote)."""
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        if fields.get("psnr_db") == "inf":
-            fields["psnr_db"] = float("inf")
+        if fields.get("psnr_db") == "inf" or data.get("psnr_lossless") is True:
+            fields["psnr_db"] = math.inf
         return cls(**fields)
 
     @property
@@ -95,7 +157,10 @@ class RenderReport:
         data["wall_seconds"] = round(self.wall_seconds, 4)
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
         if self.psnr_db is not None:
-            data["psnr_db"] = round(self.psnr_db, 2) if self.psnr_db != float("inf") else "inf"
+            # JSON has no infinity: a lossless encode is null, said by psnr_lossless.
+            lossless = self.psnr_db == math.inf
+            data["psnr_db"] = None if lossless else round(self.psnr_db, 2)
+            data["psnr_lossless"] = lossless
         if self.ssim is not None:
             data["ssim"] = round(self.ssim, 4)
         return data

@@ -165,3 +165,58 @@ def test_progress_json_gives_one_object_a_line_for_wrappers(tmp_path, capsys):
     assert events[-1]["frames_done"] == 25 and events[-1]["eta_s"] == 0
     done = [e["frames_done"] for e in events]
     assert done == sorted(done)
+
+
+# ---------------------------------------------------------------------------------
+# 4. The report
+
+
+def test_the_report_says_version_deck_hash_profile_level_and_when(tmp_path, capsys):
+    import datetime
+
+    from engine import __version__
+
+    deck = write_deck(tmp_path)
+    report_file = tmp_path / "r.json"
+    args = ["render", str(deck), "-p", "64x36@10", "-o", str(tmp_path / "o"), "-q", "--report", str(report_file)]
+    assert cli.main(args) == 0
+    (report,) = json.loads(report_file.read_text())["outputs"]
+    assert report["reel_version"] == __version__
+    assert len(report["deck_sha256"]) == 64 and int(report["deck_sha256"], 16) >= 0
+    assert (report["profile"], report["level"]) == ("High", "1.3")  # x264 picks 1.3 for the 500 kbit/s cap
+    made = datetime.datetime.strptime(report["created_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    assert abs((datetime.datetime.now(datetime.UTC) - made).total_seconds()) < 600
+
+    # The same deck rendered again hashes the same; a changed deck does not.
+    again = tmp_path / "r2.json"
+    assert cli.main(args[:-1] + [str(again)]) == 0
+    assert json.loads(again.read_text())["outputs"][0]["deck_sha256"] == report["deck_sha256"]
+    write_deck(tmp_path, title="Another title")
+    assert cli.main(args[:-1] + [str(again)]) == 0
+    assert json.loads(again.read_text())["outputs"][0]["deck_sha256"] != report["deck_sha256"]
+
+
+def test_a_lossless_psnr_is_null_in_json_and_old_inf_reports_still_read():
+    import math
+
+    from engine.report import RenderReport
+
+    report = RenderReport("a.mp4", "p", "standard", 2, 2, 1, 1, 1.0, "cpu", "numpy", "libx264", 1.0, psnr_db=math.inf)
+    data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert data["psnr_db"] is None and data["psnr_lossless"] is True
+    assert RenderReport.from_dict(data).psnr_db == math.inf
+    assert RenderReport.from_dict({**data, "psnr_db": "inf", "psnr_lossless": None}).psnr_db == math.inf
+    lossy = RenderReport.from_dict({**data, "psnr_db": 41.5, "psnr_lossless": False})
+    assert lossy.psnr_db == 41.5 and lossy.to_dict()["psnr_lossless"] is False
+
+
+def test_profile_and_level_are_read_back_for_hevc_and_gif_has_none(tmp_path):
+    from engine.api import render
+    from engine.report import written_profile
+
+    deck = write_deck(tmp_path)
+    hevc = render(deck, tmp_path / "h.mp4", platform="64x36@10", codec="hevc")
+    assert (hevc.profile, hevc.level) == ("Main", "2")
+    gif = render(deck, tmp_path / "g.gif", platform="64x36@10", format="gif")
+    assert (gif.profile, gif.level) == (None, None)
+    assert written_profile(tmp_path / "missing.mp4") == {"profile": None, "level": None}

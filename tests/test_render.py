@@ -80,7 +80,7 @@ def test_report_describes_the_render(tmp_path):
     assert data["compositor"] in {"gl-gpu", "gl-software", "cpu"} and data["renderer"]
     assert data["encoder"] == "libx264"
     assert data["peak_rss_mb"] > 10 and data["bytes"] > 0 and data["bitrate"] > 0
-    assert data["psnr_db"] == "inf" or data["psnr_db"] > 35  # decoded keyframes vs composited
+    assert data["psnr_lossless"] or data["psnr_db"] > 35  # decoded keyframes vs composited
     assert {"raster", "composite", "encode"} <= set(data["stage_seconds"])
     assert report.composited_frames == 2 + 10  # two holds composited once each, 10 fade frames
     assert seen[-1].frames_done == seen[-1].frames_total == 30
