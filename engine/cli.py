@@ -441,7 +441,8 @@ def _platforms(args) -> int:
     print("custom: WxH or WxH@fps, even sizes (e.g. 1280x720@24)\n")
     print(f"{'quality':<10}{'scale':>6}{'fps':>6}{'crf':>5}  {'x264 preset':<12}description")
     for q in QUALITIES.values():
-        print(f"{q.name:<10}{q.scale:>6g}{q.fps or 'same':>6}{q.crf:>5}  {q.preset:<12}{q.description}")
+        fps = q.fps or (f"≤{q.max_fps}" if q.max_fps else "same")
+        print(f"{q.name:<10}{q.scale:>6g}{fps:>6}{q.crf:>5}  {q.preset:<12}{q.description}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """Where a video is going: platform preset × quality preset → one `Output`.
 
 A platform fixes the frame (size, base fps, bitrate cap, safe area) and the codec it
-gets by default; a quality preset scales it (draft renders at half size and 15 fps) and
-picks the encoder effort. Custom sizes are written ``WxH`` or ``WxH@fps``. The codec is
+gets by default; a quality preset scales it (draft renders at half size and at most
+15 fps) and picks the encoder effort. Custom sizes are written ``WxH`` or ``WxH@fps``. The codec is
 ``h264`` unless asked otherwise: every platform ingests it, and ``hevc``/``av1`` are
 opt-in (``resolve_output(..., codec="hevc")``).
 """
@@ -115,7 +115,7 @@ PLATFORMS: dict[str, Platform] = {
 class Quality:
     name: str
     scale: float  # of the platform's frame size
-    fps: int | None  # None keeps the platform's fps
+    fps: int | None  # None keeps the platform's fps (up to `max_fps`)
     crf: int
     preset: str  # x264 preset name; other encoders map it to their own effort scale
     bitrate_factor: float  # × the platform's max_bitrate
@@ -132,6 +132,7 @@ class Quality:
     aq_mode: int | None = None
     aq_strength: float | None = None
     psy_rd: float | None = None
+    max_fps: int | None = None  # the platform's fps is lowered to this, never raised
 
 
 # Every platform re-encodes the upload, so the presets above draft aim at fidelity to
@@ -156,7 +157,7 @@ _FIDELITY: _Fidelity = {"aq_mode": 3, "aq_strength": 0.6, "psy_rd": 0.0}
 QUALITIES: dict[str, Quality] = {
     q.name: q
     for q in [
-        Quality("draft", 0.5, 15, 28, "ultrafast", 1.0, "half size, 15 fps, fastest encode: previews"),
+        Quality("draft", 0.5, None, 28, "ultrafast", 1.0, "half size, ≤ 15 fps, fastest encode: previews", max_fps=15),
         Quality("standard", 1.0, None, 15, "veryfast", 1.0, "platform size and fps", lookahead=5, **_FIDELITY),
         Quality("high", 1.0, None, 14, "faster", 1.25, "lower CRF, more encoder effort", **_FIDELITY),
         Quality("maximum", 1.0, 60, 13, "medium", 1.5, "60 fps, highest bitrate cap", **_FIDELITY),
@@ -262,6 +263,8 @@ def resolve_output(platform: str | Platform, quality: str = "standard", codec: s
     q = QUALITIES[quality]
     width, height = _even(p.width * q.scale), _even(p.height * q.scale)
     fps = q.fps or p.fps
+    if q.max_fps is not None:
+        fps = min(fps, q.max_fps)  # a draft of a 10 fps video stays at 10
     pixel_rate = (width * height * fps) / (p.width * p.height * p.fps)
     bitrate = p.max_bitrate * q.bitrate_factor
     if pixel_rate < 1:

@@ -220,3 +220,28 @@ def test_profile_and_level_are_read_back_for_hevc_and_gif_has_none(tmp_path):
     gif = render(deck, tmp_path / "g.gif", platform="64x36@10", format="gif")
     assert (gif.profile, gif.level) == (None, None)
     assert written_profile(tmp_path / "missing.mp4") == {"profile": None, "level": None}
+
+
+# ---------------------------------------------------------------------------------
+# 5. Drafts
+
+
+def test_draft_caps_the_fps_at_15_and_never_raises_it():
+    from engine.platforms import resolve_output
+
+    assert resolve_output("tiktok", "draft").fps == 15
+    assert resolve_output("320x180@60", "draft").fps == 15
+    slow = resolve_output("320x180@10", "draft")
+    assert (slow.width, slow.height, slow.fps, slow.gop) == (160, 90, 10, 20)
+    assert slow.label == "160x90@10-draft"
+
+
+def test_a_draft_is_h264_constrained_baseline_as_the_readme_says(tmp_path):
+    from pathlib import Path
+
+    from engine.api import render
+
+    report = render(write_deck(tmp_path), tmp_path / "d.mp4", platform="128x72@10", quality="draft")
+    assert report.profile == "Constrained Baseline" and report.fps == 10
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "`draft` (half size, at most 15 fps, x264 ultrafast: H.264 Constrained Baseline" in readme

@@ -110,7 +110,7 @@ def test_step_down_renders_at_a_lower_quality_when_memory_is_short_and_says_so(t
     report = run_job(job, memory_limit=limit)[0]
     assert report.stepped_down_from == "standard" and report.quality == "draft"
     assert (report.width, report.height) == (960, 540)
-    assert report.path.endswith("two-slides-960x540@15-draft.mp4")
+    assert report.path.endswith("two-slides-960x540@10-draft.mp4")
     assert any("standard → draft" in f for f in report.fallbacks)
     assert probe(report.path).width == 960
 

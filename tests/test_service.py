@@ -361,10 +361,10 @@ def test_cli_submit_jobs_show_wait_and_metrics(tmp_path):
     assert job_id in listing and "queued" in listing and "320x180@10-draft" in listing
     assert reel("worker", "--drain", env=env).returncode == 0
     waited = reel("jobs", "wait", job_id[:6], env=env)
-    assert waited.returncode == 0 and "160x90@15" in waited.stdout  # draft: half size, 15 fps
+    assert waited.returncode == 0 and "160x90@10" in waited.stdout  # draft: half size, fps kept (≤ 15)
     shown = json.loads(reel("jobs", "show", job_id, "--json", env=env).stdout)
     assert shown["state"] == "done" and shown["reports"][0]["quality"] == "draft"
-    assert output_files(tmp_path) == ["deck-160x90@15-draft.mp4"]
+    assert output_files(tmp_path) == ["deck-160x90@10-draft.mp4"]
     text = reel("metrics", env=env).stdout
     assert 'reel_jobs{state="done"} 1.0' in text and "reel_render_seconds_bucket" in text
 
