@@ -13,9 +13,8 @@ The GL conversion shader (shaders/rgb_to_yuv.frag) does the same arithmetic.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+from PIL import ImageColor
 
 from .errors import SpecError, excerpt
 
@@ -47,32 +46,37 @@ BT709_RGB_TO_YCBCR = np.array(
 )
 _M_INV = np.linalg.inv(BT709_RGB_TO_YCBCR)
 
-_NAMED = {
-    "black": (0, 0, 0),
-    "white": (255, 255, 255),
-    "red": (255, 0, 0),
-    "green": (0, 128, 0),
-    "blue": (0, 0, 255),
-    "gray": (128, 128, 128),
-    "grey": (128, 128, 128),
-}
 #: Rows converted at once (even, so each band holds whole chroma rows).
 _BAND = 64
 
-_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+#: Longer text is not a colour (Pillow refuses past 100 characters too).
+_LONGEST_COLOUR = 100
 
 
 def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
-    """``"#1a2b3c"``, ``"#abc"``, a basic name, or ``[r, g, b]`` (0–255) → an RGB triple."""
+    """A colour as CSS writes it, or ``[r, g, b]`` (0–255) → an RGB triple.
+
+    Text is read by `PIL.ImageColor`: every CSS colour name (``rebeccapurple``),
+    ``#rgb``, ``#rrggbb``, ``rgb(…)``, ``hsl(…)``, ``hsv(…)``, and ``#rgba`` /
+    ``#rrggbbaa``. Reel's colours are opaque: an alpha below 255 (``#ff000080``) is
+    refused, saying so, rather than dropped.
+    """
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _NAMED:
-            return _NAMED[text]
-        if _HEX.match(text):
-            digits = text[1:]
-            if len(digits) == 3:
-                digits = "".join(c * 2 for c in digits)
-            return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+        text = value.strip()
+        rgba: tuple[int, ...] | None = None
+        if len(text) <= _LONGEST_COLOUR:
+            try:
+                rgba = ImageColor.getrgb(text)
+            except ValueError:
+                rgba = None
+        if rgba is not None:
+            if len(rgba) == 4 and rgba[3] < 255:
+                raise SpecError(
+                    f"{excerpt(value)} has alpha {rgba[3]}, but this colour cannot be transparent; "
+                    "use an opaque colour (alpha 255, or no alpha)",
+                    path,
+                )
+            return (rgba[0], rgba[1], rgba[2])
     elif (
         isinstance(value, (list, tuple))
         and len(value) == 3
@@ -80,7 +84,9 @@ def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
     ):
         return (value[0], value[1], value[2])
     raise SpecError(
-        f"{excerpt(value)} is not a colour; write '#rrggbb', '#rgb', a basic name, or [r, g, b] with 0-255", path
+        f"{excerpt(value)} is not a colour; write a CSS colour ('#rrggbb', '#rgb', a name like 'navy', "
+        "'rgb(r, g, b)', 'hsl(h, s%, l%)') or [r, g, b] with 0-255",
+        path,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine import cli
 
 from .test_cli import write_deck
@@ -245,3 +247,46 @@ def test_a_draft_is_h264_constrained_baseline_as_the_readme_says(tmp_path):
     assert report.profile == "Constrained Baseline" and report.fps == 10
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert "`draft` (half size, at most 15 fps, x264 ultrafast: H.264 Constrained Baseline" in readme
+
+
+# ---------------------------------------------------------------------------------
+# 6. Colours
+
+
+@pytest.mark.parametrize(
+    ("written", "rgb"),
+    [
+        ("rebeccapurple", (102, 51, 153)),
+        ("Navy", (0, 0, 128)),
+        ("rgb(10, 20, 30)", (10, 20, 30)),
+        ("hsl(120, 100%, 25%)", (0, 128, 0)),
+        ("#112233ff", (17, 34, 51)),
+        ("#abc", (170, 187, 204)),
+        ([1, 2, 3], (1, 2, 3)),
+    ],
+)
+def test_colours_are_read_as_css_writes_them(written, rgb):
+    from engine.colour import parse_colour
+
+    assert parse_colour(written) == rgb
+
+
+def test_a_translucent_colour_is_refused_saying_why(tmp_path, capsys):
+    deck = write_deck(tmp_path, theme={"accent": "#ff000080"})
+    assert cli.main(["validate", str(deck)]) == 2
+    assert capsys.readouterr().err == (
+        "reel: error: theme.accent: '#ff000080' has alpha 128, but this colour cannot be transparent; "
+        "use an opaque colour (alpha 255, or no alpha)\n"
+    )
+
+
+def test_a_css_colour_background_is_what_the_frame_shows_and_the_schema_accepts(tmp_path):
+    import jsonschema
+
+    from engine.api import render_frame
+    from engine.spec import deck_json_schema
+
+    data = {"slides": [{"kind": "title", "title": "x", "duration": 1, "background": "hsl(210, 100%, 40%)"}]}
+    jsonschema.validate(data, deck_json_schema())
+    frame = render_frame(data, 0.5, platform="64x36")
+    assert abs(frame[1, 1].astype(int) - (0, 102, 204)).max() <= 3  # a corner, away from the text
