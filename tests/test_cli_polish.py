@@ -290,3 +290,41 @@ def test_a_css_colour_background_is_what_the_frame_shows_and_the_schema_accepts(
     jsonschema.validate(data, deck_json_schema())
     frame = render_frame(data, 0.5, platform="64x36")
     assert abs(frame[1, 1].astype(int) - (0, 102, 204)).max() <= 3  # a corner, away from the text
+
+
+# ---------------------------------------------------------------------------------
+# 7. Numbers
+
+
+@pytest.mark.parametrize(
+    ("language", "full", "compact", "negative"),
+    [
+        (None, "1,234,567.5 kcal", "1.23M", "−$1,250"),  # English without a language
+        ("en", "1,234,567.5 kcal", "1.23M", "−$1,250"),
+        ("de", "1.234.567,5 kcal", "1,23\xa0Mio.", "−$1.250"),
+        ("fr", "1\u202f234\u202f567,5 kcal", "1,23\xa0M", "−$1\u202f250"),
+        ("hi", "12,34,567.5 kcal", "12.35\xa0लाख", "−$1,250"),
+        ("xx-nope", "1,234,567.5 kcal", "1.23M", "−$1,250"),  # a tag Babel does not know: English
+    ],
+)
+def test_chart_numbers_follow_the_theme_language(language, full, compact, negative):
+    from engine.charts.format import format_number, format_value
+
+    assert format_value(1_234_567.5, "kcal", 1, language=language) == full
+    assert format_number(1_234_567, compact=True, language=language) == compact
+    assert format_value(-1250, "$", language=language) == negative
+    assert format_value(-0.001, "%", 1, language=language).startswith("0")  # never "−0"
+
+
+def test_a_chart_on_a_german_deck_labels_its_bars_in_german():
+    from dataclasses import replace
+
+    from engine.charts import draw_chart, parse_chart
+
+    from .test_charts import FONTS
+
+    chart = parse_chart({"type": "bar", "labels": ["Mo", "Di"], "values": [1850.5, 2100.25], "unit": "kcal"})
+    german = replace(FONTS, options=replace(FONTS.options, language="de"))
+    assert draw_chart(chart, 480, 270, fonts=german, text_rgb=(255, 255, 255)).texts.values == ("1.850,5", "2.100,25")
+    english = draw_chart(chart, 480, 270, fonts=FONTS, text_rgb=(255, 255, 255)).texts.values
+    assert english == ("1,850.5", "2,100.25")

@@ -138,7 +138,8 @@ def tick_labels(style: Style, ticks: Ticks, max_width: float) -> list[Label]:
     font = style.regular(style.size(TICK))
     unit = style.chart.unit if style.unit_on_ticks else None
     for compact in (True,) if _millions(ticks.values) else (False, True):
-        labels = [measure(format_value(t, unit, ticks.decimals, compact=compact), font) for t in ticks.values]
+        texts = [format_value(t, unit, ticks.decimals, compact=compact, language=style.language) for t in ticks.values]
+        labels = [measure(text, font) for text in texts]
         if max(label.width for label in labels) <= max_width:
             break
     return labels

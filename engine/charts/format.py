@@ -8,12 +8,20 @@
 Negative numbers take a real minus sign (U+2212), which lines up with the digits; a
 value that rounds to zero is never printed as "−0". Currency symbols go before the
 number, every other unit after it, separated by a space.
+
+With a `language` (the deck's ``theme.language``, a BCP 47 tag) the digits follow that
+locale's CLDR rules through Babel: ``de`` writes 1.850 and 12,5, ``fr`` 1 850, ``hi``
+12,34,567, and compact forms are the locale's own (1,85 Mio., 1.25万). Without one, or
+for a tag Babel does not know, they are English, as above.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["MINUS", "auto_decimals", "format_number", "format_value"]
 
@@ -24,18 +32,25 @@ PREFIX_UNITS = frozenset({"$", "€", "£", "¥", "₹", "₩", "₽", "₺"})
 _COMPACT = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
-def format_number(value: float, decimals: int = 0, *, compact: bool = False) -> str:
-    """`value` with thousands separators and `decimals` digits, or compact ("12.5k")."""
-    if compact and abs(value) >= 1000:
+def format_number(value: float, decimals: int = 0, *, compact: bool = False, language: str | None = None) -> str:
+    """`value` with thousands separators and `decimals` digits, or compact ("12.5k"),
+    as `language` writes numbers (English without one)."""
+    locale = _locale(language) if language else None
+    if locale is not None:
+        digits = _babel_digits(abs(value), decimals, compact, locale)
+    elif compact and abs(value) >= 1000:
         digits = _compact(abs(value))
     else:
         digits = f"{abs(value):,.{decimals}f}"
-    return _signed(value, digits)
+    rounds_to_zero = not (compact and abs(value) >= 1000) and round(abs(value), decimals) == 0
+    return digits if value >= 0 or rounds_to_zero else MINUS + digits
 
 
-def format_value(value: float, unit: str | None = None, decimals: int = 0, *, compact: bool = False) -> str:
+def format_value(
+    value: float, unit: str | None = None, decimals: int = 0, *, compact: bool = False, language: str | None = None
+) -> str:
     """`value` formatted as `format_number` does, with its unit where it belongs."""
-    number = format_number(value, decimals, compact=compact)
+    number = format_number(value, decimals, compact=compact, language=language)
     if not unit:
         return number
     if unit in PREFIX_UNITS:
@@ -53,9 +68,25 @@ def auto_decimals(values: Iterable[float], limit: int = 2) -> int:
     return limit
 
 
-def _signed(value: float, digits: str) -> str:
-    rounds_to_zero = not digits.strip("0.,")
-    return digits if value >= 0 or rounds_to_zero else MINUS + digits
+@functools.lru_cache(maxsize=32)
+def _locale(language: str) -> Any:
+    """Babel's locale for a BCP 47 tag (``de``, ``pt-BR``, ``zh-Hant``); None if unknown."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(language.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def _babel_digits(magnitude: float, decimals: int, compact: bool, locale: Any) -> str:
+    from babel.numbers import format_compact_decimal, parse_pattern
+
+    if compact and magnitude >= 1000:
+        return str(format_compact_decimal(magnitude, format_type="short", locale=locale, fraction_digits=2))
+    pattern = copy.copy(parse_pattern(locale.decimal_formats.get(None)))
+    pattern.frac_prec = (decimals, decimals)
+    return str(pattern.apply(magnitude, locale))
 
 
 def _compact(magnitude: float) -> str:

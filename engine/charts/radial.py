@@ -116,9 +116,9 @@ def _shares(values: Sequence[float]) -> list[float]:
     return [v / total for v in values]
 
 
-def _share_text(share: float) -> str:
+def _share_text(share: float, language: str | None) -> str:
     percent = share * 100
-    return format_value(percent, "%", 1 if 0 < percent < 1 else 0)
+    return format_value(percent, "%", 1 if 0 < percent < 1 else 0, language=language)
 
 
 def _pie_legend(style: Style, width: float, height: float) -> _PieLegend | None:
@@ -126,7 +126,9 @@ def _pie_legend(style: Style, width: float, height: float) -> _PieLegend | None:
     whole (on one line, or two); at the smallest size, names cut. None if none fits."""
     chart = style.chart
     values = chart.data_series[0].values
-    amounts = [style.value_text(v) if chart.unit else _share_text(s) for v, s in zip(values, _shares(values))]
+    amounts = [
+        style.value_text(v) if chart.unit else _share_text(s, style.language) for v, s in zip(values, _shares(values))
+    ]
     largest, floor = style.size(_ENTRY[0]), style.size(_ENTRY[1])
     for size in sizes(largest, floor):
         fitted = _pie_entries(style, style.categories, amounts, size, width, cut=size == floor)
@@ -253,7 +255,7 @@ def _share_labels(
     radius = (r + hole) / 2 if hole else r * 0.64
     thickness = r - hole if hole else r
     for share, end, colour in zip(shares, ends, colours):
-        label = measure(_share_text(share), font)
+        label = measure(_share_text(share, style.language), font)
         arc = share * 2 * math.pi * radius
         if arc < label.width * 1.25 or thickness < label.height * 1.15 or share >= 1:
             continue
@@ -316,7 +318,7 @@ def _kpi_text(canvas: Canvas, style: Style, cx: float, cy: float, width: float, 
         cut = cuts([chart.label], [label])
         lines.append((label.height, lambda y: label.draw(canvas, cx, y, style.text, alpha=MUTED_ALPHA)))
     if chart.delta is not None:
-        delta = measure(_delta_text(chart.delta, chart.delta_unit), style.bold(small))
+        delta = measure(_delta_text(chart.delta, chart.delta_unit, style.language), style.bold(small))
         colour = _delta_colour(chart.delta, style)
         lines.append((delta.height, lambda y: delta.draw(canvas, cx, y, colour)))
     gap = style.px(GAP) * 0.5
@@ -366,10 +368,10 @@ def _number_parts(style: Style, compact: bool) -> tuple[str, str]:
     return text, ""
 
 
-def _delta_text(delta: float, unit: str | None) -> str:
+def _delta_text(delta: float, unit: str | None, language: str | None) -> str:
     """ "▲ 3.5 %", "▼ 0.25 pts", or "0 %" for no change."""
     decimals = auto_decimals([delta])
-    text = format_value(abs(delta), unit or "%", decimals)
+    text = format_value(abs(delta), unit or "%", decimals, language=language)
     if round(delta, decimals) == 0:
         return text
     return f"{_RISE if delta > 0 else _FALL} {text}"

@@ -100,8 +100,14 @@ class Style:
         """The chart's ``decimals``, or as few as print `value` exactly (at most 2)."""
         return self.chart.decimals if self.chart.decimals is not None else auto_decimals([value])
 
+    @property
+    def language(self) -> str | None:
+        """The deck's ``theme.language``: how the chart writes numbers (English if None)."""
+        return self.fonts.options.language
+
     def value_text(self, value: float, *, unit: bool = True, compact: bool = False) -> str:
-        return format_value(value, self.chart.unit if unit else None, self.decimals(value), compact=compact)
+        unit_text = self.chart.unit if unit else None
+        return format_value(value, unit_text, self.decimals(value), compact=compact, language=self.language)
 
     @property
     def unit_on_ticks(self) -> bool:
