@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from .cli_args import deck_argument, output_options, positive_int, positive_seconds
+from .cli_args import Completions, deck_argument, output_options, positive_int, positive_seconds
 from .errors import EngineError
 from .version import __version__
 
@@ -228,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:
     platforms.set_defaults(run=_platforms)
 
     transitions = commands.add_parser("transitions", help="list the built-in transitions, their parameters and easings")
+    transitions.add_argument(
+        "name", nargs="?", metavar="NAME", choices=Completions("transitions"), help="only this transition"
+    )
     transitions.add_argument("--json", action="store_true", help="machine-readable output")
     transitions.set_defaults(run=_transitions)
 
@@ -249,7 +252,22 @@ def _parser() -> argparse.ArgumentParser:
 
     service_cli.add_commands(commands)
     serve_cli.add_commands(commands)
+
+    completion = commands.add_parser(
+        "completion", help="print a shell completion script: eval it, or save it where your shell loads completions"
+    )
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+    completion.set_defaults(run=lambda args: _completion(parser, args.shell))
     return parser
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    """The completion script for `shell`, made by shtab from the parser itself: commands,
+    options, and the names in each `Completions` (platforms, transitions)."""
+    import shtab
+
+    print(shtab.complete(parser, shell=shell))
+    return 0
 
 
 def default_quality(args) -> str:
@@ -450,17 +468,25 @@ def _transitions(args) -> int:
     from .easing import easing_names
     from .transitions import BUILTIN
 
+    chosen = list(BUILTIN.values())
+    if args.name is not None:
+        if args.name not in BUILTIN:
+            import difflib
+
+            close = difflib.get_close_matches(args.name, list(BUILTIN), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise _usage(f"unknown transition {args.name!r}; {hint}`reel transitions` lists them")
+        chosen = [BUILTIN[args.name]]
     if args.json:
         listing = {
             "transitions": {
-                t.name: {"description": t.description, "params": dict(t.params), "yuv_safe": t.yuv_safe}
-                for t in BUILTIN.values()
+                t.name: {"description": t.description, "params": dict(t.params), "yuv_safe": t.yuv_safe} for t in chosen
             },
             "easings": easing_names() + ["[x1, y1, x2, y2] (cubic-bezier)"],
         }
         print(json.dumps(listing, indent=2))
         return 0
-    for t in BUILTIN.values():
+    for t in chosen:
         params = ", ".join(f"{name}={value}" for name, value in t.params.items())
         print(f"{t.name:<16}{t.description}" + (f"  [{params}]" if params else ""))
     print(f"\neasings: {', '.join(easing_names())}, or [x1, y1, x2, y2] for a cubic-bezier")

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["STDIN", "deck_argument", "output_options", "positive_int", "positive_seconds"]
+__all__ = ["STDIN", "Completions", "deck_argument", "output_options", "positive_int", "positive_seconds"]
 
 #: The deck argument that means "read the deck from standard input".
 STDIN = "-"
@@ -42,6 +42,28 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+class Completions:
+    """An argparse ``choices`` that accepts any value but lists the names a shell should
+    offer (`reel completion`, through shtab): the preset platforms, where ``WxH@fps`` is
+    valid too, or the transitions. The names are looked up only when listed, and the
+    value is checked where it is used, with a "did you mean"."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __contains__(self, value: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        if self.kind in ("platforms", "platforms or all"):
+            from .platforms import PLATFORMS
+
+            return iter([*PLATFORMS, "all"] if self.kind == "platforms or all" else PLATFORMS)
+        from .transitions import BUILTIN
+
+        return iter(BUILTIN)
+
+
 def output_options(parser: argparse.ArgumentParser, many: bool) -> None:
     """-p/--platform (once, or repeated with `many`), --quality and --compositor."""
     if many:
@@ -51,10 +73,18 @@ def output_options(parser: argparse.ArgumentParser, many: bool) -> None:
             action="append",
             dest="platforms",
             metavar="NAME",
+            choices=Completions("platforms or all"),
             help="preset name or WxH[@fps]; repeat for several, or 'all' (default: youtube)",
         )
     else:
-        parser.add_argument("-p", "--platform", default="youtube", help="preset name or WxH[@fps] (default: youtube)")
+        parser.add_argument(
+            "-p",
+            "--platform",
+            default="youtube",
+            metavar="NAME",
+            choices=Completions("platforms"),
+            help="preset name or WxH[@fps] (default: youtube)",
+        )
     parser.add_argument(
         "--quality", default=None, help="draft | standard | high | maximum (default: QUALITY_PRESET, else standard)"
     )

@@ -328,3 +328,48 @@ def test_a_chart_on_a_german_deck_labels_its_bars_in_german():
     assert draw_chart(chart, 480, 270, fonts=german, text_rgb=(255, 255, 255)).texts.values == ("1.850,5", "2.100,25")
     english = draw_chart(chart, 480, 270, fonts=FONTS, text_rgb=(255, 255, 255)).texts.values
     assert english == ("1,850.5", "2,100.25")
+
+
+# ---------------------------------------------------------------------------------
+# 8. Shell completion
+
+
+def _bash_complete(script: str, *words: str) -> list[str]:
+    """What bash offers for the last of `words` with `script` (reel completion bash) loaded."""
+    import shutil
+    import subprocess
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash here")
+    line = " ".join(words)
+    program = (
+        f"source /dev/stdin <<'REEL'\n{script}\nREEL\n"
+        f"COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; COMP_LINE='{line}'; COMP_POINT={len(line)}\n"
+        f'_shtab_reel reel {words[-1]} {words[-2]}; printf "%s\\n" "${{COMPREPLY[@]}}"\n'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True, timeout=30)
+    return done.stdout.split()
+
+
+def test_bash_completion_offers_commands_platforms_and_transitions(capsys):
+    assert cli.main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert _bash_complete(script, "reel", "val") == ["validate"]
+    assert _bash_complete(script, "reel", "render", "-p", "tik") == ["tiktok"]
+    assert _bash_complete(script, "reel", "render", "--platform", "instagram_s") == ["instagram_stories"]
+    assert _bash_complete(script, "reel", "transitions", "wipel") == ["wipeleft"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_scripts_name_the_platforms_and_transitions(shell, capsys):
+    assert cli.main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    assert "instagram_portrait" in script and "wipediagonal" in script and "validate" in script
+
+
+def test_a_custom_size_still_passes_where_names_complete(tmp_path, capsys):
+    from engine.cli import _parser
+
+    assert _parser().parse_args(["render", "d.json", "-p", "320x180@10"]).platforms == ["320x180@10"]
+    assert cli.main(["transitions", "wipelft"]) == 2
+    assert "did you mean 'wipeleft'?" in capsys.readouterr().err
