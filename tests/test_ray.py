@@ -225,7 +225,9 @@ def test_a_node_removed_mid_chunk_and_the_video_completes(cluster, executor, dec
             except JobNotFoundError:
                 continue
             progress = record.progress or {}
-            early = 0 <= progress.get("frames_done", -1) < progress.get("frames_total", 0) * 0.8
+            # Well before its end: under load the progress a record shows lags the render,
+            # and a kill that lands after the chunk finished tests nothing.
+            early = 0 <= progress.get("frames_done", -1) < progress.get("frames_total", 0) * 0.5
             if record.worker and early and worker_node.node_id.startswith(record.worker.split(":")[1]):
                 victim = chunk.id
         time.sleep(0.05)

@@ -68,7 +68,13 @@ def rendering(store: JobStore, job_id: str, frames: int = 20):
             record if record.state == JobState.RUNNING and record.worker and p and p["frames_done"] >= frames else None
         )
 
-    return wait_until(check, timeout=120, what=f"job {job_id} to be rendering")
+    try:
+        return wait_until(check, timeout=240, what=f"job {job_id} to be rendering")
+    except AssertionError as exc:  # say what the job was doing instead
+        record = store.get(job_id)
+        raise AssertionError(
+            f"{exc}: it is {record.state}, worker {record.worker}, progress {record.progress}"
+        ) from None
 
 
 def worker_pid(record) -> int:
