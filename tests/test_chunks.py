@@ -146,6 +146,9 @@ def test_the_report_gives_each_keyframes_psnr_and_each_chunk(pair):
     assert [c["keyframes"] for c in report.chunks] == [[0, 20, 40], [60, 80], [100, 120, 140]]
     assert report.audio is not None and report.audio["seconds"] == pytest.approx(15.0, abs=0.03)
     assert report.cover_seconds is not None and "join" in report.stage_seconds
+    whole = pair["whole"][1]
+    assert (report.profile, report.level, report.deck_sha256) == (whole.profile, whole.level, whole.deck_sha256)
+    assert report.profile == "High" and report.created_utc
     assert not any(Path(report.path).parent.glob(".*chunks*"))  # the chunk folder is gone
 
 

@@ -25,7 +25,7 @@ from ..chunks import join_chunks, plan_chunks
 from ..cover import attach_cover, decoded_frame, png_bytes, write_thumbnail
 from ..errors import JobFailedError, RenderError, SpecError
 from ..output import atomic_output, check_target
-from ..report import RenderReport
+from ..report import RenderReport, deck_sha256, written_profile
 from ..timeline import build_timeline
 from .model import JobState, RenderJob
 from .run import JobProgress, job_targets, load_job_deck, output_key, resolve_request
@@ -137,7 +137,13 @@ class ChunkPlan:
             write_sidecars(self.target, cues, self.job.id)
         thumbnail = write_thumbnail(self.target, cover_seconds, self.job.id) if self.job.thumbnail else None
         shutil.rmtree(self.folder, ignore_errors=True)
-        return self._report(joined.keyframes, audio, cover_seconds, thumbnail, replaces, time.perf_counter() - started)
+        report = self._report(
+            joined.keyframes, audio, cover_seconds, thumbnail, replaces, time.perf_counter() - started
+        )
+        report.deck_sha256 = deck_sha256(deck)
+        written = written_profile(self.target)
+        report.profile, report.level = written["profile"], written["level"]
+        return report
 
     def _caption_cues(self, deck) -> list:
         if deck.captions is None and not any(slide.captions for slide in deck.slides):
