@@ -84,8 +84,8 @@ def parse_colour(value: object, path: str = "") -> tuple[int, int, int]:
     ):
         return (value[0], value[1], value[2])
     raise SpecError(
-        f"{excerpt(value)} is not a colour; write a CSS colour ('#rrggbb', '#rgb', a name like 'navy', "
-        "'rgb(r, g, b)', 'hsl(h, s%, l%)') or [r, g, b] with 0-255",
+        f"{excerpt(value)} is not a colour; write '#rrggbb', a CSS name, 'rgb(r,g,b)', 'hsl(h,s%,l%)' "
+        "or [r, g, b] (0-255)",
         path,
     )
 
