@@ -22,6 +22,7 @@ to this executor like a supervisor's jobs, so `reel jobs` reads them as usual.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import tempfile
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from ..errors import BackendUnavailableError
+from ..errors import BackendUnavailableError, JobNotFoundError
 from .model import JobState, RenderJob
 from .run import JobProgress
 from .store import JobRecord, JobStore, supervisor_id
@@ -118,6 +119,11 @@ def _run_in_worker(job_json: str, board, cache_dir: str | None, cache_bytes: int
                 "user_error": bool(getattr(exc, "user_error", False)),
             }
         }
+    # The progress updates were sent without waiting; waiting on one more (an actor runs
+    # one caller's calls in order) puts every one of them on the board before the result
+    # can reach the executor, so its last relay has the final frames.
+    with contextlib.suppress(ray.exceptions.RayError):
+        ray.get(board.update.remote(job.id, {"worker": worker}), timeout=30)
     return {"reports": [r.to_dict() for r in reports], "worker": worker}
 
 
@@ -337,6 +343,11 @@ class RayExecutor:
             log.info("progress board unavailable: %s", exc)
             return
         for job_id, fields in latest.items():
+            try:
+                if self.store.get(job_id).final:  # a late word from an attempt that was killed
+                    continue
+            except JobNotFoundError:
+                continue
             if "worker" in fields:
                 self.store.assign(job_id, fields["worker"])
             if "frames_done" not in fields:
