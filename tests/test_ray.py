@@ -100,6 +100,24 @@ def deck_file(tmp_path_factory) -> Path:
     return folder / "deck.json"
 
 
+@pytest.fixture(scope="module")
+def long_deck_file(tmp_path_factory) -> Path:
+    """40.5 s of fades and holds: chunks of the fault tests last seconds even on an idle
+    machine, so a fault sent at under half a chunk's reported frames lands before it
+    ends (the progress a record shows lags the render by up to a second)."""
+    folder = tmp_path_factory.mktemp("ray-long")
+    deck = {
+        "title": "ray long",
+        "defaults": {"transition": {"name": "fade", "duration": 0.5}},
+        "slides": [{"kind": "title", "title": f"Slide {i}", "duration": 5.5} for i in range(8)],
+    }
+    (folder / "deck.json").write_text(json.dumps(deck))
+    return folder / "deck.json"
+
+
+LONG_FRAMES = 1215  # 8 × 5.5 s less seven 0.5 s fades (40.5 s), at 30 fps
+
+
 def _job(deck_file: Path, out: Path, *sizes: str, skip_holds: bool = True) -> RenderJob:
     requests = [OutputRequest(s, skip_holds=skip_holds) for s in sizes]
     return RenderJob.for_deck(deck_file, requests, out_dir=out, compositor="cpu")
@@ -191,8 +209,8 @@ def _wait_for_worker(executor: RayExecutor, job_id: str, timeout: float = 60) ->
     raise AssertionError(f"{job_id} never started rendering")
 
 
-def test_kill_9_of_the_worker_running_a_chunk_and_the_video_completes(executor, deck_file, tmp_path):
-    job = _job(deck_file, tmp_path, SLOW, skip_holds=False)
+def test_kill_9_of_the_worker_running_a_chunk_and_the_video_completes(executor, long_deck_file, tmp_path):
+    job = _job(long_deck_file, tmp_path, SLOW, skip_holds=False)
     plan = ChunkPlan.of(job, 2)
     first = plan.jobs[0]
     result: dict = {}
@@ -205,13 +223,12 @@ def test_kill_9_of_the_worker_running_a_chunk_and_the_video_completes(executor, 
     record = executor.get(first.id)
     assert record.state == JobState.DONE and not record.worker.endswith(f":{pid}")
     info = probe(Path(result["report"].path))
-    assert info.frames == 315 and info.keyframes == list(range(0, 315, 60))
+    assert info.frames == LONG_FRAMES and info.keyframes == list(range(0, LONG_FRAMES, 60))
 
 
-def test_a_node_removed_mid_chunk_and_the_video_completes(cluster, executor, deck_file, tmp_path):
-    # 720p: on an idle machine a 360p chunk could finish between the progress seen and
-    # the kill, and a kill after the end tests nothing.
-    job = _job(deck_file, tmp_path, SLOW, skip_holds=False)
+def test_a_node_removed_mid_chunk_and_the_video_completes(cluster, executor, long_deck_file, tmp_path):
+    # A long 720p chunk: a kill after the chunk ended would test nothing (long_deck_file).
+    job = _job(long_deck_file, tmp_path, SLOW, skip_holds=False)
     plan = ChunkPlan.of(job, 2)
     result: dict = {}
 
@@ -244,7 +261,7 @@ def test_a_node_removed_mid_chunk_and_the_video_completes(cluster, executor, dec
     thread.join(timeout=150)
     cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK)  # for whatever runs next
     assert "report" in result
-    assert probe(Path(result["report"].path)).frames == 315
+    assert probe(Path(result["report"].path)).frames == LONG_FRAMES
     again = executor.get(victim)
     assert again.state == JobState.DONE and not worker_node.node_id.startswith(again.worker.split(":")[1])
 
