@@ -27,7 +27,7 @@ from ..pipeline import ProgressCallback, RenderProgress
 from ..report import RenderReport
 from .cache import OutputCache
 from .model import JobState, OutputRequest, RenderJob
-from .run import JobProgress
+from .run import JobProgress, job_temporaries
 from .store import JobRecord, JobStore
 from .supervisor import Supervisor
 
@@ -335,7 +335,7 @@ def render_many(
             for plan in plans:
                 reports.append(plan.join())
         except BaseException as exc:
-            begun |= {job.id for job in work if _leftovers(job)}  # writing now, if not a frame yet
+            begun |= {job.id for job in work if job_temporaries(job)}  # writing now, if not a frame yet
             for job in work:
                 executor.cancel(job.id)
             executor.close()  # every worker stopped at once: SIGTERM, then SIGKILL
@@ -437,22 +437,11 @@ def _settle(store: JobStore, job_list: Sequence[RenderJob], begun: set[str]) -> 
         if record.state == JobState.DONE:
             kept.extend(r["path"] for r in record.reports or [])
             continue
-        leftovers = _leftovers(job)
+        leftovers = job_temporaries(job)
         for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         removed += job.id in begun or bool(leftovers)
     return kept, removed
-
-
-def _leftovers(job: RenderJob) -> list[Path]:
-    """The temporary files `job`'s outputs are being (or were being) written to."""
-    from ..output import temporaries_of
-    from .run import job_targets
-
-    try:
-        return [t for target in job_targets(job) for t in temporaries_of(Path(target), job.id)]
-    except Exception:  # noqa: BLE001 - a deck that does not load wrote nothing
-        return []
 
 
 def _runs_transition_files(deck) -> bool:

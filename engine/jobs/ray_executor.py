@@ -37,7 +37,7 @@ import psutil
 
 from ..errors import BackendUnavailableError, JobNotFoundError
 from .model import JobState, RenderJob
-from .run import JobProgress
+from .run import JobProgress, remove_temporaries
 from .store import JobRecord, JobStore, supervisor_id
 
 if TYPE_CHECKING:
@@ -366,11 +366,11 @@ class RayExecutor:
         try:
             outcome = ray.get(ref)
         except ray.exceptions.TaskCancelledError:
-            _remove_temporaries(self.store.get(job_id).job)
+            remove_temporaries(self.store.get(job_id).job)
             self.store.cancelled(job_id)
             return
         except ray.exceptions.RayError as exc:  # retries used up: workers died, nodes lost
-            _remove_temporaries(self.store.get(job_id).job)
+            remove_temporaries(self.store.get(job_id).job)
             text = " ".join(str(exc).split())[:500]
             self.store.fail(job_id, type(exc).__name__, text, user_error=False, retry=False)
             return
@@ -382,17 +382,3 @@ class RayExecutor:
         else:
             self.store.assign(job_id, outcome["worker"])  # the attempt that finished, if progress missed it
             self.store.finish(job_id, outcome["reports"])
-
-
-def _remove_temporaries(job: RenderJob) -> None:
-    """What a killed task was writing (shared storage: visible from here)."""
-    from ..output import temporaries_of
-    from .run import job_targets
-
-    try:
-        targets = job_targets(job)
-    except Exception:  # noqa: BLE001 - a deck that no longer loads wrote nothing
-        return
-    for target in targets:
-        for leftover in temporaries_of(Path(target), job.id):
-            leftover.unlink(missing_ok=True)

@@ -34,7 +34,15 @@ from ..version import __version__
 from .cache import OutputCache, file_sha256
 from .model import OutputRequest, RenderJob
 
-__all__ = ["JobProgress", "job_targets", "load_job_deck", "output_key", "run_job"]
+__all__ = [
+    "JobProgress",
+    "job_targets",
+    "job_temporaries",
+    "load_job_deck",
+    "output_key",
+    "remove_temporaries",
+    "run_job",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,22 @@ def job_targets(job: RenderJob, deck: Deck | None = None) -> list[Path]:
     return [
         Path(r.path) if r.path else output_path(job.out_dir, name, resolve_request(r), r.format) for r in job.outputs
     ]
+
+
+def job_temporaries(job: RenderJob) -> list[Path]:
+    """The temporary files `job`'s outputs are being (or were being) written to; none
+    for a job whose deck no longer loads (it wrote nothing)."""
+    try:
+        targets = job_targets(job)
+    except Exception:  # noqa: BLE001 - a deck that no longer loads wrote nothing
+        return []
+    return [t for target in targets for t in temporaries_of(Path(target), job.id)]
+
+
+def remove_temporaries(job: RenderJob) -> None:
+    """Delete what a stopped or killed attempt of `job` was writing."""
+    for leftover in job_temporaries(job):
+        leftover.unlink(missing_ok=True)
 
 
 def _name_without_loading(job: RenderJob) -> str:

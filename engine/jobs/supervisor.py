@@ -30,16 +30,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 
 import psutil
 
 from .. import metrics
 from .._host import NO_ADDRESS_SPACE, available_memory, cgroup_oom_kills, memory_limit, usable_cores
-from ..output import estimate_peak_memory, temporaries_of
+from ..output import estimate_peak_memory
 from .cache import OutputCache
 from .model import JobState, RenderJob
-from .run import JobProgress, job_targets, resolve_request
+from .run import JobProgress, remove_temporaries, resolve_request
 from .store import JobRecord, JobStore, supervisor_id
 from .worker import WorkerConfig, worker_main
 
@@ -351,7 +350,7 @@ class Supervisor:
         if record is None:
             return
         self.plan.reserved.pop(record.id, None)
-        _remove_temporaries(record.job)
+        remove_temporaries(record.job)
         if reason == "cancelled":
             self.store.cancelled(record.id)
             metrics.record_worker_event(self.store, "cancelled")
@@ -420,7 +419,7 @@ class Supervisor:
             record.id, error_type, message, user_error=user_error, retry=retry, backoff_s=self.settings.retry_backoff_s
         )
         if state == JobState.FAILED:
-            _remove_temporaries(record.job)
+            remove_temporaries(record.job)
             self.alerts.job_finished()
             self._warn("job %s failed: %s: %s", record.id, error_type, message)
         else:
@@ -512,7 +511,7 @@ class Supervisor:
             record = self.store.get(job_id)
             log.warning("job %s was running under a supervisor that stopped; now %s", job_id, record.state)
             if record.state == JobState.FAILED:
-                _remove_temporaries(record.job)
+                remove_temporaries(record.job)
 
     def _shut_down(self, grace: float) -> None:
         deadline = time.monotonic() + grace
@@ -544,14 +543,3 @@ def _rss(worker: _Worker) -> int:
 
 def _process_alive(host: str, pid: int) -> bool:
     return psutil.pid_exists(pid) and pid != 0
-
-
-def _remove_temporaries(job: RenderJob) -> None:
-    """Delete what a stopped attempt of `job` was writing."""
-    try:
-        targets = job_targets(job)
-    except Exception:  # noqa: BLE001 - a deck that no longer loads wrote nothing
-        return
-    for target in targets:
-        for leftover in temporaries_of(Path(target), job.id):
-            leftover.unlink(missing_ok=True)
