@@ -136,15 +136,22 @@ def parse_srt(text: str, file: object = "captions.srt") -> list[Cue]:
         if match is None:
             what = "a timing line (00:00:01,000 --> 00:00:02,500)"
             raise _fail(file, i + 1, f"expected {what}, found {lines[i].strip()[:40]!r}")
-        g = match.groups()
-        timing_line = i + 1
-        i += 1
-        body: list[str] = []
-        while i < len(lines) and lines[i].strip():
-            body.append(lines[i])
-            i += 1
-        cues.append(_checked(file, timing_line, _seconds(*g[0:4]), _seconds(*g[4:8]), _clean(body, vtt=False)))
+        cue, i = _cue(file, lines, i, match, vtt=False)
+        cues.append(cue)
     return cues
+
+
+def _cue(file: object, lines: list[str], i: int, match: re.Match[str], vtt: bool) -> tuple[Cue, int]:
+    """The cue whose timing line `lines[i]` is (`match`: its times) and the text lines
+    after it up to a blank one; and the index of the line after the cue."""
+    g = match.groups()
+    timing_line = i + 1
+    i += 1
+    body: list[str] = []
+    while i < len(lines) and lines[i].strip():
+        body.append(lines[i])
+        i += 1
+    return _checked(file, timing_line, _seconds(*g[0:4]), _seconds(*g[4:8]), _clean(body, vtt=vtt)), i
 
 
 def parse_vtt(text: str, file: object = "captions.vtt") -> list[Cue]:
@@ -172,14 +179,8 @@ def parse_vtt(text: str, file: object = "captions.vtt") -> list[Cue]:
         match = _VTT_TIME.match(lines[i].strip())
         if match is None:
             raise _fail(file, i + 1, f"bad timing line {lines[i].strip()[:60]!r} (write 00:01.000 --> 00:02.500)")
-        g = match.groups()
-        timing_line = i + 1
-        i += 1
-        body: list[str] = []
-        while i < len(lines) and lines[i].strip():
-            body.append(lines[i])
-            i += 1
-        cues.append(_checked(file, timing_line, _seconds(*g[0:4]), _seconds(*g[4:8]), _clean(body, vtt=True)))
+        cue, i = _cue(file, lines, i, match, vtt=True)
+        cues.append(cue)
     return cues
 
 
