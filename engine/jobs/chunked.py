@@ -146,10 +146,8 @@ class ChunkPlan:
         return report
 
     def _caption_cues(self, deck) -> list:
-        if deck.captions is None and not any(slide.captions for slide in deck.slides):
-            return []
         timeline = build_timeline(deck.timings(), self.fps)
-        return deck.caption_cues(timeline.slide_starts, timeline.duration)
+        return deck.caption_cues(timeline.slide_starts, timeline.duration)  # none for a deck without captions
 
     def _report(self, keyframes, audio, cover_seconds, thumbnail, replaces, join_seconds) -> RenderReport:
         chunks = [self.reports[i] for i in range(len(self.spans))]
