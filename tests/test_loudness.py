@@ -8,6 +8,7 @@ a quiet music bed and measures the AAC track of the MP4 with ebur128.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import tracemalloc
@@ -20,8 +21,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+import engine.audio.limiter as limiter_module
 from engine import render
 from engine.audio import AudioPlan, AudioSpec, Limiter, LoudnessMeter, LoudnessSpec, MixStats, measure, mix, mux_audio
+from engine.audio.loudness import INTERPOLATOR_TAPS, TruePeakMeter, interpolate_4x, matmul_one_thread
 
 RATE = 48_000
 
@@ -261,6 +264,108 @@ def test_meter_reads_the_same_whatever_the_block_size():
     assert whole.block_loudness().size == signal.shape[1] // 4800 - 3
 
 
+def _cascaded_biquads_lufs(signal: np.ndarray, block: int) -> tuple[float, np.ndarray]:
+    """Integrated LUFS and block loudness with K-weighting as the meter ran it before its state-space form.
+
+    Each biquad is its 3-tap numerator and its two complex poles, each pole a one-pole
+    recursion solved per block by a log-depth scan; state carried across blocks.
+    """
+    b_a = [
+        ((1.53512485958697, -2.69169618940638, 1.19839281085285), (1.0, -1.69065929318241, 0.73248077421585)),
+        ((1.0, -2.0, 1.0), (1.0, -1.99004745483398, 0.99007225036621)),
+    ]
+    stages = [
+        {"b": np.asarray(b), "poles": np.roots(a), "inputs": np.zeros((2, 2)), "lasts": [np.zeros(2, complex)] * 2}
+        for b, a in b_a
+    ]
+
+    def run(stage, x):
+        padded = np.concatenate([stage["inputs"], x], axis=1)
+        n = x.shape[1]
+        y = stage["b"][0] * padded[:, 2:] + stage["b"][1] * padded[:, 1 : n + 1] + stage["b"][2] * padded[:, :n]
+        stage["inputs"] = padded[:, -2:]
+        for i, pole in enumerate(stage["poles"]):
+            y = y.astype(complex)
+            y[:, 0] += pole * stage["lasts"][i]
+            step, power = 1, pole
+            while step < n:
+                y[:, step:] += power * y[:, :-step]
+                step, power = 2 * step, power * power
+            stage["lasts"][i] = y[:, -1].copy()
+        return y.real
+
+    powers = []
+    for start in range(0, signal.shape[1], block):
+        y = np.asarray(signal[:, start : start + block], np.float64)
+        for stage in stages:
+            y = run(stage, y)
+        powers.append(np.square(y).sum(axis=0))
+    power = np.concatenate(powers)
+    segments = power[: power.size // 4800 * 4800].reshape(-1, 4800).sum(axis=1)
+    energy = np.lib.stride_tricks.sliding_window_view(segments, 4).sum(axis=1) / (0.4 * RATE)
+    with np.errstate(divide="ignore"):
+        lufs = -0.691 + 10 * np.log10(energy)
+        loud = energy[lufs > -70]
+        kept = loud[-0.691 + 10 * np.log10(loud) > -0.691 + 10 * np.log10(loud.mean()) - 10]
+        return -0.691 + 10 * math.log10(kept.mean()), lufs
+
+
+@pytest.mark.parametrize("name", ["noise", "tones", "transients", *SIGNALS])
+def test_state_space_k_weighting_reads_as_the_cascaded_biquads(name):
+    rng = np.random.default_rng(21)
+    if name == "noise":
+        signal = 0.1 * rng.standard_normal((2, 6 * RATE)) + 0.02  # with DC: the high pass's worst case
+    elif name == "tones":
+        t = seconds(6)
+        signal = np.vstack([0.5 * np.sin(2 * np.pi * 997 * t), 0.2 * np.sin(2 * np.pi * 40 * t + 1)])
+    elif name == "transients":
+        signal = transients(6.0, rng)
+    else:
+        signal = make(name)[:, : 8 * RATE]
+    expected, expected_blocks = _cascaded_biquads_lufs(signal, 8192)
+    # Blocks of every kind of length: shorter than the 64-sample block, exact multiples, ragged.
+    sizes = itertools.cycle([1, 63, 64, 65, 1024, 997, 20000])
+    meter, start = LoudnessMeter(), 0
+    while start < signal.shape[1]:
+        size = next(sizes)
+        meter.add(signal[:, start : start + size])
+        start += size
+    assert meter.integrated_lufs == pytest.approx(expected, rel=1e-9, abs=0)
+    # Blocks the gates keep agree to 1e-9; those under the absolute gate (filter tails in
+    # silence, down to -1 000 LUFS and less, where rounding is all there is) stay under it.
+    blocks = meter.block_loudness()
+    audible = expected_blocks > -70
+    np.testing.assert_allclose(blocks[audible], expected_blocks[audible], rtol=1e-9, atol=0)
+    assert np.all(blocks[~audible] <= -70)
+
+
+def test_true_peak_equals_every_window_interpolated():
+    """Skipping the windows that cannot pass the peak so far leaves the same peak, bit for bit."""
+    rng = np.random.default_rng(22)
+    signals = [
+        transients(2.0, rng),
+        make("pink noise, channels differing")[:, : 2 * RATE],
+        make("1 kHz sine at -20 dBFS"),
+    ]
+    t = seconds(1)
+    signals.append(np.vstack([0.7 * np.sin(2 * np.pi * 11_997 * t + 0.3)] * 2).astype(np.float32))  # inter-sample peaks
+    for signal in signals:
+        padded = np.concatenate([np.zeros((2, INTERPOLATOR_TAPS - 1)), signal.astype(np.float64)], axis=1)
+        expected = max(float(np.abs(signal).max()), float(np.abs(interpolate_4x(padded)).max()))
+        for block in (100, 1024, 8192, signal.shape[1]):
+            meter = TruePeakMeter()
+            for start in range(0, signal.shape[1], block):
+                meter.add(np.asarray(signal[:, start : start + block], np.float64))
+            assert meter.peak == expected
+
+
+def test_matmul_one_thread_is_the_product_in_row_slices():
+    rng = np.random.default_rng(23)
+    a, b = rng.standard_normal((5000, 64)), rng.standard_normal((64, 68))
+    np.testing.assert_allclose(matmul_one_thread(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    assert matmul_one_thread(a[:3], b).shape == (3, 68)
+
+
 # ---------------------------------------------------------------------------------
 # The limiter
 
@@ -294,6 +399,31 @@ def test_limiter_output_does_not_depend_on_the_block_size():
     reference = limit(Limiter(-1.0), signal, block=signal.shape[1])
     for block in (61, 997, 8192):
         np.testing.assert_allclose(limit(Limiter(-1.0), signal, block), reference, rtol=0, atol=1e-6)
+
+
+def test_limiter_output_is_the_same_as_with_every_interpolated_value_computed(monkeypatch):
+    """_peaks computes values only where they could pass the ceiling: the output is bit for bit the same."""
+    width = 32
+
+    def every_value(x, ceiling):
+        windows = np.lib.stride_tricks.sliding_window_view(x, width, axis=-1)
+        values = np.abs(windows.reshape(-1, width) @ limiter_module._INTERPOLATORS).reshape(*windows.shape[:2], -1)
+        return np.maximum(np.abs(x[:, 15 : x.shape[1] - 16]), values.max(axis=2)).max(axis=0)
+
+    rng = np.random.default_rng(24)
+    t = seconds(1)
+    noise = rng.standard_normal((2, RATE))
+    signals = [
+        transients(2.0, rng),
+        (noise * (10 ** (4 / 20) / np.abs(noise).max())).astype(np.float32),  # over the ceiling everywhere
+        np.vstack([1.05 * np.sin(2 * np.pi * 11_003 * t)] * 2).astype(np.float32),  # inter-sample peaks
+    ]
+    for signal in signals:
+        fast = limit(Limiter(-1.0), signal)
+        with monkeypatch.context() as patched:
+            patched.setattr(limiter_module, "_peaks", every_value)
+            reference = limit(Limiter(-1.0), signal)
+        np.testing.assert_array_equal(fast, reference)
 
 
 def test_limiter_turns_down_ahead_of_a_peak_and_recovers_smoothly():

@@ -39,7 +39,16 @@ import math
 
 import numpy as np
 
-from .loudness import INTERPOLATOR_4X, INTERPOLATOR_LAG, INTERPOLATOR_TAPS, RATE
+from .loudness import (
+    INTERPOLATOR_4X,
+    INTERPOLATOR_LAG,
+    INTERPOLATOR_TAPS,
+    RATE,
+    largest,
+    matmul_one_thread,
+    sliding_max,
+    windows_at,
+)
 
 __all__ = ["LOOKAHEAD_SECONDS", "RELEASE_SECONDS", "Limiter"]
 
@@ -72,6 +81,10 @@ def _interpolators() -> np.ndarray:
 _INTERPOLATORS = _interpolators()
 # No interpolated value exceeds this times the largest |sample| of its window.
 _OVERSHOOT_BOUND = float(np.abs(_INTERPOLATORS).sum(axis=0).max())
+# No interpolated value exceeds its window's largest |sample| per tap @ this (the largest |tap| of any column).
+_TAP_BOUND = np.abs(_INTERPOLATORS).max(axis=1)
+# Room for rounding in the bounds: a window is skipped only when its bound is this far under the ceiling.
+_ROUNDING = 1 + 1e-9
 # Reductions this small (dB) are let go (a gain of 0.99989): the release ends instead of fading forever.
 _NEGLIGIBLE_DB = 1e-3
 # Samples limited per step at most (the release is computed with exp(±k / 2880) over a step).
@@ -130,11 +143,11 @@ class Limiter:
         if count <= 0:
             return np.zeros((x.shape[0], 0), np.float32)
         # 1. peak per sample, then the largest within ±SPREAD: `spread[k]` is sample past + k.
-        spread = _sliding_max(_peaks(x, self.ceiling), 2 * SPREAD + 1)
+        spread = sliding_max(_peaks(x, self.ceiling), 2 * SPREAD + 1)
         # 2. and 3. needed reduction, held over the look-ahead: `held[k]` is sample past + k, k < count.
         with np.errstate(divide="ignore"):
             needed = np.maximum(0.0, 20 * np.log10(spread[: count + look] / self.ceiling))
-        held = _sliding_max(needed, look + 1)
+        held = sliding_max(needed, look + 1)
         # 4. release: r[k] = max(held[k], r[k-1]·d) = max over j <= k of held[j]·d^(k-j), and the
         # reduction carried in, decaying. In logs: (log held[j] - j·log d) accumulated by max.
         k = np.arange(count)
@@ -163,38 +176,25 @@ def _peaks(x: np.ndarray, ceiling: float) -> np.ndarray:
     """Per sample i from _BEHIND on: |x[i]| and the values between x[i] and x[i + 1], largest of all channels.
 
     Both interpolators count: the 8× one for accuracy, BS.1770-4's 4× one because it is
-    what the meter reports (its ripple reads some high tones up to ~0.3 dB over). They
-    run only where the samples around could interpolate over `ceiling` at all: a
-    value is at most `_OVERSHOOT_BOUND` × its window's largest |sample|.
+    what the meter reports (its ripple reads some high tones up to ~0.3 dB over). Only
+    what is over `ceiling` matters to the gain, so the values are computed only where
+    they could be: a value is at most Σ_t |h[t]|·|x[t]| over its window, under
+    `_TAP_BOUND` · (the largest |x| of all channels, sample by sample) correlated over
+    the window, itself under `_OVERSHOOT_BOUND` × the window's largest |sample|. The
+    first test is a few element-wise maxima; the second, one 32-tap correlation; the
+    values, one product of the windows both let through.
+    Elsewhere the peak is |x[i]| (at or under what the values would give, and both
+    under the ceiling), so the gains come out the same as with every value computed.
     """
     width = _BEHIND + 1 + _AHEAD
-    samples = _largest(np.abs(x))
+    samples = largest(np.abs(x))
     peak = samples[_BEHIND : samples.size - _AHEAD].copy()
-    near = np.flatnonzero(_sliding_max(samples, width) * _OVERSHOOT_BOUND > ceiling)
+    near = np.flatnonzero(sliding_max(samples, width) * (_OVERSHOOT_BOUND * _ROUNDING) > ceiling)
     if near.size:
-        windows = np.lib.stride_tricks.sliding_window_view(x, width, axis=-1)[:, near]  # a copy
-        values = np.abs(windows.reshape(-1, width) @ _INTERPOLATORS).reshape(*windows.shape[:2], -1)
-        peak[near] = np.maximum(peak[near], _largest(values))
+        bound = np.convolve(samples, _TAP_BOUND[::-1], "valid")  # np.convolve: plain C, one thread
+        near = near[bound[near] * _ROUNDING > ceiling]
+    if near.size:
+        windows = windows_at(x, near, width)
+        values = np.abs(matmul_one_thread(windows.reshape(-1, width), _INTERPOLATORS)).reshape(*windows.shape[:2], -1)
+        peak[near] = np.maximum(peak[near], largest(values))
     return peak
-
-
-def _sliding_max(values: np.ndarray, width: int) -> np.ndarray:
-    """out[i] = max(values[i : i + width]): maxima over doubling spans, then two overlapping ones."""
-    spans, span = values, 1
-    while 2 * span <= width:
-        spans, span = np.maximum(spans[:-span], spans[span:]), 2 * span
-    count = values.size - width + 1
-    return np.maximum(spans[:count], spans[width - span : width - span + count])
-
-
-def _largest(values: np.ndarray) -> np.ndarray:
-    """The largest over every axis but the second: (channels, n[, phases]) -> (n,).
-
-    Element-wise maxima of rows: numpy's reductions over short, strided axes are several times slower.
-    """
-    if values.ndim == 3:
-        values = np.moveaxis(values, -1, 0).reshape(-1, values.shape[1])  # (phases × channels, n)
-    out = values[0].copy()
-    for channel in values[1:]:
-        np.maximum(out, channel, out=out)
-    return out
