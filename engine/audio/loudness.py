@@ -154,13 +154,14 @@ def largest(values: np.ndarray) -> np.ndarray:
 
 def _transposed_direct_form(b: tuple[float, ...], a: tuple[float, ...]) -> tuple[np.ndarray, ...]:
     """(A, B, C, D) of one biquad: state s = (z1, z2), y = C·s + D·x, s' = A·s + B·x."""
-    b0, b1, b2 = (v / a[0] for v in b)
-    a1, a2 = a[1] / a[0], a[2] / a[0]
+    b0, b1, b2 = (np.longdouble(v) / np.longdouble(a[0]) for v in b)
+    a1, a2 = np.longdouble(a[1]) / np.longdouble(a[0]), np.longdouble(a[2]) / np.longdouble(a[0])
+    wide = np.longdouble
     return (
-        np.array([[-a1, 1.0], [-a2, 0.0]]),
-        np.array([b1 - a1 * b0, b2 - a2 * b0]),
-        np.array([1.0, 0.0]),
-        np.array(b0),
+        np.array([[-a1, 1.0], [-a2, 0.0]], wide),
+        np.array([b1 - a1 * b0, b2 - a2 * b0], wide),
+        np.array([1.0, 0.0], wide),
+        np.array(b0, wide),
     )
 
 
@@ -176,27 +177,29 @@ class _KWeighting:
     """
 
     def __init__(self, channels: int) -> None:
+        # The matrices are built in long double and rounded once: powers of A near its
+        # poles (the high pass's sit at 0.995) would otherwise gather rounding.
         a1, b1, c1, d1 = _transposed_direct_form(_SHELF_B, _SHELF_A)
         a2, b2, c2, d2 = _transposed_direct_form(_HIGHPASS_B, _HIGHPASS_A)
-        a = np.zeros((4, 4))
+        a = np.zeros((4, 4), np.longdouble)
         a[:2, :2], a[2:, :2], a[2:, 2:] = a1, np.outer(b2, c1), a2
-        b, c, d = np.concatenate([b1, b2 * d1]), np.concatenate([d2 * c1, c2]), float(d2 * d1)
+        b, c, d = np.concatenate([b1, b2 * d1]), np.concatenate([d2 * c1, c2]), d2 * d1
         length = _K_BLOCK
-        powers = [np.eye(4)]
+        powers = [np.eye(4, dtype=np.longdouble)]
         for _ in range(length):
             powers.append(a @ powers[-1])
-        self._powers = np.array(powers)  # A^0 … A^L
         response = np.array([d] + [c @ powers[k] @ b for k in range(length - 1)])
         lag = np.subtract.outer(np.arange(length), np.arange(length))
         toeplitz = np.where(lag >= 0, response[np.clip(lag, 0, None)], 0.0)  # T[i, j] = h[i - j]
-        self._g = np.stack([powers[length - 1 - j] @ b for j in range(length)], axis=1)  # (4, L)
-        self._forced = np.ascontiguousarray(np.concatenate([toeplitz.T, self._g.T], axis=1))  # x @ it = [T·x, G·x]
-        self._observe = np.ascontiguousarray(np.stack([c @ powers[k] for k in range(length)]).T)  # s @ it = O·s
-        self._toeplitz_t = np.ascontiguousarray(toeplitz.T)
+        g = np.stack([powers[length - 1 - j] @ b for j in range(length)], axis=1)  # (4, L)
+        self._forced = np.concatenate([toeplitz.T, g.T], axis=1).astype(np.float64)  # x @ it = [T·x, G·x]
+        self._observe = np.stack([c @ powers[k] for k in range(length)]).T.astype(np.float64)  # s @ it = O·s
+        self._g = g.astype(np.float64)
+        self._powers = np.array(powers).astype(np.float64)  # A^0 … A^L
         # A^(L·2^i), transposed, for the scan over blocks.
         step, self._jumps = powers[length], []
         for _ in range(40):
-            self._jumps.append(np.ascontiguousarray(step.T))
+            self._jumps.append(step.T.astype(np.float64))
             step = step @ step
         self.state = np.zeros((channels, 4))
 
