@@ -44,8 +44,14 @@ vec4 back_texel(ivec2 p) {
     return texelFetch(back, p, 0);
 }
 
-// Bilinear by hand, x first then y, as `a + t·(b − a)`: the twin repeats this exactly,
-// which the texture unit's own filtering (8-bit weights on llvmpipe) would not allow.
+uvec4 back_code(ivec2 p) {  // the texel's bytes, 0..255
+    return uvec4(back_texel(p) * 255.0 + 0.5);
+}
+
+// Bilinear in fixed point, as engine/composite/resample.py does it: the position in
+// 1/256 texel, h = t0·(256 − fx) + t1·fx across, then (h0·(256 − fy) + h1·fy + 32768) >> 16
+// down, a byte rounded once. Integer arithmetic is exact in GLSL, so the twin matches
+// it bit for bit; the texture unit's own filtering would not allow that.
 vec4 back_colour() {
     if (back_at_rest) {
         return back_texel(ivec2(gl_FragCoord.xy));  // what the bilinear below gives there
@@ -54,17 +60,15 @@ vec4 back_colour() {
     vec2 position = vec2(gl_FragCoord.x * back_map.x + back_map.y - 0.5,
                          gl_FragCoord.y * back_map.z + back_map.w - 0.5);
     position = clamp(position, vec2(0.0), vec2(size - 1));
-    vec2 p0 = floor(position);
-    vec2 f = position - p0;
-    ivec2 i0 = ivec2(p0);
+    ivec2 q = ivec2(floor(position * 256.0 + 0.5));
+    ivec2 i0 = q >> 8;
+    uvec2 f = uvec2(q & 255);
+    uvec2 g = uvec2(256u) - f;
     ivec2 i1 = min(i0 + 1, size - 1);
-    vec4 t00 = back_texel(i0);
-    vec4 t01 = back_texel(ivec2(i1.x, i0.y));
-    vec4 t10 = back_texel(ivec2(i0.x, i1.y));
-    vec4 t11 = back_texel(i1);
-    vec4 top = t00 + (t01 - t00) * f.x;
-    vec4 bottom = t10 + (t11 - t10) * f.x;
-    return top + (bottom - top) * f.y;
+    uvec4 top = back_code(i0) * g.x + back_code(ivec2(i1.x, i0.y)) * f.x;
+    uvec4 bottom = back_code(ivec2(i0.x, i1.y)) * g.x + back_code(i1) * f.x;
+    uvec4 v = (top * g.y + bottom * f.y + 32768u) >> 16u;
+    return vec4(v) * (1.0 / 255.0);
 }
 
 void main() {

@@ -275,11 +275,14 @@ def test_gl_and_numpy_draw_moving_slides_alike(gl_compositor, photo):
     deck = _moving_deck(photo)
     times = (0.0, 0.3, 0.55, 0.9, 1.4, 2.0)
     cpu = _frames(CPUCompositor(output.width, output.height), deck, output, times)
-    gl = _frames(gl_compositor(output.width, output.height), deck, output, times)
+    compositor = gl_compositor(output.width, output.height)
+    gl = _frames(compositor, deck, output, times)
     for a, b in zip(cpu, gl):
         difference = np.abs(a.astype(int) - b.astype(int))
         assert difference.max() <= 1
         assert np.count_nonzero(difference) <= a.size // 10_000
+        if "llvmpipe" in compositor.renderer:  # the back layer's bilinear is integer: exact
+            assert np.array_equal(a, b), np.argwhere(a != b)[:5]
     assert not gl_compositor.errors()
 
 
@@ -421,17 +424,18 @@ def _motion_formula(width, back, static, items, rows, step):
 
     def axis(size, scale, offset, limit):
         position = np.clip((np.arange(size, dtype=f32) + f32(0.5)) * scale + offset - f32(0.5), f32(0), f32(limit - 1))
-        i0 = np.floor(position)
-        return i0.astype(int), np.minimum(i0.astype(int) + 1, limit - 1), position - i0
+        q = np.floor(position * f32(256) + f32(0.5)).astype(np.int64)  # in 1/256 texel
+        i0 = q >> 8
+        return i0, np.minimum(i0 + 1, limit - 1), q & 255
 
     x0, x1, fx = axis(width, sx, ox, back.shape[1])
     y0, y1, fy = axis(height, sy, oy, back.shape[0])
     extra = (1,) * (back.ndim - 2)
     fx, fy = fx.reshape((1, -1) + extra), fy.reshape((-1, 1) + extra)
-    b = back * inv
-    top = b[y0][:, x0] + (b[y0][:, x1] - b[y0][:, x0]) * fx
-    bottom = b[y1][:, x0] + (b[y1][:, x1] - b[y1][:, x0]) * fx
-    value = top + (bottom - top) * fy
+    t = back.astype(np.int64)
+    top = t[y0][:, x0] * (256 - fx) + t[y0][:, x1] * fx
+    bottom = t[y1][:, x0] * (256 - fx) + t[y1][:, x1] * fx
+    value = ((top * (256 - fy) + bottom * fy + 32768) >> 16).astype(f32) * inv
     if static is not None:
         colour, alpha = static[0] * inv, (static[1] * inv).reshape(alpha_shape := static[1].shape + extra)
         value = np.where(static[1].reshape(alpha_shape) == 255, colour, value + (colour - value) * alpha)

@@ -10,7 +10,8 @@ antialiased edge keeps its colour. Opaque layers convert exactly as slides do.
 Each frame, `plan_layers` turns a `MotionState` into per-plane numbers, and both
 compositors draw, per texel of each plane:
 
-    b = bilinear(back, X·sx + ox − ½, Y·sy + oy − ½)     (X, Y: texel centre)
+    b = bilinear(back, X·sx + ox − ½, Y·sy + oy − ½)     (X, Y: texel centre; fixed point,
+                                                          a byte: `engine.composite.resample`)
     b = static alpha is 1 ? static : b + a_s·(static − b)
     (f, a) = times ≤ clock ? (chart, its alpha · opacity) : (chart base, its alpha);  b = b + a·(f − b)
     i = rows[y];  (o, dx, dy) = items[i];  s = (x − dx, y − dy)
@@ -19,7 +20,8 @@ compositors draw, per texel of each plane:
 
 in float32, in that order, with texels read as ``u8 · float32(1/255)`` (see
 `engine.composite.twins`). The GL compositor runs ``shaders/motion.frag``; on
-llvmpipe the two agree bit for bit, elsewhere within a code value.
+llvmpipe the two agree bit for bit (the bilinear is integer arithmetic, exact on any
+GPU), elsewhere within a code value.
 
 User transition files run in RGB, so a compositor that runs them also keeps a layered
 slide's layers in RGB (`prepare_rgb_layers`: straight colour and alpha, full size) and
@@ -34,15 +36,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import itertools
 import os
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from math import prod
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -50,6 +50,7 @@ from .._host import usable_cores
 from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, quantise, rgb_to_nv12
 from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS, SlideLayers
+from .resample import Scratch, Taps, across, down, pairs, scattered, taps
 
 __all__ = [
     "MAX_ITEMS",
@@ -376,25 +377,6 @@ def plan_layers(planes: LayerGeometry, state: MotionState) -> tuple[PlaneStep, P
 # --- the numpy twin of shaders/motion.frag ------------------------------------------------
 
 
-class _Scratch:
-    """One thread's buffers: six float blocks and the back rows interpolated across."""
-
-    def __init__(self, rows: int, size: int) -> None:
-        self.rows = rows
-        self.floats = np.empty((6, size), dtype=np.float32)
-        self._across = np.empty(0, dtype=np.float32)
-
-    def float_block(self, k: int, shape) -> np.ndarray:
-        return self.floats[k, : prod(shape)].reshape(shape)
-
-    def across(self, shape) -> np.ndarray:
-        """The back layer's rows interpolated across (see `_across`), grown to the largest need."""
-        size = prod(shape)
-        if self._across.size < size:
-            self._across = np.empty(size, dtype=np.float32)
-        return self._across[:size].reshape(shape)
-
-
 class LayerWork:
     """Scratch for `compose_plane`, made once per compositor and reused by every frame.
 
@@ -409,11 +391,30 @@ class LayerWork:
         self.rows = max(1, (1 << 18) // (2 * width))
         size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
         self.threads = max(1, min(2, usable_cores()) if threads is None else threads)
-        self.scratch = [_Scratch(self.rows, size) for _ in range(self.threads)]
+        self.scratch = [Scratch(self.rows, size) for _ in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
+        self._made: dict[tuple[str, int], tuple[weakref.ref, object]] = {}
 
-    def run(self, task: Callable[[int, int, _Scratch], None], height: int) -> None:
+    def _held(self, kind: str, array: np.ndarray, make: Callable[[], object]) -> object:
+        """make(), computed once per `array` (a layer's plane) while it lives, for the last few."""
+        held = self._made.get((kind, id(array)))
+        if held is None or held[0]() is not array:
+            alive = [(key, value) for key, value in self._made.items() if value[0]() is not None]
+            self._made = dict(alive[-7:])  # (a frame draws at most two slides, two planes each)
+            held = (weakref.ref(array), make())
+            self._made[(kind, id(array))] = held
+        return held[1]
+
+    def ink(self, static: tuple) -> _Ink | None:
+        """The static layer's `_Ink`, made on its first frame."""
+        return cast(_Ink | None, self._held("ink", static[1], partial(_ink, static)))
+
+    def pairs(self, back: np.ndarray) -> np.ndarray | None:
+        """The luma back layer's `resample.pairs`, made on its first moving frame; None for chroma."""
+        return None if back.ndim != 2 else cast(np.ndarray, self._held("pairs", back, partial(pairs, back)))
+
+    def run(self, task: Callable[[int, int, Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""
         shares = min(self.threads, max(1, height // 16))  # (a share of a few rows is not worth a thread)
         if shares == 1:
@@ -437,6 +438,33 @@ class LayerWork:
 
 
 @dataclass(frozen=True)
+class _Ink:
+    """A static layer's texels that show (alpha above 0) inside its open box, where few do."""
+
+    rows: np.ndarray  # each texel's row in the plane, ascending
+    at: np.ndarray  # its index in the plane, row-major
+    colour: np.ndarray  # n (× channels), 0..1 (float32)
+    weight: np.ndarray  # n (× 1): its alpha, 0..1
+
+
+def _ink(static: tuple) -> _Ink | None:
+    """`_Ink` of a static layer with an open box, or None where it covers over 1/8 of the box."""
+    colour, alpha, box = static[:3]
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    inside = np.ascontiguousarray(alpha[top:bottom, left:right])
+    at = np.flatnonzero(inside != 0)
+    if at.size * 8 > inside.size:
+        return None
+    texels = np.ascontiguousarray(colour[top:bottom, left:right]).reshape((inside.size,) + colour.shape[2:])
+    weight = (inside.reshape(-1)[at] * _INV255).reshape((-1,) + (1,) * (colour.ndim - 2))
+    rows, columns = np.divmod(at, right - left)
+    rows += top
+    return _Ink(rows, rows * alpha.shape[1] + columns + left, texels[at] * _INV255, weight)
+
+
+@dataclass(frozen=True)
 class _Plane:
     """One plane's inputs for `_compose_rows` (see `compose_plane`)."""
 
@@ -447,8 +475,10 @@ class _Plane:
     rows: np.ndarray
     step: PlaneStep
     reveal: tuple[np.ndarray, ...] | None
-    columns: tuple | None  # (i0, i1, fraction) per frame column, or None at rest
-    down: tuple | None  # the same per frame row
+    columns: Taps | None  # the back texels under each frame column, or None at rest
+    down: Taps | None  # the same per frame row
+    ink: _Ink | None  # the static layer's few texels that show in its open box
+    pairs: np.ndarray | None  # each back texel with its right neighbour (luma, moving across)
 
 
 def compose_plane(
@@ -468,11 +498,13 @@ def compose_plane(
     Work goes a block of rows at a time, split between `work`'s threads. Only what can
     change is computed: the back layer only inside the static layer's open box, rows
     with nothing over their back layer at rest are copied, and a row of a build item
-    blends only while the item shows. Each texel still gets the shader's float32
-    arithmetic, so the bytes are those of the full formula.
+    blends only while the item shows. Each texel still gets the shader's arithmetic (the
+    back layer's fixed-point bilinear, `engine.composite.resample`, then float32), so
+    the bytes are those of the full formula.
     """
     height, width = out.shape[:2]
     sx, ox, sy, oy = (_F(v) for v in step.back_map)
+    columns = taps(width, sx, ox, back.shape[1])
     plane = _Plane(
         out,
         back,
@@ -481,13 +513,15 @@ def compose_plane(
         rows,
         step,
         reveal,
-        _axis(width, sx, ox, back.shape[1]),
-        _axis(height, sy, oy, back.shape[0]),
+        columns,
+        taps(height, sy, oy, back.shape[0], np.uint32),
+        None if static is None else work.ink(static),
+        work.pairs(back) if columns is not None and scattered(columns) else None,
     )
     work.run(partial(_compose_rows, plane), height)
 
 
-def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
+def _compose_rows(plane: _Plane, top: int, bottom: int, work: Scratch) -> None:
     """Rows [top, bottom) of `plane`, with one thread's scratch."""
     out, back, static = plane.out, plane.back, plane.static
     width = out.shape[1]
@@ -499,23 +533,28 @@ def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
     if window is not None and window[0] >= window[1]:
         window = None
     moving = plane.columns is not None or plane.down is not None
-    across = _across(back, plane.columns, plane.down, window, work) if window is not None and moving else None
+    mixed = None
+    if window is not None and moving:
+        mixed = across(back, plane.columns, plane.down, window, work, plane.pairs)
     wtop, wbottom, c0, c1 = window if window is not None else (0, 0, 0, 0)
     for r0 in range(top, bottom, work.rows):
         r1 = min(bottom, r0 + work.rows)
         a, b = max(r0, wtop), min(r1, wbottom)  # the rows of this block that show the back layer
         extra = _reveal_rows(plane, r0, r1) or _item_rows(plane, r0, r1)
         if not extra:  # bytes straight out: nothing is blended over these rows
-            if static is not None:
-                np.copyto(out[r0:r1], static[0][r0:r1])
+            if static is not None:  # (around the texels the back layer shows through)
+                if a < b:
+                    for part in np.s_[r0:a], np.s_[b:r1], np.s_[a:b, :c0], np.s_[a:b, c1:]:
+                        np.copyto(out[part], static[0][part])
+                else:
+                    np.copyto(out[r0:r1], static[0][r0:r1])
             if a < b:
-                if across is None and static is None:  # the back layer at rest, texel for texel
+                if mixed is None and static is None:  # the back layer at rest, texel for texel
                     np.copyto(out[r0:r1], back[r0:r1])
                     continue
-                inside = _back_block(plane, (a, b, c0, c1), across, work, exact_opaque=False)
-                _store(out[a:b, c0:c1], inside)
+                _back_bytes(out[a:b, c0:c1], plane, (a, b, c0, c1), mixed, work)
             continue
-        if static is None and across is None and plane.reveal is None:  # a build over a still back
+        if static is None and mixed is None and plane.reveal is None:  # a build over a still back
             np.copyto(out[r0:r1], back[r0:r1])
             _items_bytes(out[r0:r1], back[r0:r1], plane.items, plane.rows, plane.step.items, r0, r1)
             continue
@@ -524,7 +563,7 @@ def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
         if static is not None:
             np.multiply(static[0][r0:r1], _INV255, out=value)
         if a < b:
-            value[a - r0 : b - r0, c0:c1] = _back_block(plane, (a, b, c0, c1), across, work, exact_opaque=True)
+            value[a - r0 : b - r0, c0:c1] = _back_block(plane, (a, b, c0, c1), mixed, work)
         if plane.reveal is not None and plane.reveal[5][r0:r1].any():
             _reveal(value, plane.reveal, plane.step, r0, r1, work, shape)
         if plane.items is not None:
@@ -532,35 +571,61 @@ def _compose_rows(plane: _Plane, top: int, bottom: int, work: _Scratch) -> None:
         _store(out[r0:r1], value)
 
 
-def _back_block(plane: _Plane, box: tuple[int, int, int, int], across, work: _Scratch, exact_opaque: bool):
-    """Texels [a, b) × [c0, c1) (`box`): the back layer, the static layer over it, as floats.
+def _back_texels(plane: _Plane, box: tuple[int, int, int, int], mixed, work: Scratch) -> np.ndarray:
+    """Texels [a, b) × [c0, c1) (`box`) of the back layer through the window, as bytes (read only)."""
+    a, b, c0, c1 = box
+    if mixed is None:
+        return plane.back[a:b, c0:c1]
+    texels = work.byte_block((b - a, c1 - c0) + plane.back.shape[2:])
+    down(texels, mixed, plane.down, a, b, work)
+    return texels
 
-    Under an opaque static texel the shader takes the static colour itself. Where the
-    texels go straight to bytes (not `exact_opaque`), ``b + 1·(s − b)`` is within 2⁻²⁴
-    of s and stores as the same byte, so the blend runs without a mask there.
+
+def _back_bytes(out: np.ndarray, plane: _Plane, box: tuple[int, int, int, int], mixed, work: Scratch) -> None:
+    """out ← texels `box`: the back layer with the static layer over it, as bytes.
+
+    Where the static layer is clear the bytes are the back layer's (``rint(v/255 · 255)``
+    is v); where it is opaque, ``b + 1·(s − b)`` is within 2⁻²⁴ of s and stores as s, so
+    the blend runs without a mask there.
     """
     a, b, c0, c1 = box
-    back, static = plane.back, plane.static
-    shape = (b - a, c1 - c0) + back.shape[2:]
-    inside = work.float_block(3, shape)
-    if across is None:
-        np.multiply(back[a:b, c0:c1], _INV255, out=inside)
+    static = plane.static
+    if mixed is None:
+        np.copyto(out, plane.back[a:b, c0:c1])
     else:
-        _down(inside, across, plane.down, a, b, work, shape)
+        down(out, mixed, plane.down, a, b, work)
+    if static is None:
+        return
+    ink = plane.ink
+    if ink is None:  # a static layer over much of the box: blend every texel
+        inside = work.float_block(3, out.shape)
+        np.multiply(out, _INV255, out=inside)
+        _over(inside, static[0][a:b, c0:c1], static[1][a:b, c0:c1], None, work, out.shape)
+        _store(out, inside)
+        return
+    first, last = np.searchsorted(ink.rows, (a, b)).tolist()
+    if first < last:  # text over a picture: blend only the texels the layer covers
+        texels = np.reshape(plane.out, (-1,) + plane.out.shape[2:], copy=False)  # (`out` is a view of it)
+        at = ink.at[first:last]
+        value = texels[at] * _INV255
+        colour = ink.colour[first:last]
+        texels[at] = np.rint((value + (colour - value) * ink.weight[first:last]) * _F255)
+
+
+def _back_block(plane: _Plane, box: tuple[int, int, int, int], mixed, work: Scratch) -> np.ndarray:
+    """Texels `box`: the back layer, the static layer over it, as floats.
+
+    Under an opaque static texel the shader takes the static colour itself.
+    """
+    a, b, c0, c1 = box
+    static = plane.static
+    texels = _back_texels(plane, box, mixed, work)
+    inside = work.float_block(3, texels.shape)
+    np.multiply(texels, _INV255, out=inside)
     if static is not None:
         alpha = static[1][a:b, c0:c1]
-        covered = alpha != 0
-        count = int(np.count_nonzero(covered))
-        if exact_opaque or count * 4 > covered.size:
-            if count:
-                _over(inside, static[0][a:b, c0:c1], alpha, None, work, shape, keep_opaque=exact_opaque)
-        elif count:  # text over a picture: blend only the texels the layer covers
-            at = np.flatnonzero(covered)
-            flat = inside.reshape(covered.size, -1)
-            value = flat[at]
-            colour = np.ascontiguousarray(static[0][a:b, c0:c1]).reshape(covered.size, -1)[at] * _INV255
-            weight = np.ascontiguousarray(alpha).reshape(-1)[at]
-            flat[at] = value + (colour - value) * (weight * _INV255)[:, None]
+        if alpha.any():
+            _over(inside, static[0][a:b, c0:c1], alpha, None, work, texels.shape, keep_opaque=True)
     return inside
 
 
@@ -604,99 +669,7 @@ def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: Lay
     )
 
 
-def _axis(size: int, scale, offset, back_size: int):
-    """(i0, i1, fraction) of the back-layer texels under each texel along one axis; None at rest."""
-    if scale == _F1 and offset == _F(0) and size == back_size:
-        return None
-    position = (np.arange(size, dtype=np.float32) + _F05) * scale + offset - _F05
-    position = np.clip(position, _F(0), _F(back_size - 1))
-    i0 = np.floor(position)
-    fraction = position - i0
-    i0 = i0.astype(np.intp)
-    return i0, np.minimum(i0 + 1, back_size - 1), fraction
-
-
-def _across(back, columns, down, window, work: _Scratch):
-    """(first row, rows): each back row the window reads, interpolated across to its columns.
-
-    The shader's ``top = t00 + (t01 − t00)·fx`` depends on the back row alone, so it is
-    computed once per back row here rather than twice per frame row. Where the window's
-    columns read runs of consecutive back columns (a drift: the scale is about 1), slices
-    replace gathers.
-    """
-    a, b, c0, c1 = window
-    if down is None:  # the frame's rows are the back layer's
-        first, last = a, b
-    else:
-        first, last = int(down[0][a:b].min()), int(down[1][a:b].max()) + 1
-    rows = work.across((last - first, c1 - c0) + back.shape[2:])
-    if columns is None:
-        np.multiply(back[first:last, c0:c1], _INV255, out=rows)
-        return first, rows
-    x0, x1, fx = (v[c0:c1] for v in columns)
-    runs = _runs(x0, x1)
-    fx = fx.reshape((1, -1) + (1,) * (back.ndim - 2))
-    for r0 in range(first, last, work.rows):
-        r1 = min(last, r0 + work.rows)
-        shape = (r1 - r0, c1 - c0) + back.shape[2:]
-        left, right = work.float_block(1, shape), work.float_block(2, shape)
-        if runs is None:
-            np.multiply(_take_columns(back[r0:r1], x0), _INV255, out=left)
-            np.multiply(_take_columns(back[r0:r1], x1), _INV255, out=right)
-        else:
-            for i, j, k0, k1 in runs:
-                np.multiply(back[r0:r1, k0 : k0 + j - i], _INV255, out=left[:, i:j])
-                np.multiply(back[r0:r1, k1 : k1 + j - i], _INV255, out=right[:, i:j])
-        np.subtract(right, left, out=right)
-        np.multiply(right, fx, out=right)
-        np.add(left, right, out=rows[r0 - first : r1 - first])
-    return first, rows
-
-
-def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    # A chroma texel's (Cb, Cr) moves as one uint16: one gather instead of two.
-    if block.ndim == 3 and block.shape[2] == 2:
-        return np.take(block.view(np.uint16)[..., 0], columns, axis=1).view(np.uint8).reshape(block.shape[0], -1, 2)
-    return np.take(block, columns, axis=1)
-
-
-def _down(value, across, down, r0: int, r1: int, work: _Scratch, shape) -> None:
-    """value ← rows [r0, r1) of the window: the interpolated back rows, blended down."""
-    first, rows = across
-    if down is None:
-        np.copyto(value, rows[r0 - first : r1 - first])
-        return
-    y0, y1, fy = (a[r0:r1] for a in down)
-    fy = fy.reshape((-1, 1) + (1,) * (value.ndim - 2))
-    bottom = work.float_block(2, shape)
-    # Whole rows per run: a run costs three calls, a gather two more passes over the
-    # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
-    runs = _runs(y0, y1, most=max(4, (r1 - r0) // 4))
-    if runs is None:
-        rows.take(y0 - first, axis=0, out=value)
-        rows.take(y1 - first, axis=0, out=bottom)
-        np.subtract(bottom, value, out=bottom)
-        np.multiply(bottom, fy, out=bottom)
-        np.add(value, bottom, out=value)
-        return
-    for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
-        top = rows[k0 - first : k0 - first + j - i]
-        np.subtract(rows[k1 - first : k1 - first + j - i], top, out=bottom[i:j])
-        np.multiply(bottom[i:j], fy[i:j], out=bottom[i:j])
-        np.add(top, bottom[i:j], out=value[i:j])
-
-
-def _runs(i0: np.ndarray, i1: np.ndarray, most: int = 4):
-    """[(start, end, i0[start], i1[start])] for runs where both indices step by one, or None past `most`."""
-    steps = (np.diff(i0) != 1) | (np.diff(i1) != 1)
-    breaks = np.flatnonzero(steps) + 1
-    if breaks.size >= most:
-        return None
-    edges = [0, *breaks.tolist(), i0.size]
-    return [(a, b, int(i0[a]), int(i1[a])) for a, b in itertools.pairwise(edges)]
-
-
-def _over(value, colour, alpha, opacity, work: _Scratch, shape, keep_opaque: bool = False, texel_opacity=None) -> None:
+def _over(value, colour, alpha, opacity, work: Scratch, shape, keep_opaque: bool = False, texel_opacity=None) -> None:
     """value ← value + a·(colour − value), a = alpha (× opacity, one per row, or one per texel).
 
     With `keep_opaque`, a texel of alpha 1 is the colour itself, as the shader takes it.
@@ -717,7 +690,7 @@ def _over(value, colour, alpha, opacity, work: _Scratch, shape, keep_opaque: boo
         np.copyto(value, f, where=opaque if value.ndim == 2 else opaque[..., None])
 
 
-def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: _Scratch, shape) -> None:
+def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: Scratch, shape) -> None:
     """Blend the chart's image where its time has come, its base elsewhere, over rows [r0, r1)."""
     image, image_alpha, base, base_alpha, times, _ = reveal
     shown = times[r0:r1] <= step.reveal_threshold
@@ -731,7 +704,7 @@ def _reveal(value, reveal, step: PlaneStep, r0: int, r1: int, work: _Scratch, sh
     _over(value, colour, alpha, None, work, shape, texel_opacity=opacity)
 
 
-def _items(value, items, rows, table, r0, r1, work: _Scratch, shape) -> None:
+def _items(value, items, rows, table, r0, r1, work: Scratch, shape) -> None:
     """Blend the build items shown on rows [r0, r1), each shifted by its offset."""
     shown = _item_texels(items, rows, table, r0, r1)
     if shown is not None:
