@@ -53,6 +53,7 @@ __all__ = [
     "output_error",
     "refuse_duplicate_targets",
     "remove_stale_temporaries",
+    "scratch_file",
     "sweep_temporaries",
     "temporaries_in",
     "temporaries_of",
@@ -347,6 +348,18 @@ def _create_temporary(target: Path, tag: str) -> Path:
             if _is_temporary(target):  # said by the outer atomic_output, naming the real target
                 raise
             raise output_error(exc, target) from exc
+
+
+@contextmanager
+def scratch_file(beside: Path, tag: str = "") -> Iterator[Path]:
+    """A working file beside `beside`, named as `atomic_output` names its temporaries (so
+    `temporaries_of` and the sweeps find it if the process dies), removed when the block
+    ends, whatever happens. Beside a temporary it is that temporary's kin, cleaned with it."""
+    path = _create_temporary(Path(beside), tag)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def temporaries_of(target: Path, tag: str) -> list[Path]:

@@ -1,6 +1,6 @@
 """Sound for a rendered video: a music bed, per-slide voiceovers, ducking, AAC in the MP4.
 
-A stage that runs after the video is encoded::
+A stage that runs beside the video's (the soundtrack needs only its length), muxed in after::
 
     from engine.audio import AudioPlan, VoiceoverCue, mux_audio
     plan = AudioPlan(music=deck.audio, voiceovers=[VoiceoverCue(start, slide.voiceover, "slides[2].voiceover")])
@@ -12,7 +12,8 @@ A stage that runs after the video is encoded::
     mix.py       AudioPlan → blocks: gain, fades, loop/trim, voiceovers to the sample, ducking, loudness
     loudness.py  ITU-R BS.1770-4 in numpy: K-weighting, gated integrated LUFS, 4× true peak
     limiter.py   look-ahead true-peak limiter (5 ms look-ahead, 60 ms release), the mix's last stage
-    mux.py       video packets copied + AAC 48 kHz stereo, +faststart, written atomically
+    mux.py       the soundtrack encoded (AAC 48 kHz stereo) on its own, on a thread while the video
+                 renders; then video and audio packets copied into one file, +faststart, atomically
 
 PyAV is imported only when a file is decoded or written.
 """
@@ -32,7 +33,15 @@ from .models import (
     VoiceoverField,
     auto_duration,
 )
-from .mux import DEFAULT_AUDIO_BIT_RATE, AudioStats, mux_audio
+from .mux import (
+    DEFAULT_AUDIO_BIT_RATE,
+    AudioStats,
+    EncodedSoundtrack,
+    encode_soundtrack,
+    mux_audio,
+    mux_soundtrack,
+    soundtrack_in_background,
+)
 
 __all__ = [
     "DEFAULT_AUDIO_BIT_RATE",
@@ -45,6 +54,7 @@ __all__ = [
     "ClipCue",
     "ClipSound",
     "DuckSpec",
+    "EncodedSoundtrack",
     "Limiter",
     "LoudnessMeter",
     "LoudnessSpec",
@@ -54,9 +64,12 @@ __all__ = [
     "VoiceoverCue",
     "VoiceoverField",
     "auto_duration",
+    "encode_soundtrack",
     "measure",
     "mix",
     "mux_audio",
+    "mux_soundtrack",
     "probe_audio",
+    "soundtrack_in_background",
     "voiceover_duration",
 ]

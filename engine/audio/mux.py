@@ -1,10 +1,14 @@
 """A finished video plus its soundtrack: a new MP4, the video copied packet for packet.
 
-The video stream is not re-encoded: its packets (and its codec parameters, colour
-tags included) are copied as they are. The soundtrack is mixed (engine.audio.mix:
-normalised to the plan's loudness, limited) and encoded to AAC-LC, 48 kHz stereo,
-while the video packets stream past, so the two are interleaved on the way into the
-file and neither is ever held whole.
+Two steps. `encode_soundtrack` mixes the plan (engine.audio.mix: normalised to the
+plan's loudness, limited) and encodes it to AAC-LC, 48 kHz stereo, in a file of its
+own; it needs only the video's length, so a render runs it on a thread while the
+video is made (`soundtrack_in_background`): on two cores the mix and the encoder fill
+the time the render thread leaves idle, instead of adding seconds after it.
+`mux_soundtrack` then copies both streams' packets into one file, in time order. The
+video stream is not re-encoded: its packets (and its codec parameters, colour tags
+included) are copied as they are, and neither stream is ever held whole.
+`mux_audio` does both, one after the other, for a video that is already made.
 
 AAC's quantisation noise lifts true peaks: by up to 0.4 dB over a -1 dBTP limit on
 the drum-hit beds of tests/test_loudness.py at 192 kb/s. So the limiter is set
@@ -19,15 +23,20 @@ failure) with ``+faststart``. The output may replace the input (same path).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
+import threading
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import AssetError, RenderError
-from ..output import atomic_output
+from ..output import atomic_output, scratch_file
 from .decode import SAMPLE_RATE
 from .loudness import LoudnessMeter
 from .mix import AudioPlan, MixStats, mix
@@ -35,14 +44,20 @@ from .mix import AudioPlan, MixStats, mix
 if TYPE_CHECKING:
     from av.audio.codeccontext import AudioCodecContext
 
-__all__ = ["AAC_HEADROOM_DB", "DEFAULT_AUDIO_BIT_RATE", "AudioStats", "mux_audio"]
+__all__ = [
+    "AAC_HEADROOM_DB",
+    "DEFAULT_AUDIO_BIT_RATE",
+    "AudioStats",
+    "EncodedSoundtrack",
+    "encode_soundtrack",
+    "mux_audio",
+    "mux_soundtrack",
+    "soundtrack_in_background",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_AUDIO_BIT_RATE = 192_000
-# Audio is encoded this far ahead of the video packet being copied, so the muxer's
-# interleaving queue stays short.
-_AUDIO_LEAD_SECONDS = 0.5
 # The limiter's ceiling sits this far under the plan's true peak, for AAC's overshoot.
 AAC_HEADROOM_DB = 0.5
 # The soundtrack's encoder in each container.
@@ -88,6 +103,147 @@ def _import_av():
     return av
 
 
+@dataclass(frozen=True)
+class EncodedSoundtrack:
+    """A soundtrack encoded by `encode_soundtrack`, waiting in `path` to be muxed."""
+
+    path: Path
+    container: str  # "mp4" (AAC) or "webm" (Opus)
+    mix: MixStats
+    lufs: float | None  # of the track as decoded (see AudioStats)
+    true_peak_db: float | None
+    seconds_taken: float = 0.0  # wall time of the mix and the encoder
+
+    @property
+    def seconds(self) -> float:
+        return self.mix.seconds
+
+
+def encode_soundtrack(
+    plan: AudioPlan,
+    seconds: float,
+    path: str | Path,
+    *,
+    bit_rate: int = DEFAULT_AUDIO_BIT_RATE,
+    container: str = "mp4",
+    cancelled: threading.Event | None = None,
+) -> EncodedSoundtrack:
+    """Mix `plan` for `seconds` and write it, encoded, alone in `path` (AAC in MP4, or Opus in WebM).
+
+    The encoder's packets are decoded again as they are written, into a loudness meter:
+    what is reported is the track as it will play. Raises AssetError or SpecError as
+    `mix` does, RenderError if FFmpeg fails; stops early (RenderError) once `cancelled`
+    is set.
+    """
+    av = _import_av()
+    started = time.perf_counter()
+    stats = MixStats()
+    track = _TrackMeter(av)
+    fmt = "webm" if container == "webm" else "mp4"
+    dst = None
+    try:
+        dst = av.open(str(path), "w", format=fmt)
+        audio_out = dst.add_stream(_AUDIO_CODECS[container], rate=SAMPLE_RATE)
+        audio_out.layout = "stereo"
+        audio_out.bit_rate = bit_rate
+        # A generator: closed below, so the mix's files close even when encoding fails.
+        blocks = cast("Generator[Any, None, None]", mix(plan, seconds, stats, headroom_db=AAC_HEADROOM_DB))
+        try:
+            written = 0  # samples handed to the encoder
+            for block in blocks:
+                if cancelled is not None and cancelled.is_set():
+                    raise RenderError("the soundtrack was cancelled")
+                frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
+                frame.sample_rate = SAMPLE_RATE
+                frame.pts = written
+                frame.time_base = Fraction(1, SAMPLE_RATE)
+                written += block.shape[1]
+                packets = audio_out.encode(frame)
+                track.add(audio_out, packets)
+                dst.mux(packets)
+            packets = audio_out.encode(None)
+            track.add(audio_out, packets)
+            dst.mux(packets)
+            track.add(audio_out, None)
+        finally:
+            blocks.close()
+        dst.close()
+        dst = None
+    except av.FFmpegError as exc:
+        raise RenderError(f"encoding the soundtrack failed: {exc}") from exc
+    finally:
+        if dst is not None:
+            _abort(dst)
+    return EncodedSoundtrack(
+        path=Path(path),
+        container=container,
+        mix=stats,
+        lufs=_measured(track.meter.integrated_lufs),
+        true_peak_db=_measured(track.meter.true_peak_db),
+        seconds_taken=time.perf_counter() - started,
+    )
+
+
+def mux_soundtrack(video_path: str | Path, soundtrack: EncodedSoundtrack, out_path: str | Path) -> AudioStats:
+    """Write `out_path`: `video_path`'s video stream and `soundtrack`'s packets, interleaved.
+
+    `out_path` may be `video_path`. Raises AssetError for a video file that does not
+    read or has no video stream, RenderError if the soundtrack's length differs from
+    the video's by more than one frame or FFmpeg fails while writing.
+    """
+    av = _import_av()
+    video_path, out_path = Path(video_path), Path(out_path)
+    with atomic_output(out_path) as tmp:
+        try:
+            src = av.open(str(video_path))
+        except av.FFmpegError as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
+        sound = dst = None
+        try:
+            if not src.streams.video:
+                raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
+            video = src.streams.video[0]
+            seconds, frame_seconds = _video_seconds(src, video)
+            if abs(soundtrack.seconds - seconds) > frame_seconds + 1e-6:
+                raise RenderError(
+                    f"the soundtrack lasts {soundtrack.seconds:.3f} s but {video_path} lasts {seconds:.3f} s"
+                )
+            sound = av.open(str(soundtrack.path))
+            if soundtrack.container == "webm":
+                dst = av.open(str(tmp), "w", format="webm")
+            else:
+                dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+            video_out = dst.add_stream_from_template(video, opaque=True)  # AV1 too (see engine/cover.py)
+            audio = sound.streams.audio[0]
+            audio_out = dst.add_stream_from_template(audio, opaque=True)
+            _interleave(src.demux(video), video_out, sound.demux(audio), audio_out, dst)
+            dst.close()
+            dst = None
+        except av.FFmpegError as exc:
+            raise RenderError(f"adding audio to {video_path} failed: {exc}") from exc
+        finally:
+            src.close()
+            if sound is not None:
+                sound.close()
+            if dst is not None:
+                _abort(dst)
+    stats = soundtrack.mix
+    peak = 20 * math.log10(stats.peak) if stats.peak > 0 else -math.inf
+    return AudioStats(
+        seconds=stats.seconds,
+        video_seconds=seconds,
+        peak_dbfs=peak,
+        limited_samples=stats.limited_samples,
+        music_loops=stats.music_loops,
+        bytes=out_path.stat().st_size,
+        lufs=soundtrack.lufs,
+        true_peak_db=soundtrack.true_peak_db,
+        loudness_gain_db=round(stats.gain_db, 2),
+        codec="opus" if soundtrack.container == "webm" else "aac",
+    )
+
+
 def mux_audio(
     video_path: str | Path,
     out_path: str | Path,
@@ -106,55 +262,80 @@ def mux_audio(
     FFmpeg fails while writing.
     """
     av = _import_av()
-    video_path, out_path = Path(video_path), Path(out_path)
+    video_path = Path(video_path)
     plan.check()
-    stats = MixStats()
-    track = _TrackMeter(av)
-    with atomic_output(out_path) as tmp:
+    try:
+        src = av.open(str(video_path))
+    except av.FFmpegError as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
+    try:
+        if not src.streams.video:
+            raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
+        seconds, frame_seconds = _video_seconds(src, src.streams.video[0])
+    finally:
+        src.close()
+    if plan.duration is not None and abs(plan.duration - seconds) > frame_seconds + 1e-6:
+        raise RenderError(f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s")
+    with scratch_file(Path(out_path), "sound") as path:
+        soundtrack = encode_soundtrack(plan, seconds, path, bit_rate=bit_rate, container=container)
+        return mux_soundtrack(video_path, soundtrack, out_path)
+
+
+class BackgroundSoundtrack:
+    """`encode_soundtrack` running on its own thread; `result()` waits for it."""
+
+    def __init__(self, plan: AudioPlan, seconds: float, path: Path, *, bit_rate: int, container: str) -> None:
+        self._cancelled = threading.Event()
+        self._result: EncodedSoundtrack | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._result = encode_soundtrack(
+                    plan, seconds, path, bit_rate=bit_rate, container=container, cancelled=self._cancelled
+                )
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, who re-raises it
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="reel-soundtrack", daemon=True)
+        self._thread.start()
+
+    def result(self) -> EncodedSoundtrack:
+        """The encoded soundtrack, once the thread is done; raises what the thread raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop at the next block and wait for the thread (its file is then the caller's to remove)."""
+        self._cancelled.set()
+        self._thread.join()
+
+
+@contextmanager
+def soundtrack_in_background(
+    plan: AudioPlan,
+    seconds: float,
+    beside: Path,
+    *,
+    bit_rate: int = DEFAULT_AUDIO_BIT_RATE,
+    container: str = "mp4",
+) -> Iterator[BackgroundSoundtrack]:
+    """Encode the plan's soundtrack, `seconds` long, on a thread while the block runs.
+
+    The encoded file is a temporary beside `beside` (named as `atomic_output` names
+    them, so a sweep finds it if the process dies), removed when the block ends,
+    whatever happens; a block that fails stops the thread first.
+    """
+    with scratch_file(beside, "sound") as path:
+        soundtrack = BackgroundSoundtrack(plan, seconds, path, bit_rate=bit_rate, container=container)
         try:
-            src = av.open(str(video_path))
-        except av.FFmpegError as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
-        dst = None
-        try:
-            if not src.streams.video:
-                raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
-            video = src.streams.video[0]
-            seconds, frame_seconds = _video_seconds(src, video)
-            if plan.duration is not None and abs(plan.duration - seconds) > frame_seconds + 1e-6:
-                raise RenderError(f"the audio plan lasts {plan.duration:.3f} s but {video_path} lasts {seconds:.3f} s")
-            if container == "webm":
-                dst = av.open(str(tmp), "w", format="webm")
-            else:
-                dst = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
-            video_out = dst.add_stream_from_template(video, opaque=True)  # AV1 too (see engine/cover.py)
-            audio_out = dst.add_stream(_AUDIO_CODECS[container], rate=SAMPLE_RATE)
-            audio_out.layout = "stereo"
-            audio_out.bit_rate = bit_rate
-            blocks = mix(plan, seconds, stats, headroom_db=AAC_HEADROOM_DB)
-            _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks, track)
-            dst.close()
-            dst = None
-        except av.FFmpegError as exc:
-            raise RenderError(f"adding audio to {video_path} failed: {exc}") from exc
+            yield soundtrack
         finally:
-            src.close()
-            if dst is not None:
-                _abort(dst)
-    peak = 20 * math.log10(stats.peak) if stats.peak > 0 else -math.inf
-    return AudioStats(
-        seconds=stats.seconds,
-        video_seconds=seconds,
-        peak_dbfs=peak,
-        limited_samples=stats.limited_samples,
-        music_loops=stats.music_loops,
-        bytes=out_path.stat().st_size,
-        lufs=_measured(track.meter.integrated_lufs),
-        true_peak_db=_measured(track.meter.true_peak_db),
-        loudness_gain_db=round(stats.gain_db, 2),
-        codec="opus" if container == "webm" else "aac",
-    )
+            soundtrack.cancel()
 
 
 def _measured(db: float) -> float | None:
@@ -202,41 +383,21 @@ class _TrackMeter:
                 self.meter.add(frame.to_ndarray())
 
 
-def _copy_with_audio(av, src, video, video_out, dst, audio_out, blocks, track: _TrackMeter) -> None:
-    """Copy video packets in order, encoding audio blocks up to just ahead of each."""
-    time_base = Fraction(1, SAMPLE_RATE)
-    written = 0  # audio samples handed to the encoder
+def _interleave(video_packets, video_out, audio_packets, audio_out, dst) -> None:
+    """Mux two streams' packets in decode-time order (each stream's own order kept)."""
+    streams = (_packets(video_packets, video_out), _packets(audio_packets, audio_out))
+    for _, packet in heapq.merge(*streams, key=lambda item: item[0]):
+        dst.mux(packet)
 
-    def encode_until(seconds: float) -> bool:
-        nonlocal written
-        while written < seconds * SAMPLE_RATE:
-            block = next(blocks, None)
-            if block is None:
-                return False
-            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
-            frame.sample_rate = SAMPLE_RATE
-            frame.pts = written
-            frame.time_base = time_base
-            written += block.shape[1]
-            packets = audio_out.encode(frame)
-            track.add(audio_out, packets)
-            dst.mux(packets)
-        return True
 
-    try:
-        for packet in src.demux(video):
-            if packet.dts is None:  # the demuxer's end-of-stream marker
-                continue
-            encode_until(float(packet.dts * packet.time_base) + _AUDIO_LEAD_SECONDS)
-            packet.stream = video_out
-            dst.mux(packet)
-        encode_until(math.inf)
-        packets = audio_out.encode(None)
-        track.add(audio_out, packets)
-        dst.mux(packets)
-        track.add(audio_out, None)
-    finally:
-        blocks.close()  # the mix's files close even when muxing fails
+def _packets(packets, stream) -> Iterator[tuple[float, Any]]:
+    """(seconds, packet) for each real packet of a demuxed stream, re-aimed at `stream`."""
+    for packet in packets:
+        if packet.dts is None:  # the demuxer's end-of-stream marker
+            continue
+        seconds = float(packet.dts * packet.time_base)
+        packet.stream = stream
+        yield seconds, packet
 
 
 def _abort(container) -> None:
