@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,15 +30,14 @@ from ._host import (
     address_space_needed,
     allocation_failure,
     check_memory,
-    fix_mmap_threshold,
     memory_shortage_message,
+    return_free_memory,
+    tune_allocator,
     usable_cores,
 )
-from .backdrop import Backdrops
-from .caption_burn import CaptionOverlay
-from .captions import Cue, cue_frames, mux_soft_track, write_sidecars
+from .captions import mux_soft_track, write_sidecars
 from .colour import nv12_size, nv12_to_rgb
-from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
+from .composite import Compositor, open_compositor
 from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, thumbnail_path, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .encode.backends import container_for
@@ -51,18 +50,23 @@ from .errors import (
     SettingsError,
     SpecError,
 )
-from .motion import MotionState
+from .frames import (
+    FrameSource,
+    SlideSource,
+    StageClock,
+    caption_cues,
+    compile_transition_files,
+    deck_timeline,
+    glsl_files_of,
+)
 from .output import atomic_output, check_resources, estimate_peak_memory
 from .platforms import Output
-from .raster import SlideRasterizer
-from .raster.clip import ClipFrames
 from .report import RenderReport, deck_sha256, written_profile
 from .spec import Deck
-from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline, split_holds
-from .usershader import user_transition_file
+from .timeline import Hold, Segment, Timeline, Transition
 from .verify import luma_quality, sample_points
 
-__all__ = ["FrameSource", "RenderProgress", "pool_size", "render_output", "render_still", "render_still_nv12"]
+__all__ = ["RenderProgress", "pool_size", "render_output", "render_still", "render_still_nv12"]
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +107,6 @@ class RenderProgress:
 ProgressCallback = Callable[[RenderProgress], None]
 
 
-class _StageClock:
-    """Accumulates wall time per named stage; one instance per thread."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - start
-
-
 @dataclass
 class _Frames:
     """A composited frame to be encoded `count` times from timestamp `first_pts`."""
@@ -146,7 +135,7 @@ class _FrameProducer(threading.Thread):
         self.span = span  # the frames to make; items are numbered from its start
         self.compositor_name = compositor
         self.fallbacks = fallbacks
-        self.clock = _StageClock()
+        self.clock = StageClock()
         self.compositor_kind = self.renderer = ""
         self.composited = 0
         self.slides_uploaded = 0
@@ -212,7 +201,7 @@ class _FrameProducer(threading.Thread):
     def _produce(self, compositor: Compositor) -> None:
         # The compositor holds what is on screen; the raster cache only needs to cover
         # a slide that comes back after it was released.
-        slides = _SlideSource(
+        slides = SlideSource(
             self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1, cache_bytes=_RASTER_CACHE_BYTES
         )
         try:
@@ -222,7 +211,7 @@ class _FrameProducer(threading.Thread):
         self.slides_uploaded = slides.uploaded
         self.warnings = slides.rasterizer.warnings
 
-    def _segments(self, slides: _SlideSource) -> None:
+    def _segments(self, slides: SlideSource) -> None:
         uses = _uses(self.timeline, slides.keys)
         span = self.span
         for index, segment in enumerate(self.timeline):
@@ -244,7 +233,7 @@ class _FrameProducer(threading.Thread):
                 # Every key left is shown again (the others were released above).
                 slides.release(max(slides.handles, key=lambda k: _next_use(uses[k], index) or 0))
 
-    def _composite(self, slides: _SlideSource, segment: Segment, frame: int, count: int) -> None:
+    def _composite(self, slides: SlideSource, segment: Segment, frame: int, count: int) -> None:
         buffer = self._take_buffer()
         with self.clock("composite"):
             slides.draw(segment, frame, buffer)
@@ -273,124 +262,6 @@ class _FrameProducer(threading.Thread):
                 continue
 
 
-class _SlideSource:
-    """Slides for one compositor: rasterized and uploaded on first use, as layers when they move.
-
-    `frame(segment, n)` is the FrameSpec of frame n, with the motion state of each slide
-    in motion at that frame. Slides that look the same share a key, and one upload.
-    """
-
-    def __init__(
-        self,
-        deck: Deck,
-        output: Output,
-        timeline: Timeline,
-        compositor: Compositor,
-        clock: _StageClock | None = None,
-        max_cached: int = 4,
-        cache_bytes: int | None = None,
-    ) -> None:
-        self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
-        self.clock = clock or _StageClock()
-        self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached, cache_bytes=cache_bytes)
-        self.clips = ClipFrames(self.rasterizer)
-        # A video slide's frames are its own, even where two slides play one clip alike.
-        self.keys = [
-            self.rasterizer.key(i) + (f"-{i}" if self.clips.is_clip(i) else "") for i in range(len(deck.slides))
-        ]
-        self._clip_serials: dict[str, int] = {}  # the picture each video slide has uploaded
-        self.motions = [deck.motion(i) for i in range(len(deck.slides))]
-        self.handles: dict[str, SlideHandle] = {}
-        self._items: dict[str, int] = {}  # build items of each layered upload
-        self.uploaded = 0
-        self.backdrops = Backdrops(self.rasterizer, compositor)
-        burned = _burned_cues(deck, timeline)
-        self.captions = CaptionOverlay(burned, deck.theme, output) if burned else None
-
-    def handle(self, slide: int, frame: int = 0) -> SlideHandle:
-        key = self.keys[slide]
-        if self.clips.is_clip(slide):
-            return self._clip_handle(slide, frame)
-        if key not in self.handles:
-            if self.motions[slide] is None:
-                with self.clock("raster"):
-                    _, image = self.rasterizer.raster(slide)
-                with self.clock("upload"):
-                    self.handles[key] = self.compositor.upload(key, image)
-            else:
-                with self.clock("raster"):
-                    layers = self.rasterizer.layers(slide)
-                with self.clock("upload"):
-                    self.handles[key] = self.compositor.upload_layers(key, layers)
-                self._items[key] = layers.count
-            self.uploaded += 1
-        return self.handles[key]
-
-    def _clip_handle(self, slide: int, frame: int) -> SlideHandle:
-        """Video slide `slide`'s picture at `frame`, uploaded in place of the one before."""
-        key = self.keys[slide]
-        with self.clock("clip"):
-            serial, picture, nv12 = self.clips.picture(slide, self.timeline.slide_time(slide, frame), nv12=True)
-        if self._clip_serials.get(key) != serial or key not in self.handles:
-            with self.clock("upload"):
-                if key in self.handles:
-                    self.compositor.release(self.handles.pop(key))
-                upload = self.compositor.upload_nv12 if nv12 else self.compositor.upload
-                self.handles[key] = upload(f"{key}#{serial}", picture)
-            self._clip_serials[key] = serial
-            self.uploaded += 1
-        return self.handles[key]
-
-    def state(self, slide: int, frame: int) -> MotionState | None:
-        motion = self.motions[slide]
-        if motion is None:
-            return None
-        items = self._items[self.keys[slide]]
-        return motion.state(self.timeline.slide_time(slide, frame), items, self.output.width, self.output.height)
-
-    def frame(self, segment: Segment, frame: int) -> FrameSpec:
-        """What the compositor draws for `frame` of `segment`."""
-        if isinstance(segment, (Hold, Motion)):
-            handle = self.handle(segment.slide, frame)
-            return FrameSpec(handle, source_state=self.state(segment.slide, frame))
-        source, target = self.handle(segment.from_slide, frame), self.handle(segment.to_slide, frame)
-        return FrameSpec(
-            source,
-            target,
-            segment.name,
-            segment.progress(frame),
-            segment.params,
-            source_state=self.state(segment.from_slide, frame),
-            target_state=self.state(segment.to_slide, frame),
-        )
-
-    def draw(self, segment: Segment, frame: int, into: np.ndarray) -> None:
-        """Composite `frame` of `segment` into the NV12 buffer `into`.
-
-        A push or a wipe between two slides on one background moves their content over
-        it, which stays (engine.backdrop); any other frame is the compositor's alone.
-        """
-        spec = self.frame(segment, frame)
-        transition = segment if isinstance(segment, Transition) else None
-        mode = None if transition is None else self.backdrops.mode(transition)
-        if transition is not None and mode == "through":
-            spec = self.backdrops.through(spec, transition)
-        self.compositor.render(spec)
-        self.compositor.read_nv12(into)
-        if transition is not None and mode == "move":
-            self.backdrops.move(spec, transition, into)
-        if self.captions is not None:
-            with self.clock("captions"):
-                self.captions.apply(frame, into)
-
-    def release(self, key: str) -> None:
-        self.compositor.release(self.handles.pop(key))
-        self._items.pop(key, None)
-        if key in self._clip_serials:  # a video slide no later segment shows: its file closes
-            self._clip_serials.pop(key)
-            self.clips.close(self.keys.index(key))
-
-
 def pool_size(frame_bytes: int) -> int:
     """How many NV12 buffers of `frame_bytes` a render keeps in flight (see _POOL_BYTES)."""
     return max(2, min(_POOL_SIZE, _POOL_BYTES // frame_bytes))
@@ -412,35 +283,6 @@ def chunk_span(frames: tuple[int, int], frame_count: int, gop: int) -> range:
     return range(start, end)
 
 
-def glsl_files_of(timeline: Timeline) -> list[Path]:
-    """User transition files the timeline runs, in order of first use."""
-    return list(_transition_files(timeline))
-
-
-def _transition_files(timeline: Timeline) -> dict[Path, int]:
-    """Each user transition file the timeline runs → the first slide it brings in."""
-    files: dict[Path, int] = {}
-    for segment in timeline:
-        if isinstance(segment, Transition):
-            file = user_transition_file(segment.name)
-            if file is not None:
-                files.setdefault(file, segment.to_slide)
-    return files
-
-
-def compile_transition_files(compositor, timeline: Timeline) -> None:
-    """Compile every user transition file before the first frame, whatever is asked of it.
-
-    A render and a still then fail alike, with the path of the slide that brings the
-    file in, even when the still's moment is outside that transition.
-    """
-    for file, slide in _transition_files(timeline).items():
-        try:
-            compositor.compile_transition(file)
-        except SpecError as exc:
-            raise SpecError(exc.reason, f"slides[{slide}].{exc.path}") from exc
-
-
 def _uses(timeline: Timeline, keys: list[str]) -> dict[str, list[int]]:
     """For each slide key, the indices of the segments that show it, in order."""
     uses: dict[str, list[int]] = defaultdict(list)
@@ -455,27 +297,6 @@ def _next_use(indices: list[int], after: int) -> int | None:
     """The first of the sorted segment `indices` after segment `after`, if any."""
     position = bisect.bisect_right(indices, after)
     return indices[position] if position < len(indices) else None
-
-
-def _timeline(deck: Deck, output: Output) -> Timeline:
-    timeline = build_timeline(deck.timings(), output.fps)
-    if timeline.frame_count == 0:
-        raise SpecError(
-            f"the deck lasts {deck.total_duration():g} s, less than one frame at {output.fps} fps", "slides"
-        )
-    burned = _burned_cues(deck, timeline)  # a Hold shows one caption (and one highlighted word)
-    return split_holds(timeline, cue_frames(burned, output.fps)) if burned else timeline
-
-
-def _caption_cues(deck: Deck, timeline: Timeline) -> list[Cue]:
-    """The deck's captions in video time (engine.captions), none for a deck without any."""
-    if deck.captions is None and not any(slide.captions for slide in deck.slides):
-        return []
-    return deck.caption_cues(timeline.slide_starts, timeline.duration)
-
-
-def _burned_cues(deck: Deck, timeline: Timeline) -> list[Cue]:
-    return [] if deck.captions is not None and not deck.captions.burn else _caption_cues(deck, timeline)
 
 
 class _Deadline:
@@ -542,22 +363,26 @@ def render_output(
     that cannot be mapped, the encoder's next frame, a GL context), is an
     InsufficientResourcesError with the figures, not the error it happened to cause.
     """
-    with _memory_running_out(deck, output, compositor, encoder_threads, "render"):
-        return _render_output(
-            deck,
-            output,
-            target,
-            compositor=compositor,
-            encoder=encoder,
-            on_progress=on_progress,
-            encoder_threads=encoder_threads,
-            temp_tag=temp_tag,
-            thumbnail=thumbnail,
-            timeout=timeout,
-            skip_holds=skip_holds,
-            frames=frames,
-            format=format,
-        )
+    tune_allocator()
+    try:
+        with _memory_running_out(deck, output, compositor, encoder_threads, "render"):
+            return _render_output(
+                deck,
+                output,
+                target,
+                compositor=compositor,
+                encoder=encoder,
+                on_progress=on_progress,
+                encoder_threads=encoder_threads,
+                temp_tag=temp_tag,
+                thumbnail=thumbnail,
+                timeout=timeout,
+                skip_holds=skip_holds,
+                frames=frames,
+                format=format,
+            )
+    finally:
+        return_free_memory()  # a worker between jobs holds only what it uses
 
 
 @contextmanager
@@ -575,7 +400,7 @@ def _memory_running_out(
         need = space = 0  # not measured (a still): the message gives the limit alone
         try:
             if what == "render":
-                need, space = _memory_needs(output, compositor, _timeline(deck, output), encoder_threads)
+                need, space = _memory_needs(output, compositor, deck_timeline(deck, output), encoder_threads)
         except Exception:  # noqa: BLE001, S110 - the figures are a courtesy
             pass
         what = f"a {output.width}x{output.height} {what}"
@@ -599,9 +424,8 @@ def _render_output(
     format="mp4",
 ) -> RenderReport:
     started = time.perf_counter()
-    fix_mmap_threshold()
     target = Path(target)
-    timeline = _timeline(deck, output)
+    timeline = deck_timeline(deck, output)
     span = range(timeline.frame_count) if frames is None else chunk_span(frames, timeline.frame_count, output.gop)
     chunk = frames is not None
     container = container_for(format)
@@ -619,7 +443,7 @@ def _render_output(
     fallbacks: list[str] = []
     enc = open_encoder(encoder, EncodeSettings.from_output(output, encoder_threads, skip_holds), fallbacks, format)
     producer = _FrameProducer(deck, output, timeline, compositor, fallbacks, span)
-    clock = _StageClock()
+    clock = StageClock()
     process = psutil.Process()
     peak_rss = process.memory_info().rss
     frames_done = 0
@@ -631,7 +455,16 @@ def _render_output(
     cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
     cover: np.ndarray | None = None
 
-    with atomic_output(target, temp_tag) as temporary:
+    with atomic_output(target, temp_tag) as temporary, ExitStack() as soundtrack_scope:
+        soundtrack = None
+        if audio_plan is not None and container.audio is not None:
+            from .audio import soundtrack_in_background
+
+            # The soundtrack needs only the video's length: it is mixed and encoded on
+            # its own thread while the frames are made, and muxed in at the end.
+            soundtrack = soundtrack_scope.enter_context(
+                soundtrack_in_background(audio_plan, total / output.fps, temporary, container=container.name)
+            )
         with clock("open_encoder"):
             enc.open(temporary)
         if on_progress is not None:  # the file exists now: whoever stops the render has a partial file to remove
@@ -684,18 +517,20 @@ def _render_output(
         audio = None
         if audio_plan is not None and container.audio is None:
             producer.warnings.append(f"{container.name} has no sound: the deck's audio is left out")
-        elif audio_plan is not None:
-            from .audio import mux_audio
+        elif soundtrack is not None:
+            from .audio import mux_soundtrack
 
-            with clock("audio"):
-                audio = mux_audio(temporary, temporary, audio_plan, container=container.name)
+            with clock("audio"):  # what the soundtrack's thread has left to do, and the mux
+                encoded = soundtrack.result()
+                audio = mux_soundtrack(temporary, encoded, temporary)
+            clock.seconds["soundtrack"] += encoded.seconds_taken
         if not chunk and container.cover:
             if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
                 raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
             with clock("cover"):
                 png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
                 attach_cover(temporary, png, output.width, output.height)
-        cues = [] if chunk else _caption_cues(deck, timeline)
+        cues = [] if chunk else caption_cues(deck, timeline)
         if cues and deck.captions is not None and deck.captions.soft and target.suffix.lower() in _SOFT_TRACK_FILES:
             with clock("captions"):
                 mux_soft_track(temporary, cues, deck.captions.language)
@@ -746,39 +581,6 @@ def _render_output(
         deck_sha256=deck_sha256(deck),
         **written_profile(target),
     )
-
-
-class FrameSource:
-    """Any frame of a deck at one output, composited as a render would, by one compositor
-    kept open across frames (the preview's source); used on one thread, then closed."""
-
-    def __init__(self, deck: Deck, output: Output, *, compositor: str = "auto") -> None:
-        self.output, self.timeline = output, _timeline(deck, output)
-        self.compositor = open_compositor(
-            compositor, output.width, output.height, glsl_files=glsl_files_of(self.timeline)
-        )
-        try:
-            compile_transition_files(self.compositor, self.timeline)
-            self._slides = _SlideSource(deck, output, self.timeline, self.compositor)
-        except BaseException:
-            self.compositor.close()
-            raise
-
-    def frame(self, n: int) -> np.ndarray:
-        """Frame `n` as a new NV12 buffer; only the slides it shows stay uploaded."""
-        segment = self.timeline.segment_at(n)
-        buffer = np.empty(nv12_size(self.output.width, self.output.height), np.uint8)
-        self._slides.draw(segment, n, buffer)
-        shown = (segment.from_slide, segment.to_slide) if isinstance(segment, Transition) else (segment.slide,)
-        for key in set(self._slides.handles) - {self._slides.keys[i] for i in shown}:
-            self._slides.release(key)
-        return buffer
-
-    def close(self) -> None:
-        try:
-            self._slides.clips.close()
-        finally:
-            self.compositor.close()
 
 
 def render_still_nv12(deck: Deck, output: Output, seconds: float, *, compositor: str = "auto") -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Three parts, each on its own thread of concern:
 
-- `_Frames`: one worker thread that owns a `pipeline.FrameSource` (so a GL compositor's
+- `_Frames`: one worker thread that owns a `frames.FrameSource` (so a GL compositor's
   context stays current on the thread that made it) and hands back frames as sRGB,
   converted from the very NV12 buffer a render would encode (`cover.nv12_to_rgb_banded`,
   which is `colour.nv12_to_rgb` by bands: the window shows what `reel still` writes).
@@ -33,8 +33,8 @@ import numpy as np
 
 from .cover import nv12_to_rgb_banded
 from .errors import BackendUnavailableError, EngineError
+from .frames import FrameSource
 from .output import atomic_output
-from .pipeline import FrameSource
 from .platforms import PLATFORMS, Output, resolve_output
 from .spec import Deck, load_deck
 

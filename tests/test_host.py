@@ -53,3 +53,31 @@ def test_a_quota_under_one_core_still_leaves_one(tmp_path, no_proc_cgroup):
 def test_this_machine_reports_something_sane():
     assert _host.usable_cores() >= 1
     assert _host.available_memory() > 64 * 2**20
+
+
+def test_tune_allocator_runs_once_and_a_render_hands_free_memory_back(tmp_path, monkeypatch):
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, option, value):
+            calls.append(("mallopt", option, value))
+            return 1
+
+        def malloc_trim(self, pad):
+            calls.append(("malloc_trim", pad))
+            return 1
+
+    monkeypatch.setattr(_host, "_tuned", False)
+    monkeypatch.setattr(_host, "_glibc", lambda: FakeLibc())
+    from engine import render
+
+    deck = {"slides": [{"kind": "title", "title": "A", "duration": 0.5}]}
+    render(deck, tmp_path / "a.mp4", platform="160x90@10", quality="draft")
+    render(deck, tmp_path / "b.mp4", platform="160x90@10", quality="draft")
+    # M_MMAP_THRESHOLD (-3) at 2 MB and M_TRIM_THRESHOLD (-1) at 16 MB, once; a trim after each render.
+    assert calls == [
+        ("mallopt", -3, 2 * 2**20),
+        ("mallopt", -1, 16 * 2**20),
+        ("malloc_trim", 0),
+        ("malloc_trim", 0),
+    ]

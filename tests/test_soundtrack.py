@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from fractions import Fraction
 
 import av
@@ -98,3 +99,74 @@ def test_auto_without_a_voiceover_is_a_spec_error():
     with pytest.raises(SpecError) as caught:
         load_deck({"slides": [{"kind": "title", "title": "A", "duration": "auto"}]})
     assert caught.value.path == "slides[0].duration"
+
+
+def test_the_soundtrack_is_made_while_the_video_renders(deck_file, tmp_path, monkeypatch):
+    """The mix runs on its own thread, started before the first frame, and is muxed in
+    at the end: the same samples as muxing it into the finished video afterwards."""
+    import threading
+
+    from engine.audio import mux_audio
+
+    mux_module = sys.modules["engine.audio.mux"]
+    threads = []
+    real_mix = mux_module.mix
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real_mix(*args, **kwargs)
+
+    monkeypatch.setattr(mux_module, "mix", watched)
+    report = render(deck_file, tmp_path / "out.mp4", platform="160x90@30", quality="draft")
+    assert threads == ["reel-soundtrack"]
+    assert report.stage_seconds["soundtrack"] > 0
+    assert not list(tmp_path.glob(".*.part*"))  # its working file is gone
+
+    # The same soundtrack muxed after the fact, into the silent video.
+    silent = tmp_path / "silent.mp4"
+    with av.open(str(tmp_path / "out.mp4")) as src, av.open(str(silent), "w") as dst:
+        out = dst.add_stream_from_template(src.streams.video[0], opaque=True)
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = out
+                dst.mux(packet)
+    mux_audio(silent, tmp_path / "after.mp4", load_deck(deck_file).audio_plan(30))
+
+    def decoded(path):
+        with av.open(str(path)) as container:
+            frames = list(container.decode(audio=0))
+        return [f.pts for f in frames], np.concatenate([f.to_ndarray() for f in frames], axis=1)
+
+    (pts_during, during), (pts_after, after) = decoded(tmp_path / "out.mp4"), decoded(tmp_path / "after.mp4")
+    assert pts_during == pts_after and np.array_equal(during, after)
+
+
+def test_a_soundtrack_that_fails_on_its_thread_fails_the_render_and_leaves_nothing(deck_file, tmp_path, monkeypatch):
+    mux_module = sys.modules["engine.audio.mux"]
+
+    def broken(*args, **kwargs):
+        yield np.zeros((2, 1024), np.float32)
+        raise AssetError("music.wav: the file ends in the middle of a packet", tmp_path / "music.wav")
+
+    monkeypatch.setattr(mux_module, "mix", broken)
+    with pytest.raises(AssetError, match="ends in the middle"):
+        render(deck_file, tmp_path / "out.mp4", platform="160x90@30", quality="draft")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.json", "music.wav", "voice.wav"]
+
+
+def test_a_render_that_fails_stops_the_soundtrack_thread_and_removes_its_file(deck_file, tmp_path, monkeypatch):
+    import threading
+
+    from engine.errors import RenderError
+    from engine.frames import SlideSource
+
+    def failing_draw(self, segment, frame, into):
+        if frame > 20:
+            raise RenderError("the compositor gave up")
+        into[:] = 128
+
+    monkeypatch.setattr(SlideSource, "draw", failing_draw)
+    with pytest.raises(RenderError, match="gave up"):
+        render(deck_file, tmp_path / "out.mp4", platform="160x90@30", quality="draft")
+    assert not [t for t in threading.enumerate() if t.name == "reel-soundtrack"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.json", "music.wav", "voice.wav"]

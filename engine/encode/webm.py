@@ -4,8 +4,8 @@ Same contract as the MP4 encoders (`base.Encoder`): NV12 frames in, BT.709 limit
 range tags, a keyframe exactly every `gop` frames (so the file seeks like the MP4 and
 the pipeline's keyframe check works), capped constant quality. Holds are encoded
 frame by frame (skip frames are x264's alone; `EncodeStats.holds_reason` says so),
-but the hold's frame is converted to planar I420 once. The soundtrack (Opus) is added
-afterwards by `engine.audio.mux_audio(..., container="webm")`.
+but the hold's frame is converted to planar I420 once. The soundtrack (Opus) is encoded
+beside the video and muxed in after (`engine.audio.mux_soundtrack`, container "webm").
 
 VP9's speed comes from the preset (`_VP9_SPEED`: draft and standard encode in
 libvpx's realtime mode, the slower presets in its "good" mode), with row
