@@ -486,6 +486,10 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
     colour = rng.integers(0, 256, (height, width) + extra, dtype=np.uint8)
     box = (20, 70, 10, 60)
     static = (colour, alpha, box, alpha.any(axis=1))
+    # Antialiased over most of the box too: blended as whole blocks rather than texel by texel.
+    dense_alpha = alpha.copy()
+    dense_alpha[20:70, 10:50] = rng.integers(0, 256, (50, 40), dtype=np.uint8)
+    dense = (colour, dense_alpha, box, dense_alpha.any(axis=1))
     rows = np.zeros(height, dtype=np.uint8)
     rows[50:58], rows[60:66], rows[80:90] = 1, 2, 3
     item_colour = rng.integers(0, 256, (height, width) + extra, dtype=np.uint8)
@@ -496,7 +500,13 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
     work.rows = 7  # blocks that straddle the box and the items
     work.scratch = [type(s)(7, 7 * width * 2) for s in work.scratch]
     try:
-        for layers in [(static, None), (None, (item_colour, item_alpha)), (static, (item_colour, item_alpha))]:
+        for layers in [
+            (static, None),
+            (dense, None),
+            (None, (item_colour, item_alpha)),
+            (static, (item_colour, item_alpha)),
+            (dense, (item_colour, item_alpha)),
+        ]:
             out = np.empty((height, width) + extra, dtype=np.uint8)
             compose_plane(out, back, layers[0], layers[1], rows, step, work)
             expected = _motion_formula(width, back, layers[0], layers[1], rows, step)

@@ -32,11 +32,11 @@ _HALF = 1 << 15  # ½ in units of 1/65536 code: the one rounding of `down`
 
 
 class Scratch:
-    """One thread's buffers: float, uint16, uint32 and byte blocks, and the rows `across` makes."""
+    """One thread's buffers: five float, three uint16, two uint32 and one byte block, and the rows `across` makes."""
 
     def __init__(self, rows: int, size: int) -> None:
         self.rows = rows
-        self.floats = np.empty((6, size), dtype=np.float32)
+        self.floats = np.empty((5, size), dtype=np.float32)
         self.ints = np.empty((3, size), dtype=np.uint16)
         self.wide = np.empty((2, size), dtype=np.uint32)
         self.bytes = np.empty(size, dtype=np.uint8)
