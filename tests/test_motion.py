@@ -465,6 +465,8 @@ def _motion_formula(width, back, static, items, rows, step):
         (1.0004, 3.3, 0.9993, 2.2),  # a drift: runs of consecutive back texels
         (0.83, 7.1, 0.83, 4.6),  # a zoom in: gathers
         (1.2, 0.4, 1.2, 0.3),  # a zoom out to the whole back layer
+        (0.9, 4.2, 1.0, 0.0),  # across only: the rows at rest
+        (1.0, 0.0, 0.9, 3.1),  # down only: the columns at rest
     ],
 )
 @pytest.mark.parametrize("threads", [1, 2])
@@ -476,8 +478,10 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
     height, width = 96, 80
     extra = () if channels == 1 else (2,)
     back = rng.integers(0, 256, (116, 100) + extra, dtype=np.uint8)
-    if back_map[0] == 1.0 and back_map[1] == 0.0:
-        back = back[:height, :width].copy()
+    if back_map[0] == 1.0 and back_map[1] == 0.0:  # (an axis at rest reads the frame's texels)
+        back = back[:, :width].copy()
+    if back_map[2] == 1.0 and back_map[3] == 0.0:
+        back = back[:height].copy()
     # A static layer opaque outside a box, clear or antialiased inside it, and ink in rows outside too.
     alpha = np.full((height, width), 255, dtype=np.uint8)
     alpha[20:70, 10:60] = 0

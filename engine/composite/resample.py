@@ -9,9 +9,10 @@ Along each axis a frame texel's centre X maps to the back position
     v = (h(y0)·(256 − fy) + h(y1)·fy + 32768) >> 16         a byte, rounded once
 
 ``shaders/motion.frag`` does the same in uint arithmetic, which GLSL computes exactly,
-so the compositors agree bit for bit by construction. Here ``h`` is a uint16 array,
-computed once per back row the window reads (`across`): the columns' taps are the same
-for every row. Each frame row then blends two of those rows down (`down`) in uint32.
+so the compositors agree bit for bit by construction. Here ``h + 128`` is a uint16
+array (at most 65408), computed once per back row the window reads (`across`): the
+columns' taps are the same for every row. Each frame row then blends two of those rows
+down (`down`) in uint32, where the 128 (times weights summing to 256) is the 32768.
 Against float bilinear the byte differs by at most one code (the position moves by at
 most 1/512 texel).
 """
@@ -28,7 +29,7 @@ __all__ = ["Scratch", "Taps", "across", "down", "pairs", "scattered", "taps"]
 
 _F = np.float32
 _ONE = 256  # the weights' unit: positions in 1/256 texel
-_HALF = 1 << 15  # ½ in units of 1/65536 code: the one rounding of `down`
+_BIAS = 128  # added to each h: ½ code once `down` has weighted it by 256 (the one rounding)
 
 
 class Scratch:
@@ -101,7 +102,7 @@ def pairs(back: np.ndarray) -> np.ndarray:
 
 
 def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, work: Scratch, joined=None):
-    """(first row, h): each back row the window reads, mixed across to its columns (uint16).
+    """(first row, h + 128): each back row the window reads, mixed across to its columns (uint16).
 
     Where the window's columns read runs of consecutive back columns (a drift: the scale
     is about 1), slices replace gathers; elsewhere `joined` (luma's `pairs`, or None)
@@ -115,6 +116,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     h = work.across((last - first, c1 - c0) + back.shape[2:])
     if columns is None:
         np.multiply(back[first:last, c0:c1], np.uint16(_ONE), out=h, dtype=np.uint16)
+        np.add(h, np.uint16(_BIAS), out=h)
         return first, h
     x0, x1 = columns.i0[c0:c1], columns.i1[c0:c1]
     # Chroma's (Cb, Cr) as one row of 2·n values, each weight repeated: a trailing axis
@@ -142,6 +144,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
                 np.multiply(_flat(back[r0:r1, k0 : k0 + m]), w0[:, n0:n1], out=block[:, n0:n1])
                 np.multiply(_flat(back[r0:r1, k1 : k1 + m]), w1[:, n0:n1], out=right[:, n0:n1])
         np.add(block, right, out=block)
+        np.add(block, np.uint16(_BIAS), out=block)
     return first, h
 
 
@@ -163,10 +166,7 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
     out = _flat(out)
     shape = out.shape
     if rows is None:  # v = (h·256 + 32768) >> 16 = (h + 128) >> 8
-        sum16 = work.int_block(0, shape)
-        np.add(_flat(h[r0 - first : r1 - first]), np.uint16(_ONE // 2), out=sum16)
-        np.right_shift(sum16, 8, out=sum16)
-        np.copyto(out, sum16, casting="unsafe")
+        np.right_shift(_flat(h[r0 - first : r1 - first]), 8, out=out, casting="unsafe")
         return
     h = _flat(h)
     w0, w1 = rows.w0[r0:r1, None], rows.w1[r0:r1, None]
@@ -184,8 +184,7 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
         for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
             np.multiply(h[k0 - first : k0 - first + j - i], w0[i:j], out=total[i:j])
             np.multiply(h[k1 - first : k1 - first + j - i], w1[i:j], out=lower[i:j])
-    np.add(total, lower, out=total)
-    np.add(total, np.uint32(_HALF), out=total)
+    np.add(total, lower, out=total)  # (+ 32768: the bias of `across`)
     np.right_shift(total, 16, out=total)
     np.copyto(out, total, casting="unsafe")
 
