@@ -298,7 +298,14 @@ def _item_layer(item, palette: Palette, width: int, height: int, notes: list[str
     if isinstance(item, TextBlock):
         layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         paint_text(ImageDraw.Draw(layer), item, palette[item.colour])
-        return layer, (0, 0)
+        # Only the inked box goes on: the rest is transparent, which "over" leaves as it
+        # was, and a frame-sized layer costs ~8 MB of copies per block.
+        box = layer.getbbox(alpha_only=True)
+        if box is None:
+            layer.close()
+            return None, None
+        with layer:
+            return layer.crop(box), box[:2]
     if isinstance(item, ChartPlacement):  # a chart that does not animate: as it ends
         reveal = chart_reveal(item, palette)
         if reveal.note and notes is not None:
