@@ -517,3 +517,26 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
             assert np.array_equal(out, expected), np.argwhere(out != expected)[:5]
     finally:
         work.close()
+
+
+def test_compose_plane_keeps_apart_static_layers_that_share_an_alpha_plane():
+    """SharedPlanes may hand two slides one alpha plane under different colours: each keeps its own."""
+    from engine.composite.layers import LayerWork, PlaneStep, compose_plane
+
+    rng = np.random.default_rng(11)
+    height, width = 48, 64
+    back = rng.integers(0, 256, (60, 80), dtype=np.uint8)
+    alpha = np.full((height, width), 255, dtype=np.uint8)
+    alpha[8:40, 8:56] = 0
+    alpha[20:24, 10:50] = rng.integers(1, 256, (4, 40), dtype=np.uint8)  # a little ink in the box
+    rows = np.zeros(height, dtype=np.uint8)
+    step = PlaneStep((0.85, 3.2, 0.85, 2.7), np.zeros((1, 3), dtype=np.float32))
+    work = LayerWork(width, channels=2, threads=1)
+    try:
+        for colour in (rng.integers(0, 256, (height, width), dtype=np.uint8) for _ in range(2)):
+            static = (colour, alpha, (8, 40, 8, 56), alpha.any(axis=1))
+            out = np.empty((height, width), dtype=np.uint8)
+            compose_plane(out, back, static, None, rows, step, work)
+            assert np.array_equal(out, _motion_formula(width, back, static, None, rows, step))
+    finally:
+        work.close()

@@ -395,25 +395,30 @@ class LayerWork:
         self.scratch = [Scratch(self.rows, size) for _ in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
-        self._made: dict[tuple[str, int], tuple[weakref.ref, object]] = {}
+        self._made: dict[tuple, tuple[list[weakref.ref], object]] = {}
 
-    def _held(self, kind: str, array: np.ndarray, make: Callable[[], object]) -> object:
-        """make(), computed once per `array` (a layer's plane) while it lives, for the last few."""
-        held = self._made.get((kind, id(array)))
-        if held is None or held[0]() is not array:
-            alive = [(key, value) for key, value in self._made.items() if value[0]() is not None]
+    def _kept(self, kind: str, arrays: tuple[np.ndarray, ...], make: Callable[[], object]) -> object:
+        """make(), computed once per set of `arrays` (a layer's planes) while they live, for the last few.
+
+        Keyed by the arrays themselves, not their contents: planes are never written after
+        upload, and `SharedPlanes` may give two slides one alpha plane under different colours.
+        """
+        key = (kind, *map(id, arrays))
+        held = self._made.get(key)
+        if held is None or any(ref() is not array for ref, array in zip(held[0], arrays)):
+            alive = [(k, v) for k, v in self._made.items() if all(ref() is not None for ref in v[0])]
             self._made = dict(alive[-7:])  # (a frame draws at most two slides, two planes each)
-            held = (weakref.ref(array), make())
-            self._made[(kind, id(array))] = held
+            held = ([weakref.ref(array) for array in arrays], make())
+            self._made[key] = held
         return held[1]
 
     def ink(self, static: tuple) -> _Ink | None:
         """The static layer's `_Ink`, made on its first frame."""
-        return cast(_Ink | None, self._held("ink", static[1], partial(_ink, static)))
+        return cast(_Ink | None, self._kept("ink", static[:2], partial(_ink, static)))
 
     def pairs(self, back: np.ndarray) -> np.ndarray | None:
         """The luma back layer's `resample.pairs`, made on its first moving frame; None for chroma."""
-        return None if back.ndim != 2 else cast(np.ndarray, self._held("pairs", back, partial(pairs, back)))
+        return None if back.ndim != 2 else cast(np.ndarray, self._kept("pairs", (back,), partial(pairs, back)))
 
     def run(self, task: Callable[[int, int, Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""
