@@ -20,8 +20,8 @@ compositors draw, per texel of each plane:
 
 in float32, in that order, with texels read as ``u8 · float32(1/255)`` (see
 `engine.composite.twins`). The GL compositor runs ``shaders/motion.frag``; on
-llvmpipe the two agree bit for bit (the bilinear is integer arithmetic, exact on any
-GPU), elsewhere within a code value.
+llvmpipe the two agree bit for bit, elsewhere within a code value (the bilinear's texel
+arithmetic is integer, exact on any GPU; a driver may still round a position differently).
 
 User transition files run in RGB, so a compositor that runs them also keeps a layered
 slide's layers in RGB (`prepare_rgb_layers`: straight colour and alpha, full size) and

@@ -9,12 +9,13 @@ Along each axis a frame texel's centre X maps to the back position
     v = (h(y0)·(256 − fy) + h(y1)·fy + 32768) >> 16         a byte, rounded once
 
 ``shaders/motion.frag`` does the same in uint arithmetic, which GLSL computes exactly,
-so the compositors agree bit for bit by construction. Here ``h + 128`` is a uint16
+so the compositors agree bit for bit wherever they compute the same float positions
+(llvmpipe does: tested). Here ``h + 128`` is a uint16
 array (at most 65408), computed once per back row the window reads (`across`): the
 columns' taps are the same for every row. Each frame row then blends two of those rows
 down (`down`) in uint32, where the 128 (times weights summing to 256) is the 32768.
-Against float bilinear the byte differs by at most one code (the position moves by at
-most 1/512 texel).
+Against float bilinear the byte differs by at most one code: the position moves by at
+most 1/512 texel, the value by under one code before its one rounding.
 """
 
 from __future__ import annotations
