@@ -540,3 +540,35 @@ def test_compose_plane_keeps_apart_static_layers_that_share_an_alpha_plane():
             assert np.array_equal(out, _motion_formula(width, back, static, None, rows, step))
     finally:
         work.close()
+
+
+@pytest.mark.parametrize("back_map", [(0.83, 7.1, 0.83, 4.6), (1.0004, 3.3, 0.9993, 2.2), (0.6131, 0.37, 0.6131, 9.91)])
+def test_fixed_point_bilinear_is_within_one_code_of_float_bilinear(back_map):
+    """The stated tolerance against float32 bilinear, on noise (every texel an edge)."""
+    from engine.composite.layers import LayerWork, PlaneStep, compose_plane
+
+    f32 = np.float32
+    rng = np.random.default_rng(5)
+    height, width = 90, 120
+    back = rng.integers(0, 256, (110, 140), dtype=np.uint8)
+    rows = np.zeros(height, dtype=np.uint8)
+    out = np.empty((height, width), dtype=np.uint8)
+    work = LayerWork(width, threads=1)
+    try:
+        compose_plane(out, back, None, None, rows, PlaneStep(back_map, np.zeros((1, 3), dtype=f32)), work)
+    finally:
+        work.close()
+
+    def axis(size, scale, offset, limit):
+        position = (np.arange(size, dtype=f32) + f32(0.5)) * f32(scale) + f32(offset) - f32(0.5)
+        position = np.clip(position, f32(0), f32(limit - 1))
+        i0 = np.floor(position).astype(int)
+        return i0, np.minimum(i0 + 1, limit - 1), position - i0
+
+    x0, x1, fx = axis(width, back_map[0], back_map[1], back.shape[1])
+    y0, y1, fy = axis(height, back_map[2], back_map[3], back.shape[0])
+    b = back * f32(1 / 255)
+    top = b[y0][:, x0] + (b[y0][:, x1] - b[y0][:, x0]) * fx
+    bottom = b[y1][:, x0] + (b[y1][:, x1] - b[y1][:, x0]) * fx
+    expected = np.rint((top + (bottom - top) * fy[:, None]) * f32(255)).astype(int)
+    assert np.abs(out.astype(int) - expected).max() <= 1
