@@ -4,12 +4,17 @@ Slides are held as NV12 buffers (`engine.colour.rgb_to_nv12`, once per slide); a
 transition frame runs the transition's numpy twin (`engine.composite.twins`, one per
 shader, mirroring its arithmetic) on each plane, with scratch buffers made once per
 compositor. A slide in motion is held as `LayerPlanes` and drawn in its frame's
-state into one of two scratch frames (`engine.composite.layers`) before that; planes
+state into a scratch frame (`engine.composite.layers`) before that. The frames drawn
+last are kept by (slide, state), a few at a time: during most transitions a layered
+slide does not move (its build has ended, or has not begun), and a push draws each of
+its two slides three times a frame (engine.backdrop), so each is drawn once. Planes
 that are one value throughout, or equal to a plane another slide holds (a backdrop's
 silhouettes share their slide's coverage), are held once (`SharedPlanes`).
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import numpy as np
 
@@ -33,6 +38,10 @@ from .workspace import Workspace
 
 __all__ = ["TWINS", "CPUCompositor"]
 
+# Frames of layered slides kept, drawn, for the next frames that show them in the same
+# state: at most this many bytes (7 frames at 1080p), and never fewer than two frames.
+_DRAWN_BYTES = 22 * 2**20
+
 
 # --- the compositor ---------------------------------------------------------------------
 
@@ -51,7 +60,9 @@ class CPUCompositor:
         self._slides: list[np.ndarray | LayerPlanes | None] = []  # NV12 buffers or layers, by handle index
         self._frame = np.empty(nv12_size(width, height), dtype=np.uint8)
         self._work = Workspace(width, height)  # the twins' scratch, reused by every frame
-        self._moving: list[np.ndarray] = []  # two frames for slides in motion, made on first use
+        # Layered slides drawn in a state, least recently used first.
+        self._drawn: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._drawn_max = max(2, _DRAWN_BYTES // nv12_size(width, height))
         self._layer_work: LayerWork | None = None
         self._mattes: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # image parameters, per plane
         self._planes = SharedPlanes()  # layer planes held once, however many slides hold them
@@ -85,12 +96,12 @@ class CPUCompositor:
 
     def render(self, frame: FrameSpec) -> None:
         self._check_open()
-        source = self._picture(frame.source, frame.source_state, 0)
+        source = self._picture(frame.source, frame.source_state)
         step = plan_transition(frame)
         if step is None or frame.target is None:  # (no target: plan_transition said "a hold")
             self._current = source  # a hold is the slide itself: nothing to compute
             return
-        target = self._picture(frame.target, frame.target_state, 1)
+        target = self._picture(frame.target, frame.target_state)
         twin = TWINS.get(step.name)
         if twin is None:  # a catalogue entry without its twin: our bug, not the deck's
             raise RenderError(f"transition {step.name!r} has no numpy implementation")
@@ -110,19 +121,27 @@ class CPUCompositor:
             twin(out, a, b, progress, params, self._work)
         self._current = self._frame
 
-    def _picture(self, handle: SlideHandle, state, slot: int) -> np.ndarray:
-        """The slide as an NV12 buffer: itself, or its layers drawn in `state` into frame `slot`."""
+    def _picture(self, handle: SlideHandle, state) -> np.ndarray:
+        """The slide as an NV12 buffer: itself, or its layers drawn in `state` (kept a while)."""
         slide = self._slide(handle)
         if not isinstance(slide, LayerPlanes):
             return slide
         if state is None:
             raise ValueError(f"{handle.key} is a slide in motion: its frames need a MotionState")
-        if not self._moving:
-            self._moving = [np.empty(nv12_size(self.width, self.height), dtype=np.uint8) for _ in range(2)]
+        key = (handle, state)
+        drawn = self._drawn.get(key)
+        if drawn is not None:
+            self._drawn.move_to_end(key)
+            return drawn
+        # The least recently drawn frame makes room: never the other slide of this frame,
+        # which was drawn (or used) just now.
+        if len(self._drawn) < self._drawn_max:
+            out = np.empty(nv12_size(self.width, self.height), dtype=np.uint8)
+        else:
+            out = self._drawn.popitem(last=False)[1]
         if self._layer_work is None:
             self._layer_work = LayerWork(self.width)
         work = self._layer_work
-        out = self._moving[slot]
         y_out, uv_out = nv12_planes(out, self.width, self.height)
         luma, chroma = plan_layers(slide, state)
         static, items = slide.static, slide.items
@@ -146,6 +165,7 @@ class CPUCompositor:
             work,
             _reveal_args(slide, 1),
         )
+        self._drawn[key] = out  # only once drawn whole
         return out
 
     def release(self, handle: SlideHandle) -> None:
@@ -153,6 +173,8 @@ class CPUCompositor:
         self._slide(handle)  # a handle from elsewhere is a bug worth hearing about
         del self._handles[handle.key]
         self._slides[handle.index] = None  # indices of live handles stay valid
+        for key in [key for key in self._drawn if key[0] == handle]:
+            del self._drawn[key]
 
     def read_nv12(self, into: np.ndarray) -> None:
         self._check_open()
@@ -167,7 +189,7 @@ class CPUCompositor:
             self._layer_work = None
         self._slides.clear()
         self._handles.clear()
-        self._moving.clear()
+        self._drawn.clear()
         self._mattes.clear()
         self._current = None
         self._closed = True
