@@ -180,14 +180,39 @@ def _reveal_planes(reveal) -> RevealPlanes:
 
 
 def front_planes(rgba: np.ndarray) -> FrontPlanes:
-    """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes."""
+    """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes.
+
+    Only the box around the layer's nonzero texels is converted, with two columns to
+    spare on each side for the chroma filter: outside it every texel is (0, 0, 0, 0),
+    which converts to Y 16, CbCr 128 and alpha 0 (a text layer is mostly that).
+    """
     h, w = rgba.shape[:2]
-    m = BT709_RGB_TO_YCBCR.astype(np.float32)
-    y = np.empty((h, w), dtype=np.uint8)
-    uv = np.empty((h // 2, w // 2, 2), dtype=np.uint8)
+    y = np.full((h, w), 16, dtype=np.uint8)
+    uv = np.full((h // 2, w // 2, 2), 128, dtype=np.uint8)
     alpha = np.ascontiguousarray(rgba[..., 3])
-    alpha_uv = np.empty((h // 2, w // 2), dtype=np.uint8)
-    for top in range(0, h, _BAND):
+    alpha_uv = np.zeros((h // 2, w // 2), dtype=np.uint8)
+    rows = np.flatnonzero(rgba.any(axis=(1, 2)))
+    if rows.size:
+        cols = np.flatnonzero(rgba[rows[0] : rows[-1] + 1].any(axis=(0, 2)))
+        top, bottom = rows[0] // 2 * 2, min(h, (rows[-1] + 2) // 2 * 2)
+        # The chroma filter reads the pixel left of each pair: two spare columns on each
+        # side keep the box's edge texels as they are in the whole frame.
+        left, right = max(0, cols[0] // 2 * 2 - 2), min(w, (cols[-1] + 2) // 2 * 2 + 2)
+        _convert_front(
+            rgba[top:bottom, left:right],
+            y[top:bottom, left:right],
+            uv[top // 2 : bottom // 2, left // 2 : right // 2],
+            alpha_uv[top // 2 : bottom // 2, left // 2 : right // 2],
+        )
+    return FrontPlanes(
+        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
+    )
+
+
+def _convert_front(rgba: np.ndarray, y: np.ndarray, uv: np.ndarray, alpha_uv: np.ndarray) -> None:
+    """`front_planes`' arithmetic on a box of even size, into views of its planes."""
+    m = BT709_RGB_TO_YCBCR.astype(np.float32)
+    for top in range(0, rgba.shape[0], _BAND):
         band = rgba[top : top + _BAND].astype(np.float32) * _INV255
         rgb, a = band[..., :3], band[..., 3:]
         y[top : top + _BAND] = quantise(16 + 219 * (rgb @ m[0]))
@@ -203,9 +228,6 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
         chroma[..., 0] = quantise(128 + 224 * (colour @ m[1]))
         chroma[..., 1] = quantise(128 + 224 * (colour @ m[2]))
         alpha_uv[top // 2 : (top + _BAND) // 2] = quantise(weight[..., 0] * 255)
-    return FrontPlanes(
-        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
-    )
 
 
 def _open_box(alpha: np.ndarray):
