@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import av
 import numpy as np
@@ -314,6 +315,59 @@ def test_a_transition_blends_two_slides_mid_motion(make, gl_compositor, photo):
     assert np.abs(frames[1] - middle).max() <= 1
     for handle in handles:
         compositor.release(handle)
+
+
+def test_a_layered_slide_in_one_state_is_drawn_once_and_kept_until_released(photo, monkeypatch):
+    """During a fade between two layered slides that do not move, each is drawn once; the
+    frames are those of a compositor that keeps nothing, and a release lets them go."""
+    from engine.composite import cpu
+
+    output = _output()
+    deck = _moving_deck(photo)
+    rasterizer = SlideRasterizer(deck, output)
+    layers = [rasterizer.layers(i) for i in (0, 1)]
+    states = [deck.motion(i).state(t, layers[i].count, 320, 180) for i, t in ((0, 1.8), (1, 0.2))]
+    drawn = []
+    real = cpu.compose_plane
+    monkeypatch.setattr(cpu, "compose_plane", lambda out, *args: (drawn.append(out.shape), real(out, *args))[1])
+
+    def fade(compositor, progresses):
+        handles = [compositor.upload_layers(f"s{i}", layer) for i, layer in enumerate(layers)]
+        frames = []
+        for progress in progresses:
+            compositor.render(FrameSpec(handles[0], handles[1], "fade", progress, {}, states[0], states[1]))
+            buffer = np.empty(nv12_size(320, 180), dtype=np.uint8)
+            compositor.read_nv12(buffer)
+            frames.append(buffer)
+        return compositor, handles, frames
+
+    compositor, handles, kept = fade(CPUCompositor(320, 180), (0.25, 0.5, 0.75))
+    assert len(drawn) == 2 * 2  # two slides, a luma and a chroma plane each: once
+    # Each frame by a compositor of its own, which has nothing kept to reuse.
+    fresh = [fade(CPUCompositor(320, 180), (progress,))[2][0] for progress in (0.25, 0.5, 0.75)]
+    assert len(drawn) == 2 * 2 * 4
+    for a, b in zip(kept, fresh):
+        assert np.array_equal(a, b)
+    # With room for two frames, states that come and go evict the oldest, never a frame in use.
+    monkeypatch.setattr(cpu, "_DRAWN_BYTES", 0)
+    small = CPUCompositor(320, 180)
+    pair = [small.upload_layers(f"s{i}", layer) for i, layer in enumerate(layers)]
+    for t in (1.8, 0.6, 1.8, 1.2, 0.6):
+        source = deck.motion(0).state(t, layers[0].count, 320, 180)
+        spec = FrameSpec(pair[0], pair[1], "fade", 0.5, {}, source, states[1])
+        small.render(spec)
+        got = np.empty(nv12_size(320, 180), dtype=np.uint8)
+        small.read_nv12(got)
+        alone = CPUCompositor(320, 180)
+        alone.render(
+            replace(spec, source=alone.upload_layers("a", layers[0]), target=alone.upload_layers("b", layers[1]))
+        )
+        expected = np.empty_like(got)
+        alone.read_nv12(expected)
+        assert np.array_equal(got, expected), t
+    assert len(small._drawn) == 2
+    compositor.release(handles[0])
+    assert all(key[0] != handles[0] for key in compositor._drawn)
 
 
 def test_a_layered_frame_needs_its_state(photo):
