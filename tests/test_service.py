@@ -26,7 +26,7 @@ COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad"]
 
 
 def slow_deck(slides: int = 40, title: str = "Slow") -> dict:
-    """~3 s of rendering on two cores: most frames are fades, composited one by one."""
+    """About 0.04 s of rendering per slide at 640x360 on two cores (1.6 s for 40): most frames are fades."""
     return {
         "title": title,
         "defaults": {"transition": {"name": "fade", "duration": 0.45}},
@@ -110,7 +110,7 @@ def test_eight_jobs_submitted_at_once_all_finish(tmp_path):
 def test_kill_9_of_a_worker_mid_render_reruns_its_job_and_leaves_no_partial_file(tmp_path):
     settings = settings_for(tmp_path)
     with LocalExecutor(settings, workers=1) as executor:
-        job = job_for(tmp_path, slow_deck(), "slow", platform="640x360@30")
+        job = job_for(tmp_path, slow_deck(80), "slow", platform="640x360@30")  # ~3 s: the kill lands mid-render
         executor.submit(job)
         record = rendering(executor.store, job.id)
         assert any(p.name.startswith(".slow.") for p in (tmp_path / "out").iterdir())  # mid-write
@@ -127,7 +127,8 @@ def test_kill_9_of_a_worker_mid_render_reruns_its_job_and_leaves_no_partial_file
 
 def test_cancel_stops_a_running_job_and_removes_its_temporary_file(tmp_path):
     with LocalExecutor(settings_for(tmp_path), workers=1) as executor:
-        running = job_for(tmp_path, slow_deck(), "running", platform="640x360@30")
+        # Far longer than the cancel takes (~40 s of rendering if it never came).
+        running = job_for(tmp_path, slow_deck(500), "running", platform="640x360@30")
         waiting = job_for(tmp_path, two_slide_deck(), "waiting")
         executor.submit(running)
         executor.submit(waiting)
@@ -440,7 +441,7 @@ def test_a_job_that_does_not_fit_in_free_memory_waits_for_the_running_one(tmp_pa
     # worker) fits alone, the 1080p one (~420 MB) only runs when nothing else does.
     monkeypatch.setattr("engine.jobs.supervisor.available_memory", lambda: 300 * 2**20)
     with LocalExecutor(settings_for(tmp_path), workers=2) as executor:
-        first = job_for(tmp_path, slow_deck(), "first", platform="640x360@30")
+        first = job_for(tmp_path, slow_deck(200), "first", platform="640x360@30")  # still running after 1.5 s
         big = job_for(tmp_path, two_slide_deck(1.0, 0.5), "big", platform="1920x1080@10")
         executor.submit(first)
         rendering(executor.store, first.id)
