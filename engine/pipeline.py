@@ -59,7 +59,7 @@ from .frames import (
     deck_timeline,
     glsl_files_of,
 )
-from .output import atomic_output, check_resources, estimate_peak_memory
+from .output import atomic_output, check_resources, estimate_peak_memory, scratch_file
 from .platforms import Output
 from .report import RenderReport, deck_sha256, written_profile
 from .spec import Deck
@@ -299,6 +299,37 @@ def _next_use(indices: list[int], after: int) -> int | None:
     return indices[position] if position < len(indices) else None
 
 
+class _FrameStash:
+    """Frames kept for the end of a render, in a scratch file beside its temporary.
+
+    The PSNR check's four keyframes and the cover frame were 45 MB of a 4K render's
+    peak, held from the moment they passed until the video was finished.
+    """
+
+    def __init__(self, file) -> None:
+        self._file = file
+        self._where: dict[object, tuple[int, int]] = {}  # name -> (offset, bytes)
+
+    @classmethod
+    @contextmanager
+    def beside(cls, temporary: Path) -> Iterator[_FrameStash]:
+        with scratch_file(temporary, "frames") as path, open(path, "w+b") as file:
+            yield cls(file)
+
+    def put(self, name: object, frame: np.ndarray) -> None:
+        offset = self._file.seek(0, 2)
+        self._file.write(np.ascontiguousarray(frame).data)
+        self._where[name] = (offset, frame.nbytes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
+
+    def get(self, name: object) -> np.ndarray:
+        offset, size = self._where[name]
+        self._file.seek(offset)
+        return np.frombuffer(self._file.read(size), dtype=np.uint8).copy()
+
+
 class _Deadline:
     """A render's wall-clock limit: `check` raises RenderTimeoutError once it has passed."""
 
@@ -449,20 +480,22 @@ def _render_output(
     frames_done = 0
     # Luma of a few composited keyframes, to compare with the decoded file afterwards.
     # (Frame numbers from here on count from the chunk's start: 0 for a whole video.)
-    samples: dict[int, np.ndarray | None] = {pts: None for pts in sample_points(total, output.gop) if container.verify}
+    samples = sample_points(total, output.gop) if container.verify else []
     luma_size = output.width * output.height
     cover_seconds = min(deck.cover_seconds(), timeline.duration)
     cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
     cover: np.ndarray | None = None
 
-    with atomic_output(target, temp_tag) as temporary, ExitStack() as soundtrack_scope:
+    with atomic_output(target, temp_tag) as temporary, ExitStack() as scope:
+        # The keyframes' luma and the cover frame wait for the end on disk, not in memory.
+        stash = scope.enter_context(_FrameStash.beside(temporary))
         soundtrack = None
         if audio_plan is not None and container.audio is not None:
             from .audio import soundtrack_in_background
 
             # The soundtrack needs only the video's length: it is mixed and encoded on
             # its own thread while the frames are made, and muxed in at the end.
-            soundtrack = soundtrack_scope.enter_context(
+            soundtrack = scope.enter_context(
                 soundtrack_in_background(audio_plan, total / output.fps, temporary, container=container.name)
             )
         with clock("open_encoder"):
@@ -474,9 +507,9 @@ def _render_output(
             for item in producer.frames(deadline):
                 for pts in samples:
                     if item.first_pts <= pts < item.first_pts + item.count:
-                        samples[pts] = item.buffer[:luma_size].reshape(output.height, output.width).copy()
+                        stash.put(pts, item.buffer[:luma_size])
                 if item.first_pts <= cover_pts < item.first_pts + item.count:
-                    cover = item.buffer.copy()
+                    stash.put("cover", item.buffer)
                 with clock("encode"):
                     if deadline is None:
                         enc.encode_repeated(item.buffer, item.first_pts, item.count)
@@ -511,9 +544,10 @@ def _render_output(
             raise RenderError(f"encoded {stats.frames} frames, the timeline has {total}")
         with clock("verify"):
             per_keyframe: dict[int, float] = {}
-            psnr, ssim = luma_quality(
-                temporary, {pts: luma for pts, luma in samples.items() if luma is not None}, output.fps, per_keyframe
-            )
+            kept = {pts: stash.get(pts).reshape(output.height, output.width) for pts in samples if pts in stash}
+            psnr, ssim = luma_quality(temporary, kept, output.fps, per_keyframe)
+            del kept
+        cover = stash.get("cover") if "cover" in stash else None
         audio = None
         if audio_plan is not None and container.audio is None:
             producer.warnings.append(f"{container.name} has no sound: the deck's audio is left out")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,11 @@ class Render:
     def partials(self) -> list[str]:
         return [name for name in self.files() if name.startswith(".")]
 
+    def writing(self) -> set[str]:
+        """The outputs being written: one each, however many working files it has beside
+        its temporary (they share its name up to the random part)."""
+        return {re.sub(r"[0-9a-f]{6}\.p\d+-.*$", "", name) for name in self.partials()}
+
     def finish(self, timeout: float = 60) -> tuple[int, str]:
         _, stderr = self.child.communicate(timeout=timeout)
         return self.child.returncode, stderr
@@ -142,7 +148,7 @@ def gone_after(run: Render, since: float) -> float:
 
 def test_kill_9_of_the_parent_leaves_no_process_and_no_file_behind(tmp_path, render):
     run = render(write_deck(tmp_path), "-p", LARGE, "-p", "360x640@30", "-j", "2")
-    wait_until(lambda: len(run.partials()) == 2 or run.child.poll() is not None, what="both outputs to be writing")
+    wait_until(lambda: len(run.writing()) == 2 or run.child.poll() is not None, what="both outputs to be writing")
     assert run.child.poll() is None, run.finish()
     family = run.watch()
     assert len(family) >= 2  # two workers, and multiprocessing's resource tracker
