@@ -134,6 +134,7 @@ def time_variants(the_deck, output, frames: int, into: np.ndarray, variants: dic
                         works[variant] = make_work(output.width)
                     cpu_compositor.compose_plane = compose
                     compositor._layer_work = works[variant]
+                    compositor._drawn.clear()  # each variant draws the frame, none reuses the last one's
                     wall, used = time.perf_counter(), time.process_time()
                     compositor.render(spec)
                     compositor.read_nv12(into)
