@@ -234,3 +234,15 @@ def test_a_chunked_render_has_the_whole_renders_caption_files_and_soft_track(tmp
 
     assert track(joined.path) == track(whole.path) and len(track(joined.path)) == 2
     assert _luma(Path(joined.path))[50].std() > 0  # frames still decode across the join
+
+
+def test_the_chunked_soundtrack_is_the_whole_renders_sample_for_sample(pair):
+    """The driver encodes the soundtrack while the chunks render; the join copies it in."""
+
+    def sound(path):
+        with av.open(str(path)) as container:
+            frames = list(container.decode(audio=0))
+        return [f.pts for f in frames], np.concatenate([f.to_ndarray() for f in frames], axis=1)
+
+    (whole_pts, whole), (joined_pts, joined) = sound(pair["whole"][0]), sound(pair["chunked"][0])
+    assert whole_pts == joined_pts and np.array_equal(whole, joined)

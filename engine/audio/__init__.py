@@ -36,6 +36,7 @@ from .models import (
 from .mux import (
     DEFAULT_AUDIO_BIT_RATE,
     AudioStats,
+    BackgroundSoundtrack,
     EncodedSoundtrack,
     encode_soundtrack,
     mux_audio,
@@ -51,6 +52,7 @@ __all__ = [
     "AudioReader",
     "AudioSpec",
     "AudioStats",
+    "BackgroundSoundtrack",
     "ClipCue",
     "ClipSound",
     "DuckSpec",

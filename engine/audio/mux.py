@@ -48,6 +48,7 @@ __all__ = [
     "AAC_HEADROOM_DB",
     "DEFAULT_AUDIO_BIT_RATE",
     "AudioStats",
+    "BackgroundSoundtrack",
     "EncodedSoundtrack",
     "encode_soundtrack",
     "mux_audio",

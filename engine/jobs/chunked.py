@@ -7,7 +7,9 @@ wait in a folder beside the target, named by the output's key (`run.output_key`)
 with its report; a plan made again for the same output (after a crash, a cancelled
 run, a killed worker) reuses every finished chunk and submits only the others. `join`
 copies the chunks' packets into the target, adds the soundtrack and the cover once for
-the whole video, and removes the folder.
+the whole video, and removes the folder. `render_chunked` encodes the soundtrack in the
+driver while the chunks render (it needs only the video's length), so the join only
+copies its packets in.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import json
 import math
 import shutil
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..audio import mux_audio
+from ..audio import AudioStats, BackgroundSoundtrack, mux_audio, mux_soundtrack, soundtrack_in_background
 from ..captions import mux_soft_track, write_sidecars
 from ..chunks import join_chunks, plan_chunks
 from ..cover import attach_cover, decoded_frame, png_bytes, write_thumbnail
@@ -112,8 +115,12 @@ class ChunkPlan:
     def _report_path(self, index: int) -> Path:
         return self.folder / f"{index:03d}.json"
 
-    def join(self) -> RenderReport:
-        """Join the finished chunks into the target, with sound and cover; the output's report."""
+    def join(self, soundtrack: BackgroundSoundtrack | None = None) -> RenderReport:
+        """Join the finished chunks into the target, with sound and cover; the output's report.
+
+        `soundtrack`, encoded beside the chunks (`render_chunked`), is muxed as it is;
+        without it the deck's sound is mixed and encoded here.
+        """
         missing = [i for i in range(len(self.spans)) if i not in self.reports]
         if missing:
             raise RenderError(f"{self.target}: chunk(s) {missing} are not finished")
@@ -124,7 +131,11 @@ class ChunkPlan:
         with atomic_output(self.target, self.job.id) as temporary:
             joined = join_chunks(parts, self.spans, temporary, self.fps)
             audio_plan = deck.audio_plan(self.fps)
-            audio = None if audio_plan is None else mux_audio(temporary, temporary, audio_plan)
+            audio: AudioStats | None = None
+            if soundtrack is not None:
+                audio = mux_soundtrack(temporary, soundtrack.result(), temporary)
+            elif audio_plan is not None:
+                audio = mux_audio(temporary, temporary, audio_plan)
             cover_seconds = min(deck.cover_seconds(), (self.frame_count - 1) / self.fps)
             rgb = decoded_frame(temporary, cover_seconds)
             attach_cover(temporary, png_bytes(rgb), rgb.shape[1], rgb.shape[0])
@@ -222,23 +233,30 @@ def render_chunked(
                 JobProgress(job.id, progress.output, 0, 1, frames, plan.frame_count, time.perf_counter() - started)
             )
 
-    pending = plan.pending
-    for chunk_job in pending:
-        executor.submit(chunk_job, relay)
-    try:
+    audio_plan = load_job_deck(job).audio_plan(plan.fps)
+    with ExitStack() as scope:
+        soundtrack = None
+        if audio_plan is not None:
+            audio_plan.check()  # a bad audio file fails now, before any chunk renders
+            seconds = plan.frame_count / plan.fps
+            soundtrack = scope.enter_context(soundtrack_in_background(audio_plan, seconds, plan.target))
+        pending = plan.pending
         for chunk_job in pending:
-            record = executor.wait(chunk_job.id, timeout=timeout)
-            if record.state != JobState.DONE:
-                raise JobFailedError(
-                    f"chunk {chunk_job.id} of {plan.target.name}: {record.state}: "
-                    f"{record.error_type}: {record.error_message}",
-                    chunk_job.id,
-                    record.error_type or record.state,
-                    bool(record.user_error),
-                )
-            plan.finished(chunk_job, record.reports[0])
-    except BaseException:
-        for chunk_job in pending:
-            executor.cancel(chunk_job.id)
-        raise
-    return plan.join()
+            executor.submit(chunk_job, relay)
+        try:
+            for chunk_job in pending:
+                record = executor.wait(chunk_job.id, timeout=timeout)
+                if record.state != JobState.DONE:
+                    raise JobFailedError(
+                        f"chunk {chunk_job.id} of {plan.target.name}: {record.state}: "
+                        f"{record.error_type}: {record.error_message}",
+                        chunk_job.id,
+                        record.error_type or record.state,
+                        bool(record.user_error),
+                    )
+                plan.finished(chunk_job, record.reports[0])
+        except BaseException:
+            for chunk_job in pending:
+                executor.cancel(chunk_job.id)
+            raise
+        return plan.join(soundtrack)
