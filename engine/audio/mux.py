@@ -195,15 +195,9 @@ def mux_soundtrack(video_path: str | Path, soundtrack: EncodedSoundtrack, out_pa
     av = _import_av()
     video_path, out_path = Path(video_path), Path(out_path)
     with atomic_output(out_path) as tmp:
-        try:
-            src = av.open(str(video_path))
-        except av.FFmpegError as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
+        src = _open_video(av, video_path)
         sound = dst = None
         try:
-            if not src.streams.video:
-                raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
             video = src.streams.video[0]
             seconds, frame_seconds = _video_seconds(src, video)
             if abs(soundtrack.seconds - seconds) > frame_seconds + 1e-6:
@@ -265,14 +259,8 @@ def mux_audio(
     av = _import_av()
     video_path = Path(video_path)
     plan.check()
+    src = _open_video(av, video_path)
     try:
-        src = av.open(str(video_path))
-    except av.FFmpegError as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise AssetError(f"cannot read video {video_path}: {reason}", video_path) from exc
-    try:
-        if not src.streams.video:
-            raise AssetError(f"{video_path} has no video stream to add audio to", video_path)
         seconds, frame_seconds = _video_seconds(src, src.streams.video[0])
     finally:
         src.close()
@@ -341,6 +329,19 @@ def soundtrack_in_background(
 
 def _measured(db: float) -> float | None:
     return round(db, 2) if math.isfinite(db) else None
+
+
+def _open_video(av, path: Path):
+    """`path` opened for reading; AssetError if it does not read or has no video stream."""
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise AssetError(f"cannot read video {path}: {reason}", path) from exc
+    if not container.streams.video:
+        container.close()
+        raise AssetError(f"{path} has no video stream to add audio to", path)
+    return container
 
 
 def _video_seconds(container, stream) -> tuple[float, float]:
