@@ -12,7 +12,7 @@ with a fade between two still slides on the same compositor, and reported as med
     python bench/motion.py --compositors cpu --before 8496ccf --threads 1,2
 
 With --before REV the numpy compositor also runs the numpy twin of motion.frag as it
-was at REV (engine/composite/layers.py read with git), frame by frame in the same run,
+was at REV (engine/composite/layers.py and resample.py read with git), frame by frame in the same run,
 checks the two draw the same bytes (within one code value), and reports both with their ratio; --threads times
 the current twin with each number of threads. "cpu ms" is wall time, "cpu cpu-ms" the
 process's CPU time per frame (all threads), which a loaded machine disturbs less.
@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -89,28 +91,46 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def layers_at(revision: str):
-    """engine/composite/layers.py as it was at `revision`, imported beside today's."""
-    source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{revision}:engine/composite/layers.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "layers_before.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("engine.composite.layers_before", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    module.__package__ = "engine.composite"
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """engine/composite/layers.py as it was at `revision`, imported beside today's.
+
+    Where `revision` has engine/composite/resample.py, that module too is read as it was
+    then (as ``resample_before``), so the twin before is the whole of it.
+    """
+    folder = Path(tempfile.mkdtemp())
+
+    def load(name: str, source: str):
+        path = folder / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"engine.composite.{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        module.__package__ = "engine.composite"
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    source = git_show(revision, "engine/composite/layers.py")
+    resample = git_show(revision, "engine/composite/resample.py", missing_ok=True)
+    if resample is not None:
+        load("resample_before", resample)
+        source = source.replace("from .resample import", "from .resample_before import")
+    return load("layers_before", source)
+
+
+def git_show(revision: str, path: str, missing_ok: bool = False) -> str | None:
+    command = ["git", "-C", str(ROOT), "show", f"{revision}:{path}"]
+    shown = subprocess.run(command, check=False, capture_output=True, text=True)
+    if shown.returncode != 0 and missing_ok:
+        return None
+    shown.check_returncode()
+    return shown.stdout
 
 
 def time_variants(the_deck, output, frames: int, into: np.ndarray, variants: dict) -> dict[str, dict[str, tuple]]:
     """Per case and variant (name → (compose_plane, LayerWork factory)): (wall, CPU) medians.
 
-    Variants draw each frame in turn on one CPU compositor; their bytes must agree within
+    Variants draw each frame in turn (each frame another one first) on one CPU compositor;
+    their bytes must agree within
     one code value (a revision before the fixed-point bilinear rounds differently), and
     the largest difference seen is returned under "max difference".
     """
@@ -129,7 +149,10 @@ def time_variants(the_deck, output, frames: int, into: np.ndarray, variants: dic
                 t = motion.windows[0][0] + fraction * (motion.windows[0][1] - motion.windows[0][0])
                 spec = FrameSpec(handle, source_state=motion.state(t, layers.count, output.width, output.height))
                 first = None
-                for variant, (compose, make_work) in variants.items():
+                order = list(variants)  # each frame in turn first: whoever draws first pays for cold caches
+                order = order[k % len(order) :] + order[: k % len(order)]
+                for variant in order:
+                    compose, make_work = variants[variant]
                     if variant not in works:
                         works[variant] = make_work(output.width)
                     cpu_compositor.compose_plane = compose
@@ -145,9 +168,7 @@ def time_variants(the_deck, output, frames: int, into: np.ndarray, variants: dic
                         difference = int(np.abs(first.astype(np.int16) - into).max())
                         largest = max(largest, difference)
                         if difference > 1:
-                            raise SystemExit(
-                                f"{name}: {variant} draws bytes {difference} codes from {next(iter(variants))}"
-                            )
+                            raise SystemExit(f"{name}: {variant} draws bytes {difference} codes from {order[0]}")
                     if k >= 0:
                         times[name][variant].append((wall, used))
     finally:
@@ -170,10 +191,13 @@ CURRENT = cpu_compositor.compose_plane
 
 def compare(args, output, into) -> None:
     variants = {}
-    if args.before:
+    counts = [int(n) for n in args.threads.split(",")]
+    if args.before:  # with the first thread count, where the revision has threads
         before = layers_at(args.before)
-        variants[f"before ({args.before})"] = (before.compose_plane, before.LayerWork)
-    for threads in [int(n) for n in args.threads.split(",")]:
+        threaded = "threads" in inspect.signature(before.LayerWork).parameters
+        made = partial(before.LayerWork, threads=counts[0]) if threaded else before.LayerWork
+        variants[f"before ({args.before}{f', {counts[0]}' * threaded})"] = (before.compose_plane, made)
+    for threads in counts:
         variants[f"now, {threads} thread{'s' * (threads > 1)}"] = (
             CURRENT,
             lambda width, threads=threads: LayerWork(width, threads=threads),

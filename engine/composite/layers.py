@@ -439,8 +439,8 @@ class LayerWork:
         return cast(_Ink | None, self._kept("ink", static[:2], partial(_ink, static)))
 
     def pairs(self, back: np.ndarray) -> np.ndarray | None:
-        """The luma back layer's `resample.pairs`, made on its first moving frame; None for chroma."""
-        return None if back.ndim != 2 else cast(np.ndarray, self._kept("pairs", (back,), partial(pairs, back)))
+        """The back layer's `resample.pairs`, made on its first moving frame."""
+        return cast(np.ndarray | None, self._kept("pairs", (back,), partial(pairs, back)))
 
     def run(self, task: Callable[[int, int, Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""

@@ -10,10 +10,12 @@ Along each axis a frame texel's centre X maps to the back position
 
 ``shaders/motion.frag`` does the same in uint arithmetic, which GLSL computes exactly,
 so the compositors agree bit for bit wherever they compute the same float positions
-(llvmpipe does: tested). Here ``h + 128`` is a uint16
-array (at most 65408), computed once per back row the window reads (`across`): the
-columns' taps are the same for every row. Each frame row then blends two of those rows
-down (`down`) in uint32, where the 128 (times weights summing to 256) is the 32768.
+(llvmpipe does: tested). Here ``h + 128`` is computed in uint16 (at most 65408) once
+per back row the window reads (`across`), the columns' taps being the same for every
+row, and kept as ``g = (h + 128)/256`` in float32. Each frame row then blends two of
+those rows down (`down`): ``g0 + (g1 − g0)·fy/256`` truncated is the formula's byte
+exactly, every value on the way being a multiple of 2⁻¹⁶ below 2⁸ (24 bits), where
+the 128 (times weights summing to 256) is the 32768.
 Against float bilinear the byte differs by at most one code: the position moves by at
 most 1/512 texel, the value by under one code before its one rounding.
 """
@@ -34,24 +36,20 @@ _BIAS = 128  # added to each h: ½ code once `down` has weighted it by 256 (the 
 
 
 class Scratch:
-    """One thread's buffers: five float, three uint16, two uint32 and one byte block, and the rows `across` makes."""
+    """One thread's buffers: five float, two uint16 and one byte block, and the rows `across` makes (float32)."""
 
     def __init__(self, rows: int, size: int) -> None:
         self.rows = rows
         self.floats = np.empty((5, size), dtype=np.float32)
-        self.ints = np.empty((3, size), dtype=np.uint16)
-        self.wide = np.empty((2, size), dtype=np.uint32)
+        self.ints = np.empty((2, size), dtype=np.uint16)
         self.bytes = np.empty(size, dtype=np.uint8)
-        self._across = np.empty(0, dtype=np.uint16)
+        self._across = np.empty(0, dtype=np.float32)
 
     def float_block(self, k: int, shape) -> np.ndarray:
         return self.floats[k, : prod(shape)].reshape(shape)
 
     def int_block(self, k: int, shape) -> np.ndarray:
         return self.ints[k, : prod(shape)].reshape(shape)
-
-    def wide_block(self, k: int, shape) -> np.ndarray:
-        return self.wide[k, : prod(shape)].reshape(shape)
 
     def byte_block(self, shape) -> np.ndarray:
         return self.bytes[: prod(shape)].reshape(shape)
@@ -60,7 +58,7 @@ class Scratch:
         """Room for the back rows interpolated across (`across`), grown to the largest need."""
         size = prod(shape)
         if self._across.size < size:
-            self._across = np.empty(size, dtype=np.uint16)
+            self._across = np.empty(size, dtype=np.float32)
         return self._across[:size].reshape(shape)
 
 
@@ -90,12 +88,15 @@ def scattered(columns: Taps) -> bool:
     return _runs(columns.i0, columns.i1) is None
 
 
-def pairs(back: np.ndarray) -> np.ndarray:
-    """A luma plane's texels each with its right neighbour (the last with itself), as uint16.
+def pairs(back: np.ndarray) -> np.ndarray | None:
+    """A plane's texels each with its right neighbour's (the last with itself), as uint16.
 
-    ``t(x) | t(min(x + 1, w − 1)) << 8``: one gather fetches both texels a column mixes,
-    which halves the work of a zoom's gathers (scattered single bytes cost per byte).
+    ``t(x) | t(min(x + 1, w − 1)) << 8`` per channel: one gather fetches both texels a
+    column mixes (a chroma texel's two as one uint32), which halves the work of a zoom's
+    gathers (scattered single bytes cost per byte). None for three channels (RGB).
     """
+    if prod(back.shape[2:]) > 2:
+        return None
     joined = back.astype(np.uint16)
     joined[:, :-1] |= joined[:, 1:] << 8
     joined[:, -1] |= joined[:, -1] << 8
@@ -106,7 +107,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     """(first row, h + 128): each back row the window reads, mixed across to its columns (uint16).
 
     Where the window's columns read runs of consecutive back columns (a drift: the scale
-    is about 1), slices replace gathers; elsewhere `joined` (luma's `pairs`, or None)
+    is about 1), slices replace gathers; elsewhere `joined` (the plane's `pairs`, or None)
     gathers both texels of a column at once.
     """
     a, b, c0, c1 = window
@@ -115,9 +116,8 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     else:
         first, last = int(rows.i0[a:b].min()), int(rows.i1[a:b].max()) + 1
     h = work.across((last - first, c1 - c0) + back.shape[2:])
-    if columns is None:
-        np.multiply(back[first:last, c0:c1], np.uint16(_ONE), out=h, dtype=np.uint16)
-        np.add(h, np.uint16(_BIAS), out=h)
+    if columns is None:  # g = (t·256 + 128)/256
+        np.add(back[first:last, c0:c1], _F(0.5), out=h)
         return first, h
     x0, x1 = columns.i0[c0:c1], columns.i1[c0:c1]
     # Chroma's (Cb, Cr) as one row of 2·n values, each weight repeated: a trailing axis
@@ -127,14 +127,14 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     runs = _runs(x0, x1)
     for r0 in range(first, last, work.rows):
         r1 = min(last, r0 + work.rows)
-        block = _flat(h[r0 - first : r1 - first])
-        right = work.int_block(0, block.shape)
+        mixed = _flat(h[r0 - first : r1 - first])
+        block, right = work.int_block(0, mixed.shape), work.int_block(1, mixed.shape)
         if runs is None and joined is not None:
-            both = work.int_block(1, block.shape)
-            np.take(joined[r0:r1], x0, axis=1, out=both)
-            np.bitwise_and(both, np.uint16(0xFF), out=block)
+            source = joined if joined.ndim == 2 else joined.view(np.uint32)[..., 0]
+            np.take(source[r0:r1], x0, axis=1, out=right.view(source.dtype))
+            np.bitwise_and(right, np.uint16(0xFF), out=block)
             np.multiply(block, w0, out=block)
-            np.right_shift(both, 8, out=right)
+            np.right_shift(right, 8, out=right)
             np.multiply(right, w1, out=right)
         elif runs is None:
             np.multiply(_flat(_take_columns(back[r0:r1], x0)), w0, out=block)
@@ -146,6 +146,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
                 np.multiply(_flat(back[r0:r1, k1 : k1 + m]), w1[:, n0:n1], out=right[:, n0:n1])
         np.add(block, right, out=block)
         np.add(block, np.uint16(_BIAS), out=block)
+        np.multiply(block, _F(1 / _ONE), out=mixed)
     return first, h
 
 
@@ -162,32 +163,38 @@ def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 
 def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scratch) -> None:
-    """out ← frame rows [r0, r1) of the window as bytes: the rows of `across` blended down."""
+    """out ← frame rows [r0, r1) of the window as bytes: the rows of `across` blended down.
+
+    With g = (h + 128)/256 (float32, from `across`) a byte is ``g0 + (g1 − g0)·fy/256``
+    truncated, which is ``(h0·(256 − fy) + h1·fy + 32768) >> 16`` exactly: each step is
+    a multiple of 2⁻¹⁶ below 2⁸ (24 bits), so float32 rounds none of them.
+    """
     first, h = mixed
     out = _flat(out)
-    shape = out.shape
-    if rows is None:  # v = (h·256 + 32768) >> 16 = (h + 128) >> 8
-        np.right_shift(_flat(h[r0 - first : r1 - first]), 8, out=out, casting="unsafe")
+    if rows is None:  # v = (h + 128) >> 8 = trunc(g)
+        np.copyto(out, _flat(h[r0 - first : r1 - first]), casting="unsafe")
         return
     h = _flat(h)
-    w0, w1 = rows.w0[r0:r1, None], rows.w1[r0:r1, None]
-    total, lower = work.wide_block(0, shape), work.wide_block(1, shape)
+    shape = out.shape
+    weight = rows.w1[r0:r1, None].astype(np.float32) * _F(1 / _ONE)
+    total = work.float_block(1, shape)
     # Whole rows per run: a run costs a few calls, a gather two more passes over the
     # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
     runs = _runs(rows.i0[r0:r1], rows.i1[r0:r1], most=max(4, (r1 - r0) // 4))
     if runs is None:
-        top, bottom = work.int_block(0, shape), work.int_block(1, shape)
+        top = work.float_block(2, shape)
+        h.take(rows.i1[r0:r1] - first, axis=0, out=total)
         h.take(rows.i0[r0:r1] - first, axis=0, out=top)
-        h.take(rows.i1[r0:r1] - first, axis=0, out=bottom)
-        np.multiply(top, w0, out=total)
-        np.multiply(bottom, w1, out=lower)
+        np.subtract(total, top, out=total)
+        np.multiply(total, weight, out=total)
+        np.add(total, top, out=total)
     else:
         for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
-            np.multiply(h[k0 - first : k0 - first + j - i], w0[i:j], out=total[i:j])
-            np.multiply(h[k1 - first : k1 - first + j - i], w1[i:j], out=lower[i:j])
-    np.add(total, lower, out=total)  # (+ 32768: the bias of `across`)
-    np.right_shift(total, 16, out=total)
-    np.copyto(out, total, casting="unsafe")
+            part, upper = total[i:j], h[k0 - first : k0 - first + j - i]
+            np.subtract(h[k1 - first : k1 - first + j - i], upper, out=part)
+            np.multiply(part, weight[i:j], out=part)
+            np.add(part, upper, out=part)
+    np.copyto(out, total, casting="unsafe")  # (truncates: the values are ≥ 0)
 
 
 def _runs(i0: np.ndarray, i1: np.ndarray, most: int = 4):
