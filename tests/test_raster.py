@@ -281,3 +281,62 @@ def test_an_exif_rotated_jpeg_is_drawn_upright(tmp_path):
     assert (right - left) / (bottom - top) == pytest.approx(0.5, rel=0.02)
     _, image = r.raster(0)
     assert image[(top + bottom) // 2, (left + right) // 2, 0] > 150
+
+
+def _backdrop_deck() -> tuple[Deck, SlideRasterizer]:
+    from engine.spec import load_deck
+
+    bullets = ["Breakfast · 420 kcal", "Lunch · 560 kcal", "Dinner · 690 kcal"]
+    deck = load_deck(
+        {
+            "theme": {
+                "background": {"gradient": {"from": "#1b2a41", "to": "#0f6b5c", "direction": "diagonal"}},
+                "logo": None,
+            },
+            "slides": [
+                {"kind": "bullets", "title": "Monday", "bullets": bullets, "motion": {"build": True}},
+                {"kind": "bullets", "title": "Tuesday", "bullets": bullets},
+                {
+                    "kind": "chart",
+                    "title": "Calories",
+                    "chart": {"type": "bar", "labels": ["Mon", "Tue"], "values": [1850, 1860]},
+                    "motion": {"build": True},
+                },
+            ],
+        }
+    )
+    return deck, SlideRasterizer(deck, resolve_output("320x180"))
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_silhouettes_over_two_plates_are_one_coverage_over_each(index):
+    # Drawn together, the two plates' silhouettes are the content's one coverage over
+    # each plate: over white it is 255 × (1 − α), and over the background the background
+    # times that, wherever the content is (and the plate itself wherever it is not).
+    deck, rasterizer = _backdrop_deck()
+    plate = rasterizer.background(index)
+    white = np.full_like(plate, 255)
+    over_bg, over_white = rasterizer.silhouettes(index, [plate, white])
+    alone = rasterizer.silhouette(index, plate)
+    if deck.motion(index) is None:
+        assert isinstance(over_bg, np.ndarray) and isinstance(over_white, np.ndarray)
+        assert isinstance(alone, np.ndarray) and np.array_equal(over_bg, alone)
+        backs = over_bg, over_white
+    else:
+        assert not isinstance(over_bg, np.ndarray) and not isinstance(over_white, np.ndarray)
+        assert not isinstance(alone, np.ndarray)
+        assert np.array_equal(over_bg.back, alone.back)
+        # What does not depend on the plate is drawn once and shared.
+        assert over_bg.items is over_white.items and over_bg.reveal is over_white.reveal
+        for mine, its in ((over_bg.items, alone.items), (over_bg.static, alone.static)):
+            assert (mine is None) == (its is None)
+            if mine is not None and its is not None:
+                assert np.array_equal(mine, its)
+        if over_bg.items is not None:
+            assert over_bg.items[..., 3].any() and not over_bg.items[..., :3].any()  # black, coverage kept
+        backs = over_bg.back, over_white.back
+    covered = backs[1] < 255
+    assert not covered.all() and (covered.any() or deck.motion(index) is not None)
+    assert np.array_equal(backs[0][~covered], plate[~covered])
+    keep = backs[1].astype(np.uint16)
+    assert np.array_equal(backs[0], ((plate.astype(np.uint16) * keep + 127) // 255).astype(np.uint8))

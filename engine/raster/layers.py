@@ -20,6 +20,7 @@ Every layer is at the output's size except `back`, whose size is its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -43,6 +44,8 @@ __all__ = [
     "background_moves",
     "build_groups",
     "silhouette",
+    "silhouette_layers",
+    "silhouettes",
     "slide_layers",
 ]
 
@@ -146,6 +149,27 @@ def slide_layers(
     content's coverage, over `plate` where the background was (engine.backdrop). Only
     for a slide whose background stays put (`background_moves` is False).
     """
+    return _slide_layers(rasterizer, index, motion, None if plate is None else [plate], notes)[0]
+
+
+def silhouette_layers(
+    rasterizer: LayerSource, index: int, motion: SlideMotion, plates: Sequence[np.ndarray]
+) -> list[SlideLayers]:
+    """Slide `index`'s silhouette layers over each of `plates`, as `slide_layers` draws
+    them one plate at a time, but with the content laid out and painted once: the
+    layers that do not depend on the plate (build items, a chart's reveal) are the same
+    arrays in every result."""
+    return _slide_layers(rasterizer, index, motion, plates)
+
+
+def _slide_layers(
+    rasterizer: LayerSource,
+    index: int,
+    motion: SlideMotion,
+    plates: Sequence[np.ndarray] | None,
+    notes: list[str] | None = None,
+) -> list[SlideLayers]:
+    """The layers of `slide_layers`: one set, or, with `plates`, a silhouette per plate."""
     layout = rasterizer.layout(index)
     slide = rasterizer.deck.slides[index]
     width, height = rasterizer.width, rasterizer.height
@@ -161,10 +185,10 @@ def slide_layers(
     picture = None if found_picture is None else found_picture[1]
     chart = None if found_chart is None else found_chart[1]
 
-    black = plate is not None
-    background = rasterizer.background(index) if plate is None else plate
+    black = plates is not None
+    backgrounds = [rasterizer.background(index)] if plates is None else list(plates)
     region: Box = (0, 0, width, height)
-    static: np.ndarray | None = None
+    statics: list[np.ndarray | None] = [None] * len(backgrounds)
     if kb is not None and picture is not None and _opaque(picture):
         # The camera moves inside the picture's frame, which stays put.
         placement = picture
@@ -172,12 +196,17 @@ def slide_layers(
             back = np.zeros((*reversed(_picture_size(placement, _picture_scale(kb))), 3), dtype=np.uint8)
         else:
             back = _picture_back(placement, _picture_scale(kb))
+        backs = [back] * len(backgrounds)
         region = placement.rect
-        if region == (0, 0, width, height) and placement.radius == 0:
-            static = _transparent(width, height)  # a "fill" picture hides the background entirely
+        fill = region == (0, 0, width, height) and placement.radius == 0
+        if fill:  # a "fill" picture hides the background entirely: the plate never shows
+            statics = [_painted(width, height, layout, still, palette, black, notes)] * len(backgrounds)
         else:
-            static = _with_hole(background, placement)
-        _paint_rgba(static, layout, still, palette, black, notes)
+            statics = []
+            for background in backgrounds:
+                static = _with_hole(background, placement)
+                _paint_rgba(static, layout, still, palette, black, notes)
+                statics.append(static)
     elif black and (picture is not None or motion.drift is not None):
         raise ValueError(f"slide {index}'s background moves with its motion; it has no silhouette")
     elif kb is not None and picture is not None:
@@ -186,39 +215,38 @@ def slide_layers(
         scale = _picture_scale(kb)
         grown = (_even(width * scale), _even(height * scale))
         scene = _scaled_layout(layout, [picture], grown[0] / width, grown[1] / height)
-        back = paint_layout(rasterizer.background(index, size=grown), scene, palette, notes)
-        static = _transparent(width, height)
-        _paint_rgba(static, layout, still, palette, notes=notes)
+        backs = [paint_layout(rasterizer.background(index, size=grown), scene, palette, notes)]
+        statics = [_painted(width, height, layout, still, palette, notes=notes)]
     elif motion.drift is not None:
         grown = (_even(width * (1 + motion.drift.amount)), _even(height * (1 + motion.drift.amount)))
-        back = rasterizer.background(index, size=grown)
-        static = _transparent(width, height)
-        _paint_rgba(static, layout, still, palette, notes=notes)
+        backs = [rasterizer.background(index, size=grown)]
+        statics = [_painted(width, height, layout, still, palette, notes=notes)]
     elif black:
-        back = silhouette(background, layout, still, palette)
+        backs = silhouettes(backgrounds, layout, still, palette)
     else:
-        back = paint_layout(background, _subset(layout, still), palette, notes)
+        backs = [paint_layout(backgrounds[0], _subset(layout, still), palette, notes)]
 
     items = None
     rows = np.zeros(height, dtype=np.uint8)
     if groups:
-        items = _transparent(width, height)
-        _paint_rgba(items, layout, sorted(building), palette, black, notes)
+        items = _painted(width, height, layout, sorted(building), palette, black, notes)
         bands = [_rows_of(layout, g) for g in groups]
         for number, (top, _) in enumerate(bands, start=1):
             # A band runs down to the next item's band (the last to the frame's foot), so
             # an item rising from below is not cut off by its own band.
             below = bands[number][0] if number < len(bands) else height
             rows[max(0, top) : min(height, below)] = number
-    if static is not None and not static[..., 3].any():
-        static = None
+    statics = [None if static is None or not static[..., 3].any() else static for static in statics]
     reveal = None
     if chart is not None:
         reveal = _reveal_layer(chart, palette, rasterizer.background(index), width, height, notes)
         if black:
             reveal.image[..., :3] = 0
             reveal.base[..., :3] = 0
-    return SlideLayers(back, region, static, items, rows, len(groups), reveal)
+    return [
+        SlideLayers(back, region, static, items, rows, len(groups), reveal)
+        for back, static in zip(backs, statics, strict=True)
+    ]
 
 
 def _first(layout: SlideLayout, kind: type[_Item]) -> tuple[int, _Item] | None:
@@ -246,11 +274,32 @@ def silhouette(plate: np.ndarray, layout: SlideLayout, indices: list[int] | None
     Black keeps each item's coverage, so ``plate × (1 − coverage)`` is what a slide over
     `plate` shows of it: engine.backdrop moves content over a background that stays.
     """
-    height, width = plate.shape[:2]
-    content = _transparent(width, height)
-    _paint_rgba(content, layout, list(range(len(layout.items))) if indices is None else indices, palette)
-    keep = 255 - content[..., 3:4].astype(np.uint16)
-    return ((plate.astype(np.uint16) * keep + 127) // 255).astype(np.uint8)
+    return silhouettes([plate], layout, indices, palette)[0]
+
+
+def silhouettes(
+    plates: Sequence[np.ndarray], layout: SlideLayout, indices: list[int] | None, palette: Palette
+) -> list[np.ndarray]:
+    """`silhouette` over each of `plates` (all of one size), the content painted once.
+
+    Only the content's inked box is multiplied: outside it the coverage is 0, and
+    ``(p × 255 + 127) // 255`` is `p` itself.
+    """
+    height, width = plates[0].shape[:2]
+    indices = list(range(len(layout.items))) if indices is None else indices
+    painted = _painted_box(width, height, layout, indices, palette)
+    out = [plate.copy() for plate in plates]
+    if painted is not None:
+        content, (left, top, right, bottom) = painted
+        keep = 255 - content[..., 3:4].astype(np.uint16)
+        del content
+        for image, plate in zip(out, plates, strict=True):
+            under = plate[top:bottom, left:right].astype(np.uint16)
+            under *= keep
+            under += 127
+            under //= 255
+            image[top:bottom, left:right] = under
+    return out
 
 
 # --- painting on transparent canvases ------------------------------------------------
@@ -258,6 +307,71 @@ def silhouette(plate: np.ndarray, layout: SlideLayout, indices: list[int] | None
 
 def _transparent(width: int, height: int) -> np.ndarray:
     return np.zeros((height, width, 4), dtype=np.uint8)
+
+
+def _painted(
+    width: int,
+    height: int,
+    layout: SlideLayout,
+    indices: list[int],
+    palette: Palette,
+    black: bool = False,
+    notes: list[str] | None = None,
+) -> np.ndarray:
+    """`layout.items[indices]` over a transparent H×W×4 canvas, as `_paint_rgba` draws
+    them; only their inked box is written (the rest of the canvas stays untouched zeros)."""
+    canvas = _transparent(width, height)
+    painted = _painted_box(width, height, layout, indices, palette, black, notes)
+    if painted is not None:
+        content, (left, top, right, bottom) = painted
+        canvas[top:bottom, left:right] = content
+    return canvas
+
+
+def _painted_box(
+    width: int,
+    height: int,
+    layout: SlideLayout,
+    indices: list[int],
+    palette: Palette,
+    black: bool = False,
+    notes: list[str] | None = None,
+) -> tuple[np.ndarray, Box] | None:
+    """(straight RGBA, frame box) of `layout.items[indices]` painted over transparency,
+    cropped to the box their layers cover in the frame; None if they cover none of it.
+
+    The same "over" composites as on a whole transparent frame, on a canvas no larger
+    than the content: the pixels outside stay transparent either way.
+    """
+    layers: list[tuple[Image.Image, tuple[int, int]]] = []
+    try:
+        for i in indices:
+            layer, origin = _item_layer(layout.items[i], palette, width, height, notes)
+            if layer is not None:
+                layers.append((_blackened(layer) if black else layer, origin))
+        if not layers:
+            return None
+        left = min(x for _, (x, _) in layers)
+        top = min(y for _, (_, y) in layers)
+        right = min(width, max(x + layer.width for layer, (x, _) in layers))
+        bottom = min(height, max(y + layer.height for layer, (_, y) in layers))
+        if right <= left or bottom <= top:
+            return None
+        with Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0)) as image:
+            for layer, (x, y) in layers:
+                image.alpha_composite(layer, dest=(x - left, y - top))
+            return image_array(image), (left, top, right, bottom)
+    finally:
+        for layer, _ in layers:
+            layer.close()
+
+
+def _blackened(layer: Image.Image) -> Image.Image:
+    """`layer` as RGBA with its colour black and its coverage kept (closes `layer`)."""
+    with layer:
+        rgba = np.array(layer.convert("RGBA"), dtype=np.uint8)
+    rgba[..., :3] = 0
+    return Image.fromarray(rgba, "RGBA")
 
 
 def _paint_rgba(
@@ -283,11 +397,8 @@ def _paint_rgba(
             layer, origin = _item_layer(item, palette, width, height, notes)
             if layer is None:
                 continue
-            if black:
-                with layer:
-                    rgba = np.array(layer.convert("RGBA"), dtype=np.uint8)
-                rgba[..., :3] = 0  # the colour goes, the coverage stays
-                layer = Image.fromarray(rgba, "RGBA")
+            if black:  # the colour goes, the coverage stays
+                layer = _blackened(layer)
             with layer:
                 image.alpha_composite(layer, dest=origin)
         image_array(image, into=canvas)

@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from ..slides import VideoSlide, slide_background
 from ..spec import ChartSlide, Deck, ImageSlide, Theme
 from ..text.typeface import FontSet, resolve_fonts
 from .background import render_background
-from .layers import SlideLayers, background_moves, silhouette, slide_layers
+from .layers import SlideLayers, background_moves, silhouette_layers, silhouettes, slide_layers
 from .logo import LogoStamp, logo_stamp, stamp_rgb, stamp_rgba
 from .palette import Palette
 from .slides import paint_layout
@@ -240,14 +240,23 @@ class SlideRasterizer:
     def silhouette(self, index: int, plate: np.ndarray) -> np.ndarray | SlideLayers:
         """Slide `index` with its content black (coverage kept) over `plate` instead of its
         background: an image, or layers for a slide in motion (as `raster`/`layers`)."""
+        return self.silhouettes(index, [plate])[0]
+
+    def silhouettes(self, index: int, plates: Sequence[np.ndarray]) -> Sequence[np.ndarray | SlideLayers]:
+        """`silhouette` over each of `plates`, the slide laid out and painted once; what
+        does not depend on the plate (build items, a chart, the logo's layer) is shared."""
         motion = self.deck.motion(index)
         if motion is not None:
-            return self._with_logo(slide_layers(self, index, motion, plate=plate), black=True)
-        image = silhouette(plate, self.layout(index), None, self.palette)  # a still background never moves
+            layers = silhouette_layers(self, index, motion, plates)
+            shared = {id(one.static): one for one in layers}  # statics that do not depend on the plate
+            stamped = {key: self._with_logo(one, black=True).static for key, one in shared.items()}
+            return [replace(one, static=stamped[id(one.static)]) for one in layers]
+        images = silhouettes(plates, self.layout(index), None, self.palette)  # a still background never moves
         logo = self.logo()
         if logo is not None:
-            stamp_rgb(image, logo, black=True)
-        return image
+            for image in images:
+                stamp_rgb(image, logo, black=True)
+        return images
 
     def logo(self) -> LogoStamp | None:
         """The theme's logo fitted and placed for this output (drawn once), or None."""
