@@ -66,9 +66,6 @@ THROUGH_BACKGROUND = frozenset({"wipeleft", "wiperight", "wipeup", "wipedown", "
 
 _BAND = 64  # luma rows combined at once: float temporaries stay small at 4K
 
-#: What a silhouette is drawn over, by slide: its background, or white.
-Plate = Callable[[int], np.ndarray]
-
 
 class Backdrops:
     """The extra pictures a shared-background transition needs, uploaded on first use.
@@ -108,17 +105,9 @@ class Backdrops:
         """`into` holds T(F) of `spec`: make it the content moving over the fixed background."""
         a, b = segment.from_slide, segment.to_slide
         over_bg, over_white = self._scratch()
-        plates: tuple[tuple[Plate, str, np.ndarray], ...] = (
-            (self._background, "bg", over_bg),
-            (self._white, "white", over_white),
-        )
-        for plate, name, buffer in plates:
-            pair = replace(
-                spec,
-                source=self._silhouette(a, plate, name),
-                target=self._silhouette(b, plate, name),
-            )
-            self.compositor.render(pair)
+        silhouettes = (self._silhouettes(a), self._silhouettes(b))
+        for plate, buffer in enumerate((over_bg, over_white)):
+            self.compositor.render(replace(spec, source=silhouettes[0][plate], target=silhouettes[1][plate]))
             self.compositor.read_nv12(buffer)
         combine(into, over_bg, over_white, self._background_nv12(a), self.width, self.height)
 
@@ -146,19 +135,26 @@ class Backdrops:
     def _white(self, index: int) -> np.ndarray:
         return np.full((self.height, self.width, 3), 255, dtype=np.uint8)
 
-    def _silhouette(self, index: int, plate: Plate, name: str) -> SlideHandle:
-        """Slide `index`'s silhouette over `plate(index)`, uploaded on first use."""
-        key = f"{self.rasterizer.key(index)}-over-{name}"
-        return self._upload(key, lambda: self.rasterizer.silhouette(index, plate(index)))
+    def _silhouettes(self, index: int) -> tuple[SlideHandle, SlideHandle]:
+        """Slide `index`'s silhouettes over its background and over white, uploaded on
+        first use; drawn together, so the slide is laid out and painted once for both."""
+        keys = [f"{self.rasterizer.key(index)}-over-{name}" for name in ("bg", "white")]
+        if not all(key in self._handles for key in keys):
+            plates = (self._background(index), self._white(index))
+            for key, image in zip(keys, self.rasterizer.silhouettes(index, plates), strict=True):
+                if key not in self._handles:
+                    self._handles[key] = self._put(key, image)
+        return self._handles[keys[0]], self._handles[keys[1]]
 
     def _upload(self, key: str, picture: Callable[[], np.ndarray | SlideLayers]) -> SlideHandle:
         if key not in self._handles:
-            image = picture()
-            if isinstance(image, np.ndarray):
-                self._handles[key] = self.compositor.upload(key, image)
-            else:
-                self._handles[key] = self.compositor.upload_layers(key, image)
+            self._handles[key] = self._put(key, picture())
         return self._handles[key]
+
+    def _put(self, key: str, image: np.ndarray | SlideLayers) -> SlideHandle:
+        if isinstance(image, np.ndarray):
+            return self.compositor.upload(key, image)
+        return self.compositor.upload_layers(key, image)
 
     def _scratch(self) -> list[np.ndarray]:
         if not self._buffers:
@@ -176,26 +172,64 @@ def combine(
     takes it through the same siting filter as the slides' chroma. Each plane keeps its own offset (16 for luma,
     128 for chroma), which the difference of two frames cancels and the background
     term restores.
+
+    Where the silhouettes over white show all of the background (luma 235 or more:
+    nothing covers it), the sum is ``frame − over_bg + background`` in integers, the
+    same bytes the float blend gives there (its weight is exactly 1); the float blend
+    runs only on the columns of each band of rows that some content covers.
     """
     planes = [nv12_planes(a, width, height) for a in (frame, over_bg, over_white, background)]
     (fy, fuv), (ey, euv), (gy, _), (by, buv) = planes
     for top in range(0, height, _BAND):
         rows = slice(top, min(top + _BAND, height))
-        shown = np.clip((gy[rows].astype(np.float32) - 16) / 219, 0, 1)
-        _add(fy[rows], ey[rows], by[rows], shown, 16)
         c = slice(top // 2, rows.stop // 2)
-        _add(fuv[c], euv[c], buv[c], _sited(shown)[..., None], 128)
+        covered = np.flatnonzero((gy[rows] < 235).any(axis=0))
+        # The luma columns [lo, hi) that some content covers, and the chroma samples
+        # [clo, chi) whose siting filter sees one of them (sample j sees 2j − 1 … 2j + 1).
+        lo, hi = (int(covered[0]), int(covered[-1]) + 1) if covered.size else (0, 0)
+        clo, chi = (lo // 2, min(width // 2, hi // 2 + 1)) if covered.size else (0, 0)
+        for columns in (slice(0, lo), slice(hi, width)):
+            _uncovered(fy[rows, columns], ey[rows, columns], by[rows, columns])
+        for columns in (slice(0, clo), slice(chi, width // 2)):
+            _uncovered(fuv[c, columns], euv[c, columns], buv[c, columns])
+        if not covered.size:
+            continue
+        shown = np.clip((gy[rows, lo:hi].astype(np.float32) - 16) / 219, 0, 1)
+        _add(fy[rows, lo:hi], ey[rows, lo:hi], by[rows, lo:hi], shown, 16)
+        first = max(0, 2 * clo - 1)  # the luma column left of sample clo (none left of 0)
+        shown = np.clip((gy[rows, first : 2 * chi].astype(np.float32) - 16) / 219, 0, 1)
+        window = slice(clo, chi)
+        _add(fuv[c, window], euv[c, window], buv[c, window], _sited(shown, clo == 0)[..., None], 128)
 
 
-def _sited(plane: np.ndarray) -> np.ndarray:
-    """A luma-sized plane at chroma size, filtered as engine.colour sites chroma."""
+def _sited(plane: np.ndarray, at_edge: bool = True) -> np.ndarray:
+    """A luma-sized plane at chroma size, filtered as engine.colour sites chroma.
+
+    `at_edge`: the plane starts at the frame's left edge (the first sample repeats its
+    own column as its left neighbour); otherwise it starts one column left of its
+    first sample's, that neighbour.
+    """
     rows = (plane[0::2] + plane[1::2]) * np.float32(0.5)
-    left = np.concatenate([rows[:, :1], rows[:, 1:-1:2]], axis=1)
-    return (left + 2 * rows[:, 0::2] + rows[:, 1::2]) * np.float32(0.25)
+    if at_edge:
+        left = np.concatenate([rows[:, :1], rows[:, 1:-1:2]], axis=1)
+        return (left + 2 * rows[:, 0::2] + rows[:, 1::2]) * np.float32(0.25)
+    n = rows.shape[1] // 2
+    return (rows[:, 0 : 2 * n : 2] + 2 * rows[:, 1 : 2 * n : 2] + rows[:, 2 : 2 * n + 1 : 2]) * np.float32(0.25)
 
 
 def _add(frame: np.ndarray, over_bg: np.ndarray, background: np.ndarray, shown: np.ndarray, offset: int) -> None:
     value = frame.astype(np.float32) - over_bg + offset + (background.astype(np.float32) - offset) * shown
     np.rint(value, out=value)
+    np.clip(value, 0, 255, out=value)
+    frame[...] = value
+
+
+def _uncovered(frame: np.ndarray, over_bg: np.ndarray, background: np.ndarray) -> None:
+    """`_add` where all of the background shows (weight 1), in integers: the same bytes."""
+    if not frame.size:
+        return
+    value = frame.astype(np.int16)
+    value -= over_bg
+    value += background
     np.clip(value, 0, 255, out=value)
     frame[...] = value

@@ -216,3 +216,68 @@ def test_a_ken_burns_picture_pushes_in_over_the_background(compositor, tmp_path)
     for frame in range(step.start, step.end, 2):
         shown = _frame(deck, frame, compositor)
         assert np.abs(shown[lines] - hold_a[lines]).max() <= 3
+
+
+def _float_combine(frame, over_bg, over_white, background, width, height):
+    """`combine` as first written: the float blend on every pixel (the reference)."""
+    from engine.colour import nv12_planes
+
+    (fy, fuv), (ey, euv), (gy, _), (by, buv) = [
+        nv12_planes(a, width, height) for a in (frame, over_bg, over_white, background)
+    ]
+
+    def add(f, e, b, shown, offset):
+        value = f.astype(np.float32) - e + offset + (b.astype(np.float32) - offset) * shown
+        f[...] = np.clip(np.rint(value), 0, 255)
+
+    for top in range(0, height, 64):
+        rows = slice(top, min(top + 64, height))
+        shown = np.clip((gy[rows].astype(np.float32) - 16) / 219, 0, 1)
+        add(fy[rows], ey[rows], by[rows], shown, 16)
+        halves = (shown[0::2] + shown[1::2]) * np.float32(0.5)
+        left = np.concatenate([halves[:, :1], halves[:, 1:-1:2]], axis=1)
+        sited = (left + 2 * halves[:, 0::2] + halves[:, 1::2]) * np.float32(0.25)
+        add(
+            fuv[top // 2 : rows.stop // 2],
+            euv[top // 2 : rows.stop // 2],
+            buv[top // 2 : rows.stop // 2],
+            sited[..., None],
+            128,
+        )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_combine_gives_the_float_blends_bytes_where_content_covers_and_where_not(seed):
+    # Content in a few boxes (some at the frame's edges, one a single column at an odd
+    # or even x) over a frame otherwise uncovered (235, or brighter): the integer
+    # shortcut for the uncovered part must give exactly the float blend's bytes.
+    rng = np.random.default_rng(seed)
+    width, height = 96, 140
+    size = nv12_size(width, height)
+    frame, over_bg, background = (rng.integers(0, 256, size, dtype=np.uint8) for _ in range(3))
+    over_white = np.full(size, 128, np.uint8)
+    luma = over_white[: width * height].reshape(height, width)
+    luma[...] = rng.choice([235, 236, 255], (height, width))
+    for _ in range(int(rng.integers(0, 4))):
+        top, left = int(rng.integers(0, height)), int(rng.integers(0, width))
+        bottom, right = top + int(rng.integers(1, 40)), left + int(rng.integers(1, 30))
+        luma[top:bottom, left:right] = rng.integers(0, 256, luma[top:bottom, left:right].shape)
+    luma[int(rng.integers(0, height)), int(rng.integers(0, width))] = 16
+    luma[:, 0 if seed % 2 else width - 1] = rng.integers(16, 235, height)  # an edge column
+    expected = frame.copy()
+    _float_combine(expected, over_bg, over_white, background, width, height)
+    combine(frame, over_bg, over_white, background, width, height)
+    assert np.array_equal(frame, expected)
+
+
+def test_combine_of_a_fully_uncovered_or_fully_covered_frame_matches_the_float_blend():
+    rng = np.random.default_rng(9)
+    width, height = 64, 130
+    size = nv12_size(width, height)
+    for shown in (235, 16, 100):
+        frame, over_bg, background = (rng.integers(0, 256, size, dtype=np.uint8) for _ in range(3))
+        over_white = np.full(size, shown, np.uint8)
+        expected = frame.copy()
+        _float_combine(expected, over_bg, over_white, background, width, height)
+        combine(frame, over_bg, over_white, background, width, height)
+        assert np.array_equal(frame, expected), shown
