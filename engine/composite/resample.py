@@ -131,7 +131,9 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
         block, right = work.int_block(0, mixed.shape), work.int_block(1, mixed.shape)
         if runs is None and joined is not None:
             source = joined if joined.ndim == 2 else joined.view(np.uint32)[..., 0]
-            np.take(source[r0:r1], x0, axis=1, out=right.view(source.dtype))
+            # (mode="clip": the taps are in range; numpy's default "raise" gathers into a
+            # copy of `out` first and checks every index, ~20 % of the gather.)
+            np.take(source[r0:r1], x0, axis=1, out=right.view(source.dtype), mode="clip")
             np.bitwise_and(right, np.uint16(0xFF), out=block)
             np.multiply(block, w0, out=block)
             np.right_shift(right, 8, out=right)
@@ -158,8 +160,12 @@ def _flat(block: np.ndarray) -> np.ndarray:
 def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
     # A chroma texel's (Cb, Cr) moves as one uint16: one gather instead of two.
     if block.ndim == 3 and block.shape[2] == 2:
-        return np.take(block.view(np.uint16)[..., 0], columns, axis=1).view(np.uint8).reshape(block.shape[0], -1, 2)
-    return np.take(block, columns, axis=1)
+        return (
+            np.take(block.view(np.uint16)[..., 0], columns, axis=1, mode="clip")
+            .view(np.uint8)
+            .reshape(block.shape[0], -1, 2)
+        )
+    return np.take(block, columns, axis=1, mode="clip")
 
 
 def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scratch) -> None:
@@ -183,8 +189,8 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
     runs = _runs(rows.i0[r0:r1], rows.i1[r0:r1], most=max(4, (r1 - r0) // 4))
     if runs is None:
         top = work.float_block(2, shape)
-        h.take(rows.i1[r0:r1] - first, axis=0, out=total)
-        h.take(rows.i0[r0:r1] - first, axis=0, out=top)
+        h.take(rows.i1[r0:r1] - first, axis=0, out=total, mode="clip")
+        h.take(rows.i0[r0:r1] - first, axis=0, out=top, mode="clip")
         np.subtract(total, top, out=total)
         np.multiply(total, weight, out=total)
         np.add(total, top, out=total)
