@@ -125,6 +125,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     channels = prod(back.shape[2:])
     w0, w1 = (np.repeat(w[c0:c1], channels)[None, :] for w in (columns.w0, columns.w1))
     runs = _runs(x0, x1)
+    w1_joined = w1 - (w0 << 8)  # (mod 2¹⁶)
     for r0 in range(first, last, work.rows):
         r1 = min(last, r0 + work.rows)
         mixed = _flat(h[r0 - first : r1 - first])
@@ -134,10 +135,9 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
             # (mode="clip": the taps are in range; numpy's default "raise" gathers into a
             # copy of `out` first and checks every index, ~20 % of the gather.)
             np.take(source[r0:r1], x0, axis=1, out=right.view(source.dtype), mode="clip")
-            np.bitwise_and(right, np.uint16(0xFF), out=block)
-            np.multiply(block, w0, out=block)
+            np.multiply(right, w0, out=block)  # t0·w0 + 256·t1·w0
             np.right_shift(right, 8, out=right)
-            np.multiply(right, w1, out=right)
+            np.multiply(right, w1_joined, out=right)  # t1·w1 − 256·t1·w0 (uint16 wraps: the sum is h)
         elif runs is None:
             np.multiply(_flat(_take_columns(back[r0:r1], x0)), w0, out=block)
             np.multiply(_flat(_take_columns(back[r0:r1], x1)), w1, out=right)
