@@ -141,9 +141,13 @@ class Backdrops:
         keys = [f"{self.rasterizer.key(index)}-over-{name}" for name in ("bg", "white")]
         if not all(key in self._handles for key in keys):
             plates = (self._background(index), self._white(index))
-            for key, image in zip(keys, self.rasterizer.silhouettes(index, plates), strict=True):
+            images = list(self.rasterizer.silhouettes(index, plates))
+            del plates
+            for key in keys:
+                image = images.pop(0)  # each goes once uploaded: the compositor holds its own
                 if key not in self._handles:
                     self._handles[key] = self._put(key, image)
+                del image
         return self._handles[keys[0]], self._handles[keys[1]]
 
     def _upload(self, key: str, picture: Callable[[], np.ndarray | SlideLayers]) -> SlideHandle:

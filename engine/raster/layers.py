@@ -240,9 +240,10 @@ def _slide_layers(
     reveal = None
     if chart is not None:
         reveal = _reveal_layer(chart, palette, rasterizer.background(index), width, height, notes)
-        if black:
-            reveal.image[..., :3] = 0
-            reveal.base[..., :3] = 0
+        if black:  # (only the chart's box has colour: the rest of the frame stays untouched zeros)
+            left, top, right, bottom = chart.box
+            reveal.image[top:bottom, left:right, :3] = 0
+            reveal.base[top:bottom, left:right, :3] = 0
     return [
         SlideLayers(back, region, static, items, rows, len(groups), reveal)
         for back, static in zip(backs, statics, strict=True)
