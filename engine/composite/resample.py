@@ -70,6 +70,7 @@ class Taps:
     i1: np.ndarray
     w0: np.ndarray  # 256 − f
     w1: np.ndarray  # f
+    breaks: np.ndarray  # where a run of consecutive texels (both indices stepping by one) breaks, ascending
 
 
 def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | None:
@@ -80,12 +81,14 @@ def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | No
     position = np.clip(position, _F(0), _F(back_size - 1))
     q = np.floor(position * _F(_ONE) + _F(0.5)).astype(np.intp)
     i0, f = q >> 8, q & (_ONE - 1)
-    return Taps(i0, np.minimum(i0 + 1, back_size - 1), (_ONE - f).astype(dtype), f.astype(dtype))
+    i1 = np.minimum(i0 + 1, back_size - 1)
+    breaks = np.flatnonzero((np.diff(i0) != 1) | (np.diff(i1) != 1)) + 1
+    return Taps(i0, i1, (_ONE - f).astype(dtype), f.astype(dtype), breaks)
 
 
 def scattered(columns: Taps) -> bool:
     """Do the columns read more than a few runs of consecutive back columns (a zoom), so `across` gathers?"""
-    return _runs(columns.i0, columns.i1) is None
+    return _runs(columns, 0, columns.i0.size) is None
 
 
 def pairs(back: np.ndarray) -> np.ndarray | None:
@@ -119,12 +122,12 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     if columns is None:  # g = (t·256 + 128)/256
         np.add(back[first:last, c0:c1], _F(0.5), out=h)
         return first, h
-    x0, x1 = columns.i0[c0:c1], columns.i1[c0:c1]
+    x0 = columns.i0[c0:c1]
     # Chroma's (Cb, Cr) as one row of 2·n values, each weight repeated: a trailing axis
     # of 2 against a broadcast weight costs numpy ten times the work.
     channels = prod(back.shape[2:])
     w0, w1 = (np.repeat(w[c0:c1], channels)[None, :] for w in (columns.w0, columns.w1))
-    runs = _runs(x0, x1)
+    runs = _runs(columns, c0, c1)
     w1_joined = w1 - (w0 << 8)  # (mod 2¹⁶)
     for r0 in range(first, last, work.rows):
         r1 = min(last, r0 + work.rows)
@@ -140,7 +143,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
             np.multiply(right, w1_joined, out=right)  # t1·w1 − 256·t1·w0 (uint16 wraps: the sum is h)
         elif runs is None:
             np.multiply(_flat(_take_columns(back[r0:r1], x0)), w0, out=block)
-            np.multiply(_flat(_take_columns(back[r0:r1], x1)), w1, out=right)
+            np.multiply(_flat(_take_columns(back[r0:r1], columns.i1[c0:c1])), w1, out=right)
         else:
             for i, j, k0, k1 in runs:
                 n0, n1, m = i * channels, j * channels, (j - i)
@@ -186,7 +189,7 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
     total = work.float_block(1, shape)
     # Whole rows per run: a run costs a few calls, a gather two more passes over the
     # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
-    runs = _runs(rows.i0[r0:r1], rows.i1[r0:r1], most=max(4, (r1 - r0) // 4))
+    runs = _runs(rows, r0, r1, most=max(4, (r1 - r0) // 4))
     if runs is None:
         top = work.float_block(2, shape)
         h.take(rows.i1[r0:r1] - first, axis=0, out=total, mode="clip")
@@ -203,11 +206,11 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
     np.copyto(out, total, casting="unsafe")  # (truncates: the values are ≥ 0)
 
 
-def _runs(i0: np.ndarray, i1: np.ndarray, most: int = 4):
-    """[(start, end, i0[start], i1[start])] for runs where both indices step by one, or None past `most`."""
-    steps = (np.diff(i0) != 1) | (np.diff(i1) != 1)
-    breaks = np.flatnonzero(steps) + 1
-    if breaks.size >= most:
+def _runs(taps: Taps, a: int, b: int, most: int = 4):
+    """[(start, end, i0, i1)] of texels [a, b) (starts from a) in runs where both indices step by one, or None past `most`."""
+    inside = taps.breaks[np.searchsorted(taps.breaks, a, side="right") : np.searchsorted(taps.breaks, b)]
+    if inside.size >= most:
         return None
-    edges = [0, *breaks.tolist(), i0.size]
-    return [(a, b, int(i0[a]), int(i1[a])) for a, b in itertools.pairwise(edges)]
+    edges = [a, *inside.tolist(), b]
+    i0, i1 = taps.i0, taps.i1
+    return [(s - a, e - a, int(i0[s]), int(i1[s])) for s, e in itertools.pairwise(edges)]
