@@ -43,3 +43,26 @@ def test_across_then_down_is_the_formula_byte_for_byte(channels, scale):
 
 def test_pairs_has_none_for_three_channels():
     assert pairs(np.zeros((2, 3, 3), dtype=np.uint8)) is None
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("scale", [0.83, 1.0, 1.21])
+def test_a_window_inside_the_plane_is_the_formula_byte_for_byte(channels, scale):
+    """A static layer's open box: the window starts off the plane's edges and has an odd width."""
+    rng = np.random.default_rng(11)
+    height, width = 70, 91
+    shape = (height, width) if channels == 1 else (height, width, 2)
+    back = rng.integers(0, 256, shape, dtype=np.uint8)
+    columns = taps(width, scale, 2.3, width)
+    rows = taps(height, scale, 0.7, height, np.uint32)
+    assert columns is not None and rows is not None
+    work = Scratch(16, 16 * width * 2)
+    joined = pairs(back) if scale != 1.0 else None
+    top, bottom, left, right = 5, 63, 7, 80
+    out = np.zeros_like(back)
+    mixed = across(back, columns, rows, (top, bottom, left, right), work, joined)
+    for r0 in range(top, bottom, 16):
+        r1 = min(bottom, r0 + 16)
+        down(out[r0:r1, left:right], mixed, rows, r0, r1, work)
+    expected = formula(back, columns, rows)
+    np.testing.assert_array_equal(out[top:bottom, left:right], expected[top:bottom, left:right])
