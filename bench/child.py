@@ -3,11 +3,16 @@
     python -m bench.child engine DECK OUT PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
     python -m bench.child capture DECK FOLDER PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
     python -m bench.child encode-only FOLDER OUT
+    python -m bench.child encode-as-engine FOLDER OUT
     python -m bench.child quality DECK_FILE OUT PLATFORM COMPOSITOR OVERRIDES_JSON
 
 DECK is inline JSON or a deck file. `capture` renders once through the engine and keeps
-the frames it encoded; `encode-only` then times the encoder alone on them. Each prints
-one JSON line. A fresh process per measurement makes its peak RSS (VmHWM)
+the frames it encoded; `encode-only` then times the encoder alone on them, every frame
+encoded, and `encode-as-engine` hands them over as the engine did (a hold once, with its
+count): the engine's own encoding, what it would take if compositing cost nothing. Each
+prints one JSON line; `cpu_seconds` is the process's CPU time (all threads) over what
+was timed, which on a machine with few cores says more than wall time about what the
+work costs. A fresh process per measurement makes its peak RSS (VmHWM)
 that render's own; `process_seconds` counts from this module's start, engine import
 included, which is why the engine is imported inside the functions.
 """
@@ -21,7 +26,7 @@ from pathlib import Path
 
 _STARTED = time.perf_counter()  # before the engine is imported
 
-__all__ = ["capture", "encode_only", "engine_render", "nv12_bytes", "peak_mb", "quality_render"]
+__all__ = ["capture", "encode_as_engine", "encode_only", "engine_render", "nv12_bytes", "peak_mb", "quality_render"]
 
 
 def peak_mb() -> float:
@@ -40,6 +45,7 @@ def engine_render(deck: dict | str, out: str, platform: str, compositor: str, op
     report = engine.render(deck, out, platform=platform, compositor=compositor, **(options or {}))
     result = report.to_dict()
     result["process_seconds"] = time.perf_counter() - _STARTED
+    result["cpu_seconds"] = time.process_time()
     result["peak_mb"] = peak_mb()
     return result
 
@@ -135,6 +141,17 @@ def encode_only(folder: str, out: str) -> dict:
     """Time the encoder alone on the frames `capture` kept: the same encoder and
     settings, every frame encoded (one `encode` call per timestamp, so nothing an
     encoder may do for a hold applies). Frames are read into memory first, untimed."""
+    return _encode_captured(folder, out, as_engine=False)
+
+
+def encode_as_engine(folder: str, out: str) -> dict:
+    """Time the encoder on the frames `capture` kept, handed over as the engine handed
+    them: a hold once, with its count (`encode_repeated`: skipped holds where the encoder
+    can). The engine's encoding alone: its time if compositing cost nothing."""
+    return _encode_captured(folder, out, as_engine=True)
+
+
+def _encode_captured(folder: str, out: str, *, as_engine: bool) -> dict:
     import numpy as np
     import psutil
 
@@ -143,7 +160,7 @@ def encode_only(folder: str, out: str) -> dict:
     where = Path(folder)
     kept = json.loads((where / "capture.json").read_text())
     fields = dict(kept["settings"])
-    if "skip_holds" in fields:  # the floor encodes every frame, whatever the engine did with holds
+    if "skip_holds" in fields and not as_engine:  # the floor encodes every frame, whatever the engine did
         fields["skip_holds"] = False
     settings = EncodeSettings(**fields)
     raw = where / "frames.nv12"
@@ -152,14 +169,18 @@ def encode_only(folder: str, out: str) -> dict:
     else:  # too big to hold: read as the encoder goes (from the page cache, mostly)
         frames = np.memmap(raw, dtype=np.uint8, mode="r").reshape(-1, kept["frame_bytes"])
     encoder = open_encoder(kept["encoder"], settings)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     encoder.open(Path(out))
     for buffer, (first_pts, count) in zip(frames, kept["frames"], strict=True):
+        if as_engine:
+            encoder.encode_repeated(buffer, first_pts, count)
+            continue
         for pts in range(first_pts, first_pts + count):
             encoder.encode(buffer, pts)
     stats = encoder.close()
     return {
         "encode_seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
         "encoder": stats.encoder,
         "frames": stats.frames,
         "bytes": stats.bytes,
@@ -189,6 +210,7 @@ def quality_render(deck_file: str, out: str, platform: str, compositor: str, ove
     report = render_output(load_deck(deck_file), output, Path(out), compositor=compositor)
     result = report.to_dict()
     result["process_seconds"] = time.perf_counter() - _STARTED
+    result["cpu_seconds"] = time.process_time()
     result["peak_mb"] = peak_mb()
     fields = ("codec", "crf", "preset", "lookahead", "aq_mode", "aq_strength", "psy_rd", "max_bitrate", "buffer_size")
     result["output"] = {k: getattr(output, k) for k in fields}
@@ -212,11 +234,14 @@ def main(argv: list[str]) -> None:
     elif what == "encode-only":
         folder, out = args
         result = encode_only(folder, out)
+    elif what == "encode-as-engine":
+        folder, out = args
+        result = encode_as_engine(folder, out)
     elif what == "quality":
         deck_file, out, platform, compositor, overrides = args
         result = quality_render(deck_file, out, platform, compositor, json.loads(overrides))
     else:
-        raise SystemExit(f"unknown measurement {what!r}: engine, encode-only or quality")
+        raise SystemExit(f"unknown measurement {what!r}: engine, capture, encode-only, encode-as-engine or quality")
     print(json.dumps(result))
 
 

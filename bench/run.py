@@ -11,7 +11,11 @@ the *same* frames the engine composited (kept by one untimed capture render), fe
 the same encoder with the same settings, every frame encoded. engine / encode-only is
 the headline: how much the engine costs beyond the encode nobody could avoid. Every
 measurement runs in a fresh process (so peak RSS is that render's own), the decks and
-the two kinds of measurement are interleaved, and medians of --runs are reported.
+the kinds of measurement are interleaved, and medians of --runs are reported. A third
+measurement, "its encode alone", feeds the same frames to the encoder as the engine
+feeds them (a hold once: skipped where the encoder can) with nothing else running: the
+engine's own floor. With the CPU seconds of each (all threads), the table says where
+the rest of the engine's time goes, and what a machine's cores allow.
 Goals (issue 14): deck60 ≤ 0.5× encode-only, the example deck ≤ 1.0×.
 
     python bench/run.py                 # 3 runs of both decks, results in bench/results/
@@ -125,6 +129,7 @@ def measure(
     extra = [json.dumps(options)] if options else []
     engine_runs: dict[str, list[dict]] = {b.name: [] for b in chosen}
     encode_runs: dict[str, list[dict]] = {b.name: [] for b in chosen}
+    as_engine_runs: dict[str, list[dict]] = {b.name: [] for b in chosen}
     captures: dict[str, dict] = {}
     for bench in chosen:
         if bench.baseline:
@@ -144,15 +149,33 @@ def measure(
                 encode_runs[bench.name].append(_child("encode-only", str(work / f"capture-{bench.name}"), str(out)))
                 out.unlink()
                 line += f", encode-only {encode_runs[bench.name][-1]['encode_seconds']:.2f} s"
+                out = work / f"as-engine-{bench.name}-{run}.mp4"
+                as_engine_runs[bench.name].append(
+                    _child("encode-as-engine", str(work / f"capture-{bench.name}"), str(out))
+                )
+                out.unlink()
+                line += f", its encode alone {as_engine_runs[bench.name][-1]['encode_seconds']:.2f} s"
             print(line, file=sys.stderr)
     return {
-        b.name: summarise(engine_runs[b.name], encode_runs[b.name], captures.get(b.name), GOALS.get(b.name))
+        b.name: summarise(
+            engine_runs[b.name], encode_runs[b.name], captures.get(b.name), GOALS.get(b.name), as_engine_runs[b.name]
+        )
         for b in chosen
     }
 
 
-def summarise(engine_runs: list[dict], encode_runs: list[dict], capture: dict | None, goal: float | None) -> dict:
-    """Medians of one deck's runs, and its ratio to encode-only where that was measured."""
+def summarise(
+    engine_runs: list[dict],
+    encode_runs: list[dict],
+    capture: dict | None,
+    goal: float | None,
+    as_engine_runs: list[dict] | None = None,
+) -> dict:
+    """Medians of one deck's runs, and its ratio to encode-only where that was measured.
+
+    `as_engine_runs` time the engine's own encoding alone (`bench.child encode-as-engine`):
+    engine time less that is what compositing, audio and the rest cost beyond it.
+    """
     median = statistics.median
     first = engine_runs[0]
     result = {
@@ -183,6 +206,15 @@ def summarise(engine_runs: list[dict], encode_runs: list[dict], capture: dict | 
         result["encode_only_bytes"] = median([r["bytes"] for r in encode_runs])
         result["encode_only_peak_rss_mb"] = median([r["peak_mb"] for r in encode_runs])
         result["ratio_engine_to_encode_only"] = result["engine_seconds"] / result["encode_only_seconds"]
+        cpu = [r["cpu_seconds"] for r in encode_runs if "cpu_seconds" in r]
+        if cpu:
+            result["encode_only_cpu_seconds"] = median(cpu)
+    engine_cpu = [r["cpu_seconds"] for r in engine_runs if "cpu_seconds" in r]
+    if engine_cpu:
+        result["engine_cpu_seconds"] = median(engine_cpu)  # the whole process, imports included
+    if as_engine_runs:
+        result["engine_encode_seconds"] = median([r["encode_seconds"] for r in as_engine_runs])
+        result["engine_encode_cpu_seconds"] = median([r["cpu_seconds"] for r in as_engine_runs])
     if capture is not None:
         result["distinct_frames_captured"] = capture["distinct_frames"]
     if goal is not None and "ratio_engine_to_encode_only" in result:
@@ -199,18 +231,23 @@ def markdown(results: dict) -> str:
         "",
         (
             "| deck | size | frames | compositor | encoder | engine s | encode-only s | engine / encode-only | goal "
-            "| fps | × realtime | peak RSS MB |"
+            "| its encode alone s | CPU s: engine / encode-only / its encode | fps | × realtime | peak RSS MB |"
         ),
-        "|---|---|---:|---|---|---:|---:|---:|---|---:|---:|---:|",
+        "|---|---|---:|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in results["decks"].items():
         ratio = f"{r['ratio_engine_to_encode_only']:.2f}×" if "ratio_engine_to_encode_only" in r else "–"
         encode = f"{r['encode_only_seconds']:.2f}" if "encode_only_seconds" in r else "–"
         goal = f"≤ {r['goal_ratio']}× ({'met' if r['goal_met'] else 'not met'})" if "goal_ratio" in r else "–"
+        alone = f"{r['engine_encode_seconds']:.2f}" if "engine_encode_seconds" in r else "–"
+        cpu = " / ".join(
+            f"{r[key]:.1f}" if key in r else "–"
+            for key in ("engine_cpu_seconds", "encode_only_cpu_seconds", "engine_encode_cpu_seconds")
+        )
         lines.append(
             f"| {name} | {r['size']} | {r['frames']} | {r['compositor']} ({r['renderer']}) | {r['encoder']} "
-            f"| {r['engine_seconds']:.2f} | {encode} | {ratio} | {goal} | {r['fps']:.1f} | {r['realtime_factor']:.2f} "
-            f"| {r['peak_rss_mb']:.0f} |"
+            f"| {r['engine_seconds']:.2f} | {encode} | {ratio} | {goal} | {alone} | {cpu} | {r['fps']:.1f} "
+            f"| {r['realtime_factor']:.2f} | {r['peak_rss_mb']:.0f} |"
         )
     if results.get("render_options"):
         lines += ["", f"engine.render options: {json.dumps(results['render_options'])}"]
@@ -220,7 +257,9 @@ def markdown(results: dict) -> str:
         "",
         (
             f"Medians of {results['runs']} runs, interleaved; each render in a fresh process (peak RSS is its "
-            "VmHWM). Encode-only: the engine's own frames, every frame encoded by the same encoder and settings."
+            "VmHWM). Encode-only: the engine's own frames, every frame encoded by the same encoder and settings. "
+            "Its encode alone: the same frames handed over as the engine hands them (a hold once), no compositing. "
+            "CPU s: process CPU time of all threads (the engine's whole process; the encoders' encoding)."
         ),
     ]
     return "\n".join(lines) + "\n"

@@ -97,6 +97,18 @@ def test_summary_takes_medians_and_judges_the_goal():
     assert "| 5.00 | 11.00 | 0.45× | ≤ 0.5× (met) |" in row and row.endswith("| 305 |")
 
 
+def test_summary_adds_the_engines_own_encode_and_cpu_seconds():
+    engine = [_engine_run(w, p) | {"cpu_seconds": c} for w, p, c in [(6.0, 300, 9.0), (4.0, 310, 7.0), (5.0, 305, 8.0)]]
+    encode = [{"encode_seconds": s, "cpu_seconds": 2 * s, "bytes": 900, "peak_mb": 700} for s in (10.0, 12.0, 11.0)]
+    alone = [{"encode_seconds": s, "cpu_seconds": 1.5 * s} for s in (3.0, 2.0, 4.0)]
+    result = summarise(engine, encode, None, 1.0, alone)
+    assert result["engine_encode_seconds"] == 3.0 and result["engine_encode_cpu_seconds"] == 4.5
+    assert result["engine_cpu_seconds"] == 8.0 and result["encode_only_cpu_seconds"] == 22.0
+    table = markdown({"date": "today", "machine": "2 cores", "runs": 3, "decks": {"example": result}})
+    row = next(line for line in table.splitlines() if line.startswith("| example "))
+    assert "| ≤ 1.0× (met) | 3.00 | 8.0 / 22.0 / 4.5 |" in row
+
+
 def test_encode_only_encodes_every_frame_the_engine_composited(tmp_path):
     deck = json.dumps(bench_deck(3, fade=0.2))
     kept = _child("capture", deck, str(tmp_path / "capture"), TINY, "cpu")
@@ -111,6 +123,25 @@ def test_encode_only_encodes_every_frame_the_engine_composited(tmp_path):
     assert len(frames) == 30
     assert [f.pts * f.time_base * 10 for f in frames] == list(range(30))
     assert (frames[0].width, frames[0].height) == (160, 90)
+    assert timed["cpu_seconds"] > 0
+
+    # As the engine hands them: each hold once with its count, the same 30 timestamps.
+    out = tmp_path / "as-engine.mp4"
+    alone = _child("encode-as-engine", str(tmp_path / "capture"), str(out))
+    assert alone["frames"] == 30 and alone["encoder"] == "libx264"
+    with av.open(str(out)) as container:
+        again = list(container.decode(video=0))
+    assert [f.pts * f.time_base * 10 for f in again] == list(range(30))
+    # A hold was written once and repeated (skipped): its frames decode the same.
+    holds = [
+        (first, count)
+        for first, count in json.loads((tmp_path / "capture" / "capture.json").read_text())["frames"]
+        if count > 1
+    ]
+    assert holds
+    for first, count in holds:
+        planes = [again[pts].to_ndarray(format="gray").tobytes() for pts in range(first, first + count)]
+        assert len(set(planes)) == 1
 
 
 def test_gpu_check_records_gl_and_what_auto_chose():
