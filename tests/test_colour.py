@@ -126,3 +126,42 @@ def test_shader_coefficients_are_the_colour_modules():
     from engine.composite.gl import bt709_rows
 
     assert np.array_equal(bt709_rows(), colour.BT709_RGB_TO_YCBCR.astype(np.float32))
+
+
+def _rgb_to_nv12_reference(image: np.ndarray) -> np.ndarray:
+    """The conversion as first written (one concatenate and fresh temporaries per step)."""
+    h, w = image.shape[:2]
+    m = colour.BT709_RGB_TO_YCBCR.astype(np.float32)
+    out = np.empty(nv12_size(w, h), dtype=np.uint8)
+    y_plane, uv_plane = nv12_planes(out, w, h)
+    for top in range(0, h, 64):
+        rgb = image[top : top + 64, :, :3].astype(np.float32) * np.float32(1 / 255)
+        y_plane[top : top + 64] = colour.quantise(16 + 219 * (rgb @ m[0]))
+        rows = (rgb[0::2] + rgb[1::2]) * np.float32(0.5)
+        left = np.concatenate([rows[:, :1], rows[:, 1:-1:2]], axis=1)
+        sited = (left + 2 * rows[:, 0::2] + rows[:, 1::2]) * np.float32(0.25)
+        chroma = uv_plane[top // 2 : (top + 64) // 2]
+        chroma[..., 0] = colour.quantise(128 + 224 * (sited @ m[1]))
+        chroma[..., 1] = colour.quantise(128 + 224 * (sited @ m[2]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "channels"), [(1920, 1080, 3), (2074, 1166, 3), (2, 2, 3), (638, 190, 4), (1280, 720, 4)]
+)
+def test_rgb_to_nv12_is_byte_identical_to_the_reference_on_random_images(width, height, channels):
+    image = random_image(width, height, channels, seed=width + height)
+    assert np.array_equal(rgb_to_nv12(image), _rgb_to_nv12_reference(image))
+
+
+def test_rgb_to_nv12_is_byte_identical_to_the_reference_on_smooth_and_extreme_images():
+    rng = np.random.default_rng(7)
+    ramp = np.linspace(0, 255, 1920, dtype=np.float32)
+    smooth = np.stack([ramp[None, :] * (k + 1) / 4 + np.arange(1080)[:, None] / 8 for k in range(3)], axis=-1)
+    images = [
+        np.clip(smooth, 0, 255).astype(np.uint8),
+        rng.choice(np.array([0, 1, 127, 128, 254, 255], np.uint8), (1080, 1920, 3)),
+        np.ascontiguousarray(random_image(1920, 1080, 4, seed=3)[..., :3]),
+    ]
+    for image in images:
+        assert np.array_equal(rgb_to_nv12(image), _rgb_to_nv12_reference(image))
