@@ -340,3 +340,25 @@ def test_silhouettes_over_two_plates_are_one_coverage_over_each(index):
     assert np.array_equal(backs[0][~covered], plate[~covered])
     keep = backs[1].astype(np.uint16)
     assert np.array_equal(backs[0], ((plate.astype(np.uint16) * keep + 127) // 255).astype(np.uint8))
+
+
+def _gradient_reference(width, height, start, end, direction):
+    """The gradient as first written: every pixel computed and dithered in float."""
+    y = np.arange(height, dtype=np.float32) / max(1, height - 1)
+    x = np.arange(width, dtype=np.float32) / max(1, width - 1)
+    w2, h2 = float(width) ** 2, float(height) ** 2
+    t = (x[None, :] * w2 + y[:, None] * h2) / (w2 + h2) if direction == "diagonal" else np.repeat(y[:, None], width, 1)
+    values = t[..., None] * (np.asarray(end, np.float32) - np.asarray(start, np.float32))
+    values += np.asarray(start, np.float32)
+    b = bayer_matrix(8)
+    values += b[(np.arange(height) % 8)[:, None], (np.arange(width) % 8)[None, :]][..., None]
+    return np.clip(np.floor(values), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("direction", ["vertical", "diagonal"])
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1, 1), (7, 13), (1081, 1921), (640, 129)])
+def test_gradient_is_byte_identical_to_the_per_pixel_reference(width, height, direction):
+    rng = np.random.default_rng(width * height)
+    for start, end in [((0, 255, 0), (255, 0, 255)), *(rng.integers(0, 256, (2, 3)).tolist() for _ in range(3))]:
+        got = gradient(width, height, tuple(start), tuple(end), direction)
+        assert np.array_equal(got, _gradient_reference(width, height, start, end, direction))

@@ -59,13 +59,17 @@ def _dither(values: np.ndarray, first_row: int = 0) -> np.ndarray:
     `first_row` is where these rows sit in the frame, so bands dither seamlessly.
     """
     h, w = values.shape[:2]
-    b = bayer_matrix(8)
-    rows = (np.arange(first_row, first_row + h) % 8)[:, None]
-    columns = (np.arange(w) % 8)[None, :]
-    values += b[rows, columns][..., None]
-    np.floor(values, out=values)
+    values += _thresholds(first_row, h, w)[..., None]
+    # Clipping to 0…255 and then casting (truncation) is the floor, clipped.
     np.clip(values, 0, 255, out=values)
     return values.astype(np.uint8)
+
+
+def _thresholds(first_row: int, height: int, width: int) -> np.ndarray:
+    """The Bayer thresholds of rows first_row… and columns 0… (a view where it can be)."""
+    b = np.roll(bayer_matrix(8), -(first_row % 8), axis=0)
+    reps = (-(-height // 8), -(-width // 8))
+    return np.tile(b, reps)[:height, :width]
 
 
 def solid(width: int, height: int, colour: tuple[int, int, int]) -> np.ndarray:
@@ -95,12 +99,17 @@ def gradient(
     for top in range(0, height, _BAND):
         band = y[top : top + _BAND, None]
         if direction == "diagonal":
-            t = (x[None, :] * w2 + band * h2) / (w2 + h2)
+            t = x[None, :] * w2
+            t = t + band * h2
+            t /= w2 + h2
+            values = t[..., None] * d
+            values += a
+            out[top : top + _BAND] = _dither(values, top)
         else:
-            t = np.broadcast_to(band, (band.shape[0], width))
-        values = t[..., None] * d
-        values += a
-        out[top : top + _BAND] = _dither(values, top)
+            # Each row is one colour: dither 8 columns of it and repeat them.
+            values = np.repeat(band * d + a, 8, axis=0).reshape(band.shape[0], 8, 3)
+            rows = _dither(values, top)
+            out[top : top + _BAND] = np.tile(rows, (1, -(-width // 8), 1))[:, :width]
     return out
 
 
