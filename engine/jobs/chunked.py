@@ -29,6 +29,7 @@ from ..cover import attach_cover, decoded_frame, png_bytes, write_thumbnail
 from ..errors import JobFailedError, RenderError, SpecError
 from ..output import atomic_output, check_target
 from ..report import RenderReport, deck_sha256, written_profile
+from ..spec import Deck
 from ..timeline import build_timeline
 from .model import JobState, RenderJob
 from .run import JobProgress, job_targets, load_job_deck, output_key, resolve_request
@@ -50,6 +51,7 @@ class ChunkPlan:
     """The chunks of one output: `jobs` to run (the finished ones already have reports)."""
 
     job: RenderJob  # the whole output's job
+    deck: Deck  # as loaded once for the plan: its chunks' spans, the join's sound, cover and captions
     target: Path
     folder: Path
     spans: list[tuple[int, int]]
@@ -86,7 +88,7 @@ class ChunkPlan:
                     id=f"{job.id}-c{index:03d}",
                 )
             )
-        plan = cls(job, target, folder, spans, output.fps, jobs)
+        plan = cls(job, deck, target, folder, spans, output.fps, jobs)
         for index, chunk_job in enumerate(jobs):  # what an earlier run finished
             report = plan._report_path(index)
             if report.exists() and Path(chunk_job.outputs[0].path or "").exists():
@@ -125,7 +127,7 @@ class ChunkPlan:
         if missing:
             raise RenderError(f"{self.target}: chunk(s) {missing} are not finished")
         started = time.perf_counter()
-        deck = load_job_deck(self.job)
+        deck = self.deck
         parts = [Path(self.jobs[i].outputs[0].path or "") for i in range(len(self.spans))]
         replaces = self.target.exists()
         with atomic_output(self.target, self.job.id) as temporary:
@@ -233,7 +235,7 @@ def render_chunked(
                 JobProgress(job.id, progress.output, 0, 1, frames, plan.frame_count, time.perf_counter() - started)
             )
 
-    audio_plan = load_job_deck(job).audio_plan(plan.fps)
+    audio_plan = plan.deck.audio_plan(plan.fps)
     with ExitStack() as scope:
         soundtrack = None
         if audio_plan is not None:
