@@ -1,4 +1,4 @@
-"""Layer planes held once by the numpy compositor (engine.composite.layers.SharedPlanes)."""
+"""Layer planes held once by the numpy compositor (engine.composite.planes.SharedPlanes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from engine.colour import nv12_size
 from engine.composite import FrameSpec
 from engine.composite.cpu import CPUCompositor
-from engine.composite.layers import SharedPlanes, prepare_layers
+from engine.composite.planes import SharedPlanes, prepare_layers
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck

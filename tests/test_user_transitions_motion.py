@@ -23,7 +23,8 @@ import engine
 from engine.colour import nv12_planes, nv12_size, nv12_to_rgb, rgb_to_nv12
 from engine.composite import FrameSpec, open_compositor
 from engine.composite.cpu import CPUCompositor
-from engine.composite.layers import LayerWork, compose_rgb, prepare_rgb_layers
+from engine.composite.layers import LayerWork, compose_rgb
+from engine.composite.planes import prepare_rgb_layers
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck

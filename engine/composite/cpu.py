@@ -3,7 +3,7 @@
 Slides are held as NV12 buffers (`engine.colour.rgb_to_nv12`, once per slide); a
 transition frame runs the transition's numpy twin (`engine.composite.twins`, one per
 shader, mirroring its arithmetic) on each plane, with scratch buffers made once per
-compositor. A slide in motion is held as `LayerPlanes` and drawn in its frame's
+compositor. A slide in motion is held as `LayerPlanes` (`engine.composite.planes`) and drawn in its frame's
 state into a scratch frame (`engine.composite.layers`) before that. The frames drawn
 last are kept by (slide, state), a few at a time: during most transitions a layered
 slide does not move (its build has ended, or has not begun), and a push draws each of
@@ -32,7 +32,8 @@ from .base import (
     matte_planes,
     plan_transition,
 )
-from .layers import LayerPlanes, LayerWork, SharedPlanes, compose_plane, plan_layers, prepare_layers
+from .layers import LayerWork, compose_plane, plan_layers
+from .planes import LayerPlanes, SharedPlanes, prepare_layers
 from .twins import TWINS
 from .workspace import Workspace
 

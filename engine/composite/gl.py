@@ -55,7 +55,8 @@ from .base import (
     matte_planes,
     plan_transition,
 )
-from .layers import LayerPlanes, LayerRGB, PlaneStep, plan_layers, prepare_layers, prepare_rgb_layers
+from .layers import PlaneStep, plan_layers
+from .planes import LayerPlanes, LayerRGB, prepare_layers, prepare_rgb_layers
 
 __all__ = ["GLCompositor", "bt709_rows"]
 
@@ -125,7 +126,7 @@ class _Slide:
 
 @dataclass
 class _Layered:
-    """A slide in motion: its layers as textures, per plane (engine.composite.layers)."""
+    """A slide in motion: its layers as textures, per plane (engine.composite.planes)."""
 
     handle: SlideHandle
     back_size: tuple[int, int]

@@ -1,14 +1,8 @@
-"""Slides in motion: their layers as YUV planes, and the numpy twin of ``shaders/motion.frag``.
+"""Slides in motion, frame by frame: the numpy twin of ``shaders/motion.frag``.
 
-A layered slide (`engine.raster.layers.SlideLayers`) is converted once, on upload,
-into `LayerPlanes`: the back layer as NV12 planes at its own size, and each front
-layer as Y and CbCr planes of its *straight* colour plus its alpha at both plane
-sizes. Chroma of a front layer is averaged weighted by alpha (the same left-sited
-filter as `engine.colour.rgb_to_nv12`, applied to premultiplied colour), so an
-antialiased edge keeps its colour. Opaque layers convert exactly as slides do.
-
-Each frame, `plan_layers` turns a `MotionState` into per-plane numbers, and both
-compositors draw, per texel of each plane:
+A layered slide is prepared once, on upload (`engine.composite.planes`: NV12 planes, or
+RGB for user transition files). Each frame, `plan_layers` turns a `MotionState` into
+per-plane numbers, and both compositors draw, per texel of each plane:
 
     b = bilinear(back, X·sx + ox − ½, Y·sy + oy − ½)     (X, Y: texel centre; fixed point,
                                                           a byte: `engine.composite.resample`)
@@ -23,19 +17,16 @@ in float32, in that order, with texels read as ``u8 · float32(1/255)`` (see
 llvmpipe the two agree bit for bit, elsewhere within a code value (the bilinear's texel
 arithmetic is integer, exact on any GPU; a driver may still round a position differently).
 
-User transition files run in RGB, so a compositor that runs them also keeps a layered
-slide's layers in RGB (`prepare_rgb_layers`: straight colour and alpha, full size) and
-draws the same formulas once, on RGB texels, with the luma plane's numbers (`compose_rgb`
-is its twin). That frame is what the file's getFromColor / getToColor see. Converted to
-YUV it is the slide's motion frame with luma within a code value; chroma, filtered after
-the window resamples the picture rather than before, and per pixel at a chart's reveal
-front rather than per chroma texel, differs by a few codes at sharp colour edges.
+`compose_rgb` draws the same formulas once on a slide's RGB layers, with the luma
+plane's numbers: the frame a user transition file's getFromColor / getToColor see.
+Converted to YUV it is the slide's motion frame with luma within a code value; chroma,
+filtered after the window resamples the picture rather than before, and per pixel at a
+chart's reveal front rather than per chroma texel, differs by a few codes at sharp
+colour edges.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 import weakref
 from collections.abc import Callable
@@ -47,92 +38,23 @@ from typing import Protocol, cast
 import numpy as np
 
 from .._host import usable_cores
-from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, quantise, rgb_to_nv12
 from ..motion import MotionState
-from ..raster.layers import REVEAL_STEPS, SlideLayers
+from ..raster.layers import REVEAL_STEPS
+from .planes import LayerRGB
 from .resample import Scratch, Taps, across, down, pairs, scattered, taps
 
 __all__ = [
-    "MAX_ITEMS",
-    "FrontRGB",
     "LayerGeometry",
-    "LayerPlanes",
-    "LayerRGB",
+    "LayerWork",
     "PlaneStep",
-    "RevealPlanes",
-    "SharedPlanes",
     "compose_plane",
     "compose_rgb",
     "plan_layers",
-    "prepare_layers",
-    "prepare_rgb_layers",
 ]
-
-#: Build items a layered slide may have (the shader's uniform array has one more: item 0).
-MAX_ITEMS = 31
 
 _F = np.float32
 _INV255 = _F(1 / 255)
-_F05, _F1, _F255 = _F(0.5), _F(1.0), _F(255.0)
-_BAND = 64  # rows converted at once, as engine.colour does
-
-
-@dataclass(frozen=True)
-class FrontPlanes:
-    """One front layer: straight colour and alpha per plane."""
-
-    y: np.ndarray  # H×W uint8
-    uv: np.ndarray  # H/2×W/2×2 uint8
-    alpha: np.ndarray  # H×W uint8
-    alpha_uv: np.ndarray  # H/2×W/2 uint8
-    # Per plane, the (top, bottom, left, right) box of texels whose alpha is not 255:
-    # outside it the layer covers everything under it. None: it is opaque everywhere.
-    open_box: tuple[tuple[int, int, int, int] | None, tuple[int, int, int, int] | None]
-    # Per plane, which rows have any texel with alpha above 0 (the others change nothing).
-    ink_rows: tuple[np.ndarray, np.ndarray]
-
-
-@dataclass(frozen=True)
-class LayerPlanes:
-    width: int
-    height: int
-    back_y: np.ndarray  # Hb×Wb uint8
-    back_uv: np.ndarray  # Hb/2×Wb/2×2 uint8
-    region: tuple[int, int, int, int]  # frame box the back layer fills, luma pixels
-    static: FrontPlanes | None
-    items: FrontPlanes | None
-    rows: np.ndarray  # H uint8
-    rows_uv: np.ndarray  # H/2 uint8
-    count: int
-    reveal: RevealPlanes | None = None
-
-    @property
-    def back_size(self) -> tuple[int, int]:
-        return self.back_y.shape[1], self.back_y.shape[0]
-
-    @property
-    def nbytes(self) -> int:
-        arrays = [self.back_y, self.back_uv, self.rows, self.rows_uv]
-        fronts = [self.static, self.items]
-        if self.reveal is not None:
-            fronts += [self.reveal.image, self.reveal.base]
-            arrays += [self.reveal.times, self.reveal.times_uv]
-        for front in fronts:
-            if front is not None:
-                arrays += [front.y, front.uv, front.alpha, front.alpha_uv]
-        return sum(a.nbytes for a in arrays)
-
-
-@dataclass(frozen=True)
-class RevealPlanes:
-    """A chart that appears: its finished image and its base as planes, and the reveal times."""
-
-    image: FrontPlanes
-    base: FrontPlanes
-    times: np.ndarray  # H×W uint16, 0..REVEAL_STEPS
-    times_uv: np.ndarray  # H/2×W/2 uint16: a chroma texel turns when its last pixel does
-    rows: tuple[np.ndarray, np.ndarray]  # per plane, the rows the chart touches
-    fades: bool
+_F1, _F255 = _F(1.0), _F(255.0)
 
 
 @dataclass(frozen=True)
@@ -143,221 +65,6 @@ class PlaneStep:
     items: np.ndarray  # (count + 1)×3 float32: opacity, dx, dy in texels; row 0 is "no item"
     reveal_threshold: int = REVEAL_STEPS  # pixels whose time is at most this show the chart
     reveal_opacity: float = 1.0
-
-
-def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
-    """Convert `layers` (at a width×height output) to planes, once per slide."""
-    if layers.count > MAX_ITEMS:
-        raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
-    back = rgb_to_nv12(np.ascontiguousarray(layers.back))
-    bw, bh = layers.back.shape[1], layers.back.shape[0]
-    back_y, back_uv = (p.copy() for p in nv12_planes(back, bw, bh))
-    rows = np.ascontiguousarray(layers.rows, dtype=np.uint8)
-    pair = rows.reshape(-1, 2)
-    rows_uv = np.where(pair[:, 0] != 0, pair[:, 0], pair[:, 1]).astype(np.uint8)
-    return LayerPlanes(
-        width,
-        height,
-        back_y,
-        back_uv,
-        (*layers.region,),
-        None if layers.static is None else front_planes(layers.static),
-        None if layers.items is None else front_planes(layers.items),
-        rows,
-        rows_uv,
-        layers.count,
-        None if layers.reveal is None else _reveal_planes(layers.reveal),
-    )
-
-
-def _reveal_planes(reveal) -> RevealPlanes:
-    image, base = front_planes(reveal.image), front_planes(reveal.base)
-    times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
-    h, w = times.shape
-    times_uv = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
-    touched = [image.ink_rows[plane] | base.ink_rows[plane] for plane in (0, 1)]
-    return RevealPlanes(image, base, times, np.ascontiguousarray(times_uv), (touched[0], touched[1]), reveal.fades)
-
-
-def front_planes(rgba: np.ndarray) -> FrontPlanes:
-    """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes.
-
-    Only the box around the layer's nonzero texels is converted, with two columns to
-    spare on each side for the chroma filter: outside it every texel is (0, 0, 0, 0),
-    which converts to Y 16, CbCr 128 and alpha 0 (a text layer is mostly that).
-    """
-    h, w = rgba.shape[:2]
-    y = np.full((h, w), 16, dtype=np.uint8)
-    uv = np.full((h // 2, w // 2, 2), 128, dtype=np.uint8)
-    alpha = np.ascontiguousarray(rgba[..., 3])
-    alpha_uv = np.zeros((h // 2, w // 2), dtype=np.uint8)
-    rows = np.flatnonzero(rgba.any(axis=(1, 2)))
-    if rows.size:
-        cols = np.flatnonzero(rgba[rows[0] : rows[-1] + 1].any(axis=(0, 2)))
-        top, bottom = rows[0] // 2 * 2, min(h, (rows[-1] + 2) // 2 * 2)
-        # The chroma filter reads the pixel left of each pair: two spare columns on each
-        # side keep the box's edge texels as they are in the whole frame.
-        left, right = max(0, cols[0] // 2 * 2 - 2), min(w, (cols[-1] + 2) // 2 * 2 + 2)
-        _convert_front(
-            rgba[top:bottom, left:right],
-            y[top:bottom, left:right],
-            uv[top // 2 : bottom // 2, left // 2 : right // 2],
-            alpha_uv[top // 2 : bottom // 2, left // 2 : right // 2],
-        )
-    return FrontPlanes(
-        y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
-    )
-
-
-def _convert_front(rgba: np.ndarray, y: np.ndarray, uv: np.ndarray, alpha_uv: np.ndarray) -> None:
-    """`front_planes`' arithmetic on a box of even size, into views of its planes."""
-    m = BT709_RGB_TO_YCBCR.astype(np.float32)
-    for top in range(0, rgba.shape[0], _BAND):
-        band = rgba[top : top + _BAND].astype(np.float32) * _INV255
-        rgb, a = band[..., :3], band[..., 3:]
-        y[top : top + _BAND] = quantise(16 + 219 * (rgb @ m[0]))
-        # Premultiplied colour and alpha through the same left-sited filter, then divided
-        # back: the chroma texel's colour is its covered pixels' colour.
-        pre = np.concatenate([rgb * a, a], axis=-1)
-        pairs = (pre[0::2] + pre[1::2]) * _F05
-        left = np.concatenate([pairs[:, :1], pairs[:, 1:-1:2]], axis=1)
-        sited = (left + 2 * pairs[:, 0::2] + pairs[:, 1::2]) * _F(0.25)
-        weight = sited[..., 3:]
-        colour = np.divide(sited[..., :3], weight, out=np.zeros_like(sited[..., :3]), where=weight > 0)
-        chroma = uv[top // 2 : (top + _BAND) // 2]
-        chroma[..., 0] = quantise(128 + 224 * (colour @ m[1]))
-        chroma[..., 1] = quantise(128 + 224 * (colour @ m[2]))
-        alpha_uv[top // 2 : (top + _BAND) // 2] = quantise(weight[..., 0] * 255)
-
-
-def _open_box(alpha: np.ndarray):
-    rows = np.flatnonzero((alpha != 255).any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero((alpha != 255).any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-class SharedPlanes:
-    """Layer planes held once: a plane of one value as a read-only broadcast of it (no
-    bytes), and a plane equal to one still held elsewhere as that array.
-
-    A backdrop's two silhouettes of a slide (engine.backdrop) have the slide's own
-    coverage and black ink (one Y and one CbCr value); white text has one CbCr value.
-    `compose_plane` only reads its planes, so they may be shared. Equal planes are
-    found by a digest of their bytes, kept while some slide holds the plane.
-    """
-
-    def __init__(self) -> None:
-        self._held: weakref.WeakValueDictionary[tuple, np.ndarray] = weakref.WeakValueDictionary()
-
-    def share(self, planes: LayerPlanes) -> LayerPlanes:
-        fronts = {name: self._front(getattr(planes, name)) for name in ("static", "items")}
-        reveal = planes.reveal
-        if reveal is not None:
-            reveal = dataclasses.replace(
-                reveal,
-                image=self._front(reveal.image),
-                base=self._front(reveal.base),
-                times=self.plane(reveal.times),
-                times_uv=self.plane(reveal.times_uv),
-            )
-        return dataclasses.replace(
-            planes, rows=self.plane(planes.rows), rows_uv=self.plane(planes.rows_uv), reveal=reveal, **fronts
-        )
-
-    def _front(self, front):
-        if front is None:
-            return None
-        return dataclasses.replace(
-            front,
-            y=self.plane(front.y),
-            uv=self.plane(front.uv),
-            alpha=self.plane(front.alpha),
-            alpha_uv=self.plane(front.alpha_uv),
-        )
-
-    def plane(self, array: np.ndarray) -> np.ndarray:
-        """`array`, or an array with the same bytes that takes none or is held already."""
-        if array.size == 0:
-            return array
-        first = array.reshape(-1)[: array.shape[-1] if array.ndim == 3 else 1]
-        if not (array.reshape(-1, first.size) != first).any():  # one value (per channel) throughout
-            return np.broadcast_to(first.copy(), array.shape)
-        data = np.ascontiguousarray(array)
-        key = (
-            array.shape,
-            array.dtype.str,
-            hashlib.blake2b(data.reshape(-1).view(np.uint8).data, digest_size=16).digest(),
-        )
-        held = self._held.get(key)
-        if held is not None:
-            return held
-        self._held[key] = data
-        return data
-
-
-@dataclass(frozen=True)
-class FrontRGB:
-    """One front layer in RGB: straight colour and alpha at the frame's size."""
-
-    colour: np.ndarray  # H×W×3 uint8
-    alpha: np.ndarray  # H×W uint8
-    open_box: tuple[int, int, int, int] | None  # as FrontPlanes.open_box, for the one plane
-    ink_rows: np.ndarray  # H bool
-
-
-@dataclass(frozen=True)
-class LayerRGB:
-    """A layered slide kept in RGB for user transition files (see the module's docstring)."""
-
-    width: int
-    height: int
-    back: np.ndarray  # Hb×Wb×3 uint8
-    region: tuple[int, int, int, int]
-    static: FrontRGB | None
-    items: FrontRGB | None
-    rows: np.ndarray  # H uint8
-    count: int
-    # A chart that appears: (image, base, times H×W uint16, rows the chart touches), or None.
-    reveal: tuple[FrontRGB, FrontRGB, np.ndarray, np.ndarray] | None = None
-
-    @property
-    def back_size(self) -> tuple[int, int]:
-        return self.back.shape[1], self.back.shape[0]
-
-
-def prepare_rgb_layers(layers: SlideLayers, width: int, height: int) -> LayerRGB:
-    """`layers` (at a width×height output) as RGB arrays `compose_rgb` and motion.frag draw."""
-    if layers.count > MAX_ITEMS:
-        raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
-    reveal = None
-    if layers.reveal is not None:
-        image, base = front_rgb(layers.reveal.image), front_rgb(layers.reveal.base)
-        times = np.ascontiguousarray(layers.reveal.times, dtype=np.uint16)
-        reveal = (image, base, times, image.ink_rows | base.ink_rows)
-    return LayerRGB(
-        width,
-        height,
-        np.ascontiguousarray(layers.back),
-        (*layers.region,),
-        None if layers.static is None else front_rgb(layers.static),
-        None if layers.items is None else front_rgb(layers.items),
-        np.ascontiguousarray(layers.rows, dtype=np.uint8),
-        layers.count,
-        reveal,
-    )
-
-
-def front_rgb(rgba: np.ndarray) -> FrontRGB:
-    """A straight-alpha RGBA layer → its colour and alpha, as motion.frag reads them."""
-    alpha = np.ascontiguousarray(rgba[..., 3])
-    return FrontRGB(np.ascontiguousarray(rgba[..., :3]), alpha, _open_box(alpha), _ink_rows(alpha))
-
-
-def _ink_rows(alpha: np.ndarray) -> np.ndarray:
-    """Per row: does any pixel of it show (alpha above 0)?"""
-    return np.asarray(alpha.any(axis=1))
 
 
 class LayerGeometry(Protocol):

@@ -105,7 +105,7 @@ def chroma_safe(times: np.ndarray) -> np.ndarray:
 
     The compositors turn a chroma texel (a 2×2 block of pixels) when the last of its
     four pixels turns, but the texel's colour is filtered, left-sited, from the pixel
-    left of the block too (engine/composite/layers.py `front_planes`). Without this, the
+    left of the block too (engine/composite/planes.py `front_planes`). Without this, the
     texel right of a bar's right edge takes a quarter of the bar's colour from the
     start: a 2-px coloured edge at full height before the bar has grown. Luma moves by
     at most a pixel where a reveal runs right to left; where nothing animates (the image

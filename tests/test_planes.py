@@ -1,11 +1,11 @@
-"""engine.composite.layers: a front layer converts only its inked box, with the same planes."""
+"""engine.composite.planes: a front layer converts only its inked box, with the same planes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine.composite.layers import _convert_front, front_planes
+from engine.composite.planes import _convert_front, front_planes
 
 
 def _whole(rgba: np.ndarray):
@@ -49,3 +49,30 @@ def test_an_empty_layer_is_black_video_range_and_transparent():
     planes = front_planes(np.zeros((8, 10, 4), np.uint8))
     assert (planes.y == 16).all() and (planes.uv == 128).all()
     assert not planes.alpha.any() and not planes.alpha_uv.any()
+
+
+@pytest.mark.parametrize("box", [(0, 0, 64, 48), (0, 1, 1, 2), (10, 17, 63, 40), (20, 30, 21, 31)])
+def test_black_ink_sites_its_alpha_alone_with_the_same_planes(box):
+    # A silhouette's ink is black: front_planes skips the colour arithmetic, and every
+    # plane must still be what the full conversion over the whole frame gives.
+    rng = np.random.default_rng(7 + sum(box))
+    h, w = 48, 64
+    rgba = np.zeros((h, w, 4), np.uint8)
+    left, top, right, bottom = box
+    rgba[top:bottom, left:right, 3] = rng.integers(0, 256, (bottom - top, right - left), dtype=np.uint8)
+    rgba[top:bottom, left:right, 3][rng.random((bottom - top, right - left)) < 0.2] = 255
+    planes = front_planes(rgba)
+    y, uv, alpha_uv = _whole(rgba)
+    assert np.array_equal(planes.y, y) and (y == 16).all()
+    assert np.array_equal(planes.uv, uv) and (uv == 128).all()
+    assert np.array_equal(planes.alpha_uv, alpha_uv) and alpha_uv.any()
+
+
+def test_one_coloured_texel_takes_the_colour_path():
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[4:8, 4:8, 3] = 200
+    rgba[5, 5, :3] = (255, 0, 0)  # one red texel among black ones
+    planes = front_planes(rgba)
+    y, uv, alpha_uv = _whole(rgba)
+    assert np.array_equal(planes.y, y) and planes.y[5, 5] > 16
+    assert np.array_equal(planes.uv, uv) and np.array_equal(planes.alpha_uv, alpha_uv)
