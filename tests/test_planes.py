@@ -76,3 +76,17 @@ def test_one_coloured_texel_takes_the_colour_path():
     y, uv, alpha_uv = _whole(rgba)
     assert np.array_equal(planes.y, y) and planes.y[5, 5] > 16
     assert np.array_equal(planes.uv, uv) and np.array_equal(planes.alpha_uv, alpha_uv)
+
+
+def test_a_chroma_texel_reveals_when_the_last_of_its_four_pixels_does():
+    from engine.composite.planes import _reveal_planes
+    from engine.raster.layers import RevealLayer
+
+    rng = np.random.default_rng(3)
+    h, w = 48, 64
+    times = rng.integers(0, 1000, (h, w), dtype=np.uint16)
+    image = np.zeros((h, w, 4), np.uint8)
+    image[10:20, 8:40] = 255
+    planes = _reveal_planes(RevealLayer(image=image, base=np.zeros_like(image), times=times, fades=False))
+    expected = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+    assert np.array_equal(planes.times_uv, expected) and planes.times_uv.flags.c_contiguous

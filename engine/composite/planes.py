@@ -137,8 +137,10 @@ def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
 def _reveal_planes(reveal) -> RevealPlanes:
     image, base = front_planes(reveal.image), front_planes(reveal.base)
     times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
-    h, w = times.shape
-    times_uv = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+    # The latest of each 2×2 block, pairwise (a max over two inner axes took 25 ms at 1080p).
+    times_uv = np.maximum(
+        np.maximum(times[0::2, 0::2], times[0::2, 1::2]), np.maximum(times[1::2, 0::2], times[1::2, 1::2])
+    )
     touched = [image.ink_rows[plane] | base.ink_rows[plane] for plane in (0, 1)]
     return RevealPlanes(image, base, times, np.ascontiguousarray(times_uv), (touched[0], touched[1]), reveal.fades)
 
