@@ -50,6 +50,18 @@ def test_equal_planes_are_held_once_and_unequal_ones_apart():
     assert np.array_equal(shared.plane(other), other)
 
 
+def test_planes_alike_where_sampled_but_not_elsewhere_are_held_apart():
+    # Planes are looked up by a sample of their values and shared only when equal in full.
+    shared = SharedPlanes()
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 256, (180, 320), dtype=np.uint8)
+    b = a.copy()
+    b[90, 161] ^= 0xFF  # (flat index 28961: not a multiple of the sample's stride)
+    held_a, held_b = shared.plane(a), shared.plane(b)
+    assert held_b is not held_a and np.array_equal(held_b, b) and np.array_equal(held_a, a)
+    assert shared.plane(b.copy()) is held_b  # the later plane is the one found by that sample now
+
+
 def test_silhouettes_share_their_slides_coverage_and_draw_the_same_bytes():
     deck, rasterizer = _rasterizer()
     layers = rasterizer.layers(0)
