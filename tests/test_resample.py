@@ -66,3 +66,32 @@ def test_a_window_inside_the_plane_is_the_formula_byte_for_byte(channels, scale)
         down(out[r0:r1, left:right], mixed, rows, r0, r1, work)
     expected = formula(back, columns, rows)
     np.testing.assert_array_equal(out[top:bottom, left:right], expected[top:bottom, left:right])
+
+
+def test_luma_pairs_hold_two_rows_each_the_last_repeated_where_the_height_is_odd():
+    back = np.arange(5 * 4, dtype=np.uint8).reshape(5, 4) * 7
+    joined = pairs(back)
+    assert joined is not None and joined.shape == (3, 4) and joined.dtype == np.uint32
+    right = np.concatenate([back[:, 1:], back[:, -1:]], axis=1).astype(np.uint32)
+    texel = back.astype(np.uint32) | right << 8  # each texel with its right neighbour
+    np.testing.assert_array_equal(joined[:2], texel[0:4:2] | texel[1:4:2] << 16)
+    np.testing.assert_array_equal(joined[2], texel[4] | texel[4] << 16)
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 5, 16])
+@pytest.mark.parametrize("top", [0, 3])
+def test_luma_two_rows_a_gather_is_the_formula_from_odd_rows_and_odd_blocks(rows_per_block, top):
+    """Luma gathers two rows at once: a window from an odd row, blocks of odd rows, an odd height."""
+    rng = np.random.default_rng(5)
+    height, width = 47, 59
+    back = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    columns = taps(width, 1.17, 0.9, width)
+    rows = taps(height, 0.91, 1.3, height, np.uint32)
+    assert columns is not None and rows is not None
+    work = Scratch(rows_per_block, rows_per_block * width * 2)
+    out = np.zeros_like(back)
+    mixed = across(back, columns, rows, (top, height, 0, width), work, pairs(back))
+    for r0 in range(top, height, rows_per_block):
+        r1 = min(height, r0 + rows_per_block)
+        down(out[r0:r1], mixed, rows, r0, r1, work)
+    np.testing.assert_array_equal(out[top:], formula(back, columns, rows)[top:])
