@@ -20,7 +20,7 @@ Every layer is at the output's size except `back`, whose size is its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -346,10 +346,8 @@ def _painted_box(
     """
     layers: list[tuple[Image.Image, tuple[int, int]]] = []
     try:
-        for i in indices:
-            layer, origin = _item_layer(layout.items[i], palette, width, height, notes)
-            if layer is not None:
-                layers.append((_blackened(layer) if black else layer, origin))
+        # (extend keeps what it took before a later item fails: those are closed below)
+        layers.extend(_item_layers(layout, indices, palette, width, height, black, notes))
         if not layers:
             return None
         left = min(x for _, (x, _) in layers)
@@ -365,6 +363,23 @@ def _painted_box(
     finally:
         for layer, _ in layers:
             layer.close()
+
+
+def _item_layers(
+    layout: SlideLayout,
+    indices: list[int],
+    palette: Palette,
+    width: int,
+    height: int,
+    black: bool = False,
+    notes: list[str] | None = None,
+) -> Iterator[tuple[Image.Image, tuple[int, int]]]:
+    """(RGBA layer, top-left) of each of `layout.items[indices]` that shows, in order;
+    with `black`, its colour black and its coverage kept (a silhouette). The caller closes them."""
+    for i in indices:
+        layer, origin = _item_layer(layout.items[i], palette, width, height, notes)
+        if layer is not None:
+            yield (_blackened(layer) if black else layer), origin
 
 
 def _blackened(layer: Image.Image) -> Image.Image:
@@ -393,13 +408,7 @@ def _paint_rgba(
         return
     height, width = canvas.shape[:2]
     with Image.fromarray(canvas, "RGBA") as image:
-        for i in indices:
-            item = layout.items[i]
-            layer, origin = _item_layer(item, palette, width, height, notes)
-            if layer is None:
-                continue
-            if black:  # the colour goes, the coverage stays
-                layer = _blackened(layer)
+        for layer, origin in _item_layers(layout, indices, palette, width, height, black, notes):
             with layer:
                 image.alpha_composite(layer, dest=origin)
         image_array(image, into=canvas)
