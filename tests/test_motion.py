@@ -470,7 +470,7 @@ def test_every_shader_has_its_numpy_twin():
 # --- the numpy twin against the formula, texel by texel ------------------------------------
 
 
-def _motion_formula(width, back, static, items, rows, step):
+def _motion_formula(width, back, static, items, rows, step, reveal=None):
     """motion.frag's formula on a whole plane at once, written plainly (the slow reference)."""
     f32, inv = np.float32, np.float32(1 / 255)
     height = rows.size
@@ -493,6 +493,12 @@ def _motion_formula(width, back, static, items, rows, step):
     if static is not None:
         colour, alpha = static[0] * inv, (static[1] * inv).reshape(alpha_shape := static[1].shape + extra)
         value = np.where(static[1].reshape(alpha_shape) == 255, colour, value + (colour - value) * alpha)
+    if reveal is not None:
+        image, image_alpha, base, base_alpha, times = reveal[:5]
+        shown = times <= step.reveal_threshold
+        colour = np.where(shown.reshape(shown.shape + extra), image, base) * inv
+        weight = np.where(shown, image_alpha * inv * f32(step.reveal_opacity), base_alpha * inv).astype(f32)
+        value = value + (colour - value) * weight.reshape(weight.shape + extra)
     if items is not None:
         colour, alpha = items
         for y in range(height):
@@ -571,6 +577,109 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
             assert np.array_equal(out, expected), np.argwhere(out != expected)[:5]
     finally:
         work.close()
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("back_map", [(1.0, 0.0, 1.0, 0.0), (0.83, 7.1, 0.83, 4.6)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_compose_plane_draws_a_chart_appearing_under_build_items_bit_for_bit(channels, back_map, threads):
+    """A chart's reveal under build items whose bands run past their ink: the rows no
+    item's ink reaches, and (over a still back layer) the chart's two outcomes chosen per
+    texel, keep the formula's bytes, at every clock and opacity."""
+    from engine.composite.layers import LayerWork, PlaneStep, compose_plane
+
+    rng = np.random.default_rng(11)
+    height, width = 96, 80
+    extra = () if channels == 1 else (2,)
+    back = rng.integers(0, 256, (116, 100) + extra, dtype=np.uint8)
+    if back_map == (1.0, 0.0, 1.0, 0.0):
+        back = back[:height, :width].copy()
+    # A title (item 1) with ink in rows 8-15 whose band runs to row 40, a caption (item
+    # 2) inked in rows 70-75 whose band runs to the foot; the chart spans rows 30-90.
+    rows = np.zeros(height, dtype=np.uint8)
+    rows[8:40], rows[70:] = 1, 2
+    item_colour = rng.integers(0, 256, (height, width) + extra, dtype=np.uint8)
+    item_alpha = np.zeros((height, width), dtype=np.uint8)
+    item_alpha[8:16, 5:70] = rng.integers(1, 256, (8, 65), dtype=np.uint8)
+    item_alpha[70:76, 10:40] = 255
+    chart = np.zeros((height, width), dtype=bool)
+    chart[30:90, 12:72] = True
+    image, base = (
+        np.where(
+            chart.reshape(chart.shape + (1,) * len(extra)), rng.integers(0, 256, (height, width) + extra), 0
+        ).astype(np.uint8)
+        for _ in range(2)
+    )
+    image_alpha = np.where(chart, rng.integers(0, 256, (height, width)), 0).astype(np.uint8)
+    base_alpha = np.where(chart & (rng.random((height, width)) < 0.3), 255, 0).astype(np.uint8)
+    times = np.where(chart, rng.integers(0, 65536, (height, width)), 0).astype(np.uint16)
+    times[40:44] = np.where(chart[40:44], 30000, 0)  # texels whose time is the clock: shown
+    reveal = (image, image_alpha, base, base_alpha, times, chart.any(axis=1))
+    work = LayerWork(width, channels=max(2, channels), threads=threads)
+    work.rows = 7  # blocks that straddle the chart's rows and the items'
+    work.scratch = [type(s)(7, 7 * width * 2) for s in work.scratch]
+    try:
+        for threshold, opacity, title in [
+            (0, 1.0, (0.3, 0, 12)),
+            (30000, 1.0, (0.3, 0, 12)),
+            (30000, 1.0, (1.0, 0, 0)),
+            (65535, 1.0, (0.0, 0, 20)),
+            (30000, 0.5, (0.6, 0, 4)),
+        ]:
+            table = np.array([[0, 0, 0], title, [1.0, 0, -6]], dtype=np.float32)
+            step = PlaneStep(back_map, table, threshold, opacity)
+            out = np.empty((height, width) + extra, dtype=np.uint8)
+            compose_plane(out, back, None, (item_colour, item_alpha), rows, step, work, reveal)
+            expected = _motion_formula(width, back, None, (item_colour, item_alpha), rows, step, reveal)
+            assert np.array_equal(out, expected), (threshold, opacity, title, np.argwhere(out != expected)[:5])
+    finally:
+        work.close()
+
+
+def test_a_chart_appearing_over_a_still_picture_is_blended_once_per_slide(monkeypatch):
+    """Frame by frame, rows no build item's ink reaches choose between the chart's two
+    outcomes, blended on the slide's first frame: `_reveal` runs only where the title is."""
+    from engine.composite import layers
+    from engine.composite.layers import LayerWork, PlaneStep, compose_plane
+
+    height, width = 64, 48
+    back = np.full((height, width), 90, dtype=np.uint8)
+    rows = np.zeros(height, dtype=np.uint8)
+    rows[4:] = 1  # the title's band runs to the foot; its ink is in rows 4-9
+    item_alpha = np.zeros((height, width), dtype=np.uint8)
+    item_alpha[4:10] = 255
+    item_colour = np.full((height, width), 200, dtype=np.uint8)
+    chart = np.zeros((height, width), dtype=bool)
+    chart[24:60, 8:40] = True
+    image = np.where(chart, 235, 0).astype(np.uint8)
+    alpha = np.where(chart, 255, 0).astype(np.uint8)
+    times = np.where(chart, (np.arange(width)[None, :] - 8).clip(0) * 1000, 0).astype(np.uint16)
+    reveal = (image, alpha, np.zeros_like(image), np.zeros_like(alpha), times, chart.any(axis=1))
+    blended = []
+    real = layers._reveal
+    monkeypatch.setattr(layers, "_reveal", lambda value, *args: (blended.append(value.shape[0]), real(value, *args)))
+    work = LayerWork(width, threads=1)
+    work.scratch = [type(s)(16, 16 * width * 2) for s in work.scratch]  # blocks of 16 rows
+    out = np.empty((height, width), dtype=np.uint8)
+    # The title rising (its ink reaches rows 12-17), then not shown yet (opacity 0): then
+    # no row is blended over, since its band's clear rows show nothing.
+    for clock, title in ((0, (0.5, 0, 8)), (10000, (0.5, 0, 8)), (20000, (0.0, 0, 8))):
+        table = np.array([[0, 0, 0], title], dtype=np.float32)
+        compose_plane(
+            out,
+            back,
+            None,
+            (item_colour, item_alpha),
+            rows,
+            PlaneStep((1.0, 0.0, 1.0, 0.0), table, clock),
+            work,
+            reveal,
+        )
+        assert (out[24:60, 8 + clock // 1000 + 1 : 40] == 90).all() and (
+            out[24:60, 8 : 8 + clock // 1000 + 1] == 235
+        ).all()
+    work.close()
+    assert blended == [16] * 2  # rows 16-31 while the title's ink reaches row 17
 
 
 def test_compose_plane_keeps_apart_static_layers_that_share_an_alpha_plane():

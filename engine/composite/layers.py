@@ -31,7 +31,7 @@ import os
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, cast
 
@@ -139,7 +139,7 @@ class LayerWork:
         held = self._made.get(key)
         if held is None or any(ref() is not array for ref, array in zip(held[0], arrays)):
             alive = [(k, v) for k, v in self._made.items() if all(ref() is not None for ref in v[0])]
-            self._made = dict(alive[-7:])  # (a frame draws at most two slides, two planes each)
+            self._made = dict(alive[-15:])  # (a frame draws at most two slides, two planes each, four kinds)
             held = ([weakref.ref(array) for array in arrays], make())
             self._made[key] = held
         return held[1]
@@ -151,6 +151,16 @@ class LayerWork:
     def pairs(self, back: np.ndarray) -> np.ndarray | None:
         """The back layer's `resample.pairs`, made on its first moving frame."""
         return cast(np.ndarray | None, self._kept("pairs", (back,), partial(pairs, back)))
+
+    def ink_rows(self, alpha: np.ndarray) -> np.ndarray:
+        """The rows of a layer's alpha plane that are not clear throughout, made on its first frame."""
+        return cast(np.ndarray, self._kept("ink rows", (alpha,), partial(_ink_rows, alpha)))
+
+    def revealed(self, plane: _Plane) -> _Revealed:
+        """The `_Revealed` bytes of a plane whose chart appears over a still picture, made on its first frame."""
+        assert plane.reveal is not None
+        arrays = (plane.back, *(plane.static[:2] if plane.static is not None else ()), *plane.reveal[:4])
+        return cast(_Revealed, self._kept("revealed", arrays, partial(_revealed, plane, self.scratch[0])))
 
     def run(self, task: Callable[[int, int, Scratch], None], height: int) -> None:
         """task(first row, end row, scratch) over rows [0, height), one share per thread."""
@@ -202,6 +212,10 @@ def _ink(static: tuple) -> _Ink | None:
     return _Ink(rows, rows * alpha.shape[1] + columns + left, texels[at] * _INV255, weight)
 
 
+def _ink_rows(alpha: np.ndarray) -> np.ndarray:
+    return np.asarray(np.reshape(alpha, (alpha.shape[0], -1)).any(axis=1))
+
+
 @dataclass(frozen=True)
 class _Plane:
     """One plane's inputs for `_compose_rows` (see `compose_plane`)."""
@@ -217,6 +231,23 @@ class _Plane:
     down: Taps | None  # the same per frame row
     ink: _Ink | None  # the static layer's few texels that show in its open box
     pairs: np.ndarray | None  # each back texel with its right neighbour (luma, moving across)
+    item_ink: np.ndarray | None = None  # the rows where the build items have ink (bool)
+    revealed: _Revealed | None = None  # a chart appearing over a still picture: both outcomes, as bytes
+
+
+@dataclass(frozen=True)
+class _Revealed:
+    """Rows [top, bottom) of a plane drawn twice, with the chart's image and with its base.
+
+    Over a back layer at rest (no camera, no drift) and at full opacity, what a texel of
+    the chart shows is one of those two, whatever the clock; a frame's row that no build
+    item crosses is then a choice between them per texel, the same bytes as blending it.
+    """
+
+    top: int
+    bottom: int
+    image: np.ndarray  # the rows as the finished chart shows them
+    base: np.ndarray  # the rows before any part of it has appeared
 
 
 def compose_plane(
@@ -235,8 +266,10 @@ def compose_plane(
     None; `reveal` (image colour, image alpha, base colour, base alpha, times, rows) or None.
     Work goes a block of rows at a time, split between `work`'s threads. Only what can
     change is computed: the back layer only inside the static layer's open box, rows
-    with nothing over their back layer at rest are copied, and a row of a build item
-    blends only while the item shows. Each texel still gets the shader's arithmetic (the
+    with nothing over their back layer at rest are copied, a row blends a build item
+    only where the item's ink reaches it while the item shows, and a chart appearing
+    over a still picture is blended once per slide both ways, each frame choosing per
+    texel (`_Revealed`). Each texel still gets the shader's arithmetic (the
     back layer's fixed-point bilinear, `engine.composite.resample`, then float32), so
     the bytes are those of the full formula.
     """
@@ -255,7 +288,10 @@ def compose_plane(
         taps(height, sy, oy, back.shape[0], np.uint32),
         None if static is None else work.ink(static),
         work.pairs(back) if columns is not None and scattered(columns) else None,
+        None if items is None else work.ink_rows(items[1]),
     )
+    if reveal is not None and plane.columns is None and plane.down is None and step.reveal_opacity == 1.0:
+        plane = replace(plane, revealed=work.revealed(plane))
     work.run(partial(_compose_rows, plane), height)
 
 
@@ -263,50 +299,113 @@ def _compose_rows(plane: _Plane, top: int, bottom: int, work: Scratch) -> None:
     """Rows [top, bottom) of `plane`, with one thread's scratch."""
     out, back, static = plane.out, plane.back, plane.static
     width = out.shape[1]
-    # The texels that may show the back layer: all, or the static layer's open box.
-    window: tuple[int, int, int, int] | None = (top, bottom, 0, width)
-    if static is not None:
-        box = static[2]
-        window = None if box is None else (max(top, box[0]), min(bottom, box[1]), box[2], box[3])
-    if window is not None and window[0] >= window[1]:
-        window = None
+    window = _window(plane, top, bottom)
     moving = plane.columns is not None or plane.down is not None
     mixed = None
     if window is not None and moving:
         mixed = across(back, plane.columns, plane.down, window, work, plane.pairs)
-    wtop, wbottom, c0, c1 = window if window is not None else (0, 0, 0, 0)
     for r0 in range(top, bottom, work.rows):
         r1 = min(bottom, r0 + work.rows)
-        a, b = max(r0, wtop), min(r1, wbottom)  # the rows of this block that show the back layer
-        extra = _reveal_rows(plane, r0, r1) or _item_rows(plane, r0, r1)
-        if not extra:  # bytes straight out: nothing is blended over these rows
-            if static is not None:  # (around the texels the back layer shows through)
-                if a < b:
-                    for part in np.s_[r0:a], np.s_[b:r1], np.s_[a:b, :c0], np.s_[a:b, c1:]:
-                        np.copyto(out[part], static[0][part])
-                else:
-                    np.copyto(out[r0:r1], static[0][r0:r1])
-            if a < b:
-                if mixed is None and static is None:  # the back layer at rest, texel for texel
-                    np.copyto(out[r0:r1], back[r0:r1])
-                    continue
-                _back_bytes(out[a:b, c0:c1], plane, (a, b, c0, c1), mixed, work)
-            continue
-        if static is None and mixed is None and plane.reveal is None:  # a build over a still back
+        revealed, crossed = plane.revealed, _item_rows(plane, r0, r1)
+        if not crossed and not _reveal_rows(plane, r0, r1):
+            _copy_rows(plane, r0, r1, window, mixed, work)  # nothing is blended over these rows
+        elif revealed is not None and not crossed:  # a chart appearing, no item over it
+            a, b = max(r0, revealed.top), min(r1, revealed.bottom)
+            for outside in ((r0, a), (b, r1)):  # (rows the chart does not touch)
+                if outside[0] < outside[1]:
+                    _copy_rows(plane, *outside, window, mixed, work)
+            _choose_revealed(plane, revealed, a, b)
+        elif static is None and mixed is None and plane.reveal is None:  # a build over a still back
             np.copyto(out[r0:r1], back[r0:r1])
             _items_bytes(out[r0:r1], back[r0:r1], plane.items, plane.rows, plane.step.items, r0, r1)
-            continue
-        shape = (r1 - r0, width) + out.shape[2:]
-        value = work.float_block(0, shape)
-        if static is not None:
-            np.multiply(static[0][r0:r1], _INV255, out=value)
+        else:
+            shape = (r1 - r0, width) + out.shape[2:]
+            value = _under(plane, r0, r1, window, mixed, work)
+            if plane.reveal is not None and plane.reveal[5][r0:r1].any():
+                _reveal(value, plane.reveal, plane.step, r0, r1, work, shape)
+            if plane.items is not None:
+                _items(value, plane.items, plane.rows, plane.step.items, r0, r1, work, shape)
+            _store(out[r0:r1], value)
+
+
+def _copy_rows(plane: _Plane, r0: int, r1: int, window, mixed, work: Scratch) -> None:
+    """Rows [r0, r1) with nothing blended over them: the static layer's bytes, the back
+    layer's through the static layer's open box (`window`, None where there is none)."""
+    out, back, static = plane.out, plane.back, plane.static
+    wtop, wbottom, c0, c1 = window if window is not None else (0, 0, 0, 0)
+    a, b = max(r0, wtop), min(r1, wbottom)  # the rows that show the back layer
+    if static is not None:  # (around the texels the back layer shows through)
+        if a < b:
+            for part in np.s_[r0:a], np.s_[b:r1], np.s_[a:b, :c0], np.s_[a:b, c1:]:
+                np.copyto(out[part], static[0][part])
+        else:
+            np.copyto(out[r0:r1], static[0][r0:r1])
+    if a < b:
+        if mixed is None and static is None:  # the back layer at rest, texel for texel
+            np.copyto(out[r0:r1], back[r0:r1])
+            return
+        _back_bytes(out[a:b, c0:c1], plane, (a, b, c0, c1), mixed, work)
+
+
+def _under(plane: _Plane, r0: int, r1: int, window, mixed, work: Scratch) -> np.ndarray:
+    """Rows [r0, r1) of the back layer with the static layer over it, as floats (scratch
+    float block 0): what the chart and the build items are blended over."""
+    static = plane.static
+    value = work.float_block(0, (r1 - r0,) + plane.out.shape[1:])
+    if static is not None:
+        np.multiply(static[0][r0:r1], _INV255, out=value)
+    if window is not None:
+        wtop, wbottom, c0, c1 = window
+        a, b = max(r0, wtop), min(r1, wbottom)
         if a < b:
             value[a - r0 : b - r0, c0:c1] = _back_block(plane, (a, b, c0, c1), mixed, work)
-        if plane.reveal is not None and plane.reveal[5][r0:r1].any():
-            _reveal(value, plane.reveal, plane.step, r0, r1, work, shape)
-        if plane.items is not None:
-            _items(value, plane.items, plane.rows, plane.step.items, r0, r1, work, shape)
-        _store(out[r0:r1], value)
+    return value
+
+
+def _revealed(plane: _Plane, work: Scratch) -> _Revealed:
+    """`_Revealed` of a plane whose back layer is at rest: the rows the chart touches,
+    blended once over the picture with the chart's image and once with its base, by the
+    very operations `_reveal` applies to each frame (a clock past every texel's time, or
+    before any)."""
+    assert plane.reveal is not None
+    image, image_alpha, base, base_alpha, _, touched = plane.reveal
+    rows = np.flatnonzero(touched)
+    top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+    shown, hidden = (np.empty((bottom - top,) + plane.out.shape[1:], np.uint8) for _ in range(2))
+    window = _window(plane, 0, plane.out.shape[0])
+    for r0 in range(top, bottom, work.rows):
+        r1 = min(bottom, r0 + work.rows)
+        shape = (r1 - r0,) + plane.out.shape[1:]
+        for out, colour, alpha in ((shown, image, image_alpha), (hidden, base, base_alpha)):
+            value = _under(plane, r0, r1, window, None, work)
+            _over(value, colour[r0:r1], alpha[r0:r1], None, work, shape)
+            _store(out[r0 - top : r1 - top], value)
+    return _Revealed(top, bottom, shown, hidden)
+
+
+def _choose_revealed(plane: _Plane, revealed: _Revealed, a: int, b: int) -> None:
+    """Rows [a, b) of a chart appearing with no item over it: per texel, the image's bytes
+    where its time has come, the base's elsewhere."""
+    if a >= b:
+        return
+    assert plane.reveal is not None
+    out = plane.out[a:b]
+    shown = plane.reveal[4][a:b] <= plane.step.reveal_threshold
+    rows = slice(a - revealed.top, b - revealed.top)
+    np.copyto(out, revealed.base[rows])
+    np.copyto(out, revealed.image[rows], where=shown if out.ndim == 2 else shown[..., None])
+
+
+def _window(plane: _Plane, top: int, bottom: int) -> tuple[int, int, int, int] | None:
+    """The texels of rows [top, bottom) that may show the back layer, (top, bottom,
+    left, right): all, or the static layer's open box; None where none do."""
+    window = (top, bottom, 0, plane.out.shape[1])
+    if plane.static is not None:
+        box = plane.static[2]
+        if box is None:
+            return None
+        window = (max(top, box[0]), min(bottom, box[1]), box[2], box[3])
+    return window if window[0] < window[1] else None
 
 
 def _back_texels(plane: _Plane, box: tuple[int, int, int, int], mixed, work: Scratch) -> np.ndarray:
@@ -378,11 +477,21 @@ def _reveal_rows(plane: _Plane, r0: int, r1: int) -> bool:
 
 
 def _item_rows(plane: _Plane, r0: int, r1: int) -> bool:
-    """Do rows [r0, r1) show a build item that is not fully transparent?"""
-    if plane.items is None:
+    """Do rows [r0, r1) show some ink of a build item that is not fully transparent?
+
+    An item's band runs down to the next one's (the last to the frame's foot), far past
+    its ink; rows that would show only the band's clear texels are not blended over.
+    """
+    if plane.items is None or plane.item_ink is None:
         return False
     ids = plane.rows[r0:r1]
-    return bool(ids.any()) and bool(plane.step.items[ids, 0].any())
+    if not ids.any():
+        return False
+    table = plane.step.items
+    source = np.arange(r0, r1, dtype=np.intp) - table[ids, 2].astype(np.intp)
+    showing = (ids > 0) & (table[ids, 0] > 0) & (source >= 0) & (source < plane.rows.size)
+    source, ids = source[showing], ids[showing]
+    return bool((plane.item_ink[source] & (plane.rows[source] == ids)).any())
 
 
 def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: LayerWork) -> None:
