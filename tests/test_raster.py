@@ -362,3 +362,27 @@ def test_gradient_is_byte_identical_to_the_per_pixel_reference(width, height, di
     for start, end in [((0, 255, 0), (255, 0, 255)), *(rng.integers(0, 256, (2, 3)).tolist() for _ in range(3))]:
         got = gradient(width, height, tuple(start), tuple(end), direction)
         assert np.array_equal(got, _gradient_reference(width, height, start, end, direction))
+
+
+def test_a_push_draws_a_chart_once_for_its_slide_and_its_silhouettes(monkeypatch):
+    # A push into a chart slide lays out its layers, then the silhouettes of both slides:
+    # the chart (the costliest part) is drawn once for all of them, then let go as soon
+    # as another slide is drawn.
+    from engine.raster import rasterizer as module
+
+    deck, rasterizer = _backdrop_deck()
+    assert deck.motion(2) is not None and deck.motion(2).reveal is not None
+    drawn: list[int] = []
+    real = module.chart_reveal
+    monkeypatch.setattr(module, "chart_reveal", lambda *args, **kw: (drawn.append(1), real(*args, **kw))[1])
+    plates = [rasterizer.background(2), np.full_like(rasterizer.background(2), 255)]
+    layers = rasterizer.layers(2)
+    rasterizer.silhouettes(1, plates)  # the slide pushed off
+    over_bg, _ = rasterizer.silhouettes(2, plates)
+    assert len(drawn) == 1
+    assert layers.reveal is not None and over_bg.reveal is not None
+    assert np.array_equal(over_bg.reveal.times, layers.reveal.times)
+    assert np.array_equal(over_bg.reveal.image[..., 3], layers.reveal.image[..., 3])
+    rasterizer.layers(0)  # another slide on screen: the chart goes
+    rasterizer.silhouettes(2, plates)
+    assert len(drawn) == 2

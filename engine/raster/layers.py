@@ -32,9 +32,9 @@ from ..motion import KenBurns, SlideMotion
 from ..spec import Deck
 from ..text.block import TextBlock
 from .background import open_image
-from .charts import chart_reveal
+from .charts import ChartReveal, chart_reveal
 from .palette import Palette
-from .slides import fitted_picture, image_array, paint_layout, paint_text, rounded_mask, under_colour
+from .slides import fitted_picture, image_array, paint_layout, paint_text, rounded_mask
 
 __all__ = [
     "REVEAL_STEPS",
@@ -72,6 +72,8 @@ class LayerSource(Protocol):
     def layout(self, index: int) -> SlideLayout: ...
 
     def background(self, index: int, size: tuple[int, int] | None = None) -> np.ndarray: ...
+
+    def chart(self, index: int, placement: ChartPlacement) -> ChartReveal: ...
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ def _slide_layers(
     statics = [None if static is None or not static[..., 3].any() else static for static in statics]
     reveal = None
     if chart is not None:
-        reveal = _reveal_layer(chart, palette, rasterizer.background(index), width, height, notes)
+        reveal = _reveal_layer(rasterizer.chart(index, chart), chart.box, width, height, notes)
         if black:  # (only the chart's box has colour: the rest of the frame stays untouched zeros)
             left, top, right, bottom = chart.box
             reveal.image[top:bottom, left:right, :3] = 0
@@ -447,18 +449,12 @@ def _item_layer(item, palette: Palette, width: int, height: int, notes: list[str
 
 
 def _reveal_layer(
-    placement: ChartPlacement,
-    palette: Palette,
-    background: np.ndarray,
-    width: int,
-    height: int,
-    notes: list[str] | None = None,
-):
-    """The chart of `placement` as a frame-sized RevealLayer."""
-    revealed = chart_reveal(placement, palette, under_colour(background, placement.box))
+    revealed: ChartReveal, box: Box, width: int, height: int, notes: list[str] | None = None
+) -> RevealLayer:
+    """A chart drawn at the size of its `box` as a frame-sized RevealLayer."""
     if revealed.note and notes is not None:
         notes.append(revealed.note)
-    left, top, right, bottom = placement.box
+    left, top, right, bottom = box
     image, base = _transparent(width, height), _transparent(width, height)
     times = np.zeros((height, width), dtype=np.uint16)
     image[top:bottom, left:right] = revealed.image

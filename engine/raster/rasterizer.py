@@ -29,17 +29,18 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..errors import AssetError
-from ..layout import LAYOUT_VERSION, SlideLayout, layout_slide
+from ..layout import LAYOUT_VERSION, ChartPlacement, SlideLayout, layout_slide
 from ..motion import SlideMotion
 from ..platforms import Output
 from ..slides import VideoSlide, slide_background
 from ..spec import ChartSlide, Deck, ImageSlide, Theme
 from ..text.typeface import FontSet, resolve_fonts
 from .background import render_background
+from .charts import ChartReveal, chart_reveal
 from .layers import SlideLayers, background_moves, silhouette_layers, silhouettes, slide_layers
 from .logo import LogoStamp, logo_stamp, stamp_rgb, stamp_rgba
 from .palette import Palette
-from .slides import paint_layout
+from .slides import paint_layout, under_colour
 
 __all__ = ["CacheInfo", "SlideRasterizer", "rasterize_slide"]
 
@@ -112,6 +113,9 @@ class SlideRasterizer:
         self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._logo: LogoStamp | None = None
+        # The chart last drawn, with its slide's index: a push draws a chart slide's
+        # layers and its silhouettes in one frame, both from this one drawing.
+        self._chart: tuple[int, ChartReveal] | None = None
         self.hits = 0
         self.rasterized = 0
         self.warnings: list[str] = []  # what the layouts could not do, per slide
@@ -188,6 +192,7 @@ class SlideRasterizer:
 
     def raster(self, index: int) -> tuple[str, np.ndarray]:
         """(key, H×W×3 uint8 image) of slide `index`; the image is shared and read-only."""
+        self._forget_chart(index)
         key = self.key(index)
         with self._lock:
             cached = self._cache.get(key)
@@ -214,6 +219,7 @@ class SlideRasterizer:
 
         Raises ValueError for a slide without motion: `raster` draws those.
         """
+        self._forget_chart(index)
         motion = self.deck.motion(index)
         if motion is None:
             raise ValueError(f"slide {index} has no motion; rasterize it with raster()")
@@ -257,6 +263,23 @@ class SlideRasterizer:
             for image in images:
                 stamp_rgb(image, logo, black=True)
         return images
+
+    def chart(self, index: int, placement: ChartPlacement) -> ChartReveal:
+        """The chart of slide `index` (at `placement`, from its layout) at the size of its
+        box, over its background's colour there. The last one drawn is kept until
+        another slide is rasterized or layered (its silhouettes, drawn after a push's
+        slides are, do not count)."""
+        held = self._chart
+        if held is not None and held[0] == index:
+            return held[1]
+        self._chart = None  # (never two held at once)
+        revealed = chart_reveal(placement, self.palette, under_colour(self.background(index), placement.box))
+        self._chart = (index, revealed)
+        return revealed
+
+    def _forget_chart(self, index: int) -> None:
+        if self._chart is not None and self._chart[0] != index:
+            self._chart = None
 
     def logo(self) -> LogoStamp | None:
         """The theme's logo fitted and placed for this output (drawn once), or None."""
