@@ -5,11 +5,18 @@ stores it in the MP4 as cover art (a PNG in an attached-picture stream, which FF
 MP4 muxer writes as the iTunes ``covr`` atom) and, when asked, as a PNG beside the
 video. The PNG beside the video is read back from the MP4, so a video copied from the
 cache gets exactly the thumbnail it was made with.
+
+The PNG is made on a thread of its own (`cover_in_background`) as soon as the cover
+frame is composited, while the rest of the video is made: made at the end, its
+0.15–0.3 s of CPU at 1080p were on the render's critical path with nothing beside it.
 """
 
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +25,9 @@ from .errors import RenderError
 from .output import atomic_output
 
 __all__ = [
+    "BackgroundCover",
     "attach_cover",
+    "cover_in_background",
     "decoded_frame",
     "nv12_to_rgb_banded",
     "png_bytes",
@@ -50,6 +59,49 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     with Image.fromarray(rgb) as image:
         image.save(buffer, "PNG", compress_level=6)
     return buffer.getvalue()
+
+
+class BackgroundCover:
+    """`png_bytes` of an NV12 frame, made on its own thread; `result()` waits for it."""
+
+    def __init__(self, nv12: np.ndarray, width: int, height: int) -> None:
+        # The render hands its buffer back to the pool at once: this copy is the only
+        # one kept, and it goes with the thread's function when the thread ends.
+        frame = nv12.copy()
+        self._png: bytes | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._png = png_bytes(nv12_to_rgb_banded(frame, width, height))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, who re-raises it
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="reel-cover", daemon=True)
+        self._thread.start()
+
+    def result(self) -> bytes:
+        """The PNG, once the thread is done; raises what the thread raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._png is not None
+        return self._png
+
+    def join(self) -> None:
+        """Wait for the thread: there is nothing to stop part way, a 4K frame takes about a second."""
+        self._thread.join()
+
+
+@contextmanager
+def cover_in_background(nv12: np.ndarray, width: int, height: int) -> Iterator[BackgroundCover]:
+    """Make the cover's PNG from `nv12` on a thread while the block runs; the thread is
+    over when the block ends, whatever happens (it writes no file)."""
+    cover = BackgroundCover(nv12, width, height)
+    try:
+        yield cover
+    finally:
+        cover.join()
 
 
 def attach_cover(video: Path, png: bytes, width: int, height: int) -> None:

@@ -38,7 +38,7 @@ from ._host import (
 from .captions import mux_soft_track, write_sidecars
 from .colour import nv12_size, nv12_to_rgb
 from .composite import Compositor, open_compositor
-from .cover import attach_cover, nv12_to_rgb_banded, png_bytes, thumbnail_path, write_thumbnail
+from .cover import BackgroundCover, attach_cover, cover_in_background, thumbnail_path, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .encode.backends import container_for
 from .errors import (
@@ -302,8 +302,9 @@ def _next_use(indices: list[int], after: int) -> int | None:
 class _FrameStash:
     """Frames kept for the end of a render, in a scratch file beside its temporary.
 
-    The PSNR check's four keyframes and the cover frame were 45 MB of a 4K render's
-    peak, held from the moment they passed until the video was finished.
+    The PSNR check's four keyframes were 33 MB of a 4K render's peak, held from the
+    moment they passed until the video was finished. (The cover frame goes straight
+    to its PNG, on a thread: `cover.cover_in_background`.)
     """
 
     def __init__(self, file) -> None:
@@ -484,10 +485,12 @@ def _render_output(
     luma_size = output.width * output.height
     cover_seconds = min(deck.cover_seconds(), timeline.duration)
     cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
-    cover: np.ndarray | None = None
+    # The cover frame's PNG: the MP4's cover art, or the thumbnail of a format without any.
+    wants_cover = not chunk and (container.cover or thumbnail)
+    cover: BackgroundCover | None = None
 
     with atomic_output(target, temp_tag) as temporary, ExitStack() as scope:
-        # The keyframes' luma and the cover frame wait for the end on disk, not in memory.
+        # The keyframes' luma waits for the end on disk, not in memory.
         stash = scope.enter_context(_FrameStash.beside(temporary))
         soundtrack = None
         if audio_plan is not None and container.audio is not None:
@@ -508,8 +511,9 @@ def _render_output(
                 for pts in samples:
                     if item.first_pts <= pts < item.first_pts + item.count:
                         stash.put(pts, item.buffer[:luma_size])
-                if item.first_pts <= cover_pts < item.first_pts + item.count:
-                    stash.put("cover", item.buffer)
+                if wants_cover and item.first_pts <= cover_pts < item.first_pts + item.count:
+                    # Its PNG is made on a thread while the rest of the video is made.
+                    cover = scope.enter_context(cover_in_background(item.buffer, output.width, output.height))
                 with clock("encode"):
                     if deadline is None:
                         enc.encode_repeated(item.buffer, item.first_pts, item.count)
@@ -547,7 +551,6 @@ def _render_output(
             kept = {pts: stash.get(pts).reshape(output.height, output.width) for pts in samples if pts in stash}
             psnr, ssim = luma_quality(temporary, kept, output.fps, per_keyframe)
             del kept
-        cover = stash.get("cover") if "cover" in stash else None
         audio = None
         if audio_plan is not None and container.audio is None:
             producer.warnings.append(f"{container.name} has no sound: the deck's audio is left out")
@@ -561,9 +564,8 @@ def _render_output(
         if not chunk and container.cover:
             if cover is None:  # cover_pts is a frame of the timeline, and every frame was encoded
                 raise RenderError(f"frame {cover_pts}, the cover, never came from the compositor")
-            with clock("cover"):
-                png = png_bytes(nv12_to_rgb_banded(cover, output.width, output.height))
-                attach_cover(temporary, png, output.width, output.height)
+            with clock("cover"):  # the wait for the PNG's thread (normally done by now) and the attach
+                attach_cover(temporary, cover.result(), output.width, output.height)
         cues = [] if chunk else caption_cues(deck, timeline)
         if cues and deck.captions is not None and deck.captions.soft and target.suffix.lower() in _SOFT_TRACK_FILES:
             with clock("captions"):
@@ -574,7 +576,7 @@ def _render_output(
     if thumbnail and not chunk and not container.cover and cover is not None:  # no cover art: the composited frame
         thumbnail_file = thumbnail_path(target)
         with atomic_output(thumbnail_file, temp_tag) as temporary:
-            temporary.write_bytes(png_bytes(nv12_to_rgb_banded(cover, output.width, output.height)))
+            temporary.write_bytes(cover.result())
     elif thumbnail and not chunk:
         thumbnail_file = write_thumbnail(target, cover_pts / output.fps, temp_tag)
     if cues and (deck.captions is None or deck.captions.sidecar):

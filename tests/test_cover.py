@@ -193,3 +193,96 @@ def test_the_banded_conversion_matches_the_whole_frame_one():
     rgb = (np.random.default_rng(1).random((180, 320, 3)) * 255).astype(np.uint8)
     nv12 = rgb_to_nv12(rgb)
     assert np.array_equal(nv12_to_rgb_banded(nv12, 320, 180), nv12_to_rgb(nv12, 320, 180))
+
+
+def the_png_of_the_composited_frame(raw_deck, seconds, platform="320x180@10") -> bytes:
+    """What the render made at its end before the cover moved to a thread: the PNG of the
+    NV12 frame composited at `seconds`."""
+    from engine.cover import nv12_to_rgb_banded, png_bytes
+    from engine.pipeline import render_still_nv12
+
+    output = engine.resolve_output(platform)
+    nv12 = render_still_nv12(engine.load_deck(raw_deck), output, seconds, compositor="cpu")
+    return png_bytes(nv12_to_rgb_banded(nv12, output.width, output.height))
+
+
+def cover_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name == "reel-cover"]
+
+
+@pytest.mark.parametrize("cover", [None, 0.0, 3.4])  # in a build, the first frame, the last hold
+def test_the_cover_art_is_the_png_of_the_composited_frame_byte_for_byte(tmp_path, cover):
+    raw = deck() if cover is None else deck(cover=cover)
+    report = engine.render(raw, tmp_path / "v.mp4", platform="320x180@10", compositor="cpu")
+    assert read_cover(tmp_path / "v.mp4") == the_png_of_the_composited_frame(raw, report.cover_seconds)
+    assert report.stage_seconds["cover"] > 0
+    assert cover_threads() == []
+
+
+def test_a_thumbnail_without_cover_art_is_the_png_of_the_composited_frame_byte_for_byte(tmp_path):
+    report = engine.render(deck(), tmp_path, platform="320x180@10", compositor="cpu", format="webm", thumbnail=True)
+    with open(report.thumbnail, "rb") as file:
+        assert file.read() == the_png_of_the_composited_frame(deck(), report.cover_seconds)
+
+
+def test_a_cover_that_fails_on_its_thread_fails_the_render_and_leaves_nothing(tmp_path, monkeypatch):
+    def fail(rgb):
+        raise OSError("no PNG today")
+
+    monkeypatch.setattr("engine.cover.png_bytes", fail)
+    with pytest.raises(OSError, match="no PNG today"):
+        engine.render(deck(), tmp_path, platform="320x180@10", compositor="cpu")
+    assert list(tmp_path.iterdir()) == []
+    assert cover_threads() == []
+
+
+def test_a_render_that_fails_after_the_cover_frame_waits_for_its_thread(tmp_path, monkeypatch):
+    import time
+
+    from engine import cover
+
+    made = []
+    real = cover.png_bytes
+
+    def slow(rgb):
+        time.sleep(0.5)  # still running when the render fails
+        made.append(real(rgb))
+        return made[-1]
+
+    calls = []
+
+    def explode(self, frame, first_pts, count):
+        calls.append(first_pts)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # what Ctrl-C looks like mid-render
+
+    monkeypatch.setattr(cover, "png_bytes", slow)
+    monkeypatch.setattr("engine.encode.pyav.PyAVEncoder.encode_repeated", explode)
+    with pytest.raises(KeyboardInterrupt):
+        engine.render(deck(cover=0.0), tmp_path, platform="320x180@10", compositor="cpu")
+    assert len(made) == 1 and cover_threads() == []  # the thread was started, and was over before the render gave up
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", ["chunk", "webm"])
+def test_no_cover_png_is_made_where_nothing_uses_it(tmp_path, monkeypatch, how):
+    from engine.pipeline import render_output
+
+    def never(*args):
+        raise AssertionError("a cover PNG nobody uses")
+
+    monkeypatch.setattr("engine.pipeline.cover_in_background", never)
+    if how == "chunk":  # the join adds the whole video's cover
+        report = render_output(
+            engine.load_deck(deck()),
+            engine.resolve_output("320x180@10"),
+            tmp_path / "c.mp4",
+            compositor="cpu",
+            frames=(0, 20),
+        )
+        assert read_cover(tmp_path / "c.mp4") is None
+    else:  # WebM has no cover art, and no thumbnail was asked for
+        report = engine.render(deck(), tmp_path, platform="320x180@10", compositor="cpu", format="webm")
+    assert "cover" not in report.stage_seconds
