@@ -6,9 +6,9 @@ MP4 muxer writes as the iTunes ``covr`` atom) and, when asked, as a PNG beside t
 video. The PNG beside the video is read back from the MP4, so a video copied from the
 cache gets exactly the thumbnail it was made with.
 
-The PNG is made on a thread of its own (`cover_in_background`) as soon as the cover
-frame is composited, while the rest of the video is made: made at the end, its
-0.15–0.3 s of CPU at 1080p were on the render's critical path with nothing beside it.
+The PNG is made on a thread of its own (`cover_in_background`) while the render checks
+its keyframes and muxes its sound: made after them, its 0.15–0.3 s of CPU at 1080p
+were on the render's tail with nothing beside it.
 """
 
 from __future__ import annotations
@@ -62,18 +62,18 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 
 
 class BackgroundCover:
-    """`png_bytes` of an NV12 frame, made on its own thread; `result()` waits for it."""
+    """`png_bytes` of an NV12 frame, made on its own thread; `result()` waits for it.
+
+    The frame is the thread's from then on (nobody may write it): it goes when the thread ends.
+    """
 
     def __init__(self, nv12: np.ndarray, width: int, height: int) -> None:
-        # The render hands its buffer back to the pool at once: this copy is the only
-        # one kept, and it goes with the thread's function when the thread ends.
-        frame = nv12.copy()
         self._png: bytes | None = None
         self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                self._png = png_bytes(nv12_to_rgb_banded(frame, width, height))
+                self._png = png_bytes(nv12_to_rgb_banded(nv12, width, height))
             except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, who re-raises it
                 self._error = exc
 
