@@ -14,18 +14,17 @@ were on the render's tail with nothing beside it.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .background import Background
 from .errors import RenderError
 from .output import atomic_output
 
 __all__ = [
-    "BackgroundCover",
     "attach_cover",
     "cover_in_background",
     "decoded_frame",
@@ -61,43 +60,13 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-class BackgroundCover:
-    """`png_bytes` of an NV12 frame, made on its own thread; `result()` waits for it.
-
-    The frame is the thread's from then on (nobody may write it): it goes when the thread ends.
-    """
-
-    def __init__(self, nv12: np.ndarray, width: int, height: int) -> None:
-        self._png: bytes | None = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._png = png_bytes(nv12_to_rgb_banded(nv12, width, height))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, who re-raises it
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="reel-cover", daemon=True)
-        self._thread.start()
-
-    def result(self) -> bytes:
-        """The PNG, once the thread is done; raises what the thread raised."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._png is not None
-        return self._png
-
-    def join(self) -> None:
-        """Wait for the thread: there is nothing to stop part way, a 4K frame takes about a second."""
-        self._thread.join()
-
-
 @contextmanager
-def cover_in_background(nv12: np.ndarray, width: int, height: int) -> Iterator[BackgroundCover]:
+def cover_in_background(nv12: np.ndarray, width: int, height: int) -> Iterator[Background[bytes]]:
     """Make the cover's PNG from `nv12` on a thread while the block runs; the thread is
-    over when the block ends, whatever happens (it writes no file)."""
-    cover = BackgroundCover(nv12, width, height)
+    over when the block ends, whatever happens (it writes no file). The frame is the
+    thread's from then on: nobody may write it. There is nothing to stop part way (a 4K
+    frame takes about a second), so the block's end waits for it."""
+    cover = Background("reel-cover", lambda: png_bytes(nv12_to_rgb_banded(nv12, width, height)))
     try:
         yield cover
     finally:

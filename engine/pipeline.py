@@ -35,10 +35,11 @@ from ._host import (
     tune_allocator,
     usable_cores,
 )
+from .background import Background
 from .captions import mux_soft_track, write_sidecars
 from .colour import nv12_size, nv12_to_rgb
 from .composite import Compositor, open_compositor
-from .cover import BackgroundCover, attach_cover, cover_in_background, thumbnail_path, write_thumbnail
+from .cover import attach_cover, cover_in_background, thumbnail_path, write_thumbnail
 from .encode import EncodeSettings, open_encoder
 from .encode.backends import container_for
 from .errors import (
@@ -489,7 +490,7 @@ def _render_output(
     cover_pts = -1 if chunk else min(timeline.frame_at(cover_seconds), timeline.frame_count - 1)
     # The cover frame's PNG: the MP4's cover art, or the thumbnail of a format without any.
     wants_cover = not chunk and (container.cover or thumbnail)
-    cover: BackgroundCover | None = None
+    cover: Background[bytes] | None = None
 
     with atomic_output(target, temp_tag) as temporary, ExitStack() as scope:
         # The keyframes' luma and the cover frame wait for the end on disk, not in memory.

@@ -35,6 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from ..background import Background
 from ..errors import AssetError, RenderError
 from ..output import atomic_output, scratch_file
 from .decode import SAMPLE_RATE
@@ -276,32 +277,21 @@ class BackgroundSoundtrack:
 
     def __init__(self, plan: AudioPlan, seconds: float, path: Path, *, bit_rate: int, container: str) -> None:
         self._cancelled = threading.Event()
-        self._result: EncodedSoundtrack | None = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._result = encode_soundtrack(
-                    plan, seconds, path, bit_rate=bit_rate, container=container, cancelled=self._cancelled
-                )
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, who re-raises it
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="reel-soundtrack", daemon=True)
-        self._thread.start()
+        self._work = Background(
+            "reel-soundtrack",
+            lambda: encode_soundtrack(
+                plan, seconds, path, bit_rate=bit_rate, container=container, cancelled=self._cancelled
+            ),
+        )
 
     def result(self) -> EncodedSoundtrack:
         """The encoded soundtrack, once the thread is done; raises what the thread raised."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
+        return self._work.result()
 
     def cancel(self) -> None:
         """Stop at the next block and wait for the thread (its file is then the caller's to remove)."""
         self._cancelled.set()
-        self._thread.join()
+        self._work.join()
 
 
 @contextmanager
