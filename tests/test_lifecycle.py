@@ -238,7 +238,9 @@ def test_what_a_stopped_render_left_is_said_in_a_few_words():
 
 
 def test_timeout_of_one_output_fails_in_one_line_and_leaves_nothing(tmp_path, render):
-    run = render(write_deck(tmp_path), "-p", LARGE, "--timeout", "1")
+    # Two minutes of fades: several seconds of work however fast the machine (30 slides
+    # once took just over the limit, and a faster engine finished them inside it).
+    run = render(write_deck(tmp_path, slides=120), "-p", LARGE, "--timeout", "1")
     started = time.monotonic()
     code, stderr = run.finish()
     assert code == 2, stderr
