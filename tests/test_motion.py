@@ -579,7 +579,7 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
         work.close()
 
 
-@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("channels", [1, 2, 3])
 @pytest.mark.parametrize("back_map", [(1.0, 0.0, 1.0, 0.0), (0.83, 7.1, 0.83, 4.6)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_compose_plane_draws_a_chart_appearing_under_build_items_bit_for_bit(channels, back_map, threads):
@@ -590,7 +590,7 @@ def test_compose_plane_draws_a_chart_appearing_under_build_items_bit_for_bit(cha
 
     rng = np.random.default_rng(11)
     height, width = 96, 80
-    extra = () if channels == 1 else (2,)
+    extra = () if channels == 1 else (channels,)  # (3: an RGB frame, as `compose_rgb` draws one)
     back = rng.integers(0, 256, (116, 100) + extra, dtype=np.uint8)
     if back_map == (1.0, 0.0, 1.0, 0.0):
         back = back[:height, :width].copy()
@@ -617,7 +617,7 @@ def test_compose_plane_draws_a_chart_appearing_under_build_items_bit_for_bit(cha
     reveal = (image, image_alpha, base, base_alpha, times, chart.any(axis=1))
     work = LayerWork(width, channels=max(2, channels), threads=threads)
     work.rows = 7  # blocks that straddle the chart's rows and the items'
-    work.scratch = [type(s)(7, 7 * width * 2) for s in work.scratch]
+    work.scratch = [type(s)(7, 7 * width * max(2, channels)) for s in work.scratch]
     try:
         for threshold, opacity, title in [
             (0, 1.0, (0.3, 0, 12)),
