@@ -447,6 +447,38 @@ def test_a_soft_wipe_blends_only_inside_its_band(make, solids):
     assert 0 < between.size <= W // 4 + 1
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("circleopen", {"softness": 0.03}),
+        ("circleclose", {"softness": 0.2}),
+        ("clockwipe", {"softness": 0.05}),
+        ("wipediagonal", {"softness": 0.1}),
+        ("lumawipe", {"matte": "radial", "softness": 0.05}),
+        ("lumawipe", {"softness": 0.15}),  # clouds: the band reaches most columns mid-way
+    ],
+)
+def test_a_soft_sweep_blends_only_its_band_and_draws_the_same_bytes(monkeypatch, name, params):
+    # The numpy twin blends only the columns of a block that some texel inside the band
+    # reaches, and copies elsewhere (a weight of exactly 0 or 1): the bytes of blending it all.
+    from engine.composite import twins
+
+    width, height = 640, 360
+    a_image, b_image = random_image(width, height, seed=3), random_image(width, height, seed=4)
+    skipped = []
+    real = twins._band_block
+    monkeypatch.setattr(twins, "_band_block", lambda *args: skipped.append(real(*args)) or skipped[-1])
+    banded = CPUCompositor(width, height)
+    handles = (banded.upload("a", a_image), banded.upload("b", b_image))
+    fast = [frame(banded, *handles, name, p, params) for p in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    monkeypatch.setattr(twins, "_band_block", lambda *args: False)  # every block blended whole
+    whole = CPUCompositor(width, height)
+    handles = (whole.upload("a", a_image), whole.upload("b", b_image))
+    for p, drawn in zip((0.1, 0.3, 0.5, 0.7, 0.9), fast, strict=True):
+        assert np.array_equal(drawn, frame(whole, *handles, name, p, params)), p
+    assert any(skipped)  # (the shortcut was taken)
+
+
 @pytest.mark.parametrize("softness", [-0.5, 1e-9])
 def test_wipes_with_odd_softness_still_end_on_the_target(make, pair, softness):
     compositor = make(W, H)

@@ -94,14 +94,19 @@ def _reveal(t, progress, softness, band_from_edge, out=None, spare=None):
     wipes, 1.001 and 1.002 where some texel may sit exactly at t = 1 or 0 (circles,
     clock): the edge then starts and ends just outside 0..1.
     """
-    start, span = band_from_edge
-    band = max(softness, _F0)
-    edge = start - progress * (span + band)
+    edge, band = _edge(progress, softness, band_from_edge)
     if band > _F0:
         return _smoothstep(edge, edge + band, t, out, spare)
     if out is None:
         return (t >= edge).astype(np.float32)
     return np.greater_equal(t, edge, out=out)  # step(edge, t): 0.0 or 1.0
+
+
+def _edge(progress, softness, band_from_edge):
+    """(edge, band) of `_reveal`: the weight rises from 0 at t = edge to 1 at t = edge + band."""
+    start, span = band_from_edge
+    band = max(softness, _F0)
+    return start - progress * (span + band), band
 
 
 _WIPE = (_F1, _F1)
@@ -147,12 +152,47 @@ def _blend_block(out, a, b, weight: np.ndarray, work: Workspace, hard: bool) -> 
 
 
 def _sweep(out, a, b, work: Workspace, t_block: Callable, progress, softness, ends) -> None:
-    """A wipe along any sweep coordinate: t_block(r0, r1, into) fills t for a block of rows."""
+    """A wipe along any sweep coordinate: t_block(r0, r1, into) fills t for a block of rows.
+
+    A soft edge blends only inside its band: where t ≤ edge the weight is exactly 0, and
+    where t ≥ edge + band exactly 1, so a block's columns with no texel inside the band
+    are copies (`_band_block`), the same bytes as blending them.
+    """
     width = texel_view(out).shape[1]
+    edge, band = _edge(progress, softness, ends)
+    banded = band > _F0 and edge + band > edge  # (a band float32 resolves: else 0/0 decides)
     for r0, r1 in work.blocks(out):
         t = t_block(r0, r1, work.float_block(0, (r1 - r0, width)))
+        if banded and _band_block(out[r0:r1], a[r0:r1], b[r0:r1], t, edge, edge + band, work):
+            continue
         reveal = _reveal(t, progress, softness, ends, work.float_block(1, t.shape), work.float_block(2, t.shape))
         _blend_block(out[r0:r1], a[r0:r1], b[r0:r1], reveal, work, hard=not softness > _F0)
+
+
+def _band_block(out, a, b, t: np.ndarray, low, high, work: Workspace) -> bool:
+    """One block of a soft sweep with the smoothstep and the blend only on the columns
+    where some texel has low < t < high, copies elsewhere; False (nothing done) where
+    those columns are over half the block: then the whole block blends as before."""
+    inside = np.greater(t, low, out=work.flag_block(0, t.shape))
+    np.logical_and(inside, np.less(t, high, out=work.flag_block(1, t.shape)), out=inside)
+    runs = true_runs(inside.any(axis=0))
+    if sum(stop - start for start, stop in runs) * 2 > t.shape[1]:
+        return False
+    np.copyto(out, a)
+    np.copyto(texel_view(out), texel_view(b), where=np.greater_equal(t, high, out=work.flag_block(1, t.shape)))
+    for start, stop in runs:
+        part = t[:, start:stop]
+        weight = _smoothstep(low, high, part, work.float_block(1, part.shape), work.float_block(2, part.shape))
+        shape = out[:, start:stop].shape
+        mix_rows(
+            out[:, start:stop],
+            a[:, start:stop],
+            b[:, start:stop],
+            per_texel(weight, out.ndim),
+            work.float_block(4, shape),
+            work.float_block(5, shape),
+        )
+    return True
 
 
 # --- gathers -------------------------------------------------------------------------
