@@ -500,7 +500,7 @@ def _motion_formula(width, back, static, items, rows, step, reveal=None):
         weight = np.where(shown, image_alpha * inv * f32(step.reveal_opacity), base_alpha * inv).astype(f32)
         value = value + (colour - value) * weight.reshape(weight.shape + extra)
     if items is not None:
-        colour, alpha = items
+        colour, alpha = items[:2]
         for y in range(height):
             item = int(rows[y])
             if item == 0:
@@ -567,9 +567,9 @@ def test_compose_plane_draws_the_shader_formula_bit_for_bit(channels, back_map, 
         for layers in [
             (static, None),
             (dense, None),
-            (None, (item_colour, item_alpha)),
-            (static, (item_colour, item_alpha)),
-            (dense, (item_colour, item_alpha)),
+            (None, (item_colour, item_alpha, item_alpha.any(axis=1))),
+            (static, (item_colour, item_alpha, item_alpha.any(axis=1))),
+            (dense, (item_colour, item_alpha, item_alpha.any(axis=1))),
         ]:
             out = np.empty((height, width) + extra, dtype=np.uint8)
             compose_plane(out, back, layers[0], layers[1], rows, step, work)
@@ -629,8 +629,10 @@ def test_compose_plane_draws_a_chart_appearing_under_build_items_bit_for_bit(cha
             table = np.array([[0, 0, 0], title, [1.0, 0, -6]], dtype=np.float32)
             step = PlaneStep(back_map, table, threshold, opacity)
             out = np.empty((height, width) + extra, dtype=np.uint8)
-            compose_plane(out, back, None, (item_colour, item_alpha), rows, step, work, reveal)
-            expected = _motion_formula(width, back, None, (item_colour, item_alpha), rows, step, reveal)
+            compose_plane(out, back, None, (item_colour, item_alpha, item_alpha.any(axis=1)), rows, step, work, reveal)
+            expected = _motion_formula(
+                width, back, None, (item_colour, item_alpha, item_alpha.any(axis=1)), rows, step, reveal
+            )
             assert np.array_equal(out, expected), (threshold, opacity, title, np.argwhere(out != expected)[:5])
     finally:
         work.close()
@@ -669,7 +671,7 @@ def test_a_chart_appearing_over_a_still_picture_is_blended_once_per_slide(monkey
             out,
             back,
             None,
-            (item_colour, item_alpha),
+            (item_colour, item_alpha, item_alpha.any(axis=1)),
             rows,
             PlaneStep((1.0, 0.0, 1.0, 0.0), table, clock),
             work,

@@ -139,7 +139,7 @@ class LayerWork:
         held = self._made.get(key)
         if held is None or any(ref() is not array for ref, array in zip(held[0], arrays)):
             alive = [(k, v) for k, v in self._made.items() if all(ref() is not None for ref in v[0])]
-            self._made = dict(alive[-15:])  # (a frame draws at most two slides, two planes each, four kinds)
+            self._made = dict(alive[-12:])  # (a frame draws at most two slides, two planes each, three kinds)
             held = ([weakref.ref(array) for array in arrays], make())
             self._made[key] = held
         return held[1]
@@ -151,10 +151,6 @@ class LayerWork:
     def pairs(self, back: np.ndarray) -> np.ndarray | None:
         """The back layer's `resample.pairs`, made on its first moving frame."""
         return cast(np.ndarray | None, self._kept("pairs", (back,), partial(pairs, back)))
-
-    def ink_rows(self, alpha: np.ndarray) -> np.ndarray:
-        """The rows of a layer's alpha plane that are not clear throughout, made on its first frame."""
-        return cast(np.ndarray, self._kept("ink rows", (alpha,), partial(_ink_rows, alpha)))
 
     def revealed(self, plane: _Plane) -> _Revealed:
         """The `_Revealed` bytes of a plane whose chart appears over a still picture, made on its first frame."""
@@ -212,10 +208,6 @@ def _ink(static: tuple) -> _Ink | None:
     return _Ink(rows, rows * alpha.shape[1] + columns + left, texels[at] * _INV255, weight)
 
 
-def _ink_rows(alpha: np.ndarray) -> np.ndarray:
-    return np.asarray(np.reshape(alpha, (alpha.shape[0], -1)).any(axis=1))
-
-
 @dataclass(frozen=True)
 class _Plane:
     """One plane's inputs for `_compose_rows` (see `compose_plane`)."""
@@ -223,7 +215,7 @@ class _Plane:
     out: np.ndarray
     back: np.ndarray
     static: tuple | None
-    items: tuple[np.ndarray, np.ndarray] | None
+    items: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     rows: np.ndarray
     step: PlaneStep
     reveal: tuple[np.ndarray, ...] | None
@@ -254,7 +246,7 @@ def compose_plane(
     out: np.ndarray,
     back: np.ndarray,
     static: tuple[np.ndarray, np.ndarray, tuple | None, np.ndarray] | None,
-    items: tuple[np.ndarray, np.ndarray] | None,
+    items: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     rows: np.ndarray,
     step: PlaneStep,
     work: LayerWork,
@@ -262,8 +254,8 @@ def compose_plane(
 ) -> None:
     """Draw one plane (luma H×W or chroma H/2×W/2×2) of a layered slide into `out`.
 
-    `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha) or
-    None; `reveal` (image colour, image alpha, base colour, base alpha, times, rows) or None.
+    `static` is (colour, alpha, open box, ink rows) or None; `items` (colour, alpha, ink
+    rows) or None; `reveal` (image colour, image alpha, base colour, base alpha, times, rows) or None.
     Work goes a block of rows at a time, split between `work`'s threads. Only what can
     change is computed: the back layer only inside the static layer's open box, rows
     with nothing over their back layer at rest are copied, a row blends a build item
@@ -288,7 +280,7 @@ def compose_plane(
         taps(height, sy, oy, back.shape[0], np.uint32),
         None if static is None else work.ink(static),
         work.pairs(back) if columns is not None and scattered(columns) else None,
-        None if items is None else work.ink_rows(items[1]),
+        None if items is None else items[2],
     )
     if reveal is not None and plane.columns is None and plane.down is None and step.reveal_opacity == 1.0:
         plane = replace(plane, revealed=work.revealed(plane))
@@ -508,7 +500,7 @@ def compose_rgb(out: np.ndarray, layers: LayerRGB, state: MotionState, work: Lay
         out,
         layers.back,
         None if static is None else (static.colour, static.alpha, static.open_box, static.ink_rows),
-        None if items is None else (items.colour, items.alpha),
+        None if items is None else (items.colour, items.alpha, items.ink_rows),
         layers.rows,
         plan_layers(layers, state)[0],  # full size: the luma plane's numbers
         work,
@@ -582,7 +574,7 @@ def _items_bytes(out, back, items, rows, table, r0, r1) -> None:
 
 def _item_texels(items, rows, table, r0, r1):
     """(texels, weights, opacity per row) the items show on rows [r0, r1), or None."""
-    colour, alpha = items
+    colour, alpha = items[:2]
     height, width = colour.shape[:2]
     ids = rows[r0:r1].astype(np.intp)
     if not ids.any():
