@@ -368,8 +368,10 @@ def _revealed(plane: _Plane, work: Scratch) -> _Revealed:
     for r0 in range(top, bottom, work.rows):
         r1 = min(bottom, r0 + work.rows)
         shape = (r1 - r0,) + plane.out.shape[1:]
+        under = _under(plane, r0, r1, window, None, work)
+        value = work.float_block(3, shape)  # (free once `_under` is done; `_over` uses 1, 2 and 4)
         for out, colour, alpha in ((shown, image, image_alpha), (hidden, base, base_alpha)):
-            value = _under(plane, r0, r1, window, None, work)
+            np.copyto(value, under)
             _over(value, colour[r0:r1], alpha[r0:r1], None, work, shape)
             _store(out[r0 - top : r1 - top], value)
     return _Revealed(top, bottom, shown, hidden)
