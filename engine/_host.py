@@ -22,6 +22,14 @@ RSS 369 → 400 MB. `return_free_memory` (malloc_trim) hands the heaps' free mem
 after a render, so a worker between jobs holds only what it uses. Elsewhere than glibc
 both do nothing.
 
+`tune_allocator` also turns transparent huge pages off for the process (Linux's
+PR_SET_THP_DISABLE; its children inherit it). x264 rounds each frame it allocates up to
+whole 2 MB pages and asks for huge ones, and numpy asks for them on every array of
+4 MB or more, so a page is resident whole as soon as one byte of it is touched: x264's
+padding and a scratch buffer's unused tail cost memory. With 4 KB pages the example
+deck at 1080p peaks 16–18 MB lower (465 against 482 MB, five interleaved pairs) and
+renders as fast (median 21.6 against 21.7 s), with the same bytes.
+
 `check_memory` is the memory pre-check of one render, against the tightest of three
 limits: what the host has free, what the cgroup's limit leaves (v2 ``memory.max``, v1
 ``memory.limit_in_bytes``, less what other processes in it hold; reclaimable page cache
@@ -79,6 +87,7 @@ log = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MMAP_THRESHOLD = 2 * 1024 * 1024
 _TRIM_THRESHOLD = 16 * 1024 * 1024
+_PR_SET_THP_DISABLE = 41  # prctl option (linux/prctl.h)
 _libc: ctypes.CDLL | None = None
 _tuned = False
 
@@ -365,17 +374,31 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def tune_allocator() -> None:
-    """Once per process, on glibc: fix the mmap threshold at 2 MB and keep 16 MB of free heap."""
+    """Once per process: on Linux, small pages only; on glibc, fix the mmap threshold at
+    2 MB and keep 16 MB of free heap."""
     global _tuned
     if _tuned:
         return
     _tuned = True
+    _small_pages()
     libc = _glibc()
     if libc is None:
         return
     for option, value in ((_M_MMAP_THRESHOLD, _MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)):
         if libc.mallopt(option, value) != 1:
             log.debug("mallopt(%d, %d) refused: renders may be slower or hold more memory", option, value)
+
+
+def _small_pages() -> None:
+    """Turn transparent huge pages off for this process and its children (Linux 3.15+)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:
+            log.debug("prctl(PR_SET_THP_DISABLE) refused (errno %d): renders may hold more memory", ctypes.get_errno())
+    except (OSError, AttributeError):  # no prctl in this C library
+        log.debug("no prctl here: transparent huge pages stay as the system sets them")
 
 
 def return_free_memory() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from engine import _host
@@ -53,6 +57,23 @@ def test_a_quota_under_one_core_still_leaves_one(tmp_path, no_proc_cgroup):
 def test_this_machine_reports_something_sane():
     assert _host.usable_cores() >= 1
     assert _host.available_memory() > 64 * 2**20
+
+
+def test_tune_allocator_turns_huge_pages_off_for_the_process_and_its_children():
+    status = Path("/proc/self/status")
+    if not status.exists() or "THP_enabled:" not in status.read_text():
+        pytest.skip("this kernel does not report THP_enabled (Linux 5.0+)")
+    script = (
+        "import ctypes, subprocess\n"
+        "from engine import _host\n"
+        "ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)  # as a process that has not rendered (pytest's may have)\n"
+        "def thp(): return [l for l in open('/proc/self/status') if l.startswith('THP_enabled')][0].split()[1]\n"
+        "before = thp(); _host.tune_allocator(); after = thp()\n"
+        "child = subprocess.run(['grep', 'THP_enabled', '/proc/self/status'], capture_output=True, text=True)\n"
+        "print(before, after, child.stdout.split()[1])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "0", "0"]
 
 
 def test_tune_allocator_runs_once_and_a_render_hands_free_memory_back(tmp_path, monkeypatch):
