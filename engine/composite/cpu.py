@@ -102,7 +102,7 @@ class CPUCompositor:
         if step is None or frame.target is None:  # (no target: plan_transition said "a hold")
             self._current = source  # a hold is the slide itself: nothing to compute
             return
-        target = self._picture(frame.target, frame.target_state)
+        target = self._picture(frame.target, frame.target_state, source)
         twin = TWINS.get(step.name)
         if twin is None:  # a catalogue entry without its twin: our bug, not the deck's
             raise RenderError(f"transition {step.name!r} has no numpy implementation")
@@ -122,8 +122,26 @@ class CPUCompositor:
             twin(out, a, b, progress, params, self._work)
         self._current = self._frame
 
-    def _picture(self, handle: SlideHandle, state) -> np.ndarray:
-        """The slide as an NV12 buffer: itself, or its layers drawn in `state` (kept a while)."""
+    def _room(self, handle: SlideHandle, source: np.ndarray | None) -> np.ndarray:
+        """A buffer to draw `handle` into, not `source` (the other slide of this frame).
+
+        A slide's motion only moves on, so a state it has left does not come back: its
+        last drawn frame gives up its buffer first. A slide on screen then holds one
+        frame, not `_drawn_max` of them (22 MB at 1080p), and only a push, drawing two
+        slides and their four silhouettes, fills the cache. Otherwise the least
+        recently drawn frame makes room.
+        """
+        old = next((k for k, b in self._drawn.items() if k[0] == handle and b is not source), None)
+        if old is not None:
+            return self._drawn.pop(old)
+        if len(self._drawn) < self._drawn_max:
+            return np.empty(nv12_size(self.width, self.height), dtype=np.uint8)
+        old = next(k for k, b in self._drawn.items() if b is not source)
+        return self._drawn.pop(old)
+
+    def _picture(self, handle: SlideHandle, state, source: np.ndarray | None = None) -> np.ndarray:
+        """The slide as an NV12 buffer: itself, or its layers drawn in `state` (kept a
+        while), never into `source`, this frame's other slide."""
         slide = self._slide(handle)
         if not isinstance(slide, LayerPlanes):
             return slide
@@ -134,12 +152,7 @@ class CPUCompositor:
         if drawn is not None:
             self._drawn.move_to_end(key)
             return drawn
-        # The least recently drawn frame makes room: never the other slide of this frame,
-        # which was drawn (or used) just now.
-        if len(self._drawn) < self._drawn_max:
-            out = np.empty(nv12_size(self.width, self.height), dtype=np.uint8)
-        else:
-            out = self._drawn.popitem(last=False)[1]
+        out = self._room(handle, source)
         if self._layer_work is None:
             self._layer_work = LayerWork(self.width)
         work = self._layer_work
