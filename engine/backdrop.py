@@ -133,7 +133,8 @@ class Backdrops:
         return self._backgrounds[index]
 
     def _white(self, index: int) -> np.ndarray:
-        return np.full((self.height, self.width, 3), 255, dtype=np.uint8)
+        # Read only (each silhouette is painted on a copy): one texel broadcast, not 6 MB at 1080p.
+        return np.broadcast_to(np.full(3, 255, dtype=np.uint8), (self.height, self.width, 3))
 
     def _silhouettes(self, index: int) -> tuple[SlideHandle, SlideHandle]:
         """Slide `index`'s silhouettes over its background and over white, uploaded on

@@ -175,6 +175,11 @@ class LayerWork:
             for other in others:
                 other.result()
 
+    def let_go(self) -> None:
+        """Free what only a moving back layer needs, until the next one comes."""
+        for scratch in self.scratch:
+            scratch.let_go()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()

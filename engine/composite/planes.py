@@ -113,9 +113,9 @@ def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
     """Convert `layers` (at a width×height output) to planes, once per slide."""
     if layers.count > MAX_ITEMS:
         raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
-    back = rgb_to_nv12(np.ascontiguousarray(layers.back))
     bw, bh = layers.back.shape[1], layers.back.shape[0]
-    back_y, back_uv = (p.copy() for p in nv12_planes(back, bw, bh))
+    # Views of one NV12 buffer: the planes need no copies of their own.
+    back_y, back_uv = nv12_planes(rgb_to_nv12(np.ascontiguousarray(layers.back)), bw, bh)
     rows = np.ascontiguousarray(layers.rows, dtype=np.uint8)
     pair = rows.reshape(-1, 2)
     rows_uv = np.where(pair[:, 0] != 0, pair[:, 0], pair[:, 1]).astype(np.uint8)

@@ -54,6 +54,10 @@ class Scratch:
     def byte_block(self, shape) -> np.ndarray:
         return self.bytes[: prod(shape)].reshape(shape)
 
+    def let_go(self) -> None:
+        """Free the room `across` grew to (a camera over a frame-sized picture: ~9 MB at 1080p)."""
+        self._across = np.empty(0, dtype=np.float32)
+
     def across(self, shape) -> np.ndarray:
         """Room for the back rows interpolated across (`across`), grown to the largest need."""
         size = prod(shape)
