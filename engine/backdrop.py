@@ -112,10 +112,14 @@ class Backdrops:
         combine(into, over_bg, over_white, self._background_nv12(a), self.width, self.height)
 
     def release(self) -> None:
+        """Let go of what the transition just ended needed: silhouettes, backgrounds, the
+        scratch frames, and the chart kept to draw a chart slide's silhouettes."""
         for handle in self._handles.values():
             self.compositor.release(handle)
         self._handles.clear()
         self._backgrounds.clear()
+        self._buffers = []
+        self.rasterizer.let_chart_go()
 
     # -- internals --
 

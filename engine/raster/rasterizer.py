@@ -268,7 +268,7 @@ class SlideRasterizer:
         """The chart of slide `index` (at `placement`, from its layout) at the size of its
         box, over its background's colour there. The last one drawn is kept until
         another slide is rasterized or layered (its silhouettes, drawn after a push's
-        slides are, do not count)."""
+        slides are, do not count), or `let_chart_go` is called."""
         held = self._chart
         if held is not None and held[0] == index:
             return held[1]
@@ -276,6 +276,10 @@ class SlideRasterizer:
         revealed = chart_reveal(placement, self.palette, under_colour(self.background(index), placement.box))
         self._chart = (index, revealed)
         return revealed
+
+    def let_chart_go(self) -> None:
+        """Drop the chart kept for the silhouettes of its slide (14 MB at 1080p), once they are made."""
+        self._chart = None
 
     def _forget_chart(self, index: int) -> None:
         if self._chart is not None and self._chart[0] != index:
