@@ -13,6 +13,7 @@ from engine.layout import Shape
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer, rasterize_slide
 from engine.raster.background import bayer_matrix, gradient, render_background
+from engine.slides import SLIDE_KINDS
 from engine.spec import Background, Deck, Gradient, Slide, Theme
 from engine.text.typeface import load_font
 
@@ -386,3 +387,27 @@ def test_a_push_draws_a_chart_once_for_its_slide_and_its_silhouettes(monkeypatch
     rasterizer.layers(0)  # another slide on screen: the chart goes
     rasterizer.silhouettes(2, plates)
     assert len(drawn) == 2
+
+
+def test_a_background_over_the_cache_budget_waits_in_a_file_and_paints_the_same(photo):
+    # Over the budget (here 64 KB: every background at 320x180 is 173 KB), a background
+    # is kept in an anonymous file, not in memory; slides drawn from it, charts included
+    # (their palette follows the colour under their box), match those drawn from memory.
+    output = resolve_output("320x180")
+    chart = SLIDE_KINDS["chart"].model_validate(
+        {
+            "kind": "chart",
+            "duration": 5.0,
+            "title": "Kcal",
+            "chart": {"type": "bar", "labels": ["a", "b"], "values": [1, 2]},
+        }
+    )
+    d = deck(*every_kind(photo), chart)
+    spilling, keeping = SlideRasterizer(d, output, cache_bytes=64 * 1024), SlideRasterizer(d, output)
+    for i in range(len(d.slides)):
+        assert np.array_equal(spilling.raster(i)[1], keeping.raster(i)[1]), f"slide {i}"
+        background = spilling.background(i)
+        assert np.array_equal(background, keeping.background(i))
+        assert not background.flags.writeable
+    assert not spilling._backgrounds and spilling._spilled  # nothing of them in memory
+    assert keeping._backgrounds and not keeping._spilled

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel
 
 from ..errors import AssetError
@@ -40,7 +41,8 @@ from .charts import ChartReveal, chart_reveal
 from .layers import SlideLayers, background_moves, silhouette_layers, silhouettes, slide_layers
 from .logo import LogoStamp, logo_stamp, stamp_rgb, stamp_rgba
 from .palette import Palette
-from .slides import paint_layout, under_colour
+from .slides import image_array, paint_onto, under_colour
+from .spill import SpilledImage
 
 __all__ = ["CacheInfo", "SlideRasterizer", "rasterize_slide"]
 
@@ -111,6 +113,8 @@ class SlideRasterizer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._keys: dict[int, str] = {}
         self._backgrounds: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Backgrounds over `cache_bytes` (a 4K one is 25 MB) wait in a file instead.
+        self._spilled: OrderedDict[str, SpilledImage] = OrderedDict()
         self._lock = threading.Lock()
         self._logo: LogoStamp | None = None
         # The chart last drawn, with its slide's index: a push draws a chart slide's
@@ -173,22 +177,49 @@ class SlideRasterizer:
 
         `size` (width, height) draws it at another size than the output's (a drifting
         background is larger). Backgrounds are cached too: a deck's slides usually
-        share the theme's one.
+        share the theme's one. One larger than `cache_bytes` is kept in a file
+        (`SpilledImage`) and read back when asked for.
         """
-        bg = slide_background(self.deck.slides[index], self.theme)
-        text_colour = self.theme.text_color
-        width, height = size or (self.width, self.height)
-        key = json.dumps([_fields(bg), text_colour, _file_identity(bg.image, "background image"), width, height])
+        key, spilled = self._background_key(index, size)
+        if spilled is not None:
+            return spilled.array()
         with self._lock:
             cached = self._backgrounds.get(key)
             if cached is not None:
                 self._backgrounds.move_to_end(key)
         if cached is None:
-            cached = render_background(bg, width, height, text_colour)
+            bg = slide_background(self.deck.slides[index], self.theme)
+            width, height = size or (self.width, self.height)
+            cached = render_background(bg, width, height, self.theme.text_color)
             cached.flags.writeable = False
             with self._lock:
-                _store(self._backgrounds, key, cached, self.max_cached)
+                if self.cache_bytes is not None and cached.nbytes > self.cache_bytes:
+                    self._spilled[key] = SpilledImage(cached)
+                    while len(self._spilled) > self.max_cached:
+                        self._spilled.popitem(last=False)[1].close()
+                else:
+                    _store(self._backgrounds, key, cached, self.max_cached)
         return cached
+
+    def _background_canvas(self, index: int) -> Image.Image:
+        """Slide `index`'s background as a new Pillow RGB image to paint on: from its
+        file when it was spilled, so the whole array is never in memory beside it."""
+        _, spilled = self._background_key(index, None)
+        if spilled is None:
+            return Image.fromarray(self.background(index), "RGB")
+        return spilled.canvas()
+
+    def _background_key(self, index: int, size: tuple[int, int] | None) -> tuple[str, SpilledImage | None]:
+        bg = slide_background(self.deck.slides[index], self.theme)
+        width, height = size or (self.width, self.height)
+        key = json.dumps(
+            [_fields(bg), self.theme.text_color, _file_identity(bg.image, "background image"), width, height]
+        )
+        with self._lock:
+            spilled = self._spilled.get(key)
+            if spilled is not None:
+                self._spilled.move_to_end(key)
+        return key, spilled
 
     def raster(self, index: int) -> tuple[str, np.ndarray]:
         """(key, H×W×3 uint8 image) of slide `index`; the image is shared and read-only."""
@@ -201,7 +232,9 @@ class SlideRasterizer:
                 self.hits += 1
                 return key, cached
         notes: list[str] = []
-        image = paint_layout(self.background(index), self.layout(index), self.palette, notes)
+        with self._background_canvas(index) as canvas:
+            paint_onto(canvas, self.layout(index), self.palette, notes)
+            image = image_array(canvas)
         self._warn(index, notes)
         logo = self.logo()
         if logo is not None:

@@ -20,7 +20,7 @@ from ..text.paint import paint_block
 from .background import open_image
 from .palette import Palette
 
-__all__ = ["fitted_picture", "image_array", "paint_layout", "paint_text", "rounded_mask", "under_colour"]
+__all__ = ["fitted_picture", "image_array", "paint_layout", "paint_onto", "paint_text", "rounded_mask", "under_colour"]
 
 _SUPERSAMPLE = 4
 #: Rows of a Pillow image copied out at once (`image_array`).
@@ -117,17 +117,36 @@ def paint_layout(
     What painting had to give up (a chart's words cut to fit) is added to `notes`.
     """
     with Image.fromarray(background, "RGB") as canvas:
-        draw = ImageDraw.Draw(canvas, "RGBA")
-        for item in layout.items:
-            if isinstance(item, TextBlock):
-                paint_text(draw, item, palette[item.colour])
-            elif isinstance(item, Shape):
-                _paint_shape(canvas, item, palette[item.colour])
-            elif isinstance(item, ImagePlacement):
-                _paint_image(canvas, item)
-            elif isinstance(item, ChartPlacement):
-                _paint_chart(canvas, item, palette, background, notes)
+        paint_onto(canvas, layout, palette, notes)
         return image_array(canvas)
+
+
+def paint_onto(canvas: Image.Image, layout: SlideLayout, palette: Palette, notes: list[str] | None = None) -> None:
+    """`layout` painted onto `canvas` (RGB), which holds the slide's background.
+
+    A chart's palette is chosen for the background under its box, read before anything
+    is painted over it.
+    """
+    unders = {}
+    for i, item in enumerate(layout.items):
+        if isinstance(item, ChartPlacement) and _has_area(item.box):
+            with canvas.crop(item.box) as under:
+                unders[i] = under_colour(np.asarray(under), (0, 0, *under.size))
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    for i, item in enumerate(layout.items):
+        if isinstance(item, TextBlock):
+            paint_text(draw, item, palette[item.colour])
+        elif isinstance(item, Shape):
+            _paint_shape(canvas, item, palette[item.colour])
+        elif isinstance(item, ImagePlacement):
+            _paint_image(canvas, item)
+        elif isinstance(item, ChartPlacement) and i in unders:
+            _paint_chart(canvas, item, palette, unders[i], notes)
+
+
+def _has_area(box: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = box
+    return right > left and bottom > top
 
 
 def under_colour(background: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int]:
@@ -138,14 +157,12 @@ def under_colour(background: np.ndarray, box: tuple[int, int, int, int]) -> tupl
 
 
 def _paint_chart(
-    canvas: Image.Image, item: ChartPlacement, palette: Palette, background: np.ndarray, notes: list[str] | None
+    canvas: Image.Image, item: ChartPlacement, palette: Palette, colour: tuple[int, int, int], notes: list[str] | None
 ) -> None:
     from .charts import chart_reveal
 
-    left, top, right, bottom = item.box
-    if right <= left or bottom <= top:
-        return
-    reveal = chart_reveal(item, palette, under_colour(background, item.box))
+    left, top = item.box[:2]
+    reveal = chart_reveal(item, palette, colour)
     if reveal.note and notes is not None:
         notes.append(reveal.note)
     revealed = reveal.image  # the finished chart
