@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 
 import numpy as np
 from PIL import Image
@@ -30,6 +31,8 @@ class SpilledImage:
         self.shape = image.shape
         self.nbytes = image.nbytes
         self._file = tempfile.TemporaryFile(prefix="reel-raster-")  # noqa: SIM115 - open while the image is kept
+        # Closed with the object when its owner lets it go without `close` (no ResourceWarning).
+        self._closer = weakref.finalize(self, self._file.close)
         self._file.write(np.ascontiguousarray(image).data)
         self._file.flush()
 
@@ -54,7 +57,7 @@ class SpilledImage:
         return canvas
 
     def close(self) -> None:
-        self._file.close()
+        self._closer()
 
     def _read_into(self, out: np.ndarray, offset: int) -> None:
         # pread: no shared file position, so two threads may read one image at once.
