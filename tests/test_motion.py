@@ -370,6 +370,40 @@ def test_a_layered_slide_in_one_state_is_drawn_once_and_kept_until_released(phot
     assert all(key[0] != handles[0] for key in compositor._drawn)
 
 
+def test_a_slide_in_motion_keeps_one_drawn_frame_and_never_draws_over_the_other(photo):
+    """Motion only moves on, so a layered slide's next state is drawn into its last one's
+    buffer: a slide on screen holds one drawn frame, not the cache's room of them. One
+    slide in two states in one frame (a slide repeating the one before it) keeps both,
+    and every frame is the one a compositor that keeps nothing draws."""
+    deck = _moving_deck(photo)
+    layers = SlideRasterizer(deck, _output()).layers(0)
+    motion = deck.motion(0)
+
+    def drawn(compositor, spec):
+        compositor.render(spec)
+        out = np.empty(nv12_size(320, 180), dtype=np.uint8)
+        compositor.read_nv12(out)
+        return out
+
+    def alone(spec):
+        fresh = CPUCompositor(320, 180)
+        handle = fresh.upload_layers("s", layers)
+        return drawn(fresh, replace(spec, source=handle, target=None if spec.target is None else handle))
+
+    compositor = CPUCompositor(320, 180)
+    handle = compositor.upload_layers("s", layers)
+    states = [motion.state(t, layers.count, 320, 180) for t in (0.2, 0.6, 1.0, 1.4, 1.8)]
+    assert len(set(states)) == len(states)  # (the camera moves: a new state each time)
+    for state in states:
+        spec = FrameSpec(handle, source_state=state)
+        assert np.array_equal(drawn(compositor, spec), alone(spec))
+        assert len(compositor._drawn) == 1
+    for a, b in ((states[1], states[3]), (states[2], states[4])):
+        spec = FrameSpec(handle, handle, "fade", 0.5, {}, a, b)
+        assert np.array_equal(drawn(compositor, spec), alone(spec))
+        assert len(compositor._drawn) == 2
+
+
 def test_a_layered_frame_needs_its_state(photo):
     output = _output()
     deck = _moving_deck(photo)
