@@ -105,7 +105,7 @@ class Backdrops:
         """`into` holds T(F) of `spec`: make it the content moving over the fixed background."""
         a, b = segment.from_slide, segment.to_slide
         over_bg, over_white = self._scratch()
-        silhouettes = (self._silhouettes(a), self._silhouettes(b))
+        silhouettes = (self._silhouettes(a, spec.source), self._silhouettes(b, spec.target))
         for plate, buffer in enumerate((over_bg, over_white)):
             self.compositor.render(replace(spec, source=silhouettes[0][plate], target=silhouettes[1][plate]))
             self.compositor.read_nv12(buffer)
@@ -140,12 +140,29 @@ class Backdrops:
         # Read only (each silhouette is painted on a copy): one texel broadcast, not 6 MB at 1080p.
         return np.broadcast_to(np.full(3, 255, dtype=np.uint8), (self.height, self.width, 3))
 
-    def _silhouettes(self, index: int) -> tuple[SlideHandle, SlideHandle]:
+    def _silhouettes(self, index: int, slide: SlideHandle | None) -> tuple[SlideHandle, SlideHandle]:
         """Slide `index`'s silhouettes over its background and over white, uploaded on
-        first use; drawn together, so the slide is laid out and painted once for both."""
+        first use; drawn together, so the slide is laid out and painted once for both.
+
+        A slide that only builds or reveals has silhouettes that are its own layers in
+        black over new back layers: a compositor that can (`upload_silhouette`) makes
+        them from the planes of `slide`, its upload, and only the backs are painted.
+        """
         keys = [f"{self.rasterizer.key(index)}-over-{name}" for name in ("bg", "white")]
         if not all(key in self._handles for key in keys):
             plates = (self._background(index), self._white(index))
+            derive = getattr(self.compositor, "upload_silhouette", None)
+            backs = None if derive is None or slide is None else self.rasterizer.silhouette_backs(index, plates)
+            if backs is not None and derive is not None:
+                del plates
+                made = [derive(key, slide, back) for key, back in zip(keys, backs, strict=True)]
+                if all(handle is not None for handle in made):
+                    self._handles.update(zip(keys, made, strict=True))
+                    return self._handles[keys[0]], self._handles[keys[1]]
+                for handle in made:  # (not held as planes here: drawn in full below)
+                    if handle is not None:
+                        self.compositor.release(handle)
+                plates = (self._background(index), self._white(index))
             images = list(self.rasterizer.silhouettes(index, plates))
             del plates
             for key in keys:

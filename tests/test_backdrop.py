@@ -281,3 +281,63 @@ def test_combine_of_a_fully_uncovered_or_fully_covered_frame_matches_the_float_b
         _float_combine(expected, over_bg, over_white, background, width, height)
         combine(frame, over_bg, over_white, background, width, height)
         assert np.array_equal(frame, expected), shown
+
+
+_BUILD = {"style": "rise", "duration": 1.0, "delay": 0.0}
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad"], "motion": {"build": _BUILD}},
+        {
+            "kind": "chart",
+            "title": "Kcal",
+            "chart": {"type": "bar", "labels": ["Mon", "Tue", "Wed"], "values": [1850, 1860, 1810], "reveal": 1.0},
+            "motion": {"build": _BUILD},
+        },
+    ],
+    ids=["build", "chart"],
+)
+def test_a_silhouette_made_from_the_slides_planes_draws_as_the_painted_one(second):
+    """A slide that only builds or reveals: its silhouettes from its own planes in black
+    over their painted backs (`upload_silhouette`) draw, in every state, what the
+    silhouettes painted in full draw."""
+    from engine.colour import nv12_size
+    from engine.composite import FrameSpec
+    from engine.composite.cpu import CPUCompositor
+
+    deck = load_deck(_deck("slideleft", second=second))
+    rasterizer = SlideRasterizer(deck, resolve_output(PLATFORM))
+    layers = rasterizer.layers(1)
+    compositor = CPUCompositor(WIDTH, HEIGHT)
+    slide = compositor.upload_layers("slide", layers)
+    plates = (rasterizer.background(1), np.full((HEIGHT, WIDTH, 3), 255, np.uint8))
+    backs = rasterizer.silhouette_backs(1, plates)
+    assert backs is not None
+    derived = [compositor.upload_silhouette(f"derived-{i}", slide, back) for i, back in enumerate(backs)]
+    painted = [compositor.upload_layers(f"painted-{i}", one) for i, one in enumerate(rasterizer.silhouettes(1, plates))]
+
+    def drawn(handle, state) -> np.ndarray:
+        compositor.render(FrameSpec(handle, source_state=state))
+        out = np.empty(nv12_size(WIDTH, HEIGHT), dtype=np.uint8)
+        compositor.read_nv12(out)
+        return out
+
+    motion = deck.motion(1)
+    for t in (0.0, 0.3, 0.6, 1.5):
+        state = motion.state(t, layers.count, WIDTH, HEIGHT)
+        for one, other in zip(derived, painted, strict=True):
+            assert one is not None
+            assert np.array_equal(drawn(one, state), drawn(other, state)), t
+
+
+def test_a_moving_camera_has_no_silhouette_backs_alone(tmp_path):
+    picture = tmp_path / "plate.png"
+    from PIL import Image
+
+    Image.fromarray(np.full((90, 160, 3), 200, np.uint8)).save(picture)
+    second = {"kind": "image", "file": str(picture), "fit": "cover", "motion": {"ken_burns": {"zoom": [1.0, 1.2]}}}
+    deck = load_deck(_deck("slideleft", second=second))
+    rasterizer = SlideRasterizer(deck, resolve_output(PLATFORM))
+    assert rasterizer.silhouette_backs(1, [rasterizer.background(1)]) is None

@@ -15,6 +15,7 @@ silhouettes share their slide's coverage), are held once (`SharedPlanes`).
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from .base import (
     plan_transition,
 )
 from .layers import LayerWork, compose_plane, plan_layers
-from .planes import FrontConverter, LayerPlanes, SharedPlanes, prepare_layers
+from .planes import FrontConverter, FrontPlanes, LayerPlanes, SharedPlanes, prepare_layers
 from .twins import TWINS
 from .workspace import Workspace
 
@@ -89,6 +90,25 @@ class CPUCompositor:
             return self._handles[key]
         check_layers(layers, self.width, self.height)
         return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height, self._fronts)))
+
+    def upload_silhouette(self, key: str, of: SlideHandle, back: np.ndarray) -> SlideHandle | None:
+        """The silhouette of layered slide `of` over a plate (engine.backdrop), from the
+        planes it has: its front layers with their colour black (Y 16, CbCr 128: what
+        `front_planes` gives black ink) over `back`, the silhouette's back layer (RGB).
+        None where `of` is not held as layer planes."""
+        self._check_open()
+        if key in self._handles:
+            return self._handles[key]
+        slide = self._slide(of)
+        if not isinstance(slide, LayerPlanes) or slide.back_size != (self.width, self.height):
+            return None
+        back_y, back_uv = nv12_planes(rgb_to_nv12(check_image(back, self.width, self.height)), self.width, self.height)
+        reveal = slide.reveal
+        if reveal is not None:
+            reveal = replace(reveal, image=_black(reveal.image), base=_black(reveal.base))
+        static, items = (None if front is None else _black(front) for front in (slide.static, slide.items))
+        silhouette = replace(slide, back_y=back_y, back_uv=back_uv, static=static, items=items, reveal=reveal)
+        return self._add(key, silhouette)
 
     def _add(self, key: str, slide) -> SlideHandle:
         handle = SlideHandle(key, len(self._slides))
@@ -235,3 +255,10 @@ def _reveal_args(slide: LayerPlanes, plane: int):
     if plane == 0:
         return image.y, image.alpha, base.y, base.alpha, reveal.times, reveal.rows[0]
     return image.uv, image.alpha_uv, base.uv, base.alpha_uv, reveal.times_uv, reveal.rows[1]
+
+
+def _black(front: FrontPlanes) -> FrontPlanes:
+    """`front` with black ink: its coverage, and the one Y and CbCr value of black."""
+    y = np.broadcast_to(np.uint8(16), front.y.shape)
+    uv = np.broadcast_to(np.array([128, 128], np.uint8), front.uv.shape)
+    return replace(front, y=y, uv=uv)

@@ -44,6 +44,7 @@ __all__ = [
     "background_moves",
     "build_groups",
     "silhouette",
+    "silhouette_backs",
     "silhouette_layers",
     "silhouettes",
     "slide_layers",
@@ -182,8 +183,7 @@ def _slide_layers(
     # The picture a Ken Burns camera moves over, and the chart a reveal uncovers.
     found_picture = _first(layout, ImagePlacement) if kb is not None else None
     found_chart = _first(layout, ChartPlacement) if motion.reveal is not None else None
-    moving = {found[0] for found in (found_picture, found_chart) if found is not None}
-    still = [i for i in range(len(layout.items)) if i not in building and i not in moving]
+    still = _still(layout, building, found_picture, found_chart)
     picture = None if found_picture is None else found_picture[1]
     chart = None if found_chart is None else found_chart[1]
 
@@ -250,6 +250,27 @@ def _slide_layers(
         SlideLayers(back, region, static, items, rows, len(groups), reveal)
         for back, static in zip(backs, statics, strict=True)
     ]
+
+
+def _still(layout: SlideLayout, building: set[int], *moving: tuple[int, object] | None) -> list[int]:
+    """The items of `layout` that neither build nor move: the back layer's."""
+    moved = {found[0] for found in moving if found is not None}
+    return [i for i in range(len(layout.items)) if i not in building and i not in moved]
+
+
+def silhouette_backs(
+    rasterizer: LayerSource, index: int, motion: SlideMotion, plates: Sequence[np.ndarray]
+) -> list[np.ndarray] | None:
+    """The back layers of slide `index`'s silhouettes over `plates`, alone, for a slide
+    that only builds or reveals (no camera, no drift): its other layers are its own
+    with their colour black (`silhouette_layers` gives the same). None for any other."""
+    if motion.ken_burns is not None or motion.drift is not None:
+        return None
+    layout = rasterizer.layout(index)
+    groups = build_groups(layout, rasterizer.deck.slides[index].kind) if motion.build is not None else []
+    chart = _first(layout, ChartPlacement) if motion.reveal is not None else None
+    still = _still(layout, {i for g in groups for i in g}, chart)
+    return silhouettes(plates, layout, still, rasterizer.palette)
 
 
 def _first(layout: SlideLayout, kind: type[_Item]) -> tuple[int, _Item] | None:

@@ -38,7 +38,7 @@ from ..spec import ChartSlide, Deck, ImageSlide, Theme
 from ..text.typeface import FontSet, resolve_fonts
 from .background import render_background
 from .charts import ChartReveal, chart_reveal
-from .layers import SlideLayers, background_moves, silhouette_layers, silhouettes, slide_layers
+from .layers import SlideLayers, background_moves, silhouette_backs, silhouette_layers, silhouettes, slide_layers
 from .logo import LogoStamp, logo_stamp, stamp_rgb, stamp_rgba
 from .palette import Palette
 from .slides import image_array, paint_onto, under_colour
@@ -296,6 +296,12 @@ class SlideRasterizer:
             for image in images:
                 stamp_rgb(image, logo, black=True)
         return images
+
+    def silhouette_backs(self, index: int, plates: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+        """The back layers alone of `silhouettes(index, plates)`, for a layered slide that
+        only builds or reveals (its other layers are its own, black); None otherwise."""
+        motion = self.deck.motion(index)
+        return None if motion is None else silhouette_backs(self, index, motion, plates)
 
     def chart(self, index: int, placement: ChartPlacement) -> ChartReveal:
         """The chart of slide `index` (at `placement`, from its layout) at the size of its
