@@ -299,7 +299,8 @@ _BUILD = {"style": "rise", "duration": 1.0, "delay": 0.0}
     ],
     ids=["build", "chart"],
 )
-def test_a_silhouette_made_from_the_slides_planes_draws_as_the_painted_one(second):
+@pytest.mark.parametrize("logo", [False, True], ids=["", "logo"])
+def test_a_silhouette_made_from_the_slides_planes_draws_as_the_painted_one(second, logo, tmp_path):
     """A slide that only builds or reveals: its silhouettes from its own planes in black
     over their painted backs (`upload_silhouette`) draw, in every state, what the
     silhouettes painted in full draw."""
@@ -307,9 +308,18 @@ def test_a_silhouette_made_from_the_slides_planes_draws_as_the_painted_one(secon
     from engine.composite import FrameSpec
     from engine.composite.cpu import CPUCompositor
 
-    deck = load_deck(_deck("slideleft", second=second))
+    spec = _deck("slideleft", second=second)
+    if logo:  # (a half-transparent mark: the static layer, black in the silhouettes)
+        from PIL import Image
+
+        mark = np.zeros((40, 40, 4), np.uint8)
+        mark[5:35, 5:35] = (255, 180, 70, 160)
+        Image.fromarray(mark, "RGBA").save(tmp_path / "logo.png")
+        spec["theme"]["logo"] = {"file": str(tmp_path / "logo.png"), "size": 0.15}
+    deck = load_deck(spec)
     rasterizer = SlideRasterizer(deck, resolve_output(PLATFORM))
     layers = rasterizer.layers(1)
+    assert (layers.static is not None) == logo
     compositor = CPUCompositor(WIDTH, HEIGHT)
     slide = compositor.upload_layers("slide", layers)
     plates = (rasterizer.background(1), np.full((HEIGHT, WIDTH, 3), 255, np.uint8))
