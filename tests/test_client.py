@@ -99,8 +99,14 @@ def test_download_of_one_output_by_name(client, tmp_path):
 
 
 def test_cancel_ends_the_wait_with_a_job_failed_error(client):
-    long_deck = {"slides": [{"kind": "title", "title": f"Slide {i}", "duration": 5} for i in range(6)]}
-    job = client.submit(long_deck, platforms=[PLATFORM], quality="draft")
+    # Long to render, not only to watch: held frames cost nothing, so every frame moves
+    # (a drift), at 640x360. A job of held slides could end before the cancel reached it.
+    drift = {"drift": {"amount": 0.1, "direction": "left"}}
+    long_deck = {
+        "theme": {"background": {"gradient": {"from": "#1d2b53", "to": "#0b0f1a"}}},
+        "slides": [{"kind": "title", "title": f"Slide {i}", "duration": 20, "motion": drift} for i in range(6)],
+    }
+    job = client.submit(long_deck, platforms=["640x360@30"], quality="draft")
     cancelled = client.cancel(job["id"])
     assert cancelled["id"] == job["id"]
     with pytest.raises(JobFailedError) as caught:

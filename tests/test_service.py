@@ -275,7 +275,8 @@ def test_kill_9_of_a_worker_then_of_the_supervisor_ends_with_every_job_done_exac
     decks.mkdir()
     ids = []
     for i in range(4):
-        (decks / f"deck{i}.json").write_text(json.dumps(slow_deck(40, f"Deck {i}")))
+        # 120 slides (~5 s each): a job of 40 could be done before a poll saw it rendering.
+        (decks / f"deck{i}.json").write_text(json.dumps(slow_deck(120, f"Deck {i}")))
         result = reel(
             "submit",
             str(decks / f"deck{i}.json"),
