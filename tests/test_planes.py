@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.composite.planes import FrontConverter, _convert_front, front_planes
+from engine.composite.planes import _convert_front, front_planes
 
 
 def _whole(rgba: np.ndarray):
@@ -90,20 +90,3 @@ def test_a_chroma_texel_reveals_when_the_last_of_its_four_pixels_does():
     planes = _reveal_planes(RevealLayer(image=image, base=np.zeros_like(image), times=times, fades=False))
     expected = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
     assert np.array_equal(planes.times_uv, expected) and planes.times_uv.flags.c_contiguous
-
-
-def test_a_front_converter_converts_an_array_once_while_it_lives():
-    rng = np.random.default_rng(3)
-    rgba = np.zeros((48, 64, 4), np.uint8)
-    rgba[10:30, 8:40] = rng.integers(0, 256, (20, 32, 4), dtype=np.uint8)
-    convert = FrontConverter()
-    first = convert(rgba)
-    assert convert(rgba) is first  # the same array (two silhouettes' shared items): not again
-    reference = front_planes(rgba)
-    for name in ("y", "uv", "alpha", "alpha_uv"):
-        assert np.array_equal(getattr(first, name), getattr(reference, name))
-    twin = rgba.copy()  # equal bytes, another array: converted on its own
-    assert convert(twin) is not first
-    assert len(convert._held) == 2
-    del rgba, twin  # an entry goes with its array, planes and all
-    assert convert._held == {}

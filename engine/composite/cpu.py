@@ -34,7 +34,7 @@ from .base import (
     plan_transition,
 )
 from .layers import LayerWork, compose_plane, plan_layers
-from .planes import FrontConverter, FrontPlanes, LayerPlanes, SharedPlanes, prepare_layers
+from .planes import FrontPlanes, LayerPlanes, SharedPlanes, prepare_layers
 from .twins import TWINS
 from .workspace import Workspace
 
@@ -68,7 +68,6 @@ class CPUCompositor:
         self._layer_work: LayerWork | None = None
         self._mattes: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # image parameters, per plane
         self._planes = SharedPlanes()  # layer planes held once, however many slides hold them
-        self._fronts = FrontConverter()  # a layer array two uploads share is converted once
         self._current: np.ndarray | None = None
         self._closed = False
 
@@ -89,7 +88,7 @@ class CPUCompositor:
         if key in self._handles:
             return self._handles[key]
         check_layers(layers, self.width, self.height)
-        return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height, self._fronts)))
+        return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height)))
 
     def upload_silhouette(self, key: str, of: SlideHandle, back: np.ndarray) -> SlideHandle | None:
         """The silhouette of layered slide `of` over a plate (engine.backdrop), from the

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
@@ -31,7 +29,6 @@ from ..raster.layers import SlideLayers
 
 __all__ = [
     "MAX_ITEMS",
-    "FrontConverter",
     "FrontPlanes",
     "FrontRGB",
     "LayerPlanes",
@@ -112,12 +109,8 @@ class RevealPlanes:
     fades: bool
 
 
-def prepare_layers(
-    layers: SlideLayers, width: int, height: int, front: Callable[[np.ndarray], FrontPlanes] | None = None
-) -> LayerPlanes:
-    """Convert `layers` (at a width×height output) to planes, once per slide; `front`
-    converts each front layer (`front_planes`, or a `FrontConverter` that remembers)."""
-    front = front or front_planes
+def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
+    """Convert `layers` (at a width×height output) to planes, once per slide."""
     if layers.count > MAX_ITEMS:
         raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
     bw, bh = layers.back.shape[1], layers.back.shape[0]
@@ -132,18 +125,17 @@ def prepare_layers(
         back_y,
         back_uv,
         (*layers.region,),
-        None if layers.static is None else front(layers.static),
-        None if layers.items is None else front(layers.items),
+        None if layers.static is None else front_planes(layers.static),
+        None if layers.items is None else front_planes(layers.items),
         rows,
         rows_uv,
         layers.count,
-        None if layers.reveal is None else _reveal_planes(layers.reveal, front),
+        None if layers.reveal is None else _reveal_planes(layers.reveal),
     )
 
 
-def _reveal_planes(reveal, front: Callable[[np.ndarray], FrontPlanes] | None = None) -> RevealPlanes:
-    front = front or front_planes
-    image, base = front(reveal.image), front(reveal.base)
+def _reveal_planes(reveal) -> RevealPlanes:
+    image, base = front_planes(reveal.image), front_planes(reveal.base)
     times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
     # The latest of each 2×2 block, pairwise (a max over two inner axes took 25 ms at 1080p).
     times_uv = np.maximum(
@@ -186,31 +178,6 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
     return FrontPlanes(
         y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
     )
-
-
-class FrontConverter:
-    """`front_planes` that converts a layer array once while it lives.
-
-    A backdrop's two silhouettes of a slide (over its background, over white) share
-    their build items and their chart as the very same arrays (`silhouette_layers`):
-    the second upload takes the first one's planes instead of converting them again.
-    An entry goes when its array does.
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[int, tuple[weakref.ref, FrontPlanes]] = {}
-
-    def __call__(self, rgba: np.ndarray) -> FrontPlanes:
-        key = id(rgba)
-        held = self._held.get(key)
-        if held is not None and held[0]() is rgba:
-            return held[1]
-        planes = front_planes(rgba)
-        self._held[key] = (weakref.ref(rgba, partial(self._gone, key)), planes)
-        return planes
-
-    def _gone(self, key: int, _ref: weakref.ref) -> None:
-        self._held.pop(key, None)
 
 
 def _convert_front(
