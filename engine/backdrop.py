@@ -149,20 +149,8 @@ class Backdrops:
         them from the planes of `slide`, its upload, and only the backs are painted.
         """
         keys = [f"{self.rasterizer.key(index)}-over-{name}" for name in ("bg", "white")]
-        if not all(key in self._handles for key in keys):
+        if not all(key in self._handles for key in keys) and not self._from_planes(index, slide, keys):
             plates = (self._background(index), self._white(index))
-            derive = getattr(self.compositor, "upload_silhouette", None)
-            backs = None if derive is None or slide is None else self.rasterizer.silhouette_backs(index, plates)
-            if backs is not None and derive is not None:
-                del plates
-                made = [derive(key, slide, back) for key, back in zip(keys, backs, strict=True)]
-                if all(handle is not None for handle in made):
-                    self._handles.update(zip(keys, made, strict=True))
-                    return self._handles[keys[0]], self._handles[keys[1]]
-                for handle in made:  # (not held as planes here: drawn in full below)
-                    if handle is not None:
-                        self.compositor.release(handle)
-                plates = (self._background(index), self._white(index))
             images = list(self.rasterizer.silhouettes(index, plates))
             del plates
             for key in keys:
@@ -171,6 +159,21 @@ class Backdrops:
                     self._handles[key] = self._put(key, image)
                 del image
         return self._handles[keys[0]], self._handles[keys[1]]
+
+    def _from_planes(self, index: int, slide: SlideHandle | None, keys: list[str]) -> bool:
+        """Upload slide `index`'s silhouettes under `keys` from the planes of `slide`, if
+        the compositor can and the slide only builds or reveals; whether it was done."""
+        derive = getattr(self.compositor, "upload_silhouette", None)
+        if derive is None or slide is None:
+            return False
+        backs = self.rasterizer.silhouette_backs(index, (self._background(index), self._white(index)))
+        if backs is None:
+            return False
+        made = [derive(key, slide, back) for key, back in zip(keys, backs, strict=True)]
+        if None in made:  # (`slide` is not held as planes there: both are None)
+            return False
+        self._handles.update(zip(keys, made, strict=True))
+        return True
 
     def _upload(self, key: str, picture: Callable[[], np.ndarray | SlideLayers]) -> SlideHandle:
         if key not in self._handles:
