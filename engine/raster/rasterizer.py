@@ -181,8 +181,10 @@ class SlideRasterizer:
         (`SpilledImage`) and read back when asked for.
         """
         key, spilled = self._background_key(index, size)
-        if spilled is not None:
-            return spilled.array()
+        return spilled.array() if spilled is not None else self._kept_background(key, index, size)
+
+    def _kept_background(self, key: str, index: int, size: tuple[int, int] | None) -> np.ndarray:
+        """The background under `key` from memory, drawn (and kept, or spilled) first if need be."""
         with self._lock:
             cached = self._backgrounds.get(key)
             if cached is not None:
@@ -204,9 +206,9 @@ class SlideRasterizer:
     def _background_canvas(self, index: int) -> Image.Image:
         """Slide `index`'s background as a new Pillow RGB image to paint on: from its
         file when it was spilled, so the whole array is never in memory beside it."""
-        _, spilled = self._background_key(index, None)
+        key, spilled = self._background_key(index, None)
         if spilled is None:
-            return Image.fromarray(self.background(index), "RGB")
+            return Image.fromarray(self._kept_background(key, index, None), "RGB")
         return spilled.canvas()
 
     def _background_key(self, index: int, size: tuple[int, int] | None) -> tuple[str, SpilledImage | None]:
