@@ -16,9 +16,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
+from .ahead import Made, SlidesAhead
 from .backdrop import Backdrops
 from .caption_burn import CaptionOverlay
 from .captions import Cue, cue_frames
@@ -27,7 +29,7 @@ from .composite import Compositor, FrameSpec, SlideHandle, open_compositor
 from .errors import SpecError
 from .motion import MotionState
 from .platforms import Output
-from .raster import SlideRasterizer
+from .raster import SlideLayers, SlideRasterizer
 from .raster.clip import ClipFrames
 from .spec import Deck
 from .timeline import Hold, Motion, Segment, Timeline, Transition, build_timeline, split_holds
@@ -126,10 +128,15 @@ class SlideSource:
         clock: StageClock | None = None,
         max_cached: int = 4,
         cache_bytes: int | None = None,
+        ahead: bool = False,
     ) -> None:
         self.deck, self.output, self.timeline, self.compositor = deck, output, timeline, compositor
         self.clock = clock or StageClock()
         self.rasterizer = SlideRasterizer(deck, output, max_cached=max_cached, cache_bytes=cache_bytes)
+        # With `ahead`, slides are made on a thread of their own before their first
+        # frame (`expect`); the render asks for it, a preview's frames come one by one.
+        prepare = getattr(compositor, "prepare", None)
+        self.ahead = SlidesAhead(self.rasterizer, prepare) if ahead else None
         self.clips = ClipFrames(self.rasterizer)
         # A video slide's frames are its own, even where two slides play one clip alike.
         self.keys = [
@@ -149,19 +156,40 @@ class SlideSource:
         if self.clips.is_clip(slide):
             return self._clip_handle(slide, frame)
         if key not in self.handles:
-            if self.motions[slide] is None:
-                with self.clock("raster"):
-                    _, image = self.rasterizer.raster(slide)
-                with self.clock("upload"):
-                    self.handles[key] = self.compositor.upload(key, image)
-            else:
-                with self.clock("raster"):
-                    layers = self.rasterizer.layers(slide)
-                with self.clock("upload"):
-                    self.handles[key] = self.compositor.upload_layers(key, layers)
-                self._items[key] = layers.count
+            with self.clock("raster"):
+                made = self._made(key, slide)
+            with self.clock("upload"):
+                self.handles[key] = self._upload(key, made)
+            if self.motions[slide] is not None:
+                self._items[key] = made.slide.count  # (SlideLayers and their planes alike)
             self.uploaded += 1
         return self.handles[key]
+
+    def expect(self, segment: Segment) -> None:
+        """`segment` comes soon: have `ahead` make the slides it shows that are not uploaded."""
+        if self.ahead is None:
+            return
+        shown = (segment.from_slide, segment.to_slide) if isinstance(segment, Transition) else (segment.slide,)
+        for slide in shown:
+            key = self.keys[slide]
+            if key not in self.handles and not self.clips.is_clip(slide):
+                self.ahead.request(key, slide)
+
+    def _made(self, key: str, slide: int) -> Made:
+        """Slide `slide` rasterized: made ahead (waited for, if it is not done yet), or now."""
+        made = None if self.ahead is None else self.ahead.take(key)
+        if made is not None:
+            return made
+        if self.motions[slide] is None:
+            return Made(self.rasterizer.raster(slide)[1], prepared=False)
+        return Made(self.rasterizer.layers(slide), prepared=False)
+
+    def _upload(self, key: str, made: Made) -> SlideHandle:
+        if made.prepared:  # (only a compositor with `prepare` has it done)
+            return cast(Any, self.compositor).upload_prepared(key, made.slide)
+        if isinstance(made.slide, SlideLayers):
+            return self.compositor.upload_layers(key, made.slide)
+        return self.compositor.upload(key, made.slide)
 
     def _clip_handle(self, slide: int, frame: int) -> SlideHandle:
         """Video slide `slide`'s picture at `frame`, uploaded in place of the one before."""
@@ -227,6 +255,20 @@ class SlideSource:
             self._clip_serials.pop(key)
             self.clips.close(self.keys.index(key))
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the layouts could not do, per slide, once each (made here or ahead)."""
+        ahead = [] if self.ahead is None else self.ahead.warnings
+        return list(dict.fromkeys([*self.rasterizer.warnings, *ahead]))
+
+    def close(self) -> None:
+        """Close the video slides' files and stop making slides ahead."""
+        try:
+            self.clips.close()
+        finally:
+            if self.ahead is not None:
+                self.ahead.close()
+
 
 class FrameSource:
     """Any frame of a deck at one output, composited as a render would, by one compositor
@@ -256,6 +298,6 @@ class FrameSource:
 
     def close(self) -> None:
         try:
-            self._slides.clips.close()
+            self._slides.close()
         finally:
             self.compositor.close()

@@ -206,14 +206,21 @@ class _FrameProducer(threading.Thread):
         # The compositor holds what is on screen; the raster cache only needs to cover
         # a slide that comes back after it was released.
         slides = SlideSource(
-            self.deck, self.output, self.timeline, compositor, self.clock, max_cached=1, cache_bytes=_RASTER_CACHE_BYTES
+            self.deck,
+            self.output,
+            self.timeline,
+            compositor,
+            self.clock,
+            max_cached=1,
+            cache_bytes=_RASTER_CACHE_BYTES,
+            ahead=True,
         )
         try:
             self._segments(slides)
         finally:
-            slides.clips.close()
+            slides.close()
         self.slides_uploaded = slides.uploaded
-        self.warnings = slides.rasterizer.warnings
+        self.warnings = slides.warnings
 
     def _segments(self, slides: SlideSource) -> None:
         uses = _uses(self.timeline, slides.keys)
@@ -222,6 +229,11 @@ class _FrameProducer(threading.Thread):
             first, end = max(segment.start, span.start), min(segment.end, span.stop)
             if first >= end:  # outside the chunk
                 continue
+            # The slides the next two segments bring in are made meanwhile (engine.ahead):
+            # a motion segment's frames, or a hold's, cover a new slide's making.
+            for coming in self.timeline.segments[index + 1 : index + 3]:
+                if coming.start < span.stop:
+                    slides.expect(coming)
             if isinstance(segment, Hold):
                 self._composite(slides, segment, first, end - first)
             else:  # Motion and Transition frames change every frame

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..colour import nv12_planes, nv12_size, rgb_to_nv12
 from ..errors import RenderError
+from ..raster.layers import SlideLayers
 from ..transitions import BUILTIN
 from .base import (
     FrameSpec,
@@ -89,6 +90,29 @@ class CPUCompositor:
             return self._handles[key]
         check_layers(layers, self.width, self.height)
         return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height)))
+
+    def prepare(self, picture: np.ndarray | SlideLayers) -> np.ndarray | LayerPlanes:
+        """What `upload` or `upload_layers` would hold of `picture`, converted now: its
+        NV12 buffer, or its `LayerPlanes`. It touches nothing of the compositor, so
+        another thread may run it (engine.ahead) while this one draws frames;
+        `upload_prepared` then takes the result."""
+        if isinstance(picture, SlideLayers):
+            check_layers(picture, self.width, self.height)
+            return prepare_layers(picture, self.width, self.height)
+        return rgb_to_nv12(check_image(picture, self.width, self.height))
+
+    def upload_prepared(self, key: str, prepared: np.ndarray | LayerPlanes) -> SlideHandle:
+        """Hold a slide `prepare` converted (on any thread), as `upload` or `upload_layers` would."""
+        self._check_open()
+        if key in self._handles:
+            return self._handles[key]
+        if isinstance(prepared, LayerPlanes):
+            if (prepared.width, prepared.height) != (self.width, self.height):
+                raise ValueError(
+                    f"planes for {prepared.width}×{prepared.height}, the compositor renders {self.width}×{self.height}"
+                )
+            return self._add(key, self._planes.share(prepared))
+        return self._add(key, check_nv12(prepared, self.width, self.height))
 
     def upload_silhouette(self, key: str, of: SlideHandle, back: np.ndarray) -> SlideHandle | None:
         """The silhouette of layered slide `of` over a plate (engine.backdrop), from the

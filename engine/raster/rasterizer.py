@@ -95,8 +95,16 @@ class SlideRasterizer:
     lookup itself: use one rasterizer per render thread (the pipeline does).
     """
 
-    def __init__(self, deck: Deck, output: Output, max_cached: int = 4, cache_bytes: int | None = None) -> None:
-        self.deck = deck
+    def __init__(
+        self,
+        deck: Deck,
+        output: Output,
+        max_cached: int = 4,
+        cache_bytes: int | None = None,
+        *,
+        backgrounds_of: SlideRasterizer | None = None,
+    ) -> None:
+        self.deck, self.output = deck, output
         self.width = output.width
         self.height = output.height
         self.safe_area = output.safe_area
@@ -116,6 +124,15 @@ class SlideRasterizer:
         # Backgrounds over `cache_bytes` (a 4K one is 25 MB) wait in a file instead.
         self._spilled: OrderedDict[str, SpilledImage] = OrderedDict()
         self._lock = threading.Lock()
+        if backgrounds_of is not None:
+            # Another thread's rasterizer of the same deck and output (engine.ahead): its
+            # backgrounds and keys serve both, since the caches are only used under its lock.
+            self._backgrounds, self._spilled, self._lock = (
+                backgrounds_of._backgrounds,
+                backgrounds_of._spilled,
+                backgrounds_of._lock,
+            )
+            self._keys = backgrounds_of._keys
         self._logo: LogoStamp | None = None
         # The chart last drawn, with its slide's index: a push draws a chart slide's
         # layers and its silhouettes in one frame, both from this one drawing.
@@ -198,7 +215,8 @@ class SlideRasterizer:
                 if self.cache_bytes is not None and cached.nbytes > self.cache_bytes:
                     self._spilled[key] = SpilledImage(cached)
                     while len(self._spilled) > self.max_cached:
-                        self._spilled.popitem(last=False)[1].close()
+                        # Not closed here: a thread may be reading it; it closes when let go.
+                        self._spilled.popitem(last=False)
                 else:
                     _store(self._backgrounds, key, cached, self.max_cached)
         return cached
