@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from ._host import return_free_memory
+from .colour import rgb_to_nv12
 from .raster import SlideLayers, SlideRasterizer
+from .raster.layers import white_plate
 
 __all__ = ["Made", "SlidesAhead"]
 
@@ -35,16 +37,18 @@ __all__ = ["Made", "SlidesAhead"]
 class Made:
     """A slide made ahead: as the compositor's `prepare` left it, or the picture itself."""
 
-    slide: Any  # prepared (for `upload_prepared`), or an H×W×3 image, or SlideLayers
+    slide: Any  # prepared (for `upload_prepared`), or an H×W×3 image, or SlideLayers; a list of them for silhouettes
     prepared: bool
+    backs: bool = False  # silhouettes: their back layers alone, as NV12 (`request_silhouettes`)
 
 
 class SlidesAhead:
     """Rasterizes (and prepares) slides on one worker thread, in the order they are asked for.
 
-    `request(key, index)` queues slide `index` under `key` unless it is queued already;
-    `take(key)` waits for it, raising what making it raised, or returns None if it was
-    never requested. `close()` drops what is queued and waits for the slide in hand.
+    `request(key, index)` queues slide `index` under `key` unless it is queued already
+    (`request_silhouettes` its silhouettes); `take(key)` waits for it, raising what
+    making it raised, or returns None if it was never requested. `close()` drops what
+    is queued and waits for the one in hand.
     """
 
     def __init__(
@@ -65,8 +69,16 @@ class SlidesAhead:
         if key not in self._jobs:
             self._jobs[key] = self._pool.submit(self._make, index)
 
-    def requested(self, key: str) -> bool:
-        return key in self._jobs
+    def request_silhouettes(self, key: str, index: int, backs: bool) -> None:
+        """Queue slide `index`'s silhouettes over its background and over white (engine.backdrop) under `key`.
+
+        With `backs`, a slide that only builds or reveals gets its silhouettes' back
+        layers alone, as NV12 (the compositor makes the rest from the slide's own
+        planes); any other slide, or without `backs`, gets whole silhouettes, prepared.
+        `take` gives a `Made` whose `slide` is the list of them, and `backs` says which.
+        """
+        if key not in self._jobs:
+            self._jobs[key] = self._pool.submit(self._silhouettes, index, backs)
 
     def take(self, key: str) -> Made | None:
         job = self._jobs.pop(key, None)
@@ -81,6 +93,26 @@ class SlidesAhead:
             job.cancel()
         self._jobs.clear()
         self._pool.shutdown(wait=True)
+
+    def _silhouettes(self, index: int, backs: bool) -> Made:
+        rasterizer = self.rasterizer
+        plates = (rasterizer.background(index), white_plate(rasterizer.width, rasterizer.height))
+        found = rasterizer.silhouette_backs(index, plates) if backs else None
+        if found is not None:
+            made = Made([rgb_to_nv12(back) for back in found], prepared=True, backs=True)
+        else:
+            pictures = list(rasterizer.silhouettes(index, plates))
+            rasterizer.let_chart_go()
+            if self._prepare is None:
+                made = Made(pictures, prepared=False)
+            else:
+                prepared = []
+                while pictures:  # (each picture goes once converted)
+                    prepared.append(self._prepare(pictures.pop(0)))
+                made = Made(prepared, prepared=True)
+        del plates, found
+        return_free_memory()
+        return made
 
     def _make(self, index: int) -> Made:
         if self.deck.motion(index) is None:

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 
+from .ahead import Made, SlidesAhead
 from .colour import nv12_planes, nv12_size, rgb_to_nv12
 from .composite import Compositor, FrameSpec, SlideHandle
 from .raster import SlideLayers, SlideRasterizer
+from .raster.layers import white_plate
 from .timeline import Segment, Transition
 
 __all__ = ["MOVES", "THROUGH_BACKGROUND", "Backdrops", "combine"]
@@ -75,8 +78,9 @@ class Backdrops:
     `release()` frees what the last transition uploaded (call it after each one).
     """
 
-    def __init__(self, rasterizer: SlideRasterizer, compositor: Compositor) -> None:
+    def __init__(self, rasterizer: SlideRasterizer, compositor: Compositor, ahead: SlidesAhead | None = None) -> None:
         self.rasterizer, self.compositor = rasterizer, compositor
+        self.ahead = ahead  # where a move's silhouettes are made before its first frame (`expect`)
         self.width, self.height = rasterizer.width, rasterizer.height
         self._handles: dict[str, SlideHandle] = {}
         self._keys: dict[int, str | None] = {}
@@ -93,6 +97,15 @@ class Backdrops:
         if a is None or a != b:
             return None
         return "move" if segment.name in MOVES else "through"
+
+    def expect(self, segment: Segment) -> None:
+        """`segment` comes soon: if it is a move, have `ahead` make its slides' silhouettes."""
+        if self.ahead is None or self.mode(segment) != "move":
+            return
+        assert isinstance(segment, Transition)
+        backs = hasattr(self.compositor, "upload_silhouette")
+        for index in (segment.from_slide, segment.to_slide):
+            self.ahead.request_silhouettes(self._ahead_key(index), index, backs)
 
     def through(self, spec: FrameSpec, segment: Transition) -> FrameSpec:
         """The wipe's frame run through the bare background: out, then in, each at twice the speed."""
@@ -137,8 +150,7 @@ class Backdrops:
         return self._backgrounds[index]
 
     def _white(self, index: int) -> np.ndarray:
-        # Read only (each silhouette is painted on a copy): one texel broadcast, not 6 MB at 1080p.
-        return np.broadcast_to(np.full(3, 255, dtype=np.uint8), (self.height, self.width, 3))
+        return white_plate(self.width, self.height)
 
     def _silhouettes(self, index: int, slide: SlideHandle | None) -> tuple[SlideHandle, SlideHandle]:
         """Slide `index`'s silhouettes over its background and over white, uploaded on
@@ -149,7 +161,12 @@ class Backdrops:
         them from the planes of `slide`, its upload, and only the backs are painted.
         """
         keys = [f"{self.rasterizer.key(index)}-over-{name}" for name in ("bg", "white")]
-        if not all(key in self._handles for key in keys) and not self._from_planes(index, slide, keys):
+        if all(key in self._handles for key in keys):
+            return self._handles[keys[0]], self._handles[keys[1]]
+        made = None if self.ahead is None else self.ahead.take(self._ahead_key(index))
+        if made is not None and self._made_ahead(made, slide, keys):
+            return self._handles[keys[0]], self._handles[keys[1]]
+        if not self._from_planes(index, slide, keys):
             plates = (self._background(index), self._white(index))
             images = list(self.rasterizer.silhouettes(index, plates))
             del plates
@@ -174,6 +191,27 @@ class Backdrops:
             return False
         self._handles.update(zip(keys, made, strict=True))
         return True
+
+    def _made_ahead(self, made: Made, slide: SlideHandle | None, keys: list[str]) -> bool:
+        """Upload silhouettes `ahead` made under `keys`; False where they are backs alone
+        and the compositor cannot make the rest from `slide` (then they are painted)."""
+        if made.backs:
+            derive = getattr(self.compositor, "upload_silhouette", None)
+            if derive is None or slide is None:
+                return False
+            derived = [derive(key, slide, back) for key, back in zip(keys, made.slide, strict=True)]
+            if None in derived:
+                return False
+            self._handles.update(zip(keys, derived, strict=True))
+            return True
+        for key, one in zip(keys, made.slide, strict=True):
+            if key not in self._handles:
+                put = cast(Any, self.compositor).upload_prepared if made.prepared else self._put
+                self._handles[key] = put(key, one)
+        return True
+
+    def _ahead_key(self, index: int) -> str:
+        return f"{self.rasterizer.key(index)}-silhouettes"
 
     def _upload(self, key: str, picture: Callable[[], np.ndarray | SlideLayers]) -> SlideHandle:
         if key not in self._handles:

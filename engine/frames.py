@@ -147,7 +147,7 @@ class SlideSource:
         self.handles: dict[str, SlideHandle] = {}
         self._items: dict[str, int] = {}  # build items of each layered upload
         self.uploaded = 0
-        self.backdrops = Backdrops(self.rasterizer, compositor)
+        self.backdrops = Backdrops(self.rasterizer, compositor, self.ahead)
         burned = burned_cues(deck, timeline)
         self.captions = CaptionOverlay(burned, deck.theme, output) if burned else None
 
@@ -174,6 +174,7 @@ class SlideSource:
             key = self.keys[slide]
             if key not in self.handles and not self.clips.is_clip(slide):
                 self.ahead.request(key, slide)
+        self.backdrops.expect(segment)  # (after the slides: a move's silhouettes need them first)
 
     def _made(self, key: str, slide: int) -> Made:
         """Slide `slide` rasterized: made ahead (waited for, if it is not done yet), or now."""

@@ -73,9 +73,10 @@ def _sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_slides_made_ahead_give_the_very_same_video(tmp_path, monkeypatch):
-    """Each slide after the first is made on the worker thread, and the file is byte for
-    byte the one made with every slide rasterized on the render thread."""
+@pytest.mark.parametrize(("compositor", "backs"), [("cpu", [False, True]), ("gl", [False, False])])
+def test_slides_made_ahead_give_the_very_same_video(compositor, backs, tmp_path, monkeypatch):
+    """The slides, and a push's silhouettes, are made on the worker thread, and the file
+    is byte for byte the one made with everything rasterized on the render thread."""
     made_on: list[str] = []
     real_make = SlidesAhead._make
 
@@ -83,14 +84,27 @@ def test_slides_made_ahead_give_the_very_same_video(tmp_path, monkeypatch):
         made_on.append(threading.current_thread().name)
         return real_make(self, index)
 
+    silhouettes: list[Made] = []
+    real_silhouettes = SlidesAhead._silhouettes
+
+    def spying_silhouettes(self, index, backs):
+        made = real_silhouettes(self, index, backs)
+        silhouettes.append(made)
+        return made
+
     monkeypatch.setattr(SlidesAhead, "_make", spying)
-    ahead = render(_deck(), tmp_path / "ahead.mp4", platform=PLATFORM, compositor="cpu")
+    monkeypatch.setattr(SlidesAhead, "_silhouettes", spying_silhouettes)
+    ahead = render(_deck(), tmp_path / "ahead.mp4", platform=PLATFORM, compositor=compositor)
     assert len(made_on) >= 3 and all(name.startswith("reel-ahead") for name in made_on)
+    # The push's two slides: the still title's silhouettes whole, the building slide's
+    # backs alone where the compositor makes the rest from its planes (numpy's).
+    assert sorted(made.backs for made in silhouettes) == backs
+    assert all(made.prepared == (compositor == "cpu") for made in silhouettes)
 
     _without_ahead(monkeypatch)
     made_on.clear()
-    alone = render(_deck(), tmp_path / "alone.mp4", platform=PLATFORM, compositor="cpu")
-    assert made_on == []
+    alone = render(_deck(), tmp_path / "alone.mp4", platform=PLATFORM, compositor=compositor)
+    assert made_on == [] and len(silhouettes) == 2
     assert ahead.frames == alone.frames and ahead.slides_uploaded == alone.slides_uploaded
     assert _sha(tmp_path / "ahead.mp4") == _sha(tmp_path / "alone.mp4")
 

@@ -117,15 +117,20 @@ class CPUCompositor:
     def upload_silhouette(self, key: str, of: SlideHandle, back: np.ndarray) -> SlideHandle | None:
         """The silhouette of layered slide `of` over a plate (engine.backdrop), from the
         planes it has: its front layers with their colour black (Y 16, CbCr 128: what
-        `front_planes` gives black ink) over `back`, the silhouette's back layer (RGB).
-        None where `of` is not held as layer planes."""
+        `front_planes` gives black ink) over `back`, the silhouette's back layer (H×W×3
+        RGB, or converted already: a flat NV12 buffer). None where `of` is not held as
+        layer planes."""
         self._check_open()
         if key in self._handles:
             return self._handles[key]
         slide = self._slide(of)
         if not isinstance(slide, LayerPlanes) or slide.back_size != (self.width, self.height):
             return None
-        back_y, back_uv = nv12_planes(rgb_to_nv12(check_image(back, self.width, self.height)), self.width, self.height)
+        if back.ndim == 1:
+            nv12 = check_nv12(back, self.width, self.height)
+        else:
+            nv12 = rgb_to_nv12(check_image(back, self.width, self.height))
+        back_y, back_uv = nv12_planes(nv12, self.width, self.height)
         reveal = slide.reveal
         if reveal is not None:
             reveal = replace(reveal, image=_black(reveal.image), base=_black(reveal.base))

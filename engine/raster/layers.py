@@ -48,6 +48,7 @@ __all__ = [
     "silhouette_layers",
     "silhouettes",
     "slide_layers",
+    "white_plate",
 ]
 
 #: Reveal times and clocks are compared as integers 0..REVEAL_STEPS, the same in
@@ -299,6 +300,12 @@ def silhouette(plate: np.ndarray, layout: SlideLayout, indices: list[int] | None
     `plate` shows of it: engine.backdrop moves content over a background that stays.
     """
     return silhouettes([plate], layout, indices, palette)[0]
+
+
+def white_plate(width: int, height: int) -> np.ndarray:
+    """The plate of the silhouettes over white, read only (each is painted on a copy):
+    one texel broadcast, not 6 MB at 1080p."""
+    return np.broadcast_to(np.full(3, 255, dtype=np.uint8), (height, width, 3))
 
 
 def silhouettes(
