@@ -229,11 +229,14 @@ class _FrameProducer(threading.Thread):
             first, end = max(segment.start, span.start), min(segment.end, span.stop)
             if first >= end:  # outside the chunk
                 continue
-            # The slides the next two segments bring in are made meanwhile (engine.ahead):
-            # a motion segment's frames, or a hold's, cover a new slide's making.
-            for coming in self.timeline.segments[index + 1 : index + 3]:
-                if coming.start < span.stop:
-                    slides.expect(coming)
+            # While one slide shows, what the next two segments bring in is made meanwhile
+            # (engine.ahead): a motion segment's frames, or a hold's, cover a new slide's
+            # making. Not during a transition: a third slide beside its two raised the
+            # peak (+12 MB at 4K).
+            if not isinstance(segment, Transition):
+                for coming in self.timeline.segments[index + 1 : index + 3]:
+                    if coming.start < span.stop:
+                        slides.expect(coming)
             if isinstance(segment, Hold):
                 self._composite(slides, segment, first, end - first)
             else:  # Motion and Transition frames change every frame
