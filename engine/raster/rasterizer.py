@@ -126,7 +126,8 @@ class SlideRasterizer:
         self._lock = threading.Lock()
         if backgrounds_of is not None:
             # Another thread's rasterizer of the same deck and output (engine.ahead): its
-            # backgrounds and keys serve both, since the caches are only used under its lock.
+            # backgrounds and keys serve both (backgrounds are only touched under its
+            # lock; a key is one dict item, written whole).
             self._backgrounds, self._spilled, self._lock = (
                 backgrounds_of._backgrounds,
                 backgrounds_of._spilled,
