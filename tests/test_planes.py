@@ -90,3 +90,53 @@ def test_a_chroma_texel_reveals_when_the_last_of_its_four_pixels_does():
     planes = _reveal_planes(RevealLayer(image=image, base=np.zeros_like(image), times=times, fades=False))
     expected = times.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
     assert np.array_equal(planes.times_uv, expected) and planes.times_uv.flags.c_contiguous
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_layer_given_as_its_box_converts_as_the_whole_frame_does(seed):
+    """`front_planes(part, at, size)`: the planes of the frame-sized layer that holds
+    `part` at `at`, byte for byte, wherever the box lies (edges, odd offsets, ink at
+    its rim, black ink, colour)."""
+    rng = np.random.default_rng(seed)
+    h, w = 90, 160
+    for trial in range(60):
+        bh, bw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+        top, left = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+        part = np.zeros((bh, bw, 4), np.uint8)
+        if trial % 3 == 0:
+            part[:] = rng.integers(0, 256, part.shape)
+        elif trial % 3 == 1:  # a speck of ink, maybe on the box's rim
+            r, c = int(rng.integers(0, bh)), int(rng.integers(0, bw))
+            part[r : r + 3, c : c + 3] = rng.integers(0, 256, 4)
+        else:  # black ink: its alpha alone
+            part[..., 3] = rng.integers(0, 256, (bh, bw))
+        whole = np.zeros((h, w, 4), np.uint8)
+        whole[top : top + bh, left : left + bw] = part
+        expected, got = front_planes(whole), front_planes(part, (top, left), (h, w))
+        for field in ("y", "uv", "alpha", "alpha_uv"):
+            assert np.array_equal(getattr(got, field), getattr(expected, field)), (trial, field)
+        assert got.open_box == expected.open_box
+        assert all(np.array_equal(a, b) for a, b in zip(got.ink_rows, expected.ink_rows, strict=True))
+
+
+def test_a_reveal_keeps_its_pictures_at_the_charts_box():
+    """A chart slide's reveal holds its pictures at the chart's box, not the frame;
+    widened, they are the frame-sized layers its planes come from."""
+    from engine.platforms import resolve_output
+    from engine.raster import SlideRasterizer
+    from engine.spec import load_deck
+
+    chart = {"type": "bar", "labels": ["Mon", "Tue", "Wed"], "values": [1850, 1860, 1810], "reveal": 1.0}
+    deck = load_deck({"slides": [{"kind": "chart", "title": "Kcal", "chart": chart}]})
+    rasterizer = SlideRasterizer(deck, resolve_output("320x180@15"))
+    reveal = rasterizer.layers(0).reveal
+    assert reveal is not None and reveal.times.shape == (180, 320)
+    assert reveal.image.shape[0] * reveal.image.shape[1] < 0.8 * 180 * 320
+    top, left = reveal.at
+    for which, part in (("image", reveal.image), ("base", reveal.base)):
+        whole = reveal.frame_rgba(which)
+        assert whole.shape == (180, 320, 4)
+        assert np.array_equal(whole[top : top + part.shape[0], left : left + part.shape[1]], part)
+        assert whole[..., 3].sum() == part[..., 3].sum()  # (nothing outside the box)
+        planes = front_planes(part, reveal.at, reveal.times.shape)
+        assert np.array_equal(planes.y, front_planes(whole).y)

@@ -135,7 +135,8 @@ def prepare_layers(layers: SlideLayers, width: int, height: int) -> LayerPlanes:
 
 
 def _reveal_planes(reveal) -> RevealPlanes:
-    image, base = front_planes(reveal.image), front_planes(reveal.base)
+    size = reveal.times.shape
+    image, base = (front_planes(part, reveal.at, size) for part in (reveal.image, reveal.base))
     times = np.ascontiguousarray(reveal.times, dtype=np.uint16)
     # The latest of each 2×2 block, pairwise (a max over two inner axes took 25 ms at 1080p).
     times_uv = np.maximum(
@@ -145,17 +146,20 @@ def _reveal_planes(reveal) -> RevealPlanes:
     return RevealPlanes(image, base, times, np.ascontiguousarray(times_uv), (touched[0], touched[1]), reveal.fades)
 
 
-def front_planes(rgba: np.ndarray) -> FrontPlanes:
+def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int, int] | None = None) -> FrontPlanes:
     """A straight-alpha RGBA layer → Y, CbCr, alpha and chroma alpha planes.
 
     Only the box around the layer's nonzero texels is converted, with two columns to
     spare on each side for the chroma filter: outside it every texel is (0, 0, 0, 0),
     which converts to Y 16, CbCr 128 and alpha 0 (a text layer is mostly that).
+    `rgba` may be a part of a frame of `size` (height, width), at `at` (top, left), the
+    rest transparent: the planes are the frame's, the bytes those of the whole layer.
     """
-    h, w = rgba.shape[:2]
+    h, w = rgba.shape[:2] if size is None else size
+    top0, left0 = at
     y = np.full((h, w), 16, dtype=np.uint8)
     uv = np.full((h // 2, w // 2, 2), 128, dtype=np.uint8)
-    alpha = np.ascontiguousarray(rgba[..., 3])
+    alpha = _placed(rgba[..., 3], at, (h, w))
     alpha_uv = np.zeros((h // 2, w // 2), dtype=np.uint8)
     # Each texel as one number, R + G·2⁸ + B·2¹⁶ + A·2²⁴: one comparison a texel finds
     # the box (numpy's any over a frame's columns and channels took 13 ms at 1080p).
@@ -163,21 +167,49 @@ def front_planes(rgba: np.ndarray) -> FrontPlanes:
     rows = np.flatnonzero(texels.any(axis=1))
     if rows.size:
         cols = np.flatnonzero(texels[rows[0] : rows[-1] + 1].any(axis=0))
-        top, bottom = rows[0] // 2 * 2, min(h, (rows[-1] + 2) // 2 * 2)
+        first_row, last_row, first_col, last_col = rows[0] + top0, rows[-1] + top0, cols[0] + left0, cols[-1] + left0
+        top, bottom = first_row // 2 * 2, min(h, (last_row + 2) // 2 * 2)
         # The chroma filter reads the pixel left of each pair: two spare columns on each
         # side keep the box's edge texels as they are in the whole frame.
-        left, right = max(0, cols[0] // 2 * 2 - 2), min(w, (cols[-1] + 2) // 2 * 2 + 2)
-        box = rgba[top:bottom, left:right]
+        left, right = max(0, first_col // 2 * 2 - 2), min(w, (last_col + 2) // 2 * 2 + 2)
+        box = _frame_part(rgba, at, (top, bottom, left, right))
         _convert_front(
             box,
             y[top:bottom, left:right],
             uv[top // 2 : bottom // 2, left // 2 : right // 2],
             alpha_uv[top // 2 : bottom // 2, left // 2 : right // 2],
-            colour=bool((texels[top:bottom, left:right] & np.uint32(0x00FFFFFF)).any()),
+            colour=bool((box.view("<u4")[..., 0] & np.uint32(0x00FFFFFF)).any()),
         )
     return FrontPlanes(
         y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
     )
+
+
+def _placed(part: np.ndarray, at: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """`part` at `at` in a frame of `size`, zero elsewhere, contiguous."""
+    if part.shape[:2] == size:
+        return np.ascontiguousarray(part)
+    whole = np.zeros(size + part.shape[2:], dtype=part.dtype)
+    top, left = at
+    whole[top : top + part.shape[0], left : left + part.shape[1]] = part
+    return whole
+
+
+def _frame_part(rgba: np.ndarray, at: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:
+    """Texels [top, bottom) × [left, right) (`box`) of the frame `rgba` lies in at `at`:
+    a view of it where the box lies inside it, else a copy, transparent outside it."""
+    top0, left0 = at
+    top, bottom, left, right = box
+    height, width = rgba.shape[:2]
+    if top >= top0 and left >= left0 and bottom <= top0 + height and right <= left0 + width:
+        return rgba[top - top0 : bottom - top0, left - left0 : right - left0]
+    out = np.zeros((bottom - top, right - left, 4), dtype=np.uint8)
+    rows = slice(max(top, top0), min(bottom, top0 + height))
+    cols = slice(max(left, left0), min(right, left0 + width))
+    out[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = rgba[
+        rows.start - top0 : rows.stop - top0, cols.start - left0 : cols.stop - left0
+    ]
+    return out
 
 
 def _convert_front(
@@ -311,7 +343,7 @@ def prepare_rgb_layers(layers: SlideLayers, width: int, height: int) -> LayerRGB
         raise ValueError(f"a slide builds at most {MAX_ITEMS} items, this one has {layers.count}")
     reveal = None
     if layers.reveal is not None:
-        image, base = front_rgb(layers.reveal.image), front_rgb(layers.reveal.base)
+        image, base = (front_rgb(layers.reveal.frame_rgba(which)) for which in ("image", "base"))
         times = np.ascontiguousarray(layers.reveal.times, dtype=np.uint16)
         reveal = (image, base, times, image.ink_rows | base.ink_rows)
     return LayerRGB(
