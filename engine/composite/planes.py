@@ -163,7 +163,9 @@ def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int
     alpha_uv = np.zeros((h // 2, w // 2), dtype=np.uint8)
     # Each texel as one number, R + G·2⁸ + B·2¹⁶ + A·2²⁴: one comparison a texel finds
     # the box (numpy's any over a frame's columns and channels took 13 ms at 1080p).
-    texels = (rgba if rgba.strides[-1] == 1 else np.ascontiguousarray(rgba)).view("<u4")[..., 0]
+    if rgba.strides[-1] != 1:  # (a texel's four bytes must be adjacent to view them as one)
+        rgba = np.ascontiguousarray(rgba)
+    texels = rgba.view("<u4")[..., 0]
     rows = np.flatnonzero(texels.any(axis=1))
     if rows.size:
         cols = np.flatnonzero(texels[rows[0] : rows[-1] + 1].any(axis=0))
