@@ -42,6 +42,7 @@ from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS
 from .planes import LayerRGB
 from .resample import Scratch, Taps, across, down, pairs, scattered, taps
+from .workspace import texel_view
 
 __all__ = [
     "LayerGeometry",
@@ -239,12 +240,14 @@ class _Revealed:
     Over a back layer at rest (no camera, no drift) and at full opacity, what a texel of
     the chart shows is one of those two, whatever the clock; a frame's row that no build
     item crosses is then a choice between them per texel, the same bytes as blending it.
+    The choice is made in whole texels with bitwise operations: ``base ^ (flips & m)``,
+    m all ones where the texel shows the image (a masked copy took five times as long).
     """
 
     top: int
     bottom: int
-    image: np.ndarray  # the rows as the finished chart shows them
-    base: np.ndarray  # the rows before any part of it has appeared
+    base: np.ndarray  # the rows before any part of it has appeared, as whole texels (`texel_view`)
+    flips: np.ndarray  # base ^ the rows as the finished chart shows them, likewise
 
 
 def compose_plane(
@@ -379,7 +382,8 @@ def _revealed(plane: _Plane, work: Scratch) -> _Revealed:
             np.copyto(value, under)
             _over(value, colour[r0:r1], alpha[r0:r1], None, work, shape)
             _store(out[r0 - top : r1 - top], value)
-    return _Revealed(top, bottom, shown, hidden)
+    flips = np.bitwise_xor(texel_view(shown), texel_view(hidden))
+    return _Revealed(top, bottom, np.ascontiguousarray(texel_view(hidden)), flips)
 
 
 def _choose_revealed(plane: _Plane, revealed: _Revealed, a: int, b: int) -> None:
@@ -389,10 +393,12 @@ def _choose_revealed(plane: _Plane, revealed: _Revealed, a: int, b: int) -> None
         return
     assert plane.reveal is not None
     out = plane.out[a:b]
+    out = out if out.ndim == 2 else out.view(np.uint16)[..., 0]  # (a view: never a copy)
     shown = plane.reveal[4][a:b] <= plane.step.reveal_threshold
     rows = slice(a - revealed.top, b - revealed.top)
-    np.copyto(out, revealed.base[rows])
-    np.copyto(out, revealed.image[rows], where=shown if out.ndim == 2 else shown[..., None])
+    ones = np.negative(shown.view(np.uint8) if out.dtype == np.uint8 else shown.astype(out.dtype))  # (0 or all ones)
+    np.bitwise_and(revealed.flips[rows], ones, out=out)
+    np.bitwise_xor(out, revealed.base[rows], out=out)
 
 
 def _window(plane: _Plane, top: int, bottom: int) -> tuple[int, int, int, int] | None:
