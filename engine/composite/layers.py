@@ -42,7 +42,6 @@ from ..motion import MotionState
 from ..raster.layers import REVEAL_STEPS
 from .planes import LayerRGB
 from .resample import Scratch, Taps, across, down, pairs, scattered, taps
-from .workspace import texel_view
 
 __all__ = [
     "LayerGeometry",
@@ -240,13 +239,14 @@ class _Revealed:
     Over a back layer at rest (no camera, no drift) and at full opacity, what a texel of
     the chart shows is one of those two, whatever the clock; a frame's row that no build
     item crosses is then a choice between them per texel, the same bytes as blending it.
-    The choice is made in whole texels with bitwise operations: ``base ^ (flips & m)``,
-    m all ones where the texel shows the image (a masked copy took five times as long).
+    The choice is made in whole texels (`_texels`) with bitwise operations:
+    ``base ^ (flips & m)``, m all ones where the texel shows the image (a masked copy
+    took five times as long).
     """
 
     top: int
     bottom: int
-    base: np.ndarray  # the rows before any part of it has appeared, as whole texels (`texel_view`)
+    base: np.ndarray  # the rows before any part of it has appeared, as whole texels (`_texels`)
     flips: np.ndarray  # base ^ the rows as the finished chart shows them, likewise
 
 
@@ -382,8 +382,7 @@ def _revealed(plane: _Plane, work: Scratch) -> _Revealed:
             np.copyto(value, under)
             _over(value, colour[r0:r1], alpha[r0:r1], None, work, shape)
             _store(out[r0 - top : r1 - top], value)
-    flips = np.bitwise_xor(texel_view(shown), texel_view(hidden))
-    return _Revealed(top, bottom, np.ascontiguousarray(texel_view(hidden)), flips)
+    return _Revealed(top, bottom, _texels(hidden), np.bitwise_xor(_texels(shown), _texels(hidden)))
 
 
 def _choose_revealed(plane: _Plane, revealed: _Revealed, a: int, b: int) -> None:
@@ -392,13 +391,20 @@ def _choose_revealed(plane: _Plane, revealed: _Revealed, a: int, b: int) -> None
     if a >= b:
         return
     assert plane.reveal is not None
-    out = plane.out[a:b]
-    out = out if out.ndim == 2 else out.view(np.uint16)[..., 0]  # (a view: never a copy)
+    out = _texels(plane.out[a:b])
     shown = plane.reveal[4][a:b] <= plane.step.reveal_threshold
     rows = slice(a - revealed.top, b - revealed.top)
     ones = np.negative(shown.view(np.uint8) if out.dtype == np.uint8 else shown.astype(out.dtype))  # (0 or all ones)
-    np.bitwise_and(revealed.flips[rows], ones, out=out)
+    np.bitwise_and(revealed.flips[rows], ones if out.ndim == 2 else ones[..., None], out=out)
     np.bitwise_xor(out, revealed.base[rows], out=out)
+
+
+def _texels(block: np.ndarray) -> np.ndarray:
+    """A block of a plane as whole texels where they fit a machine word: luma as it is,
+    (Cb, Cr) as one uint16 (a view, never a copy); an RGB frame's stays in bytes."""
+    if block.ndim == 3 and block.shape[2] == 2:
+        return block.view(np.uint16)[..., 0]
+    return block
 
 
 def _window(plane: _Plane, top: int, bottom: int) -> tuple[int, int, int, int] | None:
