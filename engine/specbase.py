@@ -93,7 +93,7 @@ def show(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$-]*")  # (fullmatch: "$" would let a key end in a newline)
 
 
 def json_path(loc: tuple[str | int, ...]) -> str:
@@ -102,7 +102,7 @@ def json_path(loc: tuple[str | int, ...]) -> str:
     for item in loc:
         if isinstance(item, int):
             text += f"[{item}]"
-        elif len(str(item)) <= 40 and _PLAIN_KEY.match(str(item)):
+        elif len(str(item)) <= 40 and _PLAIN_KEY.fullmatch(str(item)):
             text += f".{item}" if text else str(item)
         else:
             key = str(item)

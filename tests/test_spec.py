@@ -354,6 +354,19 @@ def test_invalid_deck_raises_spec_error_starting_with_json_path(mutate, prefix, 
     assert "\n" not in str(error)
 
 
+@pytest.mark.parametrize("key", ["A\n", "slides\n", "a b", "x\ty"])
+def test_an_unknown_key_with_a_line_break_or_space_is_quoted_in_the_path(key):
+    """A key ending in a line break once passed for a plain one (a regex's "$" matches
+    before a final newline) and broke the one-line message; found by the fuzz test."""
+    data = minimal_deck()
+    data[key] = None
+
+    error = spec_error_for(data)
+
+    assert error.path == json.dumps(key).join("[]"), error.path
+    assert "\n" not in str(error) and "\t" not in str(error)
+
+
 def test_several_errors_report_the_first_and_count_the_rest():
     data = minimal_deck()
     data["slides"][0]["title"] = ""
