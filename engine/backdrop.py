@@ -180,34 +180,32 @@ class Backdrops:
     def _from_planes(self, index: int, slide: SlideHandle | None, keys: list[str]) -> bool:
         """Upload slide `index`'s silhouettes under `keys` from the planes of `slide`, if
         the compositor can and the slide only builds or reveals; whether it was done."""
-        derive = getattr(self.compositor, "upload_silhouette", None)
-        if derive is None or slide is None:
+        if not hasattr(self.compositor, "upload_silhouette") or slide is None:
             return False
         backs = self.rasterizer.silhouette_backs(index, (self._background(index), self._white(index)))
-        if backs is None:
-            return False
-        made = [derive(key, slide, back) for key, back in zip(keys, backs, strict=True)]
-        if None in made:  # (`slide` is not held as planes there: both are None)
-            return False
-        self._handles.update(zip(keys, made, strict=True))
-        return True
+        return backs is not None and self._derived(slide, keys, backs)
 
     def _made_ahead(self, made: Made, slide: SlideHandle | None, keys: list[str]) -> bool:
         """Upload silhouettes `ahead` made under `keys`; False where they are backs alone
         and the compositor cannot make the rest from `slide` (then they are painted)."""
         if made.backs:
-            derive = getattr(self.compositor, "upload_silhouette", None)
-            if derive is None or slide is None:
-                return False
-            derived = [derive(key, slide, back) for key, back in zip(keys, made.slide, strict=True)]
-            if None in derived:
-                return False
-            self._handles.update(zip(keys, derived, strict=True))
-            return True
+            return self._derived(slide, keys, made.slide)
         for key, one in zip(keys, made.slide, strict=True):
             if key not in self._handles:
                 put = cast(Any, self.compositor).upload_prepared if made.prepared else self._put
                 self._handles[key] = put(key, one)
+        return True
+
+    def _derived(self, slide: SlideHandle | None, keys: list[str], backs: list[np.ndarray]) -> bool:
+        """Upload under `keys` the silhouettes the compositor makes from the planes of
+        `slide` over `backs` (`upload_silhouette`); whether it could."""
+        derive = getattr(self.compositor, "upload_silhouette", None)
+        if derive is None or slide is None:
+            return False
+        made = [derive(key, slide, back) for key, back in zip(keys, backs, strict=True)]
+        if None in made:  # (`slide` is not held as planes there: both are None)
+            return False
+        self._handles.update(zip(keys, made, strict=True))
         return True
 
     def _ahead_key(self, index: int) -> str:

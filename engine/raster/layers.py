@@ -43,6 +43,7 @@ __all__ = [
     "SlideLayers",
     "background_moves",
     "build_groups",
+    "placed",
     "silhouette",
     "silhouette_backs",
     "silhouette_layers",
@@ -114,13 +115,18 @@ class RevealLayer:
 
     def frame_rgba(self, which: str) -> np.ndarray:
         """`image` or `base` (`which`) as a frame-sized H×W×4 layer, transparent around the box."""
-        part = self.image if which == "image" else self.base
-        if part.shape[:2] == self.times.shape:
-            return part
-        top, left = self.at
-        whole = np.zeros((*self.times.shape, 4), dtype=np.uint8)
-        whole[top : top + part.shape[0], left : left + part.shape[1]] = part
-        return whole
+        return placed(self.image if which == "image" else self.base, self.at, self.times.shape)
+
+
+def placed(part: np.ndarray, at: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """`part` at `at` (top, left) in a frame of `size` (height, width), zero elsewhere,
+    contiguous (`part` itself where it is the whole frame already)."""
+    if part.shape[:2] == size:
+        return np.ascontiguousarray(part)
+    whole = np.zeros(size + part.shape[2:], dtype=part.dtype)
+    top, left = at
+    whole[top : top + part.shape[0], left : left + part.shape[1]] = part
+    return whole
 
 
 def build_groups(layout: SlideLayout, kind: str) -> list[list[int]]:

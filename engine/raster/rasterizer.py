@@ -216,7 +216,7 @@ class SlideRasterizer:
                 if self.cache_bytes is not None and cached.nbytes > self.cache_bytes:
                     self._spilled[key] = SpilledImage(cached)
                     while len(self._spilled) > self.max_cached:
-                        # Not closed here: a thread may be reading it; it closes when let go.
+                        # (not closed: a thread may be reading it; it closes when let go)
                         self._spilled.popitem(last=False)
                 else:
                     _store(self._backgrounds, key, cached, self.max_cached)
@@ -372,6 +372,7 @@ class SlideRasterizer:
         with self._lock:
             self._cache.clear()
             self._backgrounds.clear()
+            self._spilled.clear()
 
 
 def _theme_fonts(theme: Theme, fonts: FontSet) -> list[Path]:

@@ -23,16 +23,15 @@ _BAND = 64  # rows read at once into a canvas
 
 
 class SpilledImage:
-    """An H×W×3 uint8 image written to an anonymous temporary file (gone when closed)."""
+    """An H×W×3 uint8 image written to an anonymous temporary file, closed (and gone)
+    when the object is let go: a thread may still be reading it when its cache drops it."""
 
     def __init__(self, image: np.ndarray) -> None:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"a spilled image is H×W×3 uint8, not {image.shape} {image.dtype}")
         self.shape = image.shape
-        self.nbytes = image.nbytes
         self._file = tempfile.TemporaryFile(prefix="reel-raster-")  # noqa: SIM115 - open while the image is kept
-        # Closed with the object when its owner lets it go without `close` (no ResourceWarning).
-        self._closer = weakref.finalize(self, self._file.close)
+        weakref.finalize(self, self._file.close)  # (no ResourceWarning when it is let go)
         self._file.write(np.ascontiguousarray(image).data)
         self._file.flush()
 
@@ -55,9 +54,6 @@ class SpilledImage:
             with Image.fromarray(band[:rows], "RGB") as part:
                 canvas.paste(part, (0, top))
         return canvas
-
-    def close(self) -> None:
-        self._closer()
 
     def _read_into(self, out: np.ndarray, offset: int) -> None:
         # pread: no shared file position, so two threads may read one image at once.
