@@ -14,7 +14,11 @@
 GL, PyAV and PyNvVideoCodec are imported only when a backend needs them.
 """
 
-from .api import render, render_frame
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 from .errors import (
     AssetError,
     AuthError,
@@ -32,13 +36,42 @@ from .errors import (
     SettingsError,
     SpecError,
 )
-from .jobs import LocalExecutor, OutputRequest, RenderJob, render_many, run_job
-from .pipeline import RenderProgress
-from .platforms import PLATFORMS, QUALITIES, Output, resolve_output
-from .report import RenderReport
-from .settings import Settings, load_settings
-from .spec import Deck, deck_json_schema, load_deck
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .api import render, render_frame
+    from .jobs import LocalExecutor, OutputRequest, RenderJob, render_many, run_job
+    from .pipeline import RenderProgress
+    from .platforms import PLATFORMS, QUALITIES, Output, resolve_output
+    from .report import RenderReport
+    from .settings import Settings, load_settings
+    from .spec import Deck, deck_json_schema, load_deck
+
+# The rest of the API is imported on first use: a render never loads the job queue's
+# modules (SQLite, multiprocessing, an HTTP server) or pydantic-settings, ~7 MB of its memory.
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "render": "api",
+        "render_frame": "api",
+        "LocalExecutor": "jobs",
+        "OutputRequest": "jobs",
+        "RenderJob": "jobs",
+        "render_many": "jobs",
+        "run_job": "jobs",
+        "RenderProgress": "pipeline",
+        "PLATFORMS": "platforms",
+        "QUALITIES": "platforms",
+        "Output": "platforms",
+        "resolve_output": "platforms",
+        "RenderReport": "report",
+        "Settings": "settings",
+        "load_settings": "settings",
+        "Deck": "spec",
+        "deck_json_schema": "spec",
+        "load_deck": "spec",
+    },
+)
 
 __all__ = [
     "PLATFORMS",
