@@ -117,12 +117,14 @@ class LayerWork:
     8.2 CPU-ms), which the encoder then lacks.
     """
 
-    def __init__(self, width: int, channels: int = 2, threads: int | None = None) -> None:
-        # Rows per block: ~512 K values of either plane (136 rows at 1080p). Fewer, larger
+    def __init__(self, width: int, channels: int = 1, threads: int | None = None) -> None:
+        # Rows per block: ~256 K values of either plane (136 rows at 1080p). Fewer, larger
         # passes beat blocks that stay in L2 (each numpy call costs microseconds of Python):
         # ~8 % a motion frame at 1080p against 68 rows, ~20 % against 34.
         self.rows = max(1, (1 << 19) // (2 * width))
-        size = self.rows * width * max(2, channels)  # chroma has 2 channels, an RGB frame 3
+        # A plane's row holds at most width × channels values: both NV12 planes hold
+        # `width` (luma W × 1, chroma W/2 × 2: channels 1, the default), an RGB frame W × 3.
+        size = self.rows * width * channels
         self.threads = max(1, min(2, usable_cores() // 2) if threads is None else threads)
         self.scratch = [Scratch(self.rows, size) for _ in range(self.threads)]
         self._pool: ThreadPoolExecutor | None = None
