@@ -22,6 +22,15 @@ RSS 369 → 400 MB. `return_free_memory` (malloc_trim) hands the heaps' free mem
 after a render, so a worker between jobs holds only what it uses. Elsewhere than glibc
 both do nothing.
 
+glibc also gives each thread that allocates a heap of its own (an arena), up to 8 per
+core, and memory freed in one is reused only by the threads on it. A render's threads
+take turns with the same sizes: the slides made ahead are freed by the render thread,
+a layer's planes (2,073,600 bytes at 1080p, under the threshold) are made on one thread
+and let go on another. So `tune_allocator` keeps one arena (M_ARENA_MAX), unless
+MALLOC_ARENA_MAX says otherwise: the example deck at 1080p peaks 14 MB lower (350–354
+against 365–368 MB, four interleaved pairs) and renders as fast (15.65 against 15.66 s),
+with the same bytes.
+
 `tune_allocator` also turns transparent huge pages off for the process (Linux's
 PR_SET_THP_DISABLE; its children inherit it). x264 rounds each frame it allocates up to
 whole 2 MB pages and asks for huge ones, and numpy asks for them on every array of
@@ -84,7 +93,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # mallopt parameters (malloc.h) and the values tune_allocator sets.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _MMAP_THRESHOLD = 2 * 1024 * 1024
 _TRIM_THRESHOLD = 16 * 1024 * 1024
 _PR_SET_THP_DISABLE = 41  # prctl option (linux/prctl.h)
@@ -375,7 +384,7 @@ def _glibc() -> ctypes.CDLL | None:
 
 def tune_allocator() -> None:
     """Once per process: on Linux, small pages only; on glibc, fix the mmap threshold at
-    2 MB and keep 16 MB of free heap."""
+    2 MB, keep 16 MB of free heap, and serve every thread from one arena."""
     global _tuned
     if _tuned:
         return
@@ -384,7 +393,10 @@ def tune_allocator() -> None:
     libc = _glibc()
     if libc is None:
         return
-    for option, value in ((_M_MMAP_THRESHOLD, _MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)):
+    options = [(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)]
+    if "MALLOC_ARENA_MAX" not in os.environ:  # (whoever set it knows their process)
+        options.append((_M_ARENA_MAX, 1))
+    for option, value in options:
         if libc.mallopt(option, value) != 1:
             log.debug("mallopt(%d, %d) refused: renders may be slower or hold more memory", option, value)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,15 +91,53 @@ def test_tune_allocator_runs_once_and_a_render_hands_free_memory_back(tmp_path, 
 
     monkeypatch.setattr(_host, "_tuned", False)
     monkeypatch.setattr(_host, "_glibc", lambda: FakeLibc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     from engine import render
 
     deck = {"slides": [{"kind": "title", "title": "A", "duration": 0.5}]}
     render(deck, tmp_path / "a.mp4", platform="160x90@10", quality="draft")
     render(deck, tmp_path / "b.mp4", platform="160x90@10", quality="draft")
-    # M_MMAP_THRESHOLD (-3) at 2 MB and M_TRIM_THRESHOLD (-1) at 16 MB, once; a trim after each render.
+    # M_MMAP_THRESHOLD (-3) at 2 MB, M_TRIM_THRESHOLD (-1) at 16 MB and M_ARENA_MAX (-8)
+    # at 1, once; a trim after each render.
     assert calls == [
         ("mallopt", -3, 2 * 2**20),
         ("mallopt", -1, 16 * 2**20),
+        ("mallopt", -8, 1),
         ("malloc_trim", 0),
         ("malloc_trim", 0),
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
+@pytest.mark.parametrize("arenas", [None, "4"])
+def test_tune_allocator_serves_all_threads_from_one_arena_unless_told(arenas):
+    # glibc's own report (malloc_info) counts the heaps after four threads allocated at once.
+    script = (
+        "import ctypes, os, sys, tempfile, threading\n"
+        "import numpy as np\n"
+        "from engine import _host\n"
+        "if _host._glibc() is None: print('not glibc'); sys.exit()\n"
+        "_host.tune_allocator()\n"
+        "start = threading.Barrier(4)\n"
+        "def work():\n"
+        "    start.wait()\n"
+        "    kept = [np.ones(100_000) for _ in range(20)]\n"
+        "    start.wait()\n"
+        "threads = [threading.Thread(target=work) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "libc = ctypes.CDLL('libc.so.6'); libc.fopen.restype = ctypes.c_void_p\n"
+        "path = tempfile.mktemp()\n"
+        "f = libc.fopen(path.encode(), b'w'); libc.malloc_info(0, ctypes.c_void_p(f)); libc.fclose(ctypes.c_void_p(f))\n"
+        "print(open(path).read().count('<heap nr=')); os.remove(path)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    if arenas is not None:
+        env["MALLOC_ARENA_MAX"] = arenas
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    if done.stdout.strip() == "not glibc":
+        pytest.skip("not glibc")
+    heaps = int(done.stdout)
+    if arenas is None:
+        assert heaps == 1
+    else:  # the environment's limit stands: the threads spread over more than one
+        assert 1 < heaps <= int(arenas)
