@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._host import tune_allocator
 from ._lazy import lazy_names
 from .errors import (
     AssetError,
@@ -37,6 +38,10 @@ from .errors import (
     SpecError,
 )
 from .version import __version__
+
+# Before the importing process starts threads of its own: glibc gives each thread that
+# allocates before the allocator is tuned an arena that stays (engine._host).
+tune_allocator()
 
 if TYPE_CHECKING:
     from .api import render, render_frame

@@ -29,7 +29,9 @@ a layer's planes (2,073,600 bytes at 1080p, under the threshold) are made on one
 and let go on another. So `tune_allocator` keeps one arena (M_ARENA_MAX), unless
 MALLOC_ARENA_MAX says otherwise: the example deck at 1080p peaks 14 MB lower (350–354
 against 365–368 MB, four interleaved pairs) and renders as fast (15.65 against 15.66 s),
-with the same bytes.
+with the same bytes. A thread that allocated before keeps the arena it had, so `import
+engine` tunes the process, before its threads start (a render tunes it too, for whoever
+imported only a module).
 
 `tune_allocator` also turns transparent huge pages off for the process (Linux's
 PR_SET_THP_DISABLE; its children inherit it). x264 rounds each frame it allocates up to

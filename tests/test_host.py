@@ -67,7 +67,8 @@ def test_tune_allocator_turns_huge_pages_off_for_the_process_and_its_children():
     script = (
         "import ctypes, subprocess\n"
         "from engine import _host\n"
-        "ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)  # as a process that has not rendered (pytest's may have)\n"
+        "ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)  # as a process not tuned yet (importing engine tuned it)\n"
+        "_host._tuned = False\n"
         "def thp(): return [l for l in open('/proc/self/status') if l.startswith('THP_enabled')][0].split()[1]\n"
         "before = thp(); _host.tune_allocator(); after = thp()\n"
         "child = subprocess.run(['grep', 'THP_enabled', '/proc/self/status'], capture_output=True, text=True)\n"
