@@ -159,8 +159,10 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
         options["x264-params"] = "sliced-threads=1"
     else:
         # Frame threads feed x264's lookahead through a buffer of its own frames (~12 MB
-        # each at 1080p): without it x264 holds ~21 MB less of a 1080p render's peak,
-        # writes the same bytes, and measured as fast on two cores.
+        # each at 1080p): without it x264 holds ~21 MB less of a 1080p render's peak and
+        # measured as fast on two cores. Its decisions barely move: on the example deck
+        # (tiktok) 24 of 1,794 frames decode differently, each within 89 dB PSNR of
+        # before, and the file is 24 bytes smaller.
         options["x264-params"] = "sync-lookahead=0"
     # FFmpeg's own libx264 options; each left out keeps the preset's value.
     if s.aq_mode is not None:
