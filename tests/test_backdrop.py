@@ -351,3 +351,36 @@ def test_a_moving_camera_has_no_silhouette_backs_alone(tmp_path):
     deck = load_deck(_deck("slideleft", second=second))
     rasterizer = SlideRasterizer(deck, resolve_output(PLATFORM))
     assert rasterizer.silhouette_backs(1, [rasterizer.background(1)]) is None
+
+
+def test_silhouette_backs_of_a_slide_where_nothing_stays_still_take_no_memory_of_their_own():
+    """A chart whose title builds: nothing is painted on its back, so its silhouette's
+    back over the background is the slide's own back (the same array), and the one over
+    white is one value throughout (a broadcast, no bytes); a bullet slide's title stays
+    on its back, painted black into each silhouette's back, whose luma stays its own."""
+    from engine.composite.cpu import CPUCompositor
+
+    chart = {
+        "kind": "chart",
+        "title": "Kcal",
+        "chart": {"type": "bar", "labels": ["Mon", "Tue", "Wed"], "values": [1850, 1860, 1810], "reveal": 1.0},
+        "motion": {"build": _BUILD},
+    }
+    bullets = {"kind": "bullets", "title": "Plan", "bullets": ["Oats", "Salad"], "motion": {"build": _BUILD}}
+    for second, shared in ((chart, True), (bullets, False)):
+        deck = load_deck(_deck("slideleft", second=second))
+        rasterizer = SlideRasterizer(deck, resolve_output(PLATFORM))
+        compositor = CPUCompositor(WIDTH, HEIGHT)
+        slide = compositor.upload_layers("slide", rasterizer.layers(1))
+        plates = (rasterizer.background(1), np.full((HEIGHT, WIDTH, 3), 255, np.uint8))
+        backs = rasterizer.silhouette_backs(1, plates)
+        assert backs is not None
+        over_bg, over_white = (
+            compositor._slide(compositor.upload_silhouette(f"s{i}", slide, back)) for i, back in enumerate(backs)
+        )
+        own = compositor._slide(slide)
+        assert (over_bg.back_y is own.back_y and over_bg.back_uv is own.back_uv) == shared
+        # (Black and white have one CbCr: that plane is one value under the title too.)
+        assert (0 in over_white.back_y.strides) == shared
+        assert 0 in over_white.back_uv.strides
+        assert (over_white.back_uv == 128).all()
