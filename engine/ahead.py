@@ -54,7 +54,7 @@ class SlidesAhead:
     def __init__(
         self,
         beside: SlideRasterizer,
-        prepare: Callable[[np.ndarray | SlideLayers], Any] | None = None,
+        prepare: Callable[[np.ndarray | SlideLayers | list[SlideLayers]], Any] | None = None,
     ) -> None:
         self.deck = beside.deck
         # A rasterizer of its own, sharing the backgrounds of the render thread's (`beside`).
@@ -122,7 +122,14 @@ class SlidesAhead:
         # The chart a layered slide was drawn from is kept for its silhouettes, which
         # the render thread's own rasterizer makes: none are made from this one.
         self.rasterizer.let_chart_go()
-        made = Made(picture, prepared=False) if self._prepare is None else Made(self._prepare(picture), prepared=True)
-        del picture
+        if self._prepare is None:
+            made = Made(picture, prepared=False)
+        elif isinstance(picture, SlideLayers):
+            handed = [picture]  # (handed over: each layer goes once converted)
+            del picture
+            made = Made(self._prepare(handed), prepared=True)
+        else:
+            made = Made(self._prepare(picture), prepared=True)
+            del picture
         return_free_memory()
         return made

@@ -140,3 +140,43 @@ def test_a_reveal_keeps_its_pictures_at_the_charts_box():
         assert whole[..., 3].sum() == part[..., 3].sum()  # (nothing outside the box)
         planes = front_planes(part, reveal.at, reveal.times.shape)
         assert np.array_equal(planes.y, front_planes(whole).y)
+
+
+def test_layers_handed_over_go_as_they_are_converted_into_the_same_planes():
+    """`prepare_layers([layers])` empties the list, lets each RGBA layer go, and makes
+    the planes `prepare_layers(layers)` makes."""
+    import weakref
+
+    from engine.composite.planes import prepare_layers
+    from engine.platforms import resolve_output
+    from engine.raster import SlideRasterizer
+    from engine.spec import load_deck
+
+    deck = load_deck(
+        {
+            "slides": [
+                {
+                    "kind": "chart",
+                    "title": "Kcal",
+                    "chart": {"type": "bar", "labels": ["Mon", "Tue"], "values": [1850, 1790], "reveal": 1.0},
+                    "motion": {"build": {"style": "rise", "duration": 1.0}},
+                }
+            ]
+        }
+    )
+    rasterizer = SlideRasterizer(deck, resolve_output("320x180@10"))
+    kept = prepare_layers(rasterizer.layers(0), 320, 180)
+    handed = [rasterizer.layers(0)]
+    assert handed[0].items is not None and handed[0].reveal is not None
+    gone = [weakref.ref(array) for array in (handed[0].back, handed[0].items)]
+    planes = prepare_layers(handed, 320, 180)
+    assert handed == [] and all(ref() is None for ref in gone)
+    for name in ("back_y", "back_uv", "rows", "rows_uv"):
+        assert np.array_equal(getattr(planes, name), getattr(kept, name)), name
+    for front in ("items", "static"):
+        a, b = getattr(planes, front), getattr(kept, front)
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert all(np.array_equal(getattr(a, p), getattr(b, p)) for p in ("y", "uv", "alpha", "alpha_uv"))
+    assert np.array_equal(planes.reveal.times, kept.reveal.times)
+    assert np.array_equal(planes.reveal.image.y, kept.reveal.image.y)

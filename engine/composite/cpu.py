@@ -91,11 +91,15 @@ class CPUCompositor:
         check_layers(layers, self.width, self.height)
         return self._add(key, self._planes.share(prepare_layers(layers, self.width, self.height)))
 
-    def prepare(self, picture: np.ndarray | SlideLayers) -> np.ndarray | LayerPlanes:
+    def prepare(self, picture: np.ndarray | SlideLayers | list[SlideLayers]) -> np.ndarray | LayerPlanes:
         """What `upload` or `upload_layers` would hold of `picture`, converted now: its
         NV12 buffer, or its `LayerPlanes`. It touches nothing of the compositor, so
         another thread may run it (engine.ahead) while this one draws frames;
-        `upload_prepared` then takes the result."""
+        `upload_prepared` then takes the result. Layers handed over as a one-item list
+        are let go as they are converted (`prepare_layers`)."""
+        if isinstance(picture, list):
+            check_layers(picture[0], self.width, self.height)
+            return prepare_layers(picture, self.width, self.height)
         if isinstance(picture, SlideLayers):
             check_layers(picture, self.width, self.height)
             return prepare_layers(picture, self.width, self.height)
