@@ -67,12 +67,14 @@ import ctypes.util
 import errno
 import logging
 import math
+import mmap
 import os
 import resource
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 __all__ = [
@@ -86,6 +88,7 @@ __all__ = [
     "cgroup_memory",
     "cgroup_oom_kills",
     "check_memory",
+    "lazy_zeros",
     "memory_limit",
     "return_free_memory",
     "tune_allocator",
@@ -99,6 +102,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
 _MMAP_THRESHOLD = 2 * 1024 * 1024
 _TRIM_THRESHOLD = 16 * 1024 * 1024
 _PR_SET_THP_DISABLE = 41  # prctl option (linux/prctl.h)
+_LAZY_FROM = 256 * 1024  # bytes: below, a mapping of its own is not worth its system calls
 _libc: ctypes.CDLL | None = None
 _tuned = False
 
@@ -413,6 +417,22 @@ def _small_pages() -> None:
             log.debug("prctl(PR_SET_THP_DISABLE) refused (errno %d): renders may hold more memory", ctypes.get_errno())
     except (OSError, AttributeError):  # no prctl in this C library
         log.debug("no prctl here: transparent huge pages stay as the system sets them")
+
+
+def lazy_zeros(shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+    """Zeros that take memory only where written: an anonymous mapping of their own.
+
+    A slide's text layer is a frame-sized plane with a few rows of ink. From the heap
+    (a 1080p plane is just under the 2 MB mmap threshold `tune_allocator` sets) calloc
+    may clear, and so make resident, every page of it; a fresh mapping's pages stay the
+    kernel's shared zero page until written. Small arrays come from numpy as usual.
+    """
+    size = math.prod(shape) * np.dtype(dtype).itemsize
+    if size < _LAZY_FROM or not hasattr(mmap, "MAP_PRIVATE"):  # (Windows has no such flags)
+        return np.zeros(shape, dtype)
+    # Private: a shared mapping (mmap's default) gets a page of its own on every read too.
+    mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(mapping, dtype=dtype).reshape(shape)
 
 
 def return_free_memory() -> None:

@@ -18,6 +18,20 @@ def _whole(rgba: np.ndarray):
     return y, uv, alpha_uv
 
 
+def _as_whole(planes, rgba: np.ndarray) -> bool:
+    """The planes are the whole frame's conversion wherever a texel shows (alpha above
+    0: a blend weighs every other texel's colour by 0), and zero elsewhere outside it."""
+    y, uv, alpha_uv = _whole(rgba)
+    alpha = rgba[..., 3]
+    seen, seen_uv = alpha > 0, alpha_uv > 0
+    return (
+        np.array_equal(planes.alpha, alpha)
+        and np.array_equal(planes.alpha_uv, alpha_uv)
+        and np.array_equal(planes.y[seen], y[seen])
+        and np.array_equal(planes.uv[seen_uv], uv[seen_uv])
+    )
+
+
 @pytest.mark.parametrize(
     "box",
     [
@@ -38,17 +52,30 @@ def test_the_inked_box_converts_as_the_whole_frame_does(box):
     patch[rng.random(patch.shape[:2]) < 0.3, 3] = 0  # transparent texels with colour, too
     rgba[top:bottom, left:right] = patch
     planes = front_planes(rgba)
-    y, uv, alpha_uv = _whole(rgba)
-    assert np.array_equal(planes.y, y)
-    assert np.array_equal(planes.uv, uv)
-    assert np.array_equal(planes.alpha_uv, alpha_uv)
-    assert np.array_equal(planes.alpha, rgba[..., 3])
+    assert _as_whole(planes, rgba)
+    outside = np.ones(rgba.shape[:2], bool)
+    outside[max(0, top - 1) : bottom + 1, max(0, left - 3) : right + 3] = False
+    assert not planes.y[outside].any() and not planes.alpha[outside].any()
 
 
-def test_an_empty_layer_is_black_video_range_and_transparent():
+def test_an_empty_layer_is_transparent_and_holds_no_colour():
     planes = front_planes(np.zeros((8, 10, 4), np.uint8))
-    assert (planes.y == 16).all() and (planes.uv == 128).all()
     assert not planes.alpha.any() and not planes.alpha_uv.any()
+    assert not planes.y.any() and not planes.uv.any()
+
+
+def test_a_frame_sized_layer_with_a_line_of_ink_takes_the_memory_of_that_line():
+    # (RSS counts written pages only: the planes are mappings of their own, `lazy_zeros`.)
+    def resident_kb() -> int:
+        return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
+
+    rgba = np.zeros((1080, 1920, 4), np.uint8)
+    rgba[500:540, 200:1700] = (255, 255, 255, 255)
+    before = resident_kb()
+    kept = [front_planes(rgba) for _ in range(8)]  # 8 × 5.9 MB if every page were written
+    grown = resident_kb() - before
+    assert all(not p.y[:400].any() for p in kept)
+    assert grown < 8 * 1024, f"{grown} kB for 8 layers with 40 rows of ink"
 
 
 @pytest.mark.parametrize("box", [(0, 0, 64, 48), (0, 1, 1, 2), (10, 17, 63, 40), (20, 30, 21, 31)])
@@ -63,9 +90,8 @@ def test_black_ink_sites_its_alpha_alone_with_the_same_planes(box):
     rgba[top:bottom, left:right, 3][rng.random((bottom - top, right - left)) < 0.2] = 255
     planes = front_planes(rgba)
     y, uv, alpha_uv = _whole(rgba)
-    assert np.array_equal(planes.y, y) and (y == 16).all()
-    assert np.array_equal(planes.uv, uv) and (uv == 128).all()
-    assert np.array_equal(planes.alpha_uv, alpha_uv) and alpha_uv.any()
+    assert _as_whole(planes, rgba) and (y == 16).all() and (uv == 128).all() and alpha_uv.any()
+    assert (planes.y[rgba[..., 3] > 0] == 16).all() and (planes.uv[alpha_uv > 0] == 128).all()
 
 
 def test_one_coloured_texel_takes_the_colour_path():
@@ -73,9 +99,7 @@ def test_one_coloured_texel_takes_the_colour_path():
     rgba[4:8, 4:8, 3] = 200
     rgba[5, 5, :3] = (255, 0, 0)  # one red texel among black ones
     planes = front_planes(rgba)
-    y, uv, alpha_uv = _whole(rgba)
-    assert np.array_equal(planes.y, y) and planes.y[5, 5] > 16
-    assert np.array_equal(planes.uv, uv) and np.array_equal(planes.alpha_uv, alpha_uv)
+    assert _as_whole(planes, rgba) and planes.y[5, 5] > 16
 
 
 def test_a_chroma_texel_reveals_when_the_last_of_its_four_pixels_does():

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._host import lazy_zeros
 from ..colour import BT709_RGB_TO_YCBCR, nv12_planes, quantise, rgb_to_nv12
-from ..raster.layers import SlideLayers, placed
+from ..raster.layers import SlideLayers
 
 __all__ = [
     "MAX_ITEMS",
@@ -165,16 +166,16 @@ def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int
 
     Only the box around the layer's nonzero texels is converted, with two columns to
     spare on each side for the chroma filter: outside it every texel is (0, 0, 0, 0),
-    which converts to Y 16, CbCr 128 and alpha 0 (a text layer is mostly that).
+    alpha 0 (a text layer is mostly that), and Y and CbCr are left 0, not black's 16 and
+    128: where alpha is 0 nothing reads a texel's colour (each blend weighs it by 0).
     `rgba` may be a part of a frame of `size` (height, width), at `at` (top, left), the
     rest transparent: the planes are the frame's, the bytes those of the whole layer.
     """
     h, w = rgba.shape[:2] if size is None else size
     top0, left0 = at
-    y = np.full((h, w), 16, dtype=np.uint8)
-    uv = np.full((h // 2, w // 2, 2), 128, dtype=np.uint8)
-    alpha = placed(rgba[..., 3], at, (h, w))
-    alpha_uv = np.zeros((h // 2, w // 2), dtype=np.uint8)
+    # Only the box is written: the rest stays zero and takes no memory (`lazy_zeros`).
+    y, alpha = lazy_zeros((h, w)), lazy_zeros((h, w))
+    uv, alpha_uv = lazy_zeros((h // 2, w // 2, 2)), lazy_zeros((h // 2, w // 2))
     # Each texel as one number, R + G·2⁸ + B·2¹⁶ + A·2²⁴: one comparison a texel finds
     # the box (numpy's any over a frame's columns and channels took 13 ms at 1080p).
     if rgba.strides[-1] != 1:  # (a texel's four bytes must be adjacent to view them as one)
@@ -189,6 +190,7 @@ def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int
         # side keep the box's edge texels as they are in the whole frame.
         left, right = max(0, first_col // 2 * 2 - 2), min(w, (last_col + 2) // 2 * 2 + 2)
         box = _frame_part(rgba, at, (top, bottom, left, right))
+        alpha[top:bottom, left:right] = box[..., 3]
         _convert_front(
             box,
             y[top:bottom, left:right],
@@ -224,9 +226,12 @@ def _convert_front(
     """`front_planes`' arithmetic on a box of even size, into views of its planes.
 
     With `colour` False the box's colour is black throughout (a silhouette's ink): black
-    converts to Y 16 and CbCr 128, which the planes hold already, so only the alpha is
-    sited, by the very operations the colour would have gone through with it.
+    converts to Y 16 and CbCr 128, so only the alpha is sited, by the very operations
+    the colour would have gone through with it.
     """
+    if not colour:
+        y.fill(16)
+        uv.fill(128)
     m = BT709_RGB_TO_YCBCR.astype(np.float32)
     for top in range(0, rgba.shape[0], _BAND):
         band = (rgba[top : top + _BAND] if colour else rgba[top : top + _BAND, :, 3:]).astype(np.float32) * _INV255
