@@ -159,10 +159,14 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
         options["x264-params"] = "sliced-threads=1"
     else:
         # Frame threads feed x264's lookahead through a buffer of its own frames (~12 MB
-        # each at 1080p): without it x264 holds ~21 MB less of a 1080p render's peak and
-        # measured as fast on two cores. Its decisions barely move: on the example deck
-        # (tiktok) 24 of 1,794 frames decode differently, each within 89 dB PSNR of
-        # before, and the file is 24 bytes smaller.
+        # each at 1080p): without it x264 holds ~21 MB less of a 1080p render's peak,
+        # which is what keeps the example deck under 350 MB. It costs time: the lookahead
+        # then runs on the thread that calls the encoder, and the example deck renders
+        # ~4 % slower (15.75 against 15.16 s, three interleaved pairs; sync-lookahead=2
+        # was as fast as the default at ~7 MB less), while an encoder fed from one
+        # thread alone (bench/run.py's encode-only) takes ~20 % longer. Its decisions
+        # barely move: on the example deck (tiktok) 24 of 1,794 frames decode
+        # differently, each within 89 dB PSNR of before.
         options["x264-params"] = "sync-lookahead=0"
     # FFmpeg's own libx264 options; each left out keeps the preset's value.
     if s.aq_mode is not None:
