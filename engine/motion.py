@@ -31,6 +31,7 @@ __all__ = [
     "Reveal",
     "SlideMotion",
     "Window",
+    "drift_back_size",
 ]
 
 #: Camera directions: a pan "left" moves the view left, so the picture slides right.
@@ -106,6 +107,9 @@ class Window:
     cx: float = 0.5
     cy: float = 0.5
     size: float = 1.0  # width and height alike: the back layer has the aspect of its region
+    # The height's fraction where it differs: a drift's back is its frame plus even
+    # margins, a hair off the frame's aspect, and its window the frame's size in texels.
+    size_y: float | None = None
 
     def back_map(self, region: tuple[int, int, int, int], back_width: int, back_height: int):
         """(sx, ox, sy, oy): a frame position X maps to back-layer position X·sx + ox (and y alike).
@@ -114,10 +118,11 @@ class Window:
         is the frame box the back layer fills.
         """
         left, top, right, bottom = region
+        size_y = self.size if self.size_y is None else self.size_y
         sx = self.size * back_width / (right - left)
-        sy = self.size * back_height / (bottom - top)
+        sy = size_y * back_height / (bottom - top)
         ox = (self.cx - self.size / 2) * back_width - left * sx
-        oy = (self.cy - self.size / 2) * back_height - top * sy
+        oy = (self.cy - size_y / 2) * back_height - top * sy
         return sx, ox, sy, oy
 
 
@@ -178,7 +183,7 @@ class SlideMotion:
         if self.ken_burns is not None:
             window = _ken_burns_window(self.ken_burns, fraction)
         elif self.drift is not None:
-            window = _drift_window(self.drift, fraction)
+            window = _drift_window(self.drift, fraction, width, height)
         states: tuple[ItemState, ...] = ()
         if items:
             if self.build is None:
@@ -217,12 +222,21 @@ def _ken_burns_window(kb: KenBurns, fraction: float) -> Window:
     return Window(centre(dx), centre(dy), size)
 
 
-def _drift_window(drift: Drift, fraction: float) -> Window:
-    size = 1.0 / (1.0 + drift.amount)
-    margin = (1.0 - size) / 2
+def drift_back_size(amount: float, width: int, height: int) -> tuple[int, int]:
+    """The size a drift's background is drawn at for a width×height frame: `amount`
+    larger, each side rounded to an even number of texels."""
+    return max(2, _even(width * (1 + amount))), max(2, _even(height * (1 + amount)))
+
+
+def _drift_window(drift: Drift, fraction: float, width: int, height: int) -> Window:
+    # The window is the frame's size in back texels, so the view only translates: at
+    # rest across the drift, the offset is a whole number of texels (the margins are
+    # even), and the resampler copies those rows or columns instead of blending them.
+    back_width, back_height = drift_back_size(drift.amount, width, height)
+    size, size_y = width / back_width, height / back_height
     dx, dy = PAN_DIRECTIONS[drift.direction]
     travel = 2 * fraction - 1  # constant speed: a drift has no ends to ease
-    return Window(0.5 + dx * margin * travel, 0.5 + dy * margin * travel, size)
+    return Window(0.5 + dx * (1 - size) / 2 * travel, 0.5 + dy * (1 - size_y) / 2 * travel, size, size_y)
 
 
 def _item_state(build: Build, index: int, count: int, t: float, width: int, height: int) -> ItemState:

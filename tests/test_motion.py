@@ -15,7 +15,7 @@ from engine.colour import nv12_size
 from engine.composite import FrameSpec
 from engine.composite.cpu import CPUCompositor
 from engine.errors import SpecError
-from engine.motion import Build, Drift, KenBurns, SlideMotion, Window
+from engine.motion import Build, Drift, KenBurns, SlideMotion, Window, drift_back_size
 from engine.platforms import resolve_output
 from engine.raster import SlideRasterizer
 from engine.spec import load_deck
@@ -49,9 +49,35 @@ def test_ken_burns_zooms_from_and_to_and_pans_the_named_way():
 
 def test_drift_travels_the_margin_at_constant_speed():
     motion = SlideMotion(3.0, drift=Drift(0.1, "up"))
+    assert drift_back_size(0.1, 64, 36) == (70, 40)
     centres = [motion.state(t, 0, 64, 36).window.cy for t in (0.0, 1.5, 3.0)]
-    margin = (1 - 1 / 1.1) / 2
+    margin = (1 - 36 / 40) / 2  # (the back's margin: 4 of its 40 rows)
     assert centres == pytest.approx([0.5 + margin, 0.5, 0.5 - margin])
+
+
+@pytest.mark.parametrize("direction", ["left", "right", "up", "down"])
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1350), (64, 36)])
+def test_a_drift_only_translates_its_back_and_rests_on_whole_texels_across_its_travel(direction, size):
+    """The window is the frame's size in back texels (scale exactly 1 in float32, as the
+    resamplers take it), so nothing zooms; across the direction of travel the offset is
+    a whole number of texels: those rows (or columns) are copied, never blended."""
+    width, height = size
+    back = drift_back_size(0.06, width, height)
+    motion = SlideMotion(4.0, drift=Drift(0.06, direction))
+    moving_x = direction in ("left", "right")
+    for t in np.linspace(0.0, 4.0, 7):
+        sx, ox, sy, oy = (
+            np.float32(v)
+            for v in motion.state(float(t), 0, width, height).window.back_map((0, 0, width, height), *back)
+        )
+        assert sx == 1 and sy == 1
+        still = oy if moving_x else ox
+        assert still == (back[1] - height if moving_x else back[0] - width) // 2
+    first, last = (motion.state(t, 0, width, height).window.back_map((0, 0, width, height), *back) for t in (0.0, 4.0))
+    moved = (first[1] - last[1], first[3] - last[3])
+    sign = {"left": (1, 0), "right": (-1, 0), "up": (0, 1), "down": (0, -1)}[direction]
+    # The whole margin, in the direction the view travels (a view moving left shows the back's left side last).
+    assert moved == pytest.approx((sign[0] * (back[0] - width), sign[1] * (back[1] - height)))
 
 
 def test_build_items_enter_in_order_with_even_offsets():

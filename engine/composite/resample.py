@@ -58,12 +58,14 @@ class Scratch:
         """Free the room `across` grew to (a camera over a frame-sized picture: ~9 MB at 1080p)."""
         self._across = np.empty(0, dtype=np.float32)
 
-    def across(self, shape) -> np.ndarray:
-        """Room for the back rows interpolated across (`across`), grown to the largest need."""
+    def across(self, shape, dtype=np.float32) -> np.ndarray:
+        """Room for the back rows interpolated across (`across`), grown to the largest need
+        (as float32, or as uint16 in the same bytes)."""
         size = prod(shape)
-        if self._across.size < size:
-            self._across = np.empty(size, dtype=np.float32)
-        return self._across[:size].reshape(shape)
+        floats = -(-size * np.dtype(dtype).itemsize // 4)
+        if self._across.size < floats:
+            self._across = np.empty(floats, dtype=np.float32)
+        return self._across[:floats].view(dtype)[:size].reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Taps:
     w0: np.ndarray  # 256 − f
     w1: np.ndarray  # f
     breaks: np.ndarray  # where a run of consecutive texels (both indices stepping by one) breaks, ascending
+    whole: bool = False  # every texel on a back texel (all weights w1 are 0): a drift across the other axis
 
 
 def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | None:
@@ -87,7 +90,7 @@ def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | No
     i0, f = q >> 8, q & (_ONE - 1)
     i1 = np.minimum(i0 + 1, back_size - 1)
     breaks = np.flatnonzero((np.diff(i0) != 1) | (np.diff(i1) != 1)) + 1
-    return Taps(i0, i1, (_ONE - f).astype(dtype), f.astype(dtype), breaks)
+    return Taps(i0, i1, (_ONE - f).astype(dtype), f.astype(dtype), breaks, whole=not f.any())
 
 
 def scattered(columns: Taps) -> bool:
@@ -141,7 +144,10 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     if two_rows:  # (whole pairs of rows: from an even row, maybe one row past the plane's last)
         first -= first % 2
         last += (last - first) % 2
-    h = work.across((last - first, c1 - c0) + back.shape[2:])
+    # Where every frame row is one back row (`rows.whole`: a drift across), `down` copies
+    # bytes: h + 128 stays in integers, its top byte the texel's, and no float is made.
+    integers = rows is not None and rows.whole and columns is not None
+    h = work.across((last - first, c1 - c0) + back.shape[2:], np.uint16 if integers else np.float32)
     if columns is None:  # g = (t·256 + 128)/256
         np.add(back[first:last, c0:c1], _F(0.5), out=h)
         return first, h
@@ -155,7 +161,8 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     for r0 in range(first, last, step):
         r1 = min(last, r0 + step)
         mixed = _flat(h[r0 - first : r1 - first])
-        block, right = work.int_block(0, mixed.shape), work.int_block(1, mixed.shape)
+        block = mixed if integers else work.int_block(0, mixed.shape)
+        right = work.int_block(1, mixed.shape)
         if two_rows and joined is not None:  # luma: one gather for rows r0 + 2k and r0 + 2k + 1
             both = work.float_block(0, ((r1 - r0) // 2, c1 - c0)).view(np.uint32)
             # (mode="clip": the taps are in range; numpy's default "raise" gathers into a
@@ -181,7 +188,8 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
                 np.multiply(_flat(back[r0:r1, k1 : k1 + m]), w1[:, n0:n1], out=right[:, n0:n1])
         np.add(block, right, out=block)
         np.add(block, np.uint16(_BIAS), out=block)
-        np.multiply(block, _F(1 / _ONE), out=mixed)
+        if not integers:
+            np.multiply(block, _F(1 / _ONE), out=mixed)
     return first, h
 
 
@@ -214,6 +222,15 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
         np.copyto(out, _flat(h[r0 - first : r1 - first]), casting="unsafe")
         return
     h = _flat(h)
+    if rows.whole and h.dtype == np.uint16:
+        # Each frame row is one row of `across` (fy = 0: the formula's byte is h0's), kept
+        # as h + 128 in integers: the byte is its top 8 bits.
+        whole_runs = _runs(rows, r0, r1)
+        if whole_runs is None:  # (rows clamped at the back's edge)
+            np.right_shift(h.take(rows.i0[r0:r1] - first, axis=0, mode="clip"), 8, out=out, casting="unsafe")
+        for i, j, k0, _ in whole_runs or ():
+            np.right_shift(h[k0 - first : k0 - first + j - i], 8, out=out[i:j], casting="unsafe")
+        return
     shape = out.shape
     weight = rows.w1[r0:r1, None].astype(np.float32) * _F(1 / _ONE)
     total = work.float_block(1, shape)

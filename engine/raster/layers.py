@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..layout import ChartPlacement, ImagePlacement, Shape, SlideLayout
-from ..motion import KenBurns, SlideMotion
+from ..motion import KenBurns, SlideMotion, drift_back_size
 from ..spec import Deck
 from ..text.block import TextBlock
 from .background import open_image
@@ -244,7 +244,7 @@ def _slide_layers(
         backs = [paint_layout(rasterizer.background(index, size=grown), scene, palette, notes)]
         statics = [_painted(width, height, layout, still, palette, notes=notes)]
     elif motion.drift is not None:
-        grown = (_even(width * (1 + motion.drift.amount)), _even(height * (1 + motion.drift.amount)))
+        grown = drift_back_size(motion.drift.amount, width, height)
         backs = [rasterizer.background(index, size=grown)]
         statics = [_painted(width, height, layout, still, palette, notes=notes)]
     elif black:
