@@ -58,10 +58,11 @@ def test_the_inked_box_converts_as_the_whole_frame_does(box):
     assert not planes.y[outside].any() and not planes.alpha[outside].any()
 
 
-def test_an_empty_layer_is_transparent_and_holds_no_colour():
+def test_an_empty_layer_is_black_video_range_and_transparent_in_no_bytes():
     planes = front_planes(np.zeros((8, 10, 4), np.uint8))
+    assert (planes.y == 16).all() and (planes.uv == 128).all()
+    assert 0 in planes.y.strides and 0 in planes.uv.strides
     assert not planes.alpha.any() and not planes.alpha_uv.any()
-    assert not planes.y.any() and not planes.uv.any()
 
 
 def test_a_frame_sized_layer_with_a_line_of_ink_takes_the_memory_of_that_line():

@@ -168,20 +168,22 @@ def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int
     spare on each side for the chroma filter: outside it every texel is (0, 0, 0, 0),
     alpha 0 (a text layer is mostly that), and Y and CbCr are left 0, not black's 16 and
     128: where alpha is 0 nothing reads a texel's colour (each blend weighs it by 0).
+    A layer whose ink is black throughout (a silhouette's), or that has none, has one Y
+    (16) and one CbCr (128): read-only broadcasts, no bytes.
     `rgba` may be a part of a frame of `size` (height, width), at `at` (top, left), the
     rest transparent: the planes are the frame's, the bytes those of the whole layer.
     """
     h, w = rgba.shape[:2] if size is None else size
     top0, left0 = at
     # Only the box is written: the rest stays zero and takes no memory (`lazy_zeros`).
-    y, alpha = lazy_zeros((h, w)), lazy_zeros((h, w))
-    uv, alpha_uv = lazy_zeros((h // 2, w // 2, 2)), lazy_zeros((h // 2, w // 2))
+    alpha, alpha_uv = lazy_zeros((h, w)), lazy_zeros((h // 2, w // 2))
     # Each texel as one number, R + G·2⁸ + B·2¹⁶ + A·2²⁴: one comparison a texel finds
     # the box (numpy's any over a frame's columns and channels took 13 ms at 1080p).
     if rgba.strides[-1] != 1:  # (a texel's four bytes must be adjacent to view them as one)
         rgba = np.ascontiguousarray(rgba)
     texels = rgba.view("<u4")[..., 0]
     rows = np.flatnonzero(texels.any(axis=1))
+    box, colour = None, False
     if rows.size:
         cols = np.flatnonzero(texels[rows[0] : rows[-1] + 1].any(axis=0))
         first_row, last_row, first_col, last_col = rows[0] + top0, rows[-1] + top0, cols[0] + left0, cols[-1] + left0
@@ -190,13 +192,20 @@ def front_planes(rgba: np.ndarray, at: tuple[int, int] = (0, 0), size: tuple[int
         # side keep the box's edge texels as they are in the whole frame.
         left, right = max(0, first_col // 2 * 2 - 2), min(w, (last_col + 2) // 2 * 2 + 2)
         box = _frame_part(rgba, at, (top, bottom, left, right))
+        colour = bool((box.view("<u4")[..., 0] & np.uint32(0x00FFFFFF)).any())
+    if colour:
+        y, uv = lazy_zeros((h, w)), lazy_zeros((h // 2, w // 2, 2))
+    else:
+        y = np.broadcast_to(np.uint8(16), (h, w))
+        uv = np.broadcast_to(np.array([128, 128], np.uint8), (h // 2, w // 2, 2))
+    if box is not None:
         alpha[top:bottom, left:right] = box[..., 3]
         _convert_front(
             box,
             y[top:bottom, left:right],
             uv[top // 2 : bottom // 2, left // 2 : right // 2],
             alpha_uv[top // 2 : bottom // 2, left // 2 : right // 2],
-            colour=bool((box.view("<u4")[..., 0] & np.uint32(0x00FFFFFF)).any()),
+            colour=colour,
         )
     return FrontPlanes(
         y, uv, alpha, alpha_uv, (_open_box(alpha), _open_box(alpha_uv)), (_ink_rows(alpha), _ink_rows(alpha_uv))
@@ -226,12 +235,9 @@ def _convert_front(
     """`front_planes`' arithmetic on a box of even size, into views of its planes.
 
     With `colour` False the box's colour is black throughout (a silhouette's ink): black
-    converts to Y 16 and CbCr 128, so only the alpha is sited, by the very operations
-    the colour would have gone through with it.
+    converts to Y 16 and CbCr 128, which the planes hold already (`front_planes`), so
+    only the alpha is sited, by the very operations the colour would have gone through.
     """
-    if not colour:
-        y.fill(16)
-        uv.fill(128)
     m = BT709_RGB_TO_YCBCR.astype(np.float32)
     for top in range(0, rgba.shape[0], _BAND):
         band = (rgba[top : top + _BAND] if colour else rgba[top : top + _BAND, :, 3:]).astype(np.float32) * _INV255
