@@ -76,7 +76,8 @@ def test_a_frame_sized_layer_with_a_line_of_ink_takes_the_memory_of_that_line():
     kept = [front_planes(rgba) for _ in range(8)]  # 8 × 5.9 MB if every page were written
     grown = resident_kb() - before
     assert all(not p.y[:400].any() for p in kept)
-    assert grown < 8 * 1024, f"{grown} kB for 8 layers with 40 rows of ink"
+    # (Writing every page would take ~47 MB; the box and numpy's passing temporaries, ~6.)
+    assert grown < 16 * 1024, f"{grown} kB for 8 layers with 40 rows of ink"
 
 
 @pytest.mark.parametrize("box", [(0, 0, 64, 48), (0, 1, 1, 2), (10, 17, 63, 40), (20, 30, 21, 31)])
