@@ -310,7 +310,7 @@ class SharedPlanes:
 
     def plane(self, array: np.ndarray) -> np.ndarray:
         """`array`, or an array with the same bytes that takes none or is held already."""
-        if array.size == 0:
+        if array.size == 0 or array.strides[:2] == (0, 0):  # (a broadcast already: `front_planes`' black)
             return array
         first = array.reshape(-1)[: array.shape[-1] if array.ndim == 3 else 1]
         if not (array.reshape(-1, first.size) != first).any():  # one value (per channel) throughout
