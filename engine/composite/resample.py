@@ -10,12 +10,12 @@ Along each axis a frame texel's centre X maps to the back position
 
 ``shaders/motion.frag`` does the same in uint arithmetic, which GLSL computes exactly,
 so the compositors agree bit for bit wherever they compute the same float positions
-(llvmpipe does: tested). Here ``h + 128`` is computed in uint16 (at most 65408) once
-per back row the window reads (`across`), the columns' taps being the same for every
-row, and kept as ``g = (h + 128)/256`` in float32. Each frame row then blends two of
-those rows down (`down`): ``g0 + (g1 − g0)·fy/256`` truncated is the formula's byte
-exactly, every value on the way being a multiple of 2⁻¹⁶ below 2⁸ (24 bits), where
-the 128 (times weights summing to 256) is the 32768.
+(llvmpipe does: tested). Here ``h' = h + 128`` is computed in uint16 (at most 65408)
+once per back row the window reads (`across`), the columns' taps being the same for
+every row. Each frame row then blends two of those rows down (`down`), in float32:
+``⌊(h'0 + (h'1 − h'0)·fy/256) / 256⌋`` is the formula's byte exactly, every value on
+the way being a multiple of 2⁻⁸ below 2¹⁶ (24 bits), where the 128 (times weights
+summing to 256) is the 32768.
 Against float bilinear the byte differs by at most one code: the position moves by at
 most 1/512 texel, the value by under one code before its one rounding.
 """
@@ -36,14 +36,14 @@ _BIAS = 128  # added to each h: ½ code once `down` has weighted it by 256 (the 
 
 
 class Scratch:
-    """One thread's buffers: five float, two uint16 and one byte block, and the rows `across` makes (float32)."""
+    """One thread's buffers: five float, two uint16 and one byte block, and the rows `across` makes (uint16)."""
 
     def __init__(self, rows: int, size: int) -> None:
         self.rows = rows
         self.floats = np.empty((5, size), dtype=np.float32)
         self.ints = np.empty((2, size), dtype=np.uint16)
         self.bytes = np.empty(size, dtype=np.uint8)
-        self._across = np.empty(0, dtype=np.float32)
+        self._across = np.empty(0, dtype=np.uint16)
 
     def float_block(self, k: int, shape) -> np.ndarray:
         return self.floats[k, : prod(shape)].reshape(shape)
@@ -55,17 +55,15 @@ class Scratch:
         return self.bytes[: prod(shape)].reshape(shape)
 
     def let_go(self) -> None:
-        """Free the room `across` grew to (a camera over a frame-sized picture: ~9 MB at 1080p)."""
-        self._across = np.empty(0, dtype=np.float32)
+        """Free the room `across` grew to (a camera over a frame-sized picture: ~5 MB at 1080p)."""
+        self._across = np.empty(0, dtype=np.uint16)
 
-    def across(self, shape, dtype=np.float32) -> np.ndarray:
-        """Room for the back rows interpolated across (`across`), grown to the largest need
-        (as float32, or as uint16 in the same bytes)."""
+    def across(self, shape) -> np.ndarray:
+        """Room for the back rows interpolated across (`across`), grown to the largest need."""
         size = prod(shape)
-        floats = -(-size * np.dtype(dtype).itemsize // 4)
-        if self._across.size < floats:
-            self._across = np.empty(floats, dtype=np.float32)
-        return self._across[:floats].view(dtype)[:size].reshape(shape)
+        if self._across.size < size:
+            self._across = np.empty(size, dtype=np.uint16)
+        return self._across[:size].reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -144,12 +142,10 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     if two_rows:  # (whole pairs of rows: from an even row, maybe one row past the plane's last)
         first -= first % 2
         last += (last - first) % 2
-    # Where every frame row is one back row (`rows.whole`: a drift across), `down` copies
-    # bytes: h + 128 stays in integers, its top byte the texel's, and no float is made.
-    integers = rows is not None and rows.whole and columns is not None
-    h = work.across((last - first, c1 - c0) + back.shape[2:], np.uint16 if integers else np.float32)
-    if columns is None:  # g = (t·256 + 128)/256
-        np.add(back[first:last, c0:c1], _F(0.5), out=h)
+    h = work.across((last - first, c1 - c0) + back.shape[2:])
+    if columns is None:  # h + 128 = t·256 + 128
+        np.multiply(back[first:last, c0:c1], np.uint16(_ONE), out=h)
+        np.add(h, np.uint16(_BIAS), out=h)
         return first, h
     x0 = columns.i0[c0:c1]
     # Chroma's (Cb, Cr) as one row of 2·n values, each weight repeated: a trailing axis
@@ -160,9 +156,8 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
     step = max(2, work.rows - work.rows % 2) if two_rows else work.rows
     for r0 in range(first, last, step):
         r1 = min(last, r0 + step)
-        mixed = _flat(h[r0 - first : r1 - first])
-        block = mixed if integers else work.int_block(0, mixed.shape)
-        right = work.int_block(1, mixed.shape)
+        block = _flat(h[r0 - first : r1 - first])
+        right = work.int_block(1, block.shape)
         if two_rows and joined is not None:  # luma: one gather for rows r0 + 2k and r0 + 2k + 1
             both = work.float_block(0, ((r1 - r0) // 2, c1 - c0)).view(np.uint32)
             # (mode="clip": the taps are in range; numpy's default "raise" gathers into a
@@ -188,8 +183,6 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
                 np.multiply(_flat(back[r0:r1, k1 : k1 + m]), w1[:, n0:n1], out=right[:, n0:n1])
         np.add(block, right, out=block)
         np.add(block, np.uint16(_BIAS), out=block)
-        if not integers:
-            np.multiply(block, _F(1 / _ONE), out=mixed)
     return first, h
 
 
@@ -212,19 +205,18 @@ def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
 def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scratch) -> None:
     """out ← frame rows [r0, r1) of the window as bytes: the rows of `across` blended down.
 
-    With g = (h + 128)/256 (float32, from `across`) a byte is ``g0 + (g1 − g0)·fy/256``
-    truncated, which is ``(h0·(256 − fy) + h1·fy + 32768) >> 16`` exactly: each step is
-    a multiple of 2⁻¹⁶ below 2⁸ (24 bits), so float32 rounds none of them.
+    With h' = h + 128 (uint16, from `across`) a byte is ``⌊(h'0 + (h'1 − h'0)·fy/256) / 256⌋``,
+    which is ``(h0·(256 − fy) + h1·fy + 32768) >> 16`` exactly: the difference is an
+    integer below 2¹⁶, its product with fy/256 a multiple of 2⁻⁸, and so is each sum,
+    all below 2¹⁶ (24 bits), so float32 rounds none of them; /256 is exact too.
     """
     first, h = mixed
     out = _flat(out)
-    if rows is None:  # v = (h + 128) >> 8 = trunc(g)
-        np.copyto(out, _flat(h[r0 - first : r1 - first]), casting="unsafe")
-        return
     h = _flat(h)
-    if rows.whole and h.dtype == np.uint16:
-        # Each frame row is one row of `across` (fy = 0: the formula's byte is h0's), kept
-        # as h + 128 in integers: the byte is its top 8 bits.
+    if rows is None:  # v = (h + 128) >> 8, the top byte
+        np.right_shift(h[r0 - first : r1 - first], 8, out=out, casting="unsafe")
+        return
+    if rows.whole:  # each frame row is one row of `across` (fy = 0): the byte is h0's top 8 bits
         whole_runs = _runs(rows, r0, r1)
         if whole_runs is None:  # (rows clamped at the back's edge)
             np.right_shift(h.take(rows.i0[r0:r1] - first, axis=0, mode="clip"), 8, out=out, casting="unsafe")
@@ -238,19 +230,20 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
     # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
     runs = _runs(rows, r0, r1, most=max(4, (r1 - r0) // 4))
     if runs is None:
-        top = work.float_block(2, shape)
-        h.take(rows.i1[r0:r1] - first, axis=0, out=total, mode="clip")
+        top, bottom = work.int_block(0, shape), work.int_block(1, shape)
         h.take(rows.i0[r0:r1] - first, axis=0, out=top, mode="clip")
-        np.subtract(total, top, out=total)
+        h.take(rows.i1[r0:r1] - first, axis=0, out=bottom, mode="clip")
+        np.subtract(bottom, top, out=total, dtype=np.float32)
         np.multiply(total, weight, out=total)
         np.add(total, top, out=total)
     else:
         for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
             part, upper = total[i:j], h[k0 - first : k0 - first + j - i]
-            np.subtract(h[k1 - first : k1 - first + j - i], upper, out=part)
+            np.subtract(h[k1 - first : k1 - first + j - i], upper, out=part, dtype=np.float32)
             np.multiply(part, weight[i:j], out=part)
             np.add(part, upper, out=part)
-    np.copyto(out, total, casting="unsafe")  # (truncates: the values are ≥ 0)
+    # /256 and truncate (the values are ≥ 0) into bytes, in one pass
+    np.multiply(total, _F(1 / _ONE), out=out, casting="unsafe")
 
 
 def _runs(taps: Taps, a: int, b: int, most: int = 4):
