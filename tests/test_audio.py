@@ -8,6 +8,7 @@ amplitude at the voice's and the music's frequencies.
 
 from __future__ import annotations
 
+import importlib
 import math
 import wave
 from pathlib import Path
@@ -340,6 +341,24 @@ def test_short_music_loops_and_stops_without_loop(tmp_path):
     assert once.shape == (2, round(3.5 * RATE))
     assert level(once[0], MUSIC_HZ, 0.2, 0.8) == pytest.approx(0.3, rel=0.05)
     assert np.abs(once[:, round(1.1 * RATE) :]).max() == 0.0
+
+
+def test_music_longer_than_the_memory_limit_loops_by_decoding_again_sample_for_sample(tmp_path):
+    # 6 s (past the 5 s kept in memory) of a chirp, no two periods alike: each pass is
+    # read from the file again and must repeat the first exactly, with no gap or overlap.
+    seconds = 6.0
+    t = np.arange(round(seconds * RATE)) / RATE
+    chirp = 0.3 * np.sin(2 * np.pi * (200 * t + 40 * t**2))
+    write_audio(tmp_path / "long.wav", np.vstack([chirp, chirp[::-1]]))
+    stats = MixStats()
+    music = spec(tmp_path, music="long.wav", duck=False, fade_in=0, fade_out=0)
+    looped = collect(AudioPlan(music=music), 14.0, stats)
+    assert stats.music_loops == 2
+    period = round(seconds * RATE)
+    assert importlib.import_module("engine.audio.mix")._LOOP_IN_MEMORY < period  # (the path under test)
+    np.testing.assert_array_equal(looped[:, period : 2 * period], looped[:, :period])
+    np.testing.assert_array_equal(looped[:, 2 * period :], looped[:, : looped.shape[1] - 2 * period])
+    assert np.abs(looped[0, :period] - chirp).max() < 1e-4  # (16-bit PCM)
 
 
 @pytest.mark.parametrize("suffix, codec, rate", [(".wav", "pcm_s16le", 48_000), (".mp3", "libmp3lame", 44_100)])
