@@ -3,12 +3,14 @@
     python -m bench.child engine DECK OUT PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
     python -m bench.child capture DECK FOLDER PLATFORM COMPOSITOR [RENDER_OPTIONS_JSON]
     python -m bench.child encode-only FOLDER OUT
+    python -m bench.child encode-only-threaded FOLDER OUT
     python -m bench.child encode-as-engine FOLDER OUT
     python -m bench.child quality DECK_FILE OUT PLATFORM COMPOSITOR OVERRIDES_JSON
 
 DECK is inline JSON or a deck file. `capture` renders once through the engine and keeps
 the frames it encoded; `encode-only` then times the encoder alone on them, every frame
-encoded, and `encode-as-engine` hands them over as the engine did (a hold once, with its
+encoded (`encode-only-threaded`: with x264's lookahead thread, which the engine leaves
+out to hold less memory), and `encode-as-engine` hands them over as the engine did (a hold once, with its
 count): the engine's own encoding, what it would take if compositing cost nothing. Each
 prints one JSON line; `cpu_seconds` is the process's CPU time (all threads) over what
 was timed, which on a machine with few cores says more than wall time about what the
@@ -137,11 +139,14 @@ def nv12_bytes(width: int, height: int) -> int:
     return nv12_size(width, height)
 
 
-def encode_only(folder: str, out: str) -> dict:
+def encode_only(folder: str, out: str, lookahead_thread: bool = False) -> dict:
     """Time the encoder alone on the frames `capture` kept: the same encoder and
     settings, every frame encoded (one `encode` call per timestamp, so nothing an
-    encoder may do for a hold applies). Frames are read into memory first, untimed."""
-    return _encode_captured(folder, out, as_engine=False)
+    encoder may do for a hold applies). Frames are read into memory first, untimed.
+
+    `lookahead_thread` gives x264 its lookahead thread back (`EncodeSettings`), which
+    the engine leaves out for memory: the floor as fast as x264 alone goes."""
+    return _encode_captured(folder, out, as_engine=False, lookahead_thread=lookahead_thread)
 
 
 def encode_as_engine(folder: str, out: str) -> dict:
@@ -151,7 +156,7 @@ def encode_as_engine(folder: str, out: str) -> dict:
     return _encode_captured(folder, out, as_engine=True)
 
 
-def _encode_captured(folder: str, out: str, *, as_engine: bool) -> dict:
+def _encode_captured(folder: str, out: str, *, as_engine: bool, lookahead_thread: bool = False) -> dict:
     import numpy as np
     import psutil
 
@@ -162,6 +167,8 @@ def _encode_captured(folder: str, out: str, *, as_engine: bool) -> dict:
     fields = dict(kept["settings"])
     if "skip_holds" in fields and not as_engine:  # the floor encodes every frame, whatever the engine did
         fields["skip_holds"] = False
+    if lookahead_thread:
+        fields["lookahead_thread"] = True
     settings = EncodeSettings(**fields)
     raw = where / "frames.nv12"
     if raw.stat().st_size < 0.4 * psutil.virtual_memory().available:
@@ -234,6 +241,9 @@ def main(argv: list[str]) -> None:
     elif what == "encode-only":
         folder, out = args
         result = encode_only(folder, out)
+    elif what == "encode-only-threaded":
+        folder, out = args
+        result = encode_only(folder, out, lookahead_thread=True)
     elif what == "encode-as-engine":
         folder, out = args
         result = encode_as_engine(folder, out)
@@ -241,7 +251,9 @@ def main(argv: list[str]) -> None:
         deck_file, out, platform, compositor, overrides = args
         result = quality_render(deck_file, out, platform, compositor, json.loads(overrides))
     else:
-        raise SystemExit(f"unknown measurement {what!r}: engine, capture, encode-only, encode-as-engine or quality")
+        raise SystemExit(
+            f"unknown measurement {what!r}: engine, capture, encode-only, encode-only-threaded, encode-as-engine or quality"
+        )
     print(json.dumps(result))
 
 

@@ -138,3 +138,17 @@ def test_abort_leaves_the_file_for_the_caller_to_delete_without_raising(tmp_path
     encoder.encode(solid_nv12(64, 64, (1, 2, 3)), 0)
     encoder.abort()
     encoder.abort()  # twice is fine
+
+
+@pytest.mark.parametrize("size, sync", [((1920, 1080), "sync-lookahead=0"), ((3840, 2160), "sliced-threads=1")])
+def test_x264_runs_its_lookahead_on_the_calling_thread_up_to_1080p_unless_asked(size, sync):
+    from engine.encode.pyav import _x264
+
+    lean = _x264(EncodeSettings(*size, fps=30), "libx264")
+    assert lean["x264-params"] == sync
+    threaded = _x264(EncodeSettings(*size, fps=30, lookahead_thread=True), "libx264")
+    # (4K keeps slice threads, which have no lookahead buffer to save)
+    assert threaded.get("x264-params") == (None if size == (1920, 1080) else sync)
+    assert {k: v for k, v in threaded.items() if k != "x264-params"} == {
+        k: v for k, v in lean.items() if k != "x264-params"
+    }

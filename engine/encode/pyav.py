@@ -163,11 +163,13 @@ def _x264(s: EncodeSettings, encoder: str) -> dict[str, str]:
         # which is what keeps the example deck under 350 MB. It costs time: the lookahead
         # then runs on the thread that calls the encoder, and the example deck renders
         # ~4 % slower (15.75 against 15.16 s, three interleaved pairs; sync-lookahead=2
-        # was as fast as the default at ~7 MB less), while an encoder fed from one
-        # thread alone (bench/run.py's encode-only) takes ~20 % longer. Its decisions
-        # barely move: on the example deck (tiktok) 24 of 1,794 frames decode
-        # differently, each within 89 dB PSNR of before.
-        options["x264-params"] = "sync-lookahead=0"
+        # was as fast as the default at ~7 MB less, and 1 put three of the seven 1080p
+        # platforms at 351-353 MB), while an encoder fed from one thread alone
+        # (bench/run.py's encode-only) takes ~20 % longer: the bench times that floor
+        # both ways (`lookahead_thread`). Its decisions barely move: on the example deck
+        # (tiktok) 24 of 1,794 frames decode differently, each within 89 dB PSNR of before.
+        if not s.lookahead_thread:
+            options["x264-params"] = "sync-lookahead=0"
     # FFmpeg's own libx264 options; each left out keeps the preset's value.
     if s.aq_mode is not None:
         options["aq-mode"] = str(s.aq_mode)
