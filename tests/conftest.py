@@ -3,6 +3,10 @@
 GL tests run on whatever EGL offers (Mesa's llvmpipe in CI, so no GPU is needed) and
 are marked ``@pytest.mark.gl``. Making a context costs tens of milliseconds, so one
 GLCompositor per frame size is shared by the whole session.
+
+The property tests (Hypothesis) draw the same examples on every run, CI's included: a
+red build then means the change, not a new draw. ``pytest --hypothesis-profile explore``
+searches afresh, and keeps what it finds in .hypothesis/.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from engine.errors import BackendUnavailableError
+
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("repeatable")  # (--hypothesis-profile loads another after this)
 
 
 class GLCompositors:
