@@ -123,40 +123,35 @@ def test_summary_judges_the_engine_against_the_threaded_floor_too():
     assert "| 5.00 | 11.00 | 0.45× | ≤ 1.0× (met) | 4.50 (1.11×) |" in row
 
 
+def _encoded(folder: Path, measurement: str) -> tuple[dict, list]:
+    """`measurement` of the frames captured in `folder`, and its video decoded: all 30 frames, in order."""
+    out = folder.parent / f"{measurement}.mp4"
+    timed = _child(measurement, str(folder), str(out))
+    assert timed["frames"] == 30 and timed["encoder"] == "libx264"
+    with av.open(str(out)) as container:
+        frames = list(container.decode(video=0))
+    assert [f.pts * f.time_base * 10 for f in frames] == list(range(30))
+    return timed, frames
+
+
 def test_encode_only_encodes_every_frame_the_engine_composited(tmp_path):
     deck = json.dumps(bench_deck(3, fade=0.2))
     kept = _child("capture", deck, str(tmp_path / "capture"), TINY, "cpu")
     assert kept["total_frames"] == 30 and kept["encoder"] == "libx264"
     assert kept["distinct_frames"] < 30  # holds reach the encoder once, with a count
     assert (tmp_path / "capture" / "frames.nv12").stat().st_size == kept["distinct_frames"] * kept["frame_bytes"]
-    out = tmp_path / "encode.mp4"
-    timed = _child("encode-only", str(tmp_path / "capture"), str(out))
-    assert timed["frames"] == 30 and timed["encoder"] == "libx264" and timed["in_memory"]
-    with av.open(str(out)) as container:
-        frames = list(container.decode(video=0))
-    assert len(frames) == 30
-    assert [f.pts * f.time_base * 10 for f in frames] == list(range(30))
+    timed, frames = _encoded(tmp_path / "capture", "encode-only")
+    assert timed["in_memory"] and timed["cpu_seconds"] > 0
     assert (frames[0].width, frames[0].height) == (160, 90)
-    assert timed["cpu_seconds"] > 0
 
     # With x264's lookahead thread: the same 30 frames, each within a hair of the other's.
-    out = tmp_path / "threaded.mp4"
-    threaded = _child("encode-only-threaded", str(tmp_path / "capture"), str(out))
-    assert threaded["frames"] == 30 and threaded["encoder"] == "libx264"
-    with av.open(str(out)) as container:
-        other = list(container.decode(video=0))
-    assert [f.pts * f.time_base * 10 for f in other] == list(range(30))
+    _, other = _encoded(tmp_path / "capture", "encode-only-threaded")
     for a, b in zip(frames, other, strict=True):
         difference = np.abs(a.to_ndarray(format="gray").astype(int) - b.to_ndarray(format="gray").astype(int))
         assert difference.mean() < 1.0
 
     # As the engine hands them: each hold once with its count, the same 30 timestamps.
-    out = tmp_path / "as-engine.mp4"
-    alone = _child("encode-as-engine", str(tmp_path / "capture"), str(out))
-    assert alone["frames"] == 30 and alone["encoder"] == "libx264"
-    with av.open(str(out)) as container:
-        again = list(container.decode(video=0))
-    assert [f.pts * f.time_base * 10 for f in again] == list(range(30))
+    _, again = _encoded(tmp_path / "capture", "encode-as-engine")
     # A hold was written once and repeated (skipped): its frames decode the same.
     holds = [
         (first, count)
