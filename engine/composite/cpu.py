@@ -97,11 +97,8 @@ class CPUCompositor:
         another thread may run it (engine.ahead) while this one draws frames;
         `upload_prepared` then takes the result. Layers handed over as a one-item list
         are let go as they are converted (`prepare_layers`)."""
-        if isinstance(picture, list):
-            check_layers(picture[0], self.width, self.height)
-            return prepare_layers(picture, self.width, self.height)
-        if isinstance(picture, SlideLayers):
-            check_layers(picture, self.width, self.height)
+        if isinstance(picture, list | SlideLayers):
+            check_layers(picture[0] if isinstance(picture, list) else picture, self.width, self.height)
             return prepare_layers(picture, self.width, self.height)
         return rgb_to_nv12(check_image(picture, self.width, self.height))
 
