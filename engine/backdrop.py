@@ -259,10 +259,11 @@ def combine(
             _uncovered(fuv[c, columns], euv[c, columns], buv[c, columns])
         if not covered.size:
             continue
-        shown = np.clip((gy[rows, lo:hi].astype(np.float32) - 16) / 219, 0, 1)
-        _add(fy[rows, lo:hi], ey[rows, lo:hi], by[rows, lo:hi], shown, 16)
         first = max(0, 2 * clo - 1)  # the luma column left of sample clo (none left of 0)
+        # How much of the background each pixel shows, over the luma columns [lo, hi) and
+        # those the chroma's siting filter reads, which hold them.
         shown = np.clip((gy[rows, first : 2 * chi].astype(np.float32) - 16) / 219, 0, 1)
+        _add(fy[rows, lo:hi], ey[rows, lo:hi], by[rows, lo:hi], shown[:, lo - first : hi - first], 16)
         window = slice(clo, chi)
         _add(fuv[c, window], euv[c, window], buv[c, window], _sited(shown, clo == 0)[..., None], 128)
 
@@ -283,7 +284,15 @@ def _sited(plane: np.ndarray, at_edge: bool = True) -> np.ndarray:
 
 
 def _add(frame: np.ndarray, over_bg: np.ndarray, background: np.ndarray, shown: np.ndarray, offset: int) -> None:
-    value = frame.astype(np.float32) - over_bg + offset + (background.astype(np.float32) - offset) * shown
+    """frame ← rint(frame − over_bg + offset + (background − offset) × shown), in float32
+    and in that order, clipped to bytes."""
+    value = frame.astype(np.float32)
+    value -= over_bg
+    value += offset
+    term = background.astype(np.float32)
+    term -= offset
+    term *= shown
+    value += term
     np.rint(value, out=value)
     np.clip(value, 0, 255, out=value)
     frame[...] = value
