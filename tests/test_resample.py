@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.composite.resample import Scratch, across, down, pairs, taps
+from engine.composite.resample import Scratch, Taps, across, down, pairs, taps
 
 
 def formula(back: np.ndarray, columns, rows) -> np.ndarray:
@@ -39,6 +39,27 @@ def test_across_then_down_is_the_formula_byte_for_byte(channels, scale):
     for r0 in range(0, height, 16):
         down(out[r0 : r0 + 16], mixed, rows, r0, min(height, r0 + 16), work)
     np.testing.assert_array_equal(out, formula(back, columns, rows))
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_rows_alone_moving_is_the_formula_byte_for_byte(channels):
+    """Columns at rest (no taps across: each frame column is its back column), rows zoomed."""
+    rng = np.random.default_rng(5)
+    height, width = 61, 83
+    shape = (height, width) if channels == 1 else (height, width, 2)
+    back = rng.integers(0, 256, shape, dtype=np.uint8)
+    back[:2] = 255
+    assert taps(width, 1.0, 0.0, width) is None
+    rows = taps(height, 0.83, 1.9, height, np.uint32)
+    assert rows is not None
+    work = Scratch(16, 16 * width * 2)
+    out = np.empty_like(back)
+    mixed = across(back, None, rows, (0, height, 0, width), work)
+    for r0 in range(0, height, 16):
+        down(out[r0 : r0 + 16], mixed, rows, r0, min(height, r0 + 16), work)
+    index = np.arange(width)
+    at_rest = Taps(index, index, np.full(width, 256), np.zeros(width, np.int64), np.empty(0, np.intp))
+    np.testing.assert_array_equal(out, formula(back, at_rest, rows))
 
 
 def test_pairs_has_none_for_three_channels():
