@@ -10,8 +10,9 @@
 DECK is inline JSON or a deck file. `capture` renders once through the engine and keeps
 the frames it encoded; `encode-only` then times the encoder alone on them, every frame
 encoded (`encode-only-threaded`: with x264's lookahead thread, which the engine leaves
-out to hold less memory), and `encode-as-engine` hands them over as the engine did (a hold once, with its
-count): the engine's own encoding, what it would take if compositing cost nothing. Each
+out to hold less memory), and `encode-as-engine` hands them over as the engine did (a
+hold once, with its count): the engine's own encoding, what it would take if
+compositing cost nothing. Each
 prints one JSON line; `cpu_seconds` is the process's CPU time (all threads) over what
 was timed, which on a machine with few cores says more than wall time about what the
 work costs. A fresh process per measurement makes its peak RSS (VmHWM)
