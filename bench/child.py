@@ -12,12 +12,11 @@ the frames it encoded; `encode-only` then times the encoder alone on them, every
 encoded (`encode-only-threaded`: with x264's lookahead thread, which the engine leaves
 out to hold less memory), and `encode-as-engine` hands them over as the engine did (a
 hold once, with its count): the engine's own encoding, what it would take if
-compositing cost nothing. Each
-prints one JSON line; `cpu_seconds` is the process's CPU time (all threads) over what
-was timed, which on a machine with few cores says more than wall time about what the
-work costs. A fresh process per measurement makes its peak RSS (VmHWM)
-that render's own; `process_seconds` counts from this module's start, engine import
-included, which is why the engine is imported inside the functions.
+compositing cost nothing. Each prints one JSON line; `cpu_seconds` is the process's CPU
+time (all threads) over what was timed, which on a machine with few cores says more
+than wall time about what the work costs. A fresh process per measurement makes its
+peak RSS (VmHWM) that render's own; `process_seconds` counts from this module's start,
+engine import included, which is why the engine is imported inside the functions.
 """
 
 from __future__ import annotations
