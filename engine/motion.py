@@ -223,15 +223,21 @@ def _ken_burns_window(kb: KenBurns, fraction: float) -> Window:
 
 
 def drift_back_size(amount: float, width: int, height: int) -> tuple[int, int]:
-    """The size a drift's background is drawn at for a width×height frame: `amount`
-    larger, each side rounded to an even number of texels."""
-    return max(2, _even(width * (1 + amount))), max(2, _even(height * (1 + amount)))
+    """The size a drift's background is drawn at for a width×height frame: about `amount`
+    larger, with an even margin on each side, so that across its travel the view rests
+    on whole texels of luma and of chroma (half the margin) alike."""
+
+    def grown(size: int) -> int:
+        return max(2, size + 4 * round(size * amount / 4))
+
+    return grown(width), grown(height)
 
 
 def _drift_window(drift: Drift, fraction: float, width: int, height: int) -> Window:
     # The window is the frame's size in back texels, so the view only translates: at
-    # rest across the drift, the offset is a whole number of texels (the margins are
-    # even), and the resampler copies those rows or columns instead of blending them.
+    # rest across the drift, the offset is a whole number of texels in both planes (the
+    # margins are even), and the resampler copies those rows or columns instead of
+    # blending them.
     back_width, back_height = drift_back_size(drift.amount, width, height)
     size, size_y = width / back_width, height / back_height
     dx, dy = PAN_DIRECTIONS[drift.direction]

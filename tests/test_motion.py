@@ -49,21 +49,24 @@ def test_ken_burns_zooms_from_and_to_and_pans_the_named_way():
 
 def test_drift_travels_the_margin_at_constant_speed():
     motion = SlideMotion(3.0, drift=Drift(0.1, "up"))
-    assert drift_back_size(0.1, 64, 36) == (70, 40)
+    assert drift_back_size(0.1, 64, 36) == (72, 40)
     centres = [motion.state(t, 0, 64, 36).window.cy for t in (0.0, 1.5, 3.0)]
     margin = (1 - 36 / 40) / 2  # (the back's margin: 4 of its 40 rows)
     assert centres == pytest.approx([0.5 + margin, 0.5, 0.5 - margin])
 
 
+@pytest.mark.parametrize("amount", [0.06, 0.08])
 @pytest.mark.parametrize("direction", ["left", "right", "up", "down"])
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1080, 1350), (64, 36)])
-def test_a_drift_only_translates_its_back_and_rests_on_whole_texels_across_its_travel(direction, size):
+def test_a_drift_only_translates_its_back_and_rests_on_whole_texels_across_its_travel(direction, size, amount):
     """The window is the frame's size in back texels (scale exactly 1 in float32, as the
     resamplers take it), so nothing zooms; across the direction of travel the offset is
-    a whole number of texels: those rows (or columns) are copied, never blended."""
+    a whole number of texels, in chroma too (an even number in luma): those rows (or
+    columns) are copied, never blended."""
     width, height = size
-    back = drift_back_size(0.06, width, height)
-    motion = SlideMotion(4.0, drift=Drift(0.06, direction))
+    back = drift_back_size(amount, width, height)
+    assert all(margin % 4 == 0 for margin in (back[0] - width, back[1] - height))
+    motion = SlideMotion(4.0, drift=Drift(amount, direction))
     moving_x = direction in ("left", "right")
     for t in np.linspace(0.0, 4.0, 7):
         sx, ox, sy, oy = (
@@ -73,6 +76,7 @@ def test_a_drift_only_translates_its_back_and_rests_on_whole_texels_across_its_t
         assert sx == 1 and sy == 1
         still = oy if moving_x else ox
         assert still == (back[1] - height if moving_x else back[0] - width) // 2
+        assert still % 2 == 0  # (chroma's offset, half of it, is whole too)
     first, last = (motion.state(t, 0, width, height).window.back_map((0, 0, width, height), *back) for t in (0.0, 4.0))
     moved = (first[1] - last[1], first[3] - last[3])
     sign = {"left": (1, 0), "right": (-1, 0), "up": (0, 1), "down": (0, -1)}[direction]
