@@ -124,12 +124,23 @@ def capture(deck: dict | str, folder: str, platform: str, compositor: str, optio
     result = {
         "encoder": encoder.name,
         "settings": settings,
+        "lookahead_thread_differs": _lookahead_thread_differs(encoder.name, opened["settings"]),
         "frame_bytes": nv12_bytes(settings["width"], settings["height"]),
         "frames": encoder.frames,
         "total_frames": captured,
     }
     (where / "capture.json").write_text(json.dumps(result))
     return {k: v for k, v in result.items() if k != "frames"} | {"distinct_frames": len(encoder.frames)}
+
+
+def _lookahead_thread_differs(encoder: str, settings) -> bool:
+    """Would x264's lookahead thread change these settings' encoder options (x264 up to
+    1080p)? Where not, `encode-only-threaded` would time encode-only again."""
+    from dataclasses import replace
+
+    from engine.encode.pyav import _x264
+
+    return encoder == "libx264" and _x264(settings, encoder) != _x264(replace(settings, lookahead_thread=True), encoder)
 
 
 def nv12_bytes(width: int, height: int) -> int:
