@@ -138,9 +138,10 @@ def _lookahead_thread_differs(encoder: str, settings) -> bool:
     1080p)? Where not, `encode-only-threaded` would time encode-only again."""
     from dataclasses import replace
 
-    from engine.encode.pyav import _x264
+    from engine.encode.pyav import encoder_options
 
-    return encoder == "libx264" and _x264(settings, encoder) != _x264(replace(settings, lookahead_thread=True), encoder)
+    threaded = replace(settings, lookahead_thread=True)
+    return encoder == "libx264" and encoder_options(settings, encoder) != encoder_options(threaded, encoder)
 
 
 def nv12_bytes(width: int, height: int) -> int:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # PyAV itself is imported only when an encoder opens
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
-__all__ = ["PyAVEncoder", "configure_skipping", "ffmpeg_errors", "probe", "skip_template"]
+__all__ = ["PyAVEncoder", "configure_skipping", "encoder_options", "ffmpeg_errors", "probe", "skip_template"]
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,12 @@ def _configure(cc: Any, settings: EncodeSettings, encoder: str) -> None:
     # One frame thread per core: x264's own default (1.5 per core) measured no faster
     # on two cores and held ~25 MB more at 1080p. SVT-AV1 reads it as its parallelism.
     cc.thread_count = s.threads or usable_cores()
-    cc.options = _OPTIONS[_family(encoder)](s, encoder)
+    cc.options = encoder_options(s, encoder)
+
+
+def encoder_options(settings: EncodeSettings, encoder: str) -> dict[str, str]:
+    """The FFmpeg options `encoder` is opened with for `settings` (preset, CRF, VBV, GOP…)."""
+    return _OPTIONS[_family(encoder)](settings, encoder)
 
 
 # Frames larger than this (more than 1080p) are coded with slice threads, not frame threads.
