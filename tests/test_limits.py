@@ -261,8 +261,8 @@ def test_excerpt_shortens_without_formatting_the_whole_value():
     for _ in range(9):
         bomb = [bomb] * 9
     start = time.perf_counter()
-    text = excerpt(bomb)
-    assert time.perf_counter() - start < 0.01 and len(text) == 40 and text.startswith("[[[[[[[[[[")
+    text = excerpt(bomb)  # (repr would format 9¹⁰ strings: hours)
+    assert time.perf_counter() - start < BOUND_S and len(text) == 40 and text.startswith("[[[[[[[[[[")
     assert excerpt(10**100_000) == "<an integer of about 100000 digits>"
     assert excerpt(object()) == "<object>"
 
