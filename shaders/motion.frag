@@ -49,9 +49,10 @@ uvec4 back_code(ivec2 p) {  // the texel's bytes, 0..255
 }
 
 // Bilinear in fixed point, as engine/composite/resample.py does it: the position in
-// 1/256 texel, h = t0·(256 − fx) + t1·fx across, then (h0·(256 − fy) + h1·fy + 32768) >> 16
-// down, a byte rounded once. Integer arithmetic is exact in GLSL, so the twin matches
-// it bit for bit; the texture unit's own filtering would not allow that.
+// 1/256 texel, b = (t0·(256 − fx) + t1·fx + 128) >> 8 across, then
+// (b0·(256 − fy) + b1·fy + 128) >> 8 down, each pass rounded to a byte. Integer
+// arithmetic is exact in GLSL, so the twin matches it bit for bit; the texture unit's
+// own filtering would not allow that.
 vec4 back_colour() {
     if (back_at_rest) {
         return back_texel(ivec2(gl_FragCoord.xy));  // what the bilinear below gives there
@@ -65,9 +66,9 @@ vec4 back_colour() {
     uvec2 f = uvec2(q & 255);
     uvec2 g = uvec2(256u) - f;
     ivec2 i1 = min(i0 + 1, size - 1);
-    uvec4 top = back_code(i0) * g.x + back_code(ivec2(i1.x, i0.y)) * f.x;
-    uvec4 bottom = back_code(ivec2(i0.x, i1.y)) * g.x + back_code(i1) * f.x;
-    uvec4 v = (top * g.y + bottom * f.y + 32768u) >> 16u;
+    uvec4 top = (back_code(i0) * g.x + back_code(ivec2(i1.x, i0.y)) * f.x + 128u) >> 8u;
+    uvec4 bottom = (back_code(ivec2(i0.x, i1.y)) * g.x + back_code(i1) * f.x + 128u) >> 8u;
+    uvec4 v = (top * g.y + bottom * f.y + 128u) >> 8u;
     return vec4(v) * (1.0 / 255.0);
 }
 

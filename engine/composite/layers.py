@@ -287,7 +287,7 @@ def compose_plane(
         step,
         reveal,
         columns,
-        taps(height, sy, oy, back.shape[0], np.uint32),
+        taps(height, sy, oy, back.shape[0]),
         None if static is None else work.ink(static),
         work.pairs(back) if columns is not None and scattered(columns) else None,
         None if items is None else items[2],

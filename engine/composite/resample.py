@@ -3,21 +3,22 @@
 Along each axis a frame texel's centre X maps to the back position
 ``p = (X + ½)·s + o − ½`` (float32, clamped to [0, n − 1]), which is then quantised to
 1/256 of a texel: ``q = floor(p·256 + ½)``, ``i0 = q >> 8``, ``f = q & 255``,
-``i1 = min(i0 + 1, n − 1)``. The texels are then mixed in integers:
+``i1 = min(i0 + 1, n − 1)``. The texels are then mixed in integers, in two passes that
+each round to a byte, as separable resamplers of 8-bit pictures do:
 
-    h = t(i0)·(256 − fx) + t(i1)·fx                         per back row, 0..65280
-    v = (h(y0)·(256 − fy) + h(y1)·fy + 32768) >> 16         a byte, rounded once
+    b = (t(i0)·(256 − fx) + t(i1)·fx + 128) >> 8          per back row, across
+    v = (b(y0)·(256 − fy) + b(y1)·fy + 128) >> 8          per frame row, down
 
 ``shaders/motion.frag`` does the same in uint arithmetic, which GLSL computes exactly,
 so the compositors agree bit for bit wherever they compute the same float positions
-(llvmpipe does: tested). Here ``h' = h + 128`` is computed in uint16 (at most 65408)
-once per back row the window reads (`across`), the columns' taps being the same for
-every row. Each frame row then blends two of those rows down (`down`), in float32:
-``⌊(h'0 + (h'1 − h'0)·fy/256) / 256⌋`` is the formula's byte exactly, every value on
-the way being a multiple of 2⁻⁸ below 2¹⁶ (24 bits), where the 128 (times weights
-summing to 256) is the 32768.
-Against float bilinear the byte differs by at most one code: the position moves by at
-most 1/512 texel, the value by under one code before its one rounding.
+(llvmpipe does: tested). Here `across` makes b once for each back row the window
+reads, the columns' taps being the same for every row, and `down` blends two of those
+rows into each frame row. No sum reaches 2¹⁶, so all of it is uint16 arithmetic: half
+the bytes a pass of float32 moves, and no casts.
+Against float bilinear the byte differs by at most two codes, and by two only where
+both roundings and the position's (at most 1/512 texel) add up: on noise, one texel
+in ~40 000. (One rounding, 16-bit rows blended down in float32, kept within one code
+and cost a 1080p Ken Burns frame ~25 % more.)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ __all__ = ["Scratch", "Taps", "across", "down", "pairs", "scattered", "taps"]
 
 _F = np.float32
 _ONE = 256  # the weights' unit: positions in 1/256 texel
-_BIAS = 128  # added to each h: ½ code once `down` has weighted it by 256 (the one rounding)
+_BIAS = 128  # ½ code in a sum weighted by 256: each pass rounds to nearest
 
 
 class Scratch:
@@ -78,7 +79,7 @@ class Taps:
     whole: bool = False  # every texel on a back texel (all weights w1 are 0): a drift across the other axis
 
 
-def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | None:
+def taps(size: int, scale, offset, back_size: int) -> Taps | None:
     """The `Taps` of `size` frame texels along an axis of the back layer; None at rest."""
     if scale == _F(1) and offset == _F(0) and size == back_size:
         return None
@@ -88,7 +89,7 @@ def taps(size: int, scale, offset, back_size: int, dtype=np.uint16) -> Taps | No
     i0, f = q >> 8, q & (_ONE - 1)
     i1 = np.minimum(i0 + 1, back_size - 1)
     breaks = np.flatnonzero((np.diff(i0) != 1) | (np.diff(i1) != 1)) + 1
-    return Taps(i0, i1, (_ONE - f).astype(dtype), f.astype(dtype), breaks, whole=not f.any())
+    return Taps(i0, i1, (_ONE - f).astype(np.uint16), f.astype(np.uint16), breaks, whole=not f.any())
 
 
 def scattered(columns: Taps) -> bool:
@@ -125,7 +126,11 @@ def pairs(back: np.ndarray) -> np.ndarray | None:
 
 
 def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, work: Scratch, joined=None):
-    """(first row, h + 128): each back row the window reads, mixed across to its columns (uint16).
+    """(first row, rows): each back row the window reads, mixed across to its columns (uint16).
+
+    Where `rows` blend two of these into a frame row, they are the bytes b; where each
+    frame row is one of them (`rows` None or whole: a drift), they are h + 128, whose top
+    byte is b, and `down` takes it in the pass that stores it.
 
     Where the window's columns read runs of consecutive back columns (a drift: the scale
     is about 1), slices replace gathers; elsewhere `joined` (the plane's `pairs`, or None)
@@ -143,9 +148,13 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
         first -= first % 2
         last += (last - first) % 2
     h = work.across((last - first, c1 - c0) + back.shape[2:])
-    if columns is None:  # h + 128 = t·256 + 128
-        np.multiply(back[first:last, c0:c1], np.uint16(_ONE), out=h)
-        np.add(h, np.uint16(_BIAS), out=h)
+    rounded = rows is not None and not rows.whole  # (see above)
+    if columns is None:  # each frame column is its back column: the bytes as they are
+        if rounded:
+            np.copyto(h, back[first:last, c0:c1])
+        else:  # t·256 + 128
+            np.multiply(back[first:last, c0:c1], np.uint16(_ONE), out=h)
+            np.add(h, np.uint16(_BIAS), out=h)
         return first, h
     x0 = columns.i0[c0:c1]
     # Chroma's (Cb, Cr) as one row of 2·n values, each weight repeated: a trailing axis
@@ -172,7 +181,7 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
         if runs is None and joined is not None:
             np.multiply(right, w0, out=block)  # t0·w0 + 256·t1·w0
             np.right_shift(right, 8, out=right)
-            np.multiply(right, w1_joined, out=right)  # t1·w1 − 256·t1·w0 (uint16 wraps: the sum is h)
+            np.multiply(right, w1_joined, out=right)  # t1·w1 − 256·t1·w0 (uint16 wraps: the sum is exact)
         elif runs is None:
             np.multiply(_flat(_take_columns(back[r0:r1], x0)), w0, out=block)
             np.multiply(_flat(_take_columns(back[r0:r1], columns.i1[c0:c1])), w1, out=right)
@@ -183,6 +192,8 @@ def across(back: np.ndarray, columns: Taps | None, rows: Taps | None, window, wo
                 np.multiply(_flat(back[r0:r1, k1 : k1 + m]), w1[:, n0:n1], out=right[:, n0:n1])
         np.add(block, right, out=block)
         np.add(block, np.uint16(_BIAS), out=block)
+        if rounded:
+            np.right_shift(block, 8, out=block)
     return first, h
 
 
@@ -205,18 +216,16 @@ def _take_columns(block: np.ndarray, columns: np.ndarray) -> np.ndarray:
 def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scratch) -> None:
     """out ← frame rows [r0, r1) of the window as bytes: the rows of `across` blended down.
 
-    With h' = h + 128 (uint16, from `across`) a byte is ``⌊(h'0 + (h'1 − h'0)·fy/256) / 256⌋``,
-    which is ``(h0·(256 − fy) + h1·fy + 32768) >> 16`` exactly: the difference is an
-    integer below 2¹⁶, its product with fy/256 a multiple of 2⁻⁸, and so is each sum,
-    all below 2¹⁶ (24 bits), so float32 rounds none of them; /256 is exact too.
+    ``(b0·(256 − fy) + b1·fy + 128) >> 8`` in uint16: each product is at most 255·256,
+    and so is their sum, the weights summing to 256.
     """
     first, h = mixed
     out = _flat(out)
     h = _flat(h)
-    if rows is None:  # v = (h + 128) >> 8, the top byte
+    if rows is None:  # the frame's rows are the back layer's: b is the top byte of h + 128
         np.right_shift(h[r0 - first : r1 - first], 8, out=out, casting="unsafe")
         return
-    if rows.whole:  # each frame row is one row of `across` (fy = 0): the byte is h0's top 8 bits
+    if rows.whole:  # each frame row is one row of `across` (fy = 0): likewise
         whole_runs = _runs(rows, r0, r1)
         if whole_runs is None:  # (rows clamped at the back's edge)
             np.right_shift(h.take(rows.i0[r0:r1] - first, axis=0, mode="clip"), 8, out=out, casting="unsafe")
@@ -224,27 +233,23 @@ def down(out: np.ndarray, mixed, rows: Taps | None, r0: int, r1: int, work: Scra
             np.right_shift(h[k0 - first : k0 - first + j - i], 8, out=out[i:j], casting="unsafe")
         return
     shape = out.shape
-    weight = rows.w1[r0:r1, None].astype(np.float32) * _F(1 / _ONE)
-    total = work.float_block(1, shape)
-    # Whole rows per run: a run costs a few calls, a gather two more passes over the
-    # block, so runs win until they are a few rows long (a zoom breaks one every ~5-10).
-    # (Measured at 1080p in 136-row blocks: the two cost the same at ~20 runs.)
+    w0, w1 = rows.w0[r0:r1, None], rows.w1[r0:r1, None]
+    upper, lower = work.int_block(0, shape), work.int_block(1, shape)
+    # Whole rows per run: a run costs two calls, a gather two more passes over the block,
+    # so runs win until they are a few rows long (a zoom breaks one every ~5-10).
     runs = _runs(rows, r0, r1, most=max(4, (r1 - r0) // 6))
     if runs is None:
-        top, bottom = work.int_block(0, shape), work.int_block(1, shape)
-        h.take(rows.i0[r0:r1] - first, axis=0, out=top, mode="clip")
-        h.take(rows.i1[r0:r1] - first, axis=0, out=bottom, mode="clip")
-        np.subtract(bottom, top, out=total, dtype=np.float32)
-        np.multiply(total, weight, out=total)
-        np.add(total, top, out=total)
+        h.take(rows.i0[r0:r1] - first, axis=0, out=upper, mode="clip")
+        h.take(rows.i1[r0:r1] - first, axis=0, out=lower, mode="clip")
+        np.multiply(upper, w0, out=upper)
+        np.multiply(lower, w1, out=lower)
     else:
         for i, j, k0, k1 in runs:  # runs of consecutive back rows: read in place
-            part, upper = total[i:j], h[k0 - first : k0 - first + j - i]
-            np.subtract(h[k1 - first : k1 - first + j - i], upper, out=part, dtype=np.float32)
-            np.multiply(part, weight[i:j], out=part)
-            np.add(part, upper, out=part)
-    # /256 and truncate (the values are ≥ 0) into bytes, in one pass
-    np.multiply(total, _F(1 / _ONE), out=out, casting="unsafe")
+            np.multiply(h[k0 - first : k0 - first + j - i], w0[i:j], out=upper[i:j])
+            np.multiply(h[k1 - first : k1 - first + j - i], w1[i:j], out=lower[i:j])
+    np.add(upper, lower, out=upper)
+    np.add(upper, np.uint16(_BIAS), out=upper)
+    np.right_shift(upper, 8, out=out, casting="unsafe")
 
 
 def _runs(taps: Taps, a: int, b: int, most: int = 4):
