@@ -591,6 +591,9 @@ def _motion_formula(width, back, static, items, rows, step, reveal=None):
         (1.2, 0.4, 1.2, 0.3),  # a zoom out to the whole back layer
         (0.9, 4.2, 1.0, 0.0),  # across only: the rows at rest
         (1.0, 0.0, 0.9, 3.1),  # down only: the columns at rest
+        (1.0, 0.0, 1.0, 3.0),  # down on whole texels, the columns at rest: one rounding
+        (1.0, 2.0, 1.0, 3.0),  # across and down on whole texels
+        (0.9, 4.2, 1.0, 3.0),  # across, down on whole texels
     ],
 )
 @pytest.mark.parametrize("threads", [1, 2])
